@@ -1,0 +1,724 @@
+//! The dataset: hive-partitioned Parquet, one directory per year of payment.
+//!
+//! ```text
+//! <root>/year=2024/pedimentos.parquet
+//!                 /partidas.parquet
+//!                 /identificadores.parquet
+//!                 /descargos.parquet
+//!                 /conflicts.parquet      (earlier versions replaced by a different one)
+//! <root>/rejects/<run>.parquet            (every rejected input row, with file/line/field/reason)
+//! <root>/_manifest/<run>.json             (per input file: hash, rows read/accepted/rejected)
+//! <root>/_manifest/files.tsv              (hashes already ingested: re-ingest is a no-op)
+//! ```
+//! A year is written to `<root>/.tmp-year=2024-<pid>/` and renamed into place (one atomic
+//! rename per year), so a killed ingest leaves each year either as before or as after.
+//! Money is Decimal128(18,2), quantities Decimal128(18,5), rates Decimal128(18,6).
+
+use crate::model::{self, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
+use arrow::array::{
+    Array, ArrayRef, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Parquet error on {path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("Arrow error: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, DatasetError>;
+
+pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
+    move |source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn pq(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> DatasetError + '_ {
+    move |source| DatasetError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Pedimento header (Data Stage 501 + 506/507/701/Sel, or the CSV header columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PedimentoRow {
+    pub pedimento_id: String,
+    pub year: i32,
+    pub aduana_seccion: String,
+    pub patente: String,
+    pub numero: String,
+    pub tipo_operacion: i32,
+    /// Effective clave: for an R1 this is the clave of the pedimento it rectifies.
+    pub clave: String,
+    /// Clave as declared (R1 for a rectificación).
+    pub clave_declarada: String,
+    pub tipo_pedimento: i32,
+    pub rfc: String,
+    pub nombre: Option<String>,
+    pub immex_programa: Option<String>,
+    pub fecha_pago: NaiveDate,
+    pub fecha_entrada: Option<NaiveDate>,
+    pub fecha_seleccion: Option<NaiveDate>,
+    /// Date the operation counts from: selección automatizada if known, else payment
+    /// (seed 004 L4089, L4097). For a rectificación: the date of the pedimento rectified.
+    pub fecha_operacion: NaiveDate,
+    pub tipo_cambio: Option<Decimal>,
+    pub valor_dolares: Decimal,
+    pub valor_aduana: Decimal,
+    pub valor_comercial: Decimal,
+    pub rectifica_id: Option<String>,
+    pub contraparte_id: Option<String>,
+    pub contraparte_rfc: Option<String>,
+    pub source_file: String,
+    pub source_line: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartidaRow {
+    pub pedimento_id: String,
+    pub partida: i32,
+    pub fraccion: String,
+    pub nico: Option<String>,
+    pub descripcion: Option<String>,
+    pub codigo_producto: Option<String>,
+    pub pais_origen: Option<String>,
+    pub umc: Option<String>,
+    pub cantidad_umc: Option<Decimal>,
+    pub umt: String,
+    pub cantidad_umt: Decimal,
+    pub precio_unitario: Option<Decimal>,
+    pub valor_aduana: Decimal,
+    pub valor_comercial: Decimal,
+    pub valor_dolares: Decimal,
+    pub igi_tasa: Option<Decimal>,
+    pub igi_importe: Option<Decimal>,
+    pub iva_tasa: Option<Decimal>,
+    pub iva_importe: Option<Decimal>,
+    pub ieps_tasa: Option<Decimal>,
+    pub ieps_importe: Option<Decimal>,
+    pub dta_importe: Option<Decimal>,
+    pub source_line: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentificadorRow {
+    pub pedimento_id: String,
+    /// None for pedimento-level identifiers (507), the partida number for 554.
+    pub partida: Option<i32>,
+    pub clave: String,
+    pub complemento1: Option<String>,
+    pub complemento2: Option<String>,
+    pub complemento3: Option<String>,
+    pub source_line: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescargoRow {
+    pub pedimento_id: String,
+    pub original_id: String,
+    pub original_fraccion: Option<String>,
+    pub unidad_medida: Option<String>,
+    pub cantidad: Option<Decimal>,
+    pub fecha_original: Option<NaiveDate>,
+    pub source_line: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectRow {
+    pub source_file: String,
+    pub line: i64,
+    pub record_type: String,
+    pub field: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Everything one ingest produced, for one year.
+#[derive(Debug, Default, Clone)]
+pub struct YearData {
+    pub pedimentos: Vec<PedimentoRow>,
+    pub partidas: Vec<PartidaRow>,
+    pub identificadores: Vec<IdentificadorRow>,
+    pub descargos: Vec<DescargoRow>,
+    /// Earlier versions of a pedimento replaced within the same run (DATA-CONFLICT trail).
+    pub conflicts: Vec<PedimentoRow>,
+}
+
+pub const TABLES: [&str; 4] = ["pedimentos", "partidas", "identificadores", "descargos"];
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+fn dec(name: &str, scale: u32, nullable: bool) -> Field {
+    Field::new(name, DataType::Decimal128(18, scale as i8), nullable)
+}
+fn date(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Date32, nullable)
+}
+fn int(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Int32, nullable)
+}
+
+pub fn pedimentos_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        utf8("pedimento_id", false),
+        utf8("aduana_seccion", false),
+        utf8("patente", false),
+        utf8("numero", false),
+        int("tipo_operacion", false),
+        utf8("clave", false),
+        utf8("clave_declarada", false),
+        int("tipo_pedimento", false),
+        utf8("rfc", false),
+        utf8("nombre", true),
+        utf8("immex_programa", true),
+        date("fecha_pago", false),
+        date("fecha_entrada", true),
+        date("fecha_seleccion", true),
+        date("fecha_operacion", false),
+        dec("tipo_cambio", QTY_SCALE, true),
+        dec("valor_dolares", MONEY_SCALE, false),
+        dec("valor_aduana", MONEY_SCALE, false),
+        dec("valor_comercial", MONEY_SCALE, false),
+        utf8("rectifica_id", true),
+        utf8("contraparte_id", true),
+        utf8("contraparte_rfc", true),
+        utf8("source_file", false),
+        Field::new("source_line", DataType::Int64, false),
+    ]))
+}
+
+pub fn partidas_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        utf8("pedimento_id", false),
+        int("partida", false),
+        utf8("fraccion", false),
+        utf8("nico", true),
+        utf8("descripcion", true),
+        utf8("codigo_producto", true),
+        utf8("pais_origen", true),
+        utf8("umc", true),
+        dec("cantidad_umc", QTY_SCALE, true),
+        utf8("umt", false),
+        dec("cantidad_umt", QTY_SCALE, false),
+        dec("precio_unitario", QTY_SCALE, true),
+        dec("valor_aduana", MONEY_SCALE, false),
+        dec("valor_comercial", MONEY_SCALE, false),
+        dec("valor_dolares", MONEY_SCALE, false),
+        dec("igi_tasa", RATE_SCALE, true),
+        dec("igi_importe", MONEY_SCALE, true),
+        dec("iva_tasa", RATE_SCALE, true),
+        dec("iva_importe", MONEY_SCALE, true),
+        dec("ieps_tasa", RATE_SCALE, true),
+        dec("ieps_importe", MONEY_SCALE, true),
+        dec("dta_importe", MONEY_SCALE, true),
+        Field::new("source_line", DataType::Int64, false),
+    ]))
+}
+
+pub fn identificadores_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        utf8("pedimento_id", false),
+        int("partida", true),
+        utf8("clave", false),
+        utf8("complemento1", true),
+        utf8("complemento2", true),
+        utf8("complemento3", true),
+        Field::new("source_line", DataType::Int64, false),
+    ]))
+}
+
+pub fn descargos_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        utf8("pedimento_id", false),
+        utf8("original_id", false),
+        utf8("original_fraccion", true),
+        utf8("unidad_medida", true),
+        dec("cantidad", QTY_SCALE, true),
+        date("fecha_original", true),
+        Field::new("source_line", DataType::Int64, false),
+    ]))
+}
+
+pub fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        utf8("source_file", false),
+        Field::new("line", DataType::Int64, false),
+        utf8("record_type", false),
+        utf8("field", false),
+        utf8("reason", false),
+        utf8("raw", false),
+    ]))
+}
+
+pub fn schema_of(table: &str) -> SchemaRef {
+    match table {
+        "pedimentos" | "conflicts" => pedimentos_schema(),
+        "partidas" => partidas_schema(),
+        "identificadores" => identificadores_schema(),
+        "descargos" => descargos_schema(),
+        "rejects" => rejects_schema(),
+        other => panic!("unknown table {other}"),
+    }
+}
+
+fn s<'a>(it: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(it))
+}
+fn so<'a>(it: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(it))
+}
+fn d(it: impl Iterator<Item = Decimal>, scale: u32) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from_iter_values(it.map(|x| model::to_scaled_i128(x, scale)))
+            .with_precision_and_scale(18, scale as i8)
+            .expect("valid decimal precision"),
+    )
+}
+fn dopt(it: impl Iterator<Item = Option<Decimal>>, scale: u32) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from_iter(it.map(|x| x.map(|v| model::to_scaled_i128(v, scale))))
+            .with_precision_and_scale(18, scale as i8)
+            .expect("valid decimal precision"),
+    )
+}
+fn dt(it: impl Iterator<Item = NaiveDate>) -> ArrayRef {
+    Arc::new(Date32Array::from_iter_values(it.map(model::date32)))
+}
+fn dtopt(it: impl Iterator<Item = Option<NaiveDate>>) -> ArrayRef {
+    Arc::new(Date32Array::from_iter(it.map(|x| x.map(model::date32))))
+}
+fn i32s(it: impl Iterator<Item = i32>) -> ArrayRef {
+    Arc::new(Int32Array::from_iter_values(it))
+}
+fn i64s(it: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(it))
+}
+
+pub fn pedimentos_batch(rows: &[PedimentoRow]) -> Result<RecordBatch> {
+    let r = rows;
+    Ok(RecordBatch::try_new(
+        pedimentos_schema(),
+        vec![
+            s(r.iter().map(|x| x.pedimento_id.as_str())),
+            s(r.iter().map(|x| x.aduana_seccion.as_str())),
+            s(r.iter().map(|x| x.patente.as_str())),
+            s(r.iter().map(|x| x.numero.as_str())),
+            i32s(r.iter().map(|x| x.tipo_operacion)),
+            s(r.iter().map(|x| x.clave.as_str())),
+            s(r.iter().map(|x| x.clave_declarada.as_str())),
+            i32s(r.iter().map(|x| x.tipo_pedimento)),
+            s(r.iter().map(|x| x.rfc.as_str())),
+            so(r.iter().map(|x| x.nombre.as_deref())),
+            so(r.iter().map(|x| x.immex_programa.as_deref())),
+            dt(r.iter().map(|x| x.fecha_pago)),
+            dtopt(r.iter().map(|x| x.fecha_entrada)),
+            dtopt(r.iter().map(|x| x.fecha_seleccion)),
+            dt(r.iter().map(|x| x.fecha_operacion)),
+            dopt(r.iter().map(|x| x.tipo_cambio), QTY_SCALE),
+            d(r.iter().map(|x| x.valor_dolares), MONEY_SCALE),
+            d(r.iter().map(|x| x.valor_aduana), MONEY_SCALE),
+            d(r.iter().map(|x| x.valor_comercial), MONEY_SCALE),
+            so(r.iter().map(|x| x.rectifica_id.as_deref())),
+            so(r.iter().map(|x| x.contraparte_id.as_deref())),
+            so(r.iter().map(|x| x.contraparte_rfc.as_deref())),
+            s(r.iter().map(|x| x.source_file.as_str())),
+            i64s(r.iter().map(|x| x.source_line)),
+        ],
+    )?)
+}
+
+pub fn partidas_batch(r: &[PartidaRow]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        partidas_schema(),
+        vec![
+            s(r.iter().map(|x| x.pedimento_id.as_str())),
+            i32s(r.iter().map(|x| x.partida)),
+            s(r.iter().map(|x| x.fraccion.as_str())),
+            so(r.iter().map(|x| x.nico.as_deref())),
+            so(r.iter().map(|x| x.descripcion.as_deref())),
+            so(r.iter().map(|x| x.codigo_producto.as_deref())),
+            so(r.iter().map(|x| x.pais_origen.as_deref())),
+            so(r.iter().map(|x| x.umc.as_deref())),
+            dopt(r.iter().map(|x| x.cantidad_umc), QTY_SCALE),
+            s(r.iter().map(|x| x.umt.as_str())),
+            d(r.iter().map(|x| x.cantidad_umt), QTY_SCALE),
+            dopt(r.iter().map(|x| x.precio_unitario), QTY_SCALE),
+            d(r.iter().map(|x| x.valor_aduana), MONEY_SCALE),
+            d(r.iter().map(|x| x.valor_comercial), MONEY_SCALE),
+            d(r.iter().map(|x| x.valor_dolares), MONEY_SCALE),
+            dopt(r.iter().map(|x| x.igi_tasa), RATE_SCALE),
+            dopt(r.iter().map(|x| x.igi_importe), MONEY_SCALE),
+            dopt(r.iter().map(|x| x.iva_tasa), RATE_SCALE),
+            dopt(r.iter().map(|x| x.iva_importe), MONEY_SCALE),
+            dopt(r.iter().map(|x| x.ieps_tasa), RATE_SCALE),
+            dopt(r.iter().map(|x| x.ieps_importe), MONEY_SCALE),
+            dopt(r.iter().map(|x| x.dta_importe), MONEY_SCALE),
+            i64s(r.iter().map(|x| x.source_line)),
+        ],
+    )?)
+}
+
+pub fn identificadores_batch(r: &[IdentificadorRow]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        identificadores_schema(),
+        vec![
+            s(r.iter().map(|x| x.pedimento_id.as_str())),
+            Arc::new(Int32Array::from_iter(r.iter().map(|x| x.partida))),
+            s(r.iter().map(|x| x.clave.as_str())),
+            so(r.iter().map(|x| x.complemento1.as_deref())),
+            so(r.iter().map(|x| x.complemento2.as_deref())),
+            so(r.iter().map(|x| x.complemento3.as_deref())),
+            i64s(r.iter().map(|x| x.source_line)),
+        ],
+    )?)
+}
+
+pub fn descargos_batch(r: &[DescargoRow]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        descargos_schema(),
+        vec![
+            s(r.iter().map(|x| x.pedimento_id.as_str())),
+            s(r.iter().map(|x| x.original_id.as_str())),
+            so(r.iter().map(|x| x.original_fraccion.as_deref())),
+            so(r.iter().map(|x| x.unidad_medida.as_deref())),
+            dopt(r.iter().map(|x| x.cantidad), QTY_SCALE),
+            dtopt(r.iter().map(|x| x.fecha_original)),
+            i64s(r.iter().map(|x| x.source_line)),
+        ],
+    )?)
+}
+
+pub fn rejects_batch(r: &[RejectRow]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        rejects_schema(),
+        vec![
+            s(r.iter().map(|x| x.source_file.as_str())),
+            i64s(r.iter().map(|x| x.line)),
+            s(r.iter().map(|x| x.record_type.as_str())),
+            s(r.iter().map(|x| x.field.as_str())),
+            s(r.iter().map(|x| x.reason.as_str())),
+            s(r.iter().map(|x| x.raw.as_str())),
+        ],
+    )?)
+}
+
+fn props() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+/// Writes batches (all of one schema) to `path` as one Parquet file.
+pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+    let f = fs::File::create(path).map_err(io(path))?;
+    let mut w = ArrowWriter::try_new(f, schema, Some(props())).map_err(pq(path))?;
+    for b in batches {
+        w.write(b).map_err(pq(path))?;
+    }
+    let f = w.into_inner().map_err(pq(path))?;
+    f.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+/// Reads a whole Parquet file written by this module.
+pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
+    let f = fs::File::open(path).map_err(io(path))?;
+    let r = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(pq(path))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(pq(path))?;
+    let mut out = vec![];
+    for b in r {
+        out.push(b?);
+    }
+    Ok(out)
+}
+
+pub fn year_dir(root: &Path, year: i32) -> PathBuf {
+    root.join(format!("year={year}"))
+}
+
+/// Years present in the dataset, ascending.
+pub fn years(root: &Path) -> Vec<i32> {
+    let mut ys: Vec<i32> = fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix("year="))
+                .and_then(|y| y.parse().ok())
+        })
+        .collect();
+    ys.sort();
+    ys
+}
+
+/// Keeps the rows of `batch` whose `pedimento_id` is not in `drop`.
+fn filter_out(batch: &RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch> {
+    let ids = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| DatasetError::Other("first column is not pedimento_id".into()))?;
+    let mask: arrow::array::BooleanArray = ids.iter().map(|v| Some(!drop.contains(v.unwrap_or("")))).collect();
+    Ok(arrow::compute::filter_record_batch(batch, &mask)?)
+}
+
+/// What a year merge did, for the run summary and the manifest.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MergeStats {
+    pub new: usize,
+    pub identical: usize,
+    pub replaced: usize,
+}
+
+/// Merges new rows for one year into the existing partition and swaps it in atomically.
+/// A pedimento already present with identical content is kept once; one present with
+/// different content is replaced by the new version and the old header goes to
+/// `conflicts.parquet` (the DATA-CONFLICT audit trail).
+pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> {
+    let dir = year_dir(root, year);
+    let mut stats = MergeStats::default();
+    let new_ids: HashSet<String> = new.pedimentos.iter().map(|p| p.pedimento_id.clone()).collect();
+    let mut existing_headers: BTreeMap<String, PedimentoRow> = BTreeMap::new();
+    if dir.join("pedimentos.parquet").exists() {
+        for b in read_parquet(&dir.join("pedimentos.parquet"))? {
+            for row in pedimento_rows(&b)? {
+                if new_ids.contains(&row.pedimento_id) {
+                    existing_headers.insert(row.pedimento_id.clone(), row);
+                }
+            }
+        }
+    }
+    let mut conflicts: Vec<PedimentoRow> = new.conflicts.clone();
+    for p in &new.pedimentos {
+        match existing_headers.get(&p.pedimento_id) {
+            None => stats.new += 1,
+            Some(old) if same_content(old, p) => stats.identical += 1,
+            Some(old) => {
+                stats.replaced += 1;
+                conflicts.push(old.clone());
+            }
+        }
+    }
+    let tmp = root.join(format!(".tmp-year={year}-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let new_batches = [
+        pedimentos_batch(&new.pedimentos)?,
+        partidas_batch(&new.partidas)?,
+        identificadores_batch(&new.identificadores)?,
+        descargos_batch(&new.descargos)?,
+    ];
+    for (table, nb) in TABLES.iter().zip(new_batches) {
+        let mut batches = vec![];
+        let old = dir.join(format!("{table}.parquet"));
+        if old.exists() {
+            for b in read_parquet(&old)? {
+                let kept = filter_out(&b, &new_ids)?;
+                if kept.num_rows() > 0 {
+                    batches.push(kept);
+                }
+            }
+        }
+        batches.push(nb);
+        write_parquet(&tmp.join(format!("{table}.parquet")), schema_of(table), &batches)?;
+    }
+    // conflicts accumulate: keep the old ones, add the new.
+    let mut cb = vec![];
+    let oldc = dir.join("conflicts.parquet");
+    if oldc.exists() {
+        cb.extend(read_parquet(&oldc)?);
+    }
+    cb.push(pedimentos_batch(&conflicts)?);
+    write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)?;
+    swap_in(&tmp, &dir)?;
+    Ok(stats)
+}
+
+/// Renames `tmp` to `dir`, replacing it. The old directory is first renamed aside, so at
+/// every instant `dir` is either the complete old or the complete new partition; a crash
+/// between the two renames leaves `dir` absent and `.old-*` present, which
+/// [`recover`] rolls back on the next run.
+fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let aside = dir.with_file_name(format!(
+            ".old-{}",
+            dir.file_name().unwrap().to_string_lossy()
+        ));
+        if aside.exists() {
+            fs::remove_dir_all(&aside).map_err(io(&aside))?;
+        }
+        fs::rename(dir, &aside).map_err(io(dir))?;
+        fs::rename(tmp, dir).map_err(io(dir))?;
+        fs::remove_dir_all(&aside).map_err(io(&aside))?;
+    } else {
+        fs::rename(tmp, dir).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Cleans up after a killed run: removes half-written `.tmp-*` directories and restores a
+/// `.old-year=*` directory whose replacement never landed.
+pub fn recover(root: &Path) -> Result<Vec<String>> {
+    let mut actions = vec![];
+    let Ok(entries) = fs::read_dir(root) else {
+        return Ok(actions);
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(".tmp-") {
+            fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
+            actions.push(format!("removed unfinished {name}"));
+        } else if let Some(orig) = name.strip_prefix(".old-") {
+            let target = root.join(orig);
+            if target.exists() {
+                fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
+                actions.push(format!("removed stale {name}"));
+            } else {
+                fs::rename(e.path(), &target).map_err(io(&target))?;
+                actions.push(format!("restored {orig} from {name}"));
+            }
+        }
+    }
+    Ok(actions)
+}
+
+fn same_content(a: &PedimentoRow, b: &PedimentoRow) -> bool {
+    let mut b2 = b.clone();
+    b2.source_file = a.source_file.clone();
+    b2.source_line = a.source_line;
+    *a == b2
+}
+
+fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| DatasetError::Other(format!("column {name} missing or of wrong type")))
+}
+
+/// Decodes a pedimentos batch back into rows (used by merges and tests).
+pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
+    let st = |n: &str| col::<StringArray>(b, n);
+    let (id, ad, pa, nu) = (st("pedimento_id")?, st("aduana_seccion")?, st("patente")?, st("numero")?);
+    let (cl, cd, rf, no, im) = (st("clave")?, st("clave_declarada")?, st("rfc")?, st("nombre")?, st("immex_programa")?);
+    let (re, ci, cr, sf) = (st("rectifica_id")?, st("contraparte_id")?, st("contraparte_rfc")?, st("source_file")?);
+    let to = col::<Int32Array>(b, "tipo_operacion")?;
+    let tp = col::<Int32Array>(b, "tipo_pedimento")?;
+    let sl = col::<Int64Array>(b, "source_line")?;
+    let dte = |n: &str| col::<Date32Array>(b, n);
+    let (fp, fe, fs_, fo) = (dte("fecha_pago")?, dte("fecha_entrada")?, dte("fecha_seleccion")?, dte("fecha_operacion")?);
+    let dc = |n: &str| col::<Decimal128Array>(b, n);
+    let (tc, vd, va, vc) = (dc("tipo_cambio")?, dc("valor_dolares")?, dc("valor_aduana")?, dc("valor_comercial")?);
+    let opt_s = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+    let opt_d = |a: &Date32Array, i: usize| (!a.is_null(i)).then(|| model::from_date32(a.value(i)));
+    let dv = |a: &Decimal128Array, i: usize| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32);
+    let mut out = Vec::with_capacity(b.num_rows());
+    for i in 0..b.num_rows() {
+        let pid = id.value(i).to_string();
+        let year: i32 = pid[..4].parse().unwrap_or(0);
+        out.push(PedimentoRow {
+            pedimento_id: pid,
+            year,
+            aduana_seccion: ad.value(i).into(),
+            patente: pa.value(i).into(),
+            numero: nu.value(i).into(),
+            tipo_operacion: to.value(i),
+            clave: cl.value(i).into(),
+            clave_declarada: cd.value(i).into(),
+            tipo_pedimento: tp.value(i),
+            rfc: rf.value(i).into(),
+            nombre: opt_s(no, i),
+            immex_programa: opt_s(im, i),
+            fecha_pago: model::from_date32(fp.value(i)),
+            fecha_entrada: opt_d(fe, i),
+            fecha_seleccion: opt_d(fs_, i),
+            fecha_operacion: model::from_date32(fo.value(i)),
+            tipo_cambio: (!tc.is_null(i)).then(|| dv(tc, i)),
+            valor_dolares: dv(vd, i),
+            valor_aduana: dv(va, i),
+            valor_comercial: dv(vc, i),
+            rectifica_id: opt_s(re, i),
+            contraparte_id: opt_s(ci, i),
+            contraparte_rfc: opt_s(cr, i),
+            source_file: sf.value(i).into(),
+            source_line: sl.value(i),
+        });
+    }
+    Ok(out)
+}
+
+/// Row counts per table over all years (for summaries and tests).
+pub fn count_rows(root: &Path, table: &str) -> Result<usize> {
+    let mut n = 0;
+    for y in years(root) {
+        let p = year_dir(root, y).join(format!("{table}.parquet"));
+        if p.exists() {
+            let f = fs::File::open(&p).map_err(io(&p))?;
+            let r = ParquetRecordBatchReaderBuilder::try_new(f).map_err(pq(&p))?;
+            n += r.metadata().file_metadata().num_rows() as usize;
+        }
+    }
+    Ok(n)
+}
+
+impl YearData {
+    /// Removes duplicates that arrive in one run from several files: the later version of
+    /// a pedimento wins (the earlier goes to `conflicts` when it differs) and the later
+    /// row of a partida wins.
+    pub fn dedupe(&mut self) {
+        let mut last: std::collections::HashMap<String, usize> = Default::default();
+        for (i, p) in self.pedimentos.iter().enumerate() {
+            last.insert(p.pedimento_id.clone(), i);
+        }
+        if last.len() == self.pedimentos.len() {
+            return;
+        }
+        let all = std::mem::take(&mut self.pedimentos);
+        for (i, p) in all.iter().enumerate() {
+            let w = last[&p.pedimento_id];
+            if w == i {
+                self.pedimentos.push(p.clone());
+            } else if !same_content(&all[w], p) {
+                self.conflicts.push(p.clone());
+            }
+        }
+        let mut seen = HashSet::new();
+        self.partidas.reverse();
+        self.partidas.retain(|p| seen.insert((p.pedimento_id.clone(), p.partida)));
+        self.partidas.reverse();
+    }
+}

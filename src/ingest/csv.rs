@@ -1,0 +1,328 @@
+//! The project's flat CSV layout: one row per partida, header fields repeated on every
+//! row of a pedimento (what spreadsheets and broker systems export). Comma-separated,
+//! RFC 4180 quoting, UTF-8 or Latin-1, header row required, columns matched by name.
+//! The columns are documented in `docs/schema.md` ("CSV layout").
+
+use super::{FileStats, Parsed, text};
+use crate::dataset::{DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
+use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Columns every CSV file must have.
+pub const REQUIRED: &[&str] = &[
+    "pedimento", "tipo_operacion", "clave", "rfc", "fecha_pago", "partida", "fraccion", "umt",
+    "cantidad_umt", "valor_aduana", "valor_comercial", "valor_dolares",
+];
+
+/// Optional columns (empty cells allowed).
+pub const OPTIONAL: &[&str] = &[
+    "nombre", "immex_programa", "fecha_seleccion", "fecha_entrada", "tipo_cambio", "descripcion",
+    "codigo_producto", "pais_origen", "umc", "cantidad_umc", "precio_unitario", "igi_tasa",
+    "igi_importe", "iva_tasa", "iva_importe", "ieps_tasa", "ieps_importe", "dta_importe",
+    "rectifica", "clave_original", "contraparte_pedimento", "contraparte_rfc",
+    "descargo_pedimento", "descargo_fraccion", "descargo_cantidad", "descargo_umt",
+    "identificadores",
+];
+
+type Fail = (String, String);
+
+struct Rec<'a> {
+    cols: &'a HashMap<String, usize>,
+    r: &'a csv::StringRecord,
+}
+
+impl Rec<'_> {
+    fn raw(&self, n: &str) -> &str {
+        self.cols.get(n).and_then(|i| self.r.get(*i)).map(str::trim).unwrap_or("")
+    }
+    fn req<T>(&self, n: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
+        p(self.raw(n)).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
+    }
+    fn opt<T>(&self, n: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<Option<T>, Fail> {
+        let v = self.raw(n);
+        if v.is_empty() { Ok(None) } else { p(v).map(Some).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}"))) }
+    }
+    fn text(&self, n: &str) -> Option<String> {
+        let v = self.raw(n);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+}
+
+struct RowOut {
+    header: PedimentoRow,
+    partida: PartidaRow,
+    descargo: Option<DescargoRow>,
+    idents: Vec<IdentificadorRow>,
+}
+
+fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
+    let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
+    let tipo_operacion = rec.req("tipo_operacion", |s| match s {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        _ => Err(FieldError(format!("'{s}' is not 1 (importación) or 2 (exportación)"))),
+    }, "bad field")?;
+    let clave = rec.raw("clave").to_uppercase();
+    if !catalog::claves().contains(&clave) {
+        return Err(("clave".into(), format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2")));
+    }
+    let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
+    let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
+    if chrono::Datelike::year(&fecha_pago) != key.year {
+        return Err(("fecha_pago".into(), format!(
+            "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}", key.year
+        )));
+    }
+    let fecha_seleccion = rec.opt("fecha_seleccion", model::date, "bad date")?;
+    let rectifica = rec.opt("rectifica", model::PedimentoKey::parse, "bad field")?.map(|k| k.id());
+    let clave_original = rec.text("clave_original").map(|s| s.to_uppercase());
+    let effective = if clave == "R1" { clave_original.clone().unwrap_or(clave.clone()) } else { clave.clone() };
+    let id = key.id();
+    let header = PedimentoRow {
+        pedimento_id: id.clone(),
+        year: key.year,
+        aduana_seccion: key.aduana_seccion.clone(),
+        patente: key.patente.clone(),
+        numero: key.numero.clone(),
+        tipo_operacion,
+        clave: effective,
+        clave_declarada: clave.clone(),
+        tipo_pedimento: if rectifica.is_some() { 2 } else { 1 },
+        rfc,
+        nombre: rec.text("nombre"),
+        immex_programa: rec.text("immex_programa"),
+        fecha_pago,
+        fecha_entrada: rec.opt("fecha_entrada", model::date, "bad date")?,
+        fecha_seleccion,
+        fecha_operacion: fecha_seleccion.unwrap_or(fecha_pago),
+        tipo_cambio: rec.opt("tipo_cambio", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        valor_dolares: Decimal::ZERO,
+        valor_aduana: Decimal::ZERO,
+        valor_comercial: Decimal::ZERO,
+        rectifica_id: rectifica,
+        contraparte_id: rec.opt("contraparte_pedimento", model::PedimentoKey::parse, "bad field")?.map(|k| k.id()),
+        contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, "bad RFC")?,
+        source_file: file.to_string(),
+        source_line: ln as i64,
+    };
+    let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
+    let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
+    let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
+    let partida = PartidaRow {
+        pedimento_id: id.clone(),
+        partida: rec.req("partida", |s| s.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| FieldError(format!("'{s}' is not a partida number"))), "bad field")?,
+        fraccion: rec.req("fraccion", model::fraccion, "bad field")?,
+        nico: None,
+        descripcion: rec.text("descripcion"),
+        codigo_producto: rec.text("codigo_producto"),
+        pais_origen: rec.text("pais_origen"),
+        umc: rec.text("umc"),
+        cantidad_umc: rec.opt("cantidad_umc", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        umt: rec.req("umt", |s| if s.is_empty() { Err(FieldError("umt is empty".into())) } else { Ok(s.to_string()) }, "bad field")?,
+        cantidad_umt: rec.req("cantidad_umt", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        precio_unitario: rec.opt("precio_unitario", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        valor_aduana: money("valor_aduana")?,
+        valor_comercial: money("valor_comercial")?,
+        valor_dolares: money("valor_dolares")?,
+        igi_tasa: orate("igi_tasa")?,
+        igi_importe: omoney("igi_importe")?,
+        iva_tasa: orate("iva_tasa")?,
+        iva_importe: omoney("iva_importe")?,
+        ieps_tasa: orate("ieps_tasa")?,
+        ieps_importe: omoney("ieps_importe")?,
+        dta_importe: omoney("dta_importe")?,
+        source_line: ln as i64,
+    };
+    let descargo = match rec.opt("descargo_pedimento", model::PedimentoKey::parse, "bad field")? {
+        None => None,
+        Some(k) => Some(DescargoRow {
+            pedimento_id: id.clone(),
+            original_id: k.id(),
+            original_fraccion: rec.opt("descargo_fraccion", model::fraccion, "bad field")?,
+            unidad_medida: rec.text("descargo_umt"),
+            cantidad: rec.opt("descargo_cantidad", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+            fecha_original: None,
+            source_line: ln as i64,
+        }),
+    };
+    // identificadores: `CLAVE[:comp1[:comp2[:comp3]]]` separated by ';'. A clave prefixed
+    // with `P.` is partida level (e.g. `P.EB`), otherwise pedimento level.
+    let mut idents = vec![];
+    for item in rec.raw("identificadores").split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut parts = item.split(':').map(|s| s.trim().to_string());
+        let c = parts.next().unwrap_or_default().to_uppercase();
+        let (clave, partida_level) = match c.strip_prefix("P.") {
+            Some(x) => (x.to_string(), true),
+            None => (c, false),
+        };
+        if clave.is_empty() || clave.len() > 3 {
+            return Err(("identificadores".into(), format!("bad field: identificador '{item}' is not CLAVE[:complemento...]")));
+        }
+        let nz = |s: Option<String>| s.filter(|x| !x.is_empty());
+        idents.push(IdentificadorRow {
+            pedimento_id: id.clone(),
+            partida: partida_level.then_some(partida.partida),
+            clave,
+            complemento1: nz(parts.next()),
+            complemento2: nz(parts.next()),
+            complemento3: nz(parts.next()),
+            source_line: ln as i64,
+        });
+    }
+    Ok(RowOut { header, partida, descargo, idents })
+}
+
+/// Parses one CSV file into `parsed`.
+pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
+    let file = path.display().to_string();
+    let (txt, enc) = text::decode(bytes);
+    let mut stats = FileStats {
+        file: file.clone(),
+        layout: format!("csv ({enc})"),
+        record_type: "partida".into(),
+        bytes: bytes.len() as u64,
+        sha256: hash.into(),
+        ..Default::default()
+    };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(txt.as_bytes());
+    let mut records = rdr.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        _ => {
+            parsed.files.push(stats); // empty file: nothing read
+            return;
+        }
+    };
+    let cols: HashMap<String, usize> = header.iter().enumerate().map(|(i, n)| (n.trim().to_lowercase(), i)).collect();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !cols.contains_key(*c)).collect();
+    let ncols = header.len();
+    let mut rows: Vec<(usize, Result<csv::StringRecord, String>)> = vec![];
+    loop {
+        match records.next() {
+            None => break,
+            Some(Ok(r)) => {
+                let ln = r.position().map(|p| p.line() as usize).unwrap_or(0);
+                if r.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                rows.push((ln, Ok(r)));
+            }
+            Some(Err(e)) => {
+                let ln = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                rows.push((ln, Err(format!("bad CSV: {e}"))));
+            }
+        }
+    }
+    stats.rows_read = rows.len();
+    parsed.files.push(stats);
+    let mut headers: HashMap<String, (PedimentoRow, usize)> = HashMap::new();
+    let mut order: Vec<String> = vec![];
+    let mut partidas: HashMap<(String, i32), PartidaRow> = HashMap::new();
+    let mut descargos = vec![];
+    let mut idents = vec![];
+    let mut accepted = 0;
+    let reject = |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
+        parsed.reject(RejectRow {
+            source_file: file.clone(),
+            line: ln as i64,
+            record_type: "partida".into(),
+            field: field.into(),
+            reason,
+            raw,
+        })
+    };
+    for (ln, r) in rows {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                reject(parsed, ln, "", e, String::new());
+                continue;
+            }
+        };
+        let raw: String = r.iter().collect::<Vec<_>>().join(",").chars().take(500).collect();
+        if !missing.is_empty() {
+            reject(parsed, ln, &missing.join(","), format!("missing column: the header lacks {}", missing.join(", ")), raw);
+            continue;
+        }
+        if r.len() < ncols {
+            reject(parsed, ln, "", format!("truncated line: {} fields, the header has {ncols}", r.len()), raw);
+            continue;
+        }
+        if r.len() > ncols {
+            reject(parsed, ln, "", format!("too many fields: {} fields, the header has {ncols}", r.len()), raw);
+            continue;
+        }
+        let rec = Rec { cols: &cols, r: &r };
+        match parse_row(&rec, &file, ln) {
+            Err((field, reason)) => reject(parsed, ln, &field, reason, raw),
+            Ok(out) => {
+                let id = out.header.pedimento_id.clone();
+                if let Some((h, first)) = headers.get(&id) {
+                    let same = h.rfc == out.header.rfc
+                        && h.clave_declarada == out.header.clave_declarada
+                        && h.fecha_pago == out.header.fecha_pago
+                        && h.tipo_operacion == out.header.tipo_operacion;
+                    if !same {
+                        let first = *first;
+                        reject(parsed, ln, "pedimento", format!(
+                            "inconsistent header: rfc/clave/fecha_pago/tipo_operacion differ from line {first} of the same pedimento"
+                        ), raw);
+                        continue;
+                    }
+                } else {
+                    order.push(id.clone());
+                    headers.insert(id.clone(), (out.header, ln));
+                }
+                partidas.insert((id, out.partida.partida), out.partida);
+                descargos.extend(out.descargo);
+                idents.extend(out.idents);
+                accepted += 1;
+            }
+        }
+    }
+    parsed.accept(&file, accepted);
+    let mut totals: HashMap<String, (Decimal, Decimal, Decimal)> = HashMap::new();
+    for p in partidas.values() {
+        let e = totals.entry(p.pedimento_id.clone()).or_default();
+        e.0 += p.valor_dolares;
+        e.1 += p.valor_aduana;
+        e.2 += p.valor_comercial;
+    }
+    let op_dates: HashMap<String, chrono::NaiveDate> =
+        headers.iter().map(|(k, (h, _))| (k.clone(), h.fecha_operacion)).collect();
+    // Identificadores also fill the header (IM program, virtual counterpart).
+    for i in idents.iter().filter(|i| i.partida.is_none()) {
+        if let Some((h, _)) = headers.get_mut(&i.pedimento_id) {
+            super::datastage::apply_identifier(h, &i.clave, i.complemento1.as_deref(), i.complemento2.as_deref());
+        }
+    }
+    for id in order {
+        let (mut h, _) = headers.remove(&id).unwrap();
+        if let Some((vd, va, vc)) = totals.get(&id) {
+            h.valor_dolares = *vd;
+            h.valor_aduana = *va;
+            h.valor_comercial = *vc;
+        }
+        if let Some(ant) = &h.rectifica_id {
+            parsed.superseded += 1;
+            if let Some(d) = op_dates.get(ant) {
+                h.fecha_operacion = *d;
+            }
+        }
+        parsed.years.entry(h.year).or_default().pedimentos.push(h);
+    }
+    let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
+    let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
+    ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+    for p in ps {
+        parsed.years.entry(year_of(&p.pedimento_id)).or_default().partidas.push(p);
+    }
+    for d in descargos {
+        parsed.years.entry(year_of(&d.pedimento_id)).or_default().descargos.push(d);
+    }
+    for i in idents {
+        parsed.years.entry(year_of(&i.pedimento_id)).or_default().identificadores.push(i);
+    }
+}

@@ -1,0 +1,773 @@
+//! SAT Data Stage reader (`<folio>_<tipo>.asc`, pipe-delimited, header row, Latin-1 or
+//! UTF-8, CRLF, trailing `|`). Field order and names: ../shared/domain/datastage-layout.md;
+//! columns are mapped by header name (case and punctuation ignored, known aliases
+//! accepted), never by position. The mapping to the dataset is documented in
+//! `docs/schema.md` ("Data Stage mapping").
+//!
+//! Record types used: 501 (header), 506 (fechas), 507 (identificadores), 512 (descargos),
+//! 551 (partidas), 554 (identificadores de partida), 556 (tasas de partida),
+//! 557 (contribuciones de partida), 701 (rectificaciones), Sel (selección automatizada).
+//! Other record types are listed in the manifest as not used.
+
+use super::{FileStats, Parsed, text};
+use crate::dataset::{DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
+use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const USED: &[&str] = &["501", "506", "507", "512", "551", "554", "556", "557", "701", "SEL"];
+
+/// The record type from a file name: `1901508_501.asc` → `501`, `x_Sel.asc` → `SEL`.
+pub fn record_type_of(p: &Path) -> Option<String> {
+    let name = p.file_name()?.to_str()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !matches!(ext.to_ascii_lowercase().as_str(), "asc" | "txt") {
+        return None;
+    }
+    let t = stem.rsplit_once('_').map(|x| x.1).unwrap_or(stem).to_ascii_uppercase();
+    let known = t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit()) && (t.starts_with('5') || t.starts_with('7'));
+    if known || t == "SEL" || t == "INCI" || t == "RESUMEN" {
+        Some(t)
+    } else {
+        None
+    }
+}
+
+/// Aliases seen across Data Stage versions (normalized names).
+const ALIASES: &[(&str, &[&str])] = &[
+    ("clavedocumento", &["clave", "clavepedimento", "cvedocumento"]),
+    ("fechapagoreal", &["fechapago", "fechavalidacionpagor"]),
+    ("fechavalidacionpagor", &["fechapagoreal", "fechapago"]),
+    ("seccionaduanera", &["aduana", "aduanaseccion"]),
+    ("totalfletes", &["fletes"]),
+    ("curpagentea", &["curpagente"]),
+    ("secuenciafraccion", &["secuencia", "partida"]),
+    ("cantidadumtarifa", &["cantidadmtarifa", "cantidadtarifa"]),
+    ("cantidadumcomercial", &["cantidadcomercial"]),
+    ("identificadorcaso", &["identificador", "complementocaso1"]),
+    ("complementocaso", &["complemento", "complementocaso2"]),
+    ("mercanciadescargada", &["cantidaddescargada"]),
+];
+
+struct Table {
+    file: String,
+    rtype: String,
+    cols: HashMap<String, usize>,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    fn idx(&self, name: &str) -> Option<usize> {
+        let n = text::norm(name);
+        if let Some(i) = self.cols.get(&n) {
+            return Some(*i);
+        }
+        ALIASES
+            .iter()
+            .find(|(k, _)| *k == n)
+            .and_then(|(_, alts)| alts.iter().find_map(|a| self.cols.get(*a).copied()))
+    }
+}
+
+/// Accessor for one row, producing errors that name the field.
+struct Row<'a> {
+    t: &'a Table,
+    f: &'a [String],
+}
+
+type Fail = (String, String); // (field, reason)
+
+impl<'a> Row<'a> {
+    fn raw(&self, name: &str) -> &'a str {
+        self.t.idx(name).and_then(|i| self.f.get(i)).map(|s| s.trim()).unwrap_or("")
+    }
+    fn req<T>(&self, name: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
+        p(self.raw(name)).map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
+    }
+    fn opt<T>(&self, name: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<Option<T>, Fail> {
+        let v = self.raw(name);
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            p(v).map(Some).map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
+        }
+    }
+    fn text(&self, name: &str) -> Option<String> {
+        let v = self.raw(name);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+    fn triple(&self) -> Result<Triple, Fail> {
+        Ok(Triple {
+            aduana: self.req("SeccionAduanera", |s| model::digits(s, 3, "SeccionAduanera"), "bad field")?,
+            patente: self.req("Patente", |s| model::digits(s, 4, "Patente"), "bad field")?,
+            numero: self.req("Pedimento", |s| model::digits(s, 7, "Pedimento"), "bad field")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Triple {
+    aduana: String,
+    patente: String,
+    numero: String,
+}
+
+fn dec(s: &str, scale: u32) -> FieldResult<Decimal> {
+    model::decimal(s, scale)
+}
+
+const REQUIRED: &[(&str, &[&str])] = &[
+    ("501", &["Patente", "Pedimento", "SeccionAduanera", "TipoOperacion", "ClaveDocumento", "Rfc", "FechaPagoReal"]),
+    ("551", &["Patente", "Pedimento", "SeccionAduanera", "Fraccion", "SecuenciaFraccion", "ValorAduana", "ValorComercial", "ValorDolares", "CantidadUMTarifa", "UnidadMedidaTarifa"]),
+    ("507", &["Patente", "Pedimento", "SeccionAduanera", "ClaveCaso"]),
+    ("554", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveCaso"]),
+    ("556", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveContribucion", "TasaContribucion"]),
+    ("557", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveContribucion", "ImportePago"]),
+    ("512", &["Patente", "Pedimento", "SeccionAduanera", "PatenteAduanalOrig", "PedimentoOriginal", "SeccionAduaneraDespOrig"]),
+    ("701", &["Patente", "Pedimento", "SeccionAduanera", "PedimentoAnterior", "PatenteAnterior", "SeccionAduaneraAnterior"]),
+    ("506", &["Patente", "Pedimento", "SeccionAduanera", "TipoFecha", "FechaOperacion"]),
+    ("SEL", &["Patente", "Pedimento", "SeccionAduanera", "FechaSeleccion"]),
+];
+
+fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed) -> Option<Table> {
+    let file = path.display().to_string();
+    let (txt, enc) = text::decode(bytes);
+    let lines = text::lines(&txt);
+    let mut stats = FileStats {
+        file: file.clone(),
+        layout: format!("datastage ({enc})"),
+        record_type: rtype.to_string(),
+        bytes: bytes.len() as u64,
+        sha256: hash.to_string(),
+        ..Default::default()
+    };
+    let data: Vec<&(usize, &str)> = lines.iter().skip(1).filter(|(_, l)| !l.trim().is_empty()).collect();
+    if !USED.contains(&rtype) {
+        stats.skipped = Some(format!("record type {rtype} is not used by the dataset ({} rows)", data.len()));
+        parsed.files.push(stats);
+        return None;
+    }
+    stats.rows_read = data.len();
+    parsed.files.push(stats);
+    let Some((_, header)) = lines.first() else {
+        return None; // empty file: 0 rows read, nothing to do
+    };
+    let mut names: Vec<&str> = header.split('|').collect();
+    if names.last().is_some_and(|n| n.trim().is_empty()) {
+        names.pop();
+    }
+    let cols: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (text::norm(n), i)).collect();
+    let mut t = Table {
+        file: file.clone(),
+        rtype: rtype.to_string(),
+        cols,
+        rows: vec![],
+    };
+    let required = REQUIRED.iter().find(|(r, _)| *r == rtype).map(|x| x.1).unwrap_or(&[]);
+    let missing: Vec<&str> = required.iter().copied().filter(|c| t.idx(c).is_none()).collect();
+    let ncols = names.len();
+    for (ln, l) in data {
+        if !missing.is_empty() {
+            parsed.reject(RejectRow {
+                source_file: file.clone(),
+                line: *ln as i64,
+                record_type: rtype.into(),
+                field: missing.join(","),
+                reason: format!("missing column: the header of this file lacks {}", missing.join(", ")),
+                raw: l.chars().take(500).collect(),
+            });
+            continue;
+        }
+        let mut f: Vec<String> = l.split('|').map(str::to_string).collect();
+        if f.len() == ncols + 1 && f.last().is_some_and(|x| x.trim().is_empty()) {
+            f.pop();
+        }
+        if f.len() != ncols {
+            let kind = if f.len() < ncols { "truncated line" } else { "too many fields" };
+            parsed.reject(RejectRow {
+                source_file: file.clone(),
+                line: *ln as i64,
+                record_type: rtype.into(),
+                field: String::new(),
+                reason: format!("{kind}: {} fields, the header has {ncols}", f.len()),
+                raw: l.chars().take(500).collect(),
+            });
+            continue;
+        }
+        t.rows.push((*ln, f));
+    }
+    Some(t)
+}
+
+struct Header {
+    row: PedimentoRow,
+}
+
+struct Ctx {
+    /// Accepted 501 rows by (triple, year).
+    headers: HashMap<(Triple, i32), Header>,
+    /// Years per triple (to resolve rows that carry no usable date).
+    years_of: HashMap<Triple, Vec<i32>>,
+    /// 501 rows rejected: dependent rows are rejected with a pointer to them.
+    rejected_headers: HashMap<Triple, String>,
+}
+
+impl Ctx {
+    /// Finds the pedimento a dependent row belongs to.
+    fn resolve(&self, t: &Triple, date: Option<NaiveDate>) -> Result<(Triple, i32), Fail> {
+        if let Some(d) = date {
+            use chrono::Datelike;
+            let k = (t.clone(), d.year());
+            if self.headers.contains_key(&k) {
+                return Ok(k);
+            }
+        }
+        match self.years_of.get(t).map(|v| v.as_slice()) {
+            Some([y]) => Ok((t.clone(), *y)),
+            Some(ys) if ys.len() > 1 => {
+                // Several years share this number: take the latest paid on or before the date.
+                if let Some(d) = date {
+                    let best = ys
+                        .iter()
+                        .filter(|y| self.headers[&(t.clone(), **y)].row.fecha_pago <= d)
+                        .max();
+                    if let Some(y) = best {
+                        return Ok((t.clone(), *y));
+                    }
+                }
+                Err(("Pedimento".into(), format!(
+                    "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
+                    t.aduana, t.patente, t.numero, ys
+                )))
+            }
+            _ => {
+                if let Some(at) = self.rejected_headers.get(t) {
+                    Err(("Pedimento".into(), format!("pedimento rejected: its 501 row ({at}) was rejected")))
+                } else {
+                    Err(("Pedimento".into(), format!(
+                        "missing pedimento: no 501 datos generales row for {}-{}-{}",
+                        t.aduana, t.patente, t.numero
+                    )))
+                }
+            }
+        }
+    }
+}
+
+fn pid(t: &Triple, year: i32) -> String {
+    format!("{year:04}-{}-{}-{}", t.aduana, t.patente, t.numero)
+}
+
+fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &[String], fail: Fail) {
+    let raw: String = f.join("|").chars().take(500).collect();
+    parsed.reject(RejectRow {
+        source_file: t.file.clone(),
+        line: line as i64,
+        record_type: t.rtype.clone(),
+        field: fail.0,
+        reason: fail.1,
+        raw,
+    });
+}
+
+/// Parses a set of Data Stage files (all record types of one or more requests).
+pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
+    let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
+    for (p, bytes, hash) in files {
+        let rtype = record_type_of(p).unwrap_or_default();
+        if let Some(t) = load(p, bytes, hash, &rtype, parsed) {
+            tables.entry(rtype).or_default().push(t);
+        }
+    }
+    let take = |tables: &mut HashMap<String, Vec<Table>>, k: &str| tables.remove(k).unwrap_or_default();
+
+    // 501: headers.
+    let mut ctx = Ctx {
+        headers: HashMap::new(),
+        years_of: HashMap::new(),
+        rejected_headers: HashMap::new(),
+    };
+    for t in take(&mut tables, "501") {
+        let mut accepted = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            match header_501(&r) {
+                Ok((tr, mut row)) => {
+                    row.source_line = *ln as i64;
+                    let key = (tr.clone(), row.year);
+                    if let Some(prev) = ctx.headers.get(&key) {
+                        if prev.row.clave_declarada == row.clave_declarada
+                            && prev.row.rfc == row.rfc
+                            && prev.row.fecha_pago == row.fecha_pago
+                        {
+                            accepted += 1; // identical duplicate: kept once
+                            continue;
+                        }
+                        // A different version: the later row wins, the earlier is kept as a conflict.
+                        let old = ctx.headers.remove(&key).unwrap();
+                        parsed.years.entry(row.year).or_default().conflicts.push(old.row);
+                    } else {
+                        ctx.years_of.entry(tr.clone()).or_default().push(row.year);
+                    }
+                    ctx.headers.insert(key, Header { row });
+                    accepted += 1;
+                }
+                Err(fail) => {
+                    if let Ok(tr) = r.triple() {
+                        ctx.rejected_headers.insert(tr, format!("{}:{}", t.file, ln));
+                    }
+                    reject_row(parsed, &t, *ln, f, fail);
+                }
+            }
+        }
+        parsed.accept(&t.file, accepted);
+    }
+
+    // 506 fechas: TipoFecha 1 = entrada.
+    for t in take(&mut tables, "506") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let tipo = r.raw("TipoFecha").to_string();
+                let fecha = r.req("FechaOperacion", model::date, "bad date")?;
+                let pd = r.opt("FechaValidacionPagoR", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd.or(Some(fecha)))?;
+                Ok::<_, Fail>((key, tipo, fecha))
+            })();
+            match res {
+                Ok((key, tipo, fecha)) => {
+                    if tipo == "1" {
+                        ctx.headers.get_mut(&key).unwrap().row.fecha_entrada = Some(fecha);
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
+    for t in take(&mut tables, "SEL") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let fecha = r.req("FechaSeleccion", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, Some(fecha))?;
+                Ok::<_, Fail>((key, fecha))
+            })();
+            match res {
+                Ok((key, fecha)) => {
+                    let h = &mut ctx.headers.get_mut(&key).unwrap().row;
+                    // Several remesas: the plazo starts with the first selección.
+                    if h.fecha_seleccion.is_none_or(|d| fecha < d) {
+                        h.fecha_seleccion = Some(fecha);
+                        h.fecha_operacion = fecha;
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
+    let mut idents: Vec<IdentificadorRow> = vec![];
+    for t in take(&mut tables, "507") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt("FechaValidacionPagoR", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd)?;
+                let clave = r.raw("ClaveCaso").to_uppercase();
+                if clave.is_empty() {
+                    return Err(("ClaveCaso".into(), "bad field: identificador is empty".into()));
+                }
+                Ok::<_, Fail>((key, clave, r.text("IdentificadorCaso"), r.text("ComplementoCaso")))
+            })();
+            match res {
+                Ok((key, clave, c1, c2)) => {
+                    let h = &mut ctx.headers.get_mut(&key).unwrap().row;
+                    apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
+                    idents.push(IdentificadorRow {
+                        pedimento_id: h.pedimento_id.clone(),
+                        partida: None,
+                        clave,
+                        complemento1: c1,
+                        complemento2: c2,
+                        complemento3: None,
+                        source_line: *ln as i64,
+                    });
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
+    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>)> = HashMap::new();
+    for t in take(&mut tables, "701") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd)?;
+                let ant = Triple {
+                    aduana: r.req("SeccionAduaneraAnterior", |s| model::digits(s, 3, "SeccionAduaneraAnterior"), "bad field")?,
+                    patente: r.req("PatenteAnterior", |s| model::digits(s, 4, "PatenteAnterior"), "bad field")?,
+                    numero: r.req("PedimentoAnterior", |s| model::digits(s, 7, "PedimentoAnterior"), "bad field")?,
+                };
+                let fa = r.opt("FechaOperacionAnterior", model::date, "bad date")?;
+                let ant_year = match fa {
+                    Some(d) => chrono::Datelike::year(&d),
+                    None => ctx.resolve(&ant, None).map(|k| k.1).unwrap_or(key.1),
+                };
+                let doc = r.text("DocumentoAnterior").map(|s| s.to_uppercase());
+                Ok::<_, Fail>((key, pid(&ant, ant_year), doc, fa))
+            })();
+            match res {
+                Ok((key, ant, doc, fa)) => {
+                    rect.insert(key, (ant, doc, fa));
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+    let op_dates: HashMap<String, NaiveDate> = ctx
+        .headers
+        .values()
+        .map(|h| (h.row.pedimento_id.clone(), h.row.fecha_operacion))
+        .collect();
+    let claves_of: HashMap<String, String> = ctx
+        .headers
+        .values()
+        .map(|h| (h.row.pedimento_id.clone(), h.row.clave.clone()))
+        .collect();
+    for (key, (ant, doc, fa)) in rect {
+        let h = &mut ctx.headers.get_mut(&key).unwrap().row;
+        h.tipo_pedimento = 2;
+        if h.clave == "R1" {
+            if let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned()) {
+                h.clave = c;
+            }
+        }
+        // A rectificación passes no selección (seed 004 L686): the operation keeps the
+        // date of the pedimento it rectifies.
+        if let Some(d) = op_dates.get(&ant).copied().or(fa) {
+            h.fecha_operacion = d;
+        }
+        h.rectifica_id = Some(ant);
+        parsed.superseded += 1;
+    }
+
+    // 551 partidas (parsed in parallel: the largest table by far).
+    let mut partidas: Vec<PartidaRow> = vec![];
+    let mut pindex: HashMap<(String, i32), usize> = HashMap::new();
+    for t in take(&mut tables, "551") {
+        let results: Vec<Result<(Triple, Option<NaiveDate>, PartidaRow), Fail>> = t
+            .rows
+            .par_iter()
+            .map(|(ln, f)| {
+                let r = Row { t: &t, f };
+                let tr = r.triple()?;
+                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                Ok((tr, pd, partida_551(&r, *ln)?))
+            })
+            .collect();
+        let mut acc = 0;
+        for ((ln, f), res) in t.rows.iter().zip(results) {
+            let res = res.and_then(|(tr, pd, p)| Ok((ctx.resolve(&tr, pd)?, p)));
+            match res {
+                Ok((key, mut p)) => {
+                    p.pedimento_id = pid(&key.0, key.1);
+                    let k = (p.pedimento_id.clone(), p.partida);
+                    if let Some(i) = pindex.get(&k) {
+                        partidas[*i] = p; // same partida again: the later row wins
+                    } else {
+                        pindex.insert(k, partidas.len());
+                        partidas.push(p);
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // 556 tasas and 557 contribuciones of the partida.
+    for rtype in ["556", "557"] {
+        for t in take(&mut tables, rtype) {
+            let mut acc = 0;
+            for (ln, f) in &t.rows {
+                let r = Row { t: &t, f };
+                let res = (|| {
+                    let tr = r.triple()?;
+                    let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                    let key = ctx.resolve(&tr, pd)?;
+                    let sec = r.req("SecuenciaFraccion", |s| s.parse::<i32>().map_err(|_| FieldError(format!("'{s}' is not a partida number"))), "bad field")?;
+                    let i = *pindex.get(&(pid(&key.0, key.1), sec)).ok_or_else(|| {
+                        ("SecuenciaFraccion".to_string(), format!("missing partida: no 551 row for partida {sec} of {}", pid(&key.0, key.1)))
+                    })?;
+                    let code = r.raw("ClaveContribucion").trim_start_matches('0').to_string();
+                    let v = if rtype == "556" {
+                        r.req("TasaContribucion", |s| dec(s, RATE_SCALE), "not a number")?
+                    } else {
+                        r.req("ImportePago", |s| dec(s, MONEY_SCALE), "not a number")?
+                    };
+                    Ok::<_, Fail>((i, code, v))
+                })();
+                match res {
+                    Ok((i, code, v)) => {
+                        let p = &mut partidas[i];
+                        let add = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
+                        match (rtype, code.as_str()) {
+                            ("556", catalog::CONTRIB_IGI) => p.igi_tasa = Some(v),
+                            ("556", catalog::CONTRIB_IVA) => p.iva_tasa = Some(v),
+                            ("556", catalog::CONTRIB_IEPS) => p.ieps_tasa = Some(v),
+                            ("557", catalog::CONTRIB_IGI) => add(&mut p.igi_importe, v),
+                            ("557", catalog::CONTRIB_IVA) => add(&mut p.iva_importe, v),
+                            ("557", catalog::CONTRIB_IEPS) => add(&mut p.ieps_importe, v),
+                            ("557", catalog::CONTRIB_DTA) => add(&mut p.dta_importe, v),
+                            _ => {} // other contributions are kept in the source only
+                        }
+                        acc += 1;
+                    }
+                    Err(e) => reject_row(parsed, &t, *ln, f, e),
+                }
+            }
+            parsed.accept(&t.file, acc);
+        }
+    }
+
+    // 554 identificadores de partida.
+    for t in take(&mut tables, "554") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd)?;
+                let sec = r.req("SecuenciaFraccion", |s| s.parse::<i32>().map_err(|_| FieldError(format!("'{s}' is not a partida number"))), "bad field")?;
+                let id = pid(&key.0, key.1);
+                if !pindex.contains_key(&(id.clone(), sec)) {
+                    return Err(("SecuenciaFraccion".into(), format!("missing partida: no 551 row for partida {sec} of {id}")));
+                }
+                let clave = r.raw("ClaveCaso").to_uppercase();
+                if clave.is_empty() {
+                    return Err(("ClaveCaso".into(), "bad field: identificador is empty".into()));
+                }
+                Ok::<_, Fail>(IdentificadorRow {
+                    pedimento_id: id,
+                    partida: Some(sec),
+                    clave,
+                    complemento1: r.text("IdentificadorCaso"),
+                    complemento2: r.text("ComplementoCaso"),
+                    complemento3: None,
+                    source_line: *ln as i64,
+                })
+            })();
+            match res {
+                Ok(row) => {
+                    idents.push(row);
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // 512 descargos: which temporary import a return/virtual operation discharges.
+    let mut descargos: Vec<DescargoRow> = vec![];
+    for t in take(&mut tables, "512") {
+        let mut acc = 0;
+        for (ln, f) in &t.rows {
+            let r = Row { t: &t, f };
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd)?;
+                let orig = Triple {
+                    aduana: r.req("SeccionAduaneraDespOrig", |s| model::digits(s, 3, "SeccionAduaneraDespOrig"), "bad field")?,
+                    patente: r.req("PatenteAduanalOrig", |s| model::digits(s, 4, "PatenteAduanalOrig"), "bad field")?,
+                    numero: r.req("PedimentoOriginal", |s| model::digits(s, 7, "PedimentoOriginal"), "bad field")?,
+                };
+                let fo = r.opt("FechaOperacionOrig", model::date, "bad date")?;
+                let oy = match fo {
+                    Some(d) => chrono::Datelike::year(&d),
+                    None => ctx.resolve(&orig, None).map(|k| k.1).map_err(|_| {
+                        ("FechaOperacionOrig".to_string(), "bad date: empty, and the original pedimento is not in this input".to_string())
+                    })?,
+                };
+                Ok::<_, Fail>(DescargoRow {
+                    pedimento_id: pid(&key.0, key.1),
+                    original_id: pid(&orig, oy),
+                    original_fraccion: r.opt("FraccionOriginal", model::fraccion, "bad field")?,
+                    unidad_medida: r.text("UnidadMedida"),
+                    cantidad: r.opt("MercanciaDescargada", |s| dec(s, QTY_SCALE), "not a number")?,
+                    fecha_original: fo,
+                    source_line: *ln as i64,
+                })
+            })();
+            match res {
+                Ok(row) => {
+                    descargos.push(row);
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, *ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // Totals of the header from its partidas (501 carries no value totals).
+    let mut totals: HashMap<String, (Decimal, Decimal, Decimal)> = HashMap::new();
+    for p in &partidas {
+        let e = totals.entry(p.pedimento_id.clone()).or_default();
+        e.0 += p.valor_dolares;
+        e.1 += p.valor_aduana;
+        e.2 += p.valor_comercial;
+    }
+    for (_, h) in ctx.headers {
+        let mut row = h.row;
+        if let Some((vd, va, vc)) = totals.get(&row.pedimento_id) {
+            row.valor_dolares = *vd;
+            row.valor_aduana = *va;
+            row.valor_comercial = *vc;
+        }
+        parsed.years.entry(row.year).or_default().pedimentos.push(row);
+    }
+    let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
+    for p in partidas {
+        parsed.years.entry(year_of(&p.pedimento_id)).or_default().partidas.push(p);
+    }
+    for i in idents {
+        parsed.years.entry(year_of(&i.pedimento_id)).or_default().identificadores.push(i);
+    }
+    for d in descargos {
+        parsed.years.entry(year_of(&d.pedimento_id)).or_default().descargos.push(d);
+    }
+    for y in parsed.years.values_mut() {
+        y.pedimentos.sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        y.partidas.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+    }
+}
+
+/// Applies a pedimento-level identifier to the header. Conventions (documented in
+/// docs/schema.md): `IM` complemento 1 = IMMEX program; an identifier whose clave is a
+/// virtual clave (V1-V9) names the counterpart: complemento 1 = counterpart pedimento
+/// (`YYYY-ASS-PPPP-NNNNNNN` or `YY ASS PPPP NNNNNNN`), complemento 2 = counterpart RFC.
+pub fn apply_identifier(h: &mut PedimentoRow, clave: &str, c1: Option<&str>, c2: Option<&str>) {
+    if clave == "IM" {
+        if let Some(p) = c1 {
+            h.immex_programa = Some(p.trim().to_string());
+        }
+    } else if clave.len() == 2 && clave.starts_with('V') && clave.as_bytes()[1].is_ascii_digit() {
+        if let Some(k) = c1.and_then(|s| model::PedimentoKey::parse(s).ok()) {
+            h.contraparte_id = Some(k.id());
+        }
+        if let Some(r) = c2.and_then(|s| model::rfc(s).ok()) {
+            h.contraparte_rfc = Some(r);
+        }
+    }
+}
+
+fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
+    let tr = r.triple()?;
+    let tipo_operacion = r.req("TipoOperacion", |s| match s {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        _ => Err(FieldError(format!("'{s}' is not 1 (importación) or 2 (exportación)"))),
+    }, "bad field")?;
+    let clave = r.raw("ClaveDocumento").to_uppercase();
+    if !catalog::claves().contains(&clave) {
+        return Err(("ClaveDocumento".into(), format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2")));
+    }
+    let rfc = r.req("Rfc", model::rfc, "bad RFC")?;
+    let fecha_pago = r.req("FechaPagoReal", model::date, "bad date")?;
+    let tipo_cambio = r.opt("TipoCambio", |s| dec(s, QTY_SCALE), "not a number")?;
+    let year = chrono::Datelike::year(&fecha_pago);
+    let tipo_pedimento = match r.raw("TipoPedimento") {
+        "2" => 2,
+        _ => 1,
+    };
+    let row = PedimentoRow {
+        pedimento_id: pid(&tr, year),
+        year,
+        aduana_seccion: tr.aduana.clone(),
+        patente: tr.patente.clone(),
+        numero: tr.numero.clone(),
+        tipo_operacion,
+        clave: clave.clone(),
+        clave_declarada: clave,
+        tipo_pedimento,
+        rfc,
+        nombre: r.text("NombreContribuyente"),
+        immex_programa: None,
+        fecha_pago,
+        fecha_entrada: None,
+        fecha_seleccion: None,
+        fecha_operacion: fecha_pago,
+        tipo_cambio,
+        valor_dolares: Decimal::ZERO,
+        valor_aduana: Decimal::ZERO,
+        valor_comercial: Decimal::ZERO,
+        rectifica_id: None,
+        contraparte_id: None,
+        contraparte_rfc: None,
+        source_file: r.t.file.clone(),
+        source_line: 0,
+    };
+    Ok((tr, row))
+}
+
+fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
+    let money = |n: &str| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
+    Ok(PartidaRow {
+        pedimento_id: String::new(),
+        partida: r.req("SecuenciaFraccion", |s| {
+            s.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+        }, "bad field")?,
+        fraccion: r.req("Fraccion", model::fraccion, "bad field")?,
+        nico: r.text("SubdivisionFraccion"),
+        descripcion: r.text("DescripcionMercancia"),
+        codigo_producto: r.text("CodigoMercanciaProducto"),
+        pais_origen: r.text("PaisOrigenDestino"),
+        umc: r.text("UnidadMedidaComercial"),
+        cantidad_umc: r.opt("CantidadUMComercial", |s| dec(s, QTY_SCALE), "not a number")?,
+        umt: r.req("UnidadMedidaTarifa", |s| {
+            if s.is_empty() { Err(FieldError("unidad de medida de tarifa is empty".into())) } else { Ok(s.to_string()) }
+        }, "bad field")?,
+        cantidad_umt: r.req("CantidadUMTarifa", |s| dec(s, QTY_SCALE), "not a number")?,
+        precio_unitario: r.opt("PrecioUnitario", |s| dec(s, QTY_SCALE), "not a number")?,
+        valor_aduana: money("ValorAduana")?,
+        valor_comercial: money("ValorComercial")?,
+        valor_dolares: money("ValorDolares")?,
+        igi_tasa: None,
+        igi_importe: None,
+        iva_tasa: None,
+        iva_importe: None,
+        ieps_tasa: None,
+        ieps_importe: None,
+        dta_importe: None,
+        source_line: ln as i64,
+    })
+}

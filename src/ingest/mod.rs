@@ -1,0 +1,347 @@
+//! Ingest: input files → validated rows → year partitions of the dataset.
+//!
+//! Two layouts are read: SAT Data Stage (`datastage.rs`, the real format) and the
+//! project's flat CSV (`csv.rs`). Both produce [`Parsed`]; [`run`] then writes each year
+//! atomically, writes every rejected row with its reason, and a manifest per run.
+//! Invariant, checked before anything is written: for every file,
+//! rows read = rows accepted + rows rejected.
+
+pub mod csv;
+pub mod datastage;
+pub mod text;
+
+use crate::dataset::{self, RejectRow, YearData};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Dataset(#[from] dataset::DatasetError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "dataset {0} is locked by another ingest ({1}); if no ingest is running, remove the .lock file"
+    )]
+    Locked(PathBuf, String),
+    #[error("accounting error in {file}: read {read} rows but accepted {accepted} + rejected {rejected}")]
+    Accounting {
+        file: String,
+        read: usize,
+        accepted: usize,
+        rejected: usize,
+    },
+    #[error("no input files found under {0}")]
+    NoInput(PathBuf),
+}
+
+pub type Result<T> = std::result::Result<T, IngestError>;
+
+/// Per-input-file accounting, written to the manifest and printed in the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileStats {
+    pub file: String,
+    pub layout: String,
+    pub record_type: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows_read: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub rejected_by_reason: BTreeMap<String, usize>,
+    /// Set when the file was not parsed (already ingested, record type not used).
+    pub skipped: Option<String>,
+}
+
+/// What the parsers hand to [`run`]: rows by year, rejects, per-file stats.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub years: BTreeMap<i32, YearData>,
+    pub rejects: Vec<RejectRow>,
+    pub files: Vec<FileStats>,
+    /// Pedimentos whose rectificación (R1) is in this input.
+    pub superseded: usize,
+}
+
+impl Parsed {
+    /// Records a reject and counts it on its file.
+    pub fn reject(&mut self, r: RejectRow) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == r.source_file) {
+            f.rejected += 1;
+            *f.rejected_by_reason.entry(reason_kind(&r.reason)).or_default() += 1;
+        }
+        self.rejects.push(r);
+    }
+
+    pub fn accept(&mut self, file: &str, n: usize) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
+            f.accepted += n;
+        }
+    }
+
+    /// Fails if any file's rows do not add up (a bug, never bad input).
+    pub fn check_accounting(&self) -> Result<()> {
+        for f in &self.files {
+            if f.skipped.is_none() && f.rows_read != f.accepted + f.rejected {
+                return Err(IngestError::Accounting {
+                    file: f.file.clone(),
+                    read: f.rows_read,
+                    accepted: f.accepted,
+                    rejected: f.rejected,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The short kind of a reject reason (the text before the first ':'), for counts.
+pub fn reason_kind(reason: &str) -> String {
+    reason.split(':').next().unwrap_or(reason).trim().to_string()
+}
+
+/// Options of one ingest run.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Re-parse files whose hash was already ingested.
+    pub force: bool,
+}
+
+/// Result of [`run`]: the run id and what happened per file and per year.
+#[derive(Debug, Default, Serialize)]
+pub struct IngestReport {
+    pub run_id: String,
+    pub files: Vec<FileStats>,
+    pub years: BTreeMap<i32, YearCounts>,
+    pub rows_read: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub superseded: usize,
+    pub recovered: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct YearCounts {
+    pub pedimentos: usize,
+    pub partidas: usize,
+    pub new: usize,
+    pub identical: usize,
+    pub replaced: usize,
+}
+
+/// An exclusive lock on a dataset directory, released on drop.
+pub struct Lock(PathBuf);
+
+impl Lock {
+    pub fn acquire(root: &Path) -> Result<Lock> {
+        fs::create_dir_all(root).map_err(|e| IngestError::Read {
+            path: root.into(),
+            source: e,
+        })?;
+        let p = root.join(".lock");
+        match fs::OpenOptions::new().write(true).create_new(true).open(&p) {
+            Ok(mut f) => {
+                let _ = writeln!(f, "pid {}", std::process::id());
+                Ok(Lock(p))
+            }
+            Err(_) => {
+                let who = fs::read_to_string(&p).unwrap_or_default();
+                Err(IngestError::Locked(root.into(), who.trim().to_string()))
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let h = Sha256::digest(bytes);
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lists input files: a file as is, a directory recursively (sorted, hidden skipped).
+pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    for p in inputs {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                let rd = fs::read_dir(&d).map_err(|e| IngestError::Read {
+                    path: d.clone(),
+                    source: e,
+                })?;
+                for e in rd.flatten() {
+                    let path = e.path();
+                    let name = e.file_name().to_string_lossy().to_string();
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        out.push(path);
+                    }
+                }
+            }
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(IngestError::Read {
+                path: p.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn manifest_dir(root: &Path) -> PathBuf {
+    root.join("_manifest")
+}
+
+fn known_hashes(root: &Path) -> HashSet<String> {
+    fs::read_to_string(manifest_dir(root).join("files.tsv"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split('\t').next().map(str::to_string))
+        .collect()
+}
+
+/// Parses `inputs` and merges them into the dataset at `root`.
+pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<IngestReport> {
+    let _lock = Lock::acquire(root)?;
+    let recovered = dataset::recover(root)?;
+    let files = list_inputs(inputs)?;
+    if files.is_empty() {
+        return Err(IngestError::NoInput(inputs.first().cloned().unwrap_or_default()));
+    }
+    let known = if opts.force {
+        HashSet::new()
+    } else {
+        known_hashes(root)
+    };
+    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
+    let mut skipped: Vec<FileStats> = vec![];
+    let mut seen_in_run: HashSet<String> = HashSet::new();
+    for f in files {
+        let bytes = fs::read(&f).map_err(|e| IngestError::Read {
+            path: f.clone(),
+            source: e,
+        })?;
+        let hash = sha256_hex(&bytes);
+        let name = f.display().to_string();
+        if known.contains(&hash) {
+            skipped.push(FileStats {
+                file: name,
+                bytes: bytes.len() as u64,
+                sha256: hash,
+                skipped: Some("already ingested (same SHA-256): no-op".into()),
+                ..Default::default()
+            });
+            continue;
+        }
+        if !seen_in_run.insert(hash.clone()) {
+            skipped.push(FileStats {
+                file: name,
+                bytes: bytes.len() as u64,
+                sha256: hash,
+                skipped: Some("duplicate of another input file in this run (same SHA-256)".into()),
+                ..Default::default()
+            });
+            continue;
+        }
+        loaded.push((f, bytes, hash));
+    }
+    let (ds, csvs): (Vec<_>, Vec<_>) = loaded
+        .into_iter()
+        .partition(|(p, _, _)| datastage::record_type_of(p).is_some());
+    let mut parsed = Parsed::default();
+    if !ds.is_empty() {
+        datastage::parse(&ds, &mut parsed);
+    }
+    for (p, bytes, hash) in &csvs {
+        csv::parse(p, bytes, hash, &mut parsed);
+    }
+    parsed.check_accounting()?;
+    for y in parsed.years.values_mut() {
+        y.dedupe();
+    }
+    let mut report = IngestReport {
+        run_id: run_id(),
+        recovered,
+        superseded: parsed.superseded,
+        ..Default::default()
+    };
+    // Years are independent partitions: merge them in parallel.
+    use rayon::prelude::*;
+    let results: Vec<(i32, std::result::Result<dataset::MergeStats, dataset::DatasetError>)> = parsed
+        .years
+        .par_iter()
+        .map(|(y, data)| (*y, dataset::merge_year(root, *y, data)))
+        .collect();
+    for (y, r) in results {
+        let st = r?;
+        let data = &parsed.years[&y];
+        report.years.insert(
+            y,
+            YearCounts {
+                pedimentos: data.pedimentos.len(),
+                partidas: data.partidas.len(),
+                new: st.new,
+                identical: st.identical,
+                replaced: st.replaced,
+            },
+        );
+    }
+    let mdir = manifest_dir(root);
+    fs::create_dir_all(&mdir).map_err(dataset::io(&mdir))?;
+    if !parsed.rejects.is_empty() {
+        let rdir = root.join("rejects");
+        fs::create_dir_all(&rdir).map_err(dataset::io(&rdir))?;
+        let batch = dataset::rejects_batch(&parsed.rejects)?;
+        dataset::write_parquet(
+            &rdir.join(format!("{}.parquet", report.run_id)),
+            dataset::rejects_schema(),
+            &[batch],
+        )?;
+    }
+    report.files = parsed.files;
+    report.files.extend(skipped);
+    for f in &report.files {
+        report.rows_read += f.rows_read;
+        report.accepted += f.accepted;
+        report.rejected += f.rejected;
+    }
+    let json = serde_json::to_string_pretty(&report).expect("report serializes");
+    let mpath = mdir.join(format!("{}.json", report.run_id));
+    fs::write(&mpath, json).map_err(dataset::io(&mpath))?;
+    // Hashes are recorded last: a run killed before this point re-parses its files.
+    let tsv = mdir.join("files.tsv");
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&tsv)
+        .map_err(dataset::io(&tsv))?;
+    for fs_ in report.files.iter().filter(|f| f.skipped.is_none()) {
+        writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id).map_err(dataset::io(&tsv))?;
+    }
+    Ok(report)
+}
+
+fn run_id() -> String {
+    let now = chrono::Utc::now();
+    format!("ingest-{}-{}", now.format("%Y%m%dT%H%M%S%3f"), std::process::id())
+}

@@ -1,0 +1,307 @@
+//! Domain model: pedimento keys, RFC, dates, exact decimals and the vendored catalogs.
+//!
+//! Everything that parses a field lives here so that the CSV and Data Stage readers
+//! validate the same way and report the same reasons.
+
+pub mod catalog;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use std::fmt;
+use std::str::FromStr;
+
+/// Why a field did not parse. The reader adds file, line and field name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError(pub String);
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub type FieldResult<T> = Result<T, FieldError>;
+
+fn err<T>(msg: impl Into<String>) -> FieldResult<T> {
+    Err(FieldError(msg.into()))
+}
+
+/// The pedimento key: year of payment, aduana+sección (3 digits), patente (4 digits),
+/// número (7 digits). Displayed as `YYYY-ASS-PPPP-NNNNNNN`; that string is the join key
+/// (`pedimento_id`) of every table in the dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PedimentoKey {
+    pub year: i32,
+    pub aduana_seccion: String,
+    pub patente: String,
+    pub numero: String,
+}
+
+impl PedimentoKey {
+    pub fn new(year: i32, aduana: &str, patente: &str, numero: &str) -> FieldResult<Self> {
+        Ok(PedimentoKey {
+            year,
+            aduana_seccion: digits(aduana, 3, "aduana/sección")?,
+            patente: digits(patente, 4, "patente")?,
+            numero: digits(numero, 7, "número de pedimento")?,
+        })
+    }
+
+    pub fn id(&self) -> String {
+        self.to_string()
+    }
+
+    /// Parses `YYYY-ASS-PPPP-NNNNNNN`, `YY-ASS-PPPP-NNNNNNN`, or the same with spaces
+    /// (the printed form `24 240 3953 6000098`).
+    pub fn parse(s: &str) -> FieldResult<Self> {
+        let parts: Vec<&str> = s
+            .split(|c: char| c == '-' || c == ' ' || c == '/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.len() != 4 {
+            return err(format!(
+                "pedimento '{s}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)"
+            ));
+        }
+        let year: i32 = parts[0]
+            .parse()
+            .map_err(|_| FieldError(format!("pedimento '{s}': year '{}' is not a number", parts[0])))?;
+        let year = if parts[0].len() == 2 { 2000 + year } else { year };
+        PedimentoKey::new(year, parts[1], parts[2], parts[3])
+    }
+}
+
+impl fmt::Display for PedimentoKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{}-{}-{}",
+            self.year, self.aduana_seccion, self.patente, self.numero
+        )
+    }
+}
+
+/// Left-pads a numeric code with zeros to `width` (Data Stage drops leading zeros);
+/// rejects non-digits and over-long values.
+pub fn digits(s: &str, width: usize, what: &str) -> FieldResult<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return err(format!("{what} is empty"));
+    }
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return err(format!("{what} '{t}' has non-digit characters"));
+    }
+    if t.len() > width {
+        return err(format!("{what} '{t}' has more than {width} digits"));
+    }
+    Ok(format!("{t:0>width$}"))
+}
+
+/// Fracción arancelaria: 8 digits (TIGIE). Dots are accepted and removed (`8471.30.01`).
+pub fn fraccion(s: &str) -> FieldResult<String> {
+    let t: String = s.trim().chars().filter(|c| *c != '.').collect();
+    if t.len() != 8 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return err(format!("fracción '{}' is not 8 digits", s.trim()));
+    }
+    Ok(t)
+}
+
+/// RFC: 12 characters (persona moral) or 13 (persona física): 3 or 4 letters
+/// (A-Z, Ñ, &), a YYMMDD date, a 3-character homoclave.
+pub fn rfc(s: &str) -> FieldResult<String> {
+    let t = s.trim().to_uppercase();
+    let chars: Vec<char> = t.chars().collect();
+    let n = chars.len();
+    if n != 12 && n != 13 {
+        return err(format!("RFC '{t}' must have 12 or 13 characters, has {n}"));
+    }
+    let letters = n - 9;
+    let ok_letters = chars[..letters]
+        .iter()
+        .all(|c| c.is_ascii_uppercase() || *c == 'Ñ' || *c == '&');
+    let date: String = chars[letters..letters + 6].iter().collect();
+    let ok_date = date.bytes().all(|b| b.is_ascii_digit()) && {
+        let mm: u32 = date[2..4].parse().unwrap_or(0);
+        let dd: u32 = date[4..6].parse().unwrap_or(0);
+        (1..=12).contains(&mm) && (1..=31).contains(&dd)
+    };
+    let ok_homo = chars[letters + 6..]
+        .iter()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !(ok_letters && ok_date && ok_homo) {
+        return err(format!(
+            "RFC '{t}' is not letters + YYMMDD + homoclave (e.g. ABC010203XY1)"
+        ));
+    }
+    Ok(t)
+}
+
+/// Parses a date in any format the Data Stage exports use (datastage-layout.md):
+/// `YYYY-MM-DD[ HH:MM:SS]`, `YYYY/MM/DD[ HH:MM:SS]`, `DD/MM/YYYY`, `DDMMYYYY`,
+/// `YYYYMMDD[hhmmss]`. The time part is dropped (dates are Date32 in the dataset).
+pub fn date(s: &str) -> FieldResult<NaiveDate> {
+    let t = s.trim();
+    if t.is_empty() {
+        return err("date is empty");
+    }
+    let head = t.split([' ', 'T']).next().unwrap_or(t);
+    let parsed = if head.len() == 10 && (head.as_bytes()[4] == b'-' || head.as_bytes()[4] == b'/')
+    {
+        NaiveDate::parse_from_str(&head.replace('/', "-"), "%Y-%m-%d").ok()
+    } else if head.len() == 10 && (head.as_bytes()[2] == b'/' || head.as_bytes()[2] == b'-') {
+        NaiveDate::parse_from_str(&head.replace('-', "/"), "%d/%m/%Y").ok()
+    } else if head.bytes().all(|b| b.is_ascii_digit()) && (head.len() == 8 || head.len() == 14) {
+        // YYYYMMDD[hhmmss] when it starts with a plausible year, else DDMMYYYY.
+        let y: i32 = head[..4].parse().unwrap_or(0);
+        if head.len() == 14 || (1900..=2200).contains(&y) {
+            NaiveDate::parse_from_str(&head[..8], "%Y%m%d").ok()
+        } else {
+            NaiveDate::parse_from_str(head, "%d%m%Y").ok()
+        }
+    } else {
+        None
+    };
+    match parsed {
+        Some(d) if (1900..=2200).contains(&d.year()) => Ok(d),
+        _ => err(format!(
+            "date '{t}' is not a valid date (YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY, DDMMYYYY or YYYYMMDDhhmmss)"
+        )),
+    }
+}
+
+/// Parses an exact decimal. Accepts thousands commas (`1,234.50`) and a leading sign;
+/// rejects anything else (no exponents, no NaN). Rounds half-even to `scale` decimals
+/// only when the input has more (and says nothing: Data Stage pads with zeros).
+pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
+    let t = s.trim();
+    if t.is_empty() {
+        return err("number is empty");
+    }
+    let cleaned: String = if t.contains(',') {
+        // Only thousands separators are allowed: groups of 3 after the first.
+        let int_part = t.split('.').next().unwrap_or("");
+        let groups: Vec<&str> = int_part.trim_start_matches(['-', '+']).split(',').collect();
+        let ok = groups.len() > 1
+            && !groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3);
+        if !ok {
+            return err(format!("'{t}' is not a number (misplaced comma)"));
+        }
+        t.replace(',', "")
+    } else {
+        t.to_string()
+    };
+    let body = cleaned.trim_start_matches(['-', '+']);
+    if body.is_empty()
+        || body.matches('.').count() > 1
+        || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || body == "."
+    {
+        return err(format!("'{t}' is not a number"));
+    }
+    let d = Decimal::from_str(&cleaned).map_err(|_| FieldError(format!("'{t}' is not a number")))?;
+    let d = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    if d.abs() >= max_for(scale) {
+        return err(format!(
+            "'{t}' is too large for DECIMAL(18,{scale})"
+        ));
+    }
+    Ok(d)
+}
+
+/// Largest magnitude + 1 that fits DECIMAL(18, scale).
+pub fn max_for(scale: u32) -> Decimal {
+    Decimal::from_i128_with_scale(10i128.pow(18), scale)
+}
+
+/// Decimal as the scaled i128 Parquet stores for DECIMAL(p, scale).
+pub fn to_scaled_i128(d: Decimal, scale: u32) -> i128 {
+    let mut x = d;
+    x.rescale(scale);
+    x.mantissa()
+}
+
+/// Scales of the money/quantity columns (fixed per column, see docs/schema.md).
+pub const MONEY_SCALE: u32 = 2;
+pub const QTY_SCALE: u32 = 5;
+pub const RATE_SCALE: u32 = 6;
+
+pub fn optional<T>(s: &str, f: impl Fn(&str) -> FieldResult<T>) -> FieldResult<Option<T>> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        f(s).map(Some)
+    }
+}
+
+/// Days since 1970-01-01 (Arrow Date32).
+pub fn date32(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+pub fn from_date32(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(days as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_roundtrip_and_padding() {
+        let k = PedimentoKey::new(2024, "240", "3953", "6000098").unwrap();
+        assert_eq!(k.id(), "2024-240-3953-6000098");
+        assert_eq!(PedimentoKey::parse("24 240 3953 6000098").unwrap(), k);
+        assert_eq!(PedimentoKey::new(2024, "70", "12", "1").unwrap().id(), "2024-070-0012-0000001");
+        assert!(PedimentoKey::new(2024, "2400", "3953", "1").is_err());
+        assert!(PedimentoKey::parse("2024-240-3953").is_err());
+    }
+
+    #[test]
+    fn rfc_rules() {
+        assert_eq!(rfc("abc010203xy1").unwrap(), "ABC010203XY1");
+        assert!(rfc("ABCD010203XY1").is_ok());
+        assert!(rfc("AB1010203XY1").is_err());
+        assert!(rfc("ABC011303XY1").is_err(), "month 13");
+        assert!(rfc("ABC0102").is_err());
+    }
+
+    #[test]
+    fn dates_in_all_formats() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        for s in [
+            "2026-01-05 17:48:15",
+            "2026/01/05 17:48:15",
+            "05/01/2026",
+            "05012026",
+            "20260105174815",
+            "20260105",
+            "2026-01-05",
+        ] {
+            assert_eq!(date(s).unwrap(), d, "{s}");
+        }
+        assert!(date("2026-02-30").is_err());
+        assert!(date("yesterday").is_err());
+        assert_eq!(date("2024-02-29").unwrap().day(), 29);
+    }
+
+    #[test]
+    fn decimals_exact() {
+        assert_eq!(decimal("18.00120", 5).unwrap().to_string(), "18.00120");
+        assert_eq!(decimal("1,234,567.891", 2).unwrap().to_string(), "1234567.89");
+        assert_eq!(decimal("-0.5", 2).unwrap().to_string(), "-0.5");
+        assert!(decimal("12,34", 2).is_err());
+        assert!(decimal("1e5", 2).is_err());
+        assert!(decimal("abc", 2).is_err());
+        assert!(decimal("", 2).is_err());
+        assert_eq!(to_scaled_i128(decimal("0.10", 2).unwrap(), 2), 10);
+        assert!(decimal("99999999999999999999", 2).is_err());
+    }
+
+    #[test]
+    fn fraccion_rules() {
+        assert_eq!(fraccion("8471.30.01").unwrap(), "84713001");
+        assert!(fraccion("847130").is_err());
+    }
+}
