@@ -16,8 +16,7 @@
 
 use crate::model::{self, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
 use arrow::array::{
-    Array, ArrayRef, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch,
-    StringArray,
+    Array, ArrayRef, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
@@ -491,7 +490,10 @@ fn filter_out(batch: &RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
         .as_any()
         .downcast_ref::<StringArray>()
         .ok_or_else(|| DatasetError::Other("first column is not pedimento_id".into()))?;
-    let mask: arrow::array::BooleanArray = ids.iter().map(|v| Some(!drop.contains(v.unwrap_or("")))).collect();
+    let mask: arrow::array::BooleanArray = ids
+        .iter()
+        .map(|v| Some(!drop.contains(v.unwrap_or(""))))
+        .collect();
     Ok(arrow::compute::filter_record_batch(batch, &mask)?)
 }
 
@@ -510,7 +512,11 @@ pub struct MergeStats {
 pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> {
     let dir = year_dir(root, year);
     let mut stats = MergeStats::default();
-    let new_ids: HashSet<String> = new.pedimentos.iter().map(|p| p.pedimento_id.clone()).collect();
+    let new_ids: HashSet<String> = new
+        .pedimentos
+        .iter()
+        .map(|p| p.pedimento_id.clone())
+        .collect();
     let mut existing_headers: BTreeMap<String, PedimentoRow> = BTreeMap::new();
     if dir.join("pedimentos.parquet").exists() {
         for b in read_parquet(&dir.join("pedimentos.parquet"))? {
@@ -555,7 +561,11 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             }
         }
         batches.push(nb);
-        write_parquet(&tmp.join(format!("{table}.parquet")), schema_of(table), &batches)?;
+        write_parquet(
+            &tmp.join(format!("{table}.parquet")),
+            schema_of(table),
+            &batches,
+        )?;
     }
     // conflicts accumulate: keep the old ones, add the new.
     let mut cb = vec![];
@@ -633,19 +643,46 @@ fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {
 /// Decodes a pedimentos batch back into rows (used by merges and tests).
 pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
     let st = |n: &str| col::<StringArray>(b, n);
-    let (id, ad, pa, nu) = (st("pedimento_id")?, st("aduana_seccion")?, st("patente")?, st("numero")?);
-    let (cl, cd, rf, no, im) = (st("clave")?, st("clave_declarada")?, st("rfc")?, st("nombre")?, st("immex_programa")?);
-    let (re, ci, cr, sf) = (st("rectifica_id")?, st("contraparte_id")?, st("contraparte_rfc")?, st("source_file")?);
+    let (id, ad, pa, nu) = (
+        st("pedimento_id")?,
+        st("aduana_seccion")?,
+        st("patente")?,
+        st("numero")?,
+    );
+    let (cl, cd, rf, no, im) = (
+        st("clave")?,
+        st("clave_declarada")?,
+        st("rfc")?,
+        st("nombre")?,
+        st("immex_programa")?,
+    );
+    let (re, ci, cr, sf) = (
+        st("rectifica_id")?,
+        st("contraparte_id")?,
+        st("contraparte_rfc")?,
+        st("source_file")?,
+    );
     let to = col::<Int32Array>(b, "tipo_operacion")?;
     let tp = col::<Int32Array>(b, "tipo_pedimento")?;
     let sl = col::<Int64Array>(b, "source_line")?;
     let dte = |n: &str| col::<Date32Array>(b, n);
-    let (fp, fe, fs_, fo) = (dte("fecha_pago")?, dte("fecha_entrada")?, dte("fecha_seleccion")?, dte("fecha_operacion")?);
+    let (fp, fe, fs_, fo) = (
+        dte("fecha_pago")?,
+        dte("fecha_entrada")?,
+        dte("fecha_seleccion")?,
+        dte("fecha_operacion")?,
+    );
     let dc = |n: &str| col::<Decimal128Array>(b, n);
-    let (tc, vd, va, vc) = (dc("tipo_cambio")?, dc("valor_dolares")?, dc("valor_aduana")?, dc("valor_comercial")?);
+    let (tc, vd, va, vc) = (
+        dc("tipo_cambio")?,
+        dc("valor_dolares")?,
+        dc("valor_aduana")?,
+        dc("valor_comercial")?,
+    );
     let opt_s = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
     let opt_d = |a: &Date32Array, i: usize| (!a.is_null(i)).then(|| model::from_date32(a.value(i)));
-    let dv = |a: &Decimal128Array, i: usize| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32);
+    let dv =
+        |a: &Decimal128Array, i: usize| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32);
     let mut out = Vec::with_capacity(b.num_rows());
     for i in 0..b.num_rows() {
         let pid = id.value(i).to_string();
@@ -718,7 +755,8 @@ impl YearData {
         }
         let mut seen = HashSet::new();
         self.partidas.reverse();
-        self.partidas.retain(|p| seen.insert((p.pedimento_id.clone(), p.partida)));
+        self.partidas
+            .retain(|p| seen.insert((p.pedimento_id.clone(), p.partida)));
         self.partidas.reverse();
     }
 }

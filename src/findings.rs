@@ -49,7 +49,9 @@ pub fn schema() -> Schema {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FindingsError {
-    #[error("{source_name}: findings lack column(s) {missing:?}; every check must return exactly the findings columns")]
+    #[error(
+        "{source_name}: findings lack column(s) {missing:?}; every check must return exactly the findings columns"
+    )]
     MissingColumns {
         source_name: String,
         missing: Vec<String>,
@@ -70,7 +72,11 @@ pub enum FindingsError {
 /// types and order. `source_name` (e.g. `queries/TEMP-EXPIRED.sql`) names the culprit.
 pub fn conform(df: DataFrame, source_name: &str) -> Result<DataFrame, FindingsError> {
     let sch = schema();
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let missing: Vec<String> = sch
         .iter_names()
         .map(|n| n.to_string())
@@ -115,8 +121,17 @@ pub fn empty() -> DataFrame {
 pub fn sort(df: DataFrame) -> PolarsResult<DataFrame> {
     df.lazy()
         .sort(
-            ["check_code", "rfc", "pedimento_id", "partida", "related_pedimento_id", "message"],
-            SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true),
+            [
+                "check_code",
+                "rfc",
+                "pedimento_id",
+                "partida",
+                "related_pedimento_id",
+                "message",
+            ],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
         )
         .collect()
 }

@@ -10,4 +10,5 @@ pub mod findings;
 pub mod generate;
 pub mod ingest;
 pub mod model;
+pub mod profile;
 pub mod report;

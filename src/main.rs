@@ -1,1 +1,32 @@
-fn main() {}
+//! CLI edge: parse arguments, call the library, print summaries, map errors to exit
+//! codes (0 ok / no findings at --fail-on, 1 findings at or above --fail-on, 2 failure).
+
+mod cli;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Generate(a) => cli::generate(a).context("generate failed"),
+        Command::Ingest(a) => cli::ingest(a).context("ingest failed"),
+        Command::Audit(a) => cli::audit(a).context("audit failed"),
+        Command::Report(a) => cli::report(a).context("report failed"),
+        Command::Explain { code } => cli::explain(&code),
+    }
+}

@@ -1,1 +1,217 @@
-//! checks
+//! The check registry and runner.
+//!
+//! A check is one entry of [`REGISTRY`]: a stable code, a title, a default severity, its
+//! legal citation, and either a SQL file under `queries/` (portable SQL run by polars
+//! SQL here and by DuckDB in the cross-engine test) or one polars plan in
+//! `src/checks/<code>.rs`. Shared intermediate tables (views) are SQL files under
+//! `queries/views/`, materialized once per run in [`VIEWS`] order, so every check reads
+//! the same ledger.
+//!
+//! Adding a check: write `queries/<CODE>.sql` (or `src/checks/<code>.rs`), add one line
+//! to [`REGISTRY`], add `fixtures/<CODE>/` and its golden file.
+
+pub mod context;
+
+use crate::findings;
+pub use context::{AuditContext, AuditOptions, CheckError};
+use polars::prelude::*;
+use rayon::prelude::*;
+
+/// How a check is computed.
+pub enum CheckKind {
+    /// Portable SQL; the text is compiled in from `queries/<file>`.
+    Sql {
+        file: &'static str,
+        text: &'static str,
+    },
+    /// A polars plan (used where polars SQL lacks a feature; the function says why).
+    Plan(fn(&AuditContext) -> Result<DataFrame, CheckError>),
+}
+
+pub struct CheckDef {
+    pub code: &'static str,
+    pub title: &'static str,
+    /// Group name for `audit --check` (e.g. `temp`, `cert`, `virtual`).
+    pub group: &'static str,
+    pub citation: &'static str,
+    pub kind: CheckKind,
+    /// Markdown doc: what it checks, why it matters, example, references.
+    pub doc: &'static str,
+}
+
+macro_rules! sql {
+    ($file:literal) => {
+        CheckKind::Sql {
+            file: $file,
+            text: include_str!(concat!("../../queries/", $file)),
+        }
+    };
+}
+
+/// Shared views, materialized in this order before the checks run. Each is registered
+/// under its name for the views and checks after it.
+pub const VIEWS: &[(&str, &str, &str)] = &[
+    (
+        "current_pedimentos",
+        "views/current_pedimentos.sql",
+        include_str!("../../queries/views/current_pedimentos.sql"),
+    ),
+    (
+        "ledger_movements",
+        "views/ledger_movements.sql",
+        include_str!("../../queries/views/ledger_movements.sql"),
+    ),
+    (
+        "ledger_allocations",
+        "views/ledger_allocations.sql",
+        include_str!("../../queries/views/ledger_allocations.sql"),
+    ),
+    (
+        "ledger_balances",
+        "views/ledger_balances.sql",
+        include_str!("../../queries/views/ledger_balances.sql"),
+    ),
+];
+
+/// Every check, in report order. Codes are never reused.
+pub static REGISTRY: &[CheckDef] = &[
+    CheckDef {
+        code: "TEMP-EXPIRED",
+        title: "Temporary import still open after its plazo",
+        group: "temp",
+        citation: "Ley Aduanera art. 108 fr. I (insumos, 18 months) and fr. III (activo fijo, program validity; seed 004 L5257); plazo from selección automatizada (seed 004 L4089); RCGMCE 2013 regla 5.2.17 fr. VI (seed 002 L612)",
+        kind: sql!("TEMP-EXPIRED.sql"),
+        doc: include_str!("../../queries/TEMP-EXPIRED.md"),
+    },
+    CheckDef {
+        code: "TEMP-EXPIRING",
+        title: "Temporary import whose plazo ends soon",
+        group: "temp",
+        citation: "Ley Aduanera art. 108 fr. I; plazo from selección automatizada (seed 004 L4089)",
+        kind: sql!("TEMP-EXPIRING.sql"),
+        doc: include_str!("../../queries/TEMP-EXPIRING.md"),
+    },
+    CheckDef {
+        code: "TEMP-PLAZO-UNKNOWN",
+        title: "Temporary import whose plazo cannot be determined",
+        group: "temp",
+        citation: "Ley Aduanera arts. 106 and 108 fr. III; activo fijo stays while the IMMEX program is valid (seed 004 L5257)",
+        kind: sql!("TEMP-PLAZO-UNKNOWN.sql"),
+        doc: include_str!("../../queries/TEMP-PLAZO-UNKNOWN.md"),
+    },
+    CheckDef {
+        code: "DESCARGO-EXCESS",
+        title: "Discharge with no open temporary import to discharge",
+        group: "temp",
+        citation: "Ley Aduanera art. 108; seed 004 L5502 (discharge per the automated inventory control)",
+        kind: sql!("DESCARGO-EXCESS.sql"),
+        doc: include_str!("../../queries/DESCARGO-EXCESS.md"),
+    },
+    CheckDef {
+        code: "DESCARGO-UNIT",
+        title: "Discharge declared in a different tariff unit than the import",
+        group: "temp",
+        citation: "Anexo 22, campo UMT (seed 003); quantities are discharged in the tariff unit of the import",
+        kind: sql!("DESCARGO-UNIT.sql"),
+        doc: include_str!("../../queries/DESCARGO-UNIT.md"),
+    },
+    CheckDef {
+        code: "DATA-CONFLICT",
+        title: "Same pedimento received twice with different content",
+        group: "data",
+        citation: "Ley Aduanera art. 89 (rectificaciones); a pedimento changes only by rectificación (seed 004 L686)",
+        kind: sql!("DATA-CONFLICT.sql"),
+        doc: include_str!("../../queries/DATA-CONFLICT.md"),
+    },
+];
+
+pub fn find(code: &str) -> Option<&'static CheckDef> {
+    REGISTRY.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+/// Selects checks by code or group; `None` = all. Unknown names list the valid ones.
+pub fn select(names: &[String]) -> Result<Vec<&'static CheckDef>, CheckError> {
+    if names.is_empty() {
+        return Ok(REGISTRY.iter().collect());
+    }
+    let mut out = vec![];
+    for n in names {
+        let matched: Vec<&CheckDef> = REGISTRY
+            .iter()
+            .filter(|c| c.code.eq_ignore_ascii_case(n) || c.group.eq_ignore_ascii_case(n))
+            .collect();
+        if matched.is_empty() {
+            let mut valid: Vec<&str> = REGISTRY.iter().map(|c| c.code).collect();
+            let mut groups: Vec<&str> = REGISTRY.iter().map(|c| c.group).collect();
+            groups.dedup();
+            valid.extend(groups);
+            return Err(CheckError::Unknown(n.clone(), valid.join(", ")));
+        }
+        for m in matched {
+            if !out.iter().any(|x: &&CheckDef| x.code == m.code) {
+                out.push(m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs one check and conforms its output to the findings schema.
+pub fn run_one(ctx: &AuditContext, c: &CheckDef) -> Result<DataFrame, CheckError> {
+    let (df, src) = match &c.kind {
+        CheckKind::Sql { file, text } => (ctx.sql(text, file)?, format!("queries/{file}")),
+        CheckKind::Plan(f) => (f(ctx)?, format!("src/checks ({})", c.code)),
+    };
+    let df = findings::conform(df, &src)?;
+    Ok(ctx.filter_company(df)?)
+}
+
+/// Runs the checks in parallel (rayon; polars parallelizes inside each) and returns all
+/// findings, sorted.
+pub fn run(ctx: &AuditContext, checks: &[&CheckDef]) -> Result<DataFrame, CheckError> {
+    let results: Vec<Result<DataFrame, CheckError>> =
+        checks.par_iter().map(|c| run_one(ctx, c)).collect();
+    let mut all = findings::empty();
+    for r in results {
+        all.vstack_mut(&r?)?;
+    }
+    Ok(findings::sort(all)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every queries/*.sql is registered and every registry entry exists.
+    #[test]
+    fn registry_matches_queries_folder() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let mut registered: Vec<String> = REGISTRY
+            .iter()
+            .filter_map(|c| match c.kind {
+                CheckKind::Sql { file, .. } => Some(file.to_string()),
+                _ => None,
+            })
+            .collect();
+        registered.sort();
+        assert_eq!(files, registered);
+        let mut codes: Vec<&str> = REGISTRY.iter().map(|c| c.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), REGISTRY.len(), "check codes are unique");
+    }
+
+    #[test]
+    fn select_by_group_and_unknown() {
+        assert!(select(&["temp".into()]).unwrap().len() >= 4);
+        let e = select(&["NOPE".into()]).err().unwrap().to_string();
+        assert!(e.contains("TEMP-EXPIRED"), "{e}");
+    }
+}

@@ -1,1 +1,631 @@
-//! generator
+//! Deterministic (seeded) synthetic pedimento histories.
+//!
+//! Each company is an IMMEX manufacturer with a set of insumo fracciones. Every month it
+//! imports insumos temporarily (IN), discharges them oldest first by returns (RT),
+//! changes of regime (F4) and virtual transfers (V1) to a partner company (which files
+//! the receiving V1 import), imports activo fijo (AF) once a year, and rectifies (R1) a
+//! few imports. Clean histories never let a lot reach 12 months open, never
+//! over-discharge, and declare program dates for activo fijo, so a clean history has no
+//! findings. Violations are injected on request ([`Violation`]) on dedicated fracciones
+//! so their expected findings are exact; the list is written to `injected.csv`.
+
+pub mod writers;
+
+use crate::dataset::{IdentificadorRow, PartidaRow, PedimentoRow, YearData};
+use chrono::{Datelike, Duration, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, VecDeque};
+
+/// SplitMix64: tiny, fast, deterministic across platforms.
+#[derive(Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [lo, hi].
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+}
+
+/// A violation the generator can inject (`generate --inject KIND[,KIND...]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// An IN import of 100 units: 60 returned (RT), 30 changed regime (F4), 10 left open
+    /// past 18 months → one TEMP-EXPIRED of 10 units per company.
+    Expired,
+    /// A return of a fracción never imported → one DESCARGO-EXCESS.
+    Excess,
+    /// A return in UMT 6 (pieza) of a fracción imported in UMT 1 (kilo) → DESCARGO-UNIT.
+    Unit,
+}
+
+impl Violation {
+    pub const ALL: [Violation; 3] = [Violation::Expired, Violation::Excess, Violation::Unit];
+    pub fn name(&self) -> &'static str {
+        match self {
+            Violation::Expired => "expired",
+            Violation::Excess => "excess",
+            Violation::Unit => "unit",
+        }
+    }
+    pub fn check_code(&self) -> &'static str {
+        match self {
+            Violation::Expired => "TEMP-EXPIRED",
+            Violation::Excess => "DESCARGO-EXCESS",
+            Violation::Unit => "DESCARGO-UNIT",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Violation> {
+        Violation::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub seed: u64,
+    pub companies: usize,
+    pub start_year: i32,
+    pub years: i32,
+    /// Approximate number of partidas to produce.
+    pub partidas: usize,
+    pub inject: Vec<Violation>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 42,
+            companies: 4,
+            start_year: 2020,
+            years: 3,
+            partidas: 5_000,
+            inject: vec![],
+        }
+    }
+}
+
+/// One injected violation and the finding it must produce.
+#[derive(Debug, Clone)]
+pub struct Injected {
+    pub check_code: String,
+    pub rfc: String,
+    pub pedimento_id: String,
+    pub partida: i32,
+    pub quantity: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub rfc: String,
+    pub nombre: String,
+    pub programa: String,
+    pub fracciones: Vec<(String, String)>, // (fraccion, umt)
+    pub patente: String,
+    pub aduana: String,
+}
+
+#[derive(Default)]
+pub struct History {
+    pub years: BTreeMap<i32, YearData>,
+    pub companies: Vec<Company>,
+    pub injected: Vec<Injected>,
+    pub end: Option<NaiveDate>,
+}
+
+#[allow(dead_code)]
+struct Lot {
+    umt: String,
+    pedimento_id: String,
+    partida: i32,
+    open: Decimal,
+    fecha: NaiveDate,
+    valor_unit: Decimal,
+}
+
+struct Sim<'a> {
+    rng: Rng,
+    h: &'a mut History,
+    counters: BTreeMap<(i32, String, String), u32>,
+}
+
+const DESCRIPCIONES: [&str; 6] = [
+    "RESINA DE POLIPROPILENO",
+    "TORNILLO DE ACERO",
+    "CIRCUITO IMPRESO ENSAMBLADO",
+    "ARNÉS ELÉCTRICO",
+    "LÁMINA DE ALUMINIO",
+    "CONECTOR PLÁSTICO",
+];
+
+impl Sim<'_> {
+    fn next_id(&mut self, c: &Company, fecha: NaiveDate) -> (String, String) {
+        let y = fecha.year();
+        let n = self
+            .counters
+            .entry((y, c.aduana.clone(), c.patente.clone()))
+            .or_insert(0);
+        *n += 1;
+        // Anexo 22: the número's first digit is the last digit of the year.
+        let numero = format!("{}{:06}", y % 10, *n);
+        (
+            format!("{y:04}-{}-{}-{numero}", c.aduana, c.patente),
+            numero,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pedimento(
+        &mut self,
+        c: &Company,
+        fecha: NaiveDate,
+        clave: &str,
+        tipo_operacion: i32,
+        lines: &[(String, String, Decimal, Decimal)], // fraccion, umt, qty, valor_unit
+        immex: bool,
+    ) -> String {
+        let (id, numero) = self.next_id(c, fecha);
+        let mut vd = Decimal::ZERO;
+        let mut va = Decimal::ZERO;
+        let tc = Decimal::new(1850000 + (self.rng.range(0, 20000) as i64), 5);
+        let year = fecha.year();
+        let mut partidas = vec![];
+        for (i, (fr, umt, qty, vu)) in lines.iter().enumerate() {
+            let valor = (*qty * *vu).round_dp(2);
+            let dolares = (valor / tc).round_dp(2);
+            vd += dolares;
+            va += valor;
+            let igi_tasa = Decimal::from([0, 5, 10][(self.rng.next() % 3) as usize]);
+            partidas.push(PartidaRow {
+                pedimento_id: id.clone(),
+                partida: i as i32 + 1,
+                fraccion: fr.clone(),
+                nico: Some("00".into()),
+                descripcion: Some(DESCRIPCIONES[(fr.as_bytes()[7] % 6) as usize].into()),
+                codigo_producto: None,
+                pais_origen: Some("USA".into()),
+                umc: Some(umt.clone()),
+                cantidad_umc: Some(*qty),
+                umt: umt.clone(),
+                cantidad_umt: *qty,
+                precio_unitario: Some(*vu),
+                valor_aduana: valor,
+                valor_comercial: valor,
+                valor_dolares: dolares,
+                igi_tasa: Some(igi_tasa),
+                igi_importe: Some(Decimal::ZERO),
+                iva_tasa: Some(Decimal::from(16)),
+                iva_importe: Some(Decimal::ZERO),
+                ieps_tasa: None,
+                ieps_importe: None,
+                dta_importe: None,
+                source_line: 0,
+            });
+        }
+        let yd = self.h.years.entry(year).or_default();
+        yd.partidas.extend(partidas);
+        if immex {
+            yd.identificadores.push(IdentificadorRow {
+                pedimento_id: id.clone(),
+                partida: None,
+                clave: "IM".into(),
+                complemento1: Some(c.programa.clone()),
+                complemento2: None,
+                complemento3: None,
+                source_line: 0,
+            });
+        }
+        yd.pedimentos.push(PedimentoRow {
+            pedimento_id: id.clone(),
+            year,
+            aduana_seccion: c.aduana.clone(),
+            patente: c.patente.clone(),
+            numero,
+            tipo_operacion,
+            clave: clave.into(),
+            clave_declarada: clave.into(),
+            tipo_pedimento: 1,
+            rfc: c.rfc.clone(),
+            nombre: Some(c.nombre.clone()),
+            immex_programa: immex.then(|| c.programa.clone()),
+            fecha_pago: fecha,
+            fecha_entrada: Some(fecha),
+            fecha_seleccion: Some(fecha),
+            fecha_operacion: fecha,
+            tipo_cambio: Some(tc),
+            valor_dolares: vd,
+            valor_aduana: va,
+            valor_comercial: va,
+            rectifica_id: None,
+            contraparte_id: None,
+            contraparte_rfc: None,
+            source_file: "generated".into(),
+            source_line: 0,
+        });
+        id
+    }
+
+    fn set_counterpart(&mut self, id: &str, other_id: &str, other_rfc: &str) {
+        let year: i32 = id[..4].parse().unwrap();
+        let yd = self.h.years.get_mut(&year).unwrap();
+        if let Some(p) = yd
+            .pedimentos
+            .iter_mut()
+            .rev()
+            .find(|p| p.pedimento_id == id)
+        {
+            p.contraparte_id = Some(other_id.into());
+            p.contraparte_rfc = Some(other_rfc.into());
+        }
+        yd.identificadores.push(IdentificadorRow {
+            pedimento_id: id.into(),
+            partida: None,
+            clave: "V1".into(),
+            complemento1: Some(other_id.into()),
+            complemento2: Some(other_rfc.into()),
+            complemento3: None,
+            source_line: 0,
+        });
+    }
+}
+
+fn company(i: usize, rng: &mut Rng) -> Company {
+    let letters = |n: u64| -> String {
+        let mut s = String::new();
+        let mut x = n;
+        for _ in 0..3 {
+            s.push((b'A' + (x % 26) as u8) as char);
+            x /= 26;
+        }
+        s
+    };
+    let rfc = format!(
+        "{}{:02}0{}15{}{}",
+        letters(i as u64 * 7 + 3),
+        90 + (i % 10),
+        1 + i % 9,
+        letters(i as u64 + 11).chars().next().unwrap(),
+        10 + i % 90
+    );
+    let nfr = 12;
+    let fracciones = (0..nfr)
+        .map(|k| {
+            let fr = format!(
+                "{:04}{:02}{:02}",
+                3901 + (i * 13 + k * 7) % 5000,
+                k % 90,
+                1 + k % 9
+            );
+            let umt = if k % 3 == 0 { "6" } else { "1" };
+            (fr, umt.to_string())
+        })
+        .collect();
+    let _ = rng.next();
+    Company {
+        rfc,
+        nombre: format!("MANUFACTURAS SINTÉTICAS {} SA DE CV", i + 1),
+        programa: format!("{:07}", 1000000 + i * 37),
+        fracciones,
+        patente: format!("{:04}", 3000 + i % 7),
+        aduana: ["240", "070", "800", "190"][i % 4].into(),
+    }
+}
+
+/// Generates a history. Deterministic for a given config.
+pub fn generate(cfg: &Config) -> History {
+    let mut h = History::default();
+    let mut rng = Rng::new(cfg.seed);
+    let companies: Vec<Company> = (0..cfg.companies.max(1))
+        .map(|i| company(i, &mut rng))
+        .collect();
+    h.companies = companies.clone();
+    let start = NaiveDate::from_ymd_opt(cfg.start_year, 1, 1).unwrap();
+    let end = NaiveDate::from_ymd_opt(cfg.start_year + cfg.years.max(1) - 1, 12, 31).unwrap();
+    h.end = Some(end);
+    let months = (cfg.years.max(1) * 12) as usize;
+    // ~6 partidas per import event (3 imported, ~3 discharged).
+    let per_month = (cfg.partidas / (companies.len() * months * 6)).max(1);
+    let mut sim = Sim {
+        rng: rng.clone(),
+        h: &mut h,
+        counters: BTreeMap::new(),
+    };
+    // Open lots per (company, fraccion).
+    let mut lots: Vec<BTreeMap<String, VecDeque<Lot>>> =
+        (0..companies.len()).map(|_| BTreeMap::new()).collect();
+    for m in 0..months {
+        let month_start = add_months(start, m as u32);
+        for (ci, c) in companies.iter().enumerate() {
+            // Imports.
+            for k in 0..per_month {
+                let day = 1 + ((k * 5 + ci) % 27) as u32;
+                let fecha = month_start.with_day(day).unwrap();
+                let n = sim.rng.range(1, 5) as usize;
+                let mut lines = vec![];
+                for _ in 0..n {
+                    let (fr, umt) =
+                        c.fracciones[(sim.rng.next() % c.fracciones.len() as u64) as usize].clone();
+                    let qty = Decimal::from(sim.rng.range(100, 5000));
+                    let vu = Decimal::new(sim.rng.range(150, 25000) as i64, 2);
+                    lines.push((fr, umt, qty, vu));
+                }
+                // Rectificación: 2% of imports are filed with quantities 10% higher and
+                // rectified (R1) three days later with the right ones.
+                let rect = sim.rng.chance(2);
+                let id = if rect {
+                    let wrong: Vec<_> = lines
+                        .iter()
+                        .map(|(f, u, q, v)| {
+                            (f.clone(), u.clone(), (*q * Decimal::new(11, 1)).round(), *v)
+                        })
+                        .collect();
+                    let orig = sim.pedimento(c, fecha, "IN", 1, &wrong, true);
+                    let rfecha = fecha + Duration::days(3);
+                    let r1 = sim.pedimento(c, rfecha, "R1", 1, &lines, true);
+                    let yd = sim.h.years.get_mut(&rfecha.year()).unwrap();
+                    let p = yd
+                        .pedimentos
+                        .iter_mut()
+                        .rev()
+                        .find(|p| p.pedimento_id == r1)
+                        .unwrap();
+                    p.clave = "IN".into();
+                    p.tipo_pedimento = 2;
+                    p.rectifica_id = Some(orig);
+                    p.fecha_operacion = fecha;
+                    r1
+                } else {
+                    sim.pedimento(c, fecha, "IN", 1, &lines, true)
+                };
+                let lot_fecha = fecha;
+                for (i, (fr, umt, qty, vu)) in lines.iter().enumerate() {
+                    lots[ci].entry(fr.clone()).or_default().push_back(Lot {
+                        umt: umt.clone(),
+                        pedimento_id: id.clone(),
+                        partida: i as i32 + 1,
+                        open: *qty,
+                        fecha: lot_fecha,
+                        valor_unit: *vu,
+                    });
+                }
+            }
+            // Activo fijo once a year (program dates are in the profile).
+            if m % 12 == 3 {
+                let fecha = month_start.with_day(10).unwrap();
+                let line = vec![(
+                    "84798999".to_string(),
+                    "6".to_string(),
+                    Decimal::ONE,
+                    Decimal::new(125000000, 2),
+                )];
+                sim.pedimento(c, fecha, "AF", 1, &line, true);
+            }
+            // Discharges at the end of the month: FIFO per fracción; anything older than
+            // 10 months is discharged in full, the rest partly.
+            let fecha = month_start.with_day(28).unwrap();
+            let partner = (ci + 1) % companies.len();
+            let mut batches: BTreeMap<&str, Vec<(String, String, Decimal, Decimal)>> =
+                BTreeMap::new();
+            let held: Vec<String> = lots[ci].keys().cloned().collect();
+            for fr in &held {
+                let Some(q) = lots[ci].get_mut(fr) else {
+                    continue;
+                };
+                let Some(umt) = q.front().map(|l| l.umt.clone()) else {
+                    continue;
+                };
+                let mut take = Decimal::ZERO;
+                let mut valor = Decimal::ZERO;
+                let total: Decimal = q.iter().map(|l| l.open).sum();
+                if total.is_zero() {
+                    continue;
+                }
+                let forced: Decimal = q
+                    .iter()
+                    .filter(|l| (fecha - l.fecha).num_days() > 300)
+                    .map(|l| l.open)
+                    .sum();
+                let pct = Decimal::from(sim.rng.range(40, 90));
+                let mut want = ((total * pct) / Decimal::from(100)).round().max(forced);
+                if want > total {
+                    want = total;
+                }
+                while want > Decimal::ZERO {
+                    let Some(front) = q.front_mut() else { break };
+                    let t = front.open.min(want);
+                    front.open -= t;
+                    want -= t;
+                    take += t;
+                    valor += t * front.valor_unit;
+                    if front.open.is_zero() {
+                        q.pop_front();
+                    }
+                }
+                if take.is_zero() {
+                    continue;
+                }
+                let vu = (valor / take).round_dp(4);
+                let r = sim.rng.next() % 100;
+                let kind = if companies.len() > 1 && r < 15 {
+                    "V1"
+                } else if r < 30 {
+                    "F4"
+                } else {
+                    "RT"
+                };
+                batches
+                    .entry(kind)
+                    .or_default()
+                    .push((fr.clone(), umt.clone(), take, vu));
+            }
+            for (kind, lines) in batches {
+                match kind {
+                    "RT" => {
+                        sim.pedimento(c, fecha, "RT", 2, &lines, true);
+                    }
+                    "F4" => {
+                        sim.pedimento(c, fecha, "F4", 1, &lines, true);
+                    }
+                    _ => {
+                        // Virtual transfer: the receiver's V1 import passes selección on
+                        // the transfer day; the sender's V1 return follows (seed 004 L1686).
+                        let rc = &companies[partner];
+                        let recv = sim.pedimento(rc, fecha, "V1", 1, &lines, true);
+                        let send = sim.pedimento(c, fecha, "V1", 2, &lines, true);
+                        sim.set_counterpart(&recv, &send, &c.rfc);
+                        sim.set_counterpart(&send, &recv, &rc.rfc);
+                        for (i, (fr, umt, qty, vu)) in lines.iter().enumerate() {
+                            lots[partner].entry(fr.clone()).or_default().push_back(Lot {
+                                umt: umt.clone(),
+                                pedimento_id: recv.clone(),
+                                partida: i as i32 + 1,
+                                open: *qty,
+                                fecha,
+                                valor_unit: *vu,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Injected violations, on dedicated fracciones (9900xxxx) so their findings are exact.
+    for (ci, c) in companies.iter().enumerate() {
+        for v in &cfg.inject {
+            let fr = format!("9900{:02}{:02}", ci % 100, *v as u8 + 1);
+            match v {
+                Violation::Expired => {
+                    let f0 = start + Duration::days(14);
+                    let id = sim.pedimento(
+                        c,
+                        f0,
+                        "IN",
+                        1,
+                        &[(
+                            fr.clone(),
+                            "1".into(),
+                            Decimal::from(100),
+                            Decimal::new(5000, 2),
+                        )],
+                        true,
+                    );
+                    sim.pedimento(
+                        c,
+                        f0 + Duration::days(60),
+                        "RT",
+                        2,
+                        &[(
+                            fr.clone(),
+                            "1".into(),
+                            Decimal::from(60),
+                            Decimal::new(5000, 2),
+                        )],
+                        true,
+                    );
+                    sim.pedimento(
+                        c,
+                        f0 + Duration::days(90),
+                        "F4",
+                        1,
+                        &[(
+                            fr.clone(),
+                            "1".into(),
+                            Decimal::from(30),
+                            Decimal::new(5000, 2),
+                        )],
+                        true,
+                    );
+                    sim.h.injected.push(Injected {
+                        check_code: v.check_code().into(),
+                        rfc: c.rfc.clone(),
+                        pedimento_id: id,
+                        partida: 1,
+                        quantity: Decimal::from(10),
+                    });
+                }
+                Violation::Excess => {
+                    let f = start + Duration::days(200);
+                    let id = sim.pedimento(
+                        c,
+                        f,
+                        "RT",
+                        2,
+                        &[(
+                            fr.clone(),
+                            "1".into(),
+                            Decimal::from(25),
+                            Decimal::new(1000, 2),
+                        )],
+                        true,
+                    );
+                    sim.h.injected.push(Injected {
+                        check_code: v.check_code().into(),
+                        rfc: c.rfc.clone(),
+                        pedimento_id: id,
+                        partida: 1,
+                        quantity: Decimal::from(25),
+                    });
+                }
+                Violation::Unit => {
+                    let f = end - Duration::days(40);
+                    sim.pedimento(
+                        c,
+                        f,
+                        "IN",
+                        1,
+                        &[(
+                            fr.clone(),
+                            "1".into(),
+                            Decimal::from(500),
+                            Decimal::new(1000, 2),
+                        )],
+                        true,
+                    );
+                    let id = sim.pedimento(
+                        c,
+                        f + Duration::days(5),
+                        "RT",
+                        2,
+                        &[(
+                            fr.clone(),
+                            "6".into(),
+                            Decimal::from(40),
+                            Decimal::new(1000, 2),
+                        )],
+                        true,
+                    );
+                    sim.h.injected.push(Injected {
+                        check_code: v.check_code().into(),
+                        rfc: c.rfc.clone(),
+                        pedimento_id: id,
+                        partida: 1,
+                        quantity: Decimal::from(40),
+                    });
+                }
+            }
+        }
+    }
+    for y in h.years.values_mut() {
+        y.pedimentos
+            .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        y.partidas
+            .sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+    }
+    h
+}
+
+pub fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
+    d.checked_add_months(chrono::Months::new(m)).unwrap()
+}

@@ -12,17 +12,48 @@ use std::path::Path;
 
 /// Columns every CSV file must have.
 pub const REQUIRED: &[&str] = &[
-    "pedimento", "tipo_operacion", "clave", "rfc", "fecha_pago", "partida", "fraccion", "umt",
-    "cantidad_umt", "valor_aduana", "valor_comercial", "valor_dolares",
+    "pedimento",
+    "tipo_operacion",
+    "clave",
+    "rfc",
+    "fecha_pago",
+    "partida",
+    "fraccion",
+    "umt",
+    "cantidad_umt",
+    "valor_aduana",
+    "valor_comercial",
+    "valor_dolares",
 ];
 
 /// Optional columns (empty cells allowed).
 pub const OPTIONAL: &[&str] = &[
-    "nombre", "immex_programa", "fecha_seleccion", "fecha_entrada", "tipo_cambio", "descripcion",
-    "codigo_producto", "pais_origen", "umc", "cantidad_umc", "precio_unitario", "igi_tasa",
-    "igi_importe", "iva_tasa", "iva_importe", "ieps_tasa", "ieps_importe", "dta_importe",
-    "rectifica", "clave_original", "contraparte_pedimento", "contraparte_rfc",
-    "descargo_pedimento", "descargo_fraccion", "descargo_cantidad", "descargo_umt",
+    "nombre",
+    "immex_programa",
+    "fecha_seleccion",
+    "fecha_entrada",
+    "tipo_cambio",
+    "descripcion",
+    "codigo_producto",
+    "pais_origen",
+    "umc",
+    "cantidad_umc",
+    "precio_unitario",
+    "igi_tasa",
+    "igi_importe",
+    "iva_tasa",
+    "iva_importe",
+    "ieps_tasa",
+    "ieps_importe",
+    "dta_importe",
+    "rectifica",
+    "clave_original",
+    "contraparte_pedimento",
+    "contraparte_rfc",
+    "descargo_pedimento",
+    "descargo_fraccion",
+    "descargo_cantidad",
+    "descargo_umt",
     "identificadores",
 ];
 
@@ -35,14 +66,28 @@ struct Rec<'a> {
 
 impl Rec<'_> {
     fn raw(&self, n: &str) -> &str {
-        self.cols.get(n).and_then(|i| self.r.get(*i)).map(str::trim).unwrap_or("")
+        self.cols
+            .get(n)
+            .and_then(|i| self.r.get(*i))
+            .map(str::trim)
+            .unwrap_or("")
     }
     fn req<T>(&self, n: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
         p(self.raw(n)).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
     }
-    fn opt<T>(&self, n: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<Option<T>, Fail> {
+    fn opt<T>(
+        &self,
+        n: &str,
+        p: impl Fn(&str) -> FieldResult<T>,
+        kind: &str,
+    ) -> Result<Option<T>, Fail> {
         let v = self.raw(n);
-        if v.is_empty() { Ok(None) } else { p(v).map(Some).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}"))) }
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            p(v).map(Some)
+                .map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
+        }
     }
     fn text(&self, n: &str) -> Option<String> {
         let v = self.raw(n);
@@ -59,26 +104,45 @@ struct RowOut {
 
 fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
-    let tipo_operacion = rec.req("tipo_operacion", |s| match s {
-        "1" => Ok(1),
-        "2" => Ok(2),
-        _ => Err(FieldError(format!("'{s}' is not 1 (importación) or 2 (exportación)"))),
-    }, "bad field")?;
+    let tipo_operacion = rec.req(
+        "tipo_operacion",
+        |s| match s {
+            "1" => Ok(1),
+            "2" => Ok(2),
+            _ => Err(FieldError(format!(
+                "'{s}' is not 1 (importación) or 2 (exportación)"
+            ))),
+        },
+        "bad field",
+    )?;
     let clave = rec.raw("clave").to_uppercase();
     if !catalog::claves().contains(&clave) {
-        return Err(("clave".into(), format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2")));
+        return Err((
+            "clave".into(),
+            format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2"),
+        ));
     }
     let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
     let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
     if chrono::Datelike::year(&fecha_pago) != key.year {
-        return Err(("fecha_pago".into(), format!(
-            "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}", key.year
-        )));
+        return Err((
+            "fecha_pago".into(),
+            format!(
+                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}",
+                key.year
+            ),
+        ));
     }
     let fecha_seleccion = rec.opt("fecha_seleccion", model::date, "bad date")?;
-    let rectifica = rec.opt("rectifica", model::PedimentoKey::parse, "bad field")?.map(|k| k.id());
+    let rectifica = rec
+        .opt("rectifica", model::PedimentoKey::parse, "bad field")?
+        .map(|k| k.id());
     let clave_original = rec.text("clave_original").map(|s| s.to_uppercase());
-    let effective = if clave == "R1" { clave_original.clone().unwrap_or(clave.clone()) } else { clave.clone() };
+    let effective = if clave == "R1" {
+        clave_original.clone().unwrap_or(clave.clone())
+    } else {
+        clave.clone()
+    };
     let id = key.id();
     let header = PedimentoRow {
         pedimento_id: id.clone(),
@@ -97,12 +161,22 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
         fecha_entrada: rec.opt("fecha_entrada", model::date, "bad date")?,
         fecha_seleccion,
         fecha_operacion: fecha_seleccion.unwrap_or(fecha_pago),
-        tipo_cambio: rec.opt("tipo_cambio", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        tipo_cambio: rec.opt(
+            "tipo_cambio",
+            |s| model::decimal(s, QTY_SCALE),
+            "not a number",
+        )?,
         valor_dolares: Decimal::ZERO,
         valor_aduana: Decimal::ZERO,
         valor_comercial: Decimal::ZERO,
         rectifica_id: rectifica,
-        contraparte_id: rec.opt("contraparte_pedimento", model::PedimentoKey::parse, "bad field")?.map(|k| k.id()),
+        contraparte_id: rec
+            .opt(
+                "contraparte_pedimento",
+                model::PedimentoKey::parse,
+                "bad field",
+            )?
+            .map(|k| k.id()),
         contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, "bad RFC")?,
         source_file: file.to_string(),
         source_line: ln as i64,
@@ -112,17 +186,48 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
     let partida = PartidaRow {
         pedimento_id: id.clone(),
-        partida: rec.req("partida", |s| s.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| FieldError(format!("'{s}' is not a partida number"))), "bad field")?,
+        partida: rec.req(
+            "partida",
+            |s| {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+            },
+            "bad field",
+        )?,
         fraccion: rec.req("fraccion", model::fraccion, "bad field")?,
         nico: None,
         descripcion: rec.text("descripcion"),
         codigo_producto: rec.text("codigo_producto"),
         pais_origen: rec.text("pais_origen"),
         umc: rec.text("umc"),
-        cantidad_umc: rec.opt("cantidad_umc", |s| model::decimal(s, QTY_SCALE), "not a number")?,
-        umt: rec.req("umt", |s| if s.is_empty() { Err(FieldError("umt is empty".into())) } else { Ok(s.to_string()) }, "bad field")?,
-        cantidad_umt: rec.req("cantidad_umt", |s| model::decimal(s, QTY_SCALE), "not a number")?,
-        precio_unitario: rec.opt("precio_unitario", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+        cantidad_umc: rec.opt(
+            "cantidad_umc",
+            |s| model::decimal(s, QTY_SCALE),
+            "not a number",
+        )?,
+        umt: rec.req(
+            "umt",
+            |s| {
+                if s.is_empty() {
+                    Err(FieldError("umt is empty".into()))
+                } else {
+                    Ok(s.to_string())
+                }
+            },
+            "bad field",
+        )?,
+        cantidad_umt: rec.req(
+            "cantidad_umt",
+            |s| model::decimal(s, QTY_SCALE),
+            "not a number",
+        )?,
+        precio_unitario: rec.opt(
+            "precio_unitario",
+            |s| model::decimal(s, QTY_SCALE),
+            "not a number",
+        )?,
         valor_aduana: money("valor_aduana")?,
         valor_comercial: money("valor_comercial")?,
         valor_dolares: money("valor_dolares")?,
@@ -135,14 +240,22 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
         dta_importe: omoney("dta_importe")?,
         source_line: ln as i64,
     };
-    let descargo = match rec.opt("descargo_pedimento", model::PedimentoKey::parse, "bad field")? {
+    let descargo = match rec.opt(
+        "descargo_pedimento",
+        model::PedimentoKey::parse,
+        "bad field",
+    )? {
         None => None,
         Some(k) => Some(DescargoRow {
             pedimento_id: id.clone(),
             original_id: k.id(),
             original_fraccion: rec.opt("descargo_fraccion", model::fraccion, "bad field")?,
             unidad_medida: rec.text("descargo_umt"),
-            cantidad: rec.opt("descargo_cantidad", |s| model::decimal(s, QTY_SCALE), "not a number")?,
+            cantidad: rec.opt(
+                "descargo_cantidad",
+                |s| model::decimal(s, QTY_SCALE),
+                "not a number",
+            )?,
             fecha_original: None,
             source_line: ln as i64,
         }),
@@ -150,7 +263,12 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     // identificadores: `CLAVE[:comp1[:comp2[:comp3]]]` separated by ';'. A clave prefixed
     // with `P.` is partida level (e.g. `P.EB`), otherwise pedimento level.
     let mut idents = vec![];
-    for item in rec.raw("identificadores").split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in rec
+        .raw("identificadores")
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let mut parts = item.split(':').map(|s| s.trim().to_string());
         let c = parts.next().unwrap_or_default().to_uppercase();
         let (clave, partida_level) = match c.strip_prefix("P.") {
@@ -158,7 +276,10 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
             None => (c, false),
         };
         if clave.is_empty() || clave.len() > 3 {
-            return Err(("identificadores".into(), format!("bad field: identificador '{item}' is not CLAVE[:complemento...]")));
+            return Err((
+                "identificadores".into(),
+                format!("bad field: identificador '{item}' is not CLAVE[:complemento...]"),
+            ));
         }
         let nz = |s: Option<String>| s.filter(|x| !x.is_empty());
         idents.push(IdentificadorRow {
@@ -171,7 +292,12 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
             source_line: ln as i64,
         });
     }
-    Ok(RowOut { header, partida, descargo, idents })
+    Ok(RowOut {
+        header,
+        partida,
+        descargo,
+        idents,
+    })
 }
 
 /// Parses one CSV file into `parsed`.
@@ -186,7 +312,10 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
         sha256: hash.into(),
         ..Default::default()
     };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(txt.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(txt.as_bytes());
     let mut records = rdr.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
@@ -195,8 +324,16 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
             return;
         }
     };
-    let cols: HashMap<String, usize> = header.iter().enumerate().map(|(i, n)| (n.trim().to_lowercase(), i)).collect();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !cols.contains_key(*c)).collect();
+    let cols: HashMap<String, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.trim().to_lowercase(), i))
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !cols.contains_key(*c))
+        .collect();
     let ncols = header.len();
     let mut rows: Vec<(usize, Result<csv::StringRecord, String>)> = vec![];
     loop {
@@ -241,17 +378,44 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
                 continue;
             }
         };
-        let raw: String = r.iter().collect::<Vec<_>>().join(",").chars().take(500).collect();
+        let raw: String = r
+            .iter()
+            .collect::<Vec<_>>()
+            .join(",")
+            .chars()
+            .take(500)
+            .collect();
         if !missing.is_empty() {
-            reject(parsed, ln, &missing.join(","), format!("missing column: the header lacks {}", missing.join(", ")), raw);
+            reject(
+                parsed,
+                ln,
+                &missing.join(","),
+                format!("missing column: the header lacks {}", missing.join(", ")),
+                raw,
+            );
             continue;
         }
         if r.len() < ncols {
-            reject(parsed, ln, "", format!("truncated line: {} fields, the header has {ncols}", r.len()), raw);
+            reject(
+                parsed,
+                ln,
+                "",
+                format!("truncated line: {} fields, the header has {ncols}", r.len()),
+                raw,
+            );
             continue;
         }
         if r.len() > ncols {
-            reject(parsed, ln, "", format!("too many fields: {} fields, the header has {ncols}", r.len()), raw);
+            reject(
+                parsed,
+                ln,
+                "",
+                format!(
+                    "too many fields: {} fields, the header has {ncols}",
+                    r.len()
+                ),
+                raw,
+            );
             continue;
         }
         let rec = Rec { cols: &cols, r: &r };
@@ -266,9 +430,15 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
                         && h.tipo_operacion == out.header.tipo_operacion;
                     if !same {
                         let first = *first;
-                        reject(parsed, ln, "pedimento", format!(
-                            "inconsistent header: rfc/clave/fecha_pago/tipo_operacion differ from line {first} of the same pedimento"
-                        ), raw);
+                        reject(
+                            parsed,
+                            ln,
+                            "pedimento",
+                            format!(
+                                "inconsistent header: rfc/clave/fecha_pago/tipo_operacion differ from line {first} of the same pedimento"
+                            ),
+                            raw,
+                        );
                         continue;
                     }
                 } else {
@@ -290,12 +460,19 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
         e.1 += p.valor_aduana;
         e.2 += p.valor_comercial;
     }
-    let op_dates: HashMap<String, chrono::NaiveDate> =
-        headers.iter().map(|(k, (h, _))| (k.clone(), h.fecha_operacion)).collect();
+    let op_dates: HashMap<String, chrono::NaiveDate> = headers
+        .iter()
+        .map(|(k, (h, _))| (k.clone(), h.fecha_operacion))
+        .collect();
     // Identificadores also fill the header (IM program, virtual counterpart).
     for i in idents.iter().filter(|i| i.partida.is_none()) {
         if let Some((h, _)) = headers.get_mut(&i.pedimento_id) {
-            super::datastage::apply_identifier(h, &i.clave, i.complemento1.as_deref(), i.complemento2.as_deref());
+            super::datastage::apply_identifier(
+                h,
+                &i.clave,
+                i.complemento1.as_deref(),
+                i.complemento2.as_deref(),
+            );
         }
     }
     for id in order {
@@ -317,12 +494,27 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
     let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
     ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
     for p in ps {
-        parsed.years.entry(year_of(&p.pedimento_id)).or_default().partidas.push(p);
+        parsed
+            .years
+            .entry(year_of(&p.pedimento_id))
+            .or_default()
+            .partidas
+            .push(p);
     }
     for d in descargos {
-        parsed.years.entry(year_of(&d.pedimento_id)).or_default().descargos.push(d);
+        parsed
+            .years
+            .entry(year_of(&d.pedimento_id))
+            .or_default()
+            .descargos
+            .push(d);
     }
     for i in idents {
-        parsed.years.entry(year_of(&i.pedimento_id)).or_default().identificadores.push(i);
+        parsed
+            .years
+            .entry(year_of(&i.pedimento_id))
+            .or_default()
+            .identificadores
+            .push(i);
     }
 }

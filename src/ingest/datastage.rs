@@ -18,7 +18,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub const USED: &[&str] = &["501", "506", "507", "512", "551", "554", "556", "557", "701", "SEL"];
+pub const USED: &[&str] = &[
+    "501", "506", "507", "512", "551", "554", "556", "557", "701", "SEL",
+];
 
 /// The record type from a file name: `1901508_501.asc` → `501`, `x_Sel.asc` → `SEL`.
 pub fn record_type_of(p: &Path) -> Option<String> {
@@ -27,8 +29,14 @@ pub fn record_type_of(p: &Path) -> Option<String> {
     if !matches!(ext.to_ascii_lowercase().as_str(), "asc" | "txt") {
         return None;
     }
-    let t = stem.rsplit_once('_').map(|x| x.1).unwrap_or(stem).to_ascii_uppercase();
-    let known = t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit()) && (t.starts_with('5') || t.starts_with('7'));
+    let t = stem
+        .rsplit_once('_')
+        .map(|x| x.1)
+        .unwrap_or(stem)
+        .to_ascii_uppercase();
+    let known = t.len() == 3
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && (t.starts_with('5') || t.starts_with('7'));
     if known || t == "SEL" || t == "INCI" || t == "RESUMEN" {
         Some(t)
     } else {
@@ -38,7 +46,10 @@ pub fn record_type_of(p: &Path) -> Option<String> {
 
 /// Aliases seen across Data Stage versions (normalized names).
 const ALIASES: &[(&str, &[&str])] = &[
-    ("clavedocumento", &["clave", "clavepedimento", "cvedocumento"]),
+    (
+        "clavedocumento",
+        &["clave", "clavepedimento", "cvedocumento"],
+    ),
     ("fechapagoreal", &["fechapago", "fechavalidacionpagor"]),
     ("fechavalidacionpagor", &["fechapagoreal", "fechapago"]),
     ("seccionaduanera", &["aduana", "aduanaseccion"]),
@@ -82,17 +93,32 @@ type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
     fn raw(&self, name: &str) -> &'a str {
-        self.t.idx(name).and_then(|i| self.f.get(i)).map(|s| s.trim()).unwrap_or("")
+        self.t
+            .idx(name)
+            .and_then(|i| self.f.get(i))
+            .map(|s| s.trim())
+            .unwrap_or("")
     }
-    fn req<T>(&self, name: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
+    fn req<T>(
+        &self,
+        name: &str,
+        p: impl Fn(&str) -> FieldResult<T>,
+        kind: &str,
+    ) -> Result<T, Fail> {
         p(self.raw(name)).map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
     }
-    fn opt<T>(&self, name: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<Option<T>, Fail> {
+    fn opt<T>(
+        &self,
+        name: &str,
+        p: impl Fn(&str) -> FieldResult<T>,
+        kind: &str,
+    ) -> Result<Option<T>, Fail> {
         let v = self.raw(name);
         if v.is_empty() {
             Ok(None)
         } else {
-            p(v).map(Some).map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
+            p(v).map(Some)
+                .map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
         }
     }
     fn text(&self, name: &str) -> Option<String> {
@@ -101,9 +127,17 @@ impl<'a> Row<'a> {
     }
     fn triple(&self) -> Result<Triple, Fail> {
         Ok(Triple {
-            aduana: self.req("SeccionAduanera", |s| model::digits(s, 3, "SeccionAduanera"), "bad field")?,
+            aduana: self.req(
+                "SeccionAduanera",
+                |s| model::digits(s, 3, "SeccionAduanera"),
+                "bad field",
+            )?,
             patente: self.req("Patente", |s| model::digits(s, 4, "Patente"), "bad field")?,
-            numero: self.req("Pedimento", |s| model::digits(s, 7, "Pedimento"), "bad field")?,
+            numero: self.req(
+                "Pedimento",
+                |s| model::digits(s, 7, "Pedimento"),
+                "bad field",
+            )?,
         })
     }
 }
@@ -120,16 +154,105 @@ fn dec(s: &str, scale: u32) -> FieldResult<Decimal> {
 }
 
 const REQUIRED: &[(&str, &[&str])] = &[
-    ("501", &["Patente", "Pedimento", "SeccionAduanera", "TipoOperacion", "ClaveDocumento", "Rfc", "FechaPagoReal"]),
-    ("551", &["Patente", "Pedimento", "SeccionAduanera", "Fraccion", "SecuenciaFraccion", "ValorAduana", "ValorComercial", "ValorDolares", "CantidadUMTarifa", "UnidadMedidaTarifa"]),
-    ("507", &["Patente", "Pedimento", "SeccionAduanera", "ClaveCaso"]),
-    ("554", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveCaso"]),
-    ("556", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveContribucion", "TasaContribucion"]),
-    ("557", &["Patente", "Pedimento", "SeccionAduanera", "SecuenciaFraccion", "ClaveContribucion", "ImportePago"]),
-    ("512", &["Patente", "Pedimento", "SeccionAduanera", "PatenteAduanalOrig", "PedimentoOriginal", "SeccionAduaneraDespOrig"]),
-    ("701", &["Patente", "Pedimento", "SeccionAduanera", "PedimentoAnterior", "PatenteAnterior", "SeccionAduaneraAnterior"]),
-    ("506", &["Patente", "Pedimento", "SeccionAduanera", "TipoFecha", "FechaOperacion"]),
-    ("SEL", &["Patente", "Pedimento", "SeccionAduanera", "FechaSeleccion"]),
+    (
+        "501",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "TipoOperacion",
+            "ClaveDocumento",
+            "Rfc",
+            "FechaPagoReal",
+        ],
+    ),
+    (
+        "551",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "Fraccion",
+            "SecuenciaFraccion",
+            "ValorAduana",
+            "ValorComercial",
+            "ValorDolares",
+            "CantidadUMTarifa",
+            "UnidadMedidaTarifa",
+        ],
+    ),
+    (
+        "507",
+        &["Patente", "Pedimento", "SeccionAduanera", "ClaveCaso"],
+    ),
+    (
+        "554",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "SecuenciaFraccion",
+            "ClaveCaso",
+        ],
+    ),
+    (
+        "556",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "SecuenciaFraccion",
+            "ClaveContribucion",
+            "TasaContribucion",
+        ],
+    ),
+    (
+        "557",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "SecuenciaFraccion",
+            "ClaveContribucion",
+            "ImportePago",
+        ],
+    ),
+    (
+        "512",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "PatenteAduanalOrig",
+            "PedimentoOriginal",
+            "SeccionAduaneraDespOrig",
+        ],
+    ),
+    (
+        "701",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "PedimentoAnterior",
+            "PatenteAnterior",
+            "SeccionAduaneraAnterior",
+        ],
+    ),
+    (
+        "506",
+        &[
+            "Patente",
+            "Pedimento",
+            "SeccionAduanera",
+            "TipoFecha",
+            "FechaOperacion",
+        ],
+    ),
+    (
+        "SEL",
+        &["Patente", "Pedimento", "SeccionAduanera", "FechaSeleccion"],
+    ),
 ];
 
 fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed) -> Option<Table> {
@@ -144,9 +267,16 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         sha256: hash.to_string(),
         ..Default::default()
     };
-    let data: Vec<&(usize, &str)> = lines.iter().skip(1).filter(|(_, l)| !l.trim().is_empty()).collect();
+    let data: Vec<&(usize, &str)> = lines
+        .iter()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
     if !USED.contains(&rtype) {
-        stats.skipped = Some(format!("record type {rtype} is not used by the dataset ({} rows)", data.len()));
+        stats.skipped = Some(format!(
+            "record type {rtype} is not used by the dataset ({} rows)",
+            data.len()
+        ));
         parsed.files.push(stats);
         return None;
     }
@@ -159,15 +289,27 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
     if names.last().is_some_and(|n| n.trim().is_empty()) {
         names.pop();
     }
-    let cols: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (text::norm(n), i)).collect();
+    let cols: HashMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (text::norm(n), i))
+        .collect();
     let mut t = Table {
         file: file.clone(),
         rtype: rtype.to_string(),
         cols,
         rows: vec![],
     };
-    let required = REQUIRED.iter().find(|(r, _)| *r == rtype).map(|x| x.1).unwrap_or(&[]);
-    let missing: Vec<&str> = required.iter().copied().filter(|c| t.idx(c).is_none()).collect();
+    let required = REQUIRED
+        .iter()
+        .find(|(r, _)| *r == rtype)
+        .map(|x| x.1)
+        .unwrap_or(&[]);
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| t.idx(c).is_none())
+        .collect();
     let ncols = names.len();
     for (ln, l) in data {
         if !missing.is_empty() {
@@ -176,7 +318,10 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
                 line: *ln as i64,
                 record_type: rtype.into(),
                 field: missing.join(","),
-                reason: format!("missing column: the header of this file lacks {}", missing.join(", ")),
+                reason: format!(
+                    "missing column: the header of this file lacks {}",
+                    missing.join(", ")
+                ),
                 raw: l.chars().take(500).collect(),
             });
             continue;
@@ -186,7 +331,11 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
             f.pop();
         }
         if f.len() != ncols {
-            let kind = if f.len() < ncols { "truncated line" } else { "too many fields" };
+            let kind = if f.len() < ncols {
+                "truncated line"
+            } else {
+                "too many fields"
+            };
             parsed.reject(RejectRow {
                 source_file: file.clone(),
                 line: *ln as i64,
@@ -238,19 +387,28 @@ impl Ctx {
                         return Ok((t.clone(), *y));
                     }
                 }
-                Err(("Pedimento".into(), format!(
-                    "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
-                    t.aduana, t.patente, t.numero, ys
-                )))
+                Err((
+                    "Pedimento".into(),
+                    format!(
+                        "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
+                        t.aduana, t.patente, t.numero, ys
+                    ),
+                ))
             }
             _ => {
                 if let Some(at) = self.rejected_headers.get(t) {
-                    Err(("Pedimento".into(), format!("pedimento rejected: its 501 row ({at}) was rejected")))
+                    Err((
+                        "Pedimento".into(),
+                        format!("pedimento rejected: its 501 row ({at}) was rejected"),
+                    ))
                 } else {
-                    Err(("Pedimento".into(), format!(
-                        "missing pedimento: no 501 datos generales row for {}-{}-{}",
-                        t.aduana, t.patente, t.numero
-                    )))
+                    Err((
+                        "Pedimento".into(),
+                        format!(
+                            "missing pedimento: no 501 datos generales row for {}-{}-{}",
+                            t.aduana, t.patente, t.numero
+                        ),
+                    ))
                 }
             }
         }
@@ -282,7 +440,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             tables.entry(rtype).or_default().push(t);
         }
     }
-    let take = |tables: &mut HashMap<String, Vec<Table>>, k: &str| tables.remove(k).unwrap_or_default();
+    let take =
+        |tables: &mut HashMap<String, Vec<Table>>, k: &str| tables.remove(k).unwrap_or_default();
 
     // 501: headers.
     let mut ctx = Ctx {
@@ -308,7 +467,12 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         }
                         // A different version: the later row wins, the earlier is kept as a conflict.
                         let old = ctx.headers.remove(&key).unwrap();
-                        parsed.years.entry(row.year).or_default().conflicts.push(old.row);
+                        parsed
+                            .years
+                            .entry(row.year)
+                            .or_default()
+                            .conflicts
+                            .push(old.row);
                     } else {
                         ctx.years_of.entry(tr.clone()).or_default().push(row.year);
                     }
@@ -317,7 +481,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 }
                 Err(fail) => {
                     if let Ok(tr) = r.triple() {
-                        ctx.rejected_headers.insert(tr, format!("{}:{}", t.file, ln));
+                        ctx.rejected_headers
+                            .insert(tr, format!("{}:{}", t.file, ln));
                     }
                     reject_row(parsed, &t, *ln, f, fail);
                 }
@@ -391,9 +556,17 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let key = ctx.resolve(&tr, pd)?;
                 let clave = r.raw("ClaveCaso").to_uppercase();
                 if clave.is_empty() {
-                    return Err(("ClaveCaso".into(), "bad field: identificador is empty".into()));
+                    return Err((
+                        "ClaveCaso".into(),
+                        "bad field: identificador is empty".into(),
+                    ));
                 }
-                Ok::<_, Fail>((key, clave, r.text("IdentificadorCaso"), r.text("ComplementoCaso")))
+                Ok::<_, Fail>((
+                    key,
+                    clave,
+                    r.text("IdentificadorCaso"),
+                    r.text("ComplementoCaso"),
+                ))
             })();
             match res {
                 Ok((key, clave, c1, c2)) => {
@@ -417,7 +590,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
 
     // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
-    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>)> = HashMap::new();
+    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>)> =
+        HashMap::new();
     for t in take(&mut tables, "701") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
@@ -427,9 +601,21 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
                 let ant = Triple {
-                    aduana: r.req("SeccionAduaneraAnterior", |s| model::digits(s, 3, "SeccionAduaneraAnterior"), "bad field")?,
-                    patente: r.req("PatenteAnterior", |s| model::digits(s, 4, "PatenteAnterior"), "bad field")?,
-                    numero: r.req("PedimentoAnterior", |s| model::digits(s, 7, "PedimentoAnterior"), "bad field")?,
+                    aduana: r.req(
+                        "SeccionAduaneraAnterior",
+                        |s| model::digits(s, 3, "SeccionAduaneraAnterior"),
+                        "bad field",
+                    )?,
+                    patente: r.req(
+                        "PatenteAnterior",
+                        |s| model::digits(s, 4, "PatenteAnterior"),
+                        "bad field",
+                    )?,
+                    numero: r.req(
+                        "PedimentoAnterior",
+                        |s| model::digits(s, 7, "PedimentoAnterior"),
+                        "bad field",
+                    )?,
                 };
                 let fa = r.opt("FechaOperacionAnterior", model::date, "bad date")?;
                 let ant_year = match fa {
@@ -521,11 +707,27 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     let tr = r.triple()?;
                     let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                     let key = ctx.resolve(&tr, pd)?;
-                    let sec = r.req("SecuenciaFraccion", |s| s.parse::<i32>().map_err(|_| FieldError(format!("'{s}' is not a partida number"))), "bad field")?;
+                    let sec = r.req(
+                        "SecuenciaFraccion",
+                        |s| {
+                            s.parse::<i32>()
+                                .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
+                        },
+                        "bad field",
+                    )?;
                     let i = *pindex.get(&(pid(&key.0, key.1), sec)).ok_or_else(|| {
-                        ("SecuenciaFraccion".to_string(), format!("missing partida: no 551 row for partida {sec} of {}", pid(&key.0, key.1)))
+                        (
+                            "SecuenciaFraccion".to_string(),
+                            format!(
+                                "missing partida: no 551 row for partida {sec} of {}",
+                                pid(&key.0, key.1)
+                            ),
+                        )
                     })?;
-                    let code = r.raw("ClaveContribucion").trim_start_matches('0').to_string();
+                    let code = r
+                        .raw("ClaveContribucion")
+                        .trim_start_matches('0')
+                        .to_string();
                     let v = if rtype == "556" {
                         r.req("TasaContribucion", |s| dec(s, RATE_SCALE), "not a number")?
                     } else {
@@ -536,7 +738,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 match res {
                     Ok((i, code, v)) => {
                         let p = &mut partidas[i];
-                        let add = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
+                        let add = |slot: &mut Option<Decimal>, v: Decimal| {
+                            *slot = Some(slot.unwrap_or_default() + v)
+                        };
                         match (rtype, code.as_str()) {
                             ("556", catalog::CONTRIB_IGI) => p.igi_tasa = Some(v),
                             ("556", catalog::CONTRIB_IVA) => p.iva_tasa = Some(v),
@@ -565,14 +769,27 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
-                let sec = r.req("SecuenciaFraccion", |s| s.parse::<i32>().map_err(|_| FieldError(format!("'{s}' is not a partida number"))), "bad field")?;
+                let sec = r.req(
+                    "SecuenciaFraccion",
+                    |s| {
+                        s.parse::<i32>()
+                            .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
+                    },
+                    "bad field",
+                )?;
                 let id = pid(&key.0, key.1);
                 if !pindex.contains_key(&(id.clone(), sec)) {
-                    return Err(("SecuenciaFraccion".into(), format!("missing partida: no 551 row for partida {sec} of {id}")));
+                    return Err((
+                        "SecuenciaFraccion".into(),
+                        format!("missing partida: no 551 row for partida {sec} of {id}"),
+                    ));
                 }
                 let clave = r.raw("ClaveCaso").to_uppercase();
                 if clave.is_empty() {
-                    return Err(("ClaveCaso".into(), "bad field: identificador is empty".into()));
+                    return Err((
+                        "ClaveCaso".into(),
+                        "bad field: identificador is empty".into(),
+                    ));
                 }
                 Ok::<_, Fail>(IdentificadorRow {
                     pedimento_id: id,
@@ -606,15 +823,31 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
                 let orig = Triple {
-                    aduana: r.req("SeccionAduaneraDespOrig", |s| model::digits(s, 3, "SeccionAduaneraDespOrig"), "bad field")?,
-                    patente: r.req("PatenteAduanalOrig", |s| model::digits(s, 4, "PatenteAduanalOrig"), "bad field")?,
-                    numero: r.req("PedimentoOriginal", |s| model::digits(s, 7, "PedimentoOriginal"), "bad field")?,
+                    aduana: r.req(
+                        "SeccionAduaneraDespOrig",
+                        |s| model::digits(s, 3, "SeccionAduaneraDespOrig"),
+                        "bad field",
+                    )?,
+                    patente: r.req(
+                        "PatenteAduanalOrig",
+                        |s| model::digits(s, 4, "PatenteAduanalOrig"),
+                        "bad field",
+                    )?,
+                    numero: r.req(
+                        "PedimentoOriginal",
+                        |s| model::digits(s, 7, "PedimentoOriginal"),
+                        "bad field",
+                    )?,
                 };
                 let fo = r.opt("FechaOperacionOrig", model::date, "bad date")?;
                 let oy = match fo {
                     Some(d) => chrono::Datelike::year(&d),
                     None => ctx.resolve(&orig, None).map(|k| k.1).map_err(|_| {
-                        ("FechaOperacionOrig".to_string(), "bad date: empty, and the original pedimento is not in this input".to_string())
+                        (
+                            "FechaOperacionOrig".to_string(),
+                            "bad date: empty, and the original pedimento is not in this input"
+                                .to_string(),
+                        )
                     })?,
                 };
                 Ok::<_, Fail>(DescargoRow {
@@ -622,7 +855,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     original_id: pid(&orig, oy),
                     original_fraccion: r.opt("FraccionOriginal", model::fraccion, "bad field")?,
                     unidad_medida: r.text("UnidadMedida"),
-                    cantidad: r.opt("MercanciaDescargada", |s| dec(s, QTY_SCALE), "not a number")?,
+                    cantidad: r.opt(
+                        "MercanciaDescargada",
+                        |s| dec(s, QTY_SCALE),
+                        "not a number",
+                    )?,
                     fecha_original: fo,
                     source_line: *ln as i64,
                 })
@@ -653,21 +890,43 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             row.valor_aduana = *va;
             row.valor_comercial = *vc;
         }
-        parsed.years.entry(row.year).or_default().pedimentos.push(row);
+        parsed
+            .years
+            .entry(row.year)
+            .or_default()
+            .pedimentos
+            .push(row);
     }
     let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
     for p in partidas {
-        parsed.years.entry(year_of(&p.pedimento_id)).or_default().partidas.push(p);
+        parsed
+            .years
+            .entry(year_of(&p.pedimento_id))
+            .or_default()
+            .partidas
+            .push(p);
     }
     for i in idents {
-        parsed.years.entry(year_of(&i.pedimento_id)).or_default().identificadores.push(i);
+        parsed
+            .years
+            .entry(year_of(&i.pedimento_id))
+            .or_default()
+            .identificadores
+            .push(i);
     }
     for d in descargos {
-        parsed.years.entry(year_of(&d.pedimento_id)).or_default().descargos.push(d);
+        parsed
+            .years
+            .entry(year_of(&d.pedimento_id))
+            .or_default()
+            .descargos
+            .push(d);
     }
     for y in parsed.years.values_mut() {
-        y.pedimentos.sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
-        y.partidas.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+        y.pedimentos
+            .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        y.partidas
+            .sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
     }
 }
 
@@ -692,14 +951,23 @@ pub fn apply_identifier(h: &mut PedimentoRow, clave: &str, c1: Option<&str>, c2:
 
 fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
     let tr = r.triple()?;
-    let tipo_operacion = r.req("TipoOperacion", |s| match s {
-        "1" => Ok(1),
-        "2" => Ok(2),
-        _ => Err(FieldError(format!("'{s}' is not 1 (importación) or 2 (exportación)"))),
-    }, "bad field")?;
+    let tipo_operacion = r.req(
+        "TipoOperacion",
+        |s| match s {
+            "1" => Ok(1),
+            "2" => Ok(2),
+            _ => Err(FieldError(format!(
+                "'{s}' is not 1 (importación) or 2 (exportación)"
+            ))),
+        },
+        "bad field",
+    )?;
     let clave = r.raw("ClaveDocumento").to_uppercase();
     if !catalog::claves().contains(&clave) {
-        return Err(("ClaveDocumento".into(), format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2")));
+        return Err((
+            "ClaveDocumento".into(),
+            format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2"),
+        ));
     }
     let rfc = r.req("Rfc", model::rfc, "bad RFC")?;
     let fecha_pago = r.req("FechaPagoReal", model::date, "bad date")?;
@@ -743,9 +1011,16 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
     let money = |n: &str| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
     Ok(PartidaRow {
         pedimento_id: String::new(),
-        partida: r.req("SecuenciaFraccion", |s| {
-            s.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
-        }, "bad field")?,
+        partida: r.req(
+            "SecuenciaFraccion",
+            |s| {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+            },
+            "bad field",
+        )?,
         fraccion: r.req("Fraccion", model::fraccion, "bad field")?,
         nico: r.text("SubdivisionFraccion"),
         descripcion: r.text("DescripcionMercancia"),
@@ -753,9 +1028,17 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
         pais_origen: r.text("PaisOrigenDestino"),
         umc: r.text("UnidadMedidaComercial"),
         cantidad_umc: r.opt("CantidadUMComercial", |s| dec(s, QTY_SCALE), "not a number")?,
-        umt: r.req("UnidadMedidaTarifa", |s| {
-            if s.is_empty() { Err(FieldError("unidad de medida de tarifa is empty".into())) } else { Ok(s.to_string()) }
-        }, "bad field")?,
+        umt: r.req(
+            "UnidadMedidaTarifa",
+            |s| {
+                if s.is_empty() {
+                    Err(FieldError("unidad de medida de tarifa is empty".into()))
+                } else {
+                    Ok(s.to_string())
+                }
+            },
+            "bad field",
+        )?,
         cantidad_umt: r.req("CantidadUMTarifa", |s| dec(s, QTY_SCALE), "not a number")?,
         precio_unitario: r.opt("PrecioUnitario", |s| dec(s, QTY_SCALE), "not a number")?,
         valor_aduana: money("ValorAduana")?,

@@ -31,7 +31,9 @@ pub enum IngestError {
         "dataset {0} is locked by another ingest ({1}); if no ingest is running, remove the .lock file"
     )]
     Locked(PathBuf, String),
-    #[error("accounting error in {file}: read {read} rows but accepted {accepted} + rejected {rejected}")]
+    #[error(
+        "accounting error in {file}: read {read} rows but accepted {accepted} + rejected {rejected}"
+    )]
     Accounting {
         file: String,
         read: usize,
@@ -75,7 +77,9 @@ impl Parsed {
     pub fn reject(&mut self, r: RejectRow) {
         if let Some(f) = self.files.iter_mut().find(|f| f.file == r.source_file) {
             f.rejected += 1;
-            *f.rejected_by_reason.entry(reason_kind(&r.reason)).or_default() += 1;
+            *f.rejected_by_reason
+                .entry(reason_kind(&r.reason))
+                .or_default() += 1;
         }
         self.rejects.push(r);
     }
@@ -104,7 +108,12 @@ impl Parsed {
 
 /// The short kind of a reject reason (the text before the first ':'), for counts.
 pub fn reason_kind(reason: &str) -> String {
-    reason.split(':').next().unwrap_or(reason).trim().to_string()
+    reason
+        .split(':')
+        .next()
+        .unwrap_or(reason)
+        .trim()
+        .to_string()
 }
 
 /// Options of one ingest run.
@@ -226,7 +235,9 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     let recovered = dataset::recover(root)?;
     let files = list_inputs(inputs)?;
     if files.is_empty() {
-        return Err(IngestError::NoInput(inputs.first().cloned().unwrap_or_default()));
+        return Err(IngestError::NoInput(
+            inputs.first().cloned().unwrap_or_default(),
+        ));
     }
     let known = if opts.force {
         HashSet::new()
@@ -287,7 +298,10 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     };
     // Years are independent partitions: merge them in parallel.
     use rayon::prelude::*;
-    let results: Vec<(i32, std::result::Result<dataset::MergeStats, dataset::DatasetError>)> = parsed
+    let results: Vec<(
+        i32,
+        std::result::Result<dataset::MergeStats, dataset::DatasetError>,
+    )> = parsed
         .years
         .par_iter()
         .map(|(y, data)| (*y, dataset::merge_year(root, *y, data)))
@@ -336,12 +350,17 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .open(&tsv)
         .map_err(dataset::io(&tsv))?;
     for fs_ in report.files.iter().filter(|f| f.skipped.is_none()) {
-        writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id).map_err(dataset::io(&tsv))?;
+        writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id)
+            .map_err(dataset::io(&tsv))?;
     }
     Ok(report)
 }
 
 fn run_id() -> String {
     let now = chrono::Utc::now();
-    format!("ingest-{}-{}", now.format("%Y%m%dT%H%M%S%3f"), std::process::id())
+    format!(
+        "ingest-{}-{}",
+        now.format("%Y%m%dT%H%M%S%3f"),
+        std::process::id()
+    )
 }

@@ -79,7 +79,9 @@ mod tests {
     #[test]
     fn catalogs_load() {
         let c = claves();
-        for k in ["IN", "AF", "RT", "V1", "V5", "F4", "F5", "A3", "H1", "R1", "A1", "H2"] {
+        for k in [
+            "IN", "AF", "RT", "V1", "V5", "F4", "F5", "A3", "H1", "R1", "A1", "H2",
+        ] {
             assert!(c.contains(k), "{k}");
         }
         assert!(!c.contains("ZZ"));

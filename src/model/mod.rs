@@ -63,10 +63,17 @@ impl PedimentoKey {
                 "pedimento '{s}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)"
             ));
         }
-        let year: i32 = parts[0]
-            .parse()
-            .map_err(|_| FieldError(format!("pedimento '{s}': year '{}' is not a number", parts[0])))?;
-        let year = if parts[0].len() == 2 { 2000 + year } else { year };
+        let year: i32 = parts[0].parse().map_err(|_| {
+            FieldError(format!(
+                "pedimento '{s}': year '{}' is not a number",
+                parts[0]
+            ))
+        })?;
+        let year = if parts[0].len() == 2 {
+            2000 + year
+        } else {
+            year
+        };
         PedimentoKey::new(year, parts[1], parts[2], parts[3])
     }
 }
@@ -145,8 +152,7 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
         return err("date is empty");
     }
     let head = t.split([' ', 'T']).next().unwrap_or(t);
-    let parsed = if head.len() == 10 && (head.as_bytes()[4] == b'-' || head.as_bytes()[4] == b'/')
-    {
+    let parsed = if head.len() == 10 && (head.as_bytes()[4] == b'-' || head.as_bytes()[4] == b'/') {
         NaiveDate::parse_from_str(&head.replace('/', "-"), "%Y-%m-%d").ok()
     } else if head.len() == 10 && (head.as_bytes()[2] == b'/' || head.as_bytes()[2] == b'-') {
         NaiveDate::parse_from_str(&head.replace('-', "/"), "%d/%m/%Y").ok()
@@ -200,12 +206,11 @@ pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
     {
         return err(format!("'{t}' is not a number"));
     }
-    let d = Decimal::from_str(&cleaned).map_err(|_| FieldError(format!("'{t}' is not a number")))?;
+    let d =
+        Decimal::from_str(&cleaned).map_err(|_| FieldError(format!("'{t}' is not a number")))?;
     let d = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven);
     if d.abs() >= max_for(scale) {
-        return err(format!(
-            "'{t}' is too large for DECIMAL(18,{scale})"
-        ));
+        return err(format!("'{t}' is too large for DECIMAL(18,{scale})"));
     }
     Ok(d)
 }
@@ -253,7 +258,10 @@ mod tests {
         let k = PedimentoKey::new(2024, "240", "3953", "6000098").unwrap();
         assert_eq!(k.id(), "2024-240-3953-6000098");
         assert_eq!(PedimentoKey::parse("24 240 3953 6000098").unwrap(), k);
-        assert_eq!(PedimentoKey::new(2024, "70", "12", "1").unwrap().id(), "2024-070-0012-0000001");
+        assert_eq!(
+            PedimentoKey::new(2024, "70", "12", "1").unwrap().id(),
+            "2024-070-0012-0000001"
+        );
         assert!(PedimentoKey::new(2024, "2400", "3953", "1").is_err());
         assert!(PedimentoKey::parse("2024-240-3953").is_err());
     }
@@ -289,7 +297,10 @@ mod tests {
     #[test]
     fn decimals_exact() {
         assert_eq!(decimal("18.00120", 5).unwrap().to_string(), "18.00120");
-        assert_eq!(decimal("1,234,567.891", 2).unwrap().to_string(), "1234567.89");
+        assert_eq!(
+            decimal("1,234,567.891", 2).unwrap().to_string(),
+            "1234567.89"
+        );
         assert_eq!(decimal("-0.5", 2).unwrap().to_string(), "-0.5");
         assert!(decimal("12,34", 2).is_err());
         assert!(decimal("1e5", 2).is_err());

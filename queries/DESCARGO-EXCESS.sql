@@ -1,0 +1,28 @@
+-- DESCARGO-EXCESS: the part of a discharge (return, change of regime, virtual transfer)
+-- that found no open temporary import of the same good (rfc, fraccion, umt) on or before
+-- its date: missing imports, a wrong fracción, or goods discharged twice.
+-- Amount = the discharge partida's valor_aduana prorated to the excess quantity.
+SELECT 'DESCARGO-EXCESS' AS check_code,
+       'high' AS severity,
+       a.rfc,
+       a.discharge_id AS pedimento_id,
+       a.discharge_partida AS partida,
+       CAST(NULL AS VARCHAR) AS related_pedimento_id,
+       a.fraccion,
+       CAST(NULL AS DATE) AS period_start,
+       ${as_of} AS as_of,
+       a.cantidad AS quantity,
+       ROUND(m.valor_aduana * a.cantidad / m.cantidad, 2) AS amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       'Discharge ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
+           || ' (fraccion ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' of '
+           || CAST(m.cantidad AS VARCHAR) || ' ' || a.umt
+           || ' discharge no open temporary import' AS message,
+       'Ley Aduanera art. 108; discharge per the automated inventory control (seed 004 L5502)' AS citation,
+       'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence
+FROM ledger_allocations a
+JOIN (SELECT * FROM ledger_movements WHERE kind = 'D') m
+  ON m.pedimento_id = a.discharge_id AND m.partida = a.discharge_partida
+WHERE a.method = 'EXCESS' AND a.discharge_fecha <= ${as_of}

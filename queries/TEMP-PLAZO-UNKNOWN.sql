@@ -1,0 +1,24 @@
+-- TEMP-PLAZO-UNKNOWN: open temporary imports whose plazo the tool cannot determine
+-- (activo fijo without program validity dates in the company profile; art. 106
+-- temporales whose plazo depends on facts outside the pedimento). Reported, never skipped.
+SELECT 'TEMP-PLAZO-UNKNOWN' AS check_code,
+       'medium' AS severity,
+       rfc,
+       pedimento_id,
+       partida,
+       CAST(NULL AS VARCHAR) AS related_pedimento_id,
+       fraccion,
+       fecha_operacion AS period_start,
+       ${as_of} AS as_of,
+       open_qty AS quantity,
+       ROUND(valor_aduana * open_qty / imported, 2) AS amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       'Temporary import ' || clave || ' (' || tipo_bien || ') partida ' || CAST(partida AS VARCHAR)
+           || ': ' || CAST(open_qty AS VARCHAR) || ' ' || umt
+           || ' open and the plazo is unknown (add the IMMEX program dates to the company profile)' AS message,
+       cita AS citation,
+       'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence
+FROM ledger_balances
+WHERE estado = 'plazo desconocido'

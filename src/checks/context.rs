@@ -1,0 +1,236 @@
+//! What every check sees: the dataset tables, the rule catalogs and the run parameters,
+//! registered under fixed names for SQL:
+//!
+//! | name | content |
+//! |---|---|
+//! | `pedimentos`, `partidas`, `identificadores`, `descargos`, `conflicts` | the dataset, all years |
+//! | `plazos`, `discharge_claves` | `src/catalogs/*.csv` |
+//! | `programas` | company profiles (`src/profile.rs`) |
+//! | `${as_of}`, `${expiring_days}` | parameters substituted into the SQL text |
+//! | views in [`super::VIEWS`] | materialized once, in order |
+
+use crate::dataset;
+use crate::findings::FindingsError;
+use crate::model::catalog;
+use chrono::NaiveDate;
+use polars::prelude::*;
+use polars::sql::SQLContext;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(
+        "no dataset at {0}: create one with `pedimento-audit ingest <files> --dataset {0}` (or `pedimento-audit generate` then ingest)"
+    )]
+    NoDataset(PathBuf),
+    #[error("unknown check or group '{0}'; valid: {1}")]
+    Unknown(String, String),
+    #[error("{file}: {source}")]
+    Query { file: String, source: PolarsError },
+    #[error(transparent)]
+    Findings(#[from] FindingsError),
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    #[error("{0}")]
+    Other(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// Evaluation date; None = latest fecha_pago in the dataset.
+    pub as_of: Option<NaiveDate>,
+    /// Only findings about this RFC (checks still see every company: pairing needs both sides).
+    pub company: Option<String>,
+    /// TEMP-EXPIRING window in days.
+    pub expiring_days: i64,
+    /// Company profile folder (see `src/profile.rs`).
+    pub profiles: Option<PathBuf>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            as_of: None,
+            company: None,
+            expiring_days: 60,
+            profiles: None,
+        }
+    }
+}
+
+pub struct AuditContext {
+    pub root: PathBuf,
+    pub opts: AuditOptions,
+    pub as_of: NaiveDate,
+    /// Registered tables (lazy for the dataset, materialized for views).
+    pub tables: BTreeMap<String, LazyFrame>,
+}
+
+fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
+    let files: Vec<PlRefPath> = dataset::years(root)
+        .into_iter()
+        .map(|y| dataset::year_dir(root, y).join(format!("{table}.parquet")))
+        .filter(|p| p.exists())
+        .map(|p| PlRefPath::new(p.to_string_lossy().to_string()))
+        .collect();
+    if files.is_empty() {
+        // An empty frame with the right schema (e.g. no descargos at all).
+        let schema = arrow_to_polars_schema(&dataset::schema_of(table));
+        return Ok(DataFrame::empty_with_schema(&schema).lazy());
+    }
+    LazyFrame::scan_parquet_files(files.into_iter().collect(), ScanArgsParquet::default())
+}
+
+/// The polars schema equivalent to one of the dataset's arrow-rs schemas.
+pub fn arrow_to_polars_schema(s: &arrow::datatypes::Schema) -> Schema {
+    use arrow::datatypes::DataType as A;
+    Schema::from_iter(s.fields().iter().map(|f| {
+        let dt = match f.data_type() {
+            A::Utf8 => DataType::String,
+            A::Int32 => DataType::Int32,
+            A::Int64 => DataType::Int64,
+            A::Date32 => DataType::Date,
+            A::Decimal128(p, sc) => DataType::Decimal(*p as usize, *sc as usize),
+            A::Boolean => DataType::Boolean,
+            other => panic!("unmapped arrow type {other:?}"),
+        };
+        Field::new(f.name().as_str().into(), dt)
+    }))
+}
+
+/// Reads one of the vendored rule CSVs with every column as text, then casts the
+/// numeric ones.
+fn catalog_frame(text: &str, ints: &[&str]) -> PolarsResult<LazyFrame> {
+    let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers: Vec<String> = r
+        .headers()
+        .map_err(|e| polars_err!(ComputeError: "{e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut cols: Vec<Vec<Option<String>>> = vec![vec![]; headers.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        for (i, c) in cols.iter_mut().enumerate() {
+            let v = rec.get(i).unwrap_or("").trim();
+            c.push((!v.is_empty()).then(|| v.to_string()));
+        }
+    }
+    let columns: Vec<Column> = headers
+        .iter()
+        .zip(cols)
+        .map(|(h, v)| Series::new(h.as_str().into(), v).into())
+        .collect();
+    let df = DataFrame::new_infer_height(columns)?;
+    let exprs: Vec<Expr> = ints
+        .iter()
+        .map(|c| col(*c).strict_cast(DataType::Int32))
+        .collect();
+    Ok(df.lazy().with_columns(exprs))
+}
+
+impl AuditContext {
+    /// Opens the dataset, registers tables and materializes the shared views.
+    pub fn open(root: &Path, opts: AuditOptions) -> Result<AuditContext, CheckError> {
+        // `CAST('2024-01-01' AS DATE)` is how the portable SQL writes a date literal; polars
+        // flags that cast as deprecated (not an error). Keep other warnings visible.
+        polars::error::set_warning_function(|msg, w| {
+            if !matches!(w, polars::error::PolarsWarning::Deprecation) {
+                eprintln!("{w:?}: {msg}");
+            }
+        });
+        if dataset::years(root).is_empty() {
+            return Err(CheckError::NoDataset(root.to_path_buf()));
+        }
+        let mut tables = BTreeMap::new();
+        for t in [
+            "pedimentos",
+            "partidas",
+            "identificadores",
+            "descargos",
+            "conflicts",
+        ] {
+            tables.insert(t.to_string(), scan_table(root, t)?);
+        }
+        tables.insert(
+            "plazos".into(),
+            catalog_frame(catalog::PLAZOS, &["meses", "por_programa"])?,
+        );
+        tables.insert(
+            "discharge_claves".into(),
+            catalog_frame(
+                catalog::DISCHARGES,
+                &["tipo_operacion", "counts_in_ratio", "requires_immex"],
+            )?,
+        );
+        let as_of = match opts.as_of {
+            Some(d) => d,
+            None => {
+                let df = tables["pedimentos"]
+                    .clone()
+                    .select([col("fecha_pago").max()])
+                    .collect()?;
+                let v = df.column("fecha_pago")?.get(0)?;
+                match v {
+                    AnyValue::Date(days) => crate::model::from_date32(days),
+                    _ => return Err(CheckError::NoDataset(root.to_path_buf())),
+                }
+            }
+        };
+        let programas =
+            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::PROGRAMAS)
+                .map_err(|e| CheckError::Other(e.to_string()))?;
+        tables.insert("programas".into(), programas.lazy());
+        let mut ctx = AuditContext {
+            root: root.to_path_buf(),
+            opts,
+            as_of,
+            tables,
+        };
+        for (name, file, text) in super::VIEWS {
+            let df = ctx.sql(text, file)?;
+            ctx.tables.insert(name.to_string(), df.lazy());
+        }
+        Ok(ctx)
+    }
+
+    /// Runs SQL against the registered tables; errors name the query file.
+    pub fn sql(&self, text: &str, file: &str) -> Result<DataFrame, CheckError> {
+        let mut c = SQLContext::new();
+        for (name, lf) in &self.tables {
+            c.register(name, lf.clone());
+        }
+        c.execute(&self.render(text))
+            .and_then(|lf| lf.collect())
+            .map_err(|e| CheckError::Query {
+                file: format!("queries/{file}"),
+                source: e,
+            })
+    }
+
+    /// Substitutes the run parameters in a query: `${as_of}` becomes
+    /// `CAST('YYYY-MM-DD' AS DATE)` and `${expiring_days}` an integer (the same text runs
+    /// on DuckDB through `bench/crossengine.py`).
+    pub fn render(&self, text: &str) -> String {
+        render(text, self.as_of, self.opts.expiring_days)
+    }
+
+    pub fn table(&self, name: &str) -> LazyFrame {
+        self.tables[name].clone()
+    }
+
+    /// Keeps only findings about `--company` when one was given.
+    pub fn filter_company(&self, df: DataFrame) -> PolarsResult<DataFrame> {
+        match &self.opts.company {
+            None => Ok(df),
+            Some(rfc) => df.lazy().filter(col("rfc").eq(lit(rfc.clone()))).collect(),
+        }
+    }
+}
+
+/// See [`AuditContext::render`].
+pub fn render(text: &str, as_of: NaiveDate, expiring_days: i64) -> String {
+    text.replace("${as_of}", &format!("CAST('{as_of}' AS DATE)"))
+        .replace("${expiring_days}", &expiring_days.to_string())
+}
