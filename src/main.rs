@@ -9,7 +9,13 @@ use cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
-    match run(cli) {
+    // Deep polars plans need a larger stack than the main thread's default in some builds.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || run(cli))
+        .expect("spawn main worker");
+    let result = worker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("internal error (panic)")));
+    match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e}");
