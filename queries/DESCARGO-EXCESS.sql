@@ -18,7 +18,7 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        'Discharge ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
            || ' (fraccion ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' of '
-           || CAST(m.cantidad AS VARCHAR) || ' ' || a.umt
+           || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || a.umt || ')'
            || ' discharge no open temporary import' AS message,
        'Ley Aduanera art. 108; discharge per the automated inventory control (seed 004 L5502)' AS citation,
        'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence

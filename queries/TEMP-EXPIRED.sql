@@ -31,7 +31,7 @@ SELECT 'TEMP-EXPIRED' AS check_code,
        ROUND((v + igi_a + ieps_a) * COALESCE(iva_tasa, 16) / 100, 2) AS iva,
        ieps_a AS ieps,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
-           || '): ' || CAST(open_qty AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' ' || umt
+           || '): ' || CAST(open_qty AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
            || ' still open; plazo ended ' || CAST(vence AS VARCHAR) AS message,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence

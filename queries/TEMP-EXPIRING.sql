@@ -15,7 +15,7 @@ SELECT 'TEMP-EXPIRING' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS iva,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
-           || '): ' || CAST(open_qty AS VARCHAR) || ' ' || umt || ' open; plazo ends '
+           || '): ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ') open; plazo ends '
            || CAST(vence AS VARCHAR) AS message,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence

@@ -16,7 +16,7 @@ SELECT 'TEMP-PLAZO-UNKNOWN' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS iva,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        'Temporary import ' || clave || ' (' || tipo_bien || ') partida ' || CAST(partida AS VARCHAR)
-           || ': ' || CAST(open_qty AS VARCHAR) || ' ' || umt
+           || ': ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ')'
            || ' open and the plazo is unknown (add the IMMEX program dates to the company profile)' AS message,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence

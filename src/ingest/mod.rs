@@ -349,7 +349,9 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .append(true)
         .open(&tsv)
         .map_err(dataset::io(&tsv))?;
-    for fs_ in report.files.iter().filter(|f| f.skipped.is_none()) {
+    // Parsed files and files of record types not used (both fully handled) are recorded.
+    let handled = |f: &&FileStats| f.skipped.as_deref().is_none_or(|s| s.starts_with("record type"));
+    for fs_ in report.files.iter().filter(handled) {
         writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id)
             .map_err(dataset::io(&tsv))?;
     }

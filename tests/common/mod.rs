@@ -38,8 +38,7 @@ pub fn render(df: &DataFrame) -> String {
             .iter()
             .map(|c| match df.column(c).unwrap().get(i).unwrap() {
                 AnyValue::Null => String::new(),
-                AnyValue::String(s) => s.to_string(),
-                v => v.to_string(),
+                v => v.get_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
             })
             .collect();
         out.push_str(&vals.join(" | "));
@@ -70,8 +69,7 @@ pub fn rows(df: &DataFrame, code: &str) -> Vec<(String, String, String, String, 
         .unwrap();
     let s = |c: &str, i: usize| match f.column(c).unwrap().get(i).unwrap() {
         AnyValue::Null => String::new(),
-        AnyValue::String(s) => s.to_string(),
-        v => v.to_string(),
+        v => v.get_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
     };
     (0..f.height())
         .map(|i| (s("pedimento_id", i), s("quantity", i), s("amount", i), s("igi", i), s("iva", i)))
