@@ -14,7 +14,9 @@ fn main() {
         .stack_size(256 * 1024 * 1024)
         .spawn(move || run(cli))
         .expect("spawn main worker");
-    let result = worker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("internal error (panic)")));
+    let result = worker
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error (panic)")));
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -16,14 +16,23 @@ fn run_generated(cfg: &Config) -> (tempfile::TempDir, DataFrame, generate::Histo
     let ds = dir.path().join("ds");
     let r = pedaudit::ingest::run(&[dir.path().join("in")], &ds, &Default::default()).unwrap();
     assert_eq!(r.rejected, 0);
-    let opts = AuditOptions { profiles: Some(dir.path().join("profiles")), ..Default::default() };
+    let opts = AuditOptions {
+        profiles: Some(dir.path().join("profiles")),
+        ..Default::default()
+    };
     let (_ctx, df) = audit(&ds, opts, &["temp", "data"]);
     (dir, df, h)
 }
 
 #[test]
 fn clean_history_has_no_findings() {
-    let cfg = Config { seed: 7, companies: 3, years: 3, partidas: 4000, ..Default::default() };
+    let cfg = Config {
+        seed: 7,
+        companies: 3,
+        years: 3,
+        partidas: 4000,
+        ..Default::default()
+    };
     let (_d, df, h) = run_generated(&cfg);
     assert!(h.years.values().map(|y| y.partidas.len()).sum::<usize>() > 3000);
     assert_eq!(df.height(), 0, "unexpected findings:\n{}", render(&df));
@@ -31,22 +40,42 @@ fn clean_history_has_no_findings() {
 
 #[test]
 fn injected_violations_are_all_found_and_nothing_else() {
-    let cfg = Config { seed: 11, companies: 3, years: 3, partidas: 4000, inject: Violation::ALL.to_vec(), ..Default::default() };
+    let cfg = Config {
+        seed: 11,
+        companies: 3,
+        years: 3,
+        partidas: 4000,
+        inject: Violation::ALL.to_vec(),
+        ..Default::default()
+    };
     let (_d, df, h) = run_generated(&cfg);
     let mut expected: Vec<String> = h
         .injected
         .iter()
-        .map(|i| format!("{} {} {} {}", i.check_code, i.pedimento_id, i.partida, i.quantity))
+        .map(|i| {
+            format!(
+                "{} {} {} {}",
+                i.check_code, i.pedimento_id, i.partida, i.quantity
+            )
+        })
         .collect();
     expected.sort();
     let mut found: Vec<String> = (0..df.height())
         .map(|i| {
             let g = |c: &str| {
                 let v = df.column(c).unwrap().get(i).unwrap();
-                v.get_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+                v.get_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
             };
             let q: rust_decimal::Decimal = g("quantity").parse().unwrap();
-            format!("{} {} {} {}", g("check_code"), g("pedimento_id"), g("partida"), q.normalize())
+            format!(
+                "{} {} {} {}",
+                g("check_code"),
+                g("pedimento_id"),
+                g("partida"),
+                q.normalize()
+            )
         })
         .collect();
     found.sort();

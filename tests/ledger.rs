@@ -31,8 +31,20 @@ fn temp_expired_100_units_60_rt_30_f4_10_open() {
     assert_eq!(
         r,
         vec![
-            ("2022-240-3953-2000001".into(), "10.00000".into(), "1000.00".into(), "100.00".into(), "176.00".into()),
-            ("2022-240-3953-2000040".into(), "40.00000".into(), "4000.00".into(), "0.00".into(), "640.00".into()),
+            (
+                "2022-240-3953-2000001".into(),
+                "10.00000".into(),
+                "1000.00".into(),
+                "100.00".into(),
+                "176.00".into()
+            ),
+            (
+                "2022-240-3953-2000040".into(),
+                "40.00000".into(),
+                "4000.00".into(),
+                "0.00".into(),
+                "640.00".into()
+            ),
         ]
     );
 }
@@ -45,7 +57,13 @@ fn fifo_across_two_imports_and_expiring() {
     // second; 30 of the second open, plazo ends 2023-09-01 = as-of → por vencer.
     assert_eq!(
         rows(&df, "TEMP-EXPIRING"),
-        vec![("2022-240-3953-2000011".into(), "30.00000".into(), "3600.00".into(), "".into(), "".into())]
+        vec![(
+            "2022-240-3953-2000011".into(),
+            "30.00000".into(),
+            "3600.00".into(),
+            "".into(),
+            "".into()
+        )]
     );
     let alloc = ctx
         .table("ledger_allocations")
@@ -55,7 +73,9 @@ fn fifo_across_two_imports_and_expiring() {
         .unwrap();
     let strs = |c: &str| -> Vec<String> {
         let s = alloc.column(c).unwrap().str().unwrap().clone();
-        (0..s.len()).map(|i| s.get(i).unwrap().to_string()).collect()
+        (0..s.len())
+            .map(|i| s.get(i).unwrap().to_string())
+            .collect()
     };
     let (ids, q) = (strs("import_id"), strs("cantidad"));
     assert_eq!(ids, vec!["2022-240-3953-2000010", "2022-240-3953-2000011"]);
@@ -65,19 +85,41 @@ fn fifo_across_two_imports_and_expiring() {
 #[test]
 fn excess_unit_and_unknown_plazo() {
     let (_d, ds) = fixture();
-    let (_ctx, df) = audit(&ds, opts(), &["DESCARGO-EXCESS", "DESCARGO-UNIT", "TEMP-PLAZO-UNKNOWN"]);
+    let (_ctx, df) = audit(
+        &ds,
+        opts(),
+        &["DESCARGO-EXCESS", "DESCARGO-UNIT", "TEMP-PLAZO-UNKNOWN"],
+    );
     assert_eq!(
         rows(&df, "DESCARGO-EXCESS"),
-        vec![("2022-240-3953-2000004".into(), "25.00000".into(), "250.00".into(), "".into(), "".into())]
+        vec![(
+            "2022-240-3953-2000004".into(),
+            "25.00000".into(),
+            "250.00".into(),
+            "".into(),
+            "".into()
+        )]
     );
     assert_eq!(
         rows(&df, "DESCARGO-UNIT"),
-        vec![("2022-240-3953-2000013".into(), "12.00000".into(), "1200.00".into(), "".into(), "".into())]
+        vec![(
+            "2022-240-3953-2000013".into(),
+            "12.00000".into(),
+            "1200.00".into(),
+            "".into(),
+            "".into()
+        )]
     );
     // Activo fijo without program dates → unknown; with program dates (DDD) → vigente.
     assert_eq!(
         rows(&df, "TEMP-PLAZO-UNKNOWN"),
-        vec![("2022-240-3953-2000031".into(), "1.00000".into(), "300000.00".into(), "".into(), "".into())]
+        vec![(
+            "2022-240-3953-2000031".into(),
+            "1.00000".into(),
+            "300000.00".into(),
+            "".into(),
+            "".into()
+        )]
     );
 }
 
@@ -93,17 +135,34 @@ fn rectificacion_changes_quantity() {
         .collect()
         .unwrap();
     assert_eq!(bal.height(), 1);
-    assert_eq!(bal.column("pedimento_id").unwrap().str().unwrap().get(0), Some("2022-240-3953-2000021"));
-    assert_eq!(bal.column("estado").unwrap().str().unwrap().get(0), Some("saldado"));
+    assert_eq!(
+        bal.column("pedimento_id").unwrap().str().unwrap().get(0),
+        Some("2022-240-3953-2000021")
+    );
+    assert_eq!(
+        bal.column("estado").unwrap().str().unwrap().get(0),
+        Some("saldado")
+    );
     // The R1 keeps the original's selección date (plazo counts from it).
-    assert_eq!(bal.column("fecha_operacion").unwrap().get(0).unwrap().to_string(), "2022-02-10");
+    assert_eq!(
+        bal.column("fecha_operacion")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string(),
+        "2022-02-10"
+    );
 }
 
 #[test]
 fn activo_fijo_without_profile_is_unknown() {
     let (_d, ds) = fixture();
     let (_ctx, df) = audit(&ds, AuditOptions::default(), &["TEMP-PLAZO-UNKNOWN"]);
-    assert_eq!(rows(&df, "TEMP-PLAZO-UNKNOWN").len(), 2, "both AF imports lack program dates");
+    assert_eq!(
+        rows(&df, "TEMP-PLAZO-UNKNOWN").len(),
+        2,
+        "both AF imports lack program dates"
+    );
 }
 
 #[test]
@@ -121,5 +180,8 @@ fn as_of_moves_the_state() {
         ..opts()
     };
     let (_ctx, df) = audit(&ds, o, &["TEMP-EXPIRED"]);
-    assert!(rows(&df, "TEMP-EXPIRED").is_empty(), "nothing has expired by 2023-01-01");
+    assert!(
+        rows(&df, "TEMP-EXPIRED").is_empty(),
+        "nothing has expired by 2023-01-01"
+    );
 }

@@ -432,6 +432,7 @@ fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &[String], fail: F
 }
 
 /// Parses a set of Data Stage files (all record types of one or more requests).
+#[allow(clippy::type_complexity)]
 pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     for (p, bytes, hash) in files {
@@ -648,10 +649,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for (key, (ant, doc, fa)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
-        if h.clave == "R1" {
-            if let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned()) {
-                h.clave = c;
-            }
+        if h.clave == "R1"
+            && let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned())
+        {
+            h.clave = c;
         }
         // A rectificación passes no selección (seed 004 L686): the operation keeps the
         // date of the pedimento it rectifies.

@@ -350,7 +350,11 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .open(&tsv)
         .map_err(dataset::io(&tsv))?;
     // Parsed files and files of record types not used (both fully handled) are recorded.
-    let handled = |f: &&FileStats| f.skipped.as_deref().is_none_or(|s| s.starts_with("record type"));
+    let handled = |f: &&FileStats| {
+        f.skipped
+            .as_deref()
+            .is_none_or(|s| s.starts_with("record type"))
+    };
     for fs_ in report.files.iter().filter(handled) {
         writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id)
             .map_err(dataset::io(&tsv))?;

@@ -54,10 +54,7 @@ impl PedimentoKey {
     /// Parses `YYYY-ASS-PPPP-NNNNNNN`, `YY-ASS-PPPP-NNNNNNN`, or the same with spaces
     /// (the printed form `24 240 3953 6000098`).
     pub fn parse(s: &str) -> FieldResult<Self> {
-        let parts: Vec<&str> = s
-            .split(|c: char| c == '-' || c == ' ' || c == '/')
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts: Vec<&str> = s.split(['-', ' ', '/']).filter(|p| !p.is_empty()).collect();
         if parts.len() != 4 {
             return err(format!(
                 "pedimento '{s}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)"

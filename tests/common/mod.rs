@@ -28,8 +28,21 @@ pub fn audit(ds: &Path, opts: AuditOptions, codes: &[&str]) -> (AuditContext, Da
 /// One line per finding with the fields that identify it (stable, for golden files).
 pub fn render(df: &DataFrame) -> String {
     let cols = [
-        "check_code", "severity", "rfc", "pedimento_id", "partida", "related_pedimento_id",
-        "fraccion", "as_of", "quantity", "amount", "igi", "iva", "ieps", "message", "citation",
+        "check_code",
+        "severity",
+        "rfc",
+        "pedimento_id",
+        "partida",
+        "related_pedimento_id",
+        "fraccion",
+        "as_of",
+        "quantity",
+        "amount",
+        "igi",
+        "iva",
+        "ieps",
+        "message",
+        "citation",
         "evidence",
     ];
     let mut out = String::new();
@@ -38,7 +51,10 @@ pub fn render(df: &DataFrame) -> String {
             .iter()
             .map(|c| match df.column(c).unwrap().get(i).unwrap() {
                 AnyValue::Null => String::new(),
-                v => v.get_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+                v => v
+                    .get_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
             })
             .collect();
         out.push_str(&vals.join(" | "));
@@ -54,9 +70,16 @@ pub fn golden(name: &str, actual: &str) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, actual).unwrap();
     }
-    let expected = std::fs::read_to_string(&p)
-        .unwrap_or_else(|_| panic!("golden file {} missing; run with UPDATE_GOLDEN=1", p.display()));
-    assert_eq!(expected, actual, "golden {name} differs; run with UPDATE_GOLDEN=1 to accept");
+    let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+        panic!(
+            "golden file {} missing; run with UPDATE_GOLDEN=1",
+            p.display()
+        )
+    });
+    assert_eq!(
+        expected, actual,
+        "golden {name} differs; run with UPDATE_GOLDEN=1 to accept"
+    );
 }
 
 /// Rows of `df` matching a check code, as (pedimento_id, quantity, amount, igi, iva) strings.
@@ -69,9 +92,20 @@ pub fn rows(df: &DataFrame, code: &str) -> Vec<(String, String, String, String, 
         .unwrap();
     let s = |c: &str, i: usize| match f.column(c).unwrap().get(i).unwrap() {
         AnyValue::Null => String::new(),
-        v => v.get_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+        v => v
+            .get_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()),
     };
     (0..f.height())
-        .map(|i| (s("pedimento_id", i), s("quantity", i), s("amount", i), s("igi", i), s("iva", i)))
+        .map(|i| {
+            (
+                s("pedimento_id", i),
+                s("quantity", i),
+                s("amount", i),
+                s("igi", i),
+                s("iva", i),
+            )
+        })
         .collect()
 }
