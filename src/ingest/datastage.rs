@@ -63,15 +63,76 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("mercanciadescargada", &["cantidaddescargada"]),
 ];
 
+/// Every column name the parsers ask for: resolved once per file (no per-row lookups by
+/// normalized name).
+const FIELDS: &[&str] = &[
+    "Patente",
+    "Pedimento",
+    "SeccionAduanera",
+    "TipoOperacion",
+    "ClaveDocumento",
+    "Rfc",
+    "FechaPagoReal",
+    "TipoCambio",
+    "TipoPedimento",
+    "NombreContribuyente",
+    "TipoFecha",
+    "FechaOperacion",
+    "FechaValidacionPagoR",
+    "FechaSeleccion",
+    "ClaveCaso",
+    "IdentificadorCaso",
+    "ComplementoCaso",
+    "SeccionAduaneraAnterior",
+    "PatenteAnterior",
+    "PedimentoAnterior",
+    "FechaOperacionAnterior",
+    "DocumentoAnterior",
+    "SecuenciaFraccion",
+    "Fraccion",
+    "SubdivisionFraccion",
+    "DescripcionMercancia",
+    "CodigoMercanciaProducto",
+    "PaisOrigenDestino",
+    "UnidadMedidaComercial",
+    "CantidadUMComercial",
+    "UnidadMedidaTarifa",
+    "CantidadUMTarifa",
+    "PrecioUnitario",
+    "ValorAduana",
+    "ValorComercial",
+    "ValorDolares",
+    "ClaveContribucion",
+    "TasaContribucion",
+    "ImportePago",
+    "SeccionAduaneraDespOrig",
+    "PatenteAduanalOrig",
+    "PedimentoOriginal",
+    "FechaOperacionOrig",
+    "FraccionOriginal",
+    "UnidadMedida",
+    "MercanciaDescargada",
+];
+
 struct Table {
     file: String,
     rtype: String,
     cols: HashMap<String, usize>,
-    rows: Vec<(usize, Vec<String>)>,
+    ncols: usize,
+    lookup: HashMap<&'static str, usize>,
+    /// Data rows that have the header's field count: (line number, line text).
+    rows: Vec<(usize, String)>,
 }
 
 impl Table {
     fn idx(&self, name: &str) -> Option<usize> {
+        if let Some(i) = self.lookup.get(name) {
+            return Some(*i);
+        }
+        self.idx_slow(name)
+    }
+
+    fn idx_slow(&self, name: &str) -> Option<usize> {
         let n = text::norm(name);
         if let Some(i) = self.cols.get(&n) {
             return Some(*i);
@@ -86,12 +147,20 @@ impl Table {
 /// Accessor for one row, producing errors that name the field.
 struct Row<'a> {
     t: &'a Table,
-    f: &'a [String],
+    f: Vec<&'a str>,
 }
 
 type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
+    fn new(t: &'a Table, line: &'a str) -> Row<'a> {
+        let mut f: Vec<&str> = line.split('|').collect();
+        if f.len() == t.ncols + 1 {
+            f.pop();
+        }
+        Row { t, f }
+    }
+
     fn raw(&self, name: &str) -> &'a str {
         self.t
             .idx(name)
@@ -298,8 +367,14 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         file: file.clone(),
         rtype: rtype.to_string(),
         cols,
+        ncols: names.len(),
+        lookup: HashMap::new(),
         rows: vec![],
     };
+    t.lookup = FIELDS
+        .iter()
+        .filter_map(|n| t.idx_slow(n).map(|i| (*n, i)))
+        .collect();
     let required = REQUIRED
         .iter()
         .find(|(r, _)| *r == rtype)
@@ -326,12 +401,12 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
             });
             continue;
         }
-        let mut f: Vec<String> = l.split('|').map(str::to_string).collect();
-        if f.len() == ncols + 1 && f.last().is_some_and(|x| x.trim().is_empty()) {
-            f.pop();
+        let mut nf = l.split('|').count();
+        if nf == ncols + 1 && l.rsplit('|').next().is_some_and(|x| x.trim().is_empty()) {
+            nf -= 1;
         }
-        if f.len() != ncols {
-            let kind = if f.len() < ncols {
+        if nf != ncols {
+            let kind = if nf < ncols {
                 "truncated line"
             } else {
                 "too many fields"
@@ -341,12 +416,12 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
                 line: *ln as i64,
                 record_type: rtype.into(),
                 field: String::new(),
-                reason: format!("{kind}: {} fields, the header has {ncols}", f.len()),
+                reason: format!("{kind}: {nf} fields, the header has {ncols}"),
                 raw: l.chars().take(500).collect(),
             });
             continue;
         }
-        t.rows.push((*ln, f));
+        t.rows.push((*ln, l.to_string()));
     }
     Some(t)
 }
@@ -419,8 +494,8 @@ fn pid(t: &Triple, year: i32) -> String {
     format!("{year:04}-{}-{}-{}", t.aduana, t.patente, t.numero)
 }
 
-fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &[String], fail: Fail) {
-    let raw: String = f.join("|").chars().take(500).collect();
+fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {
+    let raw: String = f.chars().take(500).collect();
     parsed.reject(RejectRow {
         source_file: t.file.clone(),
         line: line as i64,
@@ -453,7 +528,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "501") {
         let mut accepted = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             match header_501(&r) {
                 Ok((tr, mut row)) => {
                     row.source_line = *ln as i64;
@@ -496,7 +571,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "506") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let tipo = r.raw("TipoFecha").to_string();
@@ -522,7 +597,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "SEL") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let fecha = r.req("FechaSeleccion", model::date, "bad date")?;
@@ -550,7 +625,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "507") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaValidacionPagoR", model::date, "bad date")?;
@@ -596,7 +671,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "701") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
@@ -671,7 +746,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             .rows
             .par_iter()
             .map(|(ln, f)| {
-                let r = Row { t: &t, f };
+                let r = Row::new(&t, f);
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 Ok((tr, pd, partida_551(&r, *ln)?))
@@ -703,7 +778,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         for t in take(&mut tables, rtype) {
             let mut acc = 0;
             for (ln, f) in &t.rows {
-                let r = Row { t: &t, f };
+                let r = Row::new(&t, f);
                 let res = (|| {
                     let tr = r.triple()?;
                     let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
@@ -765,7 +840,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "554") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
@@ -818,7 +893,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for t in take(&mut tables, "512") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
-            let r = Row { t: &t, f };
+            let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;

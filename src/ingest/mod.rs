@@ -134,6 +134,9 @@ pub struct IngestReport {
     pub rejected: usize,
     pub superseded: usize,
     pub recovered: Vec<String>,
+    /// Wall seconds: reading + parsing, and merging + writing Parquet.
+    pub parse_seconds: f64,
+    pub write_seconds: f64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -279,6 +282,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     let (ds, csvs): (Vec<_>, Vec<_>) = loaded
         .into_iter()
         .partition(|(p, _, _)| datastage::record_type_of(p).is_some());
+    let t_parse = std::time::Instant::now();
     let mut parsed = Parsed::default();
     if !ds.is_empty() {
         datastage::parse(&ds, &mut parsed);
@@ -296,6 +300,8 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         superseded: parsed.superseded,
         ..Default::default()
     };
+    report.parse_seconds = t_parse.elapsed().as_secs_f64();
+    let t_write = std::time::Instant::now();
     // Years are independent partitions: merge them in parallel.
     use rayon::prelude::*;
     let results: Vec<(
@@ -320,6 +326,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             },
         );
     }
+    report.write_seconds = t_write.elapsed().as_secs_f64();
     let mdir = manifest_dir(root);
     fs::create_dir_all(&mdir).map_err(dataset::io(&mdir))?;
     if !parsed.rejects.is_empty() {

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Cross-engine check: run the same queries/*.sql on DuckDB over the same Parquet dataset and
+compare the findings with the ones pedimento-audit (polars SQL) wrote.
+
+Usage: python3 bench/crossengine.py [--build-dir TARGET_DIR] [--dataset DS --audit AUDIT_DIR
+                                      --profiles DIR --as-of YYYY-MM-DD]
+Without --dataset it builds one from the bundled fixtures with the dev binary.
+
+Dialect shim (everything else runs unchanged):
+  * ${as_of} / ${expiring_days} are substituted exactly as the Rust runner does
+    (CAST('YYYY-MM-DD' AS DATE) and an integer).
+  * Tables are registered as DuckDB views over the same files: year=*/<table>.parquet, the
+    vendored catalogs src/catalogs/{plazos,discharge_claves}.csv, the profile programas.csv.
+  * DuckDB divides DECIMALs in DOUBLE; results are compared after rounding to the column's
+    scale (cents for money), which is exact for the fixtures and documented as the only
+    numeric difference between engines.
+"""
+import argparse, csv, decimal, glob, os, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = ["check_code", "rfc", "pedimento_id", "partida", "related_pedimento_id", "fraccion"]
+NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
+
+
+def registry_order():
+    """(view names, check SQL files) in the order the Rust registry uses."""
+    src = open(os.path.join(ROOT, "src/checks/mod.rs"), encoding="utf-8").read()
+    views, checks = [], []
+    import re
+    for m in re.finditer(r'\(\s*"(\w+)",\s*"(views/[\w.-]+\.sql)"', src):
+        views.append((m.group(1), m.group(2)))
+    for m in re.finditer(r'sql!\("([\w.-]+\.sql)"\)', src):
+        checks.append(m.group(1))
+    return views, checks
+
+
+def render(sql, as_of, days):
+    return sql.replace("${as_of}", f"CAST('{as_of}' AS DATE)").replace("${expiring_days}", str(days))
+
+
+def norm(v, scale=None):
+    if v is None:
+        return ""
+    if scale is not None:
+        d = decimal.Decimal(str(v)).quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_EVEN)
+        return str(d)
+    return str(v)
+
+
+def rows_of(con, sql):
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def key(r):
+    return tuple(norm(r[k]) for k in KEY) + tuple(norm(r[k], s) for k, s in NUM.items())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
+    ap.add_argument("--dataset")
+    ap.add_argument("--audit")
+    ap.add_argument("--profiles", default=os.path.join(ROOT, "fixtures/ledger/profiles"))
+    ap.add_argument("--as-of")
+    ap.add_argument("--expiring-days", type=int, default=60)
+    a = ap.parse_args()
+    try:
+        import duckdb
+    except ImportError:
+        print("cross-engine: duckdb is not installed (pip install duckdb)", file=sys.stderr)
+        return 2
+    tmp = tempfile.mkdtemp(prefix="crossengine-")
+    binary = os.path.join(a.build_dir, "debug", "pedimento-audit")
+    if not a.dataset:
+        a.dataset = os.path.join(tmp, "ds")
+        a.audit = os.path.join(tmp, "audit")
+        subprocess.run([binary, "ingest", os.path.join(ROOT, "fixtures/datastage"),
+                        os.path.join(ROOT, "fixtures/ledger/pedimentos.csv"), "--dataset", a.dataset],
+                       check=True, stdout=subprocess.DEVNULL)
+        cmd = [binary, "audit", "--dataset", a.dataset, "--profiles", a.profiles, "--out", a.audit]
+        if a.as_of:
+            cmd += ["--as-of", a.as_of]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    con = duckdb.connect()
+    polars_rows = rows_of(con, f"SELECT * FROM read_parquet('{a.audit}/findings.parquet')")
+    as_of = a.as_of or (str(polars_rows[0]["as_of"]) if polars_rows else None)
+    for t in ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]:
+        files = sorted(glob.glob(os.path.join(a.dataset, "year=*", f"{t}.parquet")))
+        lst = ", ".join(f"'{f}'" for f in files)
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
+    con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,
+        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita
+        FROM read_csv('{ROOT}/src/catalogs/plazos.csv', header=true, all_varchar=true)""")
+    con.execute(f"""CREATE VIEW discharge_claves AS SELECT clave, CAST(tipo_operacion AS INTEGER) AS tipo_operacion,
+        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita
+        FROM read_csv('{ROOT}/src/catalogs/discharge_claves.csv', header=true, all_varchar=true)""")
+    prog = os.path.join(a.profiles, "programas.csv")
+    if os.path.exists(prog):
+        con.execute(f"""CREATE VIEW programas AS SELECT rfc, programa, CAST(fecha_inicio AS DATE) fecha_inicio,
+            CAST(fecha_fin AS DATE) fecha_fin, CAST(fecha_cancelacion AS DATE) fecha_cancelacion,
+            CAST(prorroga AS INTEGER) prorroga, sector FROM read_csv('{prog}', header=true, all_varchar=true)""")
+    else:
+        con.execute("""CREATE TABLE programas (rfc VARCHAR, programa VARCHAR, fecha_inicio DATE, fecha_fin DATE,
+            fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
+    if as_of is None:
+        as_of = str(con.execute("SELECT MAX(fecha_pago) FROM pedimentos").fetchone()[0])
+    views, checks = registry_order()
+    for name, f in views:
+        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, a.expiring_days)
+        con.execute(f"CREATE TABLE {name} AS {sql}")
+    duck = []
+    for f in checks:
+        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, a.expiring_days)
+        try:
+            duck += rows_of(con, sql)
+        except Exception as e:  # a query that does not run on DuckDB is a failure, named
+            print(f"cross-engine: queries/{f} failed on DuckDB: {e}", file=sys.stderr)
+            return 1
+    # Only compare the checks that are SQL (plans have no DuckDB twin).
+    codes = {os.path.splitext(f)[0] for f in checks}
+    mine = sorted(key(r) for r in polars_rows if r["check_code"] in codes)
+    theirs = sorted(key(r) for r in duck)
+    if mine != theirs:
+        print("cross-engine: findings differ between polars and DuckDB", file=sys.stderr)
+        for r in sorted(set(mine) - set(theirs)):
+            print("  only polars:", r, file=sys.stderr)
+        for r in sorted(set(theirs) - set(mine)):
+            print("  only duckdb:", r, file=sys.stderr)
+        return 1
+    print(f"cross-engine: {len(checks)} SQL checks + {len(views)} views ran on DuckDB {duckdb.__version__}; "
+          f"{len(mine)} findings identical to polars (as of {as_of})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

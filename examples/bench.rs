@@ -1,0 +1,130 @@
+//! Benchmark (release only): generate a history, then time ingest and the audit.
+//!
+//! ```sh
+//! cargo run --release --example bench -- ingest --partidas 1000000   # Data Stage → dataset
+//! cargo run --release --example bench -- audit  --partidas 10000000  # ledger + all checks
+//! cargo run --release --example bench -- all    --partidas 1000000
+//! ```
+//! Prints one JSON line per phase: rows, seconds, rows/s and peak RSS (VmHWM, reset between
+//! phases through /proc/self/clear_refs) — the numbers quoted in the issue notes and
+//! bench/results.md. Generation is not timed. Never run it in the dev profile (6× slower).
+
+use pedaudit::checks::{self, AuditContext, AuditOptions};
+use pedaudit::generate::{self, Config, writers};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn peak_rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn report(phase: &str, rows: usize, secs: f64, extra: &str) {
+    println!(
+        "{{\"phase\":\"{phase}\",\"rows\":{rows},\"seconds\":{secs:.3},\"rows_per_s\":{:.0},\"peak_rss_mb\":{:.0}{extra}}}",
+        rows as f64 / secs.max(1e-9),
+        peak_rss_mb()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).cloned().unwrap_or_else(|| "all".into());
+    let get = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+            .unwrap_or_else(|| default.to_string())
+    };
+    let partidas: usize = get("--partidas", "1000000").parse().expect("--partidas N");
+    let companies: usize = get("--companies", "20").parse().expect("--companies N");
+    let years: i32 = get("--years", "5").parse().expect("--years N");
+    let work = PathBuf::from(get("--work", "out/bench"));
+    let keep_inputs = args.iter().any(|a| a == "--keep");
+    std::fs::create_dir_all(&work).unwrap();
+    let cfg = Config {
+        seed: 2024,
+        companies,
+        years,
+        start_year: 2019,
+        partidas,
+        inject: generate::Violation::ALL.to_vec(),
+    };
+    let t = Instant::now();
+    let h = generate::generate(&cfg);
+    let n_partidas: usize = h.years.values().map(|y| y.partidas.len()).sum();
+    let n_ped: usize = h.years.values().map(|y| y.pedimentos.len()).sum();
+    eprintln!(
+        "generated {n_ped} pedimentos / {n_partidas} partidas in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    let ds = work.join(format!("dataset-{partidas}"));
+    let profiles = work.join("profiles");
+    writers::write_profiles(&h, &profiles).unwrap();
+    let _ = std::fs::remove_dir_all(&ds);
+    if mode == "ingest" || mode == "all" {
+        let input = work.join(format!("datastage-{partidas}"));
+        let _ = std::fs::remove_dir_all(&input);
+        writers::write_datastage(&h, &input).unwrap();
+        let bytes: u64 = std::fs::read_dir(&input)
+            .unwrap()
+            .flatten()
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        drop(h);
+        reset_peak();
+        let t = Instant::now();
+        let r = pedaudit::ingest::run(&[input.clone()], &ds, &Default::default()).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(r.rejected, 0);
+        report(
+            "ingest_datastage",
+            r.rows_read,
+            secs,
+            &format!(
+                ",\"partidas\":{n_partidas},\"partidas_per_s\":{:.0},\"input_mb\":{:.0},\"parse_s\":{:.3},\"write_s\":{:.3}",
+                n_partidas as f64 / secs,
+                bytes as f64 / 1e6,
+                r.parse_seconds,
+                r.write_seconds
+            ),
+        );
+        if !keep_inputs {
+            let _ = std::fs::remove_dir_all(&input);
+        }
+    } else {
+        writers::write_dataset(&h, &ds).unwrap();
+        drop(h);
+    }
+    if mode == "audit" || mode == "all" {
+        reset_peak();
+        let t = Instant::now();
+        let opts = AuditOptions {
+            profiles: Some(profiles),
+            ..Default::default()
+        };
+        let ctx = AuditContext::open(&ds, opts).unwrap();
+        let t_views = t.elapsed().as_secs_f64();
+        let sel: Vec<_> = checks::REGISTRY.iter().collect();
+        let df = checks::run(&ctx, &sel).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        report(
+            "audit_all_checks",
+            n_partidas,
+            secs,
+            &format!(
+                ",\"ledger_views_s\":{t_views:.3},\"findings\":{}",
+                df.height()
+            ),
+        );
+    }
+}
