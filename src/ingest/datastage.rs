@@ -742,22 +742,23 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut partidas: Vec<PartidaRow> = vec![];
     let mut pindex: HashMap<(String, i32), usize> = HashMap::new();
     for t in take(&mut tables, "551") {
-        let results: Vec<Result<(Triple, Option<NaiveDate>, PartidaRow), Fail>> = t
+        let results: Vec<Result<PartidaRow, Fail>> = t
             .rows
             .par_iter()
             .map(|(ln, f)| {
                 let r = Row::new(&t, f);
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
-                Ok((tr, pd, partida_551(&r, *ln)?))
+                let mut p = partida_551(&r, *ln)?;
+                let key = ctx.resolve(&tr, pd)?;
+                p.pedimento_id = pid(&key.0, key.1);
+                Ok(p)
             })
             .collect();
         let mut acc = 0;
         for ((ln, f), res) in t.rows.iter().zip(results) {
-            let res = res.and_then(|(tr, pd, p)| Ok((ctx.resolve(&tr, pd)?, p)));
             match res {
-                Ok((key, mut p)) => {
-                    p.pedimento_id = pid(&key.0, key.1);
+                Ok(p) => {
                     let k = (p.pedimento_id.clone(), p.partida);
                     if let Some(i) = pindex.get(&k) {
                         partidas[*i] = p; // same partida again: the later row wins
@@ -777,9 +778,12 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for rtype in ["556", "557"] {
         for t in take(&mut tables, rtype) {
             let mut acc = 0;
-            for (ln, f) in &t.rows {
-                let r = Row::new(&t, f);
-                let res = (|| {
+            // Parse in parallel (read-only lookups), apply in order.
+            let results: Vec<Result<(usize, String, Decimal), Fail>> = t
+                .rows
+                .par_iter()
+                .map(|(_, f)| {
+                    let r = Row::new(&t, f);
                     let tr = r.triple()?;
                     let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                     let key = ctx.resolve(&tr, pd)?;
@@ -810,7 +814,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         r.req("ImportePago", |s| dec(s, MONEY_SCALE), "not a number")?
                     };
                     Ok::<_, Fail>((i, code, v))
-                })();
+                })
+                .collect();
+            for ((ln, f), res) in t.rows.iter().zip(results) {
                 match res {
                     Ok((i, code, v)) => {
                         let p = &mut partidas[i];

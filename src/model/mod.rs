@@ -149,6 +149,22 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
         return err("date is empty");
     }
     let head = t.split([' ', 'T']).next().unwrap_or(t);
+    // Fast path for the common `YYYY-MM-DD`: no allocation.
+    let b = head.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+            })
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                if (1900..=2200).contains(&date.year()) {
+                    return Ok(date);
+                }
+            }
+        }
+    }
     let parsed = if head.len() == 10 && (head.as_bytes()[4] == b'-' || head.as_bytes()[4] == b'/') {
         NaiveDate::parse_from_str(&head.replace('/', "-"), "%Y-%m-%d").ok()
     } else if head.len() == 10 && (head.as_bytes()[2] == b'/' || head.as_bytes()[2] == b'-') {
@@ -180,7 +196,7 @@ pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
     if t.is_empty() {
         return err("number is empty");
     }
-    let cleaned: String = if t.contains(',') {
+    let cleaned: std::borrow::Cow<str> = if t.contains(',') {
         // Only thousands separators are allowed: groups of 3 after the first.
         let int_part = t.split('.').next().unwrap_or("");
         let groups: Vec<&str> = int_part.trim_start_matches(['-', '+']).split(',').collect();
@@ -191,9 +207,9 @@ pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
         if !ok {
             return err(format!("'{t}' is not a number (misplaced comma)"));
         }
-        t.replace(',', "")
+        std::borrow::Cow::Owned(t.replace(',', ""))
     } else {
-        t.to_string()
+        std::borrow::Cow::Borrowed(t)
     };
     let body = cleaned.trim_start_matches(['-', '+']);
     if body.is_empty()
