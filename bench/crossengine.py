@@ -57,6 +57,59 @@ def key(r):
     return tuple(norm(r[k]) for k in KEY) + tuple(norm(r[k], s) for k, s in NUM.items())
 
 
+class QueryFailed(Exception):
+    pass
+
+
+def dataset_max_date(dataset):
+    import duckdb
+    files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos.parquet")))
+    lst = ", ".join(f"'{f}'" for f in files)
+    return str(duckdb.connect().execute(f"SELECT MAX(fecha_pago) FROM read_parquet([{lst}])").fetchone()[0])
+
+
+def register(con, dataset, profiles):
+    """Registers the dataset, catalogs and profiles under the names the SQL expects."""
+    for t in ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]:
+        files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}.parquet")))
+        lst = ", ".join(f"'{f}'" for f in files)
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
+    con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,
+        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita
+        FROM read_csv('{ROOT}/src/catalogs/plazos.csv', header=true, all_varchar=true)""")
+    con.execute(f"""CREATE VIEW discharge_claves AS SELECT clave, CAST(tipo_operacion AS INTEGER) AS tipo_operacion,
+        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita
+        FROM read_csv('{ROOT}/src/catalogs/discharge_claves.csv', header=true, all_varchar=true)""")
+    prog = os.path.join(profiles, "programas.csv") if profiles else ""
+    if prog and os.path.exists(prog):
+        con.execute(f"""CREATE VIEW programas AS SELECT rfc, programa, CAST(fecha_inicio AS DATE) fecha_inicio,
+            CAST(fecha_fin AS DATE) fecha_fin, CAST(fecha_cancelacion AS DATE) fecha_cancelacion,
+            CAST(prorroga AS INTEGER) prorroga, sector FROM read_csv('{prog}', header=true, all_varchar=true)""")
+    else:
+        con.execute("""CREATE TABLE programas (rfc VARCHAR, programa VARCHAR, fecha_inicio DATE, fecha_fin DATE,
+            fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
+
+
+def run_all(con, dataset, profiles, as_of, days):
+    """Materializes the views and runs every SQL check; returns the findings rows."""
+    register(con, dataset, profiles)
+    views, checks = registry_order()
+    for name, f in views:
+        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, days)
+        try:
+            con.execute(f"CREATE TABLE {name} AS {sql}")
+        except Exception as e:
+            raise QueryFailed(f"queries/{f} failed on DuckDB: {e}")
+    out = []
+    for f in checks:
+        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, days)
+        try:
+            out += rows_of(con, sql)
+        except Exception as e:
+            raise QueryFailed(f"queries/{f} failed on DuckDB: {e}")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
@@ -86,38 +139,13 @@ def main():
     con = duckdb.connect()
     polars_rows = rows_of(con, f"SELECT * FROM read_parquet('{a.audit}/findings.parquet')")
     as_of = a.as_of or (str(polars_rows[0]["as_of"]) if polars_rows else None)
-    for t in ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]:
-        files = sorted(glob.glob(os.path.join(a.dataset, "year=*", f"{t}.parquet")))
-        lst = ", ".join(f"'{f}'" for f in files)
-        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
-    con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,
-        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita
-        FROM read_csv('{ROOT}/src/catalogs/plazos.csv', header=true, all_varchar=true)""")
-    con.execute(f"""CREATE VIEW discharge_claves AS SELECT clave, CAST(tipo_operacion AS INTEGER) AS tipo_operacion,
-        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita
-        FROM read_csv('{ROOT}/src/catalogs/discharge_claves.csv', header=true, all_varchar=true)""")
-    prog = os.path.join(a.profiles, "programas.csv")
-    if os.path.exists(prog):
-        con.execute(f"""CREATE VIEW programas AS SELECT rfc, programa, CAST(fecha_inicio AS DATE) fecha_inicio,
-            CAST(fecha_fin AS DATE) fecha_fin, CAST(fecha_cancelacion AS DATE) fecha_cancelacion,
-            CAST(prorroga AS INTEGER) prorroga, sector FROM read_csv('{prog}', header=true, all_varchar=true)""")
-    else:
-        con.execute("""CREATE TABLE programas (rfc VARCHAR, programa VARCHAR, fecha_inicio DATE, fecha_fin DATE,
-            fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
-    if as_of is None:
-        as_of = str(con.execute("SELECT MAX(fecha_pago) FROM pedimentos").fetchone()[0])
+    as_of = as_of or dataset_max_date(a.dataset)
+    try:
+        duck = run_all(con, a.dataset, a.profiles, as_of, a.expiring_days)
+    except QueryFailed as e:
+        print(f"cross-engine: {e}", file=sys.stderr)
+        return 1
     views, checks = registry_order()
-    for name, f in views:
-        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, a.expiring_days)
-        con.execute(f"CREATE TABLE {name} AS {sql}")
-    duck = []
-    for f in checks:
-        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, a.expiring_days)
-        try:
-            duck += rows_of(con, sql)
-        except Exception as e:  # a query that does not run on DuckDB is a failure, named
-            print(f"cross-engine: queries/{f} failed on DuckDB: {e}", file=sys.stderr)
-            return 1
     # Only compare the checks that are SQL (plans have no DuckDB twin).
     codes = {os.path.splitext(f)[0] for f in checks}
     mine = sorted(key(r) for r in polars_rows if r["check_code"] in codes)
