@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: pedimento-audit (release) vs DuckDB on the same generated files.
+
+    python3 bench/bench.py --sizes 1000000,10000000 [--ingest-max 1000000]
+
+For each size N (partidas):
+  * ours:   `examples/bench all --partidas N --keep` (generate, then time Data Stage ingest
+            and the full audit in one process; peak RSS reset between phases);
+            above --ingest-max only the audit is timed (`bench audit`, dataset written directly).
+  * DuckDB: ingest = `COPY (SELECT * FROM read_csv(<file>, delim='|', header=true, explicit
+            columns and types, encoding latin-1)) TO <parquet>` for every Data Stage file our
+            ingest parses (same files); audit = the same queries/views/*.sql and queries/*.sql
+            over our Parquet dataset (bench/crossengine.py registration).
+  * each engine runs in its own process; peak RSS = the child's ru_maxrss.
+Writes bench/results.md (table + machine description) and prints it.
+"""
+import argparse, glob, json, os, platform, resource, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+MONEY = {"ValorAduana", "ValorComercial", "ValorDolares", "ImportePago", "TotalFletes", "TotalSeguros",
+         "TotalEmbalajes", "TotalIncrementables", "TotalDeducibles"}
+QTY = {"CantidadUMComercial", "CantidadUMTarifa", "PrecioUnitario", "TipoCambio", "TasaContribucion",
+       "MercanciaDescargada", "PesoBrutoMercancia"}
+USED = ["501", "506", "507", "512", "551", "554", "556", "557", "701", "Sel"]
+
+
+def duck_ingest(datastage_dir, out_dir):
+    import duckdb
+    con = duckdb.connect()
+    os.makedirs(out_dir, exist_ok=True)
+    rows = 0
+    for f in sorted(glob.glob(os.path.join(datastage_dir, "*.asc"))):
+        rtype = f.rsplit("_", 1)[1].split(".")[0]
+        if rtype not in USED:
+            continue
+        with open(f, "rb") as fh:
+            header = fh.readline().decode("latin-1").strip().rstrip("|").split("|")
+        cols = {}
+        for h in header:
+            cols[h] = "DECIMAL(18,2)" if h in MONEY else "DECIMAL(18,5)" if h in QTY else "VARCHAR"
+        cols["_trail"] = "VARCHAR"  # rows end with '|'
+        spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
+        out = os.path.join(out_dir, os.path.basename(f) + ".parquet")
+        con.execute(f"""COPY (SELECT * EXCLUDE (_trail) FROM read_csv('{f}', delim='|', header=true,
+            columns={spec}, encoding='latin-1', quote='', escape='')) TO '{out}' (FORMAT parquet)""")
+        rows += con.execute(f"SELECT COUNT(*) FROM read_parquet('{out}')").fetchone()[0]
+    return rows
+
+
+def duck_audit(dataset, profiles):
+    import duckdb
+    import crossengine
+    con = duckdb.connect()
+    as_of = crossengine.dataset_max_date(dataset)
+    return len(crossengine.run_all(con, dataset, profiles, as_of, 60))
+
+
+def worker(argv):
+    t = time.time()
+    if argv[0] == "ingest":
+        rows = duck_ingest(argv[1], argv[2])
+    else:
+        rows = duck_audit(argv[1], argv[2])
+    secs = time.time() - t
+    hwm = next((int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")), 0)
+    print(json.dumps({"rows": rows, "seconds": secs, "peak_rss_mb": hwm / 1024.0}))
+
+
+def child(cmd):
+    """Runs cmd, returns (stdout, peak RSS MB of that child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of RUSAGE_CHILDREN is the max over children; each child here is bigger or
+    # the first, so report the child's own peak from its JSON when it gives one.
+    return p.stdout, max(peak, before) / 1024.0
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        return worker(sys.argv[2:])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--ingest-max", type=int, default=1000000)
+    ap.add_argument("--work", default=os.path.join(ROOT, "out/bench"))
+    ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
+    a = ap.parse_args()
+    exe = os.path.join(a.build_dir, "release", "examples", "bench")
+    if not os.path.exists(exe):
+        raise SystemExit(f"build first: cargo build --release --example bench (looked for {exe})")
+    results = []
+    for n in [int(x) for x in a.sizes.split(",")]:
+        mode = "all" if n <= a.ingest_max else "audit"
+        out, rss = child([exe, mode, "--partidas", str(n), "--work", a.work, "--keep"])
+        ours = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        for o in ours:
+            o["engine"] = "pedimento-audit"
+            o["size"] = n
+            results.append(o)
+            print(json.dumps(o), flush=True)
+        ds = os.path.join(a.work, f"dataset-{n}")
+        if mode == "all":
+            out, rss = child([sys.executable, __file__, "--worker", "ingest",
+                              os.path.join(a.work, f"datastage-{n}"), os.path.join(a.work, f"duck-{n}")])
+            d = json.loads(out.strip().splitlines()[-1])
+            r = {"engine": "duckdb", "phase": "ingest_datastage", "size": n, "rows": d["rows"],
+                 "seconds": d["seconds"], "rows_per_s": d["rows"] / d["seconds"], "peak_rss_mb": d["peak_rss_mb"]}
+            results.append(r)
+            print(json.dumps(r), flush=True)
+        out, rss = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
+        d = json.loads(out.strip().splitlines()[-1])
+        ours_audit = next(o for o in ours if o["phase"] == "audit_all_checks")
+        r = {"engine": "duckdb", "phase": "audit_all_checks", "size": n, "rows": ours_audit["rows"],
+             "seconds": d["seconds"], "rows_per_s": ours_audit["rows"] / d["seconds"], "peak_rss_mb": d["peak_rss_mb"],
+             "findings": d["rows"]}
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    write_results(results)
+
+
+def write_results(results):
+    import duckdb
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except Exception:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = ["# Benchmark results", "",
+             f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}; "
+             f"DuckDB {duckdb.__version__}; pedimento-audit release build. Produced by `python3 bench/bench.py`.",
+             "", "| size (partidas) | phase | engine | rows | seconds | rows/s | peak RSS MB | us/DuckDB time |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        other = [x for x in results if x["size"] == r["size"] and x["phase"] == r["phase"] and x is not r]
+        ratio = ""
+        if r["engine"] == "pedimento-audit" and other:
+            ratio = f"{r['seconds'] / other[0]['seconds']:.2f}"
+        lines.append(f"| {r['size']:,} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['seconds']:.2f} | "
+                     f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio} |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
