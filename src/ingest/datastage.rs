@@ -350,6 +350,10 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         return None;
     }
     stats.rows_read = data.len();
+    if data.len() >= 100_000 {
+        // Periodic progress on long runs (stderr; the summary table follows on stdout).
+        eprintln!("  read {file}: {} rows ({enc}), parsing...", data.len());
+    }
     parsed.files.push(stats);
     let Some((_, header)) = lines.first() else {
         return None; // empty file: 0 rows read, nothing to do
