@@ -372,10 +372,10 @@ fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
     let r = d.iter().find(|x| x.rfc == rfc).unwrap();
     let html = report::html::render(r);
     assert!(html.contains("60% (IMMEX, modality A)") && html.contains("stroke-dasharray"));
-    assert!(html.contains("2023-02: 85%"), "fraction read as percent");
+    assert!(html.contains("2023-02: 85.0%"), "fraction read as percent");
     assert!(html.contains("verdict-fail"));
     let md = report::markdown::render(r);
-    assert!(md.contains("| 2023-01 |  |  | 55% | no | no |"), "{md}");
+    assert!(md.contains("| 2023-01 |  |  | 55.0% | no | no |"), "{md}");
     assert!(md.contains("| A | fail | ratio 55% &lt; 60% |"));
 }
 

@@ -75,7 +75,9 @@ pub fn qty_opt(d: Option<rust_decimal::Decimal>) -> String {
 
 /// A percentage with one decimal: `63.4%`.
 pub fn pct(d: rust_decimal::Decimal) -> String {
-    format!("{}%", d.round_dp(1).normalize())
+    let mut r = d.round_dp(1);
+    r.rescale(1);
+    format!("{r}%")
 }
 
 /// Escapes text for HTML element content and attribute values.

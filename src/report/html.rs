@@ -16,7 +16,7 @@ h3{font-size:15px;margin-top:20px}\
 table{border-collapse:collapse;margin:8px 0 16px;font-size:12px}\
 th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
 th{background:#eef3f7;text-align:left}\
-td.r{text-align:right;white-space:nowrap}\
+td.r{text-align:right;white-space:nowrap}td.n{white-space:nowrap}p{font-size:13px}\
 table.facts th{width:220px}\
 tr.total td{font-weight:bold;background:#f7f7f7}\
 .na{color:#777;font-style:italic}\
@@ -45,6 +45,9 @@ fn table(o: &mut String, t: &Table, total_last: bool) {
         for (k, c) in r.iter().enumerate() {
             if t.right.get(k).copied().unwrap_or(false) {
                 let _ = write!(o, "<td class=\"r\">{}</td>", esc(c));
+            } else if c.len() <= 32 && !c.contains(' ') {
+                // Ids, dates, codes: keep on one line.
+                let _ = write!(o, "<td class=\"n\">{}</td>", esc(c));
             } else {
                 let _ = write!(o, "<td>{}</td>", esc(c));
             }
@@ -175,14 +178,28 @@ pub fn render(d: &ReportData) -> String {
     if d.by_month.is_empty() {
         na(&mut o, "No findings in the period.");
     } else {
-        let months: Vec<String> = d.by_month.keys().cloned().collect();
+        // Every month of the period up to the as-of date (and any month with findings),
+        // so gaps show as gaps.
+        let mut months: std::collections::BTreeSet<String> = d.by_month.keys().cloned().collect();
+        let last = d.period.end().min(d.as_of);
+        let mut m = d.period.start();
+        while m <= last {
+            months.insert(m.format("%Y-%m").to_string());
+            m = crate::generate::add_months(m, 1);
+        }
+        let months: Vec<String> = months.into_iter().collect();
         let series: Vec<(String, Vec<usize>)> = tables::month_checks(d)
             .into_iter()
             .map(|c| {
-                let v = d
-                    .by_month
-                    .values()
-                    .map(|m| m.get(&c).copied().unwrap_or(0))
+                let v = months
+                    .iter()
+                    .map(|mo| {
+                        d.by_month
+                            .get(mo)
+                            .and_then(|x| x.get(&c))
+                            .copied()
+                            .unwrap_or(0)
+                    })
                     .collect();
                 (c, v)
             })

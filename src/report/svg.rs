@@ -145,7 +145,9 @@ pub fn stacked(title: &str, xs: &[String], series: &[(String, Vec<usize>)]) -> S
     let totals: Vec<usize> = (0..xs.len())
         .map(|i| series.iter().map(|s| s.1[i]).sum())
         .collect();
-    let max = nice_max(d(totals.iter().copied().max().unwrap_or(0) as i64));
+    // Counts: an axis maximum that is a multiple of 4 so every grid line is an integer.
+    let top = totals.iter().copied().max().unwrap_or(0).max(1) as i64;
+    let max = d((top + 3) / 4 * 4);
     grid(&mut out, max, |v| v.round_dp(1).normalize().to_string());
     let n = xs.len().max(1) as i64;
     let slot = plot_w() / d(n);
@@ -216,15 +218,18 @@ pub fn ratio_line(
         .max(d(100));
     let max = if top <= d(100) { d(100) } else { nice_max(top) };
     grid(&mut out, max, pct);
+    // Threshold lines, named in a legend above the plot (labels on the lines would
+    // collide with the series).
     for (k, (v, name)) in thresholds.iter().enumerate() {
         let y = c(ypx(*v, max));
+        let color = PALETTE[1 + k % 2];
+        let lx = LEFT + k as i64 * 220;
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" y1="{y}" x2="{x2}" y2="{y}" stroke="{s}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{tx}" y="{ty}" text-anchor="end" fill="{s}">{t}</text>"##,
+            r##"<line x1="{LEFT}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4"/><line x1="{lx}" y1="9" x2="{lx2}" y2="9" stroke="{color}" stroke-width="2" stroke-dasharray="6 4"/><text x="{tx}" y="13" fill="#333">{t}</text>"##,
             x2 = W - RIGHT,
-            s = PALETTE[1 + k % 2],
-            tx = W - RIGHT - 2,
-            ty = c(ypx(*v, max) - d(3)),
+            lx2 = lx + 24,
+            tx = lx + 30,
             t = esc(name)
         );
     }
@@ -281,5 +286,7 @@ mod tests {
         assert_eq!(a, bars("<x>", &[("a&b".into(), d(10))]));
         let s = stacked("t", &["2024-01".into()], &[("A".into(), vec![3])]);
         assert!(s.contains("2024-01 A: 3"));
+        // Integer grid labels for counts (axis 0..4 for a maximum of 3).
+        assert!(s.contains(">1</text>") && s.contains(">4</text>") && !s.contains(">0.5<"));
     }
 }
