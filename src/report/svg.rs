@@ -147,7 +147,17 @@ pub fn stacked(title: &str, xs: &[String], series: &[(String, Vec<usize>)]) -> S
         .collect();
     // Counts: an axis maximum that is a multiple of 4 so every grid line is an integer.
     let top = totals.iter().copied().max().unwrap_or(0).max(1) as i64;
-    let max = d((top + 3) / 4 * 4);
+    // Step: the smallest of 1, 2, 3, 4, 5, 6, 8 × 10^k that is ≥ top / 4.
+    let mut p = 1i64;
+    let step = 'find: loop {
+        for m in [1, 2, 3, 4, 5, 6, 8] {
+            if m * p * 4 >= top {
+                break 'find m * p;
+            }
+        }
+        p *= 10;
+    };
+    let max = d(step * 4);
     grid(&mut out, max, |v| v.round_dp(1).normalize().to_string());
     let n = xs.len().max(1) as i64;
     let slot = plot_w() / d(n);
@@ -286,7 +296,9 @@ mod tests {
         assert_eq!(a, bars("<x>", &[("a&b".into(), d(10))]));
         let s = stacked("t", &["2024-01".into()], &[("A".into(), vec![3])]);
         assert!(s.contains("2024-01 A: 3"));
-        // Integer grid labels for counts (axis 0..4 for a maximum of 3).
+        // Integer grid labels for counts (axis 0..4 for a maximum of 3; 0..240 for 207).
+        let big = stacked("t", &["2024-01".into()], &[("A".into(), vec![207])]);
+        assert!(big.contains(">60</text>") && big.contains(">240</text>"));
         assert!(s.contains(">1</text>") && s.contains(">4</text>") && !s.contains(">0.5<"));
     }
 }

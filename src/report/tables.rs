@@ -62,14 +62,18 @@ pub fn facts(d: &ReportData) -> Vec<(&'static str, String)> {
         ("As-of date", d.as_of.to_string()),
         (
             "Rows ingested (whole dataset)",
-            format!(
-                "{} read, {} accepted, {} rejected ({} ingest run(s), {} file(s))",
-                super::format::thousands(&i.rows_read.to_string()),
-                super::format::thousands(&i.accepted.to_string()),
-                super::format::thousands(&i.rejected.to_string()),
-                i.runs,
-                i.files
-            ),
+            if i.runs == 0 {
+                "no ingest manifest in the dataset (it was not written by `ingest`)".into()
+            } else {
+                format!(
+                    "{} read, {} accepted, {} rejected ({} ingest run(s), {} file(s))",
+                    super::format::thousands(&i.rows_read.to_string()),
+                    super::format::thousands(&i.accepted.to_string()),
+                    super::format::thousands(&i.rejected.to_string()),
+                    i.runs,
+                    i.files
+                )
+            },
         ),
         (
             "Tool version",
