@@ -338,7 +338,21 @@ pub fn print_summary(df: &DataFrame) -> Result<()> {
 }
 
 pub fn report(a: report::ReportArgs) -> Result<i32> {
-    report::run(&a)?;
+    let t = Instant::now();
+    let written = report::run(&a)?;
+    for w in &written {
+        println!(
+            "{}: {} finding(s) -> {}",
+            w.rfc,
+            w.findings,
+            w.dir.display()
+        );
+    }
+    println!(
+        "{} report(s) in {:.2}s",
+        written.len(),
+        t.elapsed().as_secs_f64()
+    );
     Ok(0)
 }
 

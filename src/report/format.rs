@@ -28,7 +28,13 @@ pub fn thousands(s: &str) -> String {
 
 /// Money with two decimals and separators: `$1,234.50`.
 pub fn mxn(d: rust_decimal::Decimal) -> String {
-    format!("${}", thousands(&d.round_dp(2).to_string()))
+    let mut r = d.round_dp(2);
+    r.rescale(2);
+    let t = thousands(&r.to_string());
+    match t.strip_prefix('-') {
+        Some(pos) => format!("-${pos}"),
+        None => format!("${t}"),
+    }
 }
 
 /// Any numeric polars value with thousands separators.
@@ -48,5 +54,67 @@ mod tests {
             mxn(rust_decimal::Decimal::new(123456789, 2)),
             "$1,234,567.89"
         );
+        assert_eq!(mxn(rust_decimal::Decimal::ZERO), "$0.00");
+        assert_eq!(mxn(rust_decimal::Decimal::new(-15, 1)), "-$1.50");
+    }
+}
+
+/// Optional money: empty when null.
+pub fn mxn_opt(d: Option<rust_decimal::Decimal>) -> String {
+    d.map(mxn).unwrap_or_default()
+}
+
+/// A quantity for humans: trailing zeros dropped, thousands separators (`1,250.5`).
+pub fn qty(d: rust_decimal::Decimal) -> String {
+    thousands(&d.normalize().to_string())
+}
+
+pub fn qty_opt(d: Option<rust_decimal::Decimal>) -> String {
+    d.map(qty).unwrap_or_default()
+}
+
+/// A percentage with one decimal: `63.4%`.
+pub fn pct(d: rust_decimal::Decimal) -> String {
+    let mut r = d.round_dp(1);
+    r.rescale(1);
+    format!("{r}%")
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Escapes text for a Markdown table cell (pipes, newlines, HTML-significant `<`, `&`).
+pub fn md(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            html(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(md("a|b\nc<d"), "a\\|b c&lt;d");
+        assert_eq!(qty(rust_decimal::Decimal::new(125050000, 5)), "1,250.5");
+        assert_eq!(pct(rust_decimal::Decimal::new(63449, 3)), "63.4%");
     }
 }

@@ -1,29 +1,354 @@
-//! Reports: one writer per format behind one entry point. (Stub until issue #7 lands.)
+//! Reports: one writer per format behind one in-memory [`model::ReportData`].
+//!
+//! A report never recomputes a check: it reads the audit output folder
+//! (`findings.parquet`, `ledger_balances.parquet`, `ledger_allocations.parquet`, and
+//! `cert_ratio_series.parquet` / `cert_assessment.parquet` when present), the dataset's
+//! pedimento headers and the ingest manifests ([`load`]), builds one [`model::ReportData`]
+//! per company and period ([`model::build`]), and hands it to each writer:
+//!
+//! | file | writer |
+//! |---|---|
+//! | `report.html` | [`html`] (inline CSS, hand-written SVG charts from [`svg`]) |
+//! | `report.md` | [`markdown`] |
+//! | `findings.csv` | [`csv`] |
+//! | `findings.json` | [`json`] |
+//! | `findings.parquet` | [`parquet`] |
+//! | `sample.csv` | [`sample`] (with `--sample N`) |
+//!
+//! Output: `<out>/<RFC>/<year>/` or `<out>/<RFC>/<from>-<to>/`. Formats: `docs/report-formats.md`.
 
+pub mod csv;
 pub mod format;
+pub mod html;
+pub mod json;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod parquet;
+pub mod sample;
+pub mod svg;
+pub mod tables;
 
-use std::path::PathBuf;
+use chrono::NaiveDate;
+use model::{BuildOptions, Index, Meta, Period, ReportData};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReportArgs {
+    /// Dataset folder (read for pedimento headers and ingest manifests).
     #[arg(long, default_value = "dataset")]
     pub dataset: PathBuf,
     /// Findings produced by `audit` (its --out folder).
     #[arg(long, default_value = "out/audit")]
     pub audit: PathBuf,
+    /// Output folder; reports go to <out>/<RFC>/<year or from-to>/.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+    /// Only this company (RFC); default: every company in the dataset or the findings.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// One calendar year.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub year: Option<i32>,
+    /// First year of a multi-year report (default: first year in the dataset).
+    #[arg(long)]
+    pub from: Option<i32>,
+    /// Last year of a multi-year report (default: last year in the dataset).
+    #[arg(long)]
+    pub to: Option<i32>,
+    /// Evaluation date the findings must have (YYYY-MM-DD); with --run-audit, the audit's
+    /// --as-of. Default: the as-of date stored in findings.parquet.
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Draw a stratified sample of N pedimentos for the auditor (sample.csv).
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed of the sample's PRNG.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Run the audit first (all checks) and write its output to --audit.
+    #[arg(long)]
+    pub run_audit: bool,
+    /// Company profile folder, for --run-audit.
+    #[arg(long)]
+    pub profiles: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// Defaults as clap would set them, for library callers and tests.
+    pub fn new(dataset: &Path, audit: &Path, out: &Path) -> ReportArgs {
+        ReportArgs {
+            dataset: dataset.into(),
+            audit: audit.into(),
+            out: out.into(),
+            company: None,
+            year: None,
+            from: None,
+            to: None,
+            as_of: None,
+            sample: None,
+            seed: 1,
+            run_audit: false,
+            profiles: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{0}")]
-    Other(String),
+    #[error(
+        "no findings.parquet in {0}: run `pedimento-audit audit --out {0}` first, or pass --run-audit"
+    )]
+    NoAudit(PathBuf),
+    #[error("no dataset at {0}: run `pedimento-audit ingest <files> --dataset {0}` first")]
+    NoDataset(PathBuf),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Polars { path: PathBuf, reason: String },
+    #[error("{path}: no column '{column}' (found: {found})")]
+    Column {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+    #[error("{path}: row {row}, column {column}: unreadable value '{value}'")]
+    Value {
+        path: PathBuf,
+        column: String,
+        row: usize,
+        value: String,
+    },
+    #[error("{path}: bad ingest manifest: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Csv { path: PathBuf, reason: String },
+    #[error("unknown company '{0}'; companies in the data: {1}")]
+    UnknownCompany(String, String),
+    #[error("bad period: {0}")]
+    Period(String),
+    #[error(
+        "findings in {audit} were evaluated as of {found}, not {wanted}: re-run the audit with --as-of {wanted} (or pass --run-audit)"
+    )]
+    AsOfMismatch {
+        audit: PathBuf,
+        found: NaiveDate,
+        wanted: NaiveDate,
+    },
+    #[error("audit failed: {0}")]
+    Audit(#[from] crate::checks::CheckError),
 }
 
-pub fn run(_a: &ReportArgs) -> Result<(), ReportError> {
-    Err(ReportError::Other(
-        "reports are not implemented yet: use `audit` (findings.parquet and the terminal summary)"
-            .into(),
-    ))
+impl ReportError {
+    pub fn polars(path: &Path, e: impl std::fmt::Display) -> ReportError {
+        ReportError::Polars {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+    pub fn csv(path: &Path, e: impl std::fmt::Display) -> ReportError {
+        ReportError::Csv {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+        move |source| ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What one `report` run wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub rfc: String,
+    pub dir: PathBuf,
+    pub findings: usize,
+}
+
+/// Runs all checks on the dataset and writes findings.parquet and the ledger tables into
+/// `audit` (what `pedimento-audit audit --out <audit>` writes).
+pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
+    use polars::prelude::*;
+    let opts = crate::checks::AuditOptions {
+        as_of: a.as_of,
+        profiles: a.profiles.clone(),
+        ..Default::default()
+    };
+    let ctx = crate::checks::AuditContext::open(&a.dataset, opts)?;
+    let all: Vec<&crate::checks::CheckDef> = crate::checks::REGISTRY.iter().collect();
+    let mut df = crate::checks::run(&ctx, &all)?;
+    std::fs::create_dir_all(&a.audit).map_err(ReportError::io(&a.audit))?;
+    let write = |df: &mut DataFrame, name: &str| -> Result<(), ReportError> {
+        let p = a.audit.join(name);
+        let f = std::fs::File::create(&p).map_err(ReportError::io(&p))?;
+        ParquetWriter::new(f)
+            .finish(df)
+            .map_err(|e| ReportError::polars(&p, e))?;
+        Ok(())
+    };
+    write(&mut df, "findings.parquet")?;
+    for view in ["ledger_allocations", "ledger_balances"] {
+        let mut v = ctx
+            .table(view)
+            .collect()
+            .map_err(|e| ReportError::polars(&a.audit, e))?;
+        write(&mut v, &format!("{view}.parquet"))?;
+    }
+    Ok(())
+}
+
+/// The shell command that reproduces one report.
+fn command(a: &ReportArgs, rfc: &str, period: Period, as_of: NaiveDate) -> String {
+    let q = |p: &Path| {
+        let s = p.display().to_string();
+        if s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:".contains(c))
+        {
+            s
+        } else {
+            format!("'{}'", s.replace('\'', r"'\''"))
+        }
+    };
+    let mut c = format!(
+        "pedimento-audit report --dataset {} --audit {} --out {} --company {}",
+        q(&a.dataset),
+        q(&a.audit),
+        q(&a.out),
+        rfc
+    );
+    if period.from == period.to {
+        c += &format!(" --year {}", period.from);
+    } else {
+        c += &format!(" --from {} --to {}", period.from, period.to);
+    }
+    c += &format!(" --as-of {as_of}");
+    if let Some(n) = a.sample {
+        c += &format!(" --sample {n} --seed {}", a.seed);
+    }
+    if a.run_audit {
+        c += " --run-audit";
+        if let Some(p) = &a.profiles {
+            c += &format!(" --profiles {}", q(p));
+        }
+    }
+    c
+}
+
+/// Builds the in-memory reports (one per company) without writing anything.
+pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
+    if a.run_audit {
+        run_audit(a)?;
+    }
+    let inputs = load::load(&a.dataset, &a.audit)?;
+    let ix = Index::new(&inputs);
+    let years = &inputs.dataset_years;
+    let period = match (a.year, a.from, a.to) {
+        (Some(y), _, _) => Period { from: y, to: y },
+        (None, f, t) => Period {
+            from: f.unwrap_or(years[0]),
+            to: t.unwrap_or(years[years.len() - 1]),
+        },
+    };
+    if period.from > period.to {
+        return Err(ReportError::Period(format!(
+            "--from {} is after --to {}",
+            period.from, period.to
+        )));
+    }
+    if !(1900..=9999).contains(&period.from) || !(1900..=9999).contains(&period.to) {
+        return Err(ReportError::Period(format!(
+            "years must be 1900..=9999, got {}",
+            period.label()
+        )));
+    }
+    let found = inputs.findings.iter().map(|f| f.as_of).max();
+    let as_of = match (a.as_of, found) {
+        (Some(w), Some(f)) if w != f => {
+            return Err(ReportError::AsOfMismatch {
+                audit: a.audit.clone(),
+                found: f,
+                wanted: w,
+            });
+        }
+        (Some(w), _) => w,
+        (None, Some(f)) => f,
+        // No findings at all: the audit's default, the latest payment date.
+        (None, None) => inputs
+            .pedimentos
+            .iter()
+            .map(|p| p.fecha_pago)
+            .max()
+            .unwrap_or(period.end()),
+    };
+    let companies = ix.companies();
+    let selected = match &a.company {
+        Some(c) => {
+            let c = c.trim().to_uppercase();
+            if !companies.contains(&c) {
+                return Err(ReportError::UnknownCompany(c, companies.join(", ")));
+            }
+            vec![c]
+        }
+        None => companies,
+    };
+    Ok(selected
+        .iter()
+        .map(|rfc| {
+            model::build(
+                &ix,
+                BuildOptions {
+                    rfc,
+                    period,
+                    as_of,
+                    meta: Meta {
+                        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                        command: command(a, rfc, period, as_of),
+                        dataset: a.dataset.display().to_string(),
+                        audit: a.audit.display().to_string(),
+                    },
+                    sample: a.sample.map(|n| (n, a.seed)),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Writes every file of one report into `dir`.
+pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    let put = |name: &str, text: String| -> Result<(), ReportError> {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(ReportError::io(&p))
+    };
+    put("report.html", html::render(d))?;
+    put("report.md", markdown::render(d))?;
+    put("findings.json", json::render(d))?;
+    csv::write(d, &dir.join("findings.csv"))?;
+    parquet::write(d, &dir.join("findings.parquet"))?;
+    if let Some(s) = &d.sample {
+        sample::write_csv(s, &dir.join("sample.csv"))?;
+    }
+    Ok(())
+}
+
+/// The `report` subcommand.
+pub fn run(a: &ReportArgs) -> Result<Vec<Written>, ReportError> {
+    let reports = build_all(a)?;
+    let mut out = vec![];
+    for d in &reports {
+        let dir = a.out.join(&d.rfc).join(d.period.label());
+        write_one(d, &dir)?;
+        out.push(Written {
+            rfc: d.rfc.clone(),
+            dir,
+            findings: d.findings.len(),
+        });
+    }
+    Ok(out)
 }

@@ -1,0 +1,279 @@
+//! `report.html`: one self-contained page (inline CSS, inline SVG, no script, no external
+//! resource). All text goes through [`super::format::html`].
+
+use super::format::{html as esc, mxn};
+use super::model::ReportData;
+use super::svg;
+use super::tables::{self, Table};
+use rust_decimal::Decimal;
+use std::fmt::Write;
+
+const CSS: &str = "\
+body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1200px;color:#222;line-height:1.4;padding:0 16px}\
+h1{font-size:22px;border-bottom:3px solid #1f5f8b;padding-bottom:6px}\
+h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc;padding-bottom:3px;color:#1f5f8b}\
+h3{font-size:15px;margin-top:20px}\
+table{border-collapse:collapse;margin:8px 0 16px;font-size:12px}\
+th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+th{background:#eef3f7;text-align:left}\
+td.r{text-align:right;white-space:nowrap}td.n{white-space:nowrap}p{font-size:13px}\
+table.facts th{width:220px}\
+tr.total td{font-weight:bold;background:#f7f7f7}\
+.na{color:#777;font-style:italic}\
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}\
+.card{border:1px solid #ccc;border-radius:6px;padding:8px 14px;min-width:200px}\
+.card b{display:block;font-size:20px;color:#1f5f8b}\
+.verdict-pass,.verdict-cumple{color:#27ae60;font-weight:bold}\
+.verdict-fail,.verdict-no{color:#c0392b;font-weight:bold}\
+code{font-size:12px;background:#f4f4f4;padding:2px 4px;word-break:break-all}\
+figure{margin:8px 0 20px}\
+@media print{h2{page-break-after:avoid}table{page-break-inside:auto}}";
+
+fn table(o: &mut String, t: &Table, total_last: bool) {
+    o.push_str("<table><thead><tr>");
+    for h in &t.headers {
+        let _ = write!(o, "<th>{}</th>", esc(h));
+    }
+    o.push_str("</tr></thead><tbody>");
+    let n = t.rows.len();
+    for (i, r) in t.rows.iter().enumerate() {
+        if total_last && i + 1 == n {
+            o.push_str("<tr class=\"total\">");
+        } else {
+            o.push_str("<tr>");
+        }
+        for (k, c) in r.iter().enumerate() {
+            if t.right.get(k).copied().unwrap_or(false) {
+                let _ = write!(o, "<td class=\"r\">{}</td>", esc(c));
+            } else if c.len() <= 32 && !c.contains(' ') {
+                // Ids, dates, codes: keep on one line.
+                let _ = write!(o, "<td class=\"n\">{}</td>", esc(c));
+            } else {
+                let _ = write!(o, "<td>{}</td>", esc(c));
+            }
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</tbody></table>\n");
+}
+
+fn na(o: &mut String, text: &str) {
+    let _ = writeln!(o, "<p class=\"na\">{}</p>", esc(text));
+}
+
+fn verdict_class(v: &str) -> String {
+    let w: String = v
+        .to_lowercase()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!("verdict-{w}")
+}
+
+pub fn render(d: &ReportData) -> String {
+    let mut o = String::new();
+    let title = tables::title(d);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"generator\" content=\"pedimento-audit {v}\"><title>{t}</title><style>{CSS}</style></head><body>\n<h1>{t}</h1>\n",
+        v = esc(&d.meta.tool_version),
+        t = esc(&title)
+    );
+    o.push_str("<table class=\"facts\"><tbody>");
+    for (k, v) in tables::facts(d) {
+        if k == "Reproduce with" {
+            let _ = write!(
+                o,
+                "<tr><th>{}</th><td><code>{}</code></td></tr>",
+                esc(k),
+                esc(&v)
+            );
+        } else {
+            let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+        }
+    }
+    o.push_str("</tbody></table>\n");
+
+    // Summary.
+    o.push_str("<h2>Summary</h2>\n<div class=\"cards\">");
+    for (label, value) in [
+        ("Findings in the period", d.totals.findings.to_string()),
+        ("Amount at risk", mxn(d.totals.amount)),
+        ("Contributions at risk", mxn(d.totals.contributions())),
+        ("Open temporary imports (as-of)", mxn(d.open_total)),
+    ] {
+        let _ = write!(
+            o,
+            "<div class=\"card\">{}<b>{}</b></div>",
+            esc(label),
+            esc(&value)
+        );
+    }
+    o.push_str("</div>\n<h3>Certification verdicts (IVA/IEPS, by modality)</h3>\n");
+    match tables::verdicts(d) {
+        Some(t) if !t.rows.is_empty() => {
+            o.push_str("<table><thead><tr><th>Modality</th><th>Verdict</th><th>Detail</th></tr></thead><tbody>");
+            for r in &t.rows {
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                    esc(&r[0]),
+                    esc(&verdict_class(&r[1])),
+                    esc(&r[1]),
+                    esc(&r[2])
+                );
+            }
+            o.push_str("</tbody></table>\n");
+        }
+        Some(_) => na(&mut o, "No assessment rows for this company."),
+        None => na(
+            &mut o,
+            "Not available: the audit folder has no cert_assessment.parquet.",
+        ),
+    }
+    o.push_str("<h3>Totals at risk by check</h3>\n");
+    table(&mut o, &tables::totals(d), true);
+
+    // Charts.
+    o.push_str("<h2>Charts</h2>\n<h3>Rolling 12-month return ratio</h3>\n");
+    match &d.ratio {
+        Some(r) if !r.is_empty() => {
+            let pts: Vec<(String, Option<Decimal>)> =
+                r.iter().map(|p| (p.month.clone(), p.ratio_pct)).collect();
+            let _ = writeln!(
+                o,
+                "<figure>{}</figure>",
+                svg::ratio_line(
+                    "Rolling 12-month return ratio",
+                    &pts,
+                    &[
+                        (Decimal::from(60), "60% (IMMEX, modality A)"),
+                        (Decimal::from(80), "80% (sensitive sectors)"),
+                    ],
+                )
+            );
+            if let Some(t) = tables::ratio(d) {
+                table(&mut o, &t, false);
+            }
+        }
+        Some(_) => na(&mut o, "No ratio points for this company in the period."),
+        None => na(
+            &mut o,
+            "Not available: the audit folder has no cert_ratio_series.parquet.",
+        ),
+    }
+    o.push_str("<h3>Open temporary-import balance by age (at the as-of date)</h3>\n");
+    let items: Vec<(String, Decimal)> = d
+        .aging
+        .iter()
+        .map(|b| (b.label.to_string(), b.value))
+        .collect();
+    let _ = writeln!(
+        o,
+        "<figure>{}</figure>",
+        svg::bars("Open temporary-import value by age", &items)
+    );
+    table(&mut o, &tables::aging(d), true);
+    o.push_str("<h3>Findings by check and month</h3>\n");
+    if d.by_month.is_empty() {
+        na(&mut o, "No findings in the period.");
+    } else {
+        // Every month of the period up to the as-of date (and any month with findings),
+        // so gaps show as gaps.
+        let mut months: std::collections::BTreeSet<String> = d.by_month.keys().cloned().collect();
+        let last = d.period.end().min(d.as_of);
+        let mut m = d.period.start();
+        while m <= last {
+            months.insert(m.format("%Y-%m").to_string());
+            m = crate::generate::add_months(m, 1);
+        }
+        let months: Vec<String> = months.into_iter().collect();
+        let series: Vec<(String, Vec<usize>)> = tables::month_checks(d)
+            .into_iter()
+            .map(|c| {
+                let v = months
+                    .iter()
+                    .map(|mo| {
+                        d.by_month
+                            .get(mo)
+                            .and_then(|x| x.get(&c))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                (c, v)
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "<figure>{}</figure>",
+            svg::stacked("Findings by check and month", &months, &series)
+        );
+        table(&mut o, &tables::by_month(d), false);
+    }
+
+    o.push_str("<h2>Trend per year</h2>\n");
+    if d.trend.len() > 1 {
+        let items: Vec<(String, Decimal)> = d
+            .trend
+            .iter()
+            .map(|y| (y.year.to_string(), y.totals.amount))
+            .collect();
+        let _ = writeln!(
+            o,
+            "<figure>{}</figure>",
+            svg::bars(
+                "Amount at risk per year (findings filed in that year)",
+                &items
+            )
+        );
+    }
+    table(&mut o, &tables::trend(d), false);
+
+    if let (Some(s), Some(st), Some(picks)) =
+        (&d.sample, tables::sample_strata(d), tables::sample_picks(d))
+    {
+        let _ = writeln!(
+            o,
+            "<h2>Auditor's sample</h2>\n<p>{} of {} requested pedimentos drawn with seed {} (also in sample.csv).</p>",
+            s.picks.len(),
+            s.requested,
+            s.seed
+        );
+        table(&mut o, &st, false);
+        table(&mut o, &picks, false);
+    }
+
+    o.push_str("<h2>Findings</h2>\n");
+    if d.by_check.is_empty() {
+        na(&mut o, "No findings in the period.");
+    }
+    for c in &d.by_check {
+        let _ = writeln!(
+            o,
+            "<h3 id=\"{id}\">{code}: {title} ({sev}, {n} finding(s))</h3>",
+            id = esc(&c.code.to_lowercase()),
+            code = esc(&c.code),
+            title = esc(&c.title),
+            sev = esc(&c.severity),
+            n = c.totals.findings
+        );
+        for cit in &c.citations {
+            let _ = writeln!(o, "<p><b>Legal basis:</b> {}</p>", esc(cit));
+        }
+        let (t, left) = tables::findings_of(d, &c.code);
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"na\">{left} more finding(s) of this check are in findings.csv.</p>"
+            );
+        }
+    }
+    o.push_str("<h2>Notes</h2>\n<ul>");
+    for n in tables::NOTES {
+        let _ = write!(o, "<li>{}</li>", esc(n));
+    }
+    o.push_str("</ul>\n</body></html>\n");
+    o
+}

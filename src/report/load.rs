@@ -1,0 +1,523 @@
+//! Reading what earlier stages wrote: the audit output folder, the dataset's pedimento
+//! headers and the ingest manifests. Nothing here evaluates a check.
+//!
+//! Every column is read through one path (cast to text by polars, then parsed), so money
+//! and quantities go Parquet Decimal → text → `rust_decimal::Decimal` without touching f64.
+
+#![allow(clippy::needless_range_loop)] // column-major reads: row i of several columns
+
+use super::ReportError;
+use crate::dataset;
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::str::FromStr;
+
+/// One finding as read from `findings.parquet` (the columns of `src/findings.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub check_code: String,
+    pub severity: String,
+    pub rfc: String,
+    pub pedimento_id: Option<String>,
+    pub partida: Option<i32>,
+    pub related_pedimento_id: Option<String>,
+    pub fraccion: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub as_of: NaiveDate,
+    pub quantity: Option<Decimal>,
+    pub amount: Option<Decimal>,
+    pub igi: Option<Decimal>,
+    pub iva: Option<Decimal>,
+    pub ieps: Option<Decimal>,
+    pub message: String,
+    pub citation: String,
+    pub evidence: String,
+}
+
+/// One row of `ledger_balances.parquet` (only the columns a report uses).
+#[derive(Debug, Clone)]
+pub struct Balance {
+    pub rfc: String,
+    pub pedimento_id: String,
+    pub partida: i32,
+    pub fecha_operacion: NaiveDate,
+    pub imported: Decimal,
+    pub open_qty: Decimal,
+    pub valor_aduana: Decimal,
+}
+
+/// One row of `ledger_allocations.parquet` that discharged an import.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    pub import_id: String,
+    pub import_partida: i32,
+    pub discharge_fecha: NaiveDate,
+    pub cantidad: Decimal,
+}
+
+/// A pedimento header from the dataset (rectified originals removed).
+#[derive(Debug, Clone)]
+pub struct Pedimento {
+    pub pedimento_id: String,
+    pub rfc: String,
+    pub nombre: Option<String>,
+    pub clave: String,
+    pub fecha_pago: NaiveDate,
+    pub fecha_operacion: NaiveDate,
+    pub valor_aduana: Decimal,
+}
+
+/// One point of `cert_ratio_series.parquet` (written by the certification checks).
+#[derive(Debug, Clone)]
+pub struct RatioPoint {
+    pub rfc: String,
+    /// `YYYY-MM` of the month the 12-month window ends in.
+    pub month: String,
+    /// Percent (60 = 60 %).
+    pub ratio_pct: Option<Decimal>,
+    pub numerator: Option<Decimal>,
+    pub denominator: Option<Decimal>,
+}
+
+/// One row of `cert_assessment.parquet`.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub rfc: String,
+    pub modality: String,
+    pub verdict: String,
+    pub detail: String,
+}
+
+/// Totals over every ingest manifest of the dataset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestTotals {
+    pub runs: usize,
+    pub files: usize,
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// Everything read from disk, for every company. Built once per `report` run.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub findings: Vec<Finding>,
+    pub balances: Vec<Balance>,
+    pub allocations: Vec<Allocation>,
+    pub pedimentos: Vec<Pedimento>,
+    pub ratio: Option<Vec<RatioPoint>>,
+    pub assessment: Option<Vec<Assessment>>,
+    pub ingest: IngestTotals,
+    pub dataset_years: Vec<i32>,
+}
+
+fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
+    let f = std::fs::File::open(path).map_err(|e| ReportError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    ParquetReader::new(f)
+        .finish()
+        .map_err(|e| ReportError::polars(path, e))
+}
+
+/// Column `name` as text; `None` when the column is absent.
+fn text(
+    df: &DataFrame,
+    name: &str,
+    path: &Path,
+) -> Result<Option<Vec<Option<String>>>, ReportError> {
+    let Ok(c) = df.column(name) else {
+        return Ok(None);
+    };
+    let c = c
+        .cast(&DataType::String)
+        .map_err(|e| ReportError::polars(path, e))?;
+    let ca = c.str().map_err(|e| ReportError::polars(path, e))?;
+    Ok(Some(ca.iter().map(|v| v.map(str::to_string)).collect()))
+}
+
+fn req(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<String>>, ReportError> {
+    text(df, name, path)?.ok_or_else(|| ReportError::Column {
+        path: path.to_path_buf(),
+        column: name.into(),
+        found: df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// The first of `names` that exists.
+fn any_of(
+    df: &DataFrame,
+    names: &[&str],
+    path: &Path,
+) -> Result<Option<Vec<Option<String>>>, ReportError> {
+    for n in names {
+        if let Some(v) = text(df, n, path)? {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+fn bad(path: &Path, column: &str, row: usize, value: &str) -> ReportError {
+    ReportError::Value {
+        path: path.to_path_buf(),
+        column: column.into(),
+        row,
+        value: value.into(),
+    }
+}
+
+fn dec(
+    v: &Option<String>,
+    path: &Path,
+    column: &str,
+    row: usize,
+) -> Result<Option<Decimal>, ReportError> {
+    match v {
+        None => Ok(None),
+        Some(s) => Decimal::from_str(s)
+            .or_else(|_| Decimal::from_scientific(s))
+            .map(Some)
+            .map_err(|_| bad(path, column, row, s)),
+    }
+}
+
+fn date(
+    v: &Option<String>,
+    path: &Path,
+    column: &str,
+    row: usize,
+) -> Result<Option<NaiveDate>, ReportError> {
+    match v {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| bad(path, column, row, s)),
+    }
+}
+
+fn int(
+    v: &Option<String>,
+    path: &Path,
+    column: &str,
+    row: usize,
+) -> Result<Option<i32>, ReportError> {
+    match v {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| bad(path, column, row, s)),
+    }
+}
+
+fn need<T>(v: Option<T>, path: &Path, column: &str, row: usize) -> Result<T, ReportError> {
+    v.ok_or_else(|| bad(path, column, row, "null"))
+}
+
+pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
+    let df = read_df(path)?;
+    let c: Vec<Vec<Option<String>>> = crate::findings::schema()
+        .iter_names()
+        .map(|n| req(&df, n, path))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let s = |k: usize| c[k][i].clone();
+        out.push(Finding {
+            check_code: need(s(0), path, "check_code", i)?,
+            severity: need(s(1), path, "severity", i)?,
+            rfc: need(s(2), path, "rfc", i)?,
+            pedimento_id: s(3),
+            partida: int(&c[4][i], path, "partida", i)?,
+            related_pedimento_id: s(5),
+            fraccion: s(6),
+            period_start: date(&c[7][i], path, "period_start", i)?,
+            as_of: need(date(&c[8][i], path, "as_of", i)?, path, "as_of", i)?,
+            quantity: dec(&c[9][i], path, "quantity", i)?,
+            amount: dec(&c[10][i], path, "amount", i)?,
+            igi: dec(&c[11][i], path, "igi", i)?,
+            iva: dec(&c[12][i], path, "iva", i)?,
+            ieps: dec(&c[13][i], path, "ieps", i)?,
+            message: s(14).unwrap_or_default(),
+            citation: s(15).unwrap_or_default(),
+            evidence: s(16).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
+    let df = read_df(path)?;
+    let names = [
+        "rfc",
+        "pedimento_id",
+        "partida",
+        "fecha_operacion",
+        "imported",
+        "open_qty",
+        "valor_aduana",
+    ];
+    let c: Vec<Vec<Option<String>>> = names
+        .iter()
+        .map(|n| req(&df, n, path))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        out.push(Balance {
+            rfc: need(c[0][i].clone(), path, names[0], i)?,
+            pedimento_id: need(c[1][i].clone(), path, names[1], i)?,
+            partida: need(int(&c[2][i], path, names[2], i)?, path, names[2], i)?,
+            fecha_operacion: need(date(&c[3][i], path, names[3], i)?, path, names[3], i)?,
+            imported: need(dec(&c[4][i], path, names[4], i)?, path, names[4], i)?,
+            open_qty: need(dec(&c[5][i], path, names[5], i)?, path, names[5], i)?,
+            valor_aduana: need(dec(&c[6][i], path, names[6], i)?, path, names[6], i)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
+    let df = read_df(path)?;
+    let names = ["import_id", "import_partida", "discharge_fecha", "cantidad"];
+    let c: Vec<Vec<Option<String>>> = names
+        .iter()
+        .map(|n| req(&df, n, path))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        // EXCESS rows discharge nothing (no import): not part of any balance.
+        let Some(import_id) = c[0][i].clone() else {
+            continue;
+        };
+        out.push(Allocation {
+            import_id,
+            import_partida: need(int(&c[1][i], path, names[1], i)?, path, names[1], i)?,
+            discharge_fecha: need(date(&c[2][i], path, names[2], i)?, path, names[2], i)?,
+            cantidad: need(dec(&c[3][i], path, names[3], i)?, path, names[3], i)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Pedimento headers of every year, without the originals a rectificación replaced
+/// (the same rule as `queries/views/current_pedimentos.sql`).
+pub fn read_pedimentos(root: &Path) -> Result<Vec<Pedimento>, ReportError> {
+    let cols = [
+        "pedimento_id",
+        "rfc",
+        "nombre",
+        "clave",
+        "fecha_pago",
+        "fecha_operacion",
+        "valor_aduana",
+        "rectifica_id",
+    ];
+    let mut out = vec![];
+    let mut rectified = std::collections::HashSet::new();
+    for y in dataset::years(root) {
+        let path = dataset::year_dir(root, y).join("pedimentos.parquet");
+        if !path.exists() {
+            continue;
+        }
+        let f = std::fs::File::open(&path).map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        let df = ParquetReader::new(f)
+            .with_columns(Some(cols.iter().map(|s| s.to_string()).collect()))
+            .finish()
+            .map_err(|e| ReportError::polars(&path, e))?;
+        let c: Vec<Vec<Option<String>>> = cols
+            .iter()
+            .map(|n| req(&df, n, &path))
+            .collect::<Result<_, _>>()?;
+        for i in 0..df.height() {
+            if let Some(r) = &c[7][i] {
+                rectified.insert(r.clone());
+            }
+            out.push(Pedimento {
+                pedimento_id: need(c[0][i].clone(), &path, cols[0], i)?,
+                rfc: need(c[1][i].clone(), &path, cols[1], i)?,
+                nombre: c[2][i].clone(),
+                clave: c[3][i].clone().unwrap_or_default(),
+                fecha_pago: need(date(&c[4][i], &path, cols[4], i)?, &path, cols[4], i)?,
+                fecha_operacion: need(date(&c[5][i], &path, cols[5], i)?, &path, cols[5], i)?,
+                valor_aduana: need(dec(&c[6][i], &path, cols[6], i)?, &path, cols[6], i)?,
+            });
+        }
+    }
+    out.retain(|p| !rectified.contains(&p.pedimento_id));
+    out.sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+    out.dedup_by(|a, b| a.pedimento_id == b.pedimento_id);
+    Ok(out)
+}
+
+/// `cert_ratio_series.parquet`, if the certification checks wrote it. Column names are
+/// matched leniently (`month`/`period_end`/`window_end`; `ratio_pct`/`ratio`); a ratio
+/// column whose values are all ≤ 1.5 is read as a fraction and shown as percent.
+pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let df = read_df(path)?;
+    let rfc = req(&df, "rfc", path)?;
+    let month = any_of(
+        &df,
+        &["month", "period_end", "window_end", "mes", "period"],
+        path,
+    )?
+    .ok_or_else(|| bad(path, "month", 0, "no month/period_end/window_end column"))?;
+    let ratio_pct = any_of(&df, &["ratio_pct", "return_ratio_pct", "pct"], path)?;
+    let ratio_frac = any_of(&df, &["ratio", "return_ratio"], path)?;
+    let num = any_of(&df, &["numerator", "returned_value", "retornos"], path)?;
+    let den = any_of(
+        &df,
+        &["denominator", "imported_value", "importaciones"],
+        path,
+    )?;
+    let mut out = vec![];
+    let (ratio_col, name) = match (&ratio_pct, &ratio_frac) {
+        (Some(p), _) => (Some(p), "ratio_pct"),
+        (None, Some(f)) => (Some(f), "ratio"),
+        _ => (None, ""),
+    };
+    let mut vals = vec![];
+    for i in 0..df.height() {
+        let r = match ratio_col {
+            Some(c) => dec(&c[i], path, name, i)?,
+            None => None,
+        };
+        vals.push(r);
+    }
+    let as_fraction =
+        ratio_pct.is_none() && vals.iter().flatten().all(|v| *v <= Decimal::new(15, 1));
+    for i in 0..df.height() {
+        let m = need(month[i].clone(), path, "month", i)?;
+        out.push(RatioPoint {
+            rfc: need(rfc[i].clone(), path, "rfc", i)?,
+            month: m[..m.len().min(7)].to_string(),
+            ratio_pct: vals[i].map(|v| {
+                if as_fraction {
+                    v * Decimal::from(100)
+                } else {
+                    v
+                }
+            }),
+            numerator: match &num {
+                Some(c) => dec(&c[i], path, "numerator", i)?,
+                None => None,
+            },
+            denominator: match &den {
+                Some(c) => dec(&c[i], path, "denominator", i)?,
+                None => None,
+            },
+        });
+    }
+    out.sort_by(|a, b| (&a.rfc, &a.month).cmp(&(&b.rfc, &b.month)));
+    Ok(Some(out))
+}
+
+/// `cert_assessment.parquet`, if the certification checks wrote it.
+pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let df = read_df(path)?;
+    let rfc = req(&df, "rfc", path)?;
+    let modality = any_of(&df, &["modality", "modalidad", "requirement"], path)?
+        .ok_or_else(|| bad(path, "modality", 0, "no modality column"))?;
+    let verdict = any_of(&df, &["verdict", "status", "result"], path)?
+        .ok_or_else(|| bad(path, "verdict", 0, "no verdict column"))?;
+    let detail = any_of(&df, &["detail", "reason", "message", "explanation"], path)?;
+    let mut out = vec![];
+    for i in 0..df.height() {
+        out.push(Assessment {
+            rfc: need(rfc[i].clone(), path, "rfc", i)?,
+            modality: modality[i].clone().unwrap_or_default(),
+            verdict: verdict[i].clone().unwrap_or_default(),
+            detail: detail
+                .as_ref()
+                .and_then(|d| d[i].clone())
+                .unwrap_or_default(),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Sums rows read / accepted / rejected over `<dataset>/_manifest/*.json`.
+pub fn read_manifests(root: &Path) -> Result<IngestTotals, ReportError> {
+    let dir = root.join("_manifest");
+    let mut t = IngestTotals::default();
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(t);
+    };
+    let mut paths: Vec<_> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        let s = std::fs::read_to_string(&p).map_err(|e| ReportError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&s).map_err(|e| ReportError::Manifest {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+        t.runs += 1;
+        t.rows_read += n("rows_read");
+        t.accepted += n("accepted");
+        t.rejected += n("rejected");
+        t.files += v
+            .get("files")
+            .and_then(|f| f.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter(|f| f.get("skipped").is_none_or(|s| s.is_null()))
+                    .count()
+            })
+            .unwrap_or(0);
+    }
+    Ok(t)
+}
+
+/// Reads the audit folder, the dataset headers and the manifests.
+pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
+    let fp = audit.join("findings.parquet");
+    if !fp.exists() {
+        return Err(ReportError::NoAudit(audit.to_path_buf()));
+    }
+    let dataset_years = dataset::years(dataset_root);
+    if dataset_years.is_empty() {
+        return Err(ReportError::NoDataset(dataset_root.to_path_buf()));
+    }
+    let bp = audit.join("ledger_balances.parquet");
+    let ap = audit.join("ledger_allocations.parquet");
+    Ok(Inputs {
+        findings: read_findings(&fp)?,
+        balances: if bp.exists() {
+            read_balances(&bp)?
+        } else {
+            vec![]
+        },
+        allocations: if ap.exists() {
+            read_allocations(&ap)?
+        } else {
+            vec![]
+        },
+        pedimentos: read_pedimentos(dataset_root)?,
+        ratio: read_ratio(&audit.join("cert_ratio_series.parquet"))?,
+        assessment: read_assessment(&audit.join("cert_assessment.parquet"))?,
+        ingest: read_manifests(dataset_root)?,
+        dataset_years,
+    })
+}

@@ -1,0 +1,131 @@
+//! `report.md`: the same content as the HTML report, charts shown as tables.
+
+use super::format::md;
+use super::model::ReportData;
+use super::tables::{self, Table};
+use std::fmt::Write;
+
+fn table(out: &mut String, t: &Table) {
+    let _ = writeln!(
+        out,
+        "| {} |",
+        t.headers
+            .iter()
+            .map(|h| md(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(
+        out,
+        "|{}|",
+        t.right
+            .iter()
+            .map(|r| if *r { "---:" } else { "---" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for r in &t.rows {
+        let _ = writeln!(
+            out,
+            "| {} |",
+            r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    out.push('\n');
+}
+
+pub fn render(d: &ReportData) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {}\n", md(&tables::title(d)));
+    o.push_str("| | |\n|---|---|\n");
+    for (k, v) in tables::facts(d) {
+        if k == "Reproduce with" {
+            let _ = writeln!(o, "| {k} | `{}` |", v.replace('`', "'").replace('|', "\\|"));
+        } else {
+            let _ = writeln!(o, "| {k} | {} |", md(&v));
+        }
+    }
+    o.push('\n');
+
+    o.push_str("## Summary\n\n### Certification verdicts (IVA/IEPS, by modality)\n\n");
+    match tables::verdicts(d) {
+        Some(t) if !t.rows.is_empty() => table(&mut o, &t),
+        Some(_) => o.push_str("No assessment rows for this company.\n\n"),
+        None => o.push_str("Not available: the audit folder has no cert_assessment.parquet.\n\n"),
+    }
+    let _ = writeln!(
+        o,
+        "### Totals at risk\n\n{} finding(s) in the period; amount at risk {}; contributions at risk {}; open temporary imports at the as-of date {}.\n",
+        d.totals.findings,
+        super::format::mxn(d.totals.amount),
+        super::format::mxn(d.totals.contributions()),
+        super::format::mxn(d.open_total)
+    );
+    table(&mut o, &tables::totals(d));
+
+    o.push_str(
+        "## Charts (as tables)\n\n### Rolling 12-month return ratio (thresholds 60% and 80%)\n\n",
+    );
+    match tables::ratio(d) {
+        Some(t) if !t.rows.is_empty() => table(&mut o, &t),
+        Some(_) => o.push_str("No ratio points for this company in the period.\n\n"),
+        None => o.push_str("Not available: the audit folder has no cert_ratio_series.parquet.\n\n"),
+    }
+    o.push_str("### Open temporary-import balance by age\n\n");
+    table(&mut o, &tables::aging(d));
+    o.push_str("### Findings by check and month\n\n");
+    if d.by_month.is_empty() {
+        o.push_str("No findings in the period.\n\n");
+    } else {
+        table(&mut o, &tables::by_month(d));
+    }
+
+    o.push_str("## Trend per year\n\n");
+    table(&mut o, &tables::trend(d));
+
+    if let (Some(s), Some(st), Some(picks)) =
+        (&d.sample, tables::sample_strata(d), tables::sample_picks(d))
+    {
+        let _ = writeln!(
+            o,
+            "## Auditor's sample\n\n{} of {} requested pedimentos drawn with seed {} (also in sample.csv).\n",
+            s.picks.len(),
+            s.requested,
+            s.seed
+        );
+        table(&mut o, &st);
+        table(&mut o, &picks);
+    }
+
+    o.push_str("## Findings\n\n");
+    if d.by_check.is_empty() {
+        o.push_str("No findings in the period.\n\n");
+    }
+    for c in &d.by_check {
+        let _ = writeln!(
+            o,
+            "### {}: {} ({}, {} finding(s))\n",
+            md(&c.code),
+            md(&c.title),
+            md(&c.severity),
+            c.totals.findings
+        );
+        for cit in &c.citations {
+            let _ = writeln!(o, "Legal basis: {}\n", md(cit));
+        }
+        let (t, left) = tables::findings_of(d, &c.code);
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "{left} more finding(s) of this check are in findings.csv.\n"
+            );
+        }
+    }
+
+    o.push_str("## Notes\n\n");
+    for n in tables::NOTES {
+        let _ = writeln!(o, "- {}", md(n));
+    }
+    o
+}

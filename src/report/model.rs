@@ -1,0 +1,474 @@
+//! [`ReportData`]: everything one report shows (one company, one period), built once from
+//! [`Inputs`] and handed to every writer. Writers format; they never compute.
+//!
+//! Cost: [`Index`] groups the inputs by company and by import partida once (hash maps),
+//! then each company's report walks only its own rows, so the whole run is linear in
+//! the input size (times the number of years for the year-end balances).
+
+use super::load::{
+    Allocation, Assessment, Balance, Finding, IngestTotals, Inputs, Pedimento, RatioPoint,
+};
+use super::sample::{self, Sample};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The period a report covers: calendar years `from..=to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: i32,
+    pub to: i32,
+}
+
+impl Period {
+    pub fn start(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.from, 1, 1).expect("valid year")
+    }
+    pub fn end(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.to, 12, 31).expect("valid year")
+    }
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        d >= self.start() && d <= self.end()
+    }
+    /// `2024` or `2019-2024`: the folder name and the label in titles.
+    pub fn label(&self) -> String {
+        if self.from == self.to {
+            self.from.to_string()
+        } else {
+            format!("{}-{}", self.from, self.to)
+        }
+    }
+}
+
+/// A finding in a report, with the date it is filed under.
+#[derive(Debug, Clone)]
+pub struct ReportFinding {
+    pub f: Finding,
+    /// `period_start` if the check set one, else the evidence pedimento's
+    /// `fecha_operacion`, else the evaluation date.
+    pub date: NaiveDate,
+}
+
+impl ReportFinding {
+    pub fn contributions(&self) -> Decimal {
+        self.f.igi.unwrap_or_default()
+            + self.f.iva.unwrap_or_default()
+            + self.f.ieps.unwrap_or_default()
+    }
+}
+
+/// Totals per check (and overall).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub findings: usize,
+    pub amount: Decimal,
+    pub igi: Decimal,
+    pub iva: Decimal,
+    pub ieps: Decimal,
+}
+
+impl Totals {
+    fn add(&mut self, f: &Finding) {
+        self.findings += 1;
+        self.amount += f.amount.unwrap_or_default();
+        self.igi += f.igi.unwrap_or_default();
+        self.iva += f.iva.unwrap_or_default();
+        self.ieps += f.ieps.unwrap_or_default();
+    }
+    pub fn contributions(&self) -> Decimal {
+        self.igi + self.iva + self.ieps
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckSummary {
+    pub code: String,
+    pub title: String,
+    pub severity: String,
+    pub totals: Totals,
+    /// Distinct citations, in order of appearance.
+    pub citations: Vec<String>,
+}
+
+/// Open temporary-import balance in one age bucket at the as-of date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgeBucket {
+    pub label: &'static str,
+    pub partidas: usize,
+    /// valor_aduana × open / imported, summed (rounded to cents per partida).
+    pub value: Decimal,
+}
+
+/// One year of the multi-year trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearTrend {
+    pub year: i32,
+    pub totals: Totals,
+    /// The date the open balance is measured at: Dec 31, or the as-of date if earlier.
+    pub balance_date: NaiveDate,
+    /// Open temporary-import value at `balance_date` (None after the as-of date).
+    pub open_value: Option<Decimal>,
+    pub open_partidas: usize,
+}
+
+/// Run facts shown in every report header.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub tool_version: String,
+    pub command: String,
+    pub dataset: String,
+    pub audit: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub meta: Meta,
+    pub rfc: String,
+    pub nombre: Option<String>,
+    pub period: Period,
+    pub as_of: NaiveDate,
+    /// First and last fecha_pago of this company's pedimentos in the period.
+    pub data_from: Option<NaiveDate>,
+    pub data_to: Option<NaiveDate>,
+    pub pedimentos_in_period: usize,
+    /// Dataset-wide (manifests are not per company).
+    pub ingest: IngestTotals,
+    /// Sorted as in findings.parquet (check, rfc, pedimento, partida, ...).
+    pub findings: Vec<ReportFinding>,
+    pub by_check: Vec<CheckSummary>,
+    pub totals: Totals,
+    /// (month `YYYY-MM`, check) → findings.
+    pub by_month: BTreeMap<String, BTreeMap<String, usize>>,
+    pub aging: Vec<AgeBucket>,
+    pub open_total: Decimal,
+    pub trend: Vec<YearTrend>,
+    /// None: `cert_ratio_series.parquet` not in the audit folder.
+    pub ratio: Option<Vec<RatioPoint>>,
+    /// None: `cert_assessment.parquet` not in the audit folder.
+    pub assessment: Option<Vec<Assessment>>,
+    pub sample: Option<Sample>,
+}
+
+/// Per-company row indexes over [`Inputs`], built once.
+pub struct Index<'a> {
+    pub inputs: &'a Inputs,
+    pub findings: HashMap<&'a str, Vec<usize>>,
+    pub balances: HashMap<&'a str, Vec<usize>>,
+    pub pedimentos: HashMap<&'a str, Vec<usize>>,
+    pub ped_by_id: HashMap<&'a str, usize>,
+    /// (import_id, import_partida) → allocations discharging it.
+    pub allocs: HashMap<(&'a str, i32), Vec<usize>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(inputs: &'a Inputs) -> Index<'a> {
+        let mut ix = Index {
+            inputs,
+            findings: HashMap::new(),
+            balances: HashMap::new(),
+            pedimentos: HashMap::new(),
+            ped_by_id: HashMap::new(),
+            allocs: HashMap::new(),
+        };
+        for (i, f) in inputs.findings.iter().enumerate() {
+            ix.findings.entry(f.rfc.as_str()).or_default().push(i);
+        }
+        for (i, b) in inputs.balances.iter().enumerate() {
+            ix.balances.entry(b.rfc.as_str()).or_default().push(i);
+        }
+        for (i, p) in inputs.pedimentos.iter().enumerate() {
+            ix.pedimentos.entry(p.rfc.as_str()).or_default().push(i);
+            ix.ped_by_id.insert(p.pedimento_id.as_str(), i);
+        }
+        for (i, a) in inputs.allocations.iter().enumerate() {
+            ix.allocs
+                .entry((a.import_id.as_str(), a.import_partida))
+                .or_default()
+                .push(i);
+        }
+        ix
+    }
+
+    /// Every company with pedimentos or findings, sorted.
+    pub fn companies(&self) -> Vec<String> {
+        let s: BTreeSet<&str> = self
+            .findings
+            .keys()
+            .chain(self.pedimentos.keys())
+            .copied()
+            .collect();
+        s.into_iter().map(str::to_string).collect()
+    }
+}
+
+/// Whole months from `d` to `as_of` (a month counts once its day-of-month is reached).
+pub fn months_between(d: NaiveDate, as_of: NaiveDate) -> i32 {
+    let mut m = (as_of.year() - d.year()) * 12 + as_of.month() as i32 - d.month() as i32;
+    if as_of.day() < d.day() {
+        m -= 1;
+    }
+    m
+}
+
+pub const AGE_BUCKETS: [&str; 4] = ["0-6 months", "6-12 months", "12-18 months", ">18 months"];
+
+fn age_bucket(months: i32) -> usize {
+    match months {
+        m if m < 6 => 0,
+        m if m < 12 => 1,
+        m if m < 18 => 2,
+        _ => 3,
+    }
+}
+
+/// Value of an open quantity: valor_aduana × open / imported, rounded to cents.
+pub fn open_value(b: &Balance, open: Decimal) -> Decimal {
+    if b.imported.is_zero() {
+        return Decimal::ZERO;
+    }
+    (b.valor_aduana * open / b.imported).round_dp(2)
+}
+
+fn title_of(code: &str) -> String {
+    crate::checks::find(code)
+        .map(|c| c.title.to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub fn severity_rank(s: &str) -> usize {
+    crate::findings::SEVERITIES
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(crate::findings::SEVERITIES.len())
+}
+
+/// Options that shape one report.
+pub struct BuildOptions<'a> {
+    pub rfc: &'a str,
+    pub period: Period,
+    pub as_of: NaiveDate,
+    pub meta: Meta,
+    /// (N, seed) for the auditor's sample.
+    pub sample: Option<(usize, u64)>,
+}
+
+pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
+    let inp = ix.inputs;
+    let empty = vec![];
+    let peds: Vec<&Pedimento> = ix
+        .pedimentos
+        .get(o.rfc)
+        .unwrap_or(&empty)
+        .iter()
+        .map(|&i| &inp.pedimentos[i])
+        .collect();
+    let nombre = peds.iter().rev().find_map(|p| p.nombre.clone());
+    let in_period: Vec<&Pedimento> = peds
+        .iter()
+        .copied()
+        .filter(|p| o.period.contains(p.fecha_pago))
+        .collect();
+
+    // Findings filed under a date inside the period.
+    let mut findings = vec![];
+    for &i in ix.findings.get(o.rfc).unwrap_or(&empty) {
+        let f = &inp.findings[i];
+        let date = f
+            .period_start
+            .or_else(|| {
+                f.pedimento_id
+                    .as_deref()
+                    .and_then(|id| ix.ped_by_id.get(id))
+                    .map(|&k| inp.pedimentos[k].fecha_operacion)
+            })
+            .unwrap_or(f.as_of);
+        if o.period.contains(date) {
+            findings.push(ReportFinding { f: f.clone(), date });
+        }
+    }
+
+    let mut by_check_map: BTreeMap<String, CheckSummary> = BTreeMap::new();
+    let mut totals = Totals::default();
+    let mut by_month: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for rf in &findings {
+        let f = &rf.f;
+        totals.add(f);
+        let e = by_check_map
+            .entry(f.check_code.clone())
+            .or_insert_with(|| CheckSummary {
+                code: f.check_code.clone(),
+                title: title_of(&f.check_code),
+                severity: f.severity.clone(),
+                totals: Totals::default(),
+                citations: vec![],
+            });
+        e.totals.add(f);
+        if severity_rank(&f.severity) < severity_rank(&e.severity) {
+            e.severity = f.severity.clone();
+        }
+        if !e.citations.contains(&f.citation) {
+            e.citations.push(f.citation.clone());
+        }
+        *by_month
+            .entry(rf.date.format("%Y-%m").to_string())
+            .or_default()
+            .entry(f.check_code.clone())
+            .or_default() += 1;
+    }
+    // Report order = registry order, unknown codes last.
+    let mut by_check: Vec<CheckSummary> = by_check_map.into_values().collect();
+    let reg_pos = |c: &str| {
+        crate::checks::REGISTRY
+            .iter()
+            .position(|d| d.code == c)
+            .unwrap_or(usize::MAX)
+    };
+    by_check.sort_by(|a, b| (reg_pos(&a.code), &a.code).cmp(&(reg_pos(&b.code), &b.code)));
+
+    // Open balance by age at the as-of date (ledger_balances is evaluated at as-of).
+    let bals: Vec<&Balance> = ix
+        .balances
+        .get(o.rfc)
+        .unwrap_or(&empty)
+        .iter()
+        .map(|&i| &inp.balances[i])
+        .collect();
+    let mut aging: Vec<AgeBucket> = AGE_BUCKETS
+        .iter()
+        .map(|l| AgeBucket {
+            label: l,
+            partidas: 0,
+            value: Decimal::ZERO,
+        })
+        .collect();
+    let mut open_total = Decimal::ZERO;
+    for b in &bals {
+        if b.open_qty > Decimal::ZERO {
+            let k = age_bucket(months_between(b.fecha_operacion, o.as_of));
+            let v = open_value(b, b.open_qty);
+            aging[k].partidas += 1;
+            aging[k].value += v;
+            open_total += v;
+        }
+    }
+
+    // Trend per year: findings filed in that year, and the open balance at year end
+    // replayed from the ledger (imported up to that date minus allocations up to it).
+    let mut trend = vec![];
+    for year in o.period.from..=o.period.to {
+        let mut t = Totals::default();
+        for rf in findings.iter().filter(|rf| rf.date.year() == year) {
+            t.add(&rf.f);
+        }
+        let ye = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
+        let at = ye.min(o.as_of);
+        let (open_value_at, n) = if NaiveDate::from_ymd_opt(year, 1, 1).expect("year") > o.as_of {
+            (None, 0)
+        } else {
+            let mut v = Decimal::ZERO;
+            let mut n = 0;
+            for b in bals.iter().filter(|b| b.fecha_operacion <= at) {
+                let discharged: Decimal = ix
+                    .allocs
+                    .get(&(b.pedimento_id.as_str(), b.partida))
+                    .map(|v| {
+                        v.iter()
+                            .map(|&i| &inp.allocations[i])
+                            .filter(|a: &&Allocation| a.discharge_fecha <= at)
+                            .map(|a| a.cantidad)
+                            .sum()
+                    })
+                    .unwrap_or_default();
+                let open = b.imported - discharged;
+                if open > Decimal::ZERO {
+                    v += open_value(b, open);
+                    n += 1;
+                }
+            }
+            (Some(v), n)
+        };
+        trend.push(YearTrend {
+            year,
+            totals: t,
+            balance_date: at,
+            open_value: open_value_at,
+            open_partidas: n,
+        });
+    }
+
+    let ratio = inp.ratio.as_ref().map(|r| {
+        r.iter()
+            .filter(|p| p.rfc == o.rfc)
+            .filter(|p| {
+                p.month.as_str() >= format!("{}-01", o.period.from).as_str()
+                    && p.month.as_str() <= format!("{}-12", o.period.to).as_str()
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+    let assessment = inp.assessment.as_ref().map(|r| {
+        r.iter()
+            .filter(|p| p.rfc == o.rfc)
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+
+    let sample = o
+        .sample
+        .map(|(n, seed)| sample::draw(&in_period, &findings, ix, n, seed));
+
+    ReportData {
+        meta: o.meta,
+        rfc: o.rfc.to_string(),
+        nombre,
+        period: o.period,
+        as_of: o.as_of,
+        data_from: in_period.iter().map(|p| p.fecha_pago).min(),
+        data_to: in_period.iter().map(|p| p.fecha_pago).max(),
+        pedimentos_in_period: in_period.len(),
+        ingest: inp.ingest.clone(),
+        findings,
+        by_check,
+        totals,
+        by_month,
+        aging,
+        open_total,
+        trend,
+        ratio,
+        assessment,
+        sample,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+    #[test]
+    fn months_and_buckets() {
+        assert_eq!(months_between(d("2024-01-15"), d("2024-07-14")), 5);
+        assert_eq!(months_between(d("2024-01-15"), d("2024-07-15")), 6);
+        assert_eq!(age_bucket(5), 0);
+        assert_eq!(age_bucket(6), 1);
+        assert_eq!(age_bucket(17), 2);
+        assert_eq!(age_bucket(18), 3);
+        assert_eq!(
+            Period {
+                from: 2019,
+                to: 2024
+            }
+            .label(),
+            "2019-2024"
+        );
+        assert_eq!(
+            Period {
+                from: 2024,
+                to: 2024
+            }
+            .label(),
+            "2024"
+        );
+    }
+}

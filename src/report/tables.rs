@@ -1,0 +1,347 @@
+//! The report's tables as plain text cells, shared by the Markdown and HTML writers so
+//! both show exactly the same content. Cells are unescaped: each writer escapes.
+
+use super::format::{mxn, mxn_opt, pct, qty_opt};
+use super::model::{ReportData, ReportFinding};
+use rust_decimal::Decimal;
+
+/// Rows shown per check in Markdown/HTML; the full list is always in the CSV/JSON/Parquet.
+pub const MAX_ROWS_PER_CHECK: usize = 500;
+
+pub struct Table {
+    pub headers: Vec<String>,
+    /// Columns aligned right (numbers).
+    pub right: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(cols: &[(&'static str, bool)]) -> Table {
+        Table {
+            headers: cols.iter().map(|c| c.0.to_string()).collect(),
+            right: cols.iter().map(|c| c.1).collect(),
+            rows: vec![],
+        }
+    }
+}
+
+pub fn title(d: &ReportData) -> String {
+    match &d.nombre {
+        Some(n) => format!(
+            "Customs compliance report: {n} ({}), {}",
+            d.rfc,
+            d.period.label()
+        ),
+        None => format!("Customs compliance report: {}, {}", d.rfc, d.period.label()),
+    }
+}
+
+/// Key facts: company, period, as-of, data, ingest, tool, command.
+pub fn facts(d: &ReportData) -> Vec<(&'static str, String)> {
+    let data = match (d.data_from, d.data_to) {
+        (Some(a), Some(b)) => format!(
+            "{} pedimentos of this company paid from {a} to {b}",
+            d.pedimentos_in_period
+        ),
+        _ => "no pedimentos of this company paid in the period".into(),
+    };
+    let i = &d.ingest;
+    vec![
+        (
+            "Company",
+            match &d.nombre {
+                Some(n) => format!("{} ({n})", d.rfc),
+                None => d.rfc.clone(),
+            },
+        ),
+        (
+            "Period",
+            format!("{} to {}", d.period.start(), d.period.end()),
+        ),
+        ("Data in the period", data),
+        ("As-of date", d.as_of.to_string()),
+        (
+            "Rows ingested (whole dataset)",
+            if i.runs == 0 {
+                "no ingest manifest in the dataset (it was not written by `ingest`)".into()
+            } else {
+                format!(
+                    "{} read, {} accepted, {} rejected ({} ingest run(s), {} file(s))",
+                    super::format::thousands(&i.rows_read.to_string()),
+                    super::format::thousands(&i.accepted.to_string()),
+                    super::format::thousands(&i.rejected.to_string()),
+                    i.runs,
+                    i.files
+                )
+            },
+        ),
+        (
+            "Tool version",
+            format!("pedimento-audit {}", d.meta.tool_version),
+        ),
+        ("Reproduce with", d.meta.command.clone()),
+    ]
+}
+
+/// Certification verdicts, or None when `cert_assessment.parquet` is absent.
+pub fn verdicts(d: &ReportData) -> Option<Table> {
+    let a = d.assessment.as_ref()?;
+    let mut t = Table::new(&[("Modality", false), ("Verdict", false), ("Detail", false)]);
+    for r in a {
+        t.rows.push(vec![
+            r.modality.clone(),
+            r.verdict.clone(),
+            r.detail.clone(),
+        ]);
+    }
+    Some(t)
+}
+
+pub fn totals(d: &ReportData) -> Table {
+    let mut t = Table::new(&[
+        ("Check", false),
+        ("Title", false),
+        ("Severity", false),
+        ("Findings", true),
+        ("Amount", true),
+        ("IGI", true),
+        ("IVA", true),
+        ("IEPS", true),
+        ("Contributions", true),
+    ]);
+    for c in &d.by_check {
+        let x = &c.totals;
+        t.rows.push(vec![
+            c.code.clone(),
+            c.title.clone(),
+            c.severity.clone(),
+            x.findings.to_string(),
+            mxn(x.amount),
+            mxn(x.igi),
+            mxn(x.iva),
+            mxn(x.ieps),
+            mxn(x.contributions()),
+        ]);
+    }
+    let x = &d.totals;
+    t.rows.push(vec![
+        "Total".into(),
+        String::new(),
+        String::new(),
+        x.findings.to_string(),
+        mxn(x.amount),
+        mxn(x.igi),
+        mxn(x.iva),
+        mxn(x.ieps),
+        mxn(x.contributions()),
+    ]);
+    t
+}
+
+/// Return-ratio points, or None when `cert_ratio_series.parquet` is absent.
+pub fn ratio(d: &ReportData) -> Option<Table> {
+    let r = d.ratio.as_ref()?;
+    let mut t = Table::new(&[
+        ("Month (12-month window ending)", false),
+        ("Returned value", true),
+        ("Temporary imports", true),
+        ("Ratio", true),
+        ("≥ 60%", false),
+        ("≥ 80%", false),
+    ]);
+    let yn = |v: Option<Decimal>, th: i64| match v {
+        Some(v) if v >= Decimal::from(th) => "yes".to_string(),
+        Some(_) => "no".to_string(),
+        None => String::new(),
+    };
+    for p in r {
+        t.rows.push(vec![
+            p.month.clone(),
+            mxn_opt(p.numerator),
+            mxn_opt(p.denominator),
+            p.ratio_pct.map(pct).unwrap_or_default(),
+            yn(p.ratio_pct, 60),
+            yn(p.ratio_pct, 80),
+        ]);
+    }
+    Some(t)
+}
+
+pub fn aging(d: &ReportData) -> Table {
+    let mut t = Table::new(&[
+        ("Age at as-of date", false),
+        ("Open partidas", true),
+        ("Open value", true),
+    ]);
+    for b in &d.aging {
+        t.rows.push(vec![
+            b.label.to_string(),
+            b.partidas.to_string(),
+            mxn(b.value),
+        ]);
+    }
+    t.rows.push(vec![
+        "Total".into(),
+        d.aging
+            .iter()
+            .map(|b| b.partidas)
+            .sum::<usize>()
+            .to_string(),
+        mxn(d.open_total),
+    ]);
+    t
+}
+
+/// Check codes that appear in `by_month`, in report order.
+pub fn month_checks(d: &ReportData) -> Vec<String> {
+    d.by_check.iter().map(|c| c.code.clone()).collect()
+}
+
+pub fn by_month(d: &ReportData) -> Table {
+    let checks = month_checks(d);
+    let mut t = Table {
+        headers: vec!["Month".to_string()],
+        right: vec![false],
+        rows: vec![],
+    };
+    for c in &checks {
+        t.headers.push(c.clone());
+        t.right.push(true);
+    }
+    t.headers.push("Total".into());
+    t.right.push(true);
+    for (m, counts) in &d.by_month {
+        let mut row = vec![m.clone()];
+        let mut tot = 0;
+        for c in &checks {
+            let n = counts.get(c).copied().unwrap_or(0);
+            tot += n;
+            row.push(n.to_string());
+        }
+        row.push(tot.to_string());
+        t.rows.push(row);
+    }
+    t
+}
+
+pub fn trend(d: &ReportData) -> Table {
+    let mut t = Table::new(&[
+        ("Year", false),
+        ("Findings", true),
+        ("Amount", true),
+        ("Contributions", true),
+        ("Open balance at", false),
+        ("Open partidas", true),
+        ("Open value", true),
+    ]);
+    for y in &d.trend {
+        t.rows.push(vec![
+            y.year.to_string(),
+            y.totals.findings.to_string(),
+            mxn(y.totals.amount),
+            mxn(y.totals.contributions()),
+            if y.open_value.is_some() {
+                y.balance_date.to_string()
+            } else {
+                "after as-of".into()
+            },
+            if y.open_value.is_some() {
+                y.open_partidas.to_string()
+            } else {
+                String::new()
+            },
+            mxn_opt(y.open_value),
+        ]);
+    }
+    t
+}
+
+pub fn sample_strata(d: &ReportData) -> Option<Table> {
+    let s = d.sample.as_ref()?;
+    let mut t = Table::new(&[("Stratum", false), ("Population", true), ("Drawn", true)]);
+    for x in &s.strata {
+        t.rows.push(vec![
+            x.name.clone(),
+            x.population.to_string(),
+            x.drawn.to_string(),
+        ]);
+    }
+    Some(t)
+}
+
+pub fn sample_picks(d: &ReportData) -> Option<Table> {
+    let s = d.sample.as_ref()?;
+    let mut t = Table::new(&[
+        ("#", true),
+        ("Pedimento", false),
+        ("Clave", false),
+        ("Paid", false),
+        ("Valor aduana", true),
+        ("Why picked", false),
+    ]);
+    for p in &s.picks {
+        t.rows.push(vec![
+            p.order.to_string(),
+            p.pedimento_id.clone(),
+            p.clave.clone(),
+            p.fecha_pago.map(|x| x.to_string()).unwrap_or_default(),
+            mxn_opt(p.valor_aduana),
+            p.reason.clone(),
+        ]);
+    }
+    Some(t)
+}
+
+/// Findings of one check (at most [`MAX_ROWS_PER_CHECK`] rows) and how many were left out.
+pub fn findings_of(d: &ReportData, code: &str) -> (Table, usize) {
+    let mut t = Table::new(&[
+        ("#", true),
+        ("Pedimento", false),
+        ("Partida", true),
+        ("Related pedimento", false),
+        ("Fracción", false),
+        ("Date", false),
+        ("Quantity (UMT)", true),
+        ("Amount", true),
+        ("IGI", true),
+        ("IVA", true),
+        ("IEPS", true),
+        ("Message", false),
+        ("Evidence", false),
+    ]);
+    let all: Vec<&ReportFinding> = d
+        .findings
+        .iter()
+        .filter(|f| f.f.check_code == code)
+        .collect();
+    for (i, rf) in all.iter().take(MAX_ROWS_PER_CHECK).enumerate() {
+        let f = &rf.f;
+        t.rows.push(vec![
+            (i + 1).to_string(),
+            f.pedimento_id.clone().unwrap_or_default(),
+            f.partida.map(|p| p.to_string()).unwrap_or_default(),
+            f.related_pedimento_id.clone().unwrap_or_default(),
+            f.fraccion.clone().unwrap_or_default(),
+            rf.date.to_string(),
+            qty_opt(f.quantity),
+            mxn_opt(f.amount),
+            mxn_opt(f.igi),
+            mxn_opt(f.iva),
+            mxn_opt(f.ieps),
+            f.message.clone(),
+            f.evidence.clone(),
+        ]);
+    }
+    (t, all.len().saturating_sub(MAX_ROWS_PER_CHECK))
+}
+
+/// How the numbers were obtained (shown at the end of every report).
+pub const NOTES: &[&str] = &[
+    "Findings come from the audit output folder (findings.parquet); this report does not re-run or re-evaluate any check.",
+    "A finding is filed under the check's period_start if it has one, else the evidence pedimento's fecha_operacion, else the as-of date; the report keeps findings filed inside the period.",
+    "Amount is the check's main amount in MXN (value at risk); IGI, IVA and IEPS are contributions at risk as computed by the check. Totals are exact decimal sums.",
+    "Open temporary-import balances come from ledger_balances.parquet, evaluated at the as-of date for the whole company (not limited to the period); value = valor_aduana × open quantity / imported quantity, rounded to cents per partida. Age is whole months from fecha_operacion to the as-of date.",
+    "Open balance per year: the ledger replayed at Dec 31 (or the as-of date if earlier): imported quantity of partidas operated by then minus ledger_allocations discharged by then; years starting after the as-of date are not computed.",
+    "Rows ingested are dataset-wide totals over every ingest manifest (<dataset>/_manifest/*.json); manifests are not split by company.",
+    "Rectified original pedimentos (superseded by an R1) are excluded from the pedimento counts and the sample.",
+];

@@ -1,0 +1,400 @@
+//! End-to-end report tests: a small deterministic generated history with injected
+//! violations → Data Stage files → ingest → audit (pedaudit::checks) → report.
+//!
+//! Golden files: `tests/golden/report/` (Markdown and JSON of one company). After an
+//! intended change, regenerate them with
+//! `UPDATE_GOLDEN=1 cargo test --test report` and review the diff.
+
+use pedaudit::generate::{self, Config, Violation};
+use pedaudit::report::{self, ReportArgs};
+use pedaudit::{checks, ingest};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    injected: Vec<generate::Injected>,
+}
+
+fn write_pq(df: &mut DataFrame, p: &Path) {
+    let f = std::fs::File::create(p).unwrap();
+    ParquetWriter::new(f).finish(df).unwrap();
+}
+
+fn run_audit(ds: &Path, profiles: &Path, out: &Path) {
+    let opts = checks::AuditOptions {
+        profiles: Some(profiles.to_path_buf()),
+        ..Default::default()
+    };
+    let ctx = checks::AuditContext::open(ds, opts).unwrap();
+    // Only the temp and data groups: checks added later (other groups) must not change
+    // the golden files.
+    let selected = checks::select(&["temp".into(), "data".into()]).unwrap();
+    let mut df = checks::run(&ctx, &selected).unwrap();
+    std::fs::create_dir_all(out).unwrap();
+    write_pq(&mut df, &out.join("findings.parquet"));
+    for v in ["ledger_allocations", "ledger_balances"] {
+        let mut t = ctx.table(v).collect().unwrap();
+        write_pq(&mut t, &out.join(format!("{v}.parquet")));
+    }
+}
+
+/// Generated once for all tests in this file.
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let h = generate::generate(&Config {
+            seed: 11,
+            companies: 2,
+            start_year: 2022,
+            years: 2,
+            partidas: 700,
+            inject: Violation::ALL.to_vec(),
+        });
+        generate::writers::write_datastage(&h, &root.join("datastage")).unwrap();
+        generate::writers::write_profiles(&h, &root.join("profiles")).unwrap();
+        ingest::run(
+            &[root.join("datastage")],
+            &root.join("ds"),
+            &ingest::IngestOptions::default(),
+        )
+        .unwrap();
+        run_audit(
+            &root.join("ds"),
+            &root.join("profiles"),
+            &root.join("audit"),
+        );
+        Fixture {
+            injected: h.injected.clone(),
+            _dir: dir,
+            root,
+        }
+    })
+}
+
+fn args(f: &Fixture, out: &str) -> ReportArgs {
+    ReportArgs::new(&f.root.join("ds"), &f.root.join("audit"), &f.root.join(out))
+}
+
+fn normalize(s: &str, root: &Path) -> String {
+    s.replace(&root.display().to_string(), "<TMP>")
+        .replace(
+            &format!("pedimento-audit {}", env!("CARGO_PKG_VERSION")),
+            "pedimento-audit <VERSION>",
+        )
+        .replace(
+            &format!("\"tool_version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+            "\"tool_version\": \"<VERSION>\"",
+        )
+}
+
+fn golden(name: &str, actual: &str) {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/report")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; create it with UPDATE_GOLDEN=1 cargo test --test report",
+            p.display()
+        )
+    });
+    if expected != actual {
+        let diff: Vec<String> = expected
+            .lines()
+            .zip(actual.lines())
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .take(5)
+            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  actual:   {b}", i + 1))
+            .collect();
+        panic!(
+            "{name} differs from {} ({} vs {} lines):\n{}\n(regenerate with UPDATE_GOLDEN=1 if intended)",
+            p.display(),
+            expected.lines().count(),
+            actual.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
+
+#[test]
+fn golden_markdown_and_json() {
+    let f = fixture();
+    let mut a = args(f, "reports-golden");
+    a.sample = Some(6);
+    a.seed = 3;
+    let written = report::run(&a).unwrap();
+    assert_eq!(written.len(), 2, "one report per generated company");
+    let first = &written[0];
+    assert_eq!(
+        first.dir,
+        f.root
+            .join("reports-golden")
+            .join(&first.rfc)
+            .join("2022-2023")
+    );
+    for file in [
+        "report.html",
+        "report.md",
+        "findings.csv",
+        "findings.json",
+        "findings.parquet",
+        "sample.csv",
+    ] {
+        assert!(first.dir.join(file).exists(), "{file} written");
+    }
+    let md = std::fs::read_to_string(first.dir.join("report.md")).unwrap();
+    let json = std::fs::read_to_string(first.dir.join("findings.json")).unwrap();
+    golden("report.md", &normalize(&md, &f.root));
+    golden("findings.json", &normalize(&json, &f.root));
+}
+
+#[test]
+fn every_injected_violation_is_reported_with_exact_decimals() {
+    let f = fixture();
+    let reports = report::build_all(&args(f, "unused")).unwrap();
+    let total: usize = reports.iter().map(|r| r.findings.len()).sum();
+    let audit = report::load::read_findings(&f.root.join("audit/findings.parquet")).unwrap();
+    assert_eq!(
+        total,
+        audit.len(),
+        "whole-period reports cover every finding"
+    );
+    assert!(!f.injected.is_empty());
+    for inj in &f.injected {
+        let r = reports.iter().find(|r| r.rfc == inj.rfc).unwrap();
+        let hit = r.findings.iter().find(|x| {
+            x.f.check_code == inj.check_code
+                && x.f.pedimento_id.as_deref() == Some(inj.pedimento_id.as_str())
+                && x.f.partida == Some(inj.partida)
+        });
+        let hit = hit.unwrap_or_else(|| panic!("injected {inj:?} missing from the report"));
+        assert_eq!(hit.f.quantity, Some(inj.quantity));
+        // JSON keeps the decimal as a string with its scale.
+        let json: serde_json::Value = serde_json::from_str(&report::json::render(r)).unwrap();
+        let arr = json["findings"].as_array().unwrap();
+        assert_eq!(arr.len(), r.findings.len());
+        assert!(
+            arr.iter()
+                .any(|o| o["pedimento_id"] == inj.pedimento_id.as_str()
+                    && o["quantity"].as_str().is_some())
+        );
+    }
+}
+
+#[test]
+fn csv_and_parquet_round_trip() {
+    let f = fixture();
+    let a = args(f, "reports-rt");
+    let written = report::run(&a).unwrap();
+    for w in &written {
+        let back = report::load::read_findings(&w.dir.join("findings.parquet")).unwrap();
+        let d = report::build_all(&ReportArgs {
+            company: Some(w.rfc.clone()),
+            ..a.clone()
+        })
+        .unwrap();
+        let orig: Vec<_> = d[0].findings.iter().map(|x| x.f.clone()).collect();
+        assert_eq!(back, orig, "findings.parquet round-trips exactly");
+        let mut r = csv::Reader::from_path(w.dir.join("findings.csv")).unwrap();
+        assert_eq!(r.headers().unwrap().len(), 18);
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        assert_eq!(rows.len(), orig.len());
+        for (row, f) in rows.iter().zip(&orig) {
+            assert_eq!(
+                &row[10],
+                f.amount.map(|x| x.to_string()).unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[test]
+fn html_is_self_contained_and_escaped() {
+    let f = fixture();
+    // A findings file whose text would break HTML if it were not escaped.
+    let audit2 = f.root.join("audit-evil");
+    std::fs::create_dir_all(&audit2).unwrap();
+    for v in ["ledger_allocations", "ledger_balances"] {
+        std::fs::copy(
+            f.root.join(format!("audit/{v}.parquet")),
+            audit2.join(format!("{v}.parquet")),
+        )
+        .unwrap();
+    }
+    let mut df =
+        ParquetReader::new(std::fs::File::open(f.root.join("audit/findings.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    let n = df.height();
+    let evil: Vec<&str> = vec!["<script>alert('x')</script> & \"q\""; n];
+    df.with_column(Column::new("message".into(), evil)).unwrap();
+    write_pq(&mut df, &audit2.join("findings.parquet"));
+    let mut a = args(f, "reports-evil");
+    a.audit = audit2;
+    let written = report::run(&a).unwrap();
+    let html = std::fs::read_to_string(written[0].dir.join("report.html")).unwrap();
+    assert!(
+        !html.contains("<script"),
+        "no script, and finding text is escaped"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
+    // No network: the only URL is the SVG namespace.
+    let urls = html.matches("http").count();
+    assert_eq!(urls, html.matches("http://www.w3.org/2000/svg").count());
+    assert!(html.contains("<svg") && html.contains("<style>"));
+    let md = std::fs::read_to_string(written[0].dir.join("report.md")).unwrap();
+    assert!(!md.contains("<script>"));
+}
+
+#[test]
+fn sample_is_reproducible_and_starts_with_findings() {
+    let f = fixture();
+    let mut a = args(f, "unused");
+    a.sample = Some(8);
+    a.seed = 99;
+    let r1 = report::build_all(&a).unwrap();
+    let r2 = report::build_all(&a).unwrap();
+    a.seed = 100;
+    let r3 = report::build_all(&a).unwrap();
+    let s1 = r1[0].sample.as_ref().unwrap();
+    assert_eq!(s1, r2[0].sample.as_ref().unwrap(), "same seed, same sample");
+    assert_ne!(
+        s1.picks.iter().map(|p| &p.pedimento_id).collect::<Vec<_>>(),
+        r3[0]
+            .sample
+            .as_ref()
+            .unwrap()
+            .picks
+            .iter()
+            .map(|p| &p.pedimento_id)
+            .collect::<Vec<_>>(),
+        "another seed draws other controls"
+    );
+    assert_eq!(s1.picks.len(), 8);
+    let flagged: std::collections::BTreeSet<&str> = r1[0]
+        .findings
+        .iter()
+        .filter_map(|x| x.f.pedimento_id.as_deref())
+        .collect();
+    // Findings strata come first, worst severity first, and there is at least one control.
+    let k = flagged.len().min(6);
+    for p in &s1.picks[..k] {
+        assert!(flagged.contains(p.pedimento_id.as_str()), "{p:?}");
+    }
+    assert!(s1.picks.iter().any(|p| p.findings == 0));
+    let ids: std::collections::BTreeSet<&str> =
+        s1.picks.iter().map(|p| p.pedimento_id.as_str()).collect();
+    assert_eq!(ids.len(), s1.picks.len(), "no pedimento drawn twice");
+}
+
+#[test]
+fn multi_year_trend_and_balances_agree() {
+    let f = fixture();
+    let mut a = args(f, "unused");
+    a.from = Some(2022);
+    a.to = Some(2023);
+    let reports = report::build_all(&a).unwrap();
+    for r in &reports {
+        assert_eq!(
+            r.trend.iter().map(|y| y.year).collect::<Vec<_>>(),
+            vec![2022, 2023]
+        );
+        let by_year: usize = r.trend.iter().map(|y| y.totals.findings).sum();
+        assert_eq!(by_year, r.findings.len());
+        // The last year's balance is measured at the as-of date: it must equal the
+        // ledger_balances total the aging chart shows.
+        let last = r.trend.last().unwrap();
+        assert_eq!(last.balance_date, r.as_of);
+        assert_eq!(last.open_value, Some(r.open_total));
+        let aged: rust_decimal::Decimal = r.aging.iter().map(|b| b.value).sum();
+        assert_eq!(aged, r.open_total);
+    }
+    // One year only keeps that year's findings.
+    a.from = None;
+    a.to = None;
+    a.year = Some(2023);
+    let one = report::build_all(&a).unwrap();
+    for r in &one {
+        assert!(
+            r.findings
+                .iter()
+                .all(|x| x.date.format("%Y").to_string() == "2023")
+        );
+    }
+}
+
+#[test]
+fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
+    let f = fixture();
+    let d = report::build_all(&args(f, "unused")).unwrap();
+    let html = report::html::render(&d[0]);
+    assert!(html.contains("no cert_ratio_series.parquet"));
+    assert!(html.contains("no cert_assessment.parquet"));
+
+    let audit2 = f.root.join("audit-cert");
+    std::fs::create_dir_all(&audit2).unwrap();
+    for v in ["findings", "ledger_allocations", "ledger_balances"] {
+        std::fs::copy(
+            f.root.join(format!("audit/{v}.parquet")),
+            audit2.join(format!("{v}.parquet")),
+        )
+        .unwrap();
+    }
+    let rfc = d[0].rfc.clone();
+    let mut ratio = df!(
+        "rfc" => [rfc.as_str(), rfc.as_str()],
+        "month" => ["2023-01", "2023-02"],
+        "ratio" => [0.55f64, 0.85f64],
+    )
+    .unwrap();
+    write_pq(&mut ratio, &audit2.join("cert_ratio_series.parquet"));
+    let mut ass = df!(
+        "rfc" => [rfc.as_str()],
+        "modality" => ["A"],
+        "verdict" => ["fail"],
+        "detail" => ["ratio 55% < 60%"],
+    )
+    .unwrap();
+    write_pq(&mut ass, &audit2.join("cert_assessment.parquet"));
+    let mut a = args(f, "unused");
+    a.audit = audit2;
+    let d = report::build_all(&a).unwrap();
+    let r = d.iter().find(|x| x.rfc == rfc).unwrap();
+    let html = report::html::render(r);
+    assert!(html.contains("60% (IMMEX, modality A)") && html.contains("stroke-dasharray"));
+    assert!(html.contains("2023-02: 85.0%"), "fraction read as percent");
+    assert!(html.contains("verdict-fail"));
+    let md = report::markdown::render(r);
+    assert!(md.contains("| 2023-01 |  |  | 55.0% | no | no |"), "{md}");
+    assert!(md.contains("| A | fail | ratio 55% &lt; 60% |"));
+}
+
+#[test]
+fn errors_name_the_fix() {
+    let f = fixture();
+    let mut a = args(f, "unused");
+    a.as_of = Some(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap());
+    let e = report::build_all(&a).unwrap_err().to_string();
+    assert!(e.contains("--as-of 2020-01-01"), "{e}");
+    let mut a = args(f, "unused");
+    a.company = Some("XAXX010101000".into());
+    let e = report::build_all(&a).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown company") && e.contains(&f.injected[0].rfc),
+        "{e}"
+    );
+    let mut a = args(f, "unused");
+    a.audit = f.root.join("nope");
+    let e = report::build_all(&a).unwrap_err().to_string();
+    assert!(e.contains("--run-audit"), "{e}");
+}
