@@ -252,6 +252,15 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         let mut v = ctx.table(view).collect()?;
         write_df(&mut v, &a.out.join(format!("{view}.parquet")))?;
     }
+    if selected.iter().any(|c| c.group == "cert") {
+        // IVA/IEPS certification: the monthly ratio series and the assessment table.
+        let opts = checks::cert::CertOptions::default();
+        let (mut series, mut table) = checks::cert::assess(&ctx, &opts)?;
+        write_df(&mut series, &a.out.join("cert_ratio_series.parquet"))?;
+        write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
+        print!("{}", checks::cert::render(&table)?);
+        println!("certification options: {}", opts.describe());
+    }
     print_summary(&df)?;
     println!(
         "as of {}; {} findings from {} checks in {:.2}s; written to {}",
