@@ -146,6 +146,7 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         eprintln!("wrote dataset {}", p.display());
     }
     generate::writers::write_profiles(&h, &a.out.join("profiles"))?;
+    generate::cert_profiles::write_cert_profiles(&h, &a.out.join("profiles"))?;
     generate::writers::write_injected(&h, &a.out.join("injected.csv"))?;
     Ok(0)
 }

@@ -281,10 +281,11 @@ struct Facts {
 }
 
 impl Facts {
-    /// Program age start for the first-year exemption (002 L526): programas.fecha_inicio,
-    /// else the first IMMEX pedimento.
+    /// Program age start for the first-year exemption (002 L526): programas.fecha_inicio
+    /// only. The first IMMEX pedimento of the dataset is a lower bound of the operations
+    /// (the dataset may start later), so using it would grant the exemption wrongly.
     fn program_age_start(&self) -> Option<NaiveDate> {
-        self.program_start.or(self.first_immex)
+        self.program_start
     }
     fn sensitive(&self) -> bool {
         self.sector == Some(Sector::Sensible)
@@ -642,6 +643,8 @@ fn rows_of<'a>(df: &'a DataFrame, rfc: &'a str) -> impl Iterator<Item = usize> +
     (0..df.height()).filter(move |i| av_str(df, "rfc", *i).as_deref() == Some(rfc))
 }
 
+// Err carries the whole `unknown` evaluation (built once per requirement; size is moot).
+#[allow(clippy::result_large_err)]
 impl Ctx<'_> {
     /// The empresas.csv row of `rfc`, or the Eval saying what is missing.
     fn empresa(&self, rfc: &str, threshold: &str) -> Result<usize, Eval> {
@@ -1579,7 +1582,7 @@ impl Assessment {
                 message: format!(
                     "Return ratio {} over {}..{} is below {} ({} sector): returned/transferred/changed regime {cur} {} vs temporary imports of insumos {cur} {}; shortfall {cur} {} ({})",
                     p.ratio
-                        .map(|r| pct(r))
+                        .map(pct)
                         .unwrap_or_else(|| "n/a".into()),
                     p.period_start,
                     p.period_end,
