@@ -259,8 +259,11 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         let (mut series, mut table) = checks::cert::assess(&ctx, &opts)?;
         write_df(&mut series, &a.out.join("cert_ratio_series.parquet"))?;
         write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
-        print!("{}", checks::cert::render(&table)?);
-        println!("certification options: {}", opts.describe());
+        // The table per company is printed when cert checks were asked for by name.
+        if !a.check.is_empty() {
+            print!("{}", checks::cert::render(&table)?);
+            println!("certification options: {}", opts.describe());
+        }
     }
     print_summary(&df)?;
     println!(

@@ -340,3 +340,63 @@ fn profile_validation_names_file_line_field() {
     let e = profile::load_cert(Some(p)).err().unwrap().to_string();
     assert!(e.contains("'textil' is not general or sensible"), "{e}");
 }
+
+/// `audit --check cert` writes both Parquet tables and prints the assessment.
+#[test]
+fn cli_writes_parquet_tables() {
+    let (tmp, ds) = dataset();
+    let out = tmp.path().join("audit");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pedimento-audit"))
+        .env("RUST_MIN_STACK", "67108864")
+        .args([
+            "audit",
+            "--check",
+            "cert",
+            "--as-of",
+            "2023-12-31",
+            "--dataset",
+        ])
+        .arg(&ds)
+        .arg("--profiles")
+        .arg(root().join("fixtures/CERT-RATIO/profiles"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("BBB010101BB2: verdict none (as of 2023-12-31)"),
+        "{stdout}"
+    );
+    let read = |f: &str| {
+        let file = std::fs::File::open(out.join(f)).unwrap();
+        ParquetReader::new(file).finish().unwrap()
+    };
+    let series = read("cert_ratio_series.parquet");
+    let may = series
+        .lazy()
+        .filter(
+            col("rfc")
+                .eq(lit("DDD010101DD4"))
+                .and(col("status").eq(lit("pass"))),
+        )
+        .select([col("period_end").min()])
+        .collect()
+        .unwrap();
+    assert_eq!(
+        may.column("period_end")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string(),
+        "2023-05-31"
+    );
+    assert_eq!(read("cert_assessment.parquet").height(), 7 * 30);
+    let f = read("findings.parquet");
+    assert!(f.height() >= 2);
+}

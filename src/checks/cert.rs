@@ -367,6 +367,7 @@ fn ratio_points(
     ctx: &AuditContext,
     opts: &CertOptions,
     facts: &BTreeMap<String, Facts>,
+    full_series: bool,
 ) -> Result<Vec<RatioPoint>, CheckError> {
     let mins = ctx
         .table("current_pedimentos")
@@ -375,7 +376,11 @@ fn ratio_points(
     let first = av_date(&mins, "first", 0)
         .unwrap_or(ctx.as_of)
         .min(ctx.as_of);
-    let cal = calendar(first, ctx.as_of);
+    let cal = if full_series {
+        calendar(first, ctx.as_of)
+    } else {
+        vec![(window_start(ctx.as_of), ctx.as_of)]
+    };
     let cal_df = frame(vec![
         (
             "period_start",
@@ -1186,7 +1191,7 @@ fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -> Eval {
     e
 }
 
-fn evaluate(
+fn evaluate_req(
     c: &Ctx,
     rfc: &str,
     f: Option<&Facts>,
@@ -1407,12 +1412,26 @@ fn blocks(r: &ReqRow, opts: &CertOptions) -> bool {
         || (r.status == Status::Unknown && (r.basis != "manual" || opts.manual_blocks_verdict))
 }
 
-/// Computes the series and the assessment (the work behind every `cert` check).
+/// Computes the full monthly series and the assessment.
 pub fn evaluate_all(ctx: &AuditContext, opts: &CertOptions) -> Result<Assessment, CheckError> {
+    evaluate(ctx, opts, true)
+}
+
+/// The assessment with the ratio at the as-of date only (what the registry checks need;
+/// the series then has one point per company).
+pub fn evaluate_at_as_of(ctx: &AuditContext, opts: &CertOptions) -> Result<Assessment, CheckError> {
+    evaluate(ctx, opts, false)
+}
+
+fn evaluate(
+    ctx: &AuditContext,
+    opts: &CertOptions,
+    full_series: bool,
+) -> Result<Assessment, CheckError> {
     let p = profile::load_cert(ctx.opts.profiles.as_deref())
         .map_err(|e| CheckError::Other(e.to_string()))?;
     let facts = facts(ctx, &p)?;
-    let series = ratio_points(ctx, opts, &facts)?;
+    let series = ratio_points(ctx, opts, &facts, full_series)?;
     let mut companies: BTreeSet<String> = series.iter().map(|s| s.rfc.clone()).collect();
     companies.extend(facts.keys().cloned());
     for i in 0..p.empresas.height() {
@@ -1437,7 +1456,7 @@ pub fn evaluate_all(ctx: &AuditContext, opts: &CertOptions) -> Result<Assessment
             .find(|s| &s.rfc == rfc && s.period_end == ctx.as_of);
         let start = rows.len();
         for def in REQS {
-            let e = evaluate(&c, rfc, f, at, def);
+            let e = evaluate_req(&c, rfc, f, at, def);
             rows.push(ReqRow {
                 rfc: rfc.clone(),
                 modality: def.modality,
@@ -1675,19 +1694,19 @@ pub fn assess(
 /// Registry plan for `CERT-RATIO` (default options).
 pub fn plan_ratio(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
     let o = CertOptions::default();
-    Ok(evaluate_all(ctx, &o)?.ratio_findings(ctx.as_of, &o)?)
+    Ok(evaluate_at_as_of(ctx, &o)?.ratio_findings(ctx.as_of, &o)?)
 }
 
 pub fn plan_a(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_all(ctx, &CertOptions::default())?.findings("CERT-A", ctx.as_of)?)
+    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-A", ctx.as_of)?)
 }
 
 pub fn plan_aa(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_all(ctx, &CertOptions::default())?.findings("CERT-AA", ctx.as_of)?)
+    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-AA", ctx.as_of)?)
 }
 
 pub fn plan_aaa(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_all(ctx, &CertOptions::default())?.findings("CERT-AAA", ctx.as_of)?)
+    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-AAA", ctx.as_of)?)
 }
 
 /// The assessment as text tables, one per company (used by `audit --check cert` and the
