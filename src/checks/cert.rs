@@ -1524,6 +1524,7 @@ impl Assessment {
                         .collect(),
                 ),
             ),
+            ("amount", Col::Dec(rs.iter().map(|r| r.amount).collect(), 2)),
             (
                 "citation",
                 s(&|r| format!("RCGMCE 2013 regla 5.2.13 (seed {})", r.citation)),
@@ -1551,16 +1552,15 @@ impl Assessment {
         };
         let msg = |r: &ReqRow| {
             let what = if r.status == Status::Fail {
-                "fails".to_string()
+                format!("fails: measured {}", r.measured)
             } else {
-                format!("cannot be verified (missing {})", r.missing)
+                format!("cannot be verified: missing {}", r.missing)
             };
             format!(
-                "Certification {} requirement {} ({}) {what}: measured {}; threshold {}{}",
+                "Certification {} requirement {} ({}) {what}; threshold {}{}",
                 r.modality,
                 r.code,
                 r.requirement,
-                r.measured,
                 r.threshold,
                 if r.window.is_empty() {
                     String::new()
@@ -1576,7 +1576,10 @@ impl Assessment {
                     severity: sev(r),
                     rfc: r.rfc.clone(),
                     period_start: r.period_start,
-                    amount: r.amount,
+                    // The shortfall is on the CERT-RATIO finding and the credit amount in
+                    // the assessment table: no amount here, so sums across findings (and
+                    // across AA/AAA, which test the same credits) do not double count.
+                    amount: None,
                     message: msg(r),
                     citation: format!("RCGMCE 2013 regla 5.2.13 (seed {})", r.citation),
                     evidence: format!("cert_assessment:{}#{}", r.rfc, r.code),
