@@ -146,6 +146,7 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         eprintln!("wrote dataset {}", p.display());
     }
     generate::writers::write_profiles(&h, &a.out.join("profiles"))?;
+    generate::cert_profiles::write_cert_profiles(&h, &a.out.join("profiles"))?;
     generate::writers::write_injected(&h, &a.out.join("injected.csv"))?;
     Ok(0)
 }
@@ -251,6 +252,18 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     for view in ["ledger_allocations", "ledger_balances"] {
         let mut v = ctx.table(view).collect()?;
         write_df(&mut v, &a.out.join(format!("{view}.parquet")))?;
+    }
+    if selected.iter().any(|c| c.group == "cert") {
+        // IVA/IEPS certification: the monthly ratio series and the assessment table.
+        let opts = checks::cert::CertOptions::default();
+        let (mut series, mut table) = checks::cert::assess(&ctx, &opts)?;
+        write_df(&mut series, &a.out.join("cert_ratio_series.parquet"))?;
+        write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
+        // The table per company is printed when cert checks were asked for by name.
+        if !a.check.is_empty() {
+            print!("{}", checks::cert::render(&table)?);
+            println!("certification options: {}", opts.describe());
+        }
     }
     print_summary(&df)?;
     println!(

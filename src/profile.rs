@@ -5,6 +5,11 @@
 //!   (IMMEX program number and validity; activo fijo plazo = program validity, seed 004
 //!   L5257; cancellation gives 60 days, 180 with the extension, seed 004 L2826-2834).
 //!
+//! - `empresas.csv`, `imss.csv`, `proveedores.csv`, `creditos.csv`, `devoluciones.csv`:
+//!   the company facts the IVA/IEPS certification (RCGMCE 2013 regla 5.2.13, seed 002
+//!   L497-L556) needs; see [`CertProfile`]. Sector (general | sensible) lives in
+//!   `programas.csv` only (one place; an `empresas.csv` with a `sector` column is an error).
+//!
 //! Every file is validated: a bad value is an error naming file, line and field.
 
 use crate::model;
@@ -39,6 +44,10 @@ pub enum Kind {
     Money,
     /// 0/1.
     Flag,
+    /// `general` or `sensible` (regla 5.2.13 third paragraph of Apartado B, seed 002 L528).
+    Sector,
+    /// IMSS bimestre `YYYY-NN`, NN = 01..06 (06 = November-December).
+    Bimestre,
 }
 
 /// One profile table: file name, columns (name, kind, required).
@@ -56,9 +65,165 @@ pub const PROGRAMAS: TableSpec = TableSpec {
         ("fecha_fin", Kind::Date, false),
         ("fecha_cancelacion", Kind::Date, false),
         ("prorroga", Kind::Flag, false),
-        ("sector", Kind::Text, false),
+        ("sector", Kind::Sector, false),
     ],
 };
+
+/// Company facts for the IVA/IEPS certification (one row per company).
+pub const EMPRESAS: TableSpec = TableSpec {
+    file: "empresas.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("nombre", Kind::Text, false),
+        ("fecha_inicio_operaciones", Kind::Date, false),
+        ("capital_maquinaria_mxn", Kind::Money, false),
+        ("maquinaria_mxn", Kind::Money, false),
+        ("opinion_positiva", Kind::Flag, false),
+        ("fecha_opinion", Kind::Date, false),
+        ("en_listas", Kind::Flag, false),
+        ("csd_vigente", Kind::Flag, false),
+    ],
+};
+
+/// IMSS headcount with paid cuotas per bimestre.
+pub const IMSS: TableSpec = TableSpec {
+    file: "imss.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("bimestre", Kind::Bimestre, true),
+        ("trabajadores", Kind::Int, true),
+    ],
+};
+
+/// Domestic purchases of insumos per supplier and fiscal year (AA-a / AAA-a).
+pub const PROVEEDORES: TableSpec = TableSpec {
+    file: "proveedores.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("proveedor_rfc", Kind::Rfc, true),
+        ("compras_mxn", Kind::Money, true),
+        ("iva_mxn", Kind::Money, false),
+        ("opinion_positiva", Kind::Flag, false),
+        ("fecha_opinion", Kind::Date, false),
+        ("en_listas", Kind::Flag, false),
+        ("year", Kind::Int, true),
+    ],
+};
+
+/// Créditos fiscales determined by SAT (AA-c / AAA-c).
+pub const CREDITOS: TableSpec = TableSpec {
+    file: "creditos.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("fecha", Kind::Date, true),
+        ("monto_mxn", Kind::Money, false),
+        ("pagado", Kind::Flag, false),
+        ("convenio", Kind::Flag, false),
+    ],
+};
+
+/// IVA refund requests and their outcome (AA-d / AAA-d).
+pub const DEVOLUCIONES: TableSpec = TableSpec {
+    file: "devoluciones.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("fecha", Kind::Date, true),
+        ("solicitado_mxn", Kind::Money, false),
+        ("autorizado_mxn", Kind::Money, true),
+        ("negado_mxn", Kind::Money, true),
+    ],
+};
+
+/// The certification profile: each table, and whether its file exists (a missing file
+/// makes the requirements that need it `unknown`, naming the file).
+pub struct CertProfile {
+    pub dir: Option<PathBuf>,
+    pub programas: DataFrame,
+    pub empresas: DataFrame,
+    pub imss: DataFrame,
+    pub proveedores: DataFrame,
+    pub creditos: DataFrame,
+    pub devoluciones: DataFrame,
+    /// File names (e.g. `imss.csv`) present in the folder.
+    pub present: Vec<&'static str>,
+}
+
+impl CertProfile {
+    pub fn has(&self, file: &str) -> bool {
+        self.present.contains(&file)
+    }
+}
+
+/// Loads every certification table. Extra rule: `empresas.csv` has one row per RFC and
+/// no `sector` column (sector is read from `programas.csv` only).
+pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
+    let mut present = vec![];
+    for spec in [
+        &PROGRAMAS,
+        &EMPRESAS,
+        &IMSS,
+        &PROVEEDORES,
+        &CREDITOS,
+        &DEVOLUCIONES,
+    ] {
+        if dir.map(|d| d.join(spec.file).exists()).unwrap_or(false) {
+            present.push(spec.file);
+        }
+    }
+    if let Some(path) = dir.map(|d| d.join(EMPRESAS.file)).filter(|p| p.exists()) {
+        let bytes = std::fs::read(&path).map_err(|e| ProfileError::Read {
+            file: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let (text, _) = crate::ingest::text::decode(&bytes);
+        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let headers: Vec<String> = r
+            .headers()
+            .map_err(|e| ProfileError::Read {
+                file: path.clone(),
+                reason: e.to_string(),
+            })?
+            .iter()
+            .map(|h| h.trim().to_lowercase())
+            .collect();
+        if headers.iter().any(|h| h == "sector") {
+            return Err(ProfileError::Field {
+                file: path,
+                line: 1,
+                field: "sector".into(),
+                reason: "sector is read from programas.csv only (one place); remove it here".into(),
+            });
+        }
+        let i = headers.iter().position(|h| h == "rfc");
+        let mut seen = std::collections::HashMap::new();
+        for rec in r.records().flatten() {
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            let rfc = i
+                .and_then(|i| rec.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_uppercase();
+            if let Some(first) = seen.insert(rfc.clone(), line) {
+                return Err(ProfileError::Field {
+                    file: path,
+                    line,
+                    field: "rfc".into(),
+                    reason: format!("RFC {rfc} already given at line {first}"),
+                });
+            }
+        }
+    }
+    Ok(CertProfile {
+        dir: dir.map(Path::to_path_buf),
+        programas: load_table(dir, &PROGRAMAS)?,
+        empresas: load_table(dir, &EMPRESAS)?,
+        imss: load_table(dir, &IMSS)?,
+        proveedores: load_table(dir, &PROVEEDORES)?,
+        creditos: load_table(dir, &CREDITOS)?,
+        devoluciones: load_table(dir, &DEVOLUCIONES)?,
+        present,
+    })
+}
 
 /// Loads one profile table as a typed frame; a missing file gives an empty frame.
 pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, ProfileError> {
@@ -132,6 +297,23 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                         "false" | "no" => "0".into(),
                         _ => return Err(fail(format!("'{v}' is not 0 or 1"))),
                     },
+                    Kind::Sector => match v.to_lowercase().as_str() {
+                        "general" => "general".into(),
+                        "sensible" | "sensitive" => "sensible".into(),
+                        _ => return Err(fail(format!("'{v}' is not general or sensible"))),
+                    },
+                    Kind::Bimestre => {
+                        let ok = v.len() == 7
+                            && v.as_bytes()[4] == b'-'
+                            && v[..4].parse::<i32>().is_ok()
+                            && matches!(v[5..].parse::<u32>(), Ok(1..=6));
+                        if !ok {
+                            return Err(fail(format!(
+                                "'{v}' is not a bimestre YYYY-NN with NN 01..06"
+                            )));
+                        }
+                        v.to_string()
+                    }
                 };
                 cols[i].push(Some(norm));
             }

@@ -10,6 +10,7 @@
 //! Adding a check: write `queries/<CODE>.sql` (or `src/checks/<code>.rs`), add one line
 //! to [`REGISTRY`], add `fixtures/<CODE>/` and its golden file.
 
+pub mod cert;
 pub mod context;
 
 use crate::findings;
@@ -122,6 +123,38 @@ pub static REGISTRY: &[CheckDef] = &[
         citation: "Ley Aduanera art. 89 (rectificaciones); a pedimento changes only by rectificación (seed 004 L686)",
         kind: sql!("DATA-CONFLICT.sql"),
         doc: include_str!("../../queries/DATA-CONFLICT.md"),
+    },
+    CheckDef {
+        code: "CERT-RATIO",
+        title: "IVA/IEPS certification: 12-month return ratio below 60% (80% sensitive sectors)",
+        group: "cert",
+        citation: "RCGMCE 2013 regla 5.2.13 Apartado B fr. I inciso d) (seed 002 L521), sensitive sectors inciso b) (seed 002 L531), first-year exemption (seed 002 L526)",
+        kind: CheckKind::Plan(cert::plan_ratio),
+        doc: include_str!("../../queries/cert/CERT-RATIO.md"),
+    },
+    CheckDef {
+        code: "CERT-A",
+        title: "IVA/IEPS certification modality A: requirement failed or unverifiable",
+        group: "cert",
+        citation: "RCGMCE 2013 regla 5.2.13 Apartados A and B (seed 002 L497-L542)",
+        kind: CheckKind::Plan(cert::plan_a),
+        doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
+    },
+    CheckDef {
+        code: "CERT-AA",
+        title: "IVA/IEPS certification modality AA: requirement failed or unverifiable",
+        group: "cert",
+        citation: "RCGMCE 2013 regla 5.2.13 Apartado C, AA (seed 002 L544-L549, L556)",
+        kind: CheckKind::Plan(cert::plan_aa),
+        doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
+    },
+    CheckDef {
+        code: "CERT-AAA",
+        title: "IVA/IEPS certification modality AAA: requirement failed or unverifiable",
+        group: "cert",
+        citation: "RCGMCE 2013 regla 5.2.13 Apartado C, AAA (seed 002 L550-L556)",
+        kind: CheckKind::Plan(cert::plan_aaa),
+        doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
     },
 ];
 

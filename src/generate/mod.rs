@@ -9,6 +9,7 @@
 //! findings. Violations are injected on request ([`Violation`]) on dedicated fracciones
 //! so their expected findings are exact; the list is written to `injected.csv`.
 
+pub mod cert_profiles;
 pub mod writers;
 
 use crate::dataset::{IdentificadorRow, PartidaRow, PedimentoRow, YearData};

@@ -1,0 +1,73 @@
+-- CERT-RATIO series: per company and per calendar point, the value of the temporary
+-- imports of insumos (denominator) and of what was returned, transformed and returned,
+-- changed regime or transferred (numerator) in the 12-month window ending at the point
+-- (RCGMCE 2013 regla 5.2.13 Apartado B fr. I inciso d), seed 002 L521; sensitive sectors
+-- inciso b), seed 002 L531).
+--   denominator: claves with tipo_bien 'insumo' in src/catalogs/plazos.csv, importación
+--                (IN, V1 virtual import received, legacy A2/H2). Activo fijo is out: not insumos.
+--   numerator:   claves with counts_in_ratio = 1 in src/catalogs/discharge_claves.csv
+--                (RT, H1, J1, J2, F4, and the transferor's V1/V5/V6/V9 export when the filer
+--                declared an IMMEX program).
+--   value:       ${cert_value} of each partida (valor_aduana by default; see CertOptions).
+--   date:        fecha_operacion (selección automatizada, else payment; seed 004 L4089).
+-- `cert_calendar` (period_start, period_end) is built in src/checks/cert.rs: polars SQL
+-- has no generate_series / DATE_TRUNC to make a dense list of month ends, so the calendar
+-- (every month end from the first month with data to ${as_of}, plus ${as_of}) is a small
+-- registered table; everything else is here.
+WITH den AS (
+    SELECT p.rfc, p.fecha_operacion AS fecha, pa.${cert_value} AS valor
+    FROM current_pedimentos p
+    JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
+    JOIN plazos pl ON pl.clave = p.clave
+    WHERE p.tipo_operacion = 1 AND pl.tipo_bien = 'insumo' AND p.fecha_operacion <= ${as_of}
+),
+num AS (
+    SELECT p.rfc, p.fecha_operacion AS fecha, pa.${cert_value} AS valor
+    FROM current_pedimentos p
+    JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
+    JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
+    WHERE dc.counts_in_ratio = 1
+      AND (dc.requires_immex = 0 OR p.immex_programa IS NOT NULL)
+      AND p.fecha_operacion <= ${as_of}
+),
+mov AS (
+    SELECT rfc, fecha, CAST(0 AS DECIMAL(18, 2)) AS num_v, valor AS den_v,
+           0 AS num_n, 1 AS den_n
+    FROM den
+    UNION ALL
+    SELECT rfc, fecha, valor AS num_v, CAST(0 AS DECIMAL(18, 2)) AS den_v,
+           1 AS num_n, 0 AS den_n
+    FROM num
+),
+daily AS (
+    SELECT rfc, fecha, SUM(num_v) AS num_v, SUM(den_v) AS den_v,
+           SUM(num_n) AS num_n, SUM(den_n) AS den_n
+    FROM mov
+    GROUP BY rfc, fecha
+),
+win AS (
+    SELECT d.rfc, k.period_end, d.num_v, d.den_v, d.num_n, d.den_n
+    FROM daily d
+    CROSS JOIN cert_calendar k
+    WHERE d.fecha >= k.period_start AND d.fecha <= k.period_end
+),
+sums AS (
+    SELECT rfc, period_end, SUM(num_v) AS numerator, SUM(den_v) AS denominator,
+           SUM(num_n) AS n_numerator, SUM(den_n) AS n_denominator
+    FROM win
+    GROUP BY rfc, period_end
+),
+companies AS (SELECT DISTINCT rfc FROM daily),
+grid AS (
+    SELECT c.rfc, k.period_start, k.period_end
+    FROM companies c
+    CROSS JOIN cert_calendar k
+)
+SELECT g.rfc, g.period_start, g.period_end,
+       CAST(COALESCE(s.numerator, 0) AS DECIMAL(18, 2)) AS numerator,
+       CAST(COALESCE(s.denominator, 0) AS DECIMAL(18, 2)) AS denominator,
+       CAST(COALESCE(s.n_numerator, 0) AS BIGINT) AS n_numerator,
+       CAST(COALESCE(s.n_denominator, 0) AS BIGINT) AS n_denominator
+FROM grid g
+LEFT JOIN sums s ON s.rfc = g.rfc AND s.period_end = g.period_end
+ORDER BY g.rfc, g.period_end
