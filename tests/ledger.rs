@@ -168,7 +168,7 @@ fn activo_fijo_without_profile_is_unknown() {
 #[test]
 fn golden_findings_of_the_ledger_fixture() {
     let (_d, ds) = fixture();
-    let (_ctx, df) = audit(&ds, opts(), &[]);
+    let (_ctx, df) = audit(&ds, opts(), &["temp", "data"]);
     golden("ledger_findings.txt", &render(&df));
 }
 
