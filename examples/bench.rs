@@ -37,6 +37,10 @@ fn report(phase: &str, rows: usize, secs: f64, extra: &str) {
 }
 
 fn main() {
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        // SAFETY: first statement of main, before any thread exists (see src/main.rs).
+        unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
+    }
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "all".into());
     let get = |name: &str, default: &str| -> String {

@@ -8,6 +8,13 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() {
+    // polars and rayon worker threads evaluate deep plans (the ledger views) recursively;
+    // give every thread a large stack unless the user chose one. Set before any thread
+    // exists (std reads it once, at the first spawn).
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        // SAFETY: first statement of main, no other thread is running yet.
+        unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
+    }
     let cli = Cli::parse();
     // Deep polars plans need a larger stack than the main thread's default in some builds.
     let worker = std::thread::Builder::new()
