@@ -252,6 +252,10 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         let mut v = ctx.table(view).collect()?;
         write_df(&mut v, &a.out.join(format!("{view}.parquet")))?;
     }
+    if selected.iter().any(|c| c.group == "virtual") {
+        let t = checks::virtual_pairing::virtual_tables(&ctx)?;
+        write_df(&mut t.pairs.clone(), &a.out.join("virtual_pairs.parquet"))?;
+    }
     print_summary(&df)?;
     println!(
         "as of {}; {} findings from {} checks in {:.2}s; written to {}",
