@@ -24,7 +24,7 @@
 //! Matching, in order:
 //! 1. **declared**: side A names pedimento B (identificador or `contraparte_id`) and B is
 //!    a virtual pedimento in the dataset → pair. The sender is the tipo-2 side; when both
-//!    sides have the same tipo the declaring side's tipo decides (VIRTUAL-CLAVE flags it).
+//!    sides have the same tipo the earlier filed one (VIRTUAL-CLAVE flags it).
 //! 2. **fallback** for sides left unpaired (no valid declared reference either way):
 //!    candidates of the opposite tipo whose RFCs agree with what each side declared,
 //!    within [`FALLBACK_WINDOW_DAYS`], sharing a fracción. First an exact match (same
@@ -329,7 +329,13 @@ pub fn pair(mut sides: Vec<Side>) -> Pairing {
                 && b != a
                 && !sides[b].single()
             {
-                let e = if sa.tipo == 1 { (b, a) } else { (a, b) };
+                // Sender = the export side. Same tipo on both sides (VIRTUAL-CLAVE): the
+                // earlier filed one, so the pair is recorded once.
+                let e = if sa.tipo != sides[b].tipo {
+                    if sa.tipo == 1 { (b, a) } else { (a, b) }
+                } else {
+                    (a.min(b), a.max(b))
+                };
                 edges.insert(e, Method::Declared);
             }
         }
