@@ -15,7 +15,11 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let iterations: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(520_000);
+    let iterations: usize = args
+        .get(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(520_000);
     let tmp = tempfile::tempdir()?;
     let dir = args
         .get(2)
