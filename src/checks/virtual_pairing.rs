@@ -22,14 +22,16 @@
 //! | `virtual_lines` | pairing group x (fracción, UMT): totals on each side |
 //!
 //! Matching, in order:
-//! 1. **declared**: side A names pedimento B (identificador or `contraparte_id`) and B is
-//!    a virtual pedimento in the dataset → pair. The sender is the tipo-2 side; when both
+//! 1. **declared**: side A names pedimento B (identificador or `contraparte_id`), B is
+//!    a virtual pedimento in the dataset and (when A declared an RFC) B was filed by that
+//!    RFC → pair. The sender is the tipo-2 side; when both
 //!    sides have the same tipo the earlier filed one (VIRTUAL-CLAVE flags it).
 //! 2. **fallback** for sides left unpaired (no valid declared reference either way):
 //!    candidates of the opposite tipo whose RFCs agree with what each side declared,
 //!    within [`FALLBACK_WINDOW_DAYS`], sharing a fracción. First an exact match (same
 //!    fracciones and quantities), then a split (several candidates whose quantities add
-//!    up exactly), then the best single candidate scoring at least [`MIN_SCORE`].
+//!    up exactly), then the best single candidate scoring at least [`MIN_SCORE`]; each
+//!    stage runs from both sides (export first) before the next one.
 //! 3. Pairs are grouped in connected components (a consolidated or split transfer);
 //!    quantities are compared per group and (fracción, UMT), and allocated greedily
 //!    (oldest sender first) to show which receiver took what.
@@ -325,9 +327,12 @@ pub fn pair(mut sides: Vec<Side>) -> Pairing {
             continue;
         }
         for d in &sa.declared_ids {
+            // A reference to a pedimento of another company than the RFC the side
+            // declared is a wrong reference: left to the fallback match.
             if let Some(&b) = idx.get(d.as_str())
                 && b != a
                 && !sides[b].single()
+                && sa.declared_rfc.as_ref().is_none_or(|r| *r == sides[b].rfc)
             {
                 // Sender = the export side. Same tipo on both sides (VIRTUAL-CLAVE): the
                 // earlier filed one, so the pair is recorded once.
@@ -362,7 +367,16 @@ pub fn pair(mut sides: Vec<Side>) -> Pairing {
         }
         (by_rfc, by_decl)
     };
-    for (x_tipo, c_tipo) in [(2, 1), (1, 2)] {
+    // Stages: 0 exact, 1 split, 2 best single; each stage in both directions before the
+    // next, so a partial single match never preempts a split seen from the other side.
+    for (stage, x_tipo, c_tipo) in [
+        (0, 2, 1),
+        (0, 1, 2),
+        (1, 2, 1),
+        (1, 1, 2),
+        (2, 2, 1),
+        (2, 1, 2),
+    ] {
         let (by_rfc, by_decl) = pool(c_tipo, &paired);
         if by_rfc.is_empty() {
             continue;
@@ -410,33 +424,40 @@ pub fn pair(mut sides: Vec<Side>) -> Pairing {
                 continue;
             }
             cands.sort_by_key(|&c| ((sides[c].fecha - sx.fecha).abs(), sides[c].fecha, c));
-            let chosen: Vec<usize> = if let Some(&c) =
-                cands.iter().find(|&&c| same_goods(sx, &sides[c]))
-            {
-                vec![c]
-            } else {
-                // A split: candidates whose goods fit in x, taken nearest first while they
-                // fit, must add up exactly.
-                let mut rem = xkeys.clone();
-                let mut take = vec![];
-                for &c in &cands {
-                    let fits = sides[c].lines.iter().all(|l| {
-                        rem.get(&(l.fraccion.as_str(), l.umt.as_str()))
-                            .is_some_and(|q| *q >= l.qty)
-                    });
-                    if fits {
-                        for l in &sides[c].lines {
-                            *rem.get_mut(&(l.fraccion.as_str(), l.umt.as_str())).unwrap() -= l.qty;
+            let chosen: Vec<usize> = match stage {
+                0 => cands
+                    .iter()
+                    .find(|&&c| same_goods(sx, &sides[c]))
+                    .map(|&c| vec![c])
+                    .unwrap_or_default(),
+                1 => {
+                    // A split: candidates whose goods fit in x, taken nearest first while
+                    // they fit, must add up exactly.
+                    let mut rem = xkeys.clone();
+                    let mut take = vec![];
+                    for &c in &cands {
+                        let fits = sides[c].lines.iter().all(|l| {
+                            rem.get(&(l.fraccion.as_str(), l.umt.as_str()))
+                                .is_some_and(|q| *q >= l.qty)
+                        });
+                        if fits {
+                            for l in &sides[c].lines {
+                                *rem.get_mut(&(l.fraccion.as_str(), l.umt.as_str())).unwrap() -=
+                                    l.qty;
+                            }
+                            take.push(c);
                         }
-                        take.push(c);
+                        if rem.values().all(|q| *q == 0) {
+                            break;
+                        }
                     }
-                    if rem.values().all(|q| *q == 0) {
-                        break;
+                    if take.len() >= 2 && rem.values().all(|q| *q == 0) {
+                        take
+                    } else {
+                        vec![]
                     }
                 }
-                if take.len() >= 2 && rem.values().all(|q| *q == 0) {
-                    take
-                } else {
+                _ => {
                     let best = cands
                         .iter()
                         .map(|&c| {
@@ -1183,6 +1204,39 @@ mod tests {
         assert!(names.contains(&("S3".into(), "R3b".into(), "fallback", 30)));
         assert_eq!(p.pairs.len(), 4);
         assert_eq!(p.groups, 3);
+    }
+
+    #[test]
+    fn fallback_many_senders_to_one_receiver_and_wrong_existing_reference() {
+        let sides = vec![
+            side("S1", "AAA", 2, 10, Some(("", "BBB")), 30),
+            side("S2", "AAA", 2, 11, Some(("", "BBB")), 20),
+            side("R", "BBB", 1, 10, None, 50),
+            // names an existing pedimento of another company (S1 is AAA's, not DDD's)
+            side("R9", "BBB", 1, 60, Some(("S1", "DDD")), 7),
+            side("S9", "DDD", 2, 60, Some(("", "BBB")), 7),
+        ];
+        let p = pair(sides);
+        let mut got: Vec<(String, String, &str)> = p
+            .pairs
+            .iter()
+            .map(|x| {
+                (
+                    p.sides[x.sender].id.clone(),
+                    p.sides[x.receiver].id.clone(),
+                    x.method.name(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("S1".into(), "R".into(), "fallback"),
+                ("S2".into(), "R".into(), "fallback"),
+                ("S9".into(), "R9".into(), "fallback"),
+            ]
+        );
     }
 
     #[test]
