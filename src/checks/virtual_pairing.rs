@@ -1060,8 +1060,9 @@ fn compute(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
 ///
 /// No lock is held while computing: a rayon worker waiting inside polars may steal
 /// another VIRTUAL-* check and come back here on the same thread, which would deadlock
-/// on a held mutex. Other threads wait for the computing one; the same thread computes
-/// again (rare, and correct).
+/// on a held mutex. The computation runs on a scoped plain thread (so the worker does not
+/// steal while it waits); other threads wait for it; should the same thread still come
+/// back here it computes again (correct, only slower).
 pub fn virtual_tables(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
     let key = fingerprint(ctx);
     let me = std::thread::current().id();
@@ -1080,7 +1081,13 @@ pub fn virtual_tables(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckErr
         *g = Some(Slot::Computing(key.clone(), me));
     }
     drop(g);
-    let res = compute(ctx);
+    // Computed on a plain thread: a rayon worker joining it blocks without stealing
+    // other checks' jobs (stealing is what would bring it back here, nested).
+    let res = std::thread::scope(|sc| {
+        sc.spawn(|| compute(ctx))
+            .join()
+            .unwrap_or_else(|_| Err(CheckError::Other("virtual pairing panicked".into())))
+    });
     let mut g = STATE.lock().unwrap_or_else(|e| e.into_inner());
     match &res {
         Ok(t) => *g = Some(Slot::Ready(key, t.clone())),
