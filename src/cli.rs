@@ -50,7 +50,8 @@ pub struct GenerateArgs {
     /// Approximate number of partidas.
     #[arg(long, default_value_t = 5000)]
     pub partidas: usize,
-    /// Violations to inject (comma-separated): expired, excess, unit.
+    /// Violations to inject (comma-separated): expired, excess, unit, virtual-unpaired,
+    /// virtual-mismatch, virtual-late.
     #[arg(long, value_delimiter = ',')]
     pub inject: Vec<String>,
     /// What to write: datastage, csv, dataset (Parquet directly) or all.
@@ -104,7 +105,11 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         .iter()
         .map(|s| {
             generate::Violation::parse(s)
-                .with_context(|| format!("unknown violation '{s}'; valid: expired, excess, unit"))
+                .with_context(|| {
+                    format!(
+                        "unknown violation '{s}'; valid: expired, excess, unit, virtual-unpaired, virtual-mismatch, virtual-late"
+                    )
+                })
         })
         .collect::<Result<Vec<_>>>()?;
     let cfg = generate::Config {
@@ -264,6 +269,10 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
             print!("{}", checks::cert::render(&table)?);
             println!("certification options: {}", opts.describe());
         }
+    }
+    if selected.iter().any(|c| c.group == "virtual") {
+        let t = checks::virtual_pairing::virtual_tables(&ctx)?;
+        write_df(&mut t.pairs.clone(), &a.out.join("virtual_pairs.parquet"))?;
     }
     print_summary(&df)?;
     println!(

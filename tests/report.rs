@@ -53,7 +53,7 @@ fn fixture() -> &'static Fixture {
             start_year: 2022,
             years: 2,
             partidas: 700,
-            inject: Violation::ALL.to_vec(),
+            inject: vec![Violation::Expired, Violation::Excess, Violation::Unit],
         });
         generate::writers::write_datastage(&h, &root.join("datastage")).unwrap();
         generate::writers::write_profiles(&h, &root.join("profiles")).unwrap();

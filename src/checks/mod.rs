@@ -12,6 +12,7 @@
 
 pub mod cert;
 pub mod context;
+pub mod virtual_pairing;
 
 use crate::findings;
 pub use context::{AuditContext, AuditOptions, CheckError};
@@ -155,6 +156,38 @@ pub static REGISTRY: &[CheckDef] = &[
         citation: "RCGMCE 2013 regla 5.2.13 Apartado C, AAA (seed 002 L550-L556)",
         kind: CheckKind::Plan(cert::plan_aaa),
         doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
+    },
+    CheckDef {
+        code: "VIRTUAL-UNPAIRED",
+        title: "Virtual operation with one side missing from the dataset",
+        group: "virtual",
+        citation: "Two pedimentos per virtual operation, import side in the receiver's name (seed 004 L1674, L1734); Anexo 22 Ap. 2 V1-V9 (seed 003 L7497-7526)",
+        kind: CheckKind::Plan(virtual_pairing::unpaired),
+        doc: include_str!("../../queries/virtual/VIRTUAL-UNPAIRED.md"),
+    },
+    CheckDef {
+        code: "VIRTUAL-MISMATCH",
+        title: "Virtual operation whose two sides disagree (goods, value, reference, RFC)",
+        group: "virtual",
+        citation: "No discrepancy in quantity and description between the pedimentos of a virtual operation (seed 004 L1782)",
+        kind: CheckKind::Plan(virtual_pairing::mismatch),
+        doc: include_str!("../../queries/virtual/VIRTUAL-MISMATCH.md"),
+    },
+    CheckDef {
+        code: "VIRTUAL-LATE",
+        title: "Virtual operation presented outside its case's window",
+        group: "virtual",
+        citation: "RCGMCE 2007 presentation groups for virtual operations (seed 004 L1686, L1690, L1694, L1714); V5 same date (seed 004 L5526)",
+        kind: CheckKind::Plan(virtual_pairing::late),
+        doc: include_str!("../../queries/virtual/VIRTUAL-LATE.md"),
+    },
+    CheckDef {
+        code: "VIRTUAL-CLAVE",
+        title: "Virtual pair whose claves or tipos de operación no case covers",
+        group: "virtual",
+        citation: "Anexo 22 Ap. 2 claves V1-V9 (seed 003 L7497-7526); export and import side per virtual operation (seed 004 L1674)",
+        kind: CheckKind::Plan(virtual_pairing::clave),
+        doc: include_str!("../../queries/virtual/VIRTUAL-CLAVE.md"),
     },
 ];
 

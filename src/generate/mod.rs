@@ -10,6 +10,7 @@
 //! so their expected findings are exact; the list is written to `injected.csv`.
 
 pub mod cert_profiles;
+pub mod virtual_inject;
 pub mod writers;
 
 use crate::dataset::{IdentificadorRow, PartidaRow, PedimentoRow, YearData};
@@ -52,15 +53,31 @@ pub enum Violation {
     Excess,
     /// A return in UMT 6 (pieza) of a fracción imported in UMT 1 (kilo) → DESCARGO-UNIT.
     Unit,
+    /// A V1 export side naming a partner pedimento that does not exist → VIRTUAL-UNPAIRED.
+    VirtualUnpaired,
+    /// A V1 pair whose receiver declares 95 of 100 units → VIRTUAL-MISMATCH.
+    VirtualMismatch,
+    /// A V1 pair whose sender is filed 3 days after the receiver → VIRTUAL-LATE.
+    VirtualLate,
 }
 
 impl Violation {
-    pub const ALL: [Violation; 3] = [Violation::Expired, Violation::Excess, Violation::Unit];
+    pub const ALL: [Violation; 6] = [
+        Violation::Expired,
+        Violation::Excess,
+        Violation::Unit,
+        Violation::VirtualUnpaired,
+        Violation::VirtualMismatch,
+        Violation::VirtualLate,
+    ];
     pub fn name(&self) -> &'static str {
         match self {
             Violation::Expired => "expired",
             Violation::Excess => "excess",
             Violation::Unit => "unit",
+            Violation::VirtualUnpaired => "virtual-unpaired",
+            Violation::VirtualMismatch => "virtual-mismatch",
+            Violation::VirtualLate => "virtual-late",
         }
     }
     pub fn check_code(&self) -> &'static str {
@@ -68,6 +85,9 @@ impl Violation {
             Violation::Expired => "TEMP-EXPIRED",
             Violation::Excess => "DESCARGO-EXCESS",
             Violation::Unit => "DESCARGO-UNIT",
+            Violation::VirtualUnpaired => "VIRTUAL-UNPAIRED",
+            Violation::VirtualMismatch => "VIRTUAL-MISMATCH",
+            Violation::VirtualLate => "VIRTUAL-LATE",
         }
     }
     pub fn parse(s: &str) -> Option<Violation> {
@@ -616,9 +636,14 @@ pub fn generate(cfg: &Config) -> History {
                         quantity: Decimal::from(40),
                     });
                 }
+                // Injected below by virtual_inject.
+                Violation::VirtualUnpaired
+                | Violation::VirtualMismatch
+                | Violation::VirtualLate => {}
             }
         }
     }
+    virtual_inject::inject(sim.h, &cfg.inject, end);
     for y in h.years.values_mut() {
         y.pedimentos
             .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));

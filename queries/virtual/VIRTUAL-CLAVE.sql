@@ -1,0 +1,34 @@
+-- VIRTUAL-CLAVE: a pair whose claves or tipos de operación no case covers: both sides
+-- filed with the same tipo_operacion (a transfer needs an export side, tipo 2, and an
+-- import side, tipo 1: seed 004 L1674), or a clave combination that is not in
+-- src/catalogs/virtual_cases.csv (e.g. V1 paired with V5; V2 -> V1 is allowed, seed 003
+-- L7515).
+SELECT 'VIRTUAL-CLAVE' AS check_code,
+       'medium' AS severity,
+       p.sender_rfc AS rfc,
+       p.sender_id AS pedimento_id,
+       CAST(NULL AS INTEGER) AS partida,
+       p.receiver_id AS related_pedimento_id,
+       CAST(NULL AS VARCHAR) AS fraccion,
+       CAST(NULL AS DATE) AS period_start,
+       ${as_of} AS as_of,
+       p.sender_quantity AS quantity,
+       p.sender_value AS amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       'Virtual pair ' || p.sender_id || ' (' || p.sender_clave || ', tipo '
+           || CAST(p.sender_tipo AS VARCHAR) || ', ' || p.sender_rfc || ') -> ' || p.receiver_id
+           || ' (' || p.receiver_clave || ', tipo ' || CAST(p.receiver_tipo AS VARCHAR) || ', '
+           || p.receiver_rfc || '): '
+           || CASE WHEN p.sender_tipo = p.receiver_tipo
+                   THEN 'both sides filed tipo_operacion ' || CAST(p.sender_tipo AS VARCHAR)
+                        || '; one side must be the export (2) and the other the import (1)'
+                   WHEN p.sender_tipo = 1
+                   THEN 'the sides are swapped: the sender filed an import (1) and the receiver an export (2)'
+                   ELSE 'clave ' || p.sender_clave || ' paired with clave ' || p.receiver_clave
+                        || ' is not covered by any virtual-operation case' END AS message,
+       'Anexo 22 Ap. 2 claves V1-V9 (seed 003 L7497-7526, L7651-7671); two pedimentos per virtual operation, export and import side (seed 004 L1674)' AS citation,
+       'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
+FROM virtual_pairs p
+WHERE p.clave_ok = 0

@@ -1,0 +1,33 @@
+-- VIRTUAL-LATE: a pair presented outside the window of its case. Window = allowed
+-- (sender fecha_operacion - receiver fecha_operacion) in days, from
+-- src/catalogs/virtual_cases.csv for the pair's claves (V1: G-I, 0..1 day: the receiver's
+-- pedimento passes selección on the transfer day and the sender's no later than the next
+-- day, never before, seed 004 L1686, L1694). Pairs whose claves no case covers are left
+-- to VIRTUAL-CLAVE.
+SELECT 'VIRTUAL-LATE' AS check_code,
+       'medium' AS severity,
+       p.sender_rfc AS rfc,
+       p.sender_id AS pedimento_id,
+       CAST(NULL AS INTEGER) AS partida,
+       p.receiver_id AS related_pedimento_id,
+       CAST(NULL AS VARCHAR) AS fraccion,
+       p.receiver_fecha AS period_start,
+       ${as_of} AS as_of,
+       p.allocated_quantity AS quantity,
+       p.sender_value AS amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       p.sender_clave || ' sender pedimento (' || CAST(p.sender_fecha AS VARCHAR) || ') '
+           || CASE WHEN p.days < p.window_min_days
+                   THEN 'passed selección ' || CAST(p.window_min_days - p.days AS VARCHAR)
+                        || ' day(s) before the receiver''s ' || p.receiver_id || ' ('
+                        || CAST(p.receiver_fecha AS VARCHAR) || '); it may not be activated before the receiver side'
+                   ELSE 'passed selección ' || CAST(p.days AS VARCHAR) || ' day(s) after the receiver''s '
+                        || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); allowed at most '
+                        || CAST(p.window_max_days AS VARCHAR) || ' day(s)' END
+           || ' (group ' || p.window_group || ', cases ' || p.cases || ')' AS message,
+       'RCGMCE 2007 presentation rules for virtual operations (seed 004 L1686, L1690, L1694, L1714; numbering of 2007, verify the rule in force on the pedimento date); late sender side of cases 17-19 needs the LA 185 fr. I fine (seed 004 L1702)' AS citation,
+       'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
+FROM virtual_pairs p
+WHERE p.clave_ok = 1 AND (p.days < p.window_min_days OR p.days > p.window_max_days)

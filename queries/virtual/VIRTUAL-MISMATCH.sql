@@ -1,0 +1,82 @@
+-- VIRTUAL-MISMATCH: a paired virtual operation whose two sides disagree.
+--   goods: per pairing group and (fracción, UMT), the quantities of the sender side(s)
+--          and receiver side(s) differ (a fracción on one side only shows as 0 on the
+--          other), seed 004 L1782; or the quantities agree but the values differ by more
+--          than 1% of the larger (valor_aduana, MXN);
+--   reference: a side declared counterpart pedimento(s) none of which it was paired with
+--          (a wrong number found by the fallback match, or a different pedimento);
+--   rfc: a side declared a counterpart RFC that is not its partner's RFC.
+WITH goods AS (
+    SELECT 'VIRTUAL-MISMATCH' AS check_code,
+           CASE WHEN l.quantity_diff <> 0 THEN 'high' ELSE 'medium' END AS severity,
+           l.sender_rfc AS rfc,
+           l.sender_id AS pedimento_id,
+           l.receiver_id AS related_pedimento_id,
+           l.fraccion,
+           l.quantity_diff AS quantity,
+           l.value_diff AS amount,
+           CASE WHEN l.quantity_diff <> 0
+                THEN 'Quantity of fraccion ' || l.fraccion || ' (UMT ' || l.umt || ') differs: sender '
+                     || l.sender_ids || ' ' || CAST(l.sender_quantity AS VARCHAR) || ', receiver '
+                     || l.receiver_ids || ' ' || CAST(l.receiver_quantity AS VARCHAR) || ' (difference '
+                     || CAST(l.quantity_diff AS VARCHAR) || '; values ' || CAST(l.sender_value AS VARCHAR)
+                     || ' vs ' || CAST(l.receiver_value AS VARCHAR) || ' MXN)'
+                ELSE 'Value of fraccion ' || l.fraccion || ' (UMT ' || l.umt || ') differs by more than 1%: sender '
+                     || l.sender_ids || ' ' || CAST(l.sender_value AS VARCHAR) || ' MXN, receiver '
+                     || l.receiver_ids || ' ' || CAST(l.receiver_value AS VARCHAR) || ' MXN (difference '
+                     || CAST(l.value_diff AS VARCHAR) || ')' END AS message,
+           'pedimentos:' || REPLACE(l.sender_ids, ';', ';pedimentos:') || ';pedimentos:'
+               || REPLACE(l.receiver_ids, ';', ';pedimentos:') AS evidence
+    FROM virtual_lines l
+    WHERE l.quantity_diff <> 0 OR l.value_flag = 1
+),
+refs AS (
+    SELECT 'VIRTUAL-MISMATCH' AS check_code,
+           'low' AS severity,
+           s.rfc,
+           s.pedimento_id,
+           s.declared_id AS related_pedimento_id,
+           s.fraccion,
+           CAST(NULL AS DECIMAL(18, 5)) AS quantity,
+           CAST(NULL AS DECIMAL(18, 2)) AS amount,
+           s.clave || ' pedimento declared counterpart ' || s.declared_ids || ' but it pairs with '
+               || s.partners || ' (' || s.method || ' match): the declared reference is wrong' AS message,
+           'pedimentos:' || s.pedimento_id AS evidence
+    FROM virtual_sides s
+    WHERE s.n_partners > 0 AND s.declared_ids IS NOT NULL AND s.declared_ok = 0
+),
+rfcs AS (
+    SELECT 'VIRTUAL-MISMATCH' AS check_code,
+           'medium' AS severity,
+           s.rfc,
+           s.pedimento_id,
+           s.partners AS related_pedimento_id,
+           s.fraccion,
+           CAST(NULL AS DECIMAL(18, 5)) AS quantity,
+           CAST(NULL AS DECIMAL(18, 2)) AS amount,
+           s.clave || ' pedimento declared counterpart RFC ' || s.declared_rfc || ' but its counterpart '
+               || s.partners || ' was filed by ' || s.partner_rfcs AS message,
+           'pedimentos:' || s.pedimento_id AS evidence
+    FROM virtual_sides s
+    WHERE s.n_partners > 0 AND s.declared_rfc IS NOT NULL AND s.rfc_ok = 0
+),
+alls AS (
+    SELECT * FROM goods
+    UNION ALL
+    SELECT * FROM refs
+    UNION ALL
+    SELECT * FROM rfcs
+)
+SELECT a.check_code, a.severity, a.rfc, a.pedimento_id,
+       CAST(NULL AS INTEGER) AS partida,
+       a.related_pedimento_id, a.fraccion,
+       CAST(NULL AS DATE) AS period_start,
+       ${as_of} AS as_of,
+       a.quantity, a.amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       a.message,
+       'Quantity and description must agree across the pedimentos of a virtual operation (seed 004 L1782); counterpart pedimento and RFC declared in the V1-V9 identificador (Anexo 22 Ap. 8; matching them is inferred, not in seed 004)' AS citation,
+       a.evidence
+FROM alls a

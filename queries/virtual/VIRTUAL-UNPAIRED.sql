@@ -1,0 +1,36 @@
+-- VIRTUAL-UNPAIRED: a virtual pedimento (claves V1-V9, except the one-pedimento V4) with no
+-- counterpart in the dataset, neither by its declared reference nor by the fallback
+-- match (src/checks/virtual_pairing.rs builds virtual_sides).
+-- Severity: high when the declared counterpart RFC's company IS in the dataset (its
+-- pedimento should be there); info when that company is not in the dataset (the other
+-- side is outside the audit's scope); medium when no counterpart RFC was declared at all.
+-- An import side is reported only once the sender's deadline (the case window) has
+-- passed by as_of (column `due`).
+SELECT 'VIRTUAL-UNPAIRED' AS check_code,
+       CASE WHEN s.declared_rfc IS NULL THEN 'medium'
+            WHEN s.counterpart_in_dataset = 1 THEN 'high'
+            ELSE 'info' END AS severity,
+       s.rfc,
+       s.pedimento_id,
+       CAST(NULL AS INTEGER) AS partida,
+       s.declared_id AS related_pedimento_id,
+       s.fraccion,
+       CAST(NULL AS DATE) AS period_start,
+       ${as_of} AS as_of,
+       s.quantity,
+       s.valor_aduana AS amount,
+       CAST(NULL AS DECIMAL(18, 2)) AS igi,
+       CAST(NULL AS DECIMAL(18, 2)) AS iva,
+       CAST(NULL AS DECIMAL(18, 2)) AS ieps,
+       s.clave || ' '
+           || CASE WHEN s.tipo_operacion = 2 THEN 'export-side (sender)' ELSE 'import-side (receiver)' END
+           || ' pedimento of ' || CAST(s.fecha_operacion AS VARCHAR)
+           || ' has no counterpart in the dataset (declared counterpart pedimento '
+           || COALESCE(s.declared_ids, 'none') || ', RFC ' || COALESCE(s.declared_rfc, 'none') || '): '
+           || CASE WHEN s.declared_rfc IS NULL THEN 'no counterpart RFC declared'
+                   WHEN s.counterpart_in_dataset = 1 THEN 'counterpart company IS in the dataset, its pedimento is missing'
+                   ELSE 'counterpart company not in the dataset' END AS message,
+       'Each virtual operation needs the pedimento of both sides, the import side in the receiving company''s name (seed 004 L1674, L1734; RCGMCE 2007 numbering); claves V1-V9 Anexo 22 Ap. 2 (seed 003 L7497-7526)' AS citation,
+       'pedimentos:' || s.pedimento_id AS evidence
+FROM virtual_sides s
+WHERE s.n_partners = 0 AND s.single = 0 AND s.due = 1

@@ -1,0 +1,281 @@
+//! VIRTUAL-* checks: fixtures with exact expected findings, a golden file of the findings
+//! and pairs tables, and the generator's injected virtual violations.
+//!
+//! Golden file: `tests/golden/virtual_fixtures.txt`. Regenerate it after an intended
+//! change with `UPDATE_GOLDEN=1 cargo test --test virtual` and review the diff.
+
+use chrono::NaiveDate;
+use pedaudit::checks::{self, AuditContext, AuditOptions, virtual_pairing};
+use pedaudit::generate::{self, Violation};
+use pedaudit::ingest;
+use polars::prelude::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: [&str; 7] = [
+    "VIRTUAL-CLEAN",
+    "VIRTUAL-FALLBACK",
+    "VIRTUAL-QTY",
+    "VIRTUAL-LATE",
+    "VIRTUAL-SPLIT",
+    "VIRTUAL-UNPAIRED",
+    "VIRTUAL-CLAVE",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ingest_into(inputs: &[PathBuf], ds: &Path) {
+    ingest::run(inputs, ds, &ingest::IngestOptions { force: false }).expect("ingest");
+}
+
+fn audit(ds: &Path, as_of: Option<NaiveDate>) -> (AuditContext, DataFrame) {
+    let ctx = AuditContext::open(
+        ds,
+        AuditOptions {
+            as_of,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    let sel = checks::select(&["virtual".to_string()]).unwrap();
+    assert_eq!(sel.len(), 4, "four checks in group virtual");
+    let df = checks::run(&ctx, &sel).expect("run");
+    (ctx, df)
+}
+
+fn cell(df: &DataFrame, c: &str, i: usize) -> String {
+    match df.column(c).unwrap().get(i).unwrap() {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        v => v.to_string().trim_matches('"').to_string(),
+    }
+}
+
+fn rows(df: &DataFrame, cols: &[&str]) -> Vec<String> {
+    (0..df.height())
+        .map(|i| {
+            cols.iter()
+                .map(|c| cell(df, c, i))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+const KEY: [&str; 8] = [
+    "check_code",
+    "severity",
+    "rfc",
+    "pedimento_id",
+    "related_pedimento_id",
+    "fraccion",
+    "quantity",
+    "amount",
+];
+
+const PAIR_COLS: [&str; 12] = [
+    "group_id",
+    "sender_id",
+    "sender_rfc",
+    "receiver_id",
+    "receiver_rfc",
+    "method",
+    "score",
+    "days",
+    "sender_quantity",
+    "receiver_quantity",
+    "allocated_quantity",
+    "receiver_value",
+];
+
+fn run_fixture(name: &str) -> (Vec<String>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    ingest_into(&[root().join("fixtures").join(name).join("input.csv")], &ds);
+    let (ctx, df) = audit(&ds, NaiveDate::from_ymd_opt(2024, 6, 30));
+    let got = rows(&df, &KEY);
+    let t = virtual_pairing::virtual_tables(&ctx).unwrap();
+    let pairs = t
+        .pairs
+        .clone()
+        .lazy()
+        .sort(["sender_id", "receiver_id"], Default::default())
+        .collect()
+        .unwrap();
+    let mut golden = format!("== {name} ==\n-- findings\n");
+    let schema = pedaudit::findings::schema();
+    let all: Vec<&str> = schema
+        .iter_names()
+        .map(|s| s.as_str())
+        .filter(|c| *c != "as_of")
+        .collect();
+    for r in rows(&df, &all) {
+        golden.push_str(&r);
+        golden.push('\n');
+    }
+    golden.push_str("-- pairs (");
+    golden.push_str(&PAIR_COLS.join(","));
+    golden.push_str(")\n");
+    for r in rows(&pairs, &PAIR_COLS) {
+        golden.push_str(&r);
+        golden.push('\n');
+    }
+    (got, golden)
+}
+
+fn expected(name: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(root().join("fixtures").join(name).join("expected.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        KEY.join(","),
+        "{name}: expected.csv header"
+    );
+    lines.map(str::to_string).collect()
+}
+
+#[test]
+fn fixtures_give_exactly_the_expected_findings_and_match_golden() {
+    let mut golden = String::new();
+    let mut failures = vec![];
+    for name in FIXTURES {
+        let (got, g) = run_fixture(name);
+        golden.push_str(&g);
+        let want = expected(name);
+        if got != want {
+            failures.push(format!(
+                "{name}:\n  got:\n    {}\n  want:\n    {}",
+                got.join("\n    "),
+                want.join("\n    ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let path = root().join("tests/golden/virtual_fixtures.txt");
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &golden).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .expect("golden file missing: run with UPDATE_GOLDEN=1 and review it");
+    assert_eq!(
+        golden, want,
+        "golden differs: rerun with UPDATE_GOLDEN=1 and review the diff"
+    );
+}
+
+#[test]
+fn split_allocation_adds_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    ingest_into(&[root().join("fixtures/VIRTUAL-SPLIT/input.csv")], &ds);
+    let (ctx, df) = audit(&ds, NaiveDate::from_ymd_opt(2024, 6, 30));
+    assert_eq!(df.height(), 0);
+    let t = virtual_pairing::virtual_tables(&ctx).unwrap();
+    let got = rows(
+        &t.pairs
+            .clone()
+            .lazy()
+            .sort(["sender_id", "receiver_id"], Default::default())
+            .collect()
+            .unwrap(),
+        &[
+            "sender_id",
+            "receiver_id",
+            "group_senders",
+            "group_receivers",
+            "allocated_quantity",
+        ],
+    );
+    assert_eq!(
+        got,
+        vec![
+            "2024-240-3001-4000006,2024-240-3000-4000006,1,2,80.00000",
+            "2024-240-3001-4000006,2024-240-3000-4000007,1,2,40.00000",
+            "2024-240-3001-4000008,2024-240-3000-4000008,2,1,30.00000",
+            "2024-240-3001-4000009,2024-240-3000-4000008,2,1,20.00000",
+        ]
+    );
+}
+
+fn generated(inject: Vec<Violation>) -> (tempfile::TempDir, PathBuf, generate::History) {
+    let cfg = generate::Config {
+        seed: 7,
+        companies: 4,
+        start_year: 2021,
+        years: 2,
+        partidas: 2500,
+        inject,
+    };
+    let h = generate::generate(&cfg);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("datastage");
+    generate::writers::write_datastage(&h, &dir).unwrap();
+    let ds = tmp.path().join("ds");
+    ingest_into(&[dir], &ds);
+    (tmp, ds, h)
+}
+
+#[test]
+fn generated_clean_history_has_no_virtual_findings() {
+    let (_tmp, ds, h) = generated(vec![]);
+    let (ctx, df) = audit(&ds, None);
+    assert_eq!(df.height(), 0, "{df}");
+    let t = virtual_pairing::virtual_tables(&ctx).unwrap();
+    let n_virtual: usize = h
+        .years
+        .values()
+        .flat_map(|y| &y.pedimentos)
+        .filter(|p| p.clave == "V1")
+        .count();
+    assert!(n_virtual > 20, "the clean history has virtual transfers");
+    assert_eq!(t.pairs.height() * 2, n_virtual, "every V1 is paired once");
+}
+
+#[test]
+fn generated_injected_virtual_violations_are_all_found() {
+    let kinds = vec![
+        Violation::VirtualUnpaired,
+        Violation::VirtualMismatch,
+        Violation::VirtualLate,
+    ];
+    let (_tmp, ds, h) = generated(kinds);
+    let (_ctx, df) = audit(&ds, None);
+    let got: BTreeSet<String> = rows(&df, &["check_code", "rfc", "pedimento_id", "quantity"])
+        .into_iter()
+        .collect();
+    let want: BTreeSet<String> = h
+        .injected
+        .iter()
+        .filter(|i| i.check_code.starts_with("VIRTUAL-"))
+        .map(|i| {
+            format!(
+                "{},{},{},{}",
+                i.check_code,
+                i.rfc,
+                i.pedimento_id,
+                i.quantity
+                    .round_dp(5)
+                    .to_string()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+                    .round_dp(5)
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 12, "3 kinds x 4 companies");
+    // Quantities print with 5 decimals in polars; compare on the numeric value.
+    let norm = |s: &String| -> String {
+        let mut p: Vec<String> = s.split(',').map(str::to_string).collect();
+        let q: rust_decimal::Decimal = p[3].parse().unwrap();
+        p[3] = q.normalize().to_string();
+        p.join(",")
+    };
+    let got: BTreeSet<String> = got.iter().map(norm).collect();
+    let want: BTreeSet<String> = want.iter().map(norm).collect();
+    assert_eq!(got, want);
+}
