@@ -272,6 +272,7 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         .skip(1)
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
+    stats.blank_lines = lines.len().saturating_sub(1) - data.len();
     if !USED.contains(&rtype) {
         stats.skipped = Some(format!(
             "record type {rtype} is not used by the dataset ({} rows)",
@@ -458,10 +459,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     row.source_line = *ln as i64;
                     let key = (tr.clone(), row.year);
                     if let Some(prev) = ctx.headers.get(&key) {
-                        if prev.row.clave_declarada == row.clave_declarada
-                            && prev.row.rfc == row.rfc
-                            && prev.row.fecha_pago == row.fecha_pago
-                        {
+                        if crate::dataset::same_content(&prev.row, &row) {
                             accepted += 1; // identical duplicate: kept once
                             continue;
                         }
@@ -590,7 +588,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
 
     // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
-    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>)> =
+    #[allow(clippy::type_complexity)]
+    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, String)> =
         HashMap::new();
     for t in take(&mut tables, "701") {
         let mut acc = 0;
@@ -627,7 +626,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             })();
             match res {
                 Ok((key, ant, doc, fa)) => {
-                    rect.insert(key, (ant, doc, fa));
+                    rect.insert(key, (ant, doc, fa, t.file.clone()));
                     acc += 1;
                 }
                 Err(e) => reject_row(parsed, &t, *ln, f, e),
@@ -645,7 +644,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         .values()
         .map(|h| (h.row.pedimento_id.clone(), h.row.clave.clone()))
         .collect();
-    for (key, (ant, doc, fa)) in rect {
+    for (key, (ant, doc, fa, file)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
         if h.clave == "R1" {
@@ -659,7 +658,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             h.fecha_operacion = d;
         }
         h.rectifica_id = Some(ant);
-        parsed.superseded += 1;
+        parsed.supersede(&file);
     }
 
     // 551 partidas (parsed in parallel: the largest table by far).

@@ -28,7 +28,7 @@ pub enum IngestError {
         source: std::io::Error,
     },
     #[error(
-        "dataset {0} is locked by another ingest ({1}); if no ingest is running, remove the .lock file"
+        "dataset {0} is locked by another ingest that is still running ({1}); wait for it to finish"
     )]
     Locked(PathBuf, String),
     #[error(
@@ -58,6 +58,11 @@ pub struct FileStats {
     pub accepted: usize,
     pub rejected: usize,
     pub rejected_by_reason: BTreeMap<String, usize>,
+    /// Rectificaciones in this file that supersede an earlier pedimento (Data Stage: on
+    /// the 701 file; CSV: rows with `rectifica`).
+    pub superseded: usize,
+    /// Empty (or whitespace/separator-only) lines: not rows, not counted in `rows_read`.
+    pub blank_lines: usize,
     /// Set when the file was not parsed (already ingested, record type not used).
     pub skipped: Option<String>,
 }
@@ -82,6 +87,14 @@ impl Parsed {
                 .or_default() += 1;
         }
         self.rejects.push(r);
+    }
+
+    /// Counts a rectificación that supersedes an earlier pedimento, on its file.
+    pub fn supersede(&mut self, file: &str) {
+        self.superseded += 1;
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
+            f.superseded += 1;
+        }
     }
 
     pub fn accept(&mut self, file: &str, n: usize) {
@@ -145,8 +158,18 @@ pub struct YearCounts {
     pub replaced: usize,
 }
 
-/// An exclusive lock on a dataset directory, released on drop.
-pub struct Lock(PathBuf);
+/// An exclusive lock on a dataset directory, held for the whole ingest.
+///
+/// `<dataset>/.lock` is locked with the operating system's advisory file lock
+/// (`flock` on Unix, `LockFileEx` on Windows) and holds `pid N` of the holder for the
+/// error message. The OS releases the lock when the process ends, however it ends
+/// (`kill -9`, abort, power loss), so a `.lock` file left behind by a dead ingest is
+/// not a stale lock: the next ingest locks it again and proceeds. The file itself is
+/// never deleted (deleting a lock file while another process has it open lets two
+/// processes lock two different files).
+pub struct Lock {
+    _file: fs::File,
+}
 
 impl Lock {
     pub fn acquire(root: &Path) -> Result<Lock> {
@@ -155,22 +178,29 @@ impl Lock {
             source: e,
         })?;
         let p = root.join(".lock");
-        match fs::OpenOptions::new().write(true).create_new(true).open(&p) {
-            Ok(mut f) => {
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&p)
+            .map_err(|e| IngestError::Read {
+                path: p.clone(),
+                source: e,
+            })?;
+        match f.try_lock() {
+            Ok(()) => {
+                let _ = f.set_len(0);
                 let _ = writeln!(f, "pid {}", std::process::id());
-                Ok(Lock(p))
+                let _ = f.sync_all();
+                Ok(Lock { _file: f })
             }
-            Err(_) => {
+            Err(fs::TryLockError::WouldBlock) => {
                 let who = fs::read_to_string(&p).unwrap_or_default();
                 Err(IngestError::Locked(root.into(), who.trim().to_string()))
             }
+            Err(fs::TryLockError::Error(e)) => Err(IngestError::Read { path: p, source: e }),
         }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -256,6 +286,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         let name = f.display().to_string();
         if known.contains(&hash) {
             skipped.push(FileStats {
+                record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
                 bytes: bytes.len() as u64,
                 sha256: hash,
@@ -266,6 +297,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         }
         if !seen_in_run.insert(hash.clone()) {
             skipped.push(FileStats {
+                record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
                 bytes: bytes.len() as u64,
                 sha256: hash,
@@ -320,13 +352,14 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             },
         );
     }
+    dataset::crash_point("before-manifest");
     let mdir = manifest_dir(root);
     fs::create_dir_all(&mdir).map_err(dataset::io(&mdir))?;
     if !parsed.rejects.is_empty() {
         let rdir = root.join("rejects");
         fs::create_dir_all(&rdir).map_err(dataset::io(&rdir))?;
         let batch = dataset::rejects_batch(&parsed.rejects)?;
-        dataset::write_parquet(
+        dataset::write_parquet_atomic(
             &rdir.join(format!("{}.parquet", report.run_id)),
             dataset::rejects_schema(),
             &[batch],
@@ -341,18 +374,28 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     }
     let json = serde_json::to_string_pretty(&report).expect("report serializes");
     let mpath = mdir.join(format!("{}.json", report.run_id));
-    fs::write(&mpath, json).map_err(dataset::io(&mpath))?;
-    // Hashes are recorded last: a run killed before this point re-parses its files.
+    dataset::write_atomic(&mpath, json.as_bytes())?;
+    // Hashes are recorded last: a run killed before this point re-parses its files (the
+    // merge is idempotent). One write per run; a line cut short by a kill is ended first
+    // so it cannot swallow the next record.
     let tsv = mdir.join("files.tsv");
+    let mut lines = String::new();
+    if fs::read(&tsv).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n")) {
+        lines.push('\n');
+    }
+    for fs_ in report.files.iter().filter(|f| f.skipped.is_none()) {
+        lines.push_str(&format!(
+            "{}\t{}\t{}\n",
+            fs_.sha256, fs_.file, report.run_id
+        ));
+    }
     let mut f = fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&tsv)
         .map_err(dataset::io(&tsv))?;
-    for fs_ in report.files.iter().filter(|f| f.skipped.is_none()) {
-        writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id)
-            .map_err(dataset::io(&tsv))?;
-    }
+    f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
+    f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
 }
 
