@@ -154,3 +154,178 @@ impl Rng {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
 }
+
+/// Every row of a Parquet file as column → formatted value (`<null>` for nulls).
+pub fn parquet_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut out = vec![];
+    if !path.exists() {
+        return out;
+    }
+    let opts = FormatOptions::default().with_null("<null>");
+    for b in dataset::read_parquet(path).unwrap() {
+        let schema = b.schema();
+        let fmts: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(
+                schema
+                    .fields()
+                    .iter()
+                    .zip(&fmts)
+                    .map(|(f, v)| (f.name().clone(), v.value(r).to_string()))
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Rows of one table of one year.
+pub fn table_rows(root: &Path, year: i32, table: &str) -> Vec<BTreeMap<String, String>> {
+    parquet_rows(&dataset::year_dir(root, year).join(format!("{table}.parquet")))
+}
+
+/// Rows of one table over all years.
+pub fn all_rows(root: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
+    dataset::years(root)
+        .into_iter()
+        .flat_map(|y| table_rows(root, y, table))
+        .collect()
+}
+
+/// The rejects written by one run.
+pub fn rejects(root: &Path, run_id: &str) -> Vec<BTreeMap<String, String>> {
+    parquet_rows(&root.join("rejects").join(format!("{run_id}.parquet")))
+}
+
+/// Ingests files written into `dir/in` (name, bytes) into `dir/ds` in process.
+pub fn ingest_files(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<(pedaudit::ingest::IngestReport, PathBuf), pedaudit::ingest::IngestError> {
+    let input = dir.join("in");
+    let _ = fs::remove_dir_all(&input);
+    fs::create_dir_all(&input).unwrap();
+    for (n, b) in files {
+        fs::write(input.join(n), b).unwrap();
+    }
+    let root = dir.join("ds");
+    let r = pedaudit::ingest::run(&[input], &root, &pedaudit::ingest::IngestOptions::default())?;
+    Ok((r, root))
+}
+
+/// Data lines of a text file as the readers see them: non-blank lines after the header.
+pub fn data_lines(bytes: &[u8]) -> usize {
+    let (t, _) = pedaudit::ingest::text::decode(bytes);
+    pedaudit::ingest::text::lines(&t)
+        .iter()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .count()
+}
+
+pub const H501: &str = "Patente|Pedimento|SeccionAduanera|TipoOperacion|ClaveDocumento|SeccionAduaneraEntrada|CurpContribuyente|Rfc|CurpAgenteA|TipoCambio|TotalFletes|TotalSeguros|TotalEmbalajes|TotalIncrementables|TotalDeducibles|PesoBrutoMercancia|MedioTransporteSalida|MedioTransporteArribo|MedioTransporteEntrada_Salida|DestinoMercancia|NombreContribuyente|CalleContribuyente|NumInteriorContribuyente|NumExteriorContribuyente|CPContribuyente|MunicipioContribuyente|EntidadFedContribuyente|PaisContribuyente|TipoPedimento|FechaRecepcionPedimento|FechaPagoReal|";
+pub const H551: &str = "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|SubdivisionFraccion|DescripcionMercancia|PrecioUnitario|ValorAduana|ValorComercial|ValorDolares|CantidadUMComercial|UnidadMedidaComercial|CantidadUMTarifa|UnidadMedidaTarifa|ValorAgregado|ClaveVinculacion|MetodoValorizacion|CodigoMercanciaProducto|MarcaMercanciaProducto|ModeloMercanciaProducto|PaisOrigenDestino|PaisCompradorVendedor|EntidadFedOrigen|EntidadFedDestino|EntidadFedComprador|EntidadFedVendedor|TipoOperacion|ClaveDocumento|FechaPagoReal|";
+pub const H507: &str = "Patente|Pedimento|SeccionAduanera|ClaveCaso|IdentificadorCaso|TipoPedimento|ComplementoCaso|FechaValidacionPagoR|";
+pub const H554: &str = "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveCaso|IdentificadorCaso|ComplementoCaso|FechaPagoReal|";
+pub const H557: &str = "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveContribucion|FormaPago|ImportePago|FechaPagoReal|";
+pub const H512: &str = "Patente|Pedimento|SeccionAduanera|PatenteAduanalOrig|PedimentoOriginal|SeccionAduaneraDespOrig|DocumentoOriginal|FechaOperacionOrig|FraccionOriginal|UnidadMedida|MercanciaDescargada|TipoPedimento|FechaPagoReal|";
+pub const H701: &str = "Patente|Pedimento|SeccionAduanera|ClaveDocumento|FechaPago|PedimentoAnterior|PatenteAnterior|SeccionAduaneraAnterior|DocumentoAnterior|FechaOperacionAnterior|PedimentoOriginal|PatenteAduanalOrig|SeccionAduaneraDespOrig|FechaPagoReal|";
+
+pub fn header_of(rtype: &str) -> &'static str {
+    match rtype {
+        "501" => H501,
+        "551" => H551,
+        "507" => H507,
+        "554" => H554,
+        "557" => H557,
+        "512" => H512,
+        "701" => H701,
+        other => panic!("no header for {other}"),
+    }
+}
+
+/// A pipe line for `header` (trailing `|`) with the given column values, others empty.
+pub fn ds_line(header: &str, vals: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for col in header.trim_end_matches('|').split('|') {
+        if let Some((_, v)) = vals.iter().rev().find(|(k, _)| *k == col) {
+            s.push_str(v);
+        }
+        s.push('|');
+    }
+    s
+}
+
+pub const KEY: [(&str, &str); 3] = [
+    ("Patente", "3953"),
+    ("Pedimento", "6000098"),
+    ("SeccionAduanera", "240"),
+];
+
+/// A valid 501 row (pedimento 2024-240-3953-6000098) with overrides.
+pub fn v501(over: &[(&'static str, &'static str)]) -> String {
+    let mut v: Vec<(&str, &str)> = KEY.to_vec();
+    v.extend([
+        ("TipoOperacion", "1"),
+        ("ClaveDocumento", "A1"),
+        ("Rfc", "ABC010203XY1"),
+        ("TipoCambio", "17.05000"),
+        ("NombreContribuyente", "Compañía Ñandú SA"),
+        ("TipoPedimento", "1"),
+        ("FechaPagoReal", "2024-03-05 10:00:00"),
+    ]);
+    v.extend_from_slice(over);
+    ds_line(H501, &v)
+}
+
+/// A valid 551 row (partida 1 of the pedimento above) with overrides.
+pub fn v551(over: &[(&'static str, &'static str)]) -> String {
+    let mut v: Vec<(&str, &str)> = KEY.to_vec();
+    v.extend([
+        ("Fraccion", "84713001"),
+        ("SecuenciaFraccion", "1"),
+        ("DescripcionMercancia", "Descripción"),
+        ("ValorAduana", "1000.00"),
+        ("ValorComercial", "1000.00"),
+        ("ValorDolares", "58.65"),
+        ("CantidadUMTarifa", "10.000"),
+        ("UnidadMedidaTarifa", "6"),
+        ("FechaPagoReal", "2024-03-05 10:00:00"),
+    ]);
+    v.extend_from_slice(over);
+    ds_line(H551, &v)
+}
+
+/// A Data Stage file `<folio>_<rtype>.asc`: header + lines, LF, UTF-8.
+pub fn ds_file(folio: &str, rtype: &str, lines: &[String]) -> (String, Vec<u8>) {
+    let mut s = String::from(header_of(rtype)) + "\n";
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    (format!("{folio}_{rtype}.asc"), s.into_bytes())
+}
+
+pub fn latin1_crlf(text: &str) -> Vec<u8> {
+    let t = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    encoding_rs::WINDOWS_1252.encode(&t).0.into_owned()
+}
+
+/// Asserts the invariant on every parsed file of a report.
+pub fn assert_accounting(r: &pedaudit::ingest::IngestReport) {
+    for f in &r.files {
+        if f.skipped.is_none() {
+            assert_eq!(f.rows_read, f.accepted + f.rejected, "{f:?}");
+            assert_eq!(
+                f.rejected,
+                f.rejected_by_reason.values().sum::<usize>(),
+                "{f:?}"
+            );
+        }
+    }
+    assert_eq!(r.rows_read, r.accepted + r.rejected);
+}
