@@ -555,8 +555,31 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             }
         }
     }
+    // A new version of a pedimento that arrives without any partida (its 551 rows all
+    // rejected, or the request lacks its 551 file) keeps the partidas already stored,
+    // and the value totals computed from them: a header alone never erases partidas.
+    let with_partidas: HashSet<&str> = new
+        .partidas
+        .iter()
+        .map(|p| p.pedimento_id.as_str())
+        .collect();
+    let keep_partidas: HashSet<String> = new_ids
+        .iter()
+        .filter(|id| !with_partidas.contains(id.as_str()) && existing_headers.contains_key(*id))
+        .cloned()
+        .collect();
+    let mut pedimentos = new.pedimentos.clone();
+    for p in pedimentos.iter_mut() {
+        if keep_partidas.contains(&p.pedimento_id) {
+            let old = &existing_headers[&p.pedimento_id];
+            p.valor_dolares = old.valor_dolares;
+            p.valor_aduana = old.valor_aduana;
+            p.valor_comercial = old.valor_comercial;
+        }
+    }
+    let drop_partidas: HashSet<String> = new_ids.difference(&keep_partidas).cloned().collect();
     let mut conflicts: Vec<PedimentoRow> = new.conflicts.clone();
-    for p in &new.pedimentos {
+    for p in &pedimentos {
         match existing_headers.get(&p.pedimento_id) {
             None => stats.new += 1,
             Some(old) if same_content(old, p) => stats.identical += 1,
@@ -572,7 +595,7 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let new_batches = [
-        pedimentos_batch(&new.pedimentos)?,
+        pedimentos_batch(&pedimentos)?,
         partidas_batch(&new.partidas)?,
         identificadores_batch(&new.identificadores)?,
         descargos_batch(&new.descargos)?,
@@ -582,7 +605,12 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
             for b in read_parquet(&old)? {
-                let kept = filter_out(&b, &new_ids)?;
+                let drop = if *table == "partidas" {
+                    &drop_partidas
+                } else {
+                    &new_ids
+                };
+                let kept = filter_out(&b, drop)?;
                 if kept.num_rows() > 0 {
                     batches.push(kept);
                 }

@@ -274,38 +274,50 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     } else {
         known_hashes(root)
     };
-    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
-    let mut skipped: Vec<FileStats> = vec![];
-    let mut seen_in_run: HashSet<String> = HashSet::new();
+    let mut read: Vec<(PathBuf, Vec<u8>, String)> = vec![];
     for f in files {
         let bytes = fs::read(&f).map_err(|e| IngestError::Read {
             path: f.clone(),
             source: e,
         })?;
         let hash = sha256_hex(&bytes);
+        read.push((f, bytes, hash));
+    }
+    // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
+    // rows need their 501 row): when any file of a request is new, the whole request
+    // is parsed again, else a new 501 would replace a pedimento whose unchanged 551
+    // file was skipped, and its partidas would be lost.
+    let fresh_requests: HashSet<(PathBuf, String)> = read
+        .iter()
+        .filter(|(_, _, h)| !known.contains(h))
+        .filter_map(|(p, _, _)| request_of(p))
+        .collect();
+    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
+    let mut skipped: Vec<FileStats> = vec![];
+    let mut seen_in_run: HashSet<String> = HashSet::new();
+    for (f, bytes, hash) in read {
         let name = f.display().to_string();
-        if known.contains(&hash) {
+        let note = if known.contains(&hash)
+            && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r))
+        {
+            Some("already ingested (same SHA-256): no-op")
+        } else if seen_in_run.contains(&hash) {
+            Some("duplicate of another input file in this run (same SHA-256)")
+        } else {
+            None
+        };
+        if let Some(note) = note {
             skipped.push(FileStats {
                 record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
                 bytes: bytes.len() as u64,
                 sha256: hash,
-                skipped: Some("already ingested (same SHA-256): no-op".into()),
+                skipped: Some(note.into()),
                 ..Default::default()
             });
             continue;
         }
-        if !seen_in_run.insert(hash.clone()) {
-            skipped.push(FileStats {
-                record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
-                file: name,
-                bytes: bytes.len() as u64,
-                sha256: hash,
-                skipped: Some("duplicate of another input file in this run (same SHA-256)".into()),
-                ..Default::default()
-            });
-            continue;
-        }
+        seen_in_run.insert(hash.clone());
         loaded.push((f, bytes, hash));
     }
     let (ds, csvs): (Vec<_>, Vec<_>) = loaded
@@ -397,6 +409,17 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
     f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
+}
+
+/// The Data Stage request a file belongs to: (folder, folio), from `<folio>_<tipo>.asc`.
+fn request_of(p: &Path) -> Option<(PathBuf, String)> {
+    datastage::record_type_of(p)?;
+    let stem = p.file_stem()?.to_str()?;
+    let folio = stem.rsplit_once('_').map(|x| x.0).unwrap_or("");
+    Some((
+        p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        folio.to_string(),
+    ))
 }
 
 fn run_id() -> String {
