@@ -789,3 +789,45 @@ fn malformed_csv_lines_are_rejected_with_reasons() {
         cases.len() + 1
     );
 }
+
+#[test]
+fn files_that_are_not_inputs_are_listed_and_ignored() {
+    let d = tmp();
+    let files = vec![
+        ("notes.md".to_string(), b"# notes\nnothing here\n".to_vec()),
+        ("1901508.zip".to_string(), b"PK\x03\x04garbage".to_vec()),
+        (
+            "1901508_Resumen.asc".to_string(),
+            b"Folio|RFCoPatenteAduanal|\n1|X|\n".to_vec(),
+        ),
+        (
+            "1_501.asc".to_string(),
+            format!("{H501}\n{}\n", v501(&[])).into_bytes(),
+        ),
+        (
+            "1_551.TXT".to_string(),
+            format!("{H551}\n{}\n", v551(&[])).into_bytes(),
+        ),
+        ("UPPER.CSV".to_string(), b"pedimento\n".to_vec()),
+    ];
+    let (r, _root) = ingest_files(d.path(), &files).unwrap();
+    assert_accounting(&r);
+    assert_eq!((r.rows_read, r.accepted, r.rejected), (2, 2, 0));
+    let note = |n: &str| {
+        r.files
+            .iter()
+            .find(|f| f.file.ends_with(n))
+            .unwrap()
+            .skipped
+            .clone()
+    };
+    assert!(note("notes.md").unwrap().starts_with("not an input file"));
+    assert!(
+        note("1901508.zip")
+            .unwrap()
+            .starts_with("ZIP archives are not read")
+    );
+    assert!(note("1901508_Resumen.asc").unwrap().contains("not used"));
+    assert_eq!(note("1_551.TXT"), None);
+    assert_eq!(note("UPPER.CSV"), None);
+}

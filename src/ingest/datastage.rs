@@ -647,10 +647,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     for (key, (ant, doc, fa, file)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
-        if h.clave == "R1" {
-            if let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned()) {
-                h.clave = c;
-            }
+        if h.clave == "R1"
+            && let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned())
+        {
+            h.clave = c;
         }
         // A rectificación passes no selección (seed 004 L686): the operation keeps the
         // date of the pedimento it rectifies.
@@ -665,6 +665,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut partidas: Vec<PartidaRow> = vec![];
     let mut pindex: HashMap<(String, i32), usize> = HashMap::new();
     for t in take(&mut tables, "551") {
+        #[allow(clippy::type_complexity)]
         let results: Vec<Result<(Triple, Option<NaiveDate>, PartidaRow), Fail>> = t
             .rows
             .par_iter()

@@ -297,7 +297,17 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     let mut seen_in_run: HashSet<String> = HashSet::new();
     for (f, bytes, hash) in read {
         let name = f.display().to_string();
-        let note = if known.contains(&hash)
+        let ext = f
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let note = if datastage::record_type_of(&f).is_none() && ext != "csv" {
+            Some(if ext == "zip" {
+                "ZIP archives are not read: extract the Data Stage files first"
+            } else {
+                "not an input file (Data Stage <folio>_<tipo>.asc/.txt or .csv): ignored"
+            })
+        } else if known.contains(&hash)
             && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r))
         {
             Some("already ingested (same SHA-256): no-op")

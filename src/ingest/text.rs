@@ -23,10 +23,8 @@ pub fn lines(text: &str) -> Vec<(usize, &str)> {
         .enumerate()
         .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
         .collect();
-    if let Some((_, last)) = v.last() {
-        if last.is_empty() {
-            v.pop();
-        }
+    if v.last().is_some_and(|(_, last)| last.is_empty()) {
+        v.pop();
     }
     v
 }
