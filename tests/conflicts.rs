@@ -310,3 +310,126 @@ fn unchanged_partidas_file_of_a_new_request_version_is_not_lost() {
     assert_eq!(p[0]["valor_aduana"], "2000.00");
     assert_eq!(all_rows(&root, "conflicts").len(), 2);
 }
+
+#[test]
+fn identical_requests_do_not_double_dependent_rows() {
+    // Two requests carrying the same pedimento with its 507, 512 and 557 rows: the rows
+    // are stored once (IGI not doubled, one descargo, one identificador), in one run
+    // and across runs.
+    let request = |folio: &str, crlf: bool| -> Vec<(String, Vec<u8>)> {
+        let key = [
+            ("Patente", "3953"),
+            ("Pedimento", "6000098"),
+            ("SeccionAduanera", "240"),
+        ];
+        let mut i507 = key.to_vec();
+        i507.extend([("ClaveCaso", "IM"), ("IdentificadorCaso", "123")]);
+        let mut d512 = key.to_vec();
+        d512.extend([
+            ("PatenteAduanalOrig", "3953"),
+            ("PedimentoOriginal", "5000001"),
+            ("SeccionAduaneraDespOrig", "240"),
+            ("FechaOperacionOrig", "2023-05-01"),
+            ("MercanciaDescargada", "4"),
+            ("UnidadMedida", "6"),
+        ]);
+        let mut c557 = key.to_vec();
+        c557.extend([
+            ("SecuenciaFraccion", "1"),
+            ("ClaveContribucion", "6"),
+            ("ImportePago", "10.00"),
+        ]);
+        [
+            ds_file(folio, "501", &[v501(&[])]),
+            ds_file(folio, "551", &[v551(&[])]),
+            ds_file(folio, "507", &[ds_line(H507, &i507)]),
+            ds_file(folio, "512", &[ds_line(H512, &d512)]),
+            ds_file(folio, "557", &[ds_line(H557, &c557)]),
+        ]
+        .into_iter()
+        .map(|(n, b)| {
+            let b = if crlf {
+                String::from_utf8(b)
+                    .unwrap()
+                    .replace('\n', "\r\n")
+                    .into_bytes()
+            } else {
+                b
+            };
+            (n, b)
+        })
+        .collect()
+    };
+    let check = |root: &std::path::Path| {
+        let p = all_rows(root, "partidas");
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0]["igi_importe"], "10.00", "IGI counted once");
+        assert_eq!(all_rows(root, "identificadores").len(), 1);
+        let d = all_rows(root, "descargos");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0]["cantidad"], "4.00000");
+        assert!(all_rows(root, "conflicts").is_empty());
+    };
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    let mut files = request("1", false);
+    files.extend(request("2", true));
+    write(&input, &files);
+    let root = d.path().join("ds");
+    let r = run(&input, &root);
+    assert_eq!(r.rejected, 0);
+    check(&root);
+    let dups: usize = r.files.iter().map(|f| f.duplicates).sum();
+    assert_eq!(dups, 5, "request 1's rows are duplicates of request 2's");
+    // Across runs.
+    let later = d.path().join("later");
+    let mut files = request("3", false);
+    for f in files.iter_mut() {
+        f.1.extend_from_slice(b"\n"); // other bytes, same rows
+    }
+    write(&later, &files);
+    run(&later, &root);
+    check(&root);
+}
+
+#[test]
+fn same_pedimento_in_two_csv_files_later_file_wins_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    let head = "pedimento,tipo_operacion,clave,rfc,fecha_pago,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares,descargo_pedimento,descargo_cantidad,identificadores\n";
+    let a = format!(
+        "{head}2024-240-3953-6000098,2,RT,ABC010203XY1,2024-03-05,1,84713001,6,1,10,10,1,2023-240-3953-5000001,1,IM:1\n\
+         2024-240-3953-6000098,2,RT,ABC010203XY1,2024-03-05,2,84713001,6,1,10,10,1,2023-240-3953-5000001,1,\n\
+         2024-240-3953-6000098,2,RT,ABC010203XY1,2024-03-05,3,84713001,6,1,10,10,1,,,\n"
+    );
+    // b: the same pedimento, same header fields, only partidas 1 and 2.
+    let b = format!(
+        "{head}2024-240-3953-6000098,2,RT,ABC010203XY1,2024-03-05,1,84713001,6,1,10,10,1,2023-240-3953-5000001,1,IM:1\n\
+         2024-240-3953-6000098,2,RT,ABC010203XY1,2024-03-05,2,84713001,6,1,10,10,1,2023-240-3953-5000001,1,\n"
+    );
+    write(
+        &input,
+        &[
+            ("a.csv".to_string(), a.into_bytes()),
+            ("b.csv".to_string(), b.into_bytes()),
+        ],
+    );
+    let root = d.path().join("ds");
+    let r = run(&input, &root);
+    assert_eq!(r.accepted, 5);
+    assert_eq!(
+        all_rows(&root, "partidas").len(),
+        2,
+        "b.csv's version, whole"
+    );
+    assert_eq!(all_rows(&root, "descargos").len(), 2, "not doubled");
+    assert_eq!(all_rows(&root, "identificadores").len(), 1, "not doubled");
+    assert_eq!(all_rows(&root, "pedimentos")[0]["valor_aduana"], "20.00");
+    let fa = r.files.iter().find(|f| f.file.ends_with("a.csv")).unwrap();
+    assert_eq!(fa.duplicates, 3);
+    // The versions differ (3 partidas vs 2: other totals): a.csv's is a conflict.
+    let c = all_rows(&root, "conflicts");
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["valor_aduana"], "30.00");
+    assert!(c[0]["source_file"].ends_with("a.csv"));
+}

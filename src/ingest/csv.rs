@@ -525,6 +525,38 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
             );
         }
     }
+    // A pedimento already read from an earlier file of this run: this (later) file's
+    // version wins. Its earlier partidas, identificadores and descargos are dropped
+    // (counted as duplicates of the earlier file); the earlier header stays for
+    // `YearData::dedupe`, which keeps it as a conflict when it differs.
+    let here: std::collections::HashSet<&String> = order.iter().collect();
+    let mut dropped: HashMap<String, usize> = HashMap::new();
+    for y in parsed.years.values_mut() {
+        let src: HashMap<&String, &String> = y
+            .pedimentos
+            .iter()
+            .filter(|p| here.contains(&p.pedimento_id))
+            .map(|p| (&p.pedimento_id, &p.source_file))
+            .collect();
+        if src.is_empty() {
+            continue;
+        }
+        y.partidas.retain(|p| match src.get(&p.pedimento_id) {
+            Some(f) => {
+                *dropped.entry((*f).clone()).or_default() += 1;
+                false
+            }
+            None => true,
+        });
+        y.identificadores
+            .retain(|i| !src.contains_key(&i.pedimento_id));
+        y.descargos.retain(|d| !src.contains_key(&d.pedimento_id));
+    }
+    for f in parsed.files.iter_mut() {
+        if let Some(n) = dropped.get(&f.file) {
+            f.duplicates += n;
+        }
+    }
     for id in order {
         let (mut h, _) = headers.remove(&id).unwrap();
         if let Some((vd, va, vc)) = totals.get(&id) {

@@ -61,6 +61,9 @@ pub struct FileStats {
     /// Rectificaciones in this file that supersede an earlier pedimento (Data Stage: on
     /// the 701 file; CSV: rows with `rectifica`).
     pub superseded: usize,
+    /// Accepted rows not stored again: the same row came twice, or the same pedimento's
+    /// rows of this record type are taken from a later Data Stage request.
+    pub duplicates: usize,
     /// Empty (or whitespace/separator-only) lines: not rows, not counted in `rows_read`.
     pub blank_lines: usize,
     /// Set when the file was not parsed (already ingested, record type not used).
