@@ -784,9 +784,23 @@ fn malformed_csv_lines_are_rejected_with_reasons() {
     assert_eq!(rj.len(), 1);
     assert!(rj[0]["reason"].starts_with("missing column: the header lacks tipo_operacion"));
     rejected += 1;
+    // Semicolon-separated (Spanish-locale spreadsheet): every row rejected, with a hint.
+    let d = tmp();
+    let text = CSV_H.replace(',', ";") + "\n" + &csv_row(&[]).replace(',', ";") + "\n";
+    let files = vec![("s.csv".to_string(), text.into_bytes())];
+    let (r, root) = ingest_files(d.path(), &files).unwrap();
+    assert_no_line_lost(&files, &r);
+    let rj = rejects(&root, &r.run_id);
+    assert_eq!(rj.len(), 1);
+    assert!(
+        rj[0]["reason"].contains("this layout is comma-separated"),
+        "{:?}",
+        rj[0]
+    );
+    rejected += 1;
     eprintln!(
         "CSV: {} malformed lines, {rejected} rejected with a reason, 0 lost",
-        cases.len() + 1
+        cases.len() + 2
     );
 }
 

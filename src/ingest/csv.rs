@@ -335,6 +335,17 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
         .filter(|c| !cols.contains_key(*c))
         .collect();
     let ncols = header.len();
+    // A one-column header with another separator in it: say so (spreadsheets in
+    // Spanish locales save CSV with ';').
+    let hint = match header.get(0) {
+        Some(h) if ncols == 1 && h.contains(';') => {
+            " (the header has one column with ';' in it: this layout is comma-separated)"
+        }
+        Some(h) if ncols == 1 && h.contains('\t') => {
+            " (the header has one column with tabs in it: this layout is comma-separated)"
+        }
+        _ => "",
+    };
     // (line, byte offset, record). Empty lines are skipped by the CSV reader; lines of
     // only separators (`,,,`) are skipped here; both are counted as `blank_lines`.
     let mut rows: Vec<(usize, usize, Result<csv::StringRecord, String>)> = vec![];
@@ -437,7 +448,10 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
                 parsed,
                 ln,
                 &missing.join(","),
-                format!("missing column: the header lacks {}", missing.join(", ")),
+                format!(
+                    "missing column: the header lacks {}{hint}",
+                    missing.join(", ")
+                ),
                 raw,
             );
             continue;
