@@ -447,6 +447,34 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     Ok(())
 }
 
+/// [`write_parquet`] to a hidden sibling `.tmp-<name>`, then renamed into place: readers
+/// never see a half-written file; [`recover`] removes the leftovers of a killed run.
+pub fn write_parquet_atomic(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+    let tmp = tmp_sibling(path);
+    write_parquet(&tmp, schema, batches)?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Writes bytes to a hidden sibling `.tmp-<name>` and renames it into place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_sibling(path);
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn tmp_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(".tmp-{name}"))
+}
+
 /// Reads a whole Parquet file written by this module.
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     let f = fs::File::open(path).map_err(io(path))?;
@@ -527,8 +555,31 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             }
         }
     }
+    // A new version of a pedimento that arrives without any partida (its 551 rows all
+    // rejected, or the request lacks its 551 file) keeps the partidas already stored,
+    // and the value totals computed from them: a header alone never erases partidas.
+    let with_partidas: HashSet<&str> = new
+        .partidas
+        .iter()
+        .map(|p| p.pedimento_id.as_str())
+        .collect();
+    let keep_partidas: HashSet<String> = new_ids
+        .iter()
+        .filter(|id| !with_partidas.contains(id.as_str()) && existing_headers.contains_key(*id))
+        .cloned()
+        .collect();
+    let mut pedimentos = new.pedimentos.clone();
+    for p in pedimentos.iter_mut() {
+        if keep_partidas.contains(&p.pedimento_id) {
+            let old = &existing_headers[&p.pedimento_id];
+            p.valor_dolares = old.valor_dolares;
+            p.valor_aduana = old.valor_aduana;
+            p.valor_comercial = old.valor_comercial;
+        }
+    }
+    let drop_partidas: HashSet<String> = new_ids.difference(&keep_partidas).cloned().collect();
     let mut conflicts: Vec<PedimentoRow> = new.conflicts.clone();
-    for p in &new.pedimentos {
+    for p in &pedimentos {
         match existing_headers.get(&p.pedimento_id) {
             None => stats.new += 1,
             Some(old) if same_content(old, p) => stats.identical += 1,
@@ -544,7 +595,7 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let new_batches = [
-        pedimentos_batch(&new.pedimentos)?,
+        pedimentos_batch(&pedimentos)?,
         partidas_batch(&new.partidas)?,
         identificadores_batch(&new.identificadores)?,
         descargos_batch(&new.descargos)?,
@@ -554,7 +605,12 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
             for b in read_parquet(&old)? {
-                let kept = filter_out(&b, &new_ids)?;
+                let drop = if *table == "partidas" {
+                    &drop_partidas
+                } else {
+                    &new_ids
+                };
+                let kept = filter_out(&b, drop)?;
                 if kept.num_rows() > 0 {
                     batches.push(kept);
                 }
@@ -568,15 +624,48 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         )?;
     }
     // conflicts accumulate: keep the old ones, add the new.
+    // A conflict already recorded (e.g. the same input re-ingested after a crash, before
+    // its hash was recorded) is not recorded twice.
     let mut cb = vec![];
     let oldc = dir.join("conflicts.parquet");
     if oldc.exists() {
-        cb.extend(read_parquet(&oldc)?);
+        let old = read_parquet(&oldc)?;
+        let mut known: Vec<PedimentoRow> = vec![];
+        for b in &old {
+            known.extend(pedimento_rows(b)?);
+        }
+        conflicts.retain(|c| {
+            !known
+                .iter()
+                .any(|k| k.pedimento_id == c.pedimento_id && k == c)
+        });
+        cb.extend(old);
     }
-    cb.push(pedimentos_batch(&conflicts)?);
+    let mut unique: Vec<PedimentoRow> = vec![];
+    for c in conflicts {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    cb.push(pedimentos_batch(&unique)?);
     write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)?;
+    crash_point("after-tmp-write");
     swap_in(&tmp, &dir)?;
+    crash_point("after-swap");
     Ok(stats)
+}
+
+/// Test hook for the crash tests (`tests/kill.rs`): when the environment variable
+/// `PEDAUDIT_CRASH_AT` equals `point`, the process aborts right here, as a `kill -9`
+/// would stop it. Points: `after-tmp-write` (a year fully written to `.tmp-*`, not yet
+/// swapped), `between-renames` (old year moved to `.old-*`, new not yet in place),
+/// `after-swap` (a year swapped in), `before-manifest` (all years swapped, manifest and
+/// `files.tsv` not yet written). Does nothing when the variable is unset.
+pub fn crash_point(point: &str) {
+    if std::env::var_os("PEDAUDIT_CRASH_AT").is_some_and(|v| v == point) {
+        eprintln!("PEDAUDIT_CRASH_AT={point}: aborting (test hook)");
+        std::process::abort();
+    }
 }
 
 /// Renames `tmp` to `dir`, replacing it. The old directory is first renamed aside, so at
@@ -593,6 +682,7 @@ fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
             fs::remove_dir_all(&aside).map_err(io(&aside))?;
         }
         fs::rename(dir, &aside).map_err(io(dir))?;
+        crash_point("between-renames");
         fs::rename(tmp, dir).map_err(io(dir))?;
         fs::remove_dir_all(&aside).map_err(io(&aside))?;
     } else {
@@ -601,22 +691,35 @@ fn swap_in(tmp: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Cleans up after a killed run: removes half-written `.tmp-*` directories and restores a
-/// `.old-year=*` directory whose replacement never landed.
+/// Cleans up after a killed run: removes half-written `.tmp-*` directories and files (in
+/// the root, `rejects/` and `_manifest/`) and restores a `.old-year=*` directory whose
+/// replacement never landed (or removes it when the replacement did land).
 pub fn recover(root: &Path) -> Result<Vec<String>> {
     let mut actions = vec![];
+    for sub in ["rejects", "_manifest"] {
+        let Ok(entries) = fs::read_dir(root.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with(".tmp-") {
+                remove_any(&e.path())?;
+                actions.push(format!("removed unfinished {sub}/{name}"));
+            }
+        }
+    }
     let Ok(entries) = fs::read_dir(root) else {
         return Ok(actions);
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
         if name.starts_with(".tmp-") {
-            fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
+            remove_any(&e.path())?;
             actions.push(format!("removed unfinished {name}"));
         } else if let Some(orig) = name.strip_prefix(".old-") {
             let target = root.join(orig);
             if target.exists() {
-                fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
+                remove_any(&e.path())?;
                 actions.push(format!("removed stale {name}"));
             } else {
                 fs::rename(e.path(), &target).map_err(io(&target))?;
@@ -624,10 +727,20 @@ pub fn recover(root: &Path) -> Result<Vec<String>> {
             }
         }
     }
+    actions.sort();
     Ok(actions)
 }
 
-fn same_content(a: &PedimentoRow, b: &PedimentoRow) -> bool {
+fn remove_any(p: &Path) -> Result<()> {
+    if p.is_dir() {
+        fs::remove_dir_all(p).map_err(io(p))
+    } else {
+        fs::remove_file(p).map_err(io(p))
+    }
+}
+
+/// Same pedimento content, ignoring where it was read from (file and line).
+pub fn same_content(a: &PedimentoRow, b: &PedimentoRow) -> bool {
     let mut b2 = b.clone();
     b2.source_file = a.source_file.clone();
     b2.source_line = a.source_line;

@@ -335,25 +335,48 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
         .filter(|c| !cols.contains_key(*c))
         .collect();
     let ncols = header.len();
-    let mut rows: Vec<(usize, Result<csv::StringRecord, String>)> = vec![];
+    // A one-column header with another separator in it: say so (spreadsheets in
+    // Spanish locales save CSV with ';').
+    let hint = match header.get(0) {
+        Some(h) if ncols == 1 && h.contains(';') => {
+            " (the header has one column with ';' in it: this layout is comma-separated)"
+        }
+        Some(h) if ncols == 1 && h.contains('\t') => {
+            " (the header has one column with tabs in it: this layout is comma-separated)"
+        }
+        _ => "",
+    };
+    // (line, byte offset, record). Empty lines are skipped by the CSV reader; lines of
+    // only separators (`,,,`) are skipped here; both are counted as `blank_lines`.
+    let mut rows: Vec<(usize, usize, Result<csv::StringRecord, String>)> = vec![];
     loop {
         match records.next() {
             None => break,
             Some(Ok(r)) => {
-                let ln = r.position().map(|p| p.line() as usize).unwrap_or(0);
+                let pos = r.position().cloned().unwrap_or_else(csv::Position::new);
                 if r.iter().all(|f| f.trim().is_empty()) {
+                    stats.blank_lines += 1;
                     continue;
                 }
-                rows.push((ln, Ok(r)));
+                rows.push((pos.line() as usize, pos.byte() as usize, Ok(r)));
             }
             Some(Err(e)) => {
-                let ln = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                rows.push((ln, Err(format!("bad CSV: {e}"))));
+                let pos = e.position().cloned().unwrap_or_else(csv::Position::new);
+                rows.push((
+                    pos.line() as usize,
+                    pos.byte() as usize,
+                    Err(format!("bad CSV: {e}")),
+                ));
             }
         }
     }
-    stats.rows_read = rows.len();
+    stats.blank_lines += text::lines(&txt)
+        .iter()
+        .skip(1)
+        .filter(|(_, l)| l.trim().is_empty())
+        .count();
     parsed.files.push(stats);
+    let mut read = 0;
     let mut headers: HashMap<String, (PedimentoRow, usize)> = HashMap::new();
     let mut order: Vec<String> = vec![];
     let mut partidas: HashMap<(String, i32), PartidaRow> = HashMap::new();
@@ -370,14 +393,49 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
             raw,
         })
     };
-    for (ln, r) in rows {
+    let ends: Vec<usize> = rows
+        .iter()
+        .skip(1)
+        .map(|x| x.1)
+        .chain([txt.len()])
+        .collect();
+    for ((ln, start, r), end) in rows.into_iter().zip(ends) {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
+                read += 1;
                 reject(parsed, ln, "", e, String::new());
                 continue;
             }
         };
+        // A record spanning several lines comes from a quoted field with a line break:
+        // legitimate when the record is well formed, else an unclosed or stray quote
+        // that swallowed the following lines. Then every physical line is read and
+        // rejected on its own, so none disappears from the accounting.
+        let multiline = r.iter().any(|f| f.contains('\n'));
+        if multiline && (r.len() != ncols || !missing.is_empty()) {
+            let span = txt.get(start..end.max(start)).unwrap_or("");
+            let span_lines = text::lines(span);
+            let last = ln + span_lines.len().saturating_sub(1);
+            for (i, l) in span_lines {
+                if l.trim().is_empty() {
+                    continue;
+                }
+                read += 1;
+                reject(
+                    parsed,
+                    ln + i - 1,
+                    "",
+                    format!(
+                        "bad quoting: an unclosed or stray quote at line {ln} makes one record of lines {ln}-{last} ({} fields, the header has {ncols})",
+                        r.len()
+                    ),
+                    l.chars().take(500).collect(),
+                );
+            }
+            continue;
+        }
+        read += 1;
         let raw: String = r
             .iter()
             .collect::<Vec<_>>()
@@ -390,7 +448,10 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
                 parsed,
                 ln,
                 &missing.join(","),
-                format!("missing column: the header lacks {}", missing.join(", ")),
+                format!(
+                    "missing column: the header lacks {}{hint}",
+                    missing.join(", ")
+                ),
                 raw,
             );
             continue;
@@ -453,6 +514,9 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
         }
     }
     parsed.accept(&file, accepted);
+    if let Some(f) = parsed.files.iter_mut().find(|f| f.file == file) {
+        f.rows_read = read;
+    }
     let mut totals: HashMap<String, (Decimal, Decimal, Decimal)> = HashMap::new();
     for p in partidas.values() {
         let e = totals.entry(p.pedimento_id.clone()).or_default();
@@ -475,6 +539,38 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
             );
         }
     }
+    // A pedimento already read from an earlier file of this run: this (later) file's
+    // version wins. Its earlier partidas, identificadores and descargos are dropped
+    // (counted as duplicates of the earlier file); the earlier header stays for
+    // `YearData::dedupe`, which keeps it as a conflict when it differs.
+    let here: std::collections::HashSet<&String> = order.iter().collect();
+    let mut dropped: HashMap<String, usize> = HashMap::new();
+    for y in parsed.years.values_mut() {
+        let src: HashMap<&String, &String> = y
+            .pedimentos
+            .iter()
+            .filter(|p| here.contains(&p.pedimento_id))
+            .map(|p| (&p.pedimento_id, &p.source_file))
+            .collect();
+        if src.is_empty() {
+            continue;
+        }
+        y.partidas.retain(|p| match src.get(&p.pedimento_id) {
+            Some(f) => {
+                *dropped.entry((*f).clone()).or_default() += 1;
+                false
+            }
+            None => true,
+        });
+        y.identificadores
+            .retain(|i| !src.contains_key(&i.pedimento_id));
+        y.descargos.retain(|d| !src.contains_key(&d.pedimento_id));
+    }
+    for f in parsed.files.iter_mut() {
+        if let Some(n) = dropped.get(&f.file) {
+            f.duplicates += n;
+        }
+    }
     for id in order {
         let (mut h, _) = headers.remove(&id).unwrap();
         if let Some((vd, va, vc)) = totals.get(&id) {
@@ -483,7 +579,7 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
             h.valor_comercial = *vc;
         }
         if let Some(ant) = &h.rectifica_id {
-            parsed.superseded += 1;
+            parsed.supersede(&file);
             if let Some(d) = op_dates.get(ant) {
                 h.fecha_operacion = *d;
             }

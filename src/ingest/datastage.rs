@@ -116,6 +116,8 @@ const FIELDS: &[&str] = &[
 
 struct Table {
     file: String,
+    /// Index of the request (folder + folio) in path order: a later request wins.
+    req: usize,
     rtype: String,
     cols: HashMap<String, usize>,
     ncols: usize,
@@ -341,6 +343,7 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         .skip(1)
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
+    stats.blank_lines = lines.len().saturating_sub(1) - data.len();
     if !USED.contains(&rtype) {
         stats.skipped = Some(format!(
             "record type {rtype} is not used by the dataset ({} rows)",
@@ -369,6 +372,7 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         .collect();
     let mut t = Table {
         file: file.clone(),
+        req: 0,
         rtype: rtype.to_string(),
         cols,
         ncols: names.len(),
@@ -514,12 +518,28 @@ fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) 
 #[allow(clippy::type_complexity)]
 pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
+    let request = |p: &Path| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        (
+            p.parent().map(Path::to_path_buf),
+            stem.rsplit_once('_').map(|x| x.0.to_string()),
+        )
+    };
+    let mut requests: Vec<_> = files.iter().map(|(p, _, _)| request(p)).collect();
+    requests.sort();
+    requests.dedup();
     for (p, bytes, hash) in files {
         let rtype = record_type_of(p).unwrap_or_default();
-        if let Some(t) = load(p, bytes, hash, &rtype, parsed) {
+        if let Some(mut t) = load(p, bytes, hash, &rtype, parsed) {
+            t.req = requests.binary_search(&request(p)).unwrap_or(0);
             tables.entry(rtype).or_default().push(t);
         }
     }
+    // The same pedimento may come in several requests (overlapping date ranges): for
+    // each pedimento and record type the rows of the latest request that has any are
+    // stored, the others are counted as `duplicates` of their file (accepted, not
+    // stored twice: IGI, descargos and identificadores must not double).
+    let mut dups: HashMap<String, usize> = HashMap::new();
     let take =
         |tables: &mut HashMap<String, Vec<Table>>, k: &str| tables.remove(k).unwrap_or_default();
 
@@ -538,11 +558,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     row.source_line = *ln as i64;
                     let key = (tr.clone(), row.year);
                     if let Some(prev) = ctx.headers.get(&key) {
-                        if prev.row.clave_declarada == row.clave_declarada
-                            && prev.row.rfc == row.rfc
-                            && prev.row.fecha_pago == row.fecha_pago
-                        {
+                        if crate::dataset::same_content(&prev.row, &row) {
                             accepted += 1; // identical duplicate: kept once
+                            *dups.entry(t.file.clone()).or_default() += 1;
                             continue;
                         }
                         // A different version: the later row wins, the earlier is kept as a conflict.
@@ -626,6 +644,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
     let mut idents: Vec<IdentificadorRow> = vec![];
+    let mut ireq: Vec<(usize, String)> = vec![]; // (request, file) per identificador
     for t in take(&mut tables, "507") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
@@ -652,6 +671,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 Ok((key, clave, c1, c2)) => {
                     let h = &mut ctx.headers.get_mut(&key).unwrap().row;
                     apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
+                    ireq.push((t.req, t.file.clone()));
                     idents.push(IdentificadorRow {
                         pedimento_id: h.pedimento_id.clone(),
                         partida: None,
@@ -670,7 +690,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
 
     // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
-    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>)> =
+    #[allow(clippy::type_complexity)]
+    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, String)> =
         HashMap::new();
     for t in take(&mut tables, "701") {
         let mut acc = 0;
@@ -707,7 +728,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             })();
             match res {
                 Ok((key, ant, doc, fa)) => {
-                    rect.insert(key, (ant, doc, fa));
+                    rect.insert(key, (ant, doc, fa, t.file.clone()));
                     acc += 1;
                 }
                 Err(e) => reject_row(parsed, &t, *ln, f, e),
@@ -725,7 +746,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         .values()
         .map(|h| (h.row.pedimento_id.clone(), h.row.clave.clone()))
         .collect();
-    for (key, (ant, doc, fa)) in rect {
+    for (key, (ant, doc, fa, file)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
         if h.clave == "R1"
@@ -739,11 +760,12 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             h.fecha_operacion = d;
         }
         h.rectifica_id = Some(ant);
-        parsed.superseded += 1;
+        parsed.supersede(&file);
     }
 
     // 551 partidas (parsed in parallel: the largest table by far).
     let mut partidas: Vec<PartidaRow> = vec![];
+    let mut preq: Vec<(usize, String)> = vec![];
     let mut pindex: HashMap<(String, i32), usize> = HashMap::new();
     for t in take(&mut tables, "551") {
         let results: Vec<Result<PartidaRow, Fail>> = t
@@ -765,10 +787,14 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 Ok(p) => {
                     let k = (p.pedimento_id.clone(), p.partida);
                     if let Some(i) = pindex.get(&k) {
-                        partidas[*i] = p; // same partida again: the later row wins
+                        // Same partida again: the later row wins.
+                        *dups.entry(preq[*i].1.clone()).or_default() += 1;
+                        partidas[*i] = p;
+                        preq[*i] = (t.req, t.file.clone());
                     } else {
                         pindex.insert(k, partidas.len());
                         partidas.push(p);
+                        preq.push((t.req, t.file.clone()));
                     }
                     acc += 1;
                 }
@@ -778,7 +804,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
-    // 556 tasas and 557 contribuciones of the partida.
+    // 556 tasas and 557 contribuciones of the partida (applied below, per request).
+    let mut contribs: Vec<(usize, &str, String, Decimal, usize, String)> = vec![];
     for rtype in ["556", "557"] {
         for t in take(&mut tables, rtype) {
             let mut acc = 0;
@@ -823,26 +850,46 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             for ((ln, f), res) in t.rows.iter().zip(results) {
                 match res {
                     Ok((i, code, v)) => {
-                        let p = &mut partidas[i];
-                        let add = |slot: &mut Option<Decimal>, v: Decimal| {
-                            *slot = Some(slot.unwrap_or_default() + v)
-                        };
-                        match (rtype, code.as_str()) {
-                            ("556", catalog::CONTRIB_IGI) => p.igi_tasa = Some(v),
-                            ("556", catalog::CONTRIB_IVA) => p.iva_tasa = Some(v),
-                            ("556", catalog::CONTRIB_IEPS) => p.ieps_tasa = Some(v),
-                            ("557", catalog::CONTRIB_IGI) => add(&mut p.igi_importe, v),
-                            ("557", catalog::CONTRIB_IVA) => add(&mut p.iva_importe, v),
-                            ("557", catalog::CONTRIB_IEPS) => add(&mut p.ieps_importe, v),
-                            ("557", catalog::CONTRIB_DTA) => add(&mut p.dta_importe, v),
-                            _ => {} // other contributions are kept in the source only
-                        }
+                        contribs.push((i, rtype, code, v, t.req, t.file.clone()));
                         acc += 1;
                     }
                     Err(e) => reject_row(parsed, &t, *ln, f, e),
                 }
             }
             parsed.accept(&t.file, acc);
+        }
+    }
+
+    let latest = |keys: &mut dyn Iterator<Item = (String, usize)>| {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for (k, r) in keys {
+            let e = m.entry(k).or_insert(r);
+            *e = (*e).max(r);
+        }
+        m
+    };
+    let cmax = latest(
+        &mut contribs
+            .iter()
+            .map(|c| (format!("{}|{}", partidas[c.0].pedimento_id, c.1), c.4)),
+    );
+    for (i, rtype, code, v, req, file) in contribs {
+        if cmax[&format!("{}|{rtype}", partidas[i].pedimento_id)] != req {
+            *dups.entry(file).or_default() += 1;
+            continue;
+        }
+        let p = &mut partidas[i];
+        let add =
+            |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
+        match (rtype, code.as_str()) {
+            ("556", catalog::CONTRIB_IGI) => p.igi_tasa = Some(v),
+            ("556", catalog::CONTRIB_IVA) => p.iva_tasa = Some(v),
+            ("556", catalog::CONTRIB_IEPS) => p.ieps_tasa = Some(v),
+            ("557", catalog::CONTRIB_IGI) => add(&mut p.igi_importe, v),
+            ("557", catalog::CONTRIB_IVA) => add(&mut p.iva_importe, v),
+            ("557", catalog::CONTRIB_IEPS) => add(&mut p.ieps_importe, v),
+            ("557", catalog::CONTRIB_DTA) => add(&mut p.dta_importe, v),
+            _ => {} // other contributions are kept in the source only
         }
     }
 
@@ -890,6 +937,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             match res {
                 Ok(row) => {
                     idents.push(row);
+                    ireq.push((t.req, t.file.clone()));
                     acc += 1;
                 }
                 Err(e) => reject_row(parsed, &t, *ln, f, e),
@@ -900,6 +948,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 512 descargos: which temporary import a return/virtual operation discharges.
     let mut descargos: Vec<DescargoRow> = vec![];
+    let mut dreq: Vec<(usize, String)> = vec![];
     for t in take(&mut tables, "512") {
         let mut acc = 0;
         for (ln, f) in &t.rows {
@@ -953,12 +1002,43 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             match res {
                 Ok(row) => {
                     descargos.push(row);
+                    dreq.push((t.req, t.file.clone()));
                     acc += 1;
                 }
                 Err(e) => reject_row(parsed, &t, *ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
+    }
+
+    // Keep, per pedimento and record type, the rows of the latest request.
+    let pmax = latest(
+        &mut partidas
+            .iter()
+            .zip(&preq)
+            .map(|(p, r)| (p.pedimento_id.clone(), r.0)),
+    );
+    let partidas = keep_latest(partidas, preq, |p| p.pedimento_id.clone(), &pmax, &mut dups);
+    let ikey = |i: &IdentificadorRow| format!("{}|{}", i.pedimento_id, i.partida.is_some());
+    let imax = latest(&mut idents.iter().zip(&ireq).map(|(i, r)| (ikey(i), r.0)));
+    let idents = keep_latest(idents, ireq, ikey, &imax, &mut dups);
+    let dmax = latest(
+        &mut descargos
+            .iter()
+            .zip(&dreq)
+            .map(|(d, r)| (d.pedimento_id.clone(), r.0)),
+    );
+    let descargos = keep_latest(
+        descargos,
+        dreq,
+        |d| d.pedimento_id.clone(),
+        &dmax,
+        &mut dups,
+    );
+    for f in parsed.files.iter_mut() {
+        if let Some(n) = dups.get(&f.file) {
+            f.duplicates += n;
+        }
     }
 
     // Totals of the header from its partidas (501 carries no value totals).
@@ -1139,4 +1219,24 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
         dta_importe: None,
         source_line: ln as i64,
     })
+}
+
+/// Keeps the rows whose request is the latest for their key; counts the others as
+/// duplicates of their file.
+fn keep_latest<T>(
+    rows: Vec<T>,
+    reqs: Vec<(usize, String)>,
+    key: impl Fn(&T) -> String,
+    max: &HashMap<String, usize>,
+    dups: &mut HashMap<String, usize>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, (req, file)) in rows.into_iter().zip(reqs) {
+        if max.get(&key(&row)).is_none_or(|m| *m == req) {
+            out.push(row);
+        } else {
+            *dups.entry(file).or_default() += 1;
+        }
+    }
+    out
 }

@@ -28,7 +28,7 @@ pub enum IngestError {
         source: std::io::Error,
     },
     #[error(
-        "dataset {0} is locked by another ingest ({1}); if no ingest is running, remove the .lock file"
+        "dataset {0} is locked by another ingest that is still running ({1}); wait for it to finish"
     )]
     Locked(PathBuf, String),
     #[error(
@@ -58,6 +58,14 @@ pub struct FileStats {
     pub accepted: usize,
     pub rejected: usize,
     pub rejected_by_reason: BTreeMap<String, usize>,
+    /// Rectificaciones in this file that supersede an earlier pedimento (Data Stage: on
+    /// the 701 file; CSV: rows with `rectifica`).
+    pub superseded: usize,
+    /// Accepted rows not stored again: the same row came twice, or the same pedimento's
+    /// rows of this record type are taken from a later Data Stage request.
+    pub duplicates: usize,
+    /// Empty (or whitespace/separator-only) lines: not rows, not counted in `rows_read`.
+    pub blank_lines: usize,
     /// Set when the file was not parsed (already ingested, record type not used).
     pub skipped: Option<String>,
 }
@@ -82,6 +90,14 @@ impl Parsed {
                 .or_default() += 1;
         }
         self.rejects.push(r);
+    }
+
+    /// Counts a rectificación that supersedes an earlier pedimento, on its file.
+    pub fn supersede(&mut self, file: &str) {
+        self.superseded += 1;
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
+            f.superseded += 1;
+        }
     }
 
     pub fn accept(&mut self, file: &str, n: usize) {
@@ -148,8 +164,18 @@ pub struct YearCounts {
     pub replaced: usize,
 }
 
-/// An exclusive lock on a dataset directory, released on drop.
-pub struct Lock(PathBuf);
+/// An exclusive lock on a dataset directory, held for the whole ingest.
+///
+/// `<dataset>/.lock` is locked with the operating system's advisory file lock
+/// (`flock` on Unix, `LockFileEx` on Windows) and holds `pid N` of the holder for the
+/// error message. The OS releases the lock when the process ends, however it ends
+/// (`kill -9`, abort, power loss), so a `.lock` file left behind by a dead ingest is
+/// not a stale lock: the next ingest locks it again and proceeds. The file itself is
+/// never deleted (deleting a lock file while another process has it open lets two
+/// processes lock two different files).
+pub struct Lock {
+    _file: fs::File,
+}
 
 impl Lock {
     pub fn acquire(root: &Path) -> Result<Lock> {
@@ -158,22 +184,29 @@ impl Lock {
             source: e,
         })?;
         let p = root.join(".lock");
-        match fs::OpenOptions::new().write(true).create_new(true).open(&p) {
-            Ok(mut f) => {
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&p)
+            .map_err(|e| IngestError::Read {
+                path: p.clone(),
+                source: e,
+            })?;
+        match f.try_lock() {
+            Ok(()) => {
+                let _ = f.set_len(0);
                 let _ = writeln!(f, "pid {}", std::process::id());
-                Ok(Lock(p))
+                let _ = f.sync_all();
+                Ok(Lock { _file: f })
             }
-            Err(_) => {
+            Err(fs::TryLockError::WouldBlock) => {
                 let who = fs::read_to_string(&p).unwrap_or_default();
                 Err(IngestError::Locked(root.into(), who.trim().to_string()))
             }
+            Err(fs::TryLockError::Error(e)) => Err(IngestError::Read { path: p, source: e }),
         }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -247,36 +280,60 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     } else {
         known_hashes(root)
     };
-    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
-    let mut skipped: Vec<FileStats> = vec![];
-    let mut seen_in_run: HashSet<String> = HashSet::new();
+    let mut read: Vec<(PathBuf, Vec<u8>, String)> = vec![];
     for f in files {
         let bytes = fs::read(&f).map_err(|e| IngestError::Read {
             path: f.clone(),
             source: e,
         })?;
         let hash = sha256_hex(&bytes);
+        read.push((f, bytes, hash));
+    }
+    // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
+    // rows need their 501 row): when any file of a request is new, the whole request
+    // is parsed again, else a new 501 would replace a pedimento whose unchanged 551
+    // file was skipped, and its partidas would be lost.
+    let fresh_requests: HashSet<(PathBuf, String)> = read
+        .iter()
+        .filter(|(_, _, h)| !known.contains(h))
+        .filter_map(|(p, _, _)| request_of(p))
+        .collect();
+    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
+    let mut skipped: Vec<FileStats> = vec![];
+    let mut seen_in_run: HashSet<String> = HashSet::new();
+    for (f, bytes, hash) in read {
         let name = f.display().to_string();
-        if known.contains(&hash) {
+        let ext = f
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let note = if datastage::record_type_of(&f).is_none() && ext != "csv" {
+            Some(if ext == "zip" {
+                "ZIP archives are not read: extract the Data Stage files first"
+            } else {
+                "not an input file (Data Stage <folio>_<tipo>.asc/.txt or .csv): ignored"
+            })
+        } else if known.contains(&hash)
+            && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r))
+        {
+            Some("already ingested (same SHA-256): no-op")
+        } else if seen_in_run.contains(&hash) {
+            Some("duplicate of another input file in this run (same SHA-256)")
+        } else {
+            None
+        };
+        if let Some(note) = note {
             skipped.push(FileStats {
+                record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
                 bytes: bytes.len() as u64,
                 sha256: hash,
-                skipped: Some("already ingested (same SHA-256): no-op".into()),
+                skipped: Some(note.into()),
                 ..Default::default()
             });
             continue;
         }
-        if !seen_in_run.insert(hash.clone()) {
-            skipped.push(FileStats {
-                file: name,
-                bytes: bytes.len() as u64,
-                sha256: hash,
-                skipped: Some("duplicate of another input file in this run (same SHA-256)".into()),
-                ..Default::default()
-            });
-            continue;
-        }
+        seen_in_run.insert(hash.clone());
         loaded.push((f, bytes, hash));
     }
     let (ds, csvs): (Vec<_>, Vec<_>) = loaded
@@ -327,13 +384,14 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         );
     }
     report.write_seconds = t_write.elapsed().as_secs_f64();
+    dataset::crash_point("before-manifest");
     let mdir = manifest_dir(root);
     fs::create_dir_all(&mdir).map_err(dataset::io(&mdir))?;
     if !parsed.rejects.is_empty() {
         let rdir = root.join("rejects");
         fs::create_dir_all(&rdir).map_err(dataset::io(&rdir))?;
         let batch = dataset::rejects_batch(&parsed.rejects)?;
-        dataset::write_parquet(
+        dataset::write_parquet_atomic(
             &rdir.join(format!("{}.parquet", report.run_id)),
             dataset::rejects_schema(),
             &[batch],
@@ -348,14 +406,15 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     }
     let json = serde_json::to_string_pretty(&report).expect("report serializes");
     let mpath = mdir.join(format!("{}.json", report.run_id));
-    fs::write(&mpath, json).map_err(dataset::io(&mpath))?;
-    // Hashes are recorded last: a run killed before this point re-parses its files.
+    dataset::write_atomic(&mpath, json.as_bytes())?;
+    // Hashes are recorded last: a run killed before this point re-parses its files (the
+    // merge is idempotent). One write per run; a line cut short by a kill is ended first
+    // so it cannot swallow the next record.
     let tsv = mdir.join("files.tsv");
-    let mut f = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&tsv)
-        .map_err(dataset::io(&tsv))?;
+    let mut lines = String::new();
+    if fs::read(&tsv).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n")) {
+        lines.push('\n');
+    }
     // Parsed files and files of record types not used (both fully handled) are recorded.
     let handled = |f: &&FileStats| {
         f.skipped
@@ -363,10 +422,30 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             .is_none_or(|s| s.starts_with("record type"))
     };
     for fs_ in report.files.iter().filter(handled) {
-        writeln!(f, "{}\t{}\t{}", fs_.sha256, fs_.file, report.run_id)
-            .map_err(dataset::io(&tsv))?;
+        lines.push_str(&format!(
+            "{}\t{}\t{}\n",
+            fs_.sha256, fs_.file, report.run_id
+        ));
     }
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&tsv)
+        .map_err(dataset::io(&tsv))?;
+    f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
+    f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
+}
+
+/// The Data Stage request a file belongs to: (folder, folio), from `<folio>_<tipo>.asc`.
+fn request_of(p: &Path) -> Option<(PathBuf, String)> {
+    datastage::record_type_of(p)?;
+    let stem = p.file_stem()?.to_str()?;
+    let folio = stem.rsplit_once('_').map(|x| x.0).unwrap_or("");
+    Some((
+        p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        folio.to_string(),
+    ))
 }
 
 fn run_id() -> String {
