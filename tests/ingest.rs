@@ -114,7 +114,7 @@ fn exact_decimals_dates_and_latin1_roundtrip() {
         .sort(["pedimento_id", "partida"], Default::default())
         .collect()
         .unwrap();
-    assert_eq!(cell(&p, "pedimento_id", 0), "2022-240-3953-2000001");
+    assert_eq!(cell(&p, "pedimento_id", 0), "2022-240-3953-2100001");
     assert_eq!(
         cell(&p, "valor_aduana", 0),
         "1000.50",
@@ -160,11 +160,11 @@ fn exact_decimals_dates_and_latin1_roundtrip() {
         .map(|i| cell(&h, "pedimento_id", i))
         .collect();
     assert!(
-        ids.contains(&"2022-240-3953-2000010".to_string()),
+        ids.contains(&"2022-240-3953-2100010".to_string()),
         "DDMMYYYY accepted"
     );
     let d = lf(&ds, "descargos").collect().unwrap();
-    assert_eq!(cell(&d, "original_id", 0), "2022-240-3953-2000001");
+    assert_eq!(cell(&d, "original_id", 0), "2022-240-3953-2100001");
     assert_eq!(cell(&d, "cantidad", 0), "60.00000");
 }
 
@@ -178,12 +178,12 @@ fn rectificacion_supersedes_and_keeps_original() {
         .map(|i| cell(&cur, "pedimento_id", i))
         .collect();
     assert!(
-        !ids.contains(&"2022-240-3953-2000003".to_string()),
+        !ids.contains(&"2022-240-3953-2100003".to_string()),
         "original superseded"
     );
     let i = ids
         .iter()
-        .position(|x| x == "2022-240-3953-2000004")
+        .position(|x| x == "2022-240-3953-2100004")
         .unwrap();
     assert_eq!(
         cell(&cur, "clave", i),
@@ -191,7 +191,7 @@ fn rectificacion_supersedes_and_keeps_original() {
         "R1 takes the clave of the pedimento it rectifies"
     );
     assert_eq!(cell(&cur, "clave_declarada", i), "R1");
-    assert_eq!(cell(&cur, "rectifica_id", i), "2022-240-3953-2000003");
+    assert_eq!(cell(&cur, "rectifica_id", i), "2022-240-3953-2100003");
     assert_eq!(
         cell(&cur, "fecha_operacion", i),
         "2022-02-16",
