@@ -121,7 +121,7 @@ struct Table {
     rtype: String,
     cols: HashMap<String, usize>,
     ncols: usize,
-    lookup: HashMap<&'static str, usize>,
+    lookup: FxMap<&'static str, usize>,
     /// Data rows that have the header's field count: (line number, line text).
     rows: Vec<(usize, String)>,
 }
@@ -197,28 +197,69 @@ impl<'a> Row<'a> {
         (!v.is_empty()).then(|| v.to_string())
     }
     fn triple(&self) -> Result<Triple, Fail> {
+        self.triple_of("SeccionAduanera", "Patente", "Pedimento")
+    }
+
+    /// A pedimento reference from three columns (own key, anterior, original).
+    fn triple_of(&self, aduana: &str, patente: &str, numero: &str) -> Result<Triple, Fail> {
         Ok(Triple {
-            aduana: self.req(
-                "SeccionAduanera",
-                |s| model::digits(s, 3, "SeccionAduanera"),
-                "bad field",
-            )?,
-            patente: self.req("Patente", |s| model::digits(s, 4, "Patente"), "bad field")?,
-            numero: self.req(
-                "Pedimento",
-                |s| model::digits(s, 7, "Pedimento"),
-                "bad field",
-            )?,
+            aduana: self.req(aduana, |s| fixed::<3>(s, aduana), "bad field")?,
+            patente: self.req(patente, |s| fixed::<4>(s, patente), "bad field")?,
+            numero: self.req(numero, |s| fixed::<7>(s, numero), "bad field")?,
         })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// (aduana-sección, patente, número) as fixed-width digits: Copy, no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Triple {
-    aduana: String,
-    patente: String,
-    numero: String,
+    aduana: [u8; 3],
+    patente: [u8; 4],
+    numero: [u8; 7],
 }
+
+impl Triple {
+    fn a(&self) -> &str {
+        std::str::from_utf8(&self.aduana).unwrap_or("")
+    }
+    fn p(&self) -> &str {
+        std::str::from_utf8(&self.patente).unwrap_or("")
+    }
+    fn n(&self) -> &str {
+        std::str::from_utf8(&self.numero).unwrap_or("")
+    }
+}
+
+/// Left-pads a numeric code to N digits without allocating (same rules as `model::digits`).
+fn fixed<const N: usize>(s: &str, what: &str) -> FieldResult<[u8; N]> {
+    let t = s.trim().as_bytes();
+    if t.is_empty() || t.len() > N || !t.iter().all(u8::is_ascii_digit) {
+        return model::digits(s, N, what).map(|_| [b'0'; N]);
+    }
+    let mut out = [b'0'; N];
+    out[N - t.len()..].copy_from_slice(t);
+    Ok(out)
+}
+
+/// A small, fast hasher (FxHash) for the per-row lookups of short keys.
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 fn dec(s: &str, scale: u32) -> FieldResult<Decimal> {
     model::decimal(s, scale)
@@ -376,7 +417,7 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         rtype: rtype.to_string(),
         cols,
         ncols: names.len(),
-        lookup: HashMap::new(),
+        lookup: FxMap::default(),
         rows: vec![],
     };
     t.lookup = FIELDS
@@ -440,9 +481,9 @@ struct Header {
 
 struct Ctx {
     /// Accepted 501 rows by (triple, year).
-    headers: HashMap<(Triple, i32), Header>,
+    headers: FxMap<(Triple, i32), Header>,
     /// Years per triple (to resolve rows that carry no usable date).
-    years_of: HashMap<Triple, Vec<i32>>,
+    years_of: FxMap<Triple, Vec<i32>>,
     /// 501 rows rejected: dependent rows are rejected with a pointer to them.
     rejected_headers: HashMap<Triple, String>,
 }
@@ -474,7 +515,10 @@ impl Ctx {
                     "Pedimento".into(),
                     format!(
                         "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
-                        t.aduana, t.patente, t.numero, ys
+                        t.a(),
+                        t.p(),
+                        t.n(),
+                        ys
                     ),
                 ))
             }
@@ -489,7 +533,9 @@ impl Ctx {
                         "Pedimento".into(),
                         format!(
                             "missing pedimento: no 501 datos generales row for {}-{}-{}",
-                            t.aduana, t.patente, t.numero
+                            t.a(),
+                            t.p(),
+                            t.n()
                         ),
                     ))
                 }
@@ -499,7 +545,7 @@ impl Ctx {
 }
 
 fn pid(t: &Triple, year: i32) -> String {
-    format!("{year:04}-{}-{}-{}", t.aduana, t.patente, t.numero)
+    format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n())
 }
 
 fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {
@@ -545,8 +591,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 501: headers.
     let mut ctx = Ctx {
-        headers: HashMap::new(),
-        years_of: HashMap::new(),
+        headers: FxMap::default(),
+        years_of: FxMap::default(),
         rejected_headers: HashMap::new(),
     };
     for t in take(&mut tables, "501") {
@@ -701,23 +747,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
-                let ant = Triple {
-                    aduana: r.req(
-                        "SeccionAduaneraAnterior",
-                        |s| model::digits(s, 3, "SeccionAduaneraAnterior"),
-                        "bad field",
-                    )?,
-                    patente: r.req(
-                        "PatenteAnterior",
-                        |s| model::digits(s, 4, "PatenteAnterior"),
-                        "bad field",
-                    )?,
-                    numero: r.req(
-                        "PedimentoAnterior",
-                        |s| model::digits(s, 7, "PedimentoAnterior"),
-                        "bad field",
-                    )?,
-                };
+                let ant = r.triple_of(
+                    "SeccionAduaneraAnterior",
+                    "PatenteAnterior",
+                    "PedimentoAnterior",
+                )?;
                 let fa = r.opt("FechaOperacionAnterior", model::date, "bad date")?;
                 let ant_year = match fa {
                     Some(d) => chrono::Datelike::year(&d),
@@ -766,9 +800,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     // 551 partidas (parsed in parallel: the largest table by far).
     let mut partidas: Vec<PartidaRow> = vec![];
     let mut preq: Vec<(usize, String)> = vec![];
-    let mut pindex: HashMap<(String, i32), usize> = HashMap::new();
+    let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
     for t in take(&mut tables, "551") {
-        let results: Vec<Result<PartidaRow, Fail>> = t
+        let results: Vec<Result<((Triple, i32), PartidaRow), Fail>> = t
             .rows
             .par_iter()
             .map(|(ln, f)| {
@@ -778,14 +812,14 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let mut p = partida_551(&r, *ln)?;
                 let key = ctx.resolve(&tr, pd)?;
                 p.pedimento_id = pid(&key.0, key.1);
-                Ok(p)
+                Ok((key, p))
             })
             .collect();
         let mut acc = 0;
         for ((ln, f), res) in t.rows.iter().zip(results) {
             match res {
-                Ok(p) => {
-                    let k = (p.pedimento_id.clone(), p.partida);
+                Ok((key, p)) => {
+                    let k = (key.0, key.1, p.partida);
                     if let Some(i) = pindex.get(&k) {
                         // Same partida again: the later row wins.
                         *dups.entry(preq[*i].1.clone()).or_default() += 1;
@@ -826,7 +860,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         },
                         "bad field",
                     )?;
-                    let i = *pindex.get(&(pid(&key.0, key.1), sec)).ok_or_else(|| {
+                    let i = *pindex.get(&(key.0, key.1, sec)).ok_or_else(|| {
                         (
                             "SecuenciaFraccion".to_string(),
                             format!(
@@ -911,7 +945,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     "bad field",
                 )?;
                 let id = pid(&key.0, key.1);
-                if !pindex.contains_key(&(id.clone(), sec)) {
+                if !pindex.contains_key(&(key.0, key.1, sec)) {
                     return Err((
                         "SecuenciaFraccion".into(),
                         format!("missing partida: no 551 row for partida {sec} of {id}"),
@@ -957,23 +991,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
-                let orig = Triple {
-                    aduana: r.req(
-                        "SeccionAduaneraDespOrig",
-                        |s| model::digits(s, 3, "SeccionAduaneraDespOrig"),
-                        "bad field",
-                    )?,
-                    patente: r.req(
-                        "PatenteAduanalOrig",
-                        |s| model::digits(s, 4, "PatenteAduanalOrig"),
-                        "bad field",
-                    )?,
-                    numero: r.req(
-                        "PedimentoOriginal",
-                        |s| model::digits(s, 7, "PedimentoOriginal"),
-                        "bad field",
-                    )?,
-                };
+                let orig = r.triple_of(
+                    "SeccionAduaneraDespOrig",
+                    "PatenteAduanalOrig",
+                    "PedimentoOriginal",
+                )?;
                 let fo = r.opt("FechaOperacionOrig", model::date, "bad date")?;
                 let oy = match fo {
                     Some(d) => chrono::Datelike::year(&d),
@@ -1146,9 +1168,9 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
     let row = PedimentoRow {
         pedimento_id: pid(&tr, year),
         year,
-        aduana_seccion: tr.aduana.clone(),
-        patente: tr.patente.clone(),
-        numero: tr.numero.clone(),
+        aduana_seccion: tr.a().to_string(),
+        patente: tr.p().to_string(),
+        numero: tr.n().to_string(),
         tipo_operacion,
         clave: clave.clone(),
         clave_declarada: clave,
