@@ -94,6 +94,11 @@ pub struct AuditArgs {
     /// Output folder for findings.parquet and the ledger tables.
     #[arg(long, default_value = "out/audit")]
     pub out: PathBuf,
+    /// Audit N companies at a time to bound memory on large datasets (0 = all at once).
+    /// Same findings: the ledger and certification are per company; virtual pairing runs
+    /// once across companies.
+    #[arg(long, default_value_t = 0)]
+    pub batch_companies: usize,
     /// Exit 1 when a finding of this severity or worse exists (critical, high, medium, low, info).
     #[arg(long)]
     pub fail_on: Option<String>,
@@ -249,37 +254,74 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         expiring_days: a.expiring_days,
         profiles: a.profiles.clone(),
     };
-    let ctx = checks::AuditContext::open(&a.dataset, opts)?;
-    let mut df = checks::run(&ctx, &selected)?;
     std::fs::create_dir_all(&a.out)?;
+    let want_cert = selected.iter().any(|c| c.group == "cert");
+    let want_virtual = selected.iter().any(|c| c.group == "virtual");
+    let cert_opts = checks::cert::CertOptions::default();
+    let (mut allocs, mut balances, mut series, mut assessment) = (vec![], vec![], vec![], vec![]);
+    let mut pairs: Option<DataFrame> = None;
+    // Per-context outputs: the ledger tables and the certification tables come from the
+    // company passes, the virtual pairs from the cross-company pass.
+    let mut each =
+        |ctx: &checks::AuditContext, pass: checks::Pass| -> Result<(), checks::CheckError> {
+            if pass != checks::Pass::CrossCompany {
+                allocs.push(ctx.table("ledger_allocations").collect()?);
+                balances.push(ctx.table("ledger_balances").collect()?);
+                if want_cert {
+                    let (s, t) = checks::cert::assess(ctx, &cert_opts)?;
+                    series.push(s);
+                    assessment.push(t);
+                }
+            }
+            if want_virtual && pass != checks::Pass::Companies {
+                pairs = Some(checks::virtual_pairing::virtual_tables(ctx)?.pairs.clone());
+            }
+            Ok(())
+        };
+    let run = checks::run_batched(&a.dataset, &opts, &selected, a.batch_companies, &mut each)?;
+    let mut df = run.findings;
     let fp = a.out.join("findings.parquet");
     write_df(&mut df, &fp)?;
-    for view in ["ledger_allocations", "ledger_balances"] {
-        let mut v = ctx.table(view).collect()?;
-        write_df(&mut v, &a.out.join(format!("{view}.parquet")))?;
-    }
-    if selected.iter().any(|c| c.group == "cert") {
+    let stack = |v: Vec<DataFrame>| -> Result<DataFrame> {
+        let mut it = v.into_iter();
+        let mut first = it.next().unwrap_or_default();
+        for d in it {
+            first.vstack_mut(&d)?;
+        }
+        Ok(first)
+    };
+    write_df(
+        &mut stack(allocs)?,
+        &a.out.join("ledger_allocations.parquet"),
+    )?;
+    write_df(
+        &mut stack(balances)?,
+        &a.out.join("ledger_balances.parquet"),
+    )?;
+    if want_cert {
         // IVA/IEPS certification: the monthly ratio series and the assessment table.
-        let opts = checks::cert::CertOptions::default();
-        let (mut series, mut table) = checks::cert::assess(&ctx, &opts)?;
-        write_df(&mut series, &a.out.join("cert_ratio_series.parquet"))?;
+        let mut table = stack(assessment)?;
+        write_df(
+            &mut stack(series)?,
+            &a.out.join("cert_ratio_series.parquet"),
+        )?;
         write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
         // The table per company is printed when cert checks were asked for by name.
         if !a.check.is_empty() {
             print!("{}", checks::cert::render(&table)?);
-            println!("certification options: {}", opts.describe());
+            println!("certification options: {}", cert_opts.describe());
         }
     }
-    if selected.iter().any(|c| c.group == "virtual") {
-        let t = checks::virtual_pairing::virtual_tables(&ctx)?;
-        write_df(&mut t.pairs.clone(), &a.out.join("virtual_pairs.parquet"))?;
+    if let Some(mut p) = pairs {
+        write_df(&mut p, &a.out.join("virtual_pairs.parquet"))?;
     }
     print_summary(&df)?;
     println!(
-        "as of {}; {} findings from {} checks in {:.2}s; written to {}",
-        ctx.as_of,
+        "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
+        run.as_of,
         df.height(),
         selected.len(),
+        run.batches,
         t.elapsed().as_secs_f64(),
         fp.display()
     );

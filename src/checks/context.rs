@@ -59,12 +59,37 @@ impl Default for AuditOptions {
     }
 }
 
+/// Which part of the dataset a context covers (see [`AuditContext::open_scoped`]).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Only these RFCs (None = all).
+    pub companies: Option<Vec<String>>,
+    /// Keep the shared views as lazy plans (for checks that read few rows of them).
+    pub lazy_views: bool,
+}
+
+/// Distinct RFCs of the dataset, sorted, in chunks of `size` (for batched audits).
+pub fn company_batches(root: &Path, size: usize) -> Result<Vec<Vec<String>>, CheckError> {
+    let df = scan_table(root, "pedimentos")?
+        .select([col("rfc")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["rfc"], Default::default())
+        .collect()?;
+    let ca = df.column("rfc")?.str()?.clone();
+    let rfcs: Vec<String> = (0..ca.len())
+        .filter_map(|i| ca.get(i).map(str::to_string))
+        .collect();
+    Ok(rfcs.chunks(size.max(1)).map(|c| c.to_vec()).collect())
+}
+
 pub struct AuditContext {
     pub root: PathBuf,
     pub opts: AuditOptions,
     pub as_of: NaiveDate,
     /// Registered tables (lazy for the dataset, materialized for views).
     pub tables: BTreeMap<String, LazyFrame>,
+    /// The companies this context covers (None = all; see [`Scope`]).
+    pub scope: Option<Vec<String>>,
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
@@ -133,6 +158,18 @@ fn catalog_frame(text: &str, ints: &[&str]) -> PolarsResult<LazyFrame> {
 impl AuditContext {
     /// Opens the dataset, registers tables and materializes the shared views.
     pub fn open(root: &Path, opts: AuditOptions) -> Result<AuditContext, CheckError> {
+        Self::open_scoped(root, opts, &Scope::default())
+    }
+
+    /// Opens a context over part of the dataset: only `scope.companies` (every table is
+    /// filtered to their pedimentos) and, with `lazy_views`, views left as lazy plans instead
+    /// of materialized. Batched audits (`audit --batch-companies N`) use it to bound memory:
+    /// the ledger is per company, so per-company batches give the same findings.
+    pub fn open_scoped(
+        root: &Path,
+        opts: AuditOptions,
+        scope: &Scope,
+    ) -> Result<AuditContext, CheckError> {
         // `CAST('2024-01-01' AS DATE)` is how the portable SQL writes a date literal; polars
         // flags that cast as deprecated (not an error). Keep other warnings visible.
         polars::error::set_warning_function(|msg, w| {
@@ -164,6 +201,32 @@ impl AuditContext {
                 &["tipo_operacion", "counts_in_ratio", "requires_immex"],
             )?,
         );
+        if let Some(companies) = &scope.companies {
+            let keep = df!("rfc" => companies.clone())?.lazy();
+            let inner = || JoinArgs::new(JoinType::Inner);
+            let peds = tables["pedimentos"].clone().join(
+                keep.clone(),
+                [col("rfc")],
+                [col("rfc")],
+                inner(),
+            );
+            let ids = peds.clone().select([col("pedimento_id")]);
+            for t in ["partidas", "identificadores", "descargos"] {
+                let f = tables[t].clone().join(
+                    ids.clone(),
+                    [col("pedimento_id")],
+                    [col("pedimento_id")],
+                    inner(),
+                );
+                tables.insert(t.to_string(), f);
+            }
+            let conflicts =
+                tables["conflicts"]
+                    .clone()
+                    .join(keep, [col("rfc")], [col("rfc")], inner());
+            tables.insert("conflicts".into(), conflicts);
+            tables.insert("pedimentos".into(), peds);
+        }
         let as_of = match opts.as_of {
             Some(d) => d,
             None => {
@@ -187,12 +250,30 @@ impl AuditContext {
             opts,
             as_of,
             tables,
+            scope: scope.companies.clone(),
         };
         for (name, file, text) in super::VIEWS {
-            let df = ctx.sql(text, file)?;
-            ctx.tables.insert(name.to_string(), df.lazy());
+            let lf = if scope.lazy_views {
+                ctx.sql_lazy(text, file)?
+            } else {
+                ctx.sql(text, file)?.lazy()
+            };
+            ctx.tables.insert(name.to_string(), lf);
         }
         Ok(ctx)
+    }
+
+    /// Plans SQL against the registered tables without running it.
+    pub fn sql_lazy(&self, text: &str, file: &str) -> Result<LazyFrame, CheckError> {
+        let mut c = SQLContext::new();
+        for (name, lf) in &self.tables {
+            c.register(name, lf.clone());
+        }
+        c.execute(&self.render(text))
+            .map_err(|e| CheckError::Query {
+                file: format!("queries/{file}"),
+                source: e,
+            })
     }
 
     /// Runs SQL against the registered tables; errors name the query file.
@@ -220,11 +301,31 @@ impl AuditContext {
         self.tables[name].clone()
     }
 
-    /// Keeps only findings about `--company` when one was given.
+    /// Keeps only findings about `--company` when one was given, and only rows about the
+    /// companies of this context's scope (checks driven by profiles may list others).
     pub fn filter_company(&self, df: DataFrame) -> PolarsResult<DataFrame> {
+        let df = self.filter_scope(df)?;
         match &self.opts.company {
             None => Ok(df),
             Some(rfc) => df.lazy().filter(col("rfc").eq(lit(rfc.clone()))).collect(),
+        }
+    }
+
+    /// Keeps the rows of `df` (which has an `rfc` column) about this context's companies.
+    pub fn filter_scope(&self, df: DataFrame) -> PolarsResult<DataFrame> {
+        match &self.scope {
+            None => Ok(df),
+            Some(companies) => {
+                let keep = df!("rfc" => companies.clone())?.lazy();
+                df.lazy()
+                    .join(
+                        keep,
+                        [col("rfc")],
+                        [col("rfc")],
+                        JoinArgs::new(JoinType::Inner),
+                    )
+                    .collect()
+            }
         }
     }
 }

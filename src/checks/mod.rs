@@ -15,7 +15,7 @@ pub mod context;
 pub mod virtual_pairing;
 
 use crate::findings;
-pub use context::{AuditContext, AuditOptions, CheckError};
+pub use context::{AuditContext, AuditOptions, CheckError, Scope, company_batches};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -242,6 +242,92 @@ pub fn run(ctx: &AuditContext, checks: &[&CheckDef]) -> Result<DataFrame, CheckE
         all.vstack_mut(&r?)?;
     }
     Ok(findings::sort(all)?)
+}
+
+/// Result of [`run_batched`].
+pub struct AuditRun {
+    pub as_of: chrono::NaiveDate,
+    pub findings: DataFrame,
+    pub batches: usize,
+}
+
+/// Which pass a context passed to the `each` callback of [`run_batched`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Everything at once (no batching).
+    Whole,
+    /// One batch of companies (ledger, cert and data checks).
+    Companies,
+    /// The cross-company pass (virtual pairing), with lazy views.
+    CrossCompany,
+}
+
+/// Runs `checks` over the dataset, in batches of `batch` companies when `batch > 0`, to
+/// bound memory on large datasets: the ledger, the certification and the data checks are
+/// per company, so batching gives the same findings. The virtual-pairing checks pair
+/// across companies and run once more over the whole dataset with lazy views. `each` sees
+/// every context (to write per-batch tables).
+pub fn run_batched(
+    root: &std::path::Path,
+    opts: &AuditOptions,
+    checks: &[&'static CheckDef],
+    batch: usize,
+    each: &mut dyn FnMut(&AuditContext, Pass) -> Result<(), CheckError>,
+) -> Result<AuditRun, CheckError> {
+    if batch == 0 {
+        let ctx = AuditContext::open(root, opts.clone())?;
+        let findings = run(&ctx, checks)?;
+        each(&ctx, Pass::Whole)?;
+        return Ok(AuditRun {
+            as_of: ctx.as_of,
+            findings,
+            batches: 1,
+        });
+    }
+    let mut opts = opts.clone();
+    let batches = company_batches(root, batch)?;
+    if opts.as_of.is_none() {
+        // Fix the evaluation date once, from the whole dataset, for every batch.
+        opts.as_of = Some(max_fecha_pago(root)?);
+    }
+    let (cross, per): (Vec<&CheckDef>, Vec<&CheckDef>) =
+        checks.iter().copied().partition(|c| c.group == "virtual");
+    let mut all = findings::empty();
+    for companies in &batches {
+        let scope = Scope {
+            companies: Some(companies.clone()),
+            lazy_views: false,
+        };
+        let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
+        all.vstack_mut(&run(&ctx, &per)?)?;
+        each(&ctx, Pass::Companies)?;
+    }
+    if !cross.is_empty() {
+        let scope = Scope {
+            companies: None,
+            lazy_views: true,
+        };
+        let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
+        all.vstack_mut(&run(&ctx, &cross)?)?;
+        each(&ctx, Pass::CrossCompany)?;
+    }
+    Ok(AuditRun {
+        as_of: opts.as_of.expect("set above"),
+        findings: findings::sort(all)?,
+        batches: batches.len(),
+    })
+}
+
+fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckError> {
+    let ctx = AuditContext::open_scoped(
+        root,
+        AuditOptions::default(),
+        &Scope {
+            companies: None,
+            lazy_views: true,
+        },
+    )?;
+    Ok(ctx.as_of)
 }
 
 #[cfg(test)]
