@@ -493,22 +493,22 @@ impl Ctx {
     fn resolve(&self, t: &Triple, date: Option<NaiveDate>) -> Result<(Triple, i32), Fail> {
         if let Some(d) = date {
             use chrono::Datelike;
-            let k = (t.clone(), d.year());
+            let k = (*t, d.year());
             if self.headers.contains_key(&k) {
                 return Ok(k);
             }
         }
         match self.years_of.get(t).map(|v| v.as_slice()) {
-            Some([y]) => Ok((t.clone(), *y)),
+            Some([y]) => Ok((*t, *y)),
             Some(ys) if ys.len() > 1 => {
                 // Several years share this number: take the latest paid on or before the date.
                 if let Some(d) = date {
                     let best = ys
                         .iter()
-                        .filter(|y| self.headers[&(t.clone(), **y)].row.fecha_pago <= d)
+                        .filter(|y| self.headers[&(*t, **y)].row.fecha_pago <= d)
                         .max();
                     if let Some(y) = best {
-                        return Ok((t.clone(), *y));
+                        return Ok((*t, *y));
                     }
                 }
                 Err((
@@ -602,7 +602,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             match header_501(&r) {
                 Ok((tr, mut row)) => {
                     row.source_line = *ln as i64;
-                    let key = (tr.clone(), row.year);
+                    let key = (tr, row.year);
                     if let Some(prev) = ctx.headers.get(&key) {
                         if crate::dataset::same_content(&prev.row, &row) {
                             accepted += 1; // identical duplicate: kept once
@@ -618,7 +618,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                             .conflicts
                             .push(old.row);
                     } else {
-                        ctx.years_of.entry(tr.clone()).or_default().push(row.year);
+                        ctx.years_of.entry(tr).or_default().push(row.year);
                     }
                     ctx.headers.insert(key, Header { row });
                     accepted += 1;

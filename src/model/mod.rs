@@ -157,12 +157,11 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
                 c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
             })
         };
-        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
-            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
-                if (1900..=2200).contains(&date.year()) {
-                    return Ok(date);
-                }
-            }
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10))
+            && let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d)
+            && (1900..=2200).contains(&date.year())
+        {
+            return Ok(date);
         }
     }
     let parsed = if head.len() == 10 && (head.as_bytes()[4] == b'-' || head.as_bytes()[4] == b'/') {
