@@ -88,6 +88,7 @@ def main():
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--ingest-max", type=int, default=1000000)
     ap.add_argument("--work", default=os.path.join(ROOT, "out/bench"))
+    ap.add_argument("--batch", type=int, default=0, help="ours: audit N companies at a time (0 = all)")
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     a = ap.parse_args()
     exe = os.path.join(a.build_dir, "release", "examples", "bench")
@@ -96,10 +97,10 @@ def main():
     results = []
     for n in [int(x) for x in a.sizes.split(",")]:
         mode = "all" if n <= a.ingest_max else "audit"
-        out, rss = child([exe, mode, "--partidas", str(n), "--work", a.work, "--keep"])
+        out, rss = child([exe, mode, "--partidas", str(n), "--work", a.work, "--keep", "--batch", str(a.batch)])
         ours = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
         for o in ours:
-            o["engine"] = "pedimento-audit"
+            o["engine"] = "pedimento-audit" + (f" (batch {a.batch})" if a.batch and o["phase"].startswith("audit") else "")
             o["size"] = n
             results.append(o)
             print(json.dumps(o), flush=True)
@@ -139,7 +140,7 @@ def write_results(results):
     for r in results:
         other = [x for x in results if x["size"] == r["size"] and x["phase"] == r["phase"] and x is not r]
         ratio = ""
-        if r["engine"] == "pedimento-audit" and other:
+        if r["engine"].startswith("pedimento-audit") and other:
             ratio = f"{r['seconds'] / other[0]['seconds']:.2f}"
         lines.append(f"| {r['size']:,} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['seconds']:.2f} | "
                      f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio} |")
