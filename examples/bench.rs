@@ -134,7 +134,12 @@ fn audit(ds: &std::path::Path, profiles: &std::path::Path, batch: usize, n_parti
         profiles: Some(profiles.to_path_buf()),
         ..Default::default()
     };
-    let sel: Vec<&'static checks::CheckDef> = checks::REGISTRY.iter().collect();
+    // `--groups temp,cert` limits the checks (to measure one part); default all.
+    let groups = std::env::var("BENCH_GROUPS").unwrap_or_default();
+    let sel: Vec<&'static checks::CheckDef> = checks::REGISTRY
+        .iter()
+        .filter(|c| groups.is_empty() || groups.split(',').any(|g| g == c.group))
+        .collect();
     let mut nothing = |_: &AuditContext, _: checks::Pass| Ok(());
     let run = checks::run_batched(ds, &opts, &sel, batch, &mut nothing).unwrap();
     let secs = t.elapsed().as_secs_f64();
@@ -142,6 +147,10 @@ fn audit(ds: &std::path::Path, profiles: &std::path::Path, batch: usize, n_parti
         "audit_all_checks",
         n_partidas,
         secs,
-        &format!(",\"findings\":{},\"batches\":{}", run.findings.height(), run.batches),
+        &format!(
+            ",\"findings\":{},\"batches\":{}",
+            run.findings.height(),
+            run.batches
+        ),
     );
 }

@@ -202,30 +202,31 @@ impl AuditContext {
             )?,
         );
         if let Some(companies) = &scope.companies {
-            let keep = df!("rfc" => companies.clone())?.lazy();
-            let inner = || JoinArgs::new(JoinType::Inner);
-            let peds = tables["pedimentos"].clone().join(
-                keep.clone(),
-                [col("rfc")],
-                [col("rfc")],
-                inner(),
-            );
-            let ids = peds.clone().select([col("pedimento_id")]);
+            // Filters (not joins) so that the streaming engine keeps only this batch's rows
+            // while it scans: first the batch's pedimentos, then the children by id.
+            let rfcs = Series::new("rfc".into(), companies.clone());
+            let by_rfc = col("rfc").is_in(lit(rfcs).implode(false), false);
+            let peds = tables["pedimentos"]
+                .clone()
+                .filter(by_rfc.clone())
+                .with_streaming(true)
+                .collect()?;
+            let ids = peds
+                .column("pedimento_id")?
+                .as_materialized_series()
+                .clone();
+            let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
             for t in ["partidas", "identificadores", "descargos"] {
-                let f = tables[t].clone().join(
-                    ids.clone(),
-                    [col("pedimento_id")],
-                    [col("pedimento_id")],
-                    inner(),
-                );
-                tables.insert(t.to_string(), f);
-            }
-            let conflicts =
-                tables["conflicts"]
+                let df = tables[t]
                     .clone()
-                    .join(keep, [col("rfc")], [col("rfc")], inner());
-            tables.insert("conflicts".into(), conflicts);
-            tables.insert("pedimentos".into(), peds);
+                    .filter(by_id.clone())
+                    .with_streaming(true)
+                    .collect()?;
+                tables.insert(t.to_string(), df.lazy());
+            }
+            let conflicts = tables["conflicts"].clone().filter(by_rfc).collect()?;
+            tables.insert("conflicts".into(), conflicts.lazy());
+            tables.insert("pedimentos".into(), peds.lazy());
         }
         let as_of = match opts.as_of {
             Some(d) => d,
