@@ -95,7 +95,8 @@ fn main() {
         drop(h);
         reset_peak();
         let t = Instant::now();
-        let r = pedaudit::ingest::run(std::slice::from_ref(&input), &ds, &Default::default()).unwrap();
+        let r =
+            pedaudit::ingest::run(std::slice::from_ref(&input), &ds, &Default::default()).unwrap();
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(r.rejected, 0);
         report(
