@@ -98,6 +98,32 @@ pub struct PedimentoRow {
     pub source_line: i64,
 }
 
+/// Value totals of each pedimento from its partidas (Data Stage 501 carries none):
+/// (valor_dolares, valor_aduana, valor_comercial).
+pub type Totals = std::collections::HashMap<String, (Decimal, Decimal, Decimal)>;
+
+pub fn header_totals<'a>(partidas: impl IntoIterator<Item = &'a PartidaRow>) -> Totals {
+    let mut totals = Totals::new();
+    for p in partidas {
+        let e = totals.entry(p.pedimento_id.clone()).or_default();
+        e.0 += p.valor_dolares;
+        e.1 += p.valor_aduana;
+        e.2 += p.valor_comercial;
+    }
+    totals
+}
+
+impl PedimentoRow {
+    /// Sets the header's value totals from [`header_totals`] (unchanged when it has none).
+    pub fn set_totals(&mut self, totals: &Totals) {
+        if let Some((vd, va, vc)) = totals.get(&self.pedimento_id) {
+            self.valor_dolares = *vd;
+            self.valor_aduana = *va;
+            self.valor_comercial = *vc;
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartidaRow {
     pub pedimento_id: String,

@@ -517,13 +517,7 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
     if let Some(f) = parsed.files.iter_mut().find(|f| f.file == file) {
         f.rows_read = read;
     }
-    let mut totals: HashMap<String, (Decimal, Decimal, Decimal)> = HashMap::new();
-    for p in partidas.values() {
-        let e = totals.entry(p.pedimento_id.clone()).or_default();
-        e.0 += p.valor_dolares;
-        e.1 += p.valor_aduana;
-        e.2 += p.valor_comercial;
-    }
+    let totals = crate::dataset::header_totals(partidas.values());
     let op_dates: HashMap<String, chrono::NaiveDate> = headers
         .iter()
         .map(|(k, (h, _))| (k.clone(), h.fecha_operacion))
@@ -573,11 +567,7 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
     }
     for id in order {
         let (mut h, _) = headers.remove(&id).unwrap();
-        if let Some((vd, va, vc)) = totals.get(&id) {
-            h.valor_dolares = *vd;
-            h.valor_aduana = *va;
-            h.valor_comercial = *vc;
-        }
+        h.set_totals(&totals);
         if let Some(ant) = &h.rectifica_id {
             parsed.supersede(&file);
             if let Some(d) = op_dates.get(ant) {

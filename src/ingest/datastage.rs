@@ -1064,20 +1064,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
 
     // Totals of the header from its partidas (501 carries no value totals).
-    let mut totals: HashMap<String, (Decimal, Decimal, Decimal)> = HashMap::new();
-    for p in &partidas {
-        let e = totals.entry(p.pedimento_id.clone()).or_default();
-        e.0 += p.valor_dolares;
-        e.1 += p.valor_aduana;
-        e.2 += p.valor_comercial;
-    }
+    let totals = crate::dataset::header_totals(&partidas);
     for (_, h) in ctx.headers {
         let mut row = h.row;
-        if let Some((vd, va, vc)) = totals.get(&row.pedimento_id) {
-            row.valor_dolares = *vd;
-            row.valor_aduana = *va;
-            row.valor_comercial = *vc;
-        }
+        row.set_totals(&totals);
         parsed
             .years
             .entry(row.year)
