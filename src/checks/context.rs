@@ -66,6 +66,9 @@ pub struct Scope {
     pub companies: Option<Vec<String>>,
     /// Keep the shared views as lazy plans (for checks that read few rows of them).
     pub lazy_views: bool,
+    /// Only virtual-operation pedimentos (claves V1..V9) and their rows: the cross-company
+    /// pairing pass of a batched audit. `dataset_rfcs` still lists every company.
+    pub virtual_only: bool,
 }
 
 /// Distinct RFCs of the dataset, sorted, in chunks of `size` (for batched audits).
@@ -201,6 +204,41 @@ impl AuditContext {
                 &["tipo_operacion", "counts_in_ratio", "requires_immex"],
             )?,
         );
+        // Every company of the dataset (the pairing needs to know whether a counterpart
+        // company is present even when its pedimentos are filtered out).
+        let rfcs_all = tables["pedimentos"]
+            .clone()
+            .select([col("rfc")])
+            .unique(None, UniqueKeepStrategy::Any);
+        tables.insert("dataset_rfcs".into(), rfcs_all);
+        if scope.virtual_only {
+            let claves = Series::new(
+                "clave".into(),
+                crate::checks::virtual_pairing::VIRTUAL_CLAVES
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>(),
+            );
+            let peds = tables["pedimentos"]
+                .clone()
+                .filter(col("clave").is_in(lit(claves).implode(false), false))
+                .with_streaming(true)
+                .collect()?;
+            let ids = peds
+                .column("pedimento_id")?
+                .as_materialized_series()
+                .clone();
+            let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
+            for t in ["partidas", "identificadores", "descargos", "conflicts"] {
+                let df = tables[t]
+                    .clone()
+                    .filter(by_id.clone())
+                    .with_streaming(true)
+                    .collect()?;
+                tables.insert(t.to_string(), df.lazy());
+            }
+            tables.insert("pedimentos".into(), peds.lazy());
+        }
         if let Some(companies) = &scope.companies {
             // Filters (not joins) so that the streaming engine keeps only this batch's rows
             // while it scans: first the batch's pedimentos, then the children by id.

@@ -297,6 +297,7 @@ pub fn run_batched(
         let scope = Scope {
             companies: Some(companies.clone()),
             lazy_views: false,
+            virtual_only: false,
         };
         let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
         all.vstack_mut(&run(&ctx, &per)?)?;
@@ -305,9 +306,11 @@ pub fn run_batched(
         release_memory();
     }
     if !cross.is_empty() {
+        // Only the virtual pedimentos: the pairing never needs the rest.
         let scope = Scope {
             companies: None,
             lazy_views: true,
+            virtual_only: true,
         };
         let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
         all.vstack_mut(&run(&ctx, &cross)?)?;
@@ -337,6 +340,7 @@ fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckErro
         &Scope {
             companies: None,
             lazy_views: true,
+            virtual_only: false,
         },
     )?;
     Ok(ctx.as_of)

@@ -617,7 +617,7 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
         ),
         "virtual/load_refs",
     )?;
-    let rfcs = ctx.sql("SELECT DISTINCT rfc FROM pedimentos", "virtual/load_rfcs")?;
+    let rfcs = ctx.sql("SELECT DISTINCT rfc FROM dataset_rfcs", "virtual/load_rfcs")?;
     let rfcs: HashSet<String> = str_col(&rfcs, "rfc")?.into_iter().flatten().collect();
 
     let ids = str_col(&peds, "pedimento_id")?;
