@@ -5,7 +5,7 @@
 
 use super::{FileStats, Parsed, text};
 use crate::dataset::{DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
-use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
+use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -104,24 +104,8 @@ struct RowOut {
 
 fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
-    let tipo_operacion = rec.req(
-        "tipo_operacion",
-        |s| match s {
-            "1" => Ok(1),
-            "2" => Ok(2),
-            _ => Err(FieldError(format!(
-                "'{s}' is not 1 (importación) or 2 (exportación)"
-            ))),
-        },
-        "bad field",
-    )?;
-    let clave = rec.raw("clave").to_uppercase();
-    if !catalog::claves().contains(&clave) {
-        return Err((
-            "clave".into(),
-            format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2"),
-        ));
-    }
+    let tipo_operacion = rec.req("tipo_operacion", model::tipo_operacion, "bad field")?;
+    let clave = rec.req("clave", model::clave, "unknown clave")?;
     let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
     let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
     if chrono::Datelike::year(&fecha_pago) != key.year {

@@ -1129,24 +1129,8 @@ pub fn apply_identifier(h: &mut PedimentoRow, clave: &str, c1: Option<&str>, c2:
 
 fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
     let tr = r.triple()?;
-    let tipo_operacion = r.req(
-        "TipoOperacion",
-        |s| match s {
-            "1" => Ok(1),
-            "2" => Ok(2),
-            _ => Err(FieldError(format!(
-                "'{s}' is not 1 (importación) or 2 (exportación)"
-            ))),
-        },
-        "bad field",
-    )?;
-    let clave = r.raw("ClaveDocumento").to_uppercase();
-    if !catalog::claves().contains(&clave) {
-        return Err((
-            "ClaveDocumento".into(),
-            format!("unknown clave: '{clave}' is not in Anexo 22 Apéndice 2"),
-        ));
-    }
+    let tipo_operacion = r.req("TipoOperacion", model::tipo_operacion, "bad field")?;
+    let clave = r.req("ClaveDocumento", model::clave, "unknown clave")?;
     let rfc = r.req("Rfc", model::rfc, "bad RFC")?;
     let fecha_pago = r.req("FechaPagoReal", model::date, "bad date")?;
     let tipo_cambio = r.opt("TipoCambio", |s| dec(s, QTY_SCALE), "not a number")?;

@@ -101,6 +101,27 @@ pub fn digits(s: &str, width: usize, what: &str) -> FieldResult<String> {
     Ok(format!("{t:0>width$}"))
 }
 
+/// Tipo de operación: 1 importación, 2 exportación (Anexo 22, encabezado campo 2).
+pub fn tipo_operacion(s: &str) -> FieldResult<i32> {
+    match s.trim() {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        other => err(format!(
+            "'{other}' is not 1 (importación) or 2 (exportación)"
+        )),
+    }
+}
+
+/// Clave de pedimento, uppercased, validated against Apéndice 2 (plus legacy claves).
+pub fn clave(s: &str) -> FieldResult<String> {
+    let c = s.trim().to_uppercase();
+    if catalog::claves().contains(&c) {
+        Ok(c)
+    } else {
+        err(format!("'{c}' is not in Anexo 22 Apéndice 2"))
+    }
+}
+
 /// Fracción arancelaria: 8 digits (TIGIE). Dots are accepted and removed (`8471.30.01`).
 pub fn fraccion(s: &str) -> FieldResult<String> {
     let t: String = s.trim().chars().filter(|c| *c != '.').collect();
