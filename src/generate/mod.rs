@@ -528,33 +528,25 @@ pub fn generate(cfg: &Config) -> History {
     for (ci, c) in companies.iter().enumerate() {
         for v in &cfg.inject {
             let fr = format!("9900{:02}{:02}", ci % 100, *v as u8 + 1);
+            // One partida of the dedicated fracción: (UMT, quantity, unit value in cents).
+            let line = |umt: &str, qty: i64, cents: i64| {
+                [(
+                    fr.clone(),
+                    umt.to_string(),
+                    Decimal::from(qty),
+                    Decimal::new(cents, 2),
+                )]
+            };
             match v {
                 Violation::Expired => {
                     let f0 = start + Duration::days(14);
-                    let id = sim.pedimento(
-                        c,
-                        f0,
-                        "IN",
-                        1,
-                        &[(
-                            fr.clone(),
-                            "1".into(),
-                            Decimal::from(100),
-                            Decimal::new(5000, 2),
-                        )],
-                        true,
-                    );
+                    let id = sim.pedimento(c, f0, "IN", 1, &line("1", 100, 5000), true);
                     sim.pedimento(
                         c,
                         f0 + Duration::days(60),
                         "RT",
                         2,
-                        &[(
-                            fr.clone(),
-                            "1".into(),
-                            Decimal::from(60),
-                            Decimal::new(5000, 2),
-                        )],
+                        &line("1", 60, 5000),
                         true,
                     );
                     sim.pedimento(
@@ -562,12 +554,7 @@ pub fn generate(cfg: &Config) -> History {
                         f0 + Duration::days(90),
                         "F4",
                         1,
-                        &[(
-                            fr.clone(),
-                            "1".into(),
-                            Decimal::from(30),
-                            Decimal::new(5000, 2),
-                        )],
+                        &line("1", 30, 5000),
                         true,
                     );
                     sim.h.injected.push(Injected {
@@ -580,19 +567,7 @@ pub fn generate(cfg: &Config) -> History {
                 }
                 Violation::Excess => {
                     let f = start + Duration::days(200);
-                    let id = sim.pedimento(
-                        c,
-                        f,
-                        "RT",
-                        2,
-                        &[(
-                            fr.clone(),
-                            "1".into(),
-                            Decimal::from(25),
-                            Decimal::new(1000, 2),
-                        )],
-                        true,
-                    );
+                    let id = sim.pedimento(c, f, "RT", 2, &line("1", 25, 1000), true);
                     sim.h.injected.push(Injected {
                         check_code: v.check_code().into(),
                         rfc: c.rfc.clone(),
@@ -603,30 +578,13 @@ pub fn generate(cfg: &Config) -> History {
                 }
                 Violation::Unit => {
                     let f = end - Duration::days(40);
-                    sim.pedimento(
-                        c,
-                        f,
-                        "IN",
-                        1,
-                        &[(
-                            fr.clone(),
-                            "1".into(),
-                            Decimal::from(500),
-                            Decimal::new(1000, 2),
-                        )],
-                        true,
-                    );
+                    sim.pedimento(c, f, "IN", 1, &line("1", 500, 1000), true);
                     let id = sim.pedimento(
                         c,
                         f + Duration::days(5),
                         "RT",
                         2,
-                        &[(
-                            fr.clone(),
-                            "6".into(),
-                            Decimal::from(40),
-                            Decimal::new(1000, 2),
-                        )],
+                        &line("6", 40, 1000),
                         true,
                     );
                     sim.h.injected.push(Injected {
