@@ -20,6 +20,14 @@ import argparse, csv, decimal, glob, os, subprocess, sys, tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = ["check_code", "rfc", "pedimento_id", "partida", "related_pedimento_id", "fraccion"]
 NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
+# Shared by the portability scripts (datafusion_check.py, spark_check.py): the dataset tables
+# (<dataset>/year=*/<table>.parquet), the vendored rule CSVs with the columns cast to INTEGER,
+# and the profile's programas.csv columns (an empty table of these when the file is absent).
+DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
+RULE_TABLES = [("plazos", ["meses", "por_programa"]),
+               ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"])]
+PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
+             ("fecha_cancelacion", "date"), ("prorroga", "int"), ("sector", "string")]
 
 
 def registry_order():
@@ -36,6 +44,11 @@ def registry_order():
 
 def render(sql, as_of, days):
     return sql.replace("${as_of}", f"CAST('{as_of}' AS DATE)").replace("${expiring_days}", str(days))
+
+
+def query_text(f, as_of, days):
+    """queries/<f> rendered with the parameters."""
+    return render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, days)
 
 
 def norm(v, scale=None):
@@ -70,7 +83,7 @@ def dataset_max_date(dataset):
 
 def register(con, dataset, profiles):
     """Registers the dataset, catalogs and profiles under the names the SQL expects."""
-    for t in ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]:
+    for t in DATASET_TABLES:
         files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}.parquet")))
         lst = ", ".join(f"'{f}'" for f in files)
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
@@ -90,24 +103,72 @@ def register(con, dataset, profiles):
             fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
 
 
+def run_queries(engine, as_of, days, materialize, query):
+    """Materializes the views in VIEWS order (materialize(name, sql)) and runs every SQL check
+    (query(sql) -> list of row dicts); returns the findings rows. Raises QueryFailed."""
+    views, checks = registry_order()
+    for name, f in views:
+        try:
+            materialize(name, query_text(f, as_of, days))
+        except Exception as e:
+            raise QueryFailed(f"queries/{f} failed on {engine}: {e}")
+    out = []
+    for f in checks:
+        try:
+            out += query(query_text(f, as_of, days))
+        except Exception as e:
+            raise QueryFailed(f"queries/{f} failed on {engine}: {e}")
+    return out
+
+
+def compare(label, engine, polars_rows, rows):
+    """Compares an engine's findings with polars' on the SQL checks (plans have no twin there);
+    prints the differences to stderr and returns None, or returns the number of findings."""
+    codes = {os.path.splitext(f)[0] for f in registry_order()[1]}
+    mine = sorted(key(r) for r in polars_rows if r["check_code"] in codes)
+    theirs = sorted(key(r) for r in rows)
+    if mine == theirs:
+        return len(mine)
+    print(f"{label}: findings differ between polars and {engine}", file=sys.stderr)
+    for r in sorted(set(mine) - set(theirs)):
+        print("  only polars:", r, file=sys.stderr)
+    for r in sorted(set(theirs) - set(mine)):
+        print(f"  only {engine}:", r, file=sys.stderr)
+    return None
+
+
+def portability_args():
+    """The command line of the portability scripts (datafusion_check.py, spark_check.py)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--audit", required=True)
+    ap.add_argument("--profiles")
+    ap.add_argument("--expiring-days", type=int, default=60)
+    return ap.parse_args()
+
+
+def verify(label, engine, version, polars_rows, as_of, days, materialize, query):
+    """run_queries + compare for one engine, reported as `label version: ...`; returns the exit
+    status (0 when the findings are identical)."""
+    try:
+        rows = run_queries(engine, as_of, days, materialize, query)
+    except QueryFailed as e:
+        print(f"{label}: {e}", file=sys.stderr)
+        return 1
+    n = compare(label, engine, polars_rows, rows)
+    if n is None:
+        return 1
+    views, checks = registry_order()
+    print(f"{label} {version}: {len(checks)} SQL checks + {len(views)} views; "
+          f"{n} findings identical to polars (as of {as_of})")
+    return 0
+
+
 def run_all(con, dataset, profiles, as_of, days):
     """Materializes the views and runs every SQL check; returns the findings rows."""
     register(con, dataset, profiles)
-    views, checks = registry_order()
-    for name, f in views:
-        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, days)
-        try:
-            con.execute(f"CREATE TABLE {name} AS {sql}")
-        except Exception as e:
-            raise QueryFailed(f"queries/{f} failed on DuckDB: {e}")
-    out = []
-    for f in checks:
-        sql = render(open(os.path.join(ROOT, "queries", f), encoding="utf-8").read(), as_of, days)
-        try:
-            out += rows_of(con, sql)
-        except Exception as e:
-            raise QueryFailed(f"queries/{f} failed on DuckDB: {e}")
-    return out
+    return run_queries("DuckDB", as_of, days, lambda name, sql: con.execute(f"CREATE TABLE {name} AS {sql}"),
+                       lambda sql: rows_of(con, sql))
 
 
 def main():
@@ -146,19 +207,11 @@ def main():
         print(f"cross-engine: {e}", file=sys.stderr)
         return 1
     views, checks = registry_order()
-    # Only compare the checks that are SQL (plans have no DuckDB twin).
-    codes = {os.path.splitext(f)[0] for f in checks}
-    mine = sorted(key(r) for r in polars_rows if r["check_code"] in codes)
-    theirs = sorted(key(r) for r in duck)
-    if mine != theirs:
-        print("cross-engine: findings differ between polars and DuckDB", file=sys.stderr)
-        for r in sorted(set(mine) - set(theirs)):
-            print("  only polars:", r, file=sys.stderr)
-        for r in sorted(set(theirs) - set(mine)):
-            print("  only duckdb:", r, file=sys.stderr)
+    n = compare("cross-engine", "DuckDB", polars_rows, duck)
+    if n is None:
         return 1
     print(f"cross-engine: {len(checks)} SQL checks + {len(views)} views ran on DuckDB {duckdb.__version__}; "
-          f"{len(mine)} findings identical to polars (as of {as_of})")
+          f"{n} findings identical to polars (as of {as_of})")
     return 0
 
 
