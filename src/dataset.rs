@@ -105,7 +105,11 @@ pub type Totals = std::collections::HashMap<String, (Decimal, Decimal, Decimal)>
 pub fn header_totals<'a>(partidas: impl IntoIterator<Item = &'a PartidaRow>) -> Totals {
     let mut totals = Totals::new();
     for p in partidas {
-        let e = totals.entry(p.pedimento_id.clone()).or_default();
+        // Look up by &str first: the id is cloned once per pedimento, not per partida.
+        let e = match totals.get_mut(p.pedimento_id.as_str()) {
+            Some(e) => e,
+            None => totals.entry(p.pedimento_id.clone()).or_default(),
+        };
         e.0 += p.valor_dolares;
         e.1 += p.valor_aduana;
         e.2 += p.valor_comercial;
@@ -876,26 +880,47 @@ impl YearData {
     /// a pedimento wins (the earlier goes to `conflicts` when it differs) and the later
     /// row of a partida wins.
     pub fn dedupe(&mut self) {
-        let mut last: std::collections::HashMap<String, usize> = Default::default();
-        for (i, p) in self.pedimentos.iter().enumerate() {
-            last.insert(p.pedimento_id.clone(), i);
-        }
-        if last.len() == self.pedimentos.len() {
-            return;
-        }
+        let winner: Vec<usize> = {
+            let mut last: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::with_capacity(self.pedimentos.len());
+            for (i, p) in self.pedimentos.iter().enumerate() {
+                last.insert(p.pedimento_id.as_str(), i);
+            }
+            if last.len() == self.pedimentos.len() {
+                return;
+            }
+            self.pedimentos
+                .iter()
+                .map(|p| last[p.pedimento_id.as_str()])
+                .collect()
+        };
         let all = std::mem::take(&mut self.pedimentos);
         for (i, p) in all.iter().enumerate() {
-            let w = last[&p.pedimento_id];
+            let w = winner[i];
             if w == i {
                 self.pedimentos.push(p.clone());
             } else if !same_content(&all[w], p) {
                 self.conflicts.push(p.clone());
             }
         }
-        let mut seen = HashSet::new();
-        self.partidas.reverse();
-        self.partidas
-            .retain(|p| seen.insert((p.pedimento_id.clone(), p.partida)));
-        self.partidas.reverse();
+        self.dedupe_partidas();
+    }
+
+    /// Keeps the last row of each (pedimento_id, partida), in order. Keys are borrowed:
+    /// no allocation per row.
+    fn dedupe_partidas(&mut self) {
+        let mut seen: HashSet<(&str, i32)> = HashSet::with_capacity(self.partidas.len());
+        let mut keep = vec![false; self.partidas.len()];
+        for (i, p) in self.partidas.iter().enumerate().rev() {
+            keep[i] = seen.insert((p.pedimento_id.as_str(), p.partida));
+        }
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        let mut i = 0;
+        self.partidas.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
 }

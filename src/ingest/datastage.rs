@@ -114,19 +114,33 @@ const FIELDS: &[&str] = &[
     "MercanciaDescargada",
 ];
 
-struct Table {
+struct Table<'a> {
     file: String,
+    /// Index of the file in this parse (for per-row bookkeeping without cloning names).
+    fi: usize,
+    /// The decoded text (borrowed when the file is UTF-8).
+    text: std::borrow::Cow<'a, str>,
     /// Index of the request (folder + folio) in path order: a later request wins.
     req: usize,
     rtype: String,
     cols: HashMap<String, usize>,
     ncols: usize,
     lookup: FxMap<&'static str, usize>,
-    /// Data rows that have the header's field count: (line number, line text).
-    rows: Vec<(usize, String)>,
+    /// Data rows that have the header's field count: (line number, byte range in `text`).
+    rows: Vec<(usize, usize, usize)>,
 }
 
-impl Table {
+impl<'a> Table<'a> {
+    fn lines(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.rows.iter().map(|&(ln, s, e)| (ln, &self.text[s..e]))
+    }
+
+    fn par_lines(&self) -> impl IndexedParallelIterator<Item = (usize, &str)> + '_ {
+        self.rows
+            .par_iter()
+            .map(|&(ln, s, e)| (ln, &self.text[s..e]))
+    }
+
     fn idx(&self, name: &str) -> Option<usize> {
         if let Some(i) = self.lookup.get(name) {
             return Some(*i);
@@ -148,14 +162,14 @@ impl Table {
 
 /// Accessor for one row, producing errors that name the field.
 struct Row<'a> {
-    t: &'a Table,
+    t: &'a Table<'a>,
     f: Vec<&'a str>,
 }
 
 type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
-    fn new(t: &'a Table, line: &'a str) -> Row<'a> {
+    fn new(t: &'a Table<'a>, line: &'a str) -> Row<'a> {
         let mut f: Vec<&str> = line.split('|').collect();
         if f.len() == t.ncols + 1 {
             f.pop();
@@ -367,10 +381,19 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed) -> Option<Table> {
+/// One file read: its stats, the rows rejected on shape, and the table of good rows.
+struct Loaded<'a> {
+    stats: FileStats,
+    rejects: Vec<RejectRow>,
+    table: Option<Table<'a>>,
+}
+
+/// Decodes one file and checks each row's shape. Pure (no shared state), so the files
+/// of a run are loaded in parallel; rows are byte ranges into the decoded text, not
+/// copies.
+fn load<'a>(path: &Path, bytes: &'a [u8], hash: &str, rtype: &str, fi: usize) -> Loaded<'a> {
     let file = path.display().to_string();
     let (txt, enc) = text::decode(bytes);
-    let lines = text::lines(&txt);
     let mut stats = FileStats {
         file: file.clone(),
         layout: format!("datastage ({enc})"),
@@ -379,28 +402,45 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         sha256: hash.to_string(),
         ..Default::default()
     };
-    let data: Vec<&(usize, &str)> = lines
-        .iter()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    stats.blank_lines = lines.len().saturating_sub(1) - data.len();
+    let mut rejects = vec![];
+    let base = txt.as_ptr() as usize;
+    let (header, data) = {
+        let lines = text::lines(&txt);
+        let data: Vec<(usize, usize, usize)> = lines
+            .iter()
+            .skip(1)
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(ln, l)| {
+                let s = l.as_ptr() as usize - base;
+                (*ln, s, s + l.len())
+            })
+            .collect();
+        stats.blank_lines = lines.len().saturating_sub(1) - data.len();
+        (lines.first().map(|(_, h)| h.to_string()), data)
+    };
     if !USED.contains(&rtype) {
         stats.skipped = Some(format!(
             "record type {rtype} is not used by the dataset ({} rows)",
             data.len()
         ));
-        parsed.files.push(stats);
-        return None;
+        return Loaded {
+            stats,
+            rejects,
+            table: None,
+        };
     }
     stats.rows_read = data.len();
     if data.len() >= 100_000 {
         // Periodic progress on long runs (stderr; the summary table follows on stdout).
         eprintln!("  read {file}: {} rows ({enc}), parsing...", data.len());
     }
-    parsed.files.push(stats);
-    let Some((_, header)) = lines.first() else {
-        return None; // empty file: 0 rows read, nothing to do
+    let Some(header) = header else {
+        // empty file: 0 rows read, nothing to do
+        return Loaded {
+            stats,
+            rejects,
+            table: None,
+        };
     };
     let mut names: Vec<&str> = header.split('|').collect();
     if names.last().is_some_and(|n| n.trim().is_empty()) {
@@ -411,14 +451,17 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         .enumerate()
         .map(|(i, n)| (text::norm(n), i))
         .collect();
+    let ncols = names.len();
     let mut t = Table {
         file: file.clone(),
+        fi,
+        text: std::borrow::Cow::Borrowed(""),
         req: 0,
         rtype: rtype.to_string(),
         cols,
-        ncols: names.len(),
+        ncols,
         lookup: FxMap::default(),
-        rows: vec![],
+        rows: Vec::with_capacity(data.len()),
     };
     t.lookup = FIELDS
         .iter()
@@ -434,12 +477,12 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
         .copied()
         .filter(|c| t.idx(c).is_none())
         .collect();
-    let ncols = names.len();
-    for (ln, l) in data {
+    for (ln, s, e) in data {
+        let l = &txt[s..e];
         if !missing.is_empty() {
-            parsed.reject(RejectRow {
+            rejects.push(RejectRow {
                 source_file: file.clone(),
-                line: *ln as i64,
+                line: ln as i64,
                 record_type: rtype.into(),
                 field: missing.join(","),
                 reason: format!(
@@ -450,7 +493,7 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
             });
             continue;
         }
-        let mut nf = l.split('|').count();
+        let mut nf = l.bytes().filter(|b| *b == b'|').count() + 1;
         if nf == ncols + 1 && l.rsplit('|').next().is_some_and(|x| x.trim().is_empty()) {
             nf -= 1;
         }
@@ -460,9 +503,9 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
             } else {
                 "too many fields"
             };
-            parsed.reject(RejectRow {
+            rejects.push(RejectRow {
                 source_file: file.clone(),
-                line: *ln as i64,
+                line: ln as i64,
                 record_type: rtype.into(),
                 field: String::new(),
                 reason: format!("{kind}: {nf} fields, the header has {ncols}"),
@@ -470,9 +513,14 @@ fn load(path: &Path, bytes: &[u8], hash: &str, rtype: &str, parsed: &mut Parsed)
             });
             continue;
         }
-        t.rows.push((*ln, l.to_string()));
+        t.rows.push((ln, s, e));
     }
-    Some(t)
+    t.text = txt;
+    Loaded {
+        stats,
+        rejects,
+        table: Some(t),
+    }
 }
 
 struct Header {
@@ -574,20 +622,33 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut requests: Vec<_> = files.iter().map(|(p, _, _)| request(p)).collect();
     requests.sort();
     requests.dedup();
-    for (p, bytes, hash) in files {
-        let rtype = record_type_of(p).unwrap_or_default();
-        if let Some(mut t) = load(p, bytes, hash, &rtype, parsed) {
+    let loaded: Vec<Loaded> = files
+        .par_iter()
+        .enumerate()
+        .map(|(fi, (p, bytes, hash))| {
+            let rtype = record_type_of(p).unwrap_or_default();
+            load(p, bytes, hash, &rtype, fi)
+        })
+        .collect();
+    let names: Vec<String> = loaded.iter().map(|l| l.stats.file.clone()).collect();
+    for (l, (p, _, _)) in loaded.into_iter().zip(files) {
+        parsed.files.push(l.stats);
+        for r in l.rejects {
+            parsed.reject(r);
+        }
+        if let Some(mut t) = l.table {
             t.req = requests.binary_search(&request(p)).unwrap_or(0);
-            tables.entry(rtype).or_default().push(t);
+            tables.entry(t.rtype.clone()).or_default().push(t);
         }
     }
     // The same pedimento may come in several requests (overlapping date ranges): for
     // each pedimento and record type the rows of the latest request that has any are
     // stored, the others are counted as `duplicates` of their file (accepted, not
     // stored twice: IGI, descargos and identificadores must not double).
-    let mut dups: HashMap<String, usize> = HashMap::new();
-    let take =
-        |tables: &mut HashMap<String, Vec<Table>>, k: &str| tables.remove(k).unwrap_or_default();
+    let mut dups: Vec<usize> = vec![0; files.len()];
+    fn take<'a>(tables: &mut HashMap<String, Vec<Table<'a>>>, k: &str) -> Vec<Table<'a>> {
+        tables.remove(k).unwrap_or_default()
+    }
 
     // 501: headers.
     let mut ctx = Ctx {
@@ -597,16 +658,16 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     };
     for t in take(&mut tables, "501") {
         let mut accepted = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             match header_501(&r) {
                 Ok((tr, mut row)) => {
-                    row.source_line = *ln as i64;
+                    row.source_line = ln as i64;
                     let key = (tr, row.year);
                     if let Some(prev) = ctx.headers.get(&key) {
                         if crate::dataset::same_content(&prev.row, &row) {
                             accepted += 1; // identical duplicate: kept once
-                            *dups.entry(t.file.clone()).or_default() += 1;
+                            dups[t.fi] += 1;
                             continue;
                         }
                         // A different version: the later row wins, the earlier is kept as a conflict.
@@ -628,7 +689,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         ctx.rejected_headers
                             .insert(tr, format!("{}:{}", t.file, ln));
                     }
-                    reject_row(parsed, &t, *ln, f, fail);
+                    reject_row(parsed, &t, ln, f, fail);
                 }
             }
         }
@@ -638,7 +699,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     // 506 fechas: TipoFecha 1 = entrada.
     for t in take(&mut tables, "506") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -655,7 +716,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     }
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
@@ -664,7 +725,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     // Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
     for t in take(&mut tables, "SEL") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -682,7 +743,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     }
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
@@ -690,10 +751,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
     let mut idents: Vec<IdentificadorRow> = vec![];
-    let mut ireq: Vec<(usize, String)> = vec![]; // (request, file) per identificador
+    let mut ireq: Vec<(usize, usize)> = vec![]; // (request, file) per identificador
     for t in take(&mut tables, "507") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -717,7 +778,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 Ok((key, clave, c1, c2)) => {
                     let h = &mut ctx.headers.get_mut(&key).unwrap().row;
                     apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
-                    ireq.push((t.req, t.file.clone()));
+                    ireq.push((t.req, t.fi));
                     idents.push(IdentificadorRow {
                         pedimento_id: h.pedimento_id.clone(),
                         partida: None,
@@ -725,11 +786,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         complemento1: c1,
                         complemento2: c2,
                         complemento3: None,
-                        source_line: *ln as i64,
+                        source_line: ln as i64,
                     });
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
@@ -737,11 +798,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
     #[allow(clippy::type_complexity)]
-    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, String)> =
+    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, usize)> =
         HashMap::new();
     for t in take(&mut tables, "701") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -762,10 +823,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             })();
             match res {
                 Ok((key, ant, doc, fa)) => {
-                    rect.insert(key, (ant, doc, fa, t.file.clone()));
+                    rect.insert(key, (ant, doc, fa, t.fi));
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
@@ -780,7 +841,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         .values()
         .map(|h| (h.row.pedimento_id.clone(), h.row.clave.clone()))
         .collect();
-    for (key, (ant, doc, fa, file)) in rect {
+    for (key, (ant, doc, fa, fi)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
         if h.clave == "R1"
@@ -794,59 +855,59 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             h.fecha_operacion = d;
         }
         h.rectifica_id = Some(ant);
-        parsed.supersede(&file);
+        parsed.supersede(&names[fi]);
     }
 
     // 551 partidas (parsed in parallel: the largest table by far).
     let mut partidas: Vec<PartidaRow> = vec![];
-    let mut preq: Vec<(usize, String)> = vec![];
+    let mut preq: Vec<(usize, usize)> = vec![];
+    let mut pkeys: Vec<(Triple, i32)> = vec![];
     let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
     for t in take(&mut tables, "551") {
         let results: Vec<Result<((Triple, i32), PartidaRow), Fail>> = t
-            .rows
-            .par_iter()
+            .par_lines()
             .map(|(ln, f)| {
                 let r = Row::new(&t, f);
                 let tr = r.triple()?;
                 let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
-                let mut p = partida_551(&r, *ln)?;
+                let mut p = partida_551(&r, ln)?;
                 let key = ctx.resolve(&tr, pd)?;
                 p.pedimento_id = pid(&key.0, key.1);
                 Ok((key, p))
             })
             .collect();
         let mut acc = 0;
-        for ((ln, f), res) in t.rows.iter().zip(results) {
+        for ((ln, f), res) in t.lines().zip(results) {
             match res {
                 Ok((key, p)) => {
                     let k = (key.0, key.1, p.partida);
                     if let Some(i) = pindex.get(&k) {
                         // Same partida again: the later row wins.
-                        *dups.entry(preq[*i].1.clone()).or_default() += 1;
+                        dups[preq[*i].1] += 1;
                         partidas[*i] = p;
-                        preq[*i] = (t.req, t.file.clone());
+                        preq[*i] = (t.req, t.fi);
                     } else {
                         pindex.insert(k, partidas.len());
                         partidas.push(p);
-                        preq.push((t.req, t.file.clone()));
+                        preq.push((t.req, t.fi));
+                        pkeys.push(key);
                     }
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
     }
 
     // 556 tasas and 557 contribuciones of the partida (applied below, per request).
-    let mut contribs: Vec<(usize, &str, String, Decimal, usize, String)> = vec![];
+    let mut contribs: Vec<(usize, &str, Option<Contrib>, Decimal, usize, usize)> = vec![];
     for rtype in ["556", "557"] {
         for t in take(&mut tables, rtype) {
             let mut acc = 0;
             // Parse in parallel (read-only lookups), apply in order.
-            let results: Vec<Result<(usize, String, Decimal), Fail>> = t
-                .rows
-                .par_iter()
+            let results: Vec<Result<(usize, Option<Contrib>, Decimal), Fail>> = t
+                .par_lines()
                 .map(|(_, f)| {
                     let r = Row::new(&t, f);
                     let tr = r.triple()?;
@@ -869,10 +930,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                             ),
                         )
                     })?;
-                    let code = r
-                        .raw("ClaveContribucion")
-                        .trim_start_matches('0')
-                        .to_string();
+                    let code = Contrib::of(r.raw("ClaveContribucion").trim_start_matches('0'));
                     let v = if rtype == "556" {
                         r.req("TasaContribucion", |s| dec(s, RATE_SCALE), "not a number")?
                     } else {
@@ -881,48 +939,37 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     Ok::<_, Fail>((i, code, v))
                 })
                 .collect();
-            for ((ln, f), res) in t.rows.iter().zip(results) {
+            for ((ln, f), res) in t.lines().zip(results) {
                 match res {
                     Ok((i, code, v)) => {
-                        contribs.push((i, rtype, code, v, t.req, t.file.clone()));
+                        contribs.push((i, rtype, code, v, t.req, t.fi));
                         acc += 1;
                     }
-                    Err(e) => reject_row(parsed, &t, *ln, f, e),
+                    Err(e) => reject_row(parsed, &t, ln, f, e),
                 }
             }
             parsed.accept(&t.file, acc);
         }
     }
 
-    let latest = |keys: &mut dyn Iterator<Item = (String, usize)>| {
-        let mut m: HashMap<String, usize> = HashMap::new();
-        for (k, r) in keys {
-            let e = m.entry(k).or_insert(r);
-            *e = (*e).max(r);
-        }
-        m
-    };
-    let cmax = latest(
-        &mut contribs
-            .iter()
-            .map(|c| (format!("{}|{}", partidas[c.0].pedimento_id, c.1), c.4)),
-    );
-    for (i, rtype, code, v, req, file) in contribs {
-        if cmax[&format!("{}|{rtype}", partidas[i].pedimento_id)] != req {
-            *dups.entry(file).or_default() += 1;
+    // Per pedimento and record type, only the latest request's contributions count.
+    let cmax = latest(contribs.iter().map(|c| ((pkeys[c.0], c.1), c.4)));
+    for (i, rtype, code, v, req, fi) in contribs {
+        if cmax[&(pkeys[i], rtype)] != req {
+            dups[fi] += 1;
             continue;
         }
         let p = &mut partidas[i];
         let add =
             |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
-        match (rtype, code.as_str()) {
-            ("556", catalog::CONTRIB_IGI) => p.igi_tasa = Some(v),
-            ("556", catalog::CONTRIB_IVA) => p.iva_tasa = Some(v),
-            ("556", catalog::CONTRIB_IEPS) => p.ieps_tasa = Some(v),
-            ("557", catalog::CONTRIB_IGI) => add(&mut p.igi_importe, v),
-            ("557", catalog::CONTRIB_IVA) => add(&mut p.iva_importe, v),
-            ("557", catalog::CONTRIB_IEPS) => add(&mut p.ieps_importe, v),
-            ("557", catalog::CONTRIB_DTA) => add(&mut p.dta_importe, v),
+        match (rtype, code) {
+            ("556", Some(Contrib::Igi)) => p.igi_tasa = Some(v),
+            ("556", Some(Contrib::Iva)) => p.iva_tasa = Some(v),
+            ("556", Some(Contrib::Ieps)) => p.ieps_tasa = Some(v),
+            ("557", Some(Contrib::Igi)) => add(&mut p.igi_importe, v),
+            ("557", Some(Contrib::Iva)) => add(&mut p.iva_importe, v),
+            ("557", Some(Contrib::Ieps)) => add(&mut p.ieps_importe, v),
+            ("557", Some(Contrib::Dta)) => add(&mut p.dta_importe, v),
             _ => {} // other contributions are kept in the source only
         }
     }
@@ -930,7 +977,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     // 554 identificadores de partida.
     for t in take(&mut tables, "554") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -965,16 +1012,16 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     complemento1: r.text("IdentificadorCaso"),
                     complemento2: r.text("ComplementoCaso"),
                     complemento3: None,
-                    source_line: *ln as i64,
+                    source_line: ln as i64,
                 })
             })();
             match res {
                 Ok(row) => {
                     idents.push(row);
-                    ireq.push((t.req, t.file.clone()));
+                    ireq.push((t.req, t.fi));
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
@@ -982,10 +1029,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 
     // 512 descargos: which temporary import a return/virtual operation discharges.
     let mut descargos: Vec<DescargoRow> = vec![];
-    let mut dreq: Vec<(usize, String)> = vec![];
+    let mut dreq: Vec<(usize, usize)> = vec![];
     for t in take(&mut tables, "512") {
         let mut acc = 0;
-        for (ln, f) in &t.rows {
+        for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
@@ -1018,48 +1065,42 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         "not a number",
                     )?,
                     fecha_original: fo,
-                    source_line: *ln as i64,
+                    source_line: ln as i64,
                 })
             })();
             match res {
                 Ok(row) => {
                     descargos.push(row);
-                    dreq.push((t.req, t.file.clone()));
+                    dreq.push((t.req, t.fi));
                     acc += 1;
                 }
-                Err(e) => reject_row(parsed, &t, *ln, f, e),
+                Err(e) => reject_row(parsed, &t, ln, f, e),
             }
         }
         parsed.accept(&t.file, acc);
     }
 
     // Keep, per pedimento and record type, the rows of the latest request.
-    let pmax = latest(
-        &mut partidas
+    let keep = keep_mask(&pkeys, &preq, &mut dups);
+    let partidas = filter_mask(partidas, &keep);
+    let keep = {
+        let keys: Vec<(&str, bool)> = idents
             .iter()
-            .zip(&preq)
-            .map(|(p, r)| (p.pedimento_id.clone(), r.0)),
-    );
-    let partidas = keep_latest(partidas, preq, |p| p.pedimento_id.clone(), &pmax, &mut dups);
-    let ikey = |i: &IdentificadorRow| format!("{}|{}", i.pedimento_id, i.partida.is_some());
-    let imax = latest(&mut idents.iter().zip(&ireq).map(|(i, r)| (ikey(i), r.0)));
-    let idents = keep_latest(idents, ireq, ikey, &imax, &mut dups);
-    let dmax = latest(
-        &mut descargos
-            .iter()
-            .zip(&dreq)
-            .map(|(d, r)| (d.pedimento_id.clone(), r.0)),
-    );
-    let descargos = keep_latest(
-        descargos,
-        dreq,
-        |d| d.pedimento_id.clone(),
-        &dmax,
-        &mut dups,
-    );
-    for f in parsed.files.iter_mut() {
-        if let Some(n) = dups.get(&f.file) {
-            f.duplicates += n;
+            .map(|i| (i.pedimento_id.as_str(), i.partida.is_some()))
+            .collect();
+        keep_mask(&keys, &ireq, &mut dups)
+    };
+    let idents = filter_mask(idents, &keep);
+    let keep = {
+        let keys: Vec<&str> = descargos.iter().map(|d| d.pedimento_id.as_str()).collect();
+        keep_mask(&keys, &dreq, &mut dups)
+    };
+    let descargos = filter_mask(descargos, &keep);
+    for (f, n) in names.iter().zip(&dups) {
+        if *n > 0
+            && let Some(st) = parsed.files.iter_mut().find(|s| &s.file == f)
+        {
+            st.duplicates += n;
         }
     }
 
@@ -1217,22 +1258,62 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
     })
 }
 
-/// Keeps the rows whose request is the latest for their key; counts the others as
-/// duplicates of their file.
-fn keep_latest<T>(
-    rows: Vec<T>,
-    reqs: Vec<(usize, String)>,
-    key: impl Fn(&T) -> String,
-    max: &HashMap<String, usize>,
-    dups: &mut HashMap<String, usize>,
-) -> Vec<T> {
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, (req, file)) in rows.into_iter().zip(reqs) {
-        if max.get(&key(&row)).is_none_or(|m| *m == req) {
-            out.push(row);
-        } else {
-            *dups.entry(file).or_default() += 1;
+/// The latest request per key.
+fn latest<K: std::hash::Hash + Eq>(
+    keys: impl Iterator<Item = (K, usize)>,
+) -> HashMap<K, usize, std::hash::BuildHasherDefault<Fx>> {
+    let mut m: FxMap<K, usize> = FxMap::default();
+    for (k, r) in keys {
+        let e = m.entry(k).or_insert(r);
+        *e = (*e).max(r);
+    }
+    m
+}
+
+/// Which rows come from the latest request for their key; the others are counted as
+/// duplicates of their file (`reqs`: (request, file index) per row).
+fn keep_mask<K: std::hash::Hash + Eq + Copy>(
+    keys: &[K],
+    reqs: &[(usize, usize)],
+    dups: &mut [usize],
+) -> Vec<bool> {
+    let max = latest(keys.iter().copied().zip(reqs.iter().map(|r| r.0)));
+    keys.iter()
+        .zip(reqs)
+        .map(|(k, (req, fi))| {
+            let keep = max[k] == *req;
+            if !keep {
+                dups[*fi] += 1;
+            }
+            keep
+        })
+        .collect()
+}
+
+fn filter_mask<T>(rows: Vec<T>, keep: &[bool]) -> Vec<T> {
+    rows.into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
+        .collect()
+}
+
+/// The contributions the dataset keeps (Apéndice 12 codes, `model::catalog`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contrib {
+    Igi,
+    Iva,
+    Ieps,
+    Dta,
+}
+
+impl Contrib {
+    fn of(code: &str) -> Option<Contrib> {
+        match code {
+            catalog::CONTRIB_IGI => Some(Contrib::Igi),
+            catalog::CONTRIB_IVA => Some(Contrib::Iva),
+            catalog::CONTRIB_IEPS => Some(Contrib::Ieps),
+            catalog::CONTRIB_DTA => Some(Contrib::Dta),
+            _ => None,
         }
     }
-    out
 }
