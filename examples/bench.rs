@@ -36,6 +36,11 @@ fn report(phase: &str, rows: usize, secs: f64, extra: &str) {
     );
 }
 
+/// mimalloc: ingest makes millions of small allocations and a few very large ones; glibc
+/// returns large blocks to the OS on free and faults them in again on the next use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if std::env::var_os("RUST_MIN_STACK").is_none() {
         // SAFETY: first statement of main, before any thread exists (see src/main.rs).

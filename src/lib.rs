@@ -12,3 +12,4 @@ pub mod ingest;
 pub mod model;
 pub mod profile;
 pub mod report;
+pub mod timing;

@@ -7,6 +7,11 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command};
 
+/// mimalloc: ingest makes millions of small allocations and a few very large ones; glibc
+/// returns large blocks to the OS on free and faults them in again on the next use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // polars and rayon worker threads evaluate deep plans (the ledger views) recursively;
     // give every thread a large stack unless the user chose one. Set before any thread

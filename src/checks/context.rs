@@ -292,6 +292,7 @@ impl AuditContext {
             scope: scope.companies.clone(),
         };
         for (name, file, text) in super::VIEWS {
+            let _t = crate::timing::Timer::new(name);
             let lf = if scope.lazy_views {
                 ctx.sql_lazy(text, file)?
             } else {

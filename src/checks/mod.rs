@@ -224,6 +224,7 @@ pub fn select(names: &[String]) -> Result<Vec<&'static CheckDef>, CheckError> {
 
 /// Runs one check and conforms its output to the findings schema.
 pub fn run_one(ctx: &AuditContext, c: &CheckDef) -> Result<DataFrame, CheckError> {
+    let _t = crate::timing::Timer::new(c.code);
     let (df, src) = match &c.kind {
         CheckKind::Sql { file, text } => (ctx.sql(text, file)?, format!("queries/{file}")),
         CheckKind::Plan(f) => (f(ctx)?, format!("src/checks ({})", c.code)),

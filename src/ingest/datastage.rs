@@ -114,6 +114,68 @@ const FIELDS: &[&str] = &[
     "MercanciaDescargada",
 ];
 
+/// A field of [`FIELDS`] by position: rows look fields up by index, not by name.
+#[derive(Debug, Clone, Copy)]
+struct Fd(usize);
+
+impl Fd {
+    fn name(self) -> &'static str {
+        FIELDS[self.0]
+    }
+}
+
+/// The [`FIELDS`] as constants (`f::Patente` = `FIELDS[0]`), named as in the layout.
+#[allow(non_upper_case_globals)]
+mod f {
+    use super::Fd;
+    pub const Patente: Fd = Fd(0);
+    pub const Pedimento: Fd = Fd(1);
+    pub const SeccionAduanera: Fd = Fd(2);
+    pub const TipoOperacion: Fd = Fd(3);
+    pub const ClaveDocumento: Fd = Fd(4);
+    pub const Rfc: Fd = Fd(5);
+    pub const FechaPagoReal: Fd = Fd(6);
+    pub const TipoCambio: Fd = Fd(7);
+    pub const TipoPedimento: Fd = Fd(8);
+    pub const NombreContribuyente: Fd = Fd(9);
+    pub const TipoFecha: Fd = Fd(10);
+    pub const FechaOperacion: Fd = Fd(11);
+    pub const FechaValidacionPagoR: Fd = Fd(12);
+    pub const FechaSeleccion: Fd = Fd(13);
+    pub const ClaveCaso: Fd = Fd(14);
+    pub const IdentificadorCaso: Fd = Fd(15);
+    pub const ComplementoCaso: Fd = Fd(16);
+    pub const SeccionAduaneraAnterior: Fd = Fd(17);
+    pub const PatenteAnterior: Fd = Fd(18);
+    pub const PedimentoAnterior: Fd = Fd(19);
+    pub const FechaOperacionAnterior: Fd = Fd(20);
+    pub const DocumentoAnterior: Fd = Fd(21);
+    pub const SecuenciaFraccion: Fd = Fd(22);
+    pub const Fraccion: Fd = Fd(23);
+    pub const SubdivisionFraccion: Fd = Fd(24);
+    pub const DescripcionMercancia: Fd = Fd(25);
+    pub const CodigoMercanciaProducto: Fd = Fd(26);
+    pub const PaisOrigenDestino: Fd = Fd(27);
+    pub const UnidadMedidaComercial: Fd = Fd(28);
+    pub const CantidadUMComercial: Fd = Fd(29);
+    pub const UnidadMedidaTarifa: Fd = Fd(30);
+    pub const CantidadUMTarifa: Fd = Fd(31);
+    pub const PrecioUnitario: Fd = Fd(32);
+    pub const ValorAduana: Fd = Fd(33);
+    pub const ValorComercial: Fd = Fd(34);
+    pub const ValorDolares: Fd = Fd(35);
+    pub const ClaveContribucion: Fd = Fd(36);
+    pub const TasaContribucion: Fd = Fd(37);
+    pub const ImportePago: Fd = Fd(38);
+    pub const SeccionAduaneraDespOrig: Fd = Fd(39);
+    pub const PatenteAduanalOrig: Fd = Fd(40);
+    pub const PedimentoOriginal: Fd = Fd(41);
+    pub const FechaOperacionOrig: Fd = Fd(42);
+    pub const FraccionOriginal: Fd = Fd(43);
+    pub const UnidadMedida: Fd = Fd(44);
+    pub const MercanciaDescargada: Fd = Fd(45);
+}
+
 struct Table<'a> {
     file: String,
     /// Index of the file in this parse (for per-row bookkeeping without cloning names).
@@ -125,7 +187,9 @@ struct Table<'a> {
     rtype: String,
     cols: HashMap<String, usize>,
     ncols: usize,
-    lookup: FxMap<&'static str, usize>,
+    /// Every name of [`FIELDS`] resolved once per file, misses included (a field the
+    /// file lacks must not be searched again on every row).
+    lookup: Vec<Option<usize>>,
     /// Data rows that have the header's field count: (line number, byte range in `text`).
     rows: Vec<(usize, usize, usize)>,
 }
@@ -142,10 +206,10 @@ impl<'a> Table<'a> {
     }
 
     fn idx(&self, name: &str) -> Option<usize> {
-        if let Some(i) = self.lookup.get(name) {
-            return Some(*i);
+        match FIELDS.iter().position(|n| *n == name) {
+            Some(i) => self.lookup[i],
+            None => self.idx_slow(name),
         }
-        self.idx_slow(name)
     }
 
     fn idx_slow(&self, name: &str) -> Option<usize> {
@@ -177,24 +241,18 @@ impl<'a> Row<'a> {
         Row { t, f }
     }
 
-    fn raw(&self, name: &str) -> &'a str {
-        self.t
-            .idx(name)
+    fn raw(&self, name: Fd) -> &'a str {
+        self.t.lookup[name.0]
             .and_then(|i| self.f.get(i))
             .map(|s| s.trim())
             .unwrap_or("")
     }
-    fn req<T>(
-        &self,
-        name: &str,
-        p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
-    ) -> Result<T, Fail> {
-        p(self.raw(name)).map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
+    fn req<T>(&self, name: Fd, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
+        p(self.raw(name)).map_err(|FieldError(e)| (name.name().to_string(), format!("{kind}: {e}")))
     }
     fn opt<T>(
         &self,
-        name: &str,
+        name: Fd,
         p: impl Fn(&str) -> FieldResult<T>,
         kind: &str,
     ) -> Result<Option<T>, Fail> {
@@ -203,23 +261,23 @@ impl<'a> Row<'a> {
             Ok(None)
         } else {
             p(v).map(Some)
-                .map_err(|FieldError(e)| (name.to_string(), format!("{kind}: {e}")))
+                .map_err(|FieldError(e)| (name.name().to_string(), format!("{kind}: {e}")))
         }
     }
-    fn text(&self, name: &str) -> Option<String> {
+    fn text(&self, name: Fd) -> Option<String> {
         let v = self.raw(name);
         (!v.is_empty()).then(|| v.to_string())
     }
     fn triple(&self) -> Result<Triple, Fail> {
-        self.triple_of("SeccionAduanera", "Patente", "Pedimento")
+        self.triple_of(f::SeccionAduanera, f::Patente, f::Pedimento)
     }
 
     /// A pedimento reference from three columns (own key, anterior, original).
-    fn triple_of(&self, aduana: &str, patente: &str, numero: &str) -> Result<Triple, Fail> {
+    fn triple_of(&self, aduana: Fd, patente: Fd, numero: Fd) -> Result<Triple, Fail> {
         Ok(Triple {
-            aduana: self.req(aduana, |s| fixed::<3>(s, aduana), "bad field")?,
-            patente: self.req(patente, |s| fixed::<4>(s, patente), "bad field")?,
-            numero: self.req(numero, |s| fixed::<7>(s, numero), "bad field")?,
+            aduana: self.req(aduana, |s| fixed::<3>(s, aduana.name()), "bad field")?,
+            patente: self.req(patente, |s| fixed::<4>(s, patente.name()), "bad field")?,
+            numero: self.req(numero, |s| fixed::<7>(s, numero.name()), "bad field")?,
         })
     }
 }
@@ -460,13 +518,10 @@ fn load<'a>(path: &Path, bytes: &'a [u8], hash: &str, rtype: &str, fi: usize) ->
         rtype: rtype.to_string(),
         cols,
         ncols,
-        lookup: FxMap::default(),
+        lookup: vec![],
         rows: Vec::with_capacity(data.len()),
     };
-    t.lookup = FIELDS
-        .iter()
-        .filter_map(|n| t.idx_slow(n).map(|i| (*n, i)))
-        .collect();
+    t.lookup = FIELDS.iter().map(|n| t.idx_slow(n)).collect();
     let required = REQUIRED
         .iter()
         .find(|(r, _)| *r == rtype)
@@ -622,6 +677,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let mut requests: Vec<_> = files.iter().map(|(p, _, _)| request(p)).collect();
     requests.sort();
     requests.dedup();
+    // One request (the usual case): no row can be superseded by a later request.
+    let single = requests.len() <= 1;
+    let mut st = crate::timing::Stages::new("datastage");
     let loaded: Vec<Loaded> = files
         .par_iter()
         .enumerate()
@@ -650,12 +708,18 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         tables.remove(k).unwrap_or_default()
     }
 
+    st.mark("load");
     // 501: headers.
     let mut ctx = Ctx {
         headers: FxMap::default(),
         years_of: FxMap::default(),
         rejected_headers: HashMap::new(),
     };
+    let n501: usize = tables
+        .get("501")
+        .map_or(0, |ts| ts.iter().map(|t| t.rows.len()).sum());
+    ctx.headers.reserve(n501);
+    ctx.years_of.reserve(n501);
     for t in take(&mut tables, "501") {
         let mut accepted = 0;
         for (ln, f) in t.lines() {
@@ -696,6 +760,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, accepted);
     }
 
+    st.mark("501");
     // 506 fechas: TipoFecha 1 = entrada.
     for t in take(&mut tables, "506") {
         let mut acc = 0;
@@ -703,9 +768,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let tipo = r.raw("TipoFecha").to_string();
-                let fecha = r.req("FechaOperacion", model::date, "bad date")?;
-                let pd = r.opt("FechaValidacionPagoR", model::date, "bad date")?;
+                let tipo = r.raw(f::TipoFecha).to_string();
+                let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
+                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd.or(Some(fecha)))?;
                 Ok::<_, Fail>((key, tipo, fecha))
             })();
@@ -729,7 +794,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let fecha = r.req("FechaSeleccion", model::date, "bad date")?;
+                let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, Some(fecha))?;
                 Ok::<_, Fail>((key, fecha))
             })();
@@ -749,6 +814,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
+    st.mark("506");
     // 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
     let mut idents: Vec<IdentificadorRow> = vec![];
     let mut ireq: Vec<(usize, usize)> = vec![]; // (request, file) per identificador
@@ -758,9 +824,9 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let pd = r.opt("FechaValidacionPagoR", model::date, "bad date")?;
+                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
-                let clave = r.raw("ClaveCaso").to_uppercase();
+                let clave = r.raw(f::ClaveCaso).to_uppercase();
                 if clave.is_empty() {
                     return Err((
                         "ClaveCaso".into(),
@@ -770,8 +836,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 Ok::<_, Fail>((
                     key,
                     clave,
-                    r.text("IdentificadorCaso"),
-                    r.text("ComplementoCaso"),
+                    r.text(f::IdentificadorCaso),
+                    r.text(f::ComplementoCaso),
                 ))
             })();
             match res {
@@ -796,6 +862,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
+    st.mark("507");
     // 701 rectificaciones: the R1 names the pedimento it rectifies (anterior).
     #[allow(clippy::type_complexity)]
     let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, usize)> =
@@ -806,19 +873,19 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
                 let ant = r.triple_of(
-                    "SeccionAduaneraAnterior",
-                    "PatenteAnterior",
-                    "PedimentoAnterior",
+                    f::SeccionAduaneraAnterior,
+                    f::PatenteAnterior,
+                    f::PedimentoAnterior,
                 )?;
-                let fa = r.opt("FechaOperacionAnterior", model::date, "bad date")?;
+                let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
                 let ant_year = match fa {
                     Some(d) => chrono::Datelike::year(&d),
                     None => ctx.resolve(&ant, None).map(|k| k.1).unwrap_or(key.1),
                 };
-                let doc = r.text("DocumentoAnterior").map(|s| s.to_uppercase());
+                let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
                 Ok::<_, Fail>((key, pid(&ant, ant_year), doc, fa))
             })();
             match res {
@@ -831,16 +898,20 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         }
         parsed.accept(&t.file, acc);
     }
-    let op_dates: HashMap<String, NaiveDate> = ctx
-        .headers
-        .values()
-        .map(|h| (h.row.pedimento_id.clone(), h.row.fecha_operacion))
-        .collect();
-    let claves_of: HashMap<String, String> = ctx
-        .headers
-        .values()
-        .map(|h| (h.row.pedimento_id.clone(), h.row.clave.clone()))
-        .collect();
+    // The rectified pedimentos' date and clave, as they were before any rectificación
+    // is applied (only those named by a 701 row are looked up).
+    let anteriores: std::collections::HashSet<&str> = rect.values().map(|r| r.0.as_str()).collect();
+    let mut op_dates: HashMap<String, NaiveDate> = HashMap::new();
+    let mut claves_of: HashMap<String, String> = HashMap::new();
+    if !anteriores.is_empty() {
+        for h in ctx.headers.values() {
+            if anteriores.contains(h.row.pedimento_id.as_str()) {
+                op_dates.insert(h.row.pedimento_id.clone(), h.row.fecha_operacion);
+                claves_of.insert(h.row.pedimento_id.clone(), h.row.clave.clone());
+            }
+        }
+    }
+    drop(anteriores);
     for (key, (ant, doc, fa, fi)) in rect {
         let h = &mut ctx.headers.get_mut(&key).unwrap().row;
         h.tipo_pedimento = 2;
@@ -858,18 +929,23 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.supersede(&names[fi]);
     }
 
+    st.mark("701");
     // 551 partidas (parsed in parallel: the largest table by far).
-    let mut partidas: Vec<PartidaRow> = vec![];
-    let mut preq: Vec<(usize, usize)> = vec![];
-    let mut pkeys: Vec<(Triple, i32)> = vec![];
+    let n551: usize = tables
+        .get("551")
+        .map_or(0, |ts| ts.iter().map(|t| t.rows.len()).sum());
+    let mut partidas: Vec<PartidaRow> = Vec::with_capacity(n551);
+    let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
+    let mut pkeys: Vec<(Triple, i32)> = Vec::with_capacity(n551);
     let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
+    pindex.reserve(n551);
     for t in take(&mut tables, "551") {
         let results: Vec<Result<((Triple, i32), PartidaRow), Fail>> = t
             .par_lines()
             .map(|(ln, f)| {
                 let r = Row::new(&t, f);
                 let tr = r.triple()?;
-                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let mut p = partida_551(&r, ln)?;
                 let key = ctx.resolve(&tr, pd)?;
                 p.pedimento_id = pid(&key.0, key.1);
@@ -900,6 +976,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
+    st.mark("551");
     // 556 tasas and 557 contribuciones of the partida (applied below, per request).
     let mut contribs: Vec<(usize, &str, Option<Contrib>, Decimal, usize, usize)> = vec![];
     for rtype in ["556", "557"] {
@@ -911,10 +988,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 .map(|(_, f)| {
                     let r = Row::new(&t, f);
                     let tr = r.triple()?;
-                    let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                    let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                     let key = ctx.resolve(&tr, pd)?;
                     let sec = r.req(
-                        "SecuenciaFraccion",
+                        f::SecuenciaFraccion,
                         |s| {
                             s.parse::<i32>()
                                 .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
@@ -930,11 +1007,11 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                             ),
                         )
                     })?;
-                    let code = Contrib::of(r.raw("ClaveContribucion").trim_start_matches('0'));
+                    let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
                     let v = if rtype == "556" {
-                        r.req("TasaContribucion", |s| dec(s, RATE_SCALE), "not a number")?
+                        r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
                     } else {
-                        r.req("ImportePago", |s| dec(s, MONEY_SCALE), "not a number")?
+                        r.req(f::ImportePago, |s| dec(s, MONEY_SCALE), "not a number")?
                     };
                     Ok::<_, Fail>((i, code, v))
                 })
@@ -952,10 +1029,16 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         }
     }
 
+    st.mark("556/557");
     // Per pedimento and record type, only the latest request's contributions count.
-    let cmax = latest(contribs.iter().map(|c| ((pkeys[c.0], c.1), c.4)));
+    // (One request: nothing to compare.)
+    let cmax = if single {
+        FxMap::default()
+    } else {
+        latest(contribs.iter().map(|c| ((pkeys[c.0], c.1), c.4)))
+    };
     for (i, rtype, code, v, req, fi) in contribs {
-        if cmax[&(pkeys[i], rtype)] != req {
+        if !single && cmax[&(pkeys[i], rtype)] != req {
             dups[fi] += 1;
             continue;
         }
@@ -974,6 +1057,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         }
     }
 
+    st.mark("contrib-apply");
     // 554 identificadores de partida.
     for t in take(&mut tables, "554") {
         let mut acc = 0;
@@ -981,10 +1065,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
                 let sec = r.req(
-                    "SecuenciaFraccion",
+                    f::SecuenciaFraccion,
                     |s| {
                         s.parse::<i32>()
                             .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
@@ -998,7 +1082,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                         format!("missing partida: no 551 row for partida {sec} of {id}"),
                     ));
                 }
-                let clave = r.raw("ClaveCaso").to_uppercase();
+                let clave = r.raw(f::ClaveCaso).to_uppercase();
                 if clave.is_empty() {
                     return Err((
                         "ClaveCaso".into(),
@@ -1009,8 +1093,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                     pedimento_id: id,
                     partida: Some(sec),
                     clave,
-                    complemento1: r.text("IdentificadorCaso"),
-                    complemento2: r.text("ComplementoCaso"),
+                    complemento1: r.text(f::IdentificadorCaso),
+                    complemento2: r.text(f::ComplementoCaso),
                     complemento3: None,
                     source_line: ln as i64,
                 })
@@ -1027,6 +1111,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
+    st.mark("554");
     // 512 descargos: which temporary import a return/virtual operation discharges.
     let mut descargos: Vec<DescargoRow> = vec![];
     let mut dreq: Vec<(usize, usize)> = vec![];
@@ -1036,14 +1121,14 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
-                let pd = r.opt("FechaPagoReal", model::date, "bad date")?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let key = ctx.resolve(&tr, pd)?;
                 let orig = r.triple_of(
-                    "SeccionAduaneraDespOrig",
-                    "PatenteAduanalOrig",
-                    "PedimentoOriginal",
+                    f::SeccionAduaneraDespOrig,
+                    f::PatenteAduanalOrig,
+                    f::PedimentoOriginal,
                 )?;
-                let fo = r.opt("FechaOperacionOrig", model::date, "bad date")?;
+                let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
                 let oy = match fo {
                     Some(d) => chrono::Datelike::year(&d),
                     None => ctx.resolve(&orig, None).map(|k| k.1).map_err(|_| {
@@ -1057,10 +1142,10 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
                 Ok::<_, Fail>(DescargoRow {
                     pedimento_id: pid(&key.0, key.1),
                     original_id: pid(&orig, oy),
-                    original_fraccion: r.opt("FraccionOriginal", model::fraccion, "bad field")?,
-                    unidad_medida: r.text("UnidadMedida"),
+                    original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
+                    unidad_medida: r.text(f::UnidadMedida),
                     cantidad: r.opt(
-                        "MercanciaDescargada",
+                        f::MercanciaDescargada,
                         |s| dec(s, QTY_SCALE),
                         "not a number",
                     )?,
@@ -1080,20 +1165,21 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.accept(&t.file, acc);
     }
 
+    st.mark("512");
     // Keep, per pedimento and record type, the rows of the latest request.
-    let keep = keep_mask(&pkeys, &preq, &mut dups);
+    let keep = keep_mask(&pkeys, &preq, &mut dups, single);
     let partidas = filter_mask(partidas, &keep);
     let keep = {
         let keys: Vec<(&str, bool)> = idents
             .iter()
             .map(|i| (i.pedimento_id.as_str(), i.partida.is_some()))
             .collect();
-        keep_mask(&keys, &ireq, &mut dups)
+        keep_mask(&keys, &ireq, &mut dups, single)
     };
     let idents = filter_mask(idents, &keep);
     let keep = {
         let keys: Vec<&str> = descargos.iter().map(|d| d.pedimento_id.as_str()).collect();
-        keep_mask(&keys, &dreq, &mut dups)
+        keep_mask(&keys, &dreq, &mut dups, single)
     };
     let descargos = filter_mask(descargos, &keep);
     for (f, n) in names.iter().zip(&dups) {
@@ -1104,11 +1190,25 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         }
     }
 
-    // Totals of the header from its partidas (501 carries no value totals).
-    let totals = crate::dataset::header_totals(&partidas);
+    st.mark("keep-latest");
+    // Totals of the header from its partidas (501 carries no value totals; the same sums
+    // as `dataset::header_totals`, accumulated by key instead of by id string).
+    for (p, k) in partidas.iter().zip(&pkeys) {
+        if let Some(h) = ctx.headers.get_mut(k) {
+            h.row.valor_dolares += p.valor_dolares;
+            h.row.valor_aduana += p.valor_aduana;
+            h.row.valor_comercial += p.valor_comercial;
+        }
+    }
+    let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
+    for k in &pkeys {
+        *per_year.entry(k.1).or_default() += 1;
+    }
+    for (y, n) in per_year {
+        parsed.years.entry(y).or_default().partidas.reserve(n);
+    }
     for (_, h) in ctx.headers {
-        let mut row = h.row;
-        row.set_totals(&totals);
+        let row = h.row;
         parsed
             .years
             .entry(row.year)
@@ -1143,10 +1243,16 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
     for y in parsed.years.values_mut() {
         y.pedimentos
-            .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
-        y.partidas
-            .sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+            .par_sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        // Usually already in order (a request lists partidas by pedimento): check first.
+        let key = |a: &PartidaRow, b: &PartidaRow| {
+            (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida))
+        };
+        if !y.partidas.is_sorted_by(|a, b| key(a, b).is_le()) {
+            y.partidas.par_sort_by(key);
+        }
     }
+    st.mark("totals+years+sort");
 }
 
 /// Applies a pedimento-level identifier to the header. Conventions (documented in
@@ -1170,13 +1276,13 @@ pub fn apply_identifier(h: &mut PedimentoRow, clave: &str, c1: Option<&str>, c2:
 
 fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
     let tr = r.triple()?;
-    let tipo_operacion = r.req("TipoOperacion", model::tipo_operacion, "bad field")?;
-    let clave = r.req("ClaveDocumento", model::clave, "unknown clave")?;
-    let rfc = r.req("Rfc", model::rfc, "bad RFC")?;
-    let fecha_pago = r.req("FechaPagoReal", model::date, "bad date")?;
-    let tipo_cambio = r.opt("TipoCambio", |s| dec(s, QTY_SCALE), "not a number")?;
+    let tipo_operacion = r.req(f::TipoOperacion, model::tipo_operacion, "bad field")?;
+    let clave = r.req(f::ClaveDocumento, model::clave, "unknown clave")?;
+    let rfc = r.req(f::Rfc, model::rfc, "bad RFC")?;
+    let fecha_pago = r.req(f::FechaPagoReal, model::date, "bad date")?;
+    let tipo_cambio = r.opt(f::TipoCambio, |s| dec(s, QTY_SCALE), "not a number")?;
     let year = chrono::Datelike::year(&fecha_pago);
-    let tipo_pedimento = match r.raw("TipoPedimento") {
+    let tipo_pedimento = match r.raw(f::TipoPedimento) {
         "2" => 2,
         _ => 1,
     };
@@ -1191,7 +1297,7 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
         clave_declarada: clave,
         tipo_pedimento,
         rfc,
-        nombre: r.text("NombreContribuyente"),
+        nombre: r.text(f::NombreContribuyente),
         immex_programa: None,
         fecha_pago,
         fecha_entrada: None,
@@ -1211,11 +1317,11 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
 }
 
 fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
-    let money = |n: &str| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
+    let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
     Ok(PartidaRow {
         pedimento_id: String::new(),
         partida: r.req(
-            "SecuenciaFraccion",
+            f::SecuenciaFraccion,
             |s| {
                 s.parse::<i32>()
                     .ok()
@@ -1224,15 +1330,19 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
             },
             "bad field",
         )?,
-        fraccion: r.req("Fraccion", model::fraccion, "bad field")?,
-        nico: r.text("SubdivisionFraccion"),
-        descripcion: r.text("DescripcionMercancia"),
-        codigo_producto: r.text("CodigoMercanciaProducto"),
-        pais_origen: r.text("PaisOrigenDestino"),
-        umc: r.text("UnidadMedidaComercial"),
-        cantidad_umc: r.opt("CantidadUMComercial", |s| dec(s, QTY_SCALE), "not a number")?,
+        fraccion: r.req(f::Fraccion, model::fraccion, "bad field")?,
+        nico: r.text(f::SubdivisionFraccion),
+        descripcion: r.text(f::DescripcionMercancia),
+        codigo_producto: r.text(f::CodigoMercanciaProducto),
+        pais_origen: r.text(f::PaisOrigenDestino),
+        umc: r.text(f::UnidadMedidaComercial),
+        cantidad_umc: r.opt(
+            f::CantidadUMComercial,
+            |s| dec(s, QTY_SCALE),
+            "not a number",
+        )?,
         umt: r.req(
-            "UnidadMedidaTarifa",
+            f::UnidadMedidaTarifa,
             |s| {
                 if s.is_empty() {
                     Err(FieldError("unidad de medida de tarifa is empty".into()))
@@ -1242,11 +1352,11 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
             },
             "bad field",
         )?,
-        cantidad_umt: r.req("CantidadUMTarifa", |s| dec(s, QTY_SCALE), "not a number")?,
-        precio_unitario: r.opt("PrecioUnitario", |s| dec(s, QTY_SCALE), "not a number")?,
-        valor_aduana: money("ValorAduana")?,
-        valor_comercial: money("ValorComercial")?,
-        valor_dolares: money("ValorDolares")?,
+        cantidad_umt: r.req(f::CantidadUMTarifa, |s| dec(s, QTY_SCALE), "not a number")?,
+        precio_unitario: r.opt(f::PrecioUnitario, |s| dec(s, QTY_SCALE), "not a number")?,
+        valor_aduana: money(f::ValorAduana)?,
+        valor_comercial: money(f::ValorComercial)?,
+        valor_dolares: money(f::ValorDolares)?,
         igi_tasa: None,
         igi_importe: None,
         iva_tasa: None,
@@ -1276,7 +1386,11 @@ fn keep_mask<K: std::hash::Hash + Eq + Copy>(
     keys: &[K],
     reqs: &[(usize, usize)],
     dups: &mut [usize],
+    single: bool,
 ) -> Vec<bool> {
+    if single {
+        return vec![true; keys.len()];
+    }
     let max = latest(keys.iter().copied().zip(reqs.iter().map(|r| r.0)));
     keys.iter()
         .zip(reqs)
@@ -1291,6 +1405,9 @@ fn keep_mask<K: std::hash::Hash + Eq + Copy>(
 }
 
 fn filter_mask<T>(rows: Vec<T>, keep: &[bool]) -> Vec<T> {
+    if keep.iter().all(|k| *k) {
+        return rows; // no move of every row
+    }
     rows.into_iter()
         .zip(keep)
         .filter_map(|(r, k)| k.then_some(r))

@@ -267,6 +267,7 @@ fn known_hashes(root: &Path) -> HashSet<String> {
 
 /// Parses `inputs` and merges them into the dataset at `root`.
 pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<IngestReport> {
+    let mut st = crate::timing::Stages::new("ingest");
     let _lock = Lock::acquire(root)?;
     let recovered = dataset::recover(root)?;
     let files = list_inputs(inputs)?;
@@ -280,15 +281,19 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     } else {
         known_hashes(root)
     };
-    let mut read: Vec<(PathBuf, Vec<u8>, String)> = vec![];
-    for f in files {
-        let bytes = fs::read(&f).map_err(|e| IngestError::Read {
-            path: f.clone(),
-            source: e,
-        })?;
-        let hash = sha256_hex(&bytes);
-        read.push((f, bytes, hash));
-    }
+    // Read and hash the files in parallel (SHA-256 of a large input is not free).
+    use rayon::prelude::*;
+    let read: Vec<(PathBuf, Vec<u8>, String)> = files
+        .into_par_iter()
+        .map(|f| {
+            let bytes = fs::read(&f).map_err(|e| IngestError::Read {
+                path: f.clone(),
+                source: e,
+            })?;
+            let hash = sha256_hex(&bytes);
+            Ok((f, bytes, hash))
+        })
+        .collect::<Result<_>>()?;
     // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
     // rows need their 501 row): when any file of a request is new, the whole request
     // is parsed again, else a new 501 would replace a pedimento whose unchanged 551
@@ -340,6 +345,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .into_iter()
         .partition(|(p, _, _)| datastage::record_type_of(p).is_some());
     let t_parse = std::time::Instant::now();
+    st.mark("read+hash");
     let mut parsed = Parsed::default();
     if !ds.is_empty() {
         datastage::parse(&ds, &mut parsed);
@@ -348,9 +354,11 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         csv::parse(p, bytes, hash, &mut parsed);
     }
     parsed.check_accounting()?;
+    st.mark("parse");
     for y in parsed.years.values_mut() {
         y.dedupe();
     }
+    st.mark("dedupe");
     let mut report = IngestReport {
         run_id: run_id(),
         recovered,
@@ -360,7 +368,6 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     report.parse_seconds = t_parse.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
     // Years are independent partitions: merge them in parallel.
-    use rayon::prelude::*;
     let results: Vec<(
         i32,
         std::result::Result<dataset::MergeStats, dataset::DatasetError>,
@@ -384,6 +391,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         );
     }
     report.write_seconds = t_write.elapsed().as_secs_f64();
+    st.mark("merge+write");
     dataset::crash_point("before-manifest");
     let mdir = manifest_dir(root);
     fs::create_dir_all(&mdir).map_err(dataset::io(&mdir))?;
