@@ -36,15 +36,13 @@ fn report(phase: &str, rows: usize, secs: f64, extra: &str) {
     );
 }
 
-/// mimalloc: ingest makes millions of small allocations and a few very large ones; glibc
-/// returns large blocks to the OS on free and faults them in again on the next use.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     if std::env::var_os("RUST_MIN_STACK").is_none() {
         // SAFETY: first statement of main, before any thread exists (see src/main.rs).
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
+    }
+    if std::env::var_os("BENCH_NO_TUNE").is_none() {
+        pedaudit::tune_allocator();
     }
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "all".into());

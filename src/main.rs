@@ -7,11 +7,6 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command};
 
-/// mimalloc: ingest makes millions of small allocations and a few very large ones; glibc
-/// returns large blocks to the OS on free and faults them in again on the next use.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     // polars and rayon worker threads evaluate deep plans (the ledger views) recursively;
     // give every thread a large stack unless the user chose one. Set before any thread
@@ -20,6 +15,7 @@ fn main() {
         // SAFETY: first statement of main, no other thread is running yet.
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
     }
+    pedaudit::tune_allocator();
     let cli = Cli::parse();
     // Deep polars plans need a larger stack than the main thread's default in some builds.
     let worker = std::thread::Builder::new()

@@ -113,6 +113,7 @@ proptest! {
         let ctx = pedaudit::checks::AuditContext::open(&ds, AuditOptions {
             as_of: Some(chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()), ..Default::default()
         }).unwrap();
+        common::assert_native_ledger_equals_sql(&ctx);
         let sum = |lf: LazyFrame, c: &str| -> rust_decimal::Decimal {
             let df = lf.select([col(c).sum()]).collect().unwrap();
             let v = df.column(c).unwrap().get(0).unwrap();
@@ -162,6 +163,9 @@ fn batched_audit_equals_whole_audit() {
         profiles: Some(dir.path().join("profiles")),
         ..Default::default()
     };
+    let ctx = pedaudit::checks::AuditContext::open(&ds, opts.clone()).unwrap();
+    common::assert_native_ledger_equals_sql(&ctx);
+    drop(ctx);
     let all: Vec<&'static pedaudit::checks::CheckDef> = pedaudit::checks::REGISTRY.iter().collect();
     let mut nothing = |_: &pedaudit::checks::AuditContext, _: pedaudit::checks::Pass| Ok(());
     let whole = pedaudit::checks::run_batched(&ds, &opts, &all, 0, &mut nothing).unwrap();

@@ -185,3 +185,12 @@ fn as_of_moves_the_state() {
         "nothing has expired by 2023-01-01"
     );
 }
+
+/// The native FIFO and the SQL definition of the ledger agree on the hand-checked fixture.
+#[test]
+fn native_fifo_equals_the_sql_ledger() {
+    let (_d, ds) = fixture();
+    let ctx = pedaudit::checks::AuditContext::open(&ds, opts()).unwrap();
+    assert!(ctx.table("ledger_allocations").collect().unwrap().height() > 0);
+    assert_native_ledger_equals_sql(&ctx);
+}

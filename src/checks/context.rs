@@ -293,7 +293,19 @@ impl AuditContext {
         };
         for (name, file, text) in super::VIEWS {
             let _t = crate::timing::Timer::new(name);
-            let lf = if scope.lazy_views {
+            let native = (*name == "ledger_allocations")
+                .then(|| super::ledger_fifo::split(text))
+                .flatten();
+            let lf = if let Some((without, rem)) = native {
+                // The FIFO CTEs natively (see ledger_fifo.rs), the rest of the SQL as written.
+                let (fifo, excess) = super::ledger_fifo::fifo(ctx.sql(&rem, file)?)?;
+                ctx.sql_with(
+                    &without,
+                    file,
+                    &[("fifo", fifo.lazy()), ("excess", excess.lazy())],
+                )?
+                .lazy()
+            } else if scope.lazy_views {
                 ctx.sql_lazy(text, file)?
             } else {
                 ctx.sql(text, file)?.lazy()
@@ -318,8 +330,21 @@ impl AuditContext {
 
     /// Runs SQL against the registered tables; errors name the query file.
     pub fn sql(&self, text: &str, file: &str) -> Result<DataFrame, CheckError> {
+        self.sql_with(text, file, &[])
+    }
+
+    /// [`Self::sql`] with extra tables registered for this query only.
+    pub fn sql_with(
+        &self,
+        text: &str,
+        file: &str,
+        extra: &[(&str, LazyFrame)],
+    ) -> Result<DataFrame, CheckError> {
         let mut c = SQLContext::new();
         for (name, lf) in &self.tables {
+            c.register(name, lf.clone());
+        }
+        for (name, lf) in extra {
             c.register(name, lf.clone());
         }
         c.execute(&self.render(text))

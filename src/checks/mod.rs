@@ -12,6 +12,7 @@
 
 pub mod cert;
 pub mod context;
+pub mod ledger_fifo;
 pub mod virtual_pairing;
 
 use crate::findings;

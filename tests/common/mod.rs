@@ -436,3 +436,30 @@ pub fn assert_accounting(r: &pedaudit::ingest::IngestReport) {
     }
     assert_eq!(r.rows_read, r.accepted + r.rejected);
 }
+
+/// The ledger's FIFO is computed natively (src/checks/ledger_fifo.rs); its SQL definition
+/// (queries/views/ledger_allocations.sql, what other engines run) must give the same rows.
+#[allow(dead_code)]
+pub fn assert_native_ledger_equals_sql(ctx: &AuditContext) {
+    let (_, file, text) = pedaudit::checks::VIEWS
+        .iter()
+        .find(|v| v.0 == "ledger_allocations")
+        .unwrap();
+    let sql = ctx.sql(text, file).unwrap();
+    let native = ctx.table("ledger_allocations").collect().unwrap();
+    assert_eq!(sql.schema(), native.schema());
+    let names: Vec<String> = sql
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let sorted = |df: &DataFrame| {
+        df.sort(names.clone(), SortMultipleOptions::default())
+            .unwrap()
+    };
+    let (a, b) = (sorted(&sql), sorted(&native));
+    assert!(
+        a.equals_missing(&b),
+        "native ledger differs from the SQL\nSQL:\n{a}\nnative:\n{b}"
+    );
+}
