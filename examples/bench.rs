@@ -41,9 +41,6 @@ fn main() {
         // SAFETY: first statement of main, before any thread exists (see src/main.rs).
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
     }
-    if std::env::var_os("BENCH_NO_TUNE").is_none() {
-        pedaudit::tune_allocator();
-    }
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "all".into());
     let get = |name: &str, default: &str| -> String {

@@ -15,7 +15,6 @@ fn main() {
         // SAFETY: first statement of main, no other thread is running yet.
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
     }
-    pedaudit::tune_allocator();
     let cli = Cli::parse();
     // Deep polars plans need a larger stack than the main thread's default in some builds.
     let worker = std::thread::Builder::new()

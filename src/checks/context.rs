@@ -293,7 +293,8 @@ impl AuditContext {
         };
         for (name, file, text) in super::VIEWS {
             let _t = crate::timing::Timer::new(name);
-            let native = (*name == "ledger_allocations")
+            // Lazy contexts (few rows read, or none) keep the whole SQL as a plan.
+            let native = (*name == "ledger_allocations" && !scope.lazy_views)
                 .then(|| super::ledger_fifo::split(text))
                 .flatten();
             let lf = if let Some((without, rem)) = native {
