@@ -13,4 +13,3 @@ pub mod model;
 pub mod profile;
 pub mod report;
 pub mod timing;
-
