@@ -1,54 +1,55 @@
-//! Stage timings for profiling runs.
+//! Stage timings for profiling runs: with `PEDAUDIT_TIMING=1`, how long each ingest stage,
+//! view and check took is printed on stderr, to find what dominates a run.
 
-/// With `PEDAUDIT_TIMING=1`, prints how long each view and check took (stderr), to find
-/// what dominates a run.
-pub struct Timer {
-    name: &'static str,
-    start: Option<std::time::Instant>,
+use std::time::Instant;
+
+/// Now, when timings are on.
+fn start() -> Option<Instant> {
+    let on = std::env::var_os("PEDAUDIT_TIMING").is_some_and(|v| v == "1");
+    on.then(Instant::now)
 }
+
+/// Times a scope: prints `timing <name>` when dropped.
+pub struct Timer(Stages);
 
 impl Timer {
     pub fn new(name: &'static str) -> Timer {
-        let on = std::env::var_os("PEDAUDIT_TIMING").is_some_and(|v| v == "1");
-        Timer {
-            name,
-            start: on.then(std::time::Instant::now),
-        }
+        Timer(Stages {
+            prefix: name,
+            last: start(),
+        })
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Some(t) = self.start {
-            eprintln!("timing {}: {:.3}s", self.name, t.elapsed().as_secs_f64());
-        }
+        self.0.mark("");
     }
 }
 
-/// Consecutive stages of one function: `mark(name)` ends the stage named `name` (with
-/// `PEDAUDIT_TIMING=1`, prints its time).
+/// Consecutive stages of one function: `mark(name)` ends the stage named `name`.
 pub struct Stages {
     prefix: &'static str,
-    last: Option<std::time::Instant>,
+    last: Option<Instant>,
 }
 
 impl Stages {
     pub fn new(prefix: &'static str) -> Stages {
-        let on = std::env::var_os("PEDAUDIT_TIMING").is_some_and(|v| v == "1");
         Stages {
             prefix,
-            last: on.then(std::time::Instant::now),
+            last: start(),
         }
     }
 
     pub fn mark(&mut self, stage: &str) {
         if let Some(t) = self.last {
+            let sep = if stage.is_empty() { "" } else { " " };
             eprintln!(
-                "timing {} {stage}: {:.3}s",
+                "timing {}{sep}{stage}: {:.3}s",
                 self.prefix,
                 t.elapsed().as_secs_f64()
             );
-            self.last = Some(std::time::Instant::now());
+            self.last = Some(Instant::now());
         }
     }
 }
