@@ -39,7 +39,7 @@ pub fn split(sql: &str) -> Option<(String, String)> {
 /// FIFO allocations and excesses from the `rem` rows (kind, rfc, fraccion, umt,
 /// pedimento_id, partida, fecha_operacion, q): the `fifo` and `excess` tables of the SQL.
 pub fn fifo(rem: DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
-    let ev = rem
+    let mut ev = rem
         .lazy()
         .filter(col("q").gt(lit(0)))
         .with_column(
@@ -62,7 +62,6 @@ pub fn fifo(rem: DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
         )
         .collect()?;
     // One chunk per column: the per-row `get`s below are then O(1).
-    let mut ev = ev;
     ev.rechunk_mut();
     let q = ev.column("q")?.decimal()?;
     let (precision, scale) = (q.precision(), q.scale());

@@ -63,56 +63,75 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("mercanciadescargada", &["cantidaddescargada"]),
 ];
 
-/// Every column name the parsers ask for: resolved once per file (no per-row lookups by
-/// normalized name).
-const FIELDS: &[&str] = &[
-    "Patente",
-    "Pedimento",
-    "SeccionAduanera",
-    "TipoOperacion",
-    "ClaveDocumento",
-    "Rfc",
-    "FechaPagoReal",
-    "TipoCambio",
-    "TipoPedimento",
-    "NombreContribuyente",
-    "TipoFecha",
-    "FechaOperacion",
-    "FechaValidacionPagoR",
-    "FechaSeleccion",
-    "ClaveCaso",
-    "IdentificadorCaso",
-    "ComplementoCaso",
-    "SeccionAduaneraAnterior",
-    "PatenteAnterior",
-    "PedimentoAnterior",
-    "FechaOperacionAnterior",
-    "DocumentoAnterior",
-    "SecuenciaFraccion",
-    "Fraccion",
-    "SubdivisionFraccion",
-    "DescripcionMercancia",
-    "CodigoMercanciaProducto",
-    "PaisOrigenDestino",
-    "UnidadMedidaComercial",
-    "CantidadUMComercial",
-    "UnidadMedidaTarifa",
-    "CantidadUMTarifa",
-    "PrecioUnitario",
-    "ValorAduana",
-    "ValorComercial",
-    "ValorDolares",
-    "ClaveContribucion",
-    "TasaContribucion",
-    "ImportePago",
-    "SeccionAduaneraDespOrig",
-    "PatenteAduanalOrig",
-    "PedimentoOriginal",
-    "FechaOperacionOrig",
-    "FraccionOriginal",
-    "UnidadMedida",
-    "MercanciaDescargada",
-];
+/// Declares [`FIELDS`] and, for each, a constant `f::<Name>` = its index, from one list.
+macro_rules! fields {
+    ($($name:ident),* $(,)?) => {
+        /// Every column name the parsers ask for: resolved once per file (no per-row
+        /// lookups by normalized name).
+        const FIELDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// The [`FIELDS`] as constants (`f::Patente` = `FIELDS[0]`), named as in the layout.
+        #[allow(non_upper_case_globals)]
+        mod f {
+            use super::Fd;
+            fields!(@index 0usize; $($name),*);
+        }
+    };
+    (@index $i:expr; $name:ident $(, $rest:ident)*) => {
+        pub const $name: Fd = Fd($i);
+        fields!(@index $i + 1; $($rest),*);
+    };
+    (@index $i:expr;) => {};
+}
+
+fields!(
+    Patente,
+    Pedimento,
+    SeccionAduanera,
+    TipoOperacion,
+    ClaveDocumento,
+    Rfc,
+    FechaPagoReal,
+    TipoCambio,
+    TipoPedimento,
+    NombreContribuyente,
+    TipoFecha,
+    FechaOperacion,
+    FechaValidacionPagoR,
+    FechaSeleccion,
+    ClaveCaso,
+    IdentificadorCaso,
+    ComplementoCaso,
+    SeccionAduaneraAnterior,
+    PatenteAnterior,
+    PedimentoAnterior,
+    FechaOperacionAnterior,
+    DocumentoAnterior,
+    SecuenciaFraccion,
+    Fraccion,
+    SubdivisionFraccion,
+    DescripcionMercancia,
+    CodigoMercanciaProducto,
+    PaisOrigenDestino,
+    UnidadMedidaComercial,
+    CantidadUMComercial,
+    UnidadMedidaTarifa,
+    CantidadUMTarifa,
+    PrecioUnitario,
+    ValorAduana,
+    ValorComercial,
+    ValorDolares,
+    ClaveContribucion,
+    TasaContribucion,
+    ImportePago,
+    SeccionAduaneraDespOrig,
+    PatenteAduanalOrig,
+    PedimentoOriginal,
+    FechaOperacionOrig,
+    FraccionOriginal,
+    UnidadMedida,
+    MercanciaDescargada,
+);
 
 /// A field of [`FIELDS`] by position: rows look fields up by index, not by name.
 #[derive(Debug, Clone, Copy)]
@@ -122,58 +141,6 @@ impl Fd {
     fn name(self) -> &'static str {
         FIELDS[self.0]
     }
-}
-
-/// The [`FIELDS`] as constants (`f::Patente` = `FIELDS[0]`), named as in the layout.
-#[allow(non_upper_case_globals)]
-mod f {
-    use super::Fd;
-    pub const Patente: Fd = Fd(0);
-    pub const Pedimento: Fd = Fd(1);
-    pub const SeccionAduanera: Fd = Fd(2);
-    pub const TipoOperacion: Fd = Fd(3);
-    pub const ClaveDocumento: Fd = Fd(4);
-    pub const Rfc: Fd = Fd(5);
-    pub const FechaPagoReal: Fd = Fd(6);
-    pub const TipoCambio: Fd = Fd(7);
-    pub const TipoPedimento: Fd = Fd(8);
-    pub const NombreContribuyente: Fd = Fd(9);
-    pub const TipoFecha: Fd = Fd(10);
-    pub const FechaOperacion: Fd = Fd(11);
-    pub const FechaValidacionPagoR: Fd = Fd(12);
-    pub const FechaSeleccion: Fd = Fd(13);
-    pub const ClaveCaso: Fd = Fd(14);
-    pub const IdentificadorCaso: Fd = Fd(15);
-    pub const ComplementoCaso: Fd = Fd(16);
-    pub const SeccionAduaneraAnterior: Fd = Fd(17);
-    pub const PatenteAnterior: Fd = Fd(18);
-    pub const PedimentoAnterior: Fd = Fd(19);
-    pub const FechaOperacionAnterior: Fd = Fd(20);
-    pub const DocumentoAnterior: Fd = Fd(21);
-    pub const SecuenciaFraccion: Fd = Fd(22);
-    pub const Fraccion: Fd = Fd(23);
-    pub const SubdivisionFraccion: Fd = Fd(24);
-    pub const DescripcionMercancia: Fd = Fd(25);
-    pub const CodigoMercanciaProducto: Fd = Fd(26);
-    pub const PaisOrigenDestino: Fd = Fd(27);
-    pub const UnidadMedidaComercial: Fd = Fd(28);
-    pub const CantidadUMComercial: Fd = Fd(29);
-    pub const UnidadMedidaTarifa: Fd = Fd(30);
-    pub const CantidadUMTarifa: Fd = Fd(31);
-    pub const PrecioUnitario: Fd = Fd(32);
-    pub const ValorAduana: Fd = Fd(33);
-    pub const ValorComercial: Fd = Fd(34);
-    pub const ValorDolares: Fd = Fd(35);
-    pub const ClaveContribucion: Fd = Fd(36);
-    pub const TasaContribucion: Fd = Fd(37);
-    pub const ImportePago: Fd = Fd(38);
-    pub const SeccionAduaneraDespOrig: Fd = Fd(39);
-    pub const PatenteAduanalOrig: Fd = Fd(40);
-    pub const PedimentoOriginal: Fd = Fd(41);
-    pub const FechaOperacionOrig: Fd = Fd(42);
-    pub const FraccionOriginal: Fd = Fd(43);
-    pub const UnidadMedida: Fd = Fd(44);
-    pub const MercanciaDescargada: Fd = Fd(45);
 }
 
 struct Table<'a> {
@@ -1191,15 +1158,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     }
 
     st.mark("keep-latest");
-    // Totals of the header from its partidas (501 carries no value totals; the same sums
-    // as `dataset::header_totals`, accumulated by key instead of by id string).
-    for (p, k) in partidas.iter().zip(&pkeys) {
-        if let Some(h) = ctx.headers.get_mut(k) {
-            h.row.valor_dolares += p.valor_dolares;
-            h.row.valor_aduana += p.valor_aduana;
-            h.row.valor_comercial += p.valor_comercial;
-        }
-    }
+    // Totals of the header from its partidas (501 carries no value totals).
+    let totals = crate::dataset::header_totals(&partidas);
     let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
     for k in &pkeys {
         *per_year.entry(k.1).or_default() += 1;
@@ -1208,7 +1168,8 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
         parsed.years.entry(y).or_default().partidas.reserve(n);
     }
     for (_, h) in ctx.headers {
-        let row = h.row;
+        let mut row = h.row;
+        row.set_totals(&totals);
         parsed
             .years
             .entry(row.year)

@@ -439,7 +439,6 @@ pub fn assert_accounting(r: &pedaudit::ingest::IngestReport) {
 
 /// The ledger's FIFO is computed natively (src/checks/ledger_fifo.rs); its SQL definition
 /// (queries/views/ledger_allocations.sql, what other engines run) must give the same rows.
-#[allow(dead_code)]
 pub fn assert_native_ledger_equals_sql(ctx: &AuditContext) {
     let (_, file, text) = pedaudit::checks::VIEWS
         .iter()
