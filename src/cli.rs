@@ -70,6 +70,10 @@ pub struct IngestArgs {
     /// Re-parse files already ingested (same SHA-256).
     #[arg(long)]
     pub force: bool,
+    /// Peak memory to aim for (MiB): Data Stage input larger than about a seventh of it
+    /// is parsed in shards of pedimentos, one after the other.
+    #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB)]
+    pub memory_mb: u64,
 }
 
 #[derive(Args)]
@@ -171,7 +175,10 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     let r = ingest::run(
         &a.inputs,
         &a.dataset,
-        &ingest::IngestOptions { force: a.force },
+        &ingest::IngestOptions {
+            force: a.force,
+            memory_mb: Some(a.memory_mb),
+        },
     )?;
     for act in &r.recovered {
         eprintln!("recovered: {act}");

@@ -505,6 +505,20 @@ fn tmp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".tmp-{name}"))
 }
 
+/// Streams the record batches of a Parquet file to `f`, one at a time.
+pub fn for_each_batch(path: &Path, mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+    let file = fs::File::open(path).map_err(io(path))?;
+    let r = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(pq(path))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(pq(path))?;
+    for b in r {
+        f(b?)?;
+    }
+    Ok(())
+}
+
 /// Reads a whole Parquet file written by this module.
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     let f = fs::File::open(path).map_err(io(path))?;
@@ -563,18 +577,51 @@ pub struct MergeStats {
     pub replaced: usize,
 }
 
+/// New rows of one table for a year: in memory, or Parquet files staged by a sharded
+/// ingest (streamed into the partition, never loaded whole).
+pub enum NewRows<'a> {
+    Batch(RecordBatch),
+    Files(&'a [PathBuf]),
+}
+
 /// Merges new rows for one year into the existing partition and swaps it in atomically.
 /// A pedimento already present with identical content is kept once; one present with
 /// different content is replaced by the new version and the old header goes to
 /// `conflicts.parquet` (the DATA-CONFLICT audit trail).
 pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> {
+    let with_partidas: HashSet<&str> = new
+        .partidas
+        .iter()
+        .map(|p| p.pedimento_id.as_str())
+        .collect();
+    merge_year_rows(
+        root,
+        year,
+        new.pedimentos.clone(),
+        new.conflicts.clone(),
+        &|id: &str| with_partidas.contains(id),
+        [
+            NewRows::Batch(partidas_batch(&new.partidas)?),
+            NewRows::Batch(identificadores_batch(&new.identificadores)?),
+            NewRows::Batch(descargos_batch(&new.descargos)?),
+        ],
+    )
+}
+
+/// [`merge_year`] of new headers (in memory) and new partidas, identificadores and
+/// descargos (`rows`, in that order). `has_partidas`: whether a new pedimento has at
+/// least one new partida.
+pub fn merge_year_rows(
+    root: &Path,
+    year: i32,
+    mut pedimentos: Vec<PedimentoRow>,
+    mut conflicts: Vec<PedimentoRow>,
+    has_partidas: &dyn Fn(&str) -> bool,
+    rows: [NewRows; 3],
+) -> Result<MergeStats> {
     let dir = year_dir(root, year);
     let mut stats = MergeStats::default();
-    let new_ids: HashSet<String> = new
-        .pedimentos
-        .iter()
-        .map(|p| p.pedimento_id.clone())
-        .collect();
+    let new_ids: HashSet<String> = pedimentos.iter().map(|p| p.pedimento_id.clone()).collect();
     let mut existing_headers: BTreeMap<String, PedimentoRow> = BTreeMap::new();
     if dir.join("pedimentos.parquet").exists() {
         for b in read_parquet(&dir.join("pedimentos.parquet"))? {
@@ -588,17 +635,11 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
     // A new version of a pedimento that arrives without any partida (its 551 rows all
     // rejected, or the request lacks its 551 file) keeps the partidas already stored,
     // and the value totals computed from them: a header alone never erases partidas.
-    let with_partidas: HashSet<&str> = new
-        .partidas
-        .iter()
-        .map(|p| p.pedimento_id.as_str())
-        .collect();
     let keep_partidas: HashSet<String> = new_ids
         .iter()
-        .filter(|id| !with_partidas.contains(id.as_str()) && existing_headers.contains_key(*id))
+        .filter(|id| !has_partidas(id) && existing_headers.contains_key(*id))
         .cloned()
         .collect();
-    let mut pedimentos = new.pedimentos.clone();
     for p in pedimentos.iter_mut() {
         if keep_partidas.contains(&p.pedimento_id) {
             let old = &existing_headers[&p.pedimento_id];
@@ -608,7 +649,6 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         }
     }
     let drop_partidas: HashSet<String> = new_ids.difference(&keep_partidas).cloned().collect();
-    let mut conflicts: Vec<PedimentoRow> = new.conflicts.clone();
     for p in &pedimentos {
         match existing_headers.get(&p.pedimento_id) {
             None => stats.new += 1,
@@ -624,34 +664,43 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let new_batches = [
-        pedimentos_batch(&pedimentos)?,
-        partidas_batch(&new.partidas)?,
-        identificadores_batch(&new.identificadores)?,
-        descargos_batch(&new.descargos)?,
+    let [partidas, identificadores, descargos] = rows;
+    let new_rows = [
+        NewRows::Batch(pedimentos_batch(&pedimentos)?),
+        partidas,
+        identificadores,
+        descargos,
     ];
-    for (table, nb) in TABLES.iter().zip(new_batches) {
-        let mut batches = vec![];
+    drop(pedimentos);
+    for (table, nb) in TABLES.iter().zip(new_rows) {
+        let path = tmp.join(format!("{table}.parquet"));
+        let f = fs::File::create(&path).map_err(io(&path))?;
+        let mut w = ArrowWriter::try_new(f, schema_of(table), Some(props())).map_err(pq(&path))?;
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
-            for b in read_parquet(&old)? {
-                let drop = if *table == "partidas" {
-                    &drop_partidas
-                } else {
-                    &new_ids
-                };
+            let drop = if *table == "partidas" {
+                &drop_partidas
+            } else {
+                &new_ids
+            };
+            for_each_batch(&old, |b| {
                 let kept = filter_out(&b, drop)?;
                 if kept.num_rows() > 0 {
-                    batches.push(kept);
+                    w.write(&kept).map_err(pq(&path))?;
+                }
+                Ok(())
+            })?;
+        }
+        match nb {
+            NewRows::Batch(b) => w.write(&b).map_err(pq(&path))?,
+            NewRows::Files(files) => {
+                for f in files {
+                    for_each_batch(f, |b| w.write(&b).map_err(pq(&path)))?;
                 }
             }
         }
-        batches.push(nb);
-        write_parquet(
-            &tmp.join(format!("{table}.parquet")),
-            schema_of(table),
-            &batches,
-        )?;
+        let f = w.into_inner().map_err(pq(&path))?;
+        f.sync_all().map_err(io(&path))?;
     }
     // conflicts accumulate: keep the old ones, add the new.
     // A conflict already recorded (e.g. the same input re-ingested after a crash, before
@@ -861,15 +910,20 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
     Ok(out)
 }
 
+/// The number of rows of a Parquet file (from its footer).
+pub fn parquet_rows(p: &Path) -> Result<usize> {
+    let f = fs::File::open(p).map_err(io(p))?;
+    let r = ParquetRecordBatchReaderBuilder::try_new(f).map_err(pq(p))?;
+    Ok(r.metadata().file_metadata().num_rows() as usize)
+}
+
 /// Row counts per table over all years (for summaries and tests).
 pub fn count_rows(root: &Path, table: &str) -> Result<usize> {
     let mut n = 0;
     for y in years(root) {
         let p = year_dir(root, y).join(format!("{table}.parquet"));
         if p.exists() {
-            let f = fs::File::open(&p).map_err(io(&p))?;
-            let r = ParquetRecordBatchReaderBuilder::try_new(f).map_err(pq(&p))?;
-            n += r.metadata().file_metadata().num_rows() as usize;
+            n += parquet_rows(&p)?;
         }
     }
     Ok(n)

@@ -30,7 +30,10 @@ fn dataset() -> (tempfile::TempDir, PathBuf) {
     pedaudit::ingest::run(
         &[root().join("fixtures/CERT-RATIO/pedimentos.csv")],
         &ds,
-        &pedaudit::ingest::IngestOptions { force: false },
+        &pedaudit::ingest::IngestOptions {
+            force: false,
+            ..Default::default()
+        },
     )
     .unwrap();
     (tmp, ds)

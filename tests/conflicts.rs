@@ -145,7 +145,15 @@ fn different_versions_later_wins_earlier_is_a_data_conflict() {
     let c = all_rows(&root, "conflicts");
     assert_eq!(c.len(), 2, "{c:?}");
     // Re-ingesting the later input with --force does not record the conflict twice.
-    ingest::run(&[later], &root, &IngestOptions { force: true }).unwrap();
+    ingest::run(
+        &[later],
+        &root,
+        &IngestOptions {
+            force: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let c2 = all_rows(&root, "conflicts");
     assert_eq!(c2.len(), 2, "{:?}", c2.last());
 

@@ -226,7 +226,10 @@ fn reingest_is_idempotent() {
     let r3 = pedaudit::ingest::run(
         &[ds_fixture()],
         &ds,
-        &pedaudit::ingest::IngestOptions { force: true },
+        &pedaudit::ingest::IngestOptions {
+            force: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(r3.accepted, r1.accepted);

@@ -27,7 +27,15 @@ fn root() -> PathBuf {
 }
 
 fn ingest_into(inputs: &[PathBuf], ds: &Path) {
-    ingest::run(inputs, ds, &ingest::IngestOptions { force: false }).expect("ingest");
+    ingest::run(
+        inputs,
+        ds,
+        &ingest::IngestOptions {
+            force: false,
+            ..Default::default()
+        },
+    )
+    .expect("ingest");
 }
 
 fn audit(ds: &Path, as_of: Option<NaiveDate>) -> (AuditContext, DataFrame) {

@@ -180,15 +180,21 @@ impl<'a> Table<'a> {
     }
 
     fn idx_slow(&self, name: &str) -> Option<usize> {
-        let n = text::norm(name);
-        if let Some(i) = self.cols.get(&n) {
-            return Some(*i);
-        }
-        ALIASES
-            .iter()
-            .find(|(k, _)| *k == n)
-            .and_then(|(_, alts)| alts.iter().find_map(|a| self.cols.get(*a).copied()))
+        column_of(&self.cols, name)
     }
+}
+
+/// The column of field `name` in a header (`cols`: normalized name → position), known
+/// aliases included.
+pub(super) fn column_of(cols: &HashMap<String, usize>, name: &str) -> Option<usize> {
+    let n = text::norm(name);
+    if let Some(i) = cols.get(&n) {
+        return Some(*i);
+    }
+    ALIASES
+        .iter()
+        .find(|(k, _)| *k == n)
+        .and_then(|(_, alts)| alts.iter().find_map(|a| cols.get(*a).copied()))
 }
 
 /// Accessor for one row, producing errors that name the field.
@@ -416,9 +422,18 @@ struct Loaded<'a> {
 /// Decodes one file and checks each row's shape. Pure (no shared state), so the files
 /// of a run are loaded in parallel; rows are byte ranges into the decoded text, not
 /// copies.
-fn load<'a>(path: &Path, bytes: &'a [u8], hash: &str, rtype: &str, fi: usize) -> Loaded<'a> {
+fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
+    let (path, bytes, hash) = (input.path, input.bytes, input.hash);
     let file = path.display().to_string();
-    let (txt, enc) = text::decode(bytes);
+    let (txt, enc) = match input.latin1 {
+        Some(latin1) => text::decode_as(bytes, latin1),
+        None => text::decode(bytes),
+    };
+    // A shard's data lines carry their line numbers in the original file.
+    let line_no = |ln: usize| match input.lines {
+        Some(lines) => lines[ln - 2] as usize,
+        None => ln,
+    };
     let mut stats = FileStats {
         file: file.clone(),
         layout: format!("datastage ({enc})"),
@@ -437,7 +452,7 @@ fn load<'a>(path: &Path, bytes: &'a [u8], hash: &str, rtype: &str, fi: usize) ->
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(ln, l)| {
                 let s = l.as_ptr() as usize - base;
-                (*ln, s, s + l.len())
+                (line_no(*ln), s, s + l.len())
             })
             .collect();
         stats.blank_lines = lines.len().saturating_sub(1) - data.len();
@@ -630,9 +645,39 @@ fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) 
     });
 }
 
+/// One Data Stage file to parse: a whole file, or the rows of one file that fall in one
+/// shard of a sharded ingest (`shard.rs`).
+pub struct Input<'a> {
+    /// The original file: it names the rows in stats and rejects and gives the request.
+    pub path: &'a Path,
+    pub bytes: &'a [u8],
+    pub hash: &'a str,
+    /// A shard is decoded as its whole file was (`Some(true)`: Latin-1), decided when the
+    /// file was split; `None`: detect.
+    pub latin1: Option<bool>,
+    /// A shard's data lines' numbers in the original file (a shard has no blank lines).
+    pub lines: Option<&'a [u32]>,
+}
+
 /// Parses a set of Data Stage files (all record types of one or more requests).
-#[allow(clippy::type_complexity)]
 pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
+    let inputs: Vec<Input> = files
+        .iter()
+        .map(|(p, b, h)| Input {
+            path: p,
+            bytes: b,
+            hash: h,
+            latin1: None,
+            lines: None,
+        })
+        .collect();
+    parse_inputs(&inputs, parsed)
+}
+
+/// Parses a set of Data Stage inputs (all record types of one or more requests; in a
+/// sharded ingest, the rows of one shard).
+#[allow(clippy::type_complexity)]
+pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     let request = |p: &Path| {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -641,7 +686,7 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             stem.rsplit_once('_').map(|x| x.0.to_string()),
         )
     };
-    let mut requests: Vec<_> = files.iter().map(|(p, _, _)| request(p)).collect();
+    let mut requests: Vec<_> = files.iter().map(|i| request(i.path)).collect();
     requests.sort();
     requests.dedup();
     // One request (the usual case): no row can be superseded by a later request.
@@ -650,13 +695,13 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
     let loaded: Vec<Loaded> = files
         .par_iter()
         .enumerate()
-        .map(|(fi, (p, bytes, hash))| {
-            let rtype = record_type_of(p).unwrap_or_default();
-            load(p, bytes, hash, &rtype, fi)
+        .map(|(fi, input)| {
+            let rtype = record_type_of(input.path).unwrap_or_default();
+            load(input, &rtype, fi)
         })
         .collect();
     let names: Vec<String> = loaded.iter().map(|l| l.stats.file.clone()).collect();
-    for (l, (p, _, _)) in loaded.into_iter().zip(files) {
+    for (l, Input { path: p, .. }) in loaded.into_iter().zip(files) {
         parsed.files.push(l.stats);
         for r in l.rejects {
             parsed.reject(r);

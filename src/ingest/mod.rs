@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod datastage;
+pub mod shard;
 pub mod text;
 
 use crate::dataset::{self, RejectRow, YearData};
@@ -137,6 +138,24 @@ pub fn reason_kind(reason: &str) -> String {
 pub struct IngestOptions {
     /// Re-parse files whose hash was already ingested.
     pub force: bool,
+    /// Peak memory to aim for, in MiB (default [`DEFAULT_MEMORY_MB`]). Data Stage input
+    /// larger than [`IngestOptions::shard_bytes`] is parsed in shards (`shard.rs`).
+    pub memory_mb: Option<u64>,
+}
+
+/// Default memory budget of an ingest (MiB).
+pub const DEFAULT_MEMORY_MB: u64 = 1536;
+
+/// Peak memory of the in-memory Data Stage parse per byte of input text (measured:
+/// 2,020-2,135 MB of peak RSS for 324 MB of input at 1M partidas, with the Parquet
+/// write; see bench/results.md).
+pub const PEAK_PER_INPUT_BYTE: u64 = 7;
+
+impl IngestOptions {
+    /// Data Stage text parsed at once: the memory budget over the parse's peak per byte.
+    pub fn shard_bytes(&self) -> u64 {
+        (self.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) << 20) / PEAK_PER_INPUT_BYTE
+    }
 }
 
 /// Result of [`run`]: the run id and what happened per file and per year.
@@ -153,6 +172,8 @@ pub struct IngestReport {
     /// Wall seconds: reading + parsing, and merging + writing Parquet.
     pub parse_seconds: f64,
     pub write_seconds: f64,
+    /// Shards the Data Stage input was parsed in (0: in memory, at once).
+    pub shards: usize,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -281,17 +302,33 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     } else {
         known_hashes(root)
     };
+    // Data Stage input larger than one shard is parsed shard by shard (`shard.rs`); its
+    // files are then hashed here as streams and read again by the shards, never whole.
+    let shard_bytes = opts.shard_bytes();
+    let ds_bytes: u64 = files
+        .iter()
+        .filter(|f| datastage::record_type_of(f).is_some())
+        .filter_map(|f| fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let sharded = ds_bytes > shard_bytes;
     // Read and hash the files in parallel (SHA-256 of a large input is not free).
     use rayon::prelude::*;
-    let read: Vec<(PathBuf, Vec<u8>, String)> = files
+    let read: Vec<(PathBuf, Option<Vec<u8>>, u64, String)> = files
         .into_par_iter()
         .map(|f| {
-            let bytes = fs::read(&f).map_err(|e| IngestError::Read {
+            let err = |e| IngestError::Read {
                 path: f.clone(),
                 source: e,
-            })?;
+            };
+            if sharded && datastage::record_type_of(&f).is_some() {
+                let (len, hash) = sha256_file(&f).map_err(err)?;
+                return Ok((f, None, len, hash));
+            }
+            let bytes = fs::read(&f).map_err(err)?;
             let hash = sha256_hex(&bytes);
-            Ok((f, bytes, hash))
+            let len = bytes.len() as u64;
+            Ok((f, Some(bytes), len, hash))
         })
         .collect::<Result<_>>()?;
     // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
@@ -300,13 +337,13 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     // file was skipped, and its partidas would be lost.
     let fresh_requests: HashSet<(PathBuf, String)> = read
         .iter()
-        .filter(|(_, _, h)| !known.contains(h))
-        .filter_map(|(p, _, _)| request_of(p))
+        .filter(|(_, _, _, h)| !known.contains(h))
+        .filter_map(|(p, _, _, _)| request_of(p))
         .collect();
-    let mut loaded: Vec<(PathBuf, Vec<u8>, String)> = vec![];
+    let mut loaded: Vec<(PathBuf, Option<Vec<u8>>, u64, String)> = vec![];
     let mut skipped: Vec<FileStats> = vec![];
     let mut seen_in_run: HashSet<String> = HashSet::new();
-    for (f, bytes, hash) in read {
+    for (f, bytes, len, hash) in read {
         let name = f.display().to_string();
         let ext = f
             .extension()
@@ -331,7 +368,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             skipped.push(FileStats {
                 record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
-                bytes: bytes.len() as u64,
+                bytes: len,
                 sha256: hash,
                 skipped: Some(note.into()),
                 ..Default::default()
@@ -339,19 +376,75 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             continue;
         }
         seen_in_run.insert(hash.clone());
-        loaded.push((f, bytes, hash));
+        loaded.push((f, bytes, len, hash));
     }
     let (ds, csvs): (Vec<_>, Vec<_>) = loaded
         .into_iter()
-        .partition(|(p, _, _)| datastage::record_type_of(p).is_some());
+        .partition(|(p, _, _, _)| datastage::record_type_of(p).is_some());
     let t_parse = std::time::Instant::now();
     st.mark("read+hash");
     let mut parsed = Parsed::default();
-    if !ds.is_empty() {
-        datastage::parse(&ds, &mut parsed);
+    for (p, bytes, _, hash) in &csvs {
+        csv::parse(p, bytes.as_deref().unwrap_or_default(), hash, &mut parsed);
     }
-    for (p, bytes, hash) in &csvs {
-        csv::parse(p, bytes, hash, &mut parsed);
+    let mut report = IngestReport {
+        run_id: run_id(),
+        recovered,
+        ..Default::default()
+    };
+    if sharded {
+        // The CSV rows are checked before anything is written; the shards then check
+        // and stage theirs, and merge them into the dataset, before the CSV years.
+        parsed.check_accounting()?;
+        let ds: Vec<shard::DsFile> = ds
+            .into_iter()
+            .map(|(path, _, bytes, hash)| shard::DsFile { path, hash, bytes })
+            .collect();
+        if !ds.is_empty() {
+            let out = shard::ingest(&ds, root, shard_bytes)?;
+            report.shards = out.shards;
+            let mut files = out.files;
+            files.append(&mut parsed.files);
+            parsed.files = files;
+            let mut rejects = out.rejects;
+            rejects.append(&mut parsed.rejects);
+            parsed.rejects = rejects;
+            parsed.superseded += out.superseded;
+            for (y, (m, peds, parts)) in out.years {
+                report.years.insert(
+                    y,
+                    YearCounts {
+                        pedimentos: peds,
+                        partidas: parts,
+                        new: m.new,
+                        identical: m.identical,
+                        replaced: m.replaced,
+                    },
+                );
+            }
+        }
+    } else if !ds.is_empty() {
+        let ds: Vec<(PathBuf, Vec<u8>, String)> = ds
+            .into_iter()
+            .map(|(p, b, _, h)| (p, b.unwrap_or_default(), h))
+            .collect();
+        // Data Stage first: its rows are parsed before the CSV rows, which win on dedupe.
+        let mut both = Parsed::default();
+        datastage::parse(&ds, &mut both);
+        drop(ds);
+        let csv_years = std::mem::take(&mut parsed.years);
+        for (y, d) in csv_years {
+            let e = both.years.entry(y).or_default();
+            e.pedimentos.extend(d.pedimentos);
+            e.partidas.extend(d.partidas);
+            e.identificadores.extend(d.identificadores);
+            e.descargos.extend(d.descargos);
+            e.conflicts.extend(d.conflicts);
+        }
+        both.files.append(&mut parsed.files);
+        both.rejects.append(&mut parsed.rejects);
+        both.superseded += parsed.superseded;
+        parsed = both;
     }
     parsed.check_accounting()?;
     st.mark("parse");
@@ -359,12 +452,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         y.dedupe();
     }
     st.mark("dedupe");
-    let mut report = IngestReport {
-        run_id: run_id(),
-        recovered,
-        superseded: parsed.superseded,
-        ..Default::default()
-    };
+    report.superseded = parsed.superseded;
     report.parse_seconds = t_parse.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
     // Years are independent partitions: merge them in parallel.
@@ -379,16 +467,12 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     for (y, r) in results {
         let st = r?;
         let data = &parsed.years[&y];
-        report.years.insert(
-            y,
-            YearCounts {
-                pedimentos: data.pedimentos.len(),
-                partidas: data.partidas.len(),
-                new: st.new,
-                identical: st.identical,
-                replaced: st.replaced,
-            },
-        );
+        let c = report.years.entry(y).or_default();
+        c.pedimentos += data.pedimentos.len();
+        c.partidas += data.partidas.len();
+        c.new += st.new;
+        c.identical += st.identical;
+        c.replaced += st.replaced;
     }
     report.write_seconds = t_write.elapsed().as_secs_f64();
     st.mark("merge+write");
@@ -443,6 +527,25 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
     f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
+}
+
+/// SHA-256 and length of a file, read as a stream.
+fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        len += n as u64;
+    }
+    let hex = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((len, hex))
 }
 
 /// The Data Stage request a file belongs to: (folder, folio), from `<folio>_<tipo>.asc`.

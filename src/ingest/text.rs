@@ -15,6 +15,17 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
     }
 }
 
+/// Decodes bytes as UTF-8 (BOM stripped), or as Windows-1252/Latin-1 when `latin1` (the
+/// encoding of a file decided once, applied to each of its shards).
+pub fn decode_as(bytes: &[u8], latin1: bool) -> (Cow<'_, str>, &'static str) {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !latin1 && let Ok(s) = std::str::from_utf8(b) {
+        return (Cow::Borrowed(s), "UTF-8");
+    }
+    let (s, _, _) = encoding_rs::WINDOWS_1252.decode(b);
+    (s, "Latin-1")
+}
+
 /// Lines with their 1-based line numbers, `\r` stripped. A final empty line (file ending
 /// in a newline) is not a line.
 pub fn lines(text: &str) -> Vec<(usize, &str)> {

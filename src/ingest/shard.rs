@@ -1,0 +1,572 @@
+//! Sharded Data Stage ingest: bounded memory for inputs larger than the memory budget.
+//!
+//! The in-memory parse ([`datastage::parse`]) holds a run's whole input text and its rows
+//! at once: its peak is several times the input's size. A larger input is cut by
+//! pedimento into shards small enough to parse in memory, one after the other:
+//!
+//! 1. **plan**: the keys (aduana-sección, patente, número) of the 501 rows give K ranges
+//!    with about as many pedimentos each (K = input bytes / shard bytes). Pedimentos whose
+//!    parse looks another one up are kept in one shard with it: a 701 and the pedimento
+//!    it rectifies (date and clave of the anterior), a 512 without `FechaOperacionOrig`
+//!    and its original (year of the original).
+//! 2. **split**: each file is streamed once; each data line goes to the shard of its
+//!    pedimento, into a file of the same record type (the file's header first), with its
+//!    line number in the original file on the side. Every record type of a pedimento is
+//!    in its shard, so the parse of a shard is the parse of the whole input restricted to
+//!    its pedimentos (ambiguous numbers, later requests and duplicates are all per
+//!    pedimento number). A file's encoding is decided on the whole file.
+//! 3. **parse**: shard by shard, the parse of [`datastage::parse_inputs`]; each year's rows
+//!    are staged as Parquet.
+//! 4. **merge**: each year of the dataset is merged with its staged rows
+//!    ([`dataset::merge_year_rows`], streaming), one year at a time.
+//!
+//! Rows are never lost: per original file, rows read = accepted + rejected over the shards
+//! (checked), and rejects name the original file and line.
+
+use super::datastage::{self, Input};
+use super::{FileStats, IngestError, Parsed, Result};
+use crate::dataset::{self, NewRows, PedimentoRow, RejectRow};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// One Data Stage file of the run.
+pub struct DsFile {
+    pub path: PathBuf,
+    pub hash: String,
+    pub bytes: u64,
+}
+
+/// What a sharded ingest hands back to [`super::run`].
+#[derive(Default)]
+pub struct Outcome {
+    pub files: Vec<FileStats>,
+    pub rejects: Vec<RejectRow>,
+    pub superseded: usize,
+    /// Per year: merge stats, pedimentos and partidas stored by this run.
+    pub years: BTreeMap<i32, (dataset::MergeStats, usize, usize)>,
+    pub shards: usize,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
+    move |source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Calls `f(line_number, line)` for each line of a file (1-based, `\n` removed; a final
+/// empty line after the last `\n` is not a line, as in `text::lines`).
+fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+    let file = fs::File::open(path).map_err(io_err(path))?;
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(4096);
+    let mut ln = 0;
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            return Ok(());
+        }
+        ln += 1;
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        f(ln, line)?;
+    }
+}
+
+/// Column positions of the fields routing needs, from a file's header line.
+struct Cols {
+    own: Option<[usize; 3]>,
+    /// 701: the anterior; 512: the original.
+    other: Option<[usize; 3]>,
+    /// 512: `FechaOperacionOrig` (when empty, the original is looked up).
+    fecha_orig: Option<usize>,
+}
+
+fn cols_of(header: &[u8], rtype: &str) -> Cols {
+    let h = String::from_utf8_lossy(header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header));
+    let cols: HashMap<String, usize> = h
+        .trim_end_matches('\r')
+        .split('|')
+        .enumerate()
+        .map(|(i, n)| (super::text::norm(n), i))
+        .collect();
+    let c = |n: &str| datastage::column_of(&cols, n);
+    let three = |a: &str, p: &str, n: &str| Some([c(a)?, c(p)?, c(n)?]);
+    let own = three("SeccionAduanera", "Patente", "Pedimento");
+    let other = match rtype {
+        "701" => three(
+            "SeccionAduaneraAnterior",
+            "PatenteAnterior",
+            "PedimentoAnterior",
+        ),
+        "512" => three(
+            "SeccionAduaneraDespOrig",
+            "PatenteAduanalOrig",
+            "PedimentoOriginal",
+        ),
+        _ => None,
+    };
+    Cols {
+        own,
+        other,
+        fecha_orig: c("FechaOperacionOrig"),
+    }
+}
+
+/// A pedimento's key from its three columns: aduana-sección (3 digits), patente (4) and
+/// número (7) as one number (the order of the `Triple` the parse uses). `None` when a
+/// column is not a valid number: the parse rejects that row, wherever it lands.
+fn key(fields: &[&[u8]], c: [usize; 3]) -> Option<u64> {
+    let num = |i: usize, n: usize| -> Option<u64> {
+        let t = fields.get(i)?.trim_ascii();
+        if t.is_empty() || t.len() > n || !t.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(t.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0')))
+    };
+    Some(num(c[0], 3)? * 100_000_000_000 + num(c[1], 4)? * 10_000_000 + num(c[2], 7)?)
+}
+
+fn fields(line: &[u8]) -> Vec<&[u8]> {
+    line.split(|b| *b == b'|').collect()
+}
+
+/// Blank as `text::lines` + `str::trim` see it, decided on ASCII lines only: a line with
+/// other bytes is routed, and the shard's parse (which knows the file's encoding) decides.
+fn ascii_blank(line: &[u8]) -> bool {
+    line.is_ascii()
+        && std::str::from_utf8(line)
+            .map(|s| s.trim().is_empty())
+            .unwrap_or(false)
+}
+
+/// Which shard each pedimento key goes to.
+struct Plan {
+    /// Lower bounds of shards 1..K (ascending).
+    bounds: Vec<u64>,
+    /// Keys kept with another pedimento's shard.
+    pinned: HashMap<u64, usize>,
+}
+
+impl Plan {
+    fn shards(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    fn range(&self, k: u64) -> usize {
+        self.bounds.partition_point(|b| *b <= k)
+    }
+
+    fn shard(&self, k: Option<u64>) -> usize {
+        match k {
+            None => 0,
+            Some(k) => self
+                .pinned
+                .get(&k)
+                .copied()
+                .unwrap_or_else(|| self.range(k)),
+        }
+    }
+}
+
+fn find(parent: &mut HashMap<u64, u64>, k: u64) -> u64 {
+    let mut r = k;
+    while let Some(&p) = parent.get(&r) {
+        if p == r {
+            break;
+        }
+        r = p;
+    }
+    // Path compression.
+    let mut x = k;
+    while let Some(&p) = parent.get(&x) {
+        if p == r {
+            break;
+        }
+        parent.insert(x, r);
+        x = p;
+    }
+    r
+}
+
+fn plan(files: &[(&DsFile, String)], shards: usize) -> Result<Plan> {
+    // Per file: the 501 keys, and the (row, looked-up pedimento) links of 701/512 rows.
+    type Found = (Vec<u64>, Vec<(u64, u64)>);
+    let per_file: Vec<Found> = files
+        .par_iter()
+        .filter(|(_, t)| matches!(t.as_str(), "501" | "701" | "512"))
+        .map(|(f, rtype)| {
+            let mut keys = vec![];
+            let mut links = vec![];
+            let mut cols = None;
+            for_each_line(&f.path, |ln, line| {
+                if ln == 1 {
+                    cols = Some(cols_of(line, rtype));
+                    return Ok(());
+                }
+                let c = cols.as_ref().expect("header read first");
+                let Some(own) = c.own else { return Ok(()) };
+                let fs_ = fields(line);
+                let Some(k) = key(&fs_, own) else {
+                    return Ok(());
+                };
+                match rtype.as_str() {
+                    "501" => keys.push(k),
+                    "701" => {
+                        if let Some(o) = c.other.and_then(|o| key(&fs_, o)) {
+                            links.push((k, o));
+                        }
+                    }
+                    _ => {
+                        let dated = c
+                            .fecha_orig
+                            .and_then(|i| fs_.get(i))
+                            .is_some_and(|v| !v.trim_ascii().is_empty());
+                        if !dated && let Some(o) = c.other.and_then(|o| key(&fs_, o)) {
+                            links.push((k, o));
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            Ok((keys, links))
+        })
+        .collect::<Result<_>>()?;
+    let mut keys: Vec<u64> = per_file.iter().flat_map(|x| x.0.iter().copied()).collect();
+    keys.par_sort_unstable();
+    keys.dedup();
+    let mut bounds: Vec<u64> = (1..shards)
+        .filter_map(|i| keys.get(i * keys.len() / shards).copied())
+        .collect();
+    bounds.dedup();
+    drop(keys);
+    let mut plan = Plan {
+        bounds,
+        pinned: HashMap::new(),
+    };
+    // Linked pedimentos: one shard per connected group (the shard of its smallest key).
+    let mut parent: HashMap<u64, u64> = HashMap::new();
+    for (a, b) in per_file.iter().flat_map(|x| x.1.iter().copied()) {
+        parent.entry(a).or_insert(a);
+        parent.entry(b).or_insert(b);
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(hi, lo);
+        }
+    }
+    let members: Vec<u64> = parent.keys().copied().collect();
+    for k in members {
+        let root = find(&mut parent, k);
+        let s = plan.range(root);
+        if s != plan.range(k) {
+            plan.pinned.insert(k, s);
+        }
+    }
+    Ok(plan)
+}
+
+/// What splitting one file found.
+#[derive(Default, Clone)]
+struct Split {
+    latin1: bool,
+    blank: usize,
+    /// Data lines (after the header, blank ones excluded).
+    rows: usize,
+    has_header: bool,
+}
+
+fn shard_path(dir: &Path, shard: usize, fi: usize, ext: &str) -> PathBuf {
+    dir.join(format!("{shard:04}")).join(format!("{fi}.{ext}"))
+}
+
+/// Streams file `fi` into its shard files (`<dir>/<shard>/<fi>.asc` and `.lines`).
+fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Result<Split> {
+    let mut sp = Split::default();
+    let mut utf8 = true;
+    let mut cols: Option<Cols> = None;
+    let mut out: Vec<(BufWriter<fs::File>, BufWriter<fs::File>)> = vec![];
+    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
+    for_each_line(&f.path, |ln, line| {
+        if utf8 && std::str::from_utf8(line).is_err() {
+            utf8 = false;
+        }
+        if ln == 1 {
+            sp.has_header = true;
+            if route {
+                cols = Some(cols_of(line, &rtype));
+                for s in 0..plan.shards() {
+                    let open = |ext: &str| -> Result<BufWriter<fs::File>> {
+                        let p = shard_path(dir, s, fi, ext);
+                        Ok(BufWriter::with_capacity(
+                            256 << 10,
+                            fs::File::create(&p).map_err(io_err(&p))?,
+                        ))
+                    };
+                    let (mut d, l) = (open("asc")?, open("lines")?);
+                    d.write_all(line).map_err(io_err(&f.path))?;
+                    d.write_all(b"\n").map_err(io_err(&f.path))?;
+                    out.push((d, l));
+                }
+            }
+            return Ok(());
+        }
+        if ascii_blank(line) {
+            sp.blank += 1;
+            return Ok(());
+        }
+        sp.rows += 1;
+        if !route {
+            return Ok(());
+        }
+        let c = cols.as_ref().expect("header read first");
+        let k = c.own.and_then(|own| key(&fields(line), own));
+        let (d, l) = &mut out[plan.shard(k)];
+        d.write_all(line).map_err(io_err(&f.path))?;
+        d.write_all(b"\n").map_err(io_err(&f.path))?;
+        l.write_all(&(ln as u32).to_le_bytes())
+            .map_err(io_err(&f.path))?;
+        Ok(())
+    })?;
+    for (d, l) in out {
+        d.into_inner()
+            .map_err(|e| io_err(&f.path)(e.into_error()))?;
+        l.into_inner()
+            .map_err(|e| io_err(&f.path)(e.into_error()))?;
+    }
+    sp.latin1 = !utf8;
+    Ok(sp)
+}
+
+/// Adds a shard's counts of one file to the file's totals.
+fn add_stats(total: &mut FileStats, s: &FileStats) {
+    total.rows_read += s.rows_read;
+    total.accepted += s.accepted;
+    total.rejected += s.rejected;
+    total.superseded += s.superseded;
+    total.duplicates += s.duplicates;
+    total.blank_lines += s.blank_lines;
+    for (k, v) in &s.rejected_by_reason {
+        *total.rejected_by_reason.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Ingests Data Stage files shard by shard into the dataset at `root` (see the module
+/// documentation). `shard_bytes`: the input text parsed at once.
+pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome> {
+    let mut st = crate::timing::Stages::new("shards");
+    let typed: Vec<(&DsFile, String)> = files
+        .iter()
+        .map(|f| (f, datastage::record_type_of(&f.path).unwrap_or_default()))
+        .collect();
+    let used = |t: &str| datastage::USED.contains(&t);
+    let total: u64 = typed
+        .iter()
+        .filter(|(_, t)| used(t))
+        .map(|(f, _)| f.bytes)
+        .sum();
+    let want = total.div_ceil(shard_bytes.max(1)).max(1) as usize;
+    let plan = plan(&typed, want)?;
+    let n = plan.shards();
+    eprintln!(
+        "  {} bytes of Data Stage input: parsed in {n} shard(s) of ~{} MB",
+        total,
+        (total / n as u64) >> 20
+    );
+    st.mark("plan");
+    let dir = root.join(format!(".tmp-shards-{}", std::process::id()));
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(dataset::io(&dir))?;
+    }
+    for s in 0..n {
+        let d = dir.join(format!("{s:04}"));
+        fs::create_dir_all(&d).map_err(dataset::io(&d))?;
+    }
+    let splits: Vec<Split> = typed
+        .par_iter()
+        .enumerate()
+        .map(|(fi, (f, t))| split_file(f, fi, &plan, &dir, used(t)))
+        .collect::<Result<_>>()?;
+    st.mark("split");
+
+    // Per original file: stats as `load` would give them for the whole file.
+    let mut out = Outcome {
+        shards: n,
+        ..Default::default()
+    };
+    let mut totals: Vec<FileStats> = typed
+        .iter()
+        .zip(&splits)
+        .map(|((f, t), sp)| FileStats {
+            file: f.path.display().to_string(),
+            layout: format!(
+                "datastage ({})",
+                if sp.latin1 { "Latin-1" } else { "UTF-8" }
+            ),
+            record_type: t.clone(),
+            bytes: f.bytes,
+            sha256: f.hash.clone(),
+            blank_lines: sp.blank,
+            skipped: (!used(t)).then(|| {
+                format!(
+                    "record type {t} is not used by the dataset ({} rows)",
+                    sp.rows
+                )
+            }),
+            ..Default::default()
+        })
+        .collect();
+    // Files that go through the shards: used record types with a header.
+    let routed: Vec<usize> = (0..typed.len())
+        .filter(|i| used(&typed[*i].1) && splits[*i].has_header)
+        .collect();
+    let stage = dir.join("stage");
+    // Per year: staged files per table, and the new pedimentos without a new partida.
+    let mut staged: BTreeMap<i32, [Vec<PathBuf>; 5]> = BTreeMap::new();
+    let mut no_partidas: BTreeMap<i32, HashSet<String>> = BTreeMap::new();
+    for s in 0..n {
+        let mut bufs: Vec<(Vec<u8>, Vec<u32>)> = Vec::with_capacity(routed.len());
+        for &fi in &routed {
+            let p = shard_path(&dir, s, fi, "asc");
+            let bytes = fs::read(&p).map_err(io_err(&p))?;
+            let lp = shard_path(&dir, s, fi, "lines");
+            let raw = fs::read(&lp).map_err(io_err(&lp))?;
+            let lines = raw
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            fs::remove_file(&p).map_err(dataset::io(&p))?;
+            fs::remove_file(&lp).map_err(dataset::io(&lp))?;
+            bufs.push((bytes, lines));
+        }
+        let inputs: Vec<Input> = routed
+            .iter()
+            .zip(&bufs)
+            .map(|(&fi, (bytes, lines))| Input {
+                path: &typed[fi].0.path,
+                bytes,
+                hash: &typed[fi].0.hash,
+                latin1: Some(splits[fi].latin1),
+                lines: Some(lines),
+            })
+            .collect();
+        let mut parsed = Parsed::default();
+        datastage::parse_inputs(&inputs, &mut parsed);
+        drop(inputs);
+        drop(bufs);
+        parsed.check_accounting()?;
+        for (&fi, fs_) in routed.iter().zip(&parsed.files) {
+            debug_assert_eq!(totals[fi].file, fs_.file);
+            add_stats(&mut totals[fi], fs_);
+        }
+        out.rejects.append(&mut parsed.rejects);
+        out.superseded += parsed.superseded;
+        let years = std::mem::take(&mut parsed.years);
+        let written: Vec<(i32, [PathBuf; 5], HashSet<String>)> = years
+            .into_par_iter()
+            .map(|(y, mut data)| {
+                data.dedupe();
+                let ydir = stage.join(format!("year={y}"));
+                fs::create_dir_all(&ydir).map_err(dataset::io(&ydir))?;
+                let p = |t: &str| ydir.join(format!("{t}-{s:04}.parquet"));
+                let with: HashSet<&str> = data
+                    .partidas
+                    .iter()
+                    .map(|p| p.pedimento_id.as_str())
+                    .collect();
+                let none: HashSet<String> = data
+                    .pedimentos
+                    .iter()
+                    .filter(|h| !with.contains(h.pedimento_id.as_str()))
+                    .map(|h| h.pedimento_id.clone())
+                    .collect();
+                let paths = [
+                    p("pedimentos"),
+                    p("partidas"),
+                    p("identificadores"),
+                    p("descargos"),
+                    p("conflicts"),
+                ];
+                let ps = dataset::pedimentos_schema();
+                dataset::write_parquet(
+                    &paths[0],
+                    ps.clone(),
+                    &[dataset::pedimentos_batch(&data.pedimentos)?],
+                )?;
+                dataset::write_parquet(
+                    &paths[1],
+                    dataset::partidas_schema(),
+                    &[dataset::partidas_batch(&data.partidas)?],
+                )?;
+                dataset::write_parquet(
+                    &paths[2],
+                    dataset::identificadores_schema(),
+                    &[dataset::identificadores_batch(&data.identificadores)?],
+                )?;
+                dataset::write_parquet(
+                    &paths[3],
+                    dataset::descargos_schema(),
+                    &[dataset::descargos_batch(&data.descargos)?],
+                )?;
+                dataset::write_parquet(
+                    &paths[4],
+                    ps,
+                    &[dataset::pedimentos_batch(&data.conflicts)?],
+                )?;
+                Ok((y, paths, none))
+            })
+            .collect::<std::result::Result<_, dataset::DatasetError>>()?;
+        for (y, paths, none) in written {
+            let e = staged.entry(y).or_default();
+            for (v, p) in e.iter_mut().zip(paths) {
+                v.push(p);
+            }
+            no_partidas.entry(y).or_default().extend(none);
+        }
+        st.mark(&format!("shard {s}"));
+    }
+
+    // Merge each year with its staged rows: one year at a time (memory), streaming.
+    for (y, [peds, parts, idents, descs, confl]) in &staged {
+        let mut pedimentos: Vec<PedimentoRow> = vec![];
+        for p in peds {
+            dataset::for_each_batch(p, |b| {
+                pedimentos.extend(dataset::pedimento_rows(&b)?);
+                Ok(())
+            })?;
+        }
+        let mut conflicts: Vec<PedimentoRow> = vec![];
+        for p in confl {
+            dataset::for_each_batch(p, |b| {
+                conflicts.extend(dataset::pedimento_rows(&b)?);
+                Ok(())
+            })?;
+        }
+        let npartidas = parts
+            .iter()
+            .map(|p| dataset::parquet_rows(p))
+            .sum::<dataset::Result<usize>>()?;
+        let npeds = pedimentos.len();
+        let none = &no_partidas[y];
+        let stats = dataset::merge_year_rows(
+            root,
+            *y,
+            pedimentos,
+            conflicts,
+            &|id: &str| !none.contains(id),
+            [
+                NewRows::Files(parts),
+                NewRows::Files(idents),
+                NewRows::Files(descs),
+            ],
+        )?;
+        out.years.insert(*y, (stats, npeds, npartidas));
+    }
+    st.mark("merge");
+    fs::remove_dir_all(&dir).map_err(dataset::io(&dir))?;
+    out.files = totals;
+    Ok(out)
+}
