@@ -343,3 +343,52 @@ fn linked_pedimentos_share_a_shard() {
     assert_eq!(desc.len(), 1);
     assert_eq!(desc[0]["original_id"], format!("2024-240-3953-{}", nums[2]));
 }
+
+/// A sharded ingest killed while it merges leaves its shard files and a half-written year
+/// behind; the next run removes them and ends with the same dataset as a clean run.
+#[test]
+fn killed_sharded_ingest_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gen_datastage(&d.join("in"), 3, 2021, 2, 1500);
+    let sharded = |root: &Path| {
+        let mut c = ingest_cmd(&d.join("in"), root);
+        c.args(["--memory-mb", "1"]);
+        c
+    };
+    let clean = d.join("clean");
+    let out = sharded(&clean).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shard(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for point in ["after-tmp-write", "after-swap"] {
+        let root = d.join(point);
+        let out = sharded(&root)
+            .env("PEDAUDIT_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the hook did not abort");
+        let left = leftovers(&root);
+        assert!(
+            left.iter().any(|n| n.starts_with(".tmp-shards-")),
+            "{point}: {left:?}"
+        );
+        let out = sharded(&root).output().unwrap();
+        assert!(out.status.success(), "{point}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("recovered: removed unfinished .tmp-shards-"),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            leftovers(&root).is_empty(),
+            "{point}: {:?}",
+            leftovers(&root)
+        );
+        assert_same_dataset(&clean, &root);
+    }
+}
