@@ -734,6 +734,93 @@ pub fn merge_year_rows(
     Ok(stats)
 }
 
+/// Writes a year that is not in the dataset yet from rows that arrive in parts (the
+/// shards of a sharded ingest), straight into its `.tmp-year=*` directory, then swaps it
+/// in: nothing to merge with, so nothing is staged.
+pub struct NewYearWriter {
+    year: i32,
+    dir: PathBuf,
+    tmp: PathBuf,
+    writers: Vec<(PathBuf, ArrowWriter<fs::File>)>,
+    conflicts: Vec<PedimentoRow>,
+    pub pedimentos: usize,
+    pub partidas: usize,
+}
+
+impl NewYearWriter {
+    pub fn create(root: &Path, year: i32) -> Result<NewYearWriter> {
+        let dir = year_dir(root, year);
+        let tmp = root.join(format!(".tmp-year={year}-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        }
+        fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        let writers = TABLES
+            .iter()
+            .map(|t| {
+                let path = tmp.join(format!("{t}.parquet"));
+                let f = fs::File::create(&path).map_err(io(&path))?;
+                let w = ArrowWriter::try_new(f, schema_of(t), Some(props())).map_err(pq(&path))?;
+                Ok((path, w))
+            })
+            .collect::<Result<_>>()?;
+        Ok(NewYearWriter {
+            year,
+            dir,
+            tmp,
+            writers,
+            conflicts: vec![],
+            pedimentos: 0,
+            partidas: 0,
+        })
+    }
+
+    /// Appends one part's rows (deduplicated within the part; parts never share a
+    /// pedimento).
+    pub fn write(&mut self, data: &YearData) -> Result<()> {
+        debug_assert!(data.pedimentos.iter().all(|p| p.year == self.year));
+        let batches = [
+            pedimentos_batch(&data.pedimentos)?,
+            partidas_batch(&data.partidas)?,
+            identificadores_batch(&data.identificadores)?,
+            descargos_batch(&data.descargos)?,
+        ];
+        for ((path, w), b) in self.writers.iter_mut().zip(batches) {
+            w.write(&b).map_err(pq(path))?;
+        }
+        self.conflicts.extend(data.conflicts.iter().cloned());
+        self.pedimentos += data.pedimentos.len();
+        self.partidas += data.partidas.len();
+        Ok(())
+    }
+
+    /// Closes the files, writes the conflicts and swaps the year in.
+    pub fn finish(self) -> Result<MergeStats> {
+        for (path, w) in self.writers {
+            let f = w.into_inner().map_err(pq(&path))?;
+            f.sync_all().map_err(io(&path))?;
+        }
+        let mut unique: Vec<PedimentoRow> = vec![];
+        for c in self.conflicts {
+            if !unique.contains(&c) {
+                unique.push(c);
+            }
+        }
+        write_parquet(
+            &self.tmp.join("conflicts.parquet"),
+            pedimentos_schema(),
+            &[pedimentos_batch(&unique)?],
+        )?;
+        crash_point("after-tmp-write");
+        swap_in(&self.tmp, &self.dir)?;
+        crash_point("after-swap");
+        Ok(MergeStats {
+            new: self.pedimentos,
+            ..Default::default()
+        })
+    }
+}
+
 /// Test hook for the crash tests (`tests/kill.rs`): when the environment variable
 /// `PEDAUDIT_CRASH_AT` equals `point`, the process aborts right here, as a `kill -9`
 /// would stop it. Points: `after-tmp-write` (a year fully written to `.tmp-*`, not yet

@@ -207,9 +207,17 @@ fn sharded_merge_into_existing_dataset_equals_in_memory_merge() {
         .find(|p| p.to_string_lossy().ends_with("_551.asc"))
         .unwrap();
     edit(&p551, "ValorAduana", |i| i % 97 == 0, |i| i % 5 == 1);
-    let a = run(std::slice::from_ref(&later), &d.join("a"), None, false);
-    let b = run(std::slice::from_ref(&later), &d.join("b"), Some(1), false);
+    // With a history of a later year: years written fresh and years merged, in one run.
+    gen_datastage(&d.join("more"), 9, 2024, 1, 800);
+    let second = [later, d.join("more")];
+    let a = run(&second, &d.join("a"), None, false);
+    let b = run(&second, &d.join("b"), Some(1), false);
     assert!(b.shards >= 4);
+    assert!(
+        a.years
+            .values()
+            .any(|c| c.new > 0 && c.identical + c.replaced == 0)
+    );
     assert!(a.years.values().any(|c| c.replaced > 0), "{:?}", years(&a));
     assert_eq!(years(&a), years(&b));
     assert_eq!(stats(&a), stats(&b));

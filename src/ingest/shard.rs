@@ -15,9 +15,10 @@
 //!    in its shard, so the parse of a shard is the parse of the whole input restricted to
 //!    its pedimentos (ambiguous numbers, later requests and duplicates are all per
 //!    pedimento number). A file's encoding is decided on the whole file.
-//! 3. **parse**: shard by shard, the parse of [`datastage::parse_inputs`]; each year's rows
-//!    are staged as Parquet.
-//! 4. **merge**: each year of the dataset is merged with its staged rows
+//! 3. **parse**: shard by shard, the parse of [`datastage::parse_inputs`]. A year not in the
+//!    dataset yet is written straight to its new partition ([`dataset::NewYearWriter`]);
+//!    the rows of a year already there are staged as Parquet.
+//! 4. **merge**: each year already in the dataset is merged with its staged rows
 //!    ([`dataset::merge_year_rows`], streaming), one year at a time.
 //!
 //! Rows are never lost: per original file, rows read = accepted + rejected over the shards
@@ -427,6 +428,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
     // Per year: staged files per table, and the new pedimentos without a new partida.
     let mut staged: BTreeMap<i32, [Vec<PathBuf>; 5]> = BTreeMap::new();
     let mut no_partidas: BTreeMap<i32, HashSet<String>> = BTreeMap::new();
+    let mut fresh: BTreeMap<i32, dataset::NewYearWriter> = BTreeMap::new();
     for s in 0..n {
         let mut bufs: Vec<(Vec<u8>, Vec<u32>)> = Vec::with_capacity(routed.len());
         for &fi in &routed {
@@ -464,11 +466,28 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
         }
         out.rejects.append(&mut parsed.rejects);
         out.superseded += parsed.superseded;
-        let years = std::mem::take(&mut parsed.years);
-        let written: Vec<(i32, [PathBuf; 5], HashSet<String>)> = years
+        let mut years = std::mem::take(&mut parsed.years);
+        // Years not in the dataset yet are written straight to their new partition.
+        for (y, data) in years.iter_mut() {
+            if !fresh.contains_key(y) && !staged.contains_key(y) {
+                if dataset::year_dir(root, *y).exists() {
+                    staged.insert(*y, Default::default());
+                } else {
+                    fresh.insert(*y, dataset::NewYearWriter::create(root, *y)?);
+                }
+            }
+            data.dedupe();
+        }
+        let (to_fresh, to_stage): (Vec<_>, Vec<_>) =
+            years.into_iter().partition(|(y, _)| fresh.contains_key(y));
+        fresh
+            .par_iter_mut()
+            .filter_map(|(y, w)| to_fresh.iter().find(|(k, _)| k == y).map(|(_, d)| (w, d)))
+            .try_for_each(|(w, d)| w.write(d))?;
+        drop(to_fresh);
+        let written: Vec<(i32, [PathBuf; 5], HashSet<String>)> = to_stage
             .into_par_iter()
-            .map(|(y, mut data)| {
-                data.dedupe();
+            .map(|(y, data)| {
                 let ydir = stage.join(format!("year={y}"));
                 fs::create_dir_all(&ydir).map_err(dataset::io(&ydir))?;
                 let p = |t: &str| ydir.join(format!("{t}-{s:04}.parquet"));
@@ -529,6 +548,10 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
         st.mark(&format!("shard {s}"));
     }
 
+    for (y, w) in fresh {
+        let (peds, parts) = (w.pedimentos, w.partidas);
+        out.years.insert(y, (w.finish()?, peds, parts));
+    }
     // Merge each year with its staged rows: one year at a time (memory), streaming.
     for (y, [peds, parts, idents, descs, confl]) in &staged {
         let mut pedimentos: Vec<PedimentoRow> = vec![];
@@ -550,7 +573,8 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
             .map(|p| dataset::parquet_rows(p))
             .sum::<dataset::Result<usize>>()?;
         let npeds = pedimentos.len();
-        let none = &no_partidas[y];
+        let empty = HashSet::new();
+        let none = no_partidas.get(y).unwrap_or(&empty);
         let stats = dataset::merge_year_rows(
             root,
             *y,
