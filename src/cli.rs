@@ -70,8 +70,9 @@ pub struct IngestArgs {
     /// Re-parse files already ingested (same SHA-256).
     #[arg(long)]
     pub force: bool,
-    /// Peak memory to aim for (MiB): Data Stage input larger than about a seventh of it
-    /// is parsed in shards of pedimentos, one after the other.
+    /// Peak memory to aim for (MiB): Data Stage input larger than an eighth of it is
+    /// parsed in shards of pedimentos, one after the other (the parse peaks at about 8
+    /// bytes per byte of input).
     #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB)]
     pub memory_mb: u64,
 }

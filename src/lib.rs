@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod findings;
 pub mod generate;
 pub mod ingest;
+pub mod memory;
 pub mod model;
 pub mod profile;
 pub mod report;

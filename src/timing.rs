@@ -1,5 +1,6 @@
 //! Stage timings for profiling runs: with `PEDAUDIT_TIMING=1`, how long each ingest stage,
-//! view and check took is printed on stderr, to find what dominates a run.
+//! view and check took is printed on stderr, to find what dominates a run (on Linux with
+//! the resident and peak resident memory at the end of the stage).
 
 use std::time::Instant;
 
@@ -45,11 +46,31 @@ impl Stages {
         if let Some(t) = self.last {
             let sep = if stage.is_empty() { "" } else { " " };
             eprintln!(
-                "timing {}{sep}{stage}: {:.3}s",
+                "timing {}{sep}{stage}: {:.3}s{}",
                 self.prefix,
-                t.elapsed().as_secs_f64()
+                t.elapsed().as_secs_f64(),
+                rss()
             );
             self.last = Some(Instant::now());
         }
     }
+}
+
+/// `  rss N MB, peak M MB` from /proc/self/status (Linux), else empty.
+fn rss() -> String {
+    let Ok(st) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let kb = |key: &str| {
+        st.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "  rss {} MB, peak {} MB",
+        kb("VmRSS:") >> 10,
+        kb("VmHWM:") >> 10
+    )
 }

@@ -305,7 +305,7 @@ pub fn run_batched(
         all.vstack_mut(&run(&ctx, &per)?)?;
         each(&ctx, Pass::Companies)?;
         drop(ctx);
-        release_memory();
+        crate::memory::release();
     }
     if !cross.is_empty() {
         // Only the virtual pedimentos: the pairing never needs the rest.
@@ -323,16 +323,6 @@ pub fn run_batched(
         findings: findings::sort(all)?,
         batches: batches.len(),
     })
-}
-
-/// Returns freed heap pages to the OS between batches (glibc keeps them in its arenas
-/// otherwise, and the resident size would creep up batch after batch).
-fn release_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory held by the allocator.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckError> {

@@ -145,11 +145,13 @@ pub struct IngestOptions {
 
 /// Default memory budget of an ingest (MiB).
 pub const DEFAULT_MEMORY_MB: u64 = 1536;
+// 1536 MiB / 8 = 192 MiB of input per shard: 1M partidas (339 MB) in 2 shards, 10M in 17.
 
-/// Peak memory of the in-memory Data Stage parse per byte of input text (measured:
-/// 2,020-2,135 MB of peak RSS for 324 MB of input at 1M partidas, with the Parquet
-/// write; see bench/results.md).
-pub const PEAK_PER_INPUT_BYTE: u64 = 7;
+/// Peak memory of the Data Stage parse per byte of input text, rounded up (measured,
+/// release build: 2,017 MB of peak RSS for 339 MB parsed at once at 1M partidas; sharded
+/// 10M partidas with 208 MB shards, 1,824 MB, of which ~250-390 MB stays resident between
+/// shards; see bench/results.md).
+pub const PEAK_PER_INPUT_BYTE: u64 = 8;
 
 impl IngestOptions {
     /// Data Stage text parsed at once: the memory budget over the parse's peak per byte.

@@ -545,6 +545,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
             }
             no_partidas.entry(y).or_default().extend(none);
         }
+        crate::memory::release();
         st.mark(&format!("shard {s}"));
     }
 
