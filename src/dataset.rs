@@ -521,16 +521,11 @@ pub fn for_each_batch(path: &Path, mut f: impl FnMut(RecordBatch) -> Result<()>)
 
 /// Reads a whole Parquet file written by this module.
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
-    let f = fs::File::open(path).map_err(io(path))?;
-    let r = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(pq(path))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(pq(path))?;
     let mut out = vec![];
-    for b in r {
-        out.push(b?);
-    }
+    for_each_batch(path, |b| {
+        out.push(b);
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -779,13 +774,7 @@ impl NewYearWriter {
     /// pedimento).
     pub fn write(&mut self, data: &YearData) -> Result<()> {
         debug_assert!(data.pedimentos.iter().all(|p| p.year == self.year));
-        let batches = [
-            pedimentos_batch(&data.pedimentos)?,
-            partidas_batch(&data.partidas)?,
-            identificadores_batch(&data.identificadores)?,
-            descargos_batch(&data.descargos)?,
-        ];
-        for ((path, w), b) in self.writers.iter_mut().zip(batches) {
+        for ((path, w), b) in self.writers.iter_mut().zip(data.batches()?) {
             w.write(&b).map_err(pq(path))?;
         }
         self.conflicts.extend(data.conflicts.iter().cloned());
@@ -1017,6 +1006,16 @@ pub fn count_rows(root: &Path, table: &str) -> Result<usize> {
 }
 
 impl YearData {
+    /// The rows of each table of [`TABLES`] as one batch, in that order.
+    pub fn batches(&self) -> Result<[RecordBatch; 4]> {
+        Ok([
+            pedimentos_batch(&self.pedimentos)?,
+            partidas_batch(&self.partidas)?,
+            identificadores_batch(&self.identificadores)?,
+            descargos_batch(&self.descargos)?,
+        ])
+    }
+
     /// Removes duplicates that arrive in one run from several files: the later version of
     /// a pedimento wins (the earlier goes to `conflicts` when it differs) and the later
     /// row of a partida wins.

@@ -509,30 +509,12 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
                     p("descargos"),
                     p("conflicts"),
                 ];
-                let ps = dataset::pedimentos_schema();
-                dataset::write_parquet(
-                    &paths[0],
-                    ps.clone(),
-                    &[dataset::pedimentos_batch(&data.pedimentos)?],
-                )?;
-                dataset::write_parquet(
-                    &paths[1],
-                    dataset::partidas_schema(),
-                    &[dataset::partidas_batch(&data.partidas)?],
-                )?;
-                dataset::write_parquet(
-                    &paths[2],
-                    dataset::identificadores_schema(),
-                    &[dataset::identificadores_batch(&data.identificadores)?],
-                )?;
-                dataset::write_parquet(
-                    &paths[3],
-                    dataset::descargos_schema(),
-                    &[dataset::descargos_batch(&data.descargos)?],
-                )?;
+                for ((t, path), b) in dataset::TABLES.iter().zip(&paths).zip(data.batches()?) {
+                    dataset::write_parquet(path, dataset::schema_of(t), &[b])?;
+                }
                 dataset::write_parquet(
                     &paths[4],
-                    ps,
+                    dataset::pedimentos_schema(),
                     &[dataset::pedimentos_batch(&data.conflicts)?],
                 )?;
                 Ok((y, paths, none))
