@@ -88,10 +88,23 @@ fn injected_violations_are_all_found_and_nothing_else() {
 }
 
 /// A random history of one good for several companies: imports and discharges with
-/// random dates and quantities (some discharges exceed what is open).
-fn history() -> impl Strategy<Value = Vec<(u8, u8, u16, bool)>> {
-    // (company, day offset, quantity, is_import)
-    prop::collection::vec((0u8..2, 0u8..200, 1u16..500, any::<bool>()), 1..40)
+/// random dates and quantities (some discharges exceed what is open), some discharges
+/// naming an original pedimento (explicit descargo; it may be another company's, later,
+/// or not an import at all).
+type Move = (u8, u8, u16, bool, Option<(u8, u16)>);
+
+fn history() -> impl Strategy<Value = Vec<Move>> {
+    // (company, day offset, quantity, is_import, explicit (movement index, quantity))
+    prop::collection::vec(
+        (
+            0u8..2,
+            0u8..200,
+            1u16..500,
+            any::<bool>(),
+            prop::option::weighted(0.3, (0u8..40, 1u16..500)),
+        ),
+        1..40,
+    )
 }
 
 proptest! {
@@ -100,12 +113,16 @@ proptest! {
     fn ledger_conserves_quantity(moves in history()) {
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("h.csv");
-        let mut s = String::from("pedimento,tipo_operacion,clave,rfc,immex_programa,fecha_pago,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares\n");
+        let mut s = String::from("pedimento,tipo_operacion,clave,rfc,immex_programa,fecha_pago,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares,descargo_pedimento,descargo_fraccion,descargo_cantidad\n");
         let rfcs = ["AAA010101AA1", "BBB020202BB2"];
-        for (i, (c, day, q, imp)) in moves.iter().enumerate() {
+        for (i, (c, day, q, imp, exp)) in moves.iter().enumerate() {
             let date = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Duration::days(*day as i64);
             let (t, clave) = if *imp { (1, "IN") } else { (2, "RT") };
-            s.push_str(&format!("2023-240-3953-{:07},{t},{clave},{},1234567,{date},1,39011001,1,{q},{q}.00,{q}.00,1.00\n", 3000000 + i, rfcs[*c as usize]));
+            let desc = match exp {
+                Some((k, eq)) if !*imp => format!("2023-240-3953-{:07},39011001,{eq}", 3000000 + (*k as usize % moves.len())),
+                _ => ",,".to_string(),
+            };
+            s.push_str(&format!("2023-240-3953-{:07},{t},{clave},{},1234567,{date},1,39011001,1,{q},{q}.00,{q}.00,1.00,{desc}\n", 3000000 + i, rfcs[*c as usize]));
         }
         std::fs::write(&csv, s).unwrap();
         let ds = dir.path().join("ds");

@@ -186,9 +186,9 @@ fn as_of_moves_the_state() {
     );
 }
 
-/// The native FIFO and the SQL definition of the ledger agree on the hand-checked fixture.
+/// The native ledger views and their SQL definitions agree on the hand-checked fixture.
 #[test]
-fn native_fifo_equals_the_sql_ledger() {
+fn native_ledger_equals_the_sql_ledger() {
     let (_d, ds) = fixture();
     let ctx = pedaudit::checks::AuditContext::open(&ds, opts()).unwrap();
     assert!(ctx.table("ledger_allocations").collect().unwrap().height() > 0);

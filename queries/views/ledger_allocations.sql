@@ -15,6 +15,10 @@
 -- 3. EXCESS: the part of a discharge that found nothing open (E[j] - E[j-1]).
 -- Ordering within a good: fecha_operacion, imports before discharges on the same day,
 -- then pedimento_id, partida.
+-- pedimento-audit computes this view (and ledger_balances) with an equivalent native sweep
+-- (src/checks/ledger_native.rs: same rows in the same order, checked against this SQL by
+-- tests/ledger.rs and tests/generated.rs, and by the DuckDB/DataFusion/Spark runs in CI);
+-- other engines run the SQL.
 WITH mov AS (
     SELECT * FROM ledger_movements WHERE kind IN ('I', 'D') AND cantidad > 0
 ),
@@ -81,9 +85,6 @@ rem AS (
     FROM mov_d m
     LEFT JOIN used_d u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
 ),
--- native:begin. pedimento-audit computes the CTEs from here to the end marker with an
--- equivalent FIFO sweep (src/checks/ledger_fifo.rs: same rows, checked against this SQL by
--- tests/ledger.rs and by the DuckDB/DataFusion/Spark runs in CI); other engines run the SQL.
 ev AS (
     SELECT kind, rfc, fraccion, umt, pedimento_id, partida, fecha_operacion,
            CASE WHEN kind = 'I' THEN 0 ELSE 1 END AS k_ord,
@@ -164,7 +165,6 @@ excess AS (
     FROM ends_all
     WHERE kind = 'D' AND excess > 0
 ),
--- native:end
 alloc AS (
     SELECT 'EXPLICIT' AS method, exp_alloc.* FROM exp_alloc
     UNION ALL

@@ -31,6 +31,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub const SERIES_FILE: &str = "cert/ratio_series.sql";
 pub const SERIES_SQL: &str = include_str!("../../queries/cert/ratio_series.sql");
@@ -1694,22 +1695,35 @@ pub fn assess(
     Ok((a.series_frame(opts)?, a.assessment_frame(ctx.as_of, opts)?))
 }
 
+/// The assessment at the as-of date with default options, computed once per context and
+/// shared by the four registry plans below (each used to recompute it: the ratio SQL joins
+/// every partida, four times per run). [`super::run`] computes it before the plans run, so
+/// they never compute it concurrently.
+pub fn default_assessment(ctx: &AuditContext) -> Result<Arc<Assessment>, CheckError> {
+    if let Some(a) = ctx.cert_default.get() {
+        return Ok(a.clone());
+    }
+    let a = Arc::new(evaluate_at_as_of(ctx, &CertOptions::default())?);
+    // Another thread may have set it meanwhile: same inputs, same assessment.
+    Ok(ctx.cert_default.get_or_init(|| a).clone())
+}
+
 /// Registry plan for `CERT-RATIO` (default options).
 pub fn plan_ratio(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
     let o = CertOptions::default();
-    Ok(evaluate_at_as_of(ctx, &o)?.ratio_findings(ctx.as_of, &o)?)
+    Ok(default_assessment(ctx)?.ratio_findings(ctx.as_of, &o)?)
 }
 
 pub fn plan_a(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-A", ctx.as_of)?)
+    Ok(default_assessment(ctx)?.findings("CERT-A", ctx.as_of)?)
 }
 
 pub fn plan_aa(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-AA", ctx.as_of)?)
+    Ok(default_assessment(ctx)?.findings("CERT-AA", ctx.as_of)?)
 }
 
 pub fn plan_aaa(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    Ok(evaluate_at_as_of(ctx, &CertOptions::default())?.findings("CERT-AAA", ctx.as_of)?)
+    Ok(default_assessment(ctx)?.findings("CERT-AAA", ctx.as_of)?)
 }
 
 /// The assessment as text tables, one per company (used by `audit --check cert` and the

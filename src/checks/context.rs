@@ -93,6 +93,9 @@ pub struct AuditContext {
     pub tables: BTreeMap<String, LazyFrame>,
     /// The companies this context covers (None = all; see [`Scope`]).
     pub scope: Option<Vec<String>>,
+    /// The certification assessment with default options (see
+    /// [`super::cert::default_assessment`]), computed once and shared by the CERT-* plans.
+    pub cert_default: std::sync::OnceLock<std::sync::Arc<super::cert::Assessment>>,
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
@@ -290,24 +293,28 @@ impl AuditContext {
             as_of,
             tables,
             scope: scope.companies.clone(),
+            cert_default: Default::default(),
         };
+        // The ledger views are computed natively (ledger_native.rs) when the context is
+        // materialized; lazy contexts (few rows read, or none) keep every view as a plan.
+        let mut native_balances: Option<DataFrame> = None;
         for (name, file, text) in super::VIEWS {
             let _t = crate::timing::Timer::new(name);
-            // Lazy contexts (few rows read, or none) keep the whole SQL as a plan.
-            let native = (*name == "ledger_allocations" && !scope.lazy_views)
-                .then(|| super::ledger_fifo::split(text))
-                .flatten();
-            let lf = if let Some((without, rem)) = native {
-                // The FIFO CTEs natively (see ledger_fifo.rs), the rest of the SQL as written.
-                let (fifo, excess) = super::ledger_fifo::fifo(ctx.sql(&rem, file)?)?;
-                ctx.sql_with(
-                    &without,
-                    file,
-                    &[("fifo", fifo.lazy()), ("excess", excess.lazy())],
-                )?
-                .lazy()
-            } else if scope.lazy_views {
+            let lf = if scope.lazy_views {
                 ctx.sql_lazy(text, file)?
+            } else if *name == "ledger_allocations" {
+                match ctx.native_ledger()? {
+                    Some(v) => {
+                        native_balances = Some(v.balances);
+                        v.allocations.lazy()
+                    }
+                    None => ctx.sql(text, file)?.lazy(),
+                }
+            } else if let Some(b) = (*name == "ledger_balances")
+                .then(|| native_balances.take())
+                .flatten()
+            {
+                b.lazy()
             } else {
                 ctx.sql(text, file)?.lazy()
             };
@@ -316,10 +323,76 @@ impl AuditContext {
         Ok(ctx)
     }
 
+    /// `ledger_allocations` and `ledger_balances` computed natively from the materialized
+    /// `ledger_movements` (see [`super::ledger_native`]), or None when the data breaks an
+    /// assumption of the native path (then the SQL runs).
+    pub fn native_ledger(&self) -> Result<Option<super::ledger_native::Views>, CheckError> {
+        let view = |n: &str| {
+            let v = super::VIEWS.iter().find(|v| v.0 == n).expect("a view");
+            (v.1, v.2)
+        };
+        let (afile, atext) = view("ledger_allocations");
+        let (bfile, btext) = view("ledger_balances");
+        // The schemas polars gives the SQL (planned, not run).
+        let alloc_plan = self.sql_lazy(atext, afile)?;
+        let alloc_schema = alloc_plan.clone().collect_schema()?;
+        let balance_schema = self
+            .sql_lazy_with(btext, bfile, &[("ledger_allocations", alloc_plan)])?
+            .collect_schema()?;
+        let mov = self.table("ledger_movements").collect()?;
+        let descargos = self
+            .table("descargos")
+            .select([
+                col("pedimento_id"),
+                col("original_id"),
+                col("original_fraccion"),
+                col("cantidad"),
+            ])
+            .collect()?;
+        let plazos = self.table("plazos").collect()?;
+        let prog = self
+            .table("programas")
+            .group_by([col("rfc")])
+            .agg([
+                col("fecha_fin").max(),
+                col("fecha_cancelacion").max(),
+                col("prorroga").max(),
+            ])
+            .with_columns([
+                col("fecha_fin").cast(DataType::Date),
+                col("fecha_cancelacion").cast(DataType::Date),
+                col("prorroga").cast(DataType::Int64),
+            ])
+            .collect()?;
+        let inputs = super::ledger_native::Inputs {
+            descargos: &descargos,
+            plazos: &plazos,
+            prog: &prog,
+            as_of: self.as_of,
+            expiring_days: self.opts.expiring_days,
+            alloc_schema: &alloc_schema,
+            balance_schema: &balance_schema,
+        };
+        Ok(super::ledger_native::compute(&mov, &inputs)?)
+    }
+
     /// Plans SQL against the registered tables without running it.
     pub fn sql_lazy(&self, text: &str, file: &str) -> Result<LazyFrame, CheckError> {
+        self.sql_lazy_with(text, file, &[])
+    }
+
+    /// [`Self::sql_lazy`] with extra tables registered for this query only.
+    pub fn sql_lazy_with(
+        &self,
+        text: &str,
+        file: &str,
+        extra: &[(&str, LazyFrame)],
+    ) -> Result<LazyFrame, CheckError> {
         let mut c = SQLContext::new();
         for (name, lf) in &self.tables {
+            c.register(name, lf.clone());
+        }
+        for (name, lf) in extra {
             c.register(name, lf.clone());
         }
         c.execute(&self.render(text))
@@ -341,15 +414,8 @@ impl AuditContext {
         file: &str,
         extra: &[(&str, LazyFrame)],
     ) -> Result<DataFrame, CheckError> {
-        let mut c = SQLContext::new();
-        for (name, lf) in &self.tables {
-            c.register(name, lf.clone());
-        }
-        for (name, lf) in extra {
-            c.register(name, lf.clone());
-        }
-        c.execute(&self.render(text))
-            .and_then(|lf| lf.collect())
+        self.sql_lazy_with(text, file, extra)?
+            .collect()
             .map_err(|e| CheckError::Query {
                 file: format!("queries/{file}"),
                 source: e,

@@ -437,28 +437,43 @@ pub fn assert_accounting(r: &pedaudit::ingest::IngestReport) {
     assert_eq!(r.rows_read, r.accepted + r.rejected);
 }
 
-/// The ledger's FIFO is computed natively (src/checks/ledger_fifo.rs); its SQL definition
-/// (queries/views/ledger_allocations.sql, what other engines run) must give the same rows.
+/// The ledger views are computed natively (src/checks/ledger_native.rs); their SQL
+/// definitions (queries/views/ledger_allocations.sql and ledger_balances.sql, what other
+/// engines run) must give the same rows, in the same order, with the same schema. Also
+/// asserts that the context's views are the native ones (the native path did not fall back
+/// to the SQL).
 pub fn assert_native_ledger_equals_sql(ctx: &AuditContext) {
-    let (_, file, text) = pedaudit::checks::VIEWS
-        .iter()
-        .find(|v| v.0 == "ledger_allocations")
-        .unwrap();
-    let sql = ctx.sql(text, file).unwrap();
-    let native = ctx.table("ledger_allocations").collect().unwrap();
-    assert_eq!(sql.schema(), native.schema());
-    let names: Vec<String> = sql
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let sorted = |df: &DataFrame| {
-        df.sort(names.clone(), SortMultipleOptions::default())
-            .unwrap()
+    let view = |n: &str| {
+        let v = pedaudit::checks::VIEWS.iter().find(|v| v.0 == n).unwrap();
+        (v.1, v.2)
     };
-    let (a, b) = (sorted(&sql), sorted(&native));
-    assert!(
-        a.equals_missing(&b),
-        "native ledger differs from the SQL\nSQL:\n{a}\nnative:\n{b}"
-    );
+    let (afile, atext) = view("ledger_allocations");
+    let (bfile, btext) = view("ledger_balances");
+    let alloc = ctx.sql(atext, afile).unwrap();
+    let bal = ctx
+        .sql_with(
+            btext,
+            bfile,
+            &[("ledger_allocations", alloc.clone().lazy())],
+        )
+        .unwrap();
+    let native = ctx
+        .native_ledger()
+        .unwrap()
+        .expect("the native ledger applies to this data");
+    for (name, sql, native) in [
+        ("ledger_allocations", &alloc, &native.allocations),
+        ("ledger_balances", &bal, &native.balances),
+    ] {
+        let registered = ctx.table(name).collect().unwrap();
+        assert!(
+            registered.equals_missing(native),
+            "{name}: context view is not the native one"
+        );
+        assert_eq!(sql.schema(), native.schema(), "{name}: schema");
+        assert!(
+            sql.equals_missing(native),
+            "{name}: native differs from the SQL\nSQL:\n{sql}\nnative:\n{native}"
+        );
+    }
 }
