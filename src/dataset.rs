@@ -715,18 +715,23 @@ pub fn merge_year_rows(
         });
         cb.extend(old);
     }
+    cb.push(pedimentos_batch(&distinct(conflicts))?);
+    write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)?;
+    crash_point("after-tmp-write");
+    swap_in(&tmp, &dir)?;
+    crash_point("after-swap");
+    Ok(stats)
+}
+
+/// Conflicts recorded once each (the same earlier version may come from several files).
+fn distinct(conflicts: Vec<PedimentoRow>) -> Vec<PedimentoRow> {
     let mut unique: Vec<PedimentoRow> = vec![];
     for c in conflicts {
         if !unique.contains(&c) {
             unique.push(c);
         }
     }
-    cb.push(pedimentos_batch(&unique)?);
-    write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)?;
-    crash_point("after-tmp-write");
-    swap_in(&tmp, &dir)?;
-    crash_point("after-swap");
-    Ok(stats)
+    unique
 }
 
 /// Writes a year that is not in the dataset yet from rows that arrive in parts (the
@@ -789,16 +794,10 @@ impl NewYearWriter {
             let f = w.into_inner().map_err(pq(&path))?;
             f.sync_all().map_err(io(&path))?;
         }
-        let mut unique: Vec<PedimentoRow> = vec![];
-        for c in self.conflicts {
-            if !unique.contains(&c) {
-                unique.push(c);
-            }
-        }
         write_parquet(
             &self.tmp.join("conflicts.parquet"),
             pedimentos_schema(),
-            &[pedimentos_batch(&unique)?],
+            &[pedimentos_batch(&distinct(self.conflicts))?],
         )?;
         crash_point("after-tmp-write");
         swap_in(&self.tmp, &self.dir)?;

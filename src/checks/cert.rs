@@ -401,10 +401,7 @@ fn ratio_points(
     let df = sql
         .execute(&text)
         .and_then(|lf| lf.collect())
-        .map_err(|e| CheckError::Query {
-            file: format!("queries/{SERIES_FILE}"),
-            source: e,
-        })?;
+        .map_err(CheckError::query(SERIES_FILE))?;
     let first_month = first.with_day(1).unwrap();
     let mut out = vec![];
     for i in 0..df.height() {

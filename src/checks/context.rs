@@ -36,6 +36,16 @@ pub enum CheckError {
     Other(String),
 }
 
+impl CheckError {
+    /// Maps a polars error of the query in `queries/<file>` to an error naming that file.
+    pub fn query(file: &str) -> impl FnOnce(PolarsError) -> CheckError + '_ {
+        move |source| CheckError::Query {
+            file: format!("queries/{file}"),
+            source,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     /// Evaluation date; None = latest fecha_pago in the dataset.
@@ -396,10 +406,7 @@ impl AuditContext {
             c.register(name, lf.clone());
         }
         c.execute(&self.render(text))
-            .map_err(|e| CheckError::Query {
-                file: format!("queries/{file}"),
-                source: e,
-            })
+            .map_err(CheckError::query(file))
     }
 
     /// Runs SQL against the registered tables; errors name the query file.
@@ -416,10 +423,7 @@ impl AuditContext {
     ) -> Result<DataFrame, CheckError> {
         self.sql_lazy_with(text, file, extra)?
             .collect()
-            .map_err(|e| CheckError::Query {
-                file: format!("queries/{file}"),
-                source: e,
-            })
+            .map_err(CheckError::query(file))
     }
 
     /// Substitutes the run parameters in a query: `${as_of}` becomes

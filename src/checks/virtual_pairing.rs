@@ -1110,10 +1110,7 @@ fn run_sql(ctx: &AuditContext, text: &str, file: &str) -> Result<DataFrame, Chec
     c.register("virtual_lines", t.lines.clone().lazy());
     c.execute(&ctx.render(text))
         .and_then(|lf| lf.collect())
-        .map_err(|e| CheckError::Query {
-            file: format!("queries/{file}"),
-            source: e,
-        })
+        .map_err(CheckError::query(file))
 }
 
 macro_rules! virtual_check {

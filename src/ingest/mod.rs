@@ -187,6 +187,27 @@ pub struct YearCounts {
     pub replaced: usize,
 }
 
+impl YearCounts {
+    pub fn of(pedimentos: usize, partidas: usize, m: dataset::MergeStats) -> YearCounts {
+        YearCounts {
+            pedimentos,
+            partidas,
+            new: m.new,
+            identical: m.identical,
+            replaced: m.replaced,
+        }
+    }
+
+    /// Adds another merge of the same year in the same run.
+    fn add(&mut self, o: &YearCounts) {
+        self.pedimentos += o.pedimentos;
+        self.partidas += o.partidas;
+        self.new += o.new;
+        self.identical += o.identical;
+        self.replaced += o.replaced;
+    }
+}
+
 /// An exclusive lock on a dataset directory, held for the whole ingest.
 ///
 /// `<dataset>/.lock` is locked with the operating system's advisory file lock
@@ -234,8 +255,11 @@ impl Lock {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let h = Sha256::digest(bytes);
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Lists input files: a file as is, a directory recursively (sorted, hidden skipped).
@@ -385,7 +409,23 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .partition(|(p, _, _, _)| datastage::record_type_of(p).is_some());
     let t_parse = std::time::Instant::now();
     st.mark("read+hash");
+    // Data Stage rows are parsed before the CSV rows (which win on dedupe). A sharded run
+    // parses only the CSV files here: they are checked before anything is written, then
+    // the shards check, stage and merge theirs, before the CSV years are merged.
     let mut parsed = Parsed::default();
+    let mut shard_files: Vec<shard::DsFile> = vec![];
+    if sharded {
+        shard_files = ds
+            .into_iter()
+            .map(|(path, _, bytes, hash)| shard::DsFile { path, hash, bytes })
+            .collect();
+    } else if !ds.is_empty() {
+        let ds: Vec<(PathBuf, Vec<u8>, String)> = ds
+            .into_iter()
+            .map(|(p, b, _, h)| (p, b.unwrap_or_default(), h))
+            .collect();
+        datastage::parse(&ds, &mut parsed);
+    }
     for (p, bytes, _, hash) in &csvs {
         csv::parse(p, bytes.as_deref().unwrap_or_default(), hash, &mut parsed);
     }
@@ -394,59 +434,16 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         recovered,
         ..Default::default()
     };
-    if sharded {
-        // The CSV rows are checked before anything is written; the shards then check
-        // and stage theirs, and merge them into the dataset, before the CSV years.
+    if !shard_files.is_empty() {
         parsed.check_accounting()?;
-        let ds: Vec<shard::DsFile> = ds
-            .into_iter()
-            .map(|(path, _, bytes, hash)| shard::DsFile { path, hash, bytes })
-            .collect();
-        if !ds.is_empty() {
-            let out = shard::ingest(&ds, root, shard_bytes)?;
-            report.shards = out.shards;
-            let mut files = out.files;
-            files.append(&mut parsed.files);
-            parsed.files = files;
-            let mut rejects = out.rejects;
-            rejects.append(&mut parsed.rejects);
-            parsed.rejects = rejects;
-            parsed.superseded += out.superseded;
-            for (y, (m, peds, parts)) in out.years {
-                report.years.insert(
-                    y,
-                    YearCounts {
-                        pedimentos: peds,
-                        partidas: parts,
-                        new: m.new,
-                        identical: m.identical,
-                        replaced: m.replaced,
-                    },
-                );
-            }
-        }
-    } else if !ds.is_empty() {
-        let ds: Vec<(PathBuf, Vec<u8>, String)> = ds
-            .into_iter()
-            .map(|(p, b, _, h)| (p, b.unwrap_or_default(), h))
-            .collect();
-        // Data Stage first: its rows are parsed before the CSV rows, which win on dedupe.
-        let mut both = Parsed::default();
-        datastage::parse(&ds, &mut both);
-        drop(ds);
-        let csv_years = std::mem::take(&mut parsed.years);
-        for (y, d) in csv_years {
-            let e = both.years.entry(y).or_default();
-            e.pedimentos.extend(d.pedimentos);
-            e.partidas.extend(d.partidas);
-            e.identificadores.extend(d.identificadores);
-            e.descargos.extend(d.descargos);
-            e.conflicts.extend(d.conflicts);
-        }
-        both.files.append(&mut parsed.files);
-        both.rejects.append(&mut parsed.rejects);
-        both.superseded += parsed.superseded;
-        parsed = both;
+        let mut out = shard::ingest(&shard_files, root, shard_bytes)?;
+        report.shards = out.shards;
+        report.years = out.years;
+        out.files.append(&mut parsed.files);
+        parsed.files = out.files;
+        out.rejects.append(&mut parsed.rejects);
+        parsed.rejects = out.rejects;
+        parsed.superseded += out.superseded;
     }
     parsed.check_accounting()?;
     st.mark("parse");
@@ -469,12 +466,8 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     for (y, r) in results {
         let st = r?;
         let data = &parsed.years[&y];
-        let c = report.years.entry(y).or_default();
-        c.pedimentos += data.pedimentos.len();
-        c.partidas += data.partidas.len();
-        c.new += st.new;
-        c.identical += st.identical;
-        c.replaced += st.replaced;
+        let c = YearCounts::of(data.pedimentos.len(), data.partidas.len(), st);
+        report.years.entry(y).or_default().add(&c);
     }
     report.write_seconds = t_write.elapsed().as_secs_f64();
     st.mark("merge+write");
@@ -546,8 +539,7 @@ fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
         h.update(&buf[..n]);
         len += n as u64;
     }
-    let hex = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((len, hex))
+    Ok((len, hex(&h.finalize())))
 }
 
 /// The Data Stage request a file belongs to: (folder, folio), from `<folio>_<tipo>.asc`.

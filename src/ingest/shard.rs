@@ -25,7 +25,7 @@
 //! (checked), and rejects name the original file and line.
 
 use super::datastage::{self, Input};
-use super::{FileStats, IngestError, Parsed, Result};
+use super::{FileStats, IngestError, Parsed, Result, YearCounts};
 use crate::dataset::{self, NewRows, PedimentoRow, RejectRow};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -46,8 +46,7 @@ pub struct Outcome {
     pub files: Vec<FileStats>,
     pub rejects: Vec<RejectRow>,
     pub superseded: usize,
-    /// Per year: merge stats, pedimentos and partidas stored by this run.
-    pub years: BTreeMap<i32, (dataset::MergeStats, usize, usize)>,
+    pub years: BTreeMap<i32, YearCounts>,
     pub shards: usize,
 }
 
@@ -532,25 +531,14 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
     }
 
     for (y, w) in fresh {
-        let (peds, parts) = (w.pedimentos, w.partidas);
-        out.years.insert(y, (w.finish()?, peds, parts));
+        let (pedimentos, partidas) = (w.pedimentos, w.partidas);
+        out.years
+            .insert(y, YearCounts::of(pedimentos, partidas, w.finish()?));
     }
     // Merge each year with its staged rows: one year at a time (memory), streaming.
     for (y, [peds, parts, idents, descs, confl]) in &staged {
-        let mut pedimentos: Vec<PedimentoRow> = vec![];
-        for p in peds {
-            dataset::for_each_batch(p, |b| {
-                pedimentos.extend(dataset::pedimento_rows(&b)?);
-                Ok(())
-            })?;
-        }
-        let mut conflicts: Vec<PedimentoRow> = vec![];
-        for p in confl {
-            dataset::for_each_batch(p, |b| {
-                conflicts.extend(dataset::pedimento_rows(&b)?);
-                Ok(())
-            })?;
-        }
+        let pedimentos = read_pedimentos(peds)?;
+        let conflicts = read_pedimentos(confl)?;
         let npartidas = parts
             .iter()
             .map(|p| dataset::parquet_rows(p))
@@ -570,10 +558,23 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64) -> Result<Outcome
                 NewRows::Files(descs),
             ],
         )?;
-        out.years.insert(*y, (stats, npeds, npartidas));
+        out.years
+            .insert(*y, YearCounts::of(npeds, npartidas, stats));
     }
     st.mark("merge");
     fs::remove_dir_all(&dir).map_err(dataset::io(&dir))?;
     out.files = totals;
     Ok(out)
+}
+
+/// The header rows of staged Parquet files (pedimentos or conflicts).
+fn read_pedimentos(files: &[PathBuf]) -> dataset::Result<Vec<PedimentoRow>> {
+    let mut rows = vec![];
+    for p in files {
+        dataset::for_each_batch(p, |b| {
+            rows.extend(dataset::pedimento_rows(&b)?);
+            Ok(())
+        })?;
+    }
+    Ok(rows)
 }
