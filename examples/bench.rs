@@ -39,6 +39,7 @@ fn report(phase: &str, rows: usize, secs: f64, extra: &str) {
 }
 
 fn main() {
+    pedaudit::memory::init();
     if std::env::var_os("RUST_MIN_STACK").is_none() {
         // SAFETY: first statement of main, before any thread exists (see src/main.rs).
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };

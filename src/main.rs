@@ -8,6 +8,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() {
+    pedaudit::memory::init();
     // polars and rayon worker threads evaluate deep plans (the ledger views) recursively;
     // give every thread a large stack unless the user chose one. Set before any thread
     // exists (std reads it once, at the first spawn).

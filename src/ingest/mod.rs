@@ -436,7 +436,9 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     };
     if !shard_files.is_empty() {
         parsed.check_accounting()?;
-        let mut out = shard::ingest(&shard_files, root, shard_bytes)?;
+        // Shards parsed at once: one per core, up to 4 (each parse is itself parallel).
+        let workers = rayon::current_num_threads().clamp(1, 4);
+        let mut out = shard::ingest(&shard_files, root, shard_bytes, workers)?;
         report.shards = out.shards;
         report.years = out.years;
         out.files.append(&mut parsed.files);
