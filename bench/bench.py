@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: pedimento-audit (release) vs DuckDB on the same generated files.
 
-    python3 bench/bench.py --sizes 1000000,10000000 [--ingest-max 10000000] [--batch 1]
+    python3 bench/bench.py --sizes 1000000,10000000 [--ingest-max 10000000] [--batch 1] [--repeat 3]
 
 For each size N (partidas):
   * ours:   `examples/bench gen` writes the Data Stage files, `bench ingest --reuse` times their
@@ -12,6 +12,8 @@ For each size N (partidas):
             ingest parses (same files); audit = the same queries/views/*.sql and queries/*.sql
             over our Parquet dataset (bench/crossengine.py registration).
   * each engine runs in its own process; peak RSS = the child's ru_maxrss.
+  * --repeat R runs of each (engine, phase), the engines alternating; the median is reported
+    with the min-max (shared VMs drift: one engine's run can take 2x another's minutes later).
 Writes bench/results.md (table + machine description) and prints it.
 """
 import argparse, glob, json, os, platform, resource, subprocess, sys, time
@@ -90,6 +92,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "out/bench"))
     ap.add_argument("--batch", type=int, default=0, help="ours: audit N companies at a time (0 = all)")
     ap.add_argument("--memory-mb", type=int, default=0, help="ours: ingest memory budget (0 = the CLI default)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per engine and phase, interleaved; the median is reported")
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     a = ap.parse_args()
     exe = os.path.join(a.build_dir, "release", "examples", "bench")
@@ -97,43 +100,52 @@ def main():
         raise SystemExit(f"build first: cargo build --release --example bench (looked for {exe})")
     results = []
     for n in [int(x) for x in a.sizes.split(",")]:
-        mode = "all" if n <= a.ingest_max else "audit"
-        if mode == "all":
-            # Generate the Data Stage files, then ingest them in a fresh process (its peak
-            # RSS is the ingest's own, its input is in the page cache as DuckDB's is).
+        ingest = n <= a.ingest_max
+        if ingest:
+            # Write the Data Stage files once; each run below ingests them in a fresh process
+            # (its peak RSS is the ingest's own; the input is in the page cache for both).
             child([exe, "gen", "--partidas", str(n), "--work", a.work])
-            mem = ["--memory-mb", str(a.memory_mb)] if a.memory_mb else []
-            out, rss = child([exe, "ingest", "--reuse", "--partidas", str(n), "--work", a.work] + mem)
         else:
-            out, rss = child([exe, mode, "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
-        ours = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-        # The audit again in a fresh process that only audits: in the first one, memory the
-        # allocator kept from generating (and ingesting) the data counts in its peak RSS.
-        out, rss = child([exe, "audit", "--reuse", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
-        fresh = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-        ours = [o for o in ours if o["phase"] != "audit_all_checks"] + fresh
-        for o in ours:
-            o["engine"] = "pedimento-audit" + (f" (batch {a.batch})" if a.batch and o["phase"].startswith("audit") else "")
-            o["size"] = n
-            results.append(o)
-            print(json.dumps(o), flush=True)
+            child([exe, "audit", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
+        mem = ["--memory-mb", str(a.memory_mb)] if a.memory_mb else []
+        runs = {}  # (engine, phase) -> list of result dicts
+        add = lambda r: runs.setdefault((r["engine"], r["phase"]), []).append(r)
+        ours_engine = "pedimento-audit"
         ds = os.path.join(a.work, f"dataset-{n}")
-        if mode == "all":
-            out, rss = child([sys.executable, __file__, "--worker", "ingest",
-                              os.path.join(a.work, f"datastage-{n}"), os.path.join(a.work, f"duck-{n}")])
+        # The engines alternate, run after run: a machine whose speed drifts (shared VMs
+        # here varied by 2x within minutes) slows both alike, and the median is reported.
+        for rep in range(a.repeat):
+            if ingest:
+                out, _ = child([exe, "ingest", "--reuse", "--partidas", str(n), "--work", a.work] + mem)
+                for o in (json.loads(l) for l in out.splitlines() if l.startswith("{")):
+                    add(dict(o, engine=ours_engine))
+                out, _ = child([sys.executable, __file__, "--worker", "ingest",
+                                os.path.join(a.work, f"datastage-{n}"), os.path.join(a.work, f"duck-{n}")])
+                d = json.loads(out.strip().splitlines()[-1])
+                add({"engine": "duckdb", "phase": "ingest_datastage", "rows": d["rows"],
+                     "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"]})
+            # The audit in a fresh process that only audits.
+            out, _ = child([exe, "audit", "--reuse", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
+            audit = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
+            add(dict(audit, engine=ours_engine))
+            out, _ = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
             d = json.loads(out.strip().splitlines()[-1])
-            r = {"engine": "duckdb", "phase": "ingest_datastage", "size": n, "rows": d["rows"],
-                 "seconds": d["seconds"], "rows_per_s": d["rows"] / d["seconds"], "peak_rss_mb": d["peak_rss_mb"]}
+            add({"engine": "duckdb", "phase": "audit_all_checks", "rows": audit["rows"],
+                 "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "findings": d["rows"]})
+            print(json.dumps({k: [round(r["seconds"], 2) for r in v] for k, v in
+                              ((f"{e} {p}", v) for (e, p), v in runs.items())}), flush=True)
+        for (engine, phase), rs in runs.items():
+            secs = sorted(r["seconds"] for r in rs)
+            med = secs[len(secs) // 2] if len(secs) % 2 else (secs[len(secs) // 2 - 1] + secs[len(secs) // 2]) / 2
+            label = engine + (f" (batch {a.batch})" if a.batch and engine == ours_engine and phase.startswith("audit") else "")
+            r = {"engine": label, "phase": phase, "size": n, "rows": rs[0]["rows"], "seconds": med,
+                 "min": secs[0], "max": secs[-1], "runs": len(secs), "rows_per_s": rs[0]["rows"] / med,
+                 "peak_rss_mb": max(x["peak_rss_mb"] for x in rs)}
+            for k in ("shards", "findings"):
+                if k in rs[0]:
+                    r[k] = rs[0][k]
             results.append(r)
             print(json.dumps(r), flush=True)
-        out, rss = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
-        d = json.loads(out.strip().splitlines()[-1])
-        ours_audit = next(o for o in ours if o["phase"] == "audit_all_checks")
-        r = {"engine": "duckdb", "phase": "audit_all_checks", "size": n, "rows": ours_audit["rows"],
-             "seconds": d["seconds"], "rows_per_s": ours_audit["rows"] / d["seconds"], "peak_rss_mb": d["peak_rss_mb"],
-             "findings": d["rows"]}
-        results.append(r)
-        print(json.dumps(r), flush=True)
     write_results(results)
 
 
@@ -148,14 +160,16 @@ def write_results(results):
     lines = ["# Benchmark results", "",
              f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}; "
              f"DuckDB {duckdb.__version__}; pedimento-audit release build. Produced by `python3 bench/bench.py`.",
-             "", "| size (partidas) | phase | engine | rows | seconds | rows/s | peak RSS MB | us/DuckDB time |",
+             f"Seconds are the median of {results[0]['runs'] if results else 0} runs per engine and phase, the engines "
+             "alternating run after run (min-max in brackets); peak RSS is the largest of the runs.",
+             "", "| size (partidas) | phase | engine | rows | seconds (min-max) | rows/s | peak RSS MB | us/DuckDB time |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         other = [x for x in results if x["size"] == r["size"] and x["phase"] == r["phase"] and x is not r]
         ratio = ""
         if r["engine"].startswith("pedimento-audit") and other:
             ratio = f"{r['seconds'] / other[0]['seconds']:.2f}"
-        lines.append(f"| {r['size']:,} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['seconds']:.2f} | "
+        lines.append(f"| {r['size']:,} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | "
                      f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio} |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:

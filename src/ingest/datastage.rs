@@ -15,6 +15,7 @@ use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_S
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -200,14 +201,16 @@ pub(super) fn column_of(cols: &HashMap<String, usize>, name: &str) -> Option<usi
 /// Accessor for one row, producing errors that name the field.
 struct Row<'a> {
     t: &'a Table<'a>,
-    f: Vec<&'a str>,
+    /// The row's fields, on the stack for up to 48 (Data Stage records have fewer): no
+    /// allocation per row.
+    f: SmallVec<[&'a str; 48]>,
 }
 
 type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
     fn new(t: &'a Table<'a>, line: &'a str) -> Row<'a> {
-        let mut f: Vec<&str> = line.split('|').collect();
+        let mut f: SmallVec<[&str; 48]> = line.split('|').collect();
         if f.len() == t.ncols + 1 {
             f.pop();
         }

@@ -130,7 +130,7 @@ fn key(fields: &[&[u8]], c: [usize; 3]) -> Option<u64> {
     Some(num(c[0], 3)? * 100_000_000_000 + num(c[1], 4)? * 10_000_000 + num(c[2], 7)?)
 }
 
-fn fields(line: &[u8]) -> Vec<&[u8]> {
+fn fields(line: &[u8]) -> smallvec::SmallVec<[&[u8]; 48]> {
     line.split(|b| *b == b'|').collect()
 }
 
