@@ -10,7 +10,7 @@
 //! Other record types are listed in the manifest as not used.
 
 use super::{FileStats, Parsed, text};
-use crate::dataset::{DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
+use crate::dataset::{DescargoRow, FxMap, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
 use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -288,26 +288,6 @@ fn fixed<const N: usize>(s: &str, what: &str) -> FieldResult<[u8; N]> {
     out[N - t.len()..].copy_from_slice(t);
     Ok(out)
 }
-
-/// A small, fast hasher (FxHash) for the per-row lookups of short keys.
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 fn dec(s: &str, scale: u32) -> FieldResult<Decimal> {
     model::decimal(s, scale)
@@ -632,8 +612,25 @@ impl Ctx {
     }
 }
 
+/// `YYYY-ASS-PPPP-NNNNNNN` (the dataset's `pedimento_id`), built without `format!`: one
+/// per 551-557 row.
 fn pid(t: &Triple, year: i32) -> String {
-    format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n())
+    if !(0..=9999).contains(&year) {
+        return format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
+    }
+    let y = year as u32;
+    let mut b = Vec::with_capacity(21);
+    b.extend(
+        [y / 1000, y / 100 % 10, y / 10 % 10, y % 10]
+            .iter()
+            .map(|d| b'0' + *d as u8),
+    );
+    for part in [&t.aduana[..], &t.patente[..], &t.numero[..]] {
+        b.push(b'-');
+        b.extend_from_slice(part);
+    }
+    // Triple's bytes are ASCII digits (`fixed`).
+    String::from_utf8(b).unwrap_or_else(|_| format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n()))
 }
 
 fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {
@@ -1378,9 +1375,7 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
 }
 
 /// The latest request per key.
-fn latest<K: std::hash::Hash + Eq>(
-    keys: impl Iterator<Item = (K, usize)>,
-) -> HashMap<K, usize, std::hash::BuildHasherDefault<Fx>> {
+fn latest<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize)>) -> FxMap<K, usize> {
     let mut m: FxMap<K, usize> = FxMap::default();
     for (k, r) in keys {
         let e = m.entry(k).or_insert(r);
