@@ -615,8 +615,9 @@ impl Ctx {
 /// `YYYY-ASS-PPPP-NNNNNNN` (the dataset's `pedimento_id`), built without `format!`: one
 /// per 551-557 row.
 fn pid(t: &Triple, year: i32) -> String {
+    let slow = || format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
     if !(0..=9999).contains(&year) {
-        return format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
+        return slow();
     }
     let y = year as u32;
     let mut b = Vec::with_capacity(21);
@@ -630,7 +631,7 @@ fn pid(t: &Triple, year: i32) -> String {
         b.extend_from_slice(part);
     }
     // Triple's bytes are ASCII digits (`fixed`).
-    String::from_utf8(b).unwrap_or_else(|_| format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n()))
+    String::from_utf8(b).unwrap_or_else(|_| slow())
 }
 
 fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {

@@ -369,7 +369,8 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
         .map(|(f, _)| f.bytes)
         .sum();
     // `workers` shards are parsed at once: each gets its share of the budget.
-    let each = (shard_bytes / workers.max(1) as u64).max(1);
+    let workers = workers.max(1);
+    let each = (shard_bytes / workers as u64).max(1);
     let want = total.div_ceil(each).max(1) as usize;
     let plan = plan(&typed, want)?;
     let n = plan.shards();
@@ -434,7 +435,6 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
     // memory stays within the budget): the parse has long sequential stages (501 headers,
     // keyed lookups, the year split) and two of them at once keep both cores busy. Their
     // rows are written in shard order, so the dataset is the same for any `workers`.
-    let workers = workers.max(1);
     let order: Vec<usize> = (0..n).collect();
     for group in order.chunks(workers) {
         let parsed: Vec<Result<Parsed>> = group
