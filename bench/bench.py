@@ -12,6 +12,8 @@ For each size N (partidas):
             ingest parses (same files); audit = the same queries/views/*.sql and queries/*.sql
             over our Parquet dataset (bench/crossengine.py registration).
   * each engine runs in its own process; peak RSS = the child's ru_maxrss.
+  * before each run its input (Data Stage files or dataset) is read once: both engines
+    start with it in the page cache.
   * --repeat R runs of each (engine, phase), the engines alternating; the median is reported
     with the min-max (shared VMs drift: one engine's run can take 2x another's minutes later).
 Writes bench/results.md (table + machine description) and prints it.
@@ -70,6 +72,18 @@ def worker(argv):
     print(json.dumps({"rows": rows, "seconds": secs, "peak_rss_mb": hwm / 1024.0}))
 
 
+def warm(path):
+    """Reads every file under path once, so each timed run starts with its input in the
+    page cache (this VM drops cached files under memory pressure, e.g. a build: a cold 10M
+    Data Stage read took 30-80 s at the disk's 40-100 MB/s and made either engine's run an
+    outlier)."""
+    for d, _, names in os.walk(path):
+        for n in names:
+            with open(os.path.join(d, n), "rb") as fh:
+                while fh.read(8 << 20):
+                    pass
+
+
 def child(cmd):
     """Runs cmd, returns (stdout, peak RSS MB of that child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -116,18 +130,23 @@ def main():
         # here varied by 2x within minutes) slows both alike, and the median is reported.
         for rep in range(a.repeat):
             if ingest:
+                stage = os.path.join(a.work, f"datastage-{n}")
+                warm(stage)
                 out, _ = child([exe, "ingest", "--reuse", "--partidas", str(n), "--work", a.work] + mem)
                 for o in (json.loads(l) for l in out.splitlines() if l.startswith("{")):
                     add(dict(o, engine=ours_engine))
+                warm(stage)
                 out, _ = child([sys.executable, __file__, "--worker", "ingest",
-                                os.path.join(a.work, f"datastage-{n}"), os.path.join(a.work, f"duck-{n}")])
+                                stage, os.path.join(a.work, f"duck-{n}")])
                 d = json.loads(out.strip().splitlines()[-1])
                 add({"engine": "duckdb", "phase": "ingest_datastage", "rows": d["rows"],
                      "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"]})
             # The audit in a fresh process that only audits.
+            warm(ds)
             out, _ = child([exe, "audit", "--reuse", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
             audit = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
             add(dict(audit, engine=ours_engine))
+            warm(ds)
             out, _ = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
             d = json.loads(out.strip().splitlines()[-1])
             add({"engine": "duckdb", "phase": "audit_all_checks", "rows": audit["rows"],

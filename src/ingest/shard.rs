@@ -10,11 +10,15 @@
 //!    it rectifies (date and clave of the anterior), a 512 without `FechaOperacionOrig`
 //!    and its original (year of the original).
 //! 2. **split**: each file is streamed once; each data line goes to the shard of its
-//!    pedimento, into a file of the same record type (the file's header first), with its
-//!    line number in the original file on the side. Every record type of a pedimento is
-//!    in its shard, so the parse of a shard is the parse of the whole input restricted to
-//!    its pedimentos (ambiguous numbers, later requests and duplicates are all per
-//!    pedimento number). A file's encoding is decided on the whole file.
+//!    pedimento. A file in pedimento order (SAT's extracts and the generator's are) is not
+//!    copied: the split keeps, per shard, the runs of consecutive lines it owns (byte
+//!    range and first line number), and the shard parse reads them from the file. A file
+//!    whose pedimentos are scattered (more than 64 runs per shard and 1 per 16 rows) is
+//!    copied into one file per shard and record type (the header first), with each line's
+//!    number in the original file on the side. Every record type of a pedimento is in its
+//!    shard, so the parse of a shard is the parse of the whole input restricted to its
+//!    pedimentos (ambiguous numbers, later requests and duplicates are all per pedimento
+//!    number). A file's encoding is decided on the whole file.
 //! 3. **parse**: shard by shard, the parse of [`datastage::parse_inputs`]. A year not in the
 //!    dataset yet is written straight to its new partition ([`dataset::NewYearWriter`]);
 //!    the rows of a year already there are staged as Parquet.
@@ -57,13 +61,14 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
     }
 }
 
-/// Calls `f(line_number, line)` for each line of a file (1-based, `\n` removed; a final
-/// empty line after the last `\n` is not a line, as in `text::lines`).
-fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+/// Calls `f(line_number, line, byte_offset)` for each line of a file (1-based, `\n`
+/// removed; a final empty line after the last `\n` is not a line, as in `text::lines`),
+/// until `f` returns `false`.
+fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8], u64) -> Result<bool>) -> Result<()> {
     let file = fs::File::open(path).map_err(io_err(path))?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut buf = Vec::with_capacity(4096);
-    let mut ln = 0;
+    let (mut ln, mut offset) = (0, 0u64);
     loop {
         buf.clear();
         let n = r.read_until(b'\n', &mut buf).map_err(io_err(path))?;
@@ -72,7 +77,10 @@ fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8]) -> Result<()>) -> 
         }
         ln += 1;
         let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        f(ln, line)?;
+        if !f(ln, line, offset)? {
+            return Ok(());
+        }
+        offset += n as u64;
     }
 }
 
@@ -132,6 +140,14 @@ fn key(fields: &[&[u8]], c: [usize; 3]) -> Option<u64> {
 
 fn fields(line: &[u8]) -> smallvec::SmallVec<[&[u8]; 48]> {
     line.split(|b| *b == b'|').collect()
+}
+
+/// The key of a line from its columns `c`, splitting only the fields up to the last of
+/// them (the split reads every line of the input).
+fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
+    let last = c.iter().copied().max().unwrap_or(0);
+    let f: smallvec::SmallVec<[&[u8]; 48]> = line.split(|b| *b == b'|').take(last + 1).collect();
+    key(&f, c)
 }
 
 /// Blank as `text::lines` + `str::trim` see it, decided on ASCII lines only: a line with
@@ -202,16 +218,16 @@ fn plan(files: &[(&DsFile, String)], shards: usize) -> Result<Plan> {
             let mut keys = vec![];
             let mut links = vec![];
             let mut cols = None;
-            for_each_line(&f.path, |ln, line| {
+            for_each_line(&f.path, |ln, line, _| {
                 if ln == 1 {
                     cols = Some(cols_of(line, rtype));
-                    return Ok(());
+                    return Ok(true);
                 }
                 let c = cols.as_ref().expect("header read first");
-                let Some(own) = c.own else { return Ok(()) };
+                let Some(own) = c.own else { return Ok(false) };
                 let fs_ = fields(line);
                 let Some(k) = key(&fs_, own) else {
-                    return Ok(());
+                    return Ok(true);
                 };
                 match rtype.as_str() {
                     "501" => keys.push(k),
@@ -230,7 +246,7 @@ fn plan(files: &[(&DsFile, String)], shards: usize) -> Result<Plan> {
                         }
                     }
                 }
-                Ok(())
+                Ok(true)
             })?;
             Ok((keys, links))
         })
@@ -277,20 +293,52 @@ struct Split {
     /// Data lines (after the header, blank ones excluded).
     rows: usize,
     has_header: bool,
+    /// Where a routed file's lines are for the shard parse.
+    place: Option<Place>,
+}
+
+/// Where the shard parse finds a routed file's lines.
+#[derive(Clone)]
+enum Place {
+    /// In the original file: per shard, its runs of consecutive data lines. A file in
+    /// pedimento order (as SAT's extracts and the generator's are) has about one run per
+    /// shard, and nothing is copied.
+    Runs {
+        header: Vec<u8>,
+        runs: Vec<Vec<Run>>,
+    },
+    /// Copied into `<dir>/<shard>/<fi>.asc`, with the line numbers in `.lines`: a file
+    /// whose pedimentos are scattered (too many runs to keep).
+    Copied,
+}
+
+/// Consecutive data lines of one file that go to one shard.
+#[derive(Clone, Copy)]
+struct Run {
+    /// Byte range of the lines in the file (their `\n`s included).
+    start: u64,
+    end: u64,
+    first_line: u32,
+    lines: u32,
 }
 
 fn shard_path(dir: &Path, shard: usize, fi: usize, ext: &str) -> PathBuf {
     dir.join(format!("{shard:04}")).join(format!("{fi}.{ext}"))
 }
 
-/// Streams file `fi` into its shard files (`<dir>/<shard>/<fi>.asc` and `.lines`).
+/// Splits file `fi`: counts its lines, decides its encoding and, when `route`, finds where
+/// each shard's lines are ([`Place`]): runs in the file, or copied when scattered.
 fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Result<Split> {
+    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
     let mut sp = Split::default();
     let mut utf8 = true;
     let mut cols: Option<Cols> = None;
-    let mut out: Vec<(BufWriter<fs::File>, BufWriter<fs::File>)> = vec![];
-    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
-    for_each_line(&f.path, |ln, line| {
+    let mut header = vec![];
+    let mut runs: Vec<Vec<Run>> = vec![vec![]; if route { plan.shards() } else { 0 }];
+    let (mut nruns, mut scattered) = (0usize, false);
+    // The run being extended: (shard, run).
+    let mut cur: Option<(usize, Run)> = None;
+    for_each_line(&f.path, |ln, line, offset| {
         if utf8 && std::str::from_utf8(line).is_err() {
             utf8 = false;
         }
@@ -298,38 +346,101 @@ fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Re
             sp.has_header = true;
             if route {
                 cols = Some(cols_of(line, &rtype));
-                for s in 0..plan.shards() {
-                    let open = |ext: &str| -> Result<BufWriter<fs::File>> {
-                        let p = shard_path(dir, s, fi, ext);
-                        Ok(BufWriter::with_capacity(
-                            256 << 10,
-                            fs::File::create(&p).map_err(io_err(&p))?,
-                        ))
-                    };
-                    let (mut d, l) = (open("asc")?, open("lines")?);
-                    d.write_all(line).map_err(io_err(&f.path))?;
-                    d.write_all(b"\n").map_err(io_err(&f.path))?;
-                    out.push((d, l));
-                }
+                header = line.to_vec();
             }
-            return Ok(());
+            return Ok(true);
         }
         if ascii_blank(line) {
             sp.blank += 1;
-            return Ok(());
+            // A blank line is not routed: it ends the run.
+            if let Some((s, r)) = cur.take() {
+                runs[s].push(r);
+            }
+            return Ok(true);
         }
         sp.rows += 1;
-        if !route {
-            return Ok(());
+        if !route || scattered {
+            return Ok(true);
         }
         let c = cols.as_ref().expect("header read first");
-        let k = c.own.and_then(|own| key(&fields(line), own));
+        let s = plan.shard(c.own.and_then(|own| line_key(line, own)));
+        // `offset` + the line + its `\n` (absent on a last line without one).
+        let end = (offset + line.len() as u64 + 1).min(f.bytes);
+        match &mut cur {
+            Some((cs, r)) if *cs == s && r.end == offset => {
+                r.end = end;
+                r.lines += 1;
+            }
+            _ => {
+                if let Some((cs, r)) = cur.take() {
+                    runs[cs].push(r);
+                }
+                nruns += 1;
+                // Scattered: more runs than a few per shard and 1 per 16 rows.
+                if nruns > 64 * plan.shards() && nruns > sp.rows / 16 {
+                    scattered = true;
+                    return Ok(true);
+                }
+                let run = Run {
+                    start: offset,
+                    end,
+                    first_line: ln as u32,
+                    lines: 1,
+                };
+                cur = Some((s, run));
+            }
+        }
+        Ok(true)
+    })?;
+    if let Some((s, r)) = cur.take() {
+        runs[s].push(r);
+    }
+    sp.latin1 = !utf8;
+    if route && sp.has_header {
+        sp.place = Some(if scattered {
+            copy_file(f, fi, plan, dir)?;
+            Place::Copied
+        } else {
+            Place::Runs { header, runs }
+        });
+    }
+    Ok(sp)
+}
+
+/// Copies file `fi`'s lines into its shard files (`<dir>/<shard>/<fi>.asc` and `.lines`).
+fn copy_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path) -> Result<()> {
+    let mut cols: Option<Cols> = None;
+    let mut out: Vec<(BufWriter<fs::File>, BufWriter<fs::File>)> = vec![];
+    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
+    for_each_line(&f.path, |ln, line, _| {
+        if ln == 1 {
+            cols = Some(cols_of(line, &rtype));
+            for s in 0..plan.shards() {
+                let open = |ext: &str| -> Result<BufWriter<fs::File>> {
+                    let p = shard_path(dir, s, fi, ext);
+                    Ok(BufWriter::with_capacity(
+                        256 << 10,
+                        fs::File::create(&p).map_err(io_err(&p))?,
+                    ))
+                };
+                let (mut d, l) = (open("asc")?, open("lines")?);
+                d.write_all(line).map_err(io_err(&f.path))?;
+                d.write_all(b"\n").map_err(io_err(&f.path))?;
+                out.push((d, l));
+            }
+            return Ok(true);
+        }
+        if ascii_blank(line) {
+            return Ok(true);
+        }
+        let c = cols.as_ref().expect("header read first");
+        let k = c.own.and_then(|own| line_key(line, own));
         let (d, l) = &mut out[plan.shard(k)];
         d.write_all(line).map_err(io_err(&f.path))?;
         d.write_all(b"\n").map_err(io_err(&f.path))?;
         l.write_all(&(ln as u32).to_le_bytes())
             .map_err(io_err(&f.path))?;
-        Ok(())
+        Ok(true)
     })?;
     for (d, l) in out {
         d.into_inner()
@@ -337,8 +448,56 @@ fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Re
         l.into_inner()
             .map_err(|e| io_err(&f.path)(e.into_error()))?;
     }
-    sp.latin1 = !utf8;
-    Ok(sp)
+    Ok(())
+}
+
+/// Shard `s`'s lines of file `fi` (its header first) and their line numbers in the file.
+fn shard_text(
+    dir: &Path,
+    s: usize,
+    fi: usize,
+    f: &DsFile,
+    place: &Place,
+) -> Result<(Vec<u8>, Vec<u32>)> {
+    match place {
+        Place::Copied => {
+            let p = shard_path(dir, s, fi, "asc");
+            let bytes = fs::read(&p).map_err(io_err(&p))?;
+            let lp = shard_path(dir, s, fi, "lines");
+            let raw = fs::read(&lp).map_err(io_err(&lp))?;
+            let lines = raw
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            fs::remove_file(&p).map_err(dataset::io(&p))?;
+            fs::remove_file(&lp).map_err(dataset::io(&lp))?;
+            Ok((bytes, lines))
+        }
+        Place::Runs { header, runs } => {
+            use std::os::unix::fs::FileExt;
+            let runs = &runs[s];
+            let size: u64 = runs.iter().map(|r| r.end - r.start + 1).sum();
+            let mut bytes = Vec::with_capacity(header.len() + 1 + size as usize);
+            bytes.extend_from_slice(header);
+            bytes.push(b'\n');
+            let mut lines = Vec::with_capacity(runs.iter().map(|r| r.lines as usize).sum());
+            if runs.is_empty() {
+                return Ok((bytes, lines));
+            }
+            let file = fs::File::open(&f.path).map_err(io_err(&f.path))?;
+            for r in runs {
+                let at = bytes.len();
+                bytes.resize(at + (r.end - r.start) as usize, 0);
+                file.read_exact_at(&mut bytes[at..], r.start)
+                    .map_err(io_err(&f.path))?;
+                if bytes.last() != Some(&b'\n') {
+                    bytes.push(b'\n');
+                }
+                lines.extend(r.first_line..r.first_line + r.lines);
+            }
+            Ok((bytes, lines))
+        }
+    }
 }
 
 /// Adds a shard's counts of one file to the file's totals.
@@ -393,6 +552,13 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
         .enumerate()
         .map(|(fi, (f, t))| split_file(f, fi, &plan, &dir, used(t)))
         .collect::<Result<_>>()?;
+    let copied = splits
+        .iter()
+        .filter(|s| matches!(s.place, Some(Place::Copied)))
+        .count();
+    if copied > 0 {
+        eprintln!("  {copied} file(s) not in pedimento order: their lines copied into the shards");
+    }
     st.mark("split");
 
     // Per original file: stats as `load` would give them for the whole file.
@@ -532,20 +698,16 @@ fn parse_shard(
     typed: &[(&DsFile, String)],
     splits: &[Split],
 ) -> Result<Parsed> {
-    let mut bufs: Vec<(Vec<u8>, Vec<u32>)> = Vec::with_capacity(routed.len());
-    for &fi in routed {
-        let p = shard_path(dir, s, fi, "asc");
-        let bytes = fs::read(&p).map_err(io_err(&p))?;
-        let lp = shard_path(dir, s, fi, "lines");
-        let raw = fs::read(&lp).map_err(io_err(&lp))?;
-        let lines = raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        fs::remove_file(&p).map_err(dataset::io(&p))?;
-        fs::remove_file(&lp).map_err(dataset::io(&lp))?;
-        bufs.push((bytes, lines));
-    }
+    let bufs: Vec<(Vec<u8>, Vec<u32>)> = routed
+        .iter()
+        .map(|&fi| {
+            let place = splits[fi]
+                .place
+                .as_ref()
+                .expect("a routed file has a place");
+            shard_text(dir, s, fi, typed[fi].0, place)
+        })
+        .collect::<Result<_>>()?;
     let inputs: Vec<Input> = routed
         .iter()
         .zip(&bufs)
@@ -618,4 +780,98 @@ fn read_pedimentos(files: &[PathBuf]) -> dataset::Result<Vec<PedimentoRow>> {
         })?;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 501 file of `n` pedimentos (keys in `order`), a blank line in the middle, and
+    /// its split into 4 shards; returns the shard texts and where they came from.
+    /// A shard's text and the line numbers of its data lines.
+    type ShardText = (Vec<u8>, Vec<u32>);
+
+    fn split_501(order: &[u32]) -> (Vec<ShardText>, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2024001_501.asc");
+        let mut text = b"Patente|Pedimento|SeccionAduanera|Rfc|\n".to_vec();
+        for (i, k) in order.iter().enumerate() {
+            if i == order.len() / 2 {
+                text.extend_from_slice(b" \n");
+            }
+            text.extend_from_slice(
+                format!("3001|{}|070|AAA010101AAA|\n", 4_000_000 + k).as_bytes(),
+            );
+        }
+        text.pop(); // the last line without its '\n'
+        fs::write(&path, &text).unwrap();
+        let f = DsFile {
+            path,
+            hash: String::new(),
+            bytes: text.len() as u64,
+        };
+        let typed = [(&f, "501".to_string())];
+        let plan = plan(&typed, 4).unwrap();
+        assert_eq!(plan.shards(), 4);
+        let tmp = dir.path().join("shards");
+        for s in 0..4 {
+            fs::create_dir_all(tmp.join(format!("{s:04}"))).unwrap();
+        }
+        let sp = split_file(&f, 0, &plan, &tmp, true).unwrap();
+        assert_eq!((sp.rows, sp.blank), (order.len(), 1));
+        let place = sp.place.unwrap();
+        let copied = matches!(place, Place::Copied);
+        let texts = (0..4)
+            .map(|s| shard_text(&tmp, s, 0, &f, &place).unwrap())
+            .collect();
+        (texts, copied)
+    }
+
+    /// Lines of every shard, as (line number, line), sorted.
+    fn lines_of(texts: &[ShardText]) -> Vec<(u32, String)> {
+        let mut v: Vec<(u32, String)> = texts
+            .iter()
+            .flat_map(|(t, ln)| {
+                let s = String::from_utf8(t.clone()).unwrap();
+                let body: Vec<String> = s.lines().skip(1).map(str::to_string).collect();
+                assert_eq!(body.len(), ln.len());
+                ln.iter().copied().zip(body).collect::<Vec<_>>()
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_file_in_pedimento_order_is_read_in_place_and_a_scattered_one_copied() {
+        let n = 4000u32;
+        let sorted: Vec<u32> = (0..n).collect();
+        // A fixed permutation: every pedimento's neighbour is far away.
+        let scattered: Vec<u32> = (0..n).map(|i| (i * 2_999) % n).collect();
+        let (in_place, copied) = split_501(&sorted);
+        assert!(!copied, "a sorted file is read in place");
+        let (moved, copied) = split_501(&scattered);
+        assert!(copied, "a scattered file is copied");
+        for texts in [&in_place, &moved] {
+            // Every shard starts with the header; each line once, with its line number.
+            assert!(texts.iter().all(|(t, _)| t.starts_with(b"Patente|")));
+            let lines = lines_of(texts);
+            assert_eq!(lines.len(), n as usize);
+            let first = &lines[0];
+            assert_eq!(first.0, 2);
+        }
+        // Sorted: shard s holds the s-th quarter of the keys, the blank line skipped.
+        let l = lines_of(&in_place);
+        assert_eq!(
+            l[(n / 2) as usize].0,
+            n / 2 + 3,
+            "line numbers skip the blank line"
+        );
+        assert!(
+            l.iter().all(|(_, t)| t.ends_with('|')),
+            "the last line is complete"
+        );
+        let sizes: Vec<usize> = in_place.iter().map(|(_, ln)| ln.len()).collect();
+        assert_eq!(sizes, vec![1000; 4]);
+    }
 }
