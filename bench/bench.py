@@ -74,14 +74,20 @@ def worker(argv):
 
 def warm(path):
     """Reads every file under path once, so each timed run starts with its input in the
-    page cache (this VM drops cached files under memory pressure, e.g. a build: a cold 10M
-    Data Stage read took 30-80 s at the disk's 40-100 MB/s and made either engine's run an
-    outlier)."""
-    for d, _, names in os.walk(path):
-        for n in names:
-            with open(os.path.join(d, n), "rb") as fh:
-                while fh.read(8 << 20):
-                    pass
+    page cache (a cold 10M Data Stage read took 30-80 s at this disk's 40-100 MB/s and
+    made either engine's run an outlier)."""
+    # This VM's kernel (DAMON, action pageout) drops cached pages idle for 60 s: a pass
+    # that read from disk for longer than that lost its first files again, so read until
+    # a pass is served from memory.
+    for _ in range(4):
+        t = time.time()
+        for d, _, names in os.walk(path):
+            for n in names:
+                with open(os.path.join(d, n), "rb") as fh:
+                    while fh.read(8 << 20):
+                        pass
+        if time.time() - t < 8:
+            break
 
 
 def child(cmd):
