@@ -24,6 +24,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -493,20 +494,123 @@ pub fn rejects_batch(r: &[RejectRow]) -> Result<RecordBatch> {
 fn props() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
-        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
+}
+
+/// Most rows per row group ([`props`] and [`ParWriter`]).
+const ROW_GROUP_ROWS: usize = 256 * 1024;
+/// [`ParWriter`] encodes its pending rows once it has this many.
+const PENDING_ROWS: usize = 64 * 1024;
+
+/// A Parquet file written a row group at a time with its columns encoded in parallel
+/// (rayon): `ArrowWriter` encodes one column after the other on the calling thread, and
+/// in the sharded ingest the writes between shard groups ran on one core of two. The
+/// file has `ArrowWriter`'s schema metadata and [`props`]; rows are buffered across
+/// writes up to [`PENDING_ROWS`] (memory), so row groups have 64K-256K rows, fewer for a
+/// file's last one.
+pub struct ParWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: parquet::file::writer::SerializedFileWriter<fs::File>,
+    factory: parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory,
+    pending: Vec<RecordBatch>,
+    rows: usize,
+    groups: usize,
+}
+
+impl ParWriter {
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<ParWriter> {
+        let f = fs::File::create(path).map_err(io(path))?;
+        let w = ArrowWriter::try_new(f, schema.clone(), Some(props())).map_err(pq(path))?;
+        let (writer, factory) = w.into_serialized_writer().map_err(pq(path))?;
+        Ok(ParWriter {
+            path: path.to_path_buf(),
+            schema,
+            writer,
+            factory,
+            pending: vec![],
+            rows: 0,
+            groups: 0,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.pending.push(batch.clone());
+        self.rows += batch.num_rows();
+        if self.rows >= PENDING_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the pending rows as row groups of at most [`ROW_GROUP_ROWS`].
+    fn flush(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.rows = 0;
+        let rows = match pending.len() {
+            0 => return Ok(()),
+            1 => pending.into_iter().next().expect("one batch"),
+            _ => arrow::compute::concat_batches(&self.schema, &pending)
+                .map_err(|e| pq(&self.path)(e.into()))?,
+        };
+        let mut at = 0;
+        while at < rows.num_rows() {
+            let n = ROW_GROUP_ROWS.min(rows.num_rows() - at);
+            self.row_group(&rows.slice(at, n))?;
+            at += n;
+        }
+        Ok(())
+    }
+
+    fn row_group(&mut self, rows: &RecordBatch) -> Result<()> {
+        use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
+        let path = &self.path;
+        let writers = self
+            .factory
+            .create_column_writers(self.groups)
+            .map_err(pq(path))?;
+        // Flat schemas: one leaf (and one writer) per column.
+        let chunks: Vec<ArrowColumnChunk> = writers
+            .into_par_iter()
+            .zip(self.schema.fields().par_iter())
+            .zip(rows.columns().par_iter())
+            .map(|((mut w, field), col)| {
+                for leaf in compute_leaves(field, col)? {
+                    w.write(&leaf)?;
+                }
+                w.close()
+            })
+            .collect::<parquet::errors::Result<_>>()
+            .map_err(pq(path))?;
+        let mut rg = self.writer.next_row_group().map_err(pq(path))?;
+        for c in chunks {
+            c.append_to_row_group(&mut rg).map_err(pq(path))?;
+        }
+        rg.close().map_err(pq(path))?;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Writes the last rows and the footer; syncs the file to disk.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        let path = self.path.clone();
+        let f = self.writer.into_inner().map_err(pq(&path))?;
+        f.sync_all().map_err(io(&path))
+    }
 }
 
 /// Writes batches (all of one schema) to `path` as one Parquet file.
 pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
-    let f = fs::File::create(path).map_err(io(path))?;
-    let mut w = ArrowWriter::try_new(f, schema, Some(props())).map_err(pq(path))?;
+    let mut w = ParWriter::create(path, schema)?;
     for b in batches {
-        w.write(b).map_err(pq(path))?;
+        w.write(b)?;
     }
-    let f = w.into_inner().map_err(pq(path))?;
-    f.sync_all().map_err(io(path))?;
-    Ok(())
+    w.finish()
 }
 
 /// [`write_parquet`] to a hidden sibling `.tmp-<name>`, then renamed into place: readers
@@ -701,8 +805,7 @@ pub fn merge_year_rows(
     drop(pedimentos);
     for (table, nb) in TABLES.iter().zip(new_rows) {
         let path = tmp.join(format!("{table}.parquet"));
-        let f = fs::File::create(&path).map_err(io(&path))?;
-        let mut w = ArrowWriter::try_new(f, schema_of(table), Some(props())).map_err(pq(&path))?;
+        let mut w = ParWriter::create(&path, schema_of(table))?;
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
             let drop = if *table == "partidas" {
@@ -712,22 +815,18 @@ pub fn merge_year_rows(
             };
             for_each_batch(&old, |b| {
                 let kept = filter_out(&b, drop)?;
-                if kept.num_rows() > 0 {
-                    w.write(&kept).map_err(pq(&path))?;
-                }
-                Ok(())
+                w.write(&kept)
             })?;
         }
         match nb {
-            NewRows::Batch(b) => w.write(&b).map_err(pq(&path))?,
+            NewRows::Batch(b) => w.write(&b)?,
             NewRows::Files(files) => {
                 for f in files {
-                    for_each_batch(f, |b| w.write(&b).map_err(pq(&path)))?;
+                    for_each_batch(f, |b| w.write(&b))?;
                 }
             }
         }
-        let f = w.into_inner().map_err(pq(&path))?;
-        f.sync_all().map_err(io(&path))?;
+        w.finish()?;
     }
     // conflicts accumulate: keep the old ones, add the new.
     // A conflict already recorded (e.g. the same input re-ingested after a crash, before
@@ -773,7 +872,7 @@ pub struct NewYearWriter {
     year: i32,
     dir: PathBuf,
     tmp: PathBuf,
-    writers: Vec<(PathBuf, ArrowWriter<fs::File>)>,
+    writers: Vec<ParWriter>,
     conflicts: Vec<PedimentoRow>,
     pub pedimentos: usize,
     pub partidas: usize,
@@ -789,12 +888,7 @@ impl NewYearWriter {
         fs::create_dir_all(&tmp).map_err(io(&tmp))?;
         let writers = TABLES
             .iter()
-            .map(|t| {
-                let path = tmp.join(format!("{t}.parquet"));
-                let f = fs::File::create(&path).map_err(io(&path))?;
-                let w = ArrowWriter::try_new(f, schema_of(t), Some(props())).map_err(pq(&path))?;
-                Ok((path, w))
-            })
+            .map(|t| ParWriter::create(&tmp.join(format!("{t}.parquet")), schema_of(t)))
             .collect::<Result<_>>()?;
         Ok(NewYearWriter {
             year,
@@ -811,8 +905,8 @@ impl NewYearWriter {
     /// pedimento).
     pub fn write(&mut self, data: &YearData) -> Result<()> {
         debug_assert!(data.pedimentos.iter().all(|p| p.year == self.year));
-        for ((path, w), b) in self.writers.iter_mut().zip(data.batches()?) {
-            w.write(&b).map_err(pq(path))?;
+        for (w, b) in self.writers.iter_mut().zip(data.batches()?) {
+            w.write(&b)?;
         }
         self.conflicts.extend(data.conflicts.iter().cloned());
         self.pedimentos += data.pedimentos.len();
@@ -822,9 +916,8 @@ impl NewYearWriter {
 
     /// Closes the files, writes the conflicts and swaps the year in.
     pub fn finish(self) -> Result<MergeStats> {
-        for (path, w) in self.writers {
-            let f = w.into_inner().map_err(pq(&path))?;
-            f.sync_all().map_err(io(&path))?;
+        for w in self.writers {
+            w.finish()?;
         }
         write_parquet(
             &self.tmp.join("conflicts.parquet"),
@@ -1100,7 +1193,70 @@ impl YearData {
 
 #[cfg(test)]
 mod tests {
-    use super::Fx;
+    use super::*;
+
+    /// Rows written in small batches come back in order, in row groups of 64K-256K rows
+    /// (the last one smaller).
+    #[test]
+    fn par_writer_buffers_rows_into_row_groups() {
+        use arrow::array::Int64Array;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let mut w = ParWriter::create(&path, schema.clone()).unwrap();
+        let total = 700_000i64;
+        for start in (0..total).step_by(5_000) {
+            let n: Vec<i64> = (start..start + 5_000).collect();
+            let s: Vec<Option<String>> = n
+                .iter()
+                .map(|i| (i % 3 > 0).then(|| i.to_string()))
+                .collect();
+            let b = RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(n)),
+                    Arc::new(arrow::array::StringArray::from(s)),
+                ],
+            )
+            .unwrap();
+            w.write(&b).unwrap();
+        }
+        w.finish().unwrap();
+        let f = fs::File::open(&path).unwrap();
+        let r = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let groups: Vec<i64> = r
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups.iter().sum::<i64>(), total);
+        let (last, full) = groups.split_last().unwrap();
+        assert!(
+            full.iter().all(|g| (65_536..=262_144).contains(g)),
+            "{groups:?}"
+        );
+        assert!(*last <= 262_144, "{groups:?}");
+        let mut next = 0i64;
+        for b in r.build().unwrap() {
+            let b = b.unwrap();
+            let n = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let s = b
+                .column(1)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
+            for i in 0..b.num_rows() {
+                assert_eq!(n.value(i), next);
+                assert_eq!(s.is_null(i), next % 3 == 0);
+                next += 1;
+            }
+        }
+        assert_eq!(next, total);
+    }
     use std::hash::{BuildHasher, BuildHasherDefault};
 
     /// Keys of one shard differ in the last digits of the número; hashbrown takes the
