@@ -10,9 +10,10 @@
 //!    it rectifies (date and clave of the anterior), a 512 without `FechaOperacionOrig`
 //!    and its original (year of the original).
 //! 2. **split**: each file is streamed once; each data line goes to the shard of its
-//!    pedimento. A file in pedimento order (SAT's extracts and the generator's are) is not
-//!    copied: the split keeps, per shard, the runs of consecutive lines it owns (byte
-//!    range and first line number), and the shard parse reads them from the file. A file
+//!    pedimento. A file in pedimento order (the generator writes files so; whether SAT
+//!    extracts always are is not verified) is not copied: the split keeps, per shard,
+//!    the runs of consecutive lines it owns (byte range and first line number), and the
+//!    shard parse reads them from the file. A file
 //!    whose pedimentos are scattered (more than 64 runs per shard and 1 per 16 rows) is
 //!    copied into one file per shard and record type (the header first), with each line's
 //!    number in the original file on the side. Every record type of a pedimento is in its
@@ -301,7 +302,7 @@ struct Split {
 #[derive(Clone)]
 enum Place {
     /// In the original file: per shard, its runs of consecutive data lines. A file in
-    /// pedimento order (as SAT's extracts and the generator's are) has about one run per
+    /// pedimento order (as the generator writes them) has about one run per
     /// shard, and nothing is copied.
     Runs {
         header: Vec<u8>,
