@@ -1194,6 +1194,7 @@ impl YearData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::{BuildHasher, BuildHasherDefault};
 
     /// Rows written in small batches come back in order, in row groups of 64K-256K rows
     /// (the last one smaller).
@@ -1257,7 +1258,6 @@ mod tests {
         }
         assert_eq!(next, total);
     }
-    use std::hash::{BuildHasher, BuildHasherDefault};
 
     /// Keys of one shard differ in the last digits of the número; hashbrown takes the
     /// bucket from the hash's low bits, so those must differ too.

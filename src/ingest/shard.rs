@@ -13,10 +13,10 @@
 //!    pedimento. A file in pedimento order (the generator writes files so; whether SAT
 //!    extracts always are is not verified) is not copied: the split keeps, per shard,
 //!    the runs of consecutive lines it owns (byte range and first line number), and the
-//!    shard parse reads them from the file. A file
-//!    whose pedimentos are scattered (more than 64 runs per shard and 1 per 16 rows) is
-//!    copied into one file per shard and record type (the header first), with each line's
-//!    number in the original file on the side. Every record type of a pedimento is in its
+//!    shard parse reads them from the file. A file whose pedimentos are scattered (more
+//!    than 64 runs per shard and 1 per 16 rows) is copied into one file per shard and
+//!    record type (the header first), with each line's number in the original file on
+//!    the side. Every record type of a pedimento is in its
 //!    shard, so the parse of a shard is the parse of the whole input restricted to its
 //!    pedimentos (ambiguous numbers, later requests and duplicates are all per pedimento
 //!    number). A file's encoding is decided on the whole file.
@@ -329,8 +329,13 @@ fn shard_path(dir: &Path, shard: usize, fi: usize, ext: &str) -> PathBuf {
 
 /// Splits file `fi`: counts its lines, decides its encoding and, when `route`, finds where
 /// each shard's lines are ([`Place`]): runs in the file, or copied when scattered.
-fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Result<Split> {
-    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
+fn split_file(
+    (f, rtype): (&DsFile, &str),
+    fi: usize,
+    plan: &Plan,
+    dir: &Path,
+    route: bool,
+) -> Result<Split> {
     let mut sp = Split::default();
     let mut utf8 = true;
     let mut cols: Option<Cols> = None;
@@ -346,7 +351,7 @@ fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Re
         if ln == 1 {
             sp.has_header = true;
             if route {
-                cols = Some(cols_of(line, &rtype));
+                cols = Some(cols_of(line, rtype));
                 header = line.to_vec();
             }
             return Ok(true);
@@ -399,7 +404,7 @@ fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Re
     sp.latin1 = !utf8;
     if route && sp.has_header {
         sp.place = Some(if scattered {
-            copy_file(f, fi, plan, dir)?;
+            copy_file((f, rtype), fi, plan, dir)?;
             Place::Copied
         } else {
             Place::Runs { header, runs }
@@ -409,13 +414,12 @@ fn split_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path, route: bool) -> Re
 }
 
 /// Copies file `fi`'s lines into its shard files (`<dir>/<shard>/<fi>.asc` and `.lines`).
-fn copy_file(f: &DsFile, fi: usize, plan: &Plan, dir: &Path) -> Result<()> {
+fn copy_file((f, rtype): (&DsFile, &str), fi: usize, plan: &Plan, dir: &Path) -> Result<()> {
     let mut cols: Option<Cols> = None;
     let mut out: Vec<(BufWriter<fs::File>, BufWriter<fs::File>)> = vec![];
-    let rtype = datastage::record_type_of(&f.path).unwrap_or_default();
     for_each_line(&f.path, |ln, line, _| {
         if ln == 1 {
-            cols = Some(cols_of(line, &rtype));
+            cols = Some(cols_of(line, rtype));
             for s in 0..plan.shards() {
                 let open = |ext: &str| -> Result<BufWriter<fs::File>> {
                     let p = shard_path(dir, s, fi, ext);
@@ -551,7 +555,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
     let splits: Vec<Split> = typed
         .par_iter()
         .enumerate()
-        .map(|(fi, (f, t))| split_file(f, fi, &plan, &dir, used(t)))
+        .map(|(fi, (f, t))| split_file((f, t), fi, &plan, &dir, used(t)))
         .collect::<Result<_>>()?;
     let copied = splits
         .iter()
@@ -787,11 +791,11 @@ fn read_pedimentos(files: &[PathBuf]) -> dataset::Result<Vec<PedimentoRow>> {
 mod tests {
     use super::*;
 
-    /// A 501 file of `n` pedimentos (keys in `order`), a blank line in the middle, and
-    /// its split into 4 shards; returns the shard texts and where they came from.
     /// A shard's text and the line numbers of its data lines.
     type ShardText = (Vec<u8>, Vec<u32>);
 
+    /// A 501 file of `n` pedimentos (keys in `order`), a blank line in the middle, and
+    /// its split into 4 shards; returns the shard texts and whether the file was copied.
     fn split_501(order: &[u32]) -> (Vec<ShardText>, bool) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("2024001_501.asc");
@@ -818,7 +822,7 @@ mod tests {
         for s in 0..4 {
             fs::create_dir_all(tmp.join(format!("{s:04}"))).unwrap();
         }
-        let sp = split_file(&f, 0, &plan, &tmp, true).unwrap();
+        let sp = split_file((&f, "501"), 0, &plan, &tmp, true).unwrap();
         assert_eq!((sp.rows, sp.blank), (order.len(), 1));
         let place = sp.place.unwrap();
         let copied = matches!(place, Place::Copied);
