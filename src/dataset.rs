@@ -122,9 +122,27 @@ impl std::hash::Hasher for Fx {
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
             b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.word(u64::from_le_bytes(b));
         }
+    }
+    // Integers without the byte loop (the same state as `write` of their LE bytes).
+    fn write_u64(&mut self, n: u64) {
+        self.word(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.word(n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.word(n as u64);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.word(n as u32 as u64);
+    }
+}
+
+impl Fx {
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 

@@ -522,6 +522,8 @@ fn add_stats(total: &mut FileStats, s: &FileStats) {
 /// documentation). `shard_bytes`: the input text parsed at once.
 pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -> Result<Outcome> {
     let mut st = crate::timing::Stages::new("shards");
+    // Shards free and allocate the same ~1 GB every ~2 s: keep freed pages that long.
+    let _hold = crate::memory::hold_freed_pages(10_000);
     let typed: Vec<(&DsFile, String)> = files
         .iter()
         .map(|f| (f, datastage::record_type_of(&f.path).unwrap_or_default()))

@@ -213,6 +213,50 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
 /// only when the input has more (and says nothing: Data Stage pads with zeros).
 pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
     let t = s.trim();
+    if let Some(d) = plain_decimal(t, scale) {
+        return Ok(d);
+    }
+    decimal_slow(t, scale)
+}
+
+/// The common case of [`decimal`] without `Decimal::from_str` and rounding (a tenth of
+/// a 10M ingest's parse): `-?digits(.digits)?` with at most `scale` decimals, in range.
+/// The result is the one `decimal_slow` gives (same value and scale); anything else
+/// (commas, `+`, rounding, overflow, negative zero, errors) returns None and goes there.
+fn plain_decimal(t: &str, scale: u32) -> Option<Decimal> {
+    let (neg, body) = match t.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        b => (false, b),
+    };
+    let (int, frac) = match memchr::memchr(b'.', body) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, &body[body.len()..]),
+    };
+    let dot = int.len() < body.len();
+    if int.is_empty() || (dot && frac.is_empty()) || frac.len() > scale as usize {
+        return None;
+    }
+    if int.len() + frac.len() > 30 {
+        return None;
+    }
+    let mut m: i128 = 0;
+    for &b in int.iter().chain(frac) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + (b - b'0') as i128;
+    }
+    // In range of DECIMAL(18, scale): |m| * 10^(scale - decimals) < 10^18.
+    if m * 10i128.pow(scale - frac.len() as u32) >= 10i128.pow(18) || (neg && m == 0) {
+        return None;
+    }
+    Some(Decimal::from_i128_with_scale(
+        if neg { -m } else { m },
+        frac.len() as u32,
+    ))
+}
+
+fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
     if t.is_empty() {
         return err("number is empty");
     }
@@ -285,6 +329,48 @@ pub fn from_date32(days: i32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path gives what the general parser gives, value and scale.
+        #[test]
+        fn plain_decimal_agrees_with_the_general_parser(
+            t in "[-+]?[0-9]{0,20}(\\.[0-9]{0,8})?",
+            scale in prop_oneof![Just(2u32), Just(5), Just(6)],
+        ) {
+            if let Some(d) = plain_decimal(&t, scale) {
+                let slow = decimal_slow(&t, scale).expect("the general parser accepts it");
+                prop_assert_eq!(d, slow);
+                prop_assert_eq!(d.scale(), slow.scale());
+                prop_assert_eq!(d.to_string(), slow.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn plain_decimal_takes_the_common_shapes_only() {
+        assert_eq!(plain_decimal("1234.50", 2).unwrap().to_string(), "1234.50");
+        assert_eq!(plain_decimal("-007.5", 2).unwrap().to_string(), "-7.5");
+        assert_eq!(plain_decimal("12", 5).unwrap().scale(), 0);
+        for t in [
+            "1,234.50",
+            "+1",
+            "1.234",
+            "-0",
+            "1.",
+            ".5",
+            "",
+            "1e3",
+            "10000000000000000",
+        ] {
+            assert!(plain_decimal(t, 2).is_none(), "{t}");
+        }
+        assert_eq!(
+            plain_decimal("9999999999999999.99", 2).unwrap().to_string(),
+            "9999999999999999.99"
+        );
+        assert!(decimal("10000000000000000.00", 2).is_err());
+    }
 
     #[test]
     fn key_roundtrip_and_padding() {
