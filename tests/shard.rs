@@ -445,3 +445,73 @@ fn scattered_input_equals_in_memory_ingest() {
     assert_same_dataset(&d.join("a"), &d.join("b"));
     assert!(leftovers(&d.join("b")).is_empty());
 }
+
+/// A sharded run hashes a file whose size no other input and no manifest record has in
+/// its split pass (src/ingest/mod.rs `defer`): the hashes are the files' SHA-256, the
+/// manifest records them with their sizes, and known files and duplicates in one run
+/// are still skipped, also with a manifest written before it had sizes.
+#[test]
+fn hashes_left_to_the_split_still_skip_known_and_duplicate_files() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ins = inputs(d);
+    let (a, b) = (d.join("a"), d.join("b"));
+    let first = run(&ins, &a, Some(1), false);
+    assert!(first.shards >= 4, "{} shards", first.shards);
+    assert!(first.files.len() >= 10, "{}", first.files.len());
+    for f in &first.files {
+        let bytes = fs::read(&f.file).unwrap();
+        assert_eq!(
+            f.sha256,
+            format!("{:x}", Sha256::digest(&bytes)),
+            "{}",
+            f.file
+        );
+        assert_eq!(f.bytes, bytes.len() as u64, "{}", f.file);
+    }
+    let tsv = a.join("_manifest/files.tsv");
+    let manifest = fs::read_to_string(&tsv).unwrap();
+    for f in &first.files {
+        let line = format!("{}\t{}\t{}\t{}", f.sha256, f.file, first.run_id, f.bytes);
+        assert!(
+            manifest.lines().any(|l| l == line),
+            "{line} not in\n{manifest}"
+        );
+    }
+    let skipped = |r: &IngestReport, note: &str| {
+        r.files
+            .iter()
+            .filter(|f| f.skipped.as_deref().is_some_and(|s| s.starts_with(note)))
+            .count()
+    };
+    // Again: every file known.
+    let again = run(&ins, &a, Some(1), false);
+    assert_eq!(skipped(&again, "already ingested"), first.files.len());
+    assert_eq!(again.rows_read, 0);
+    // A manifest from before the size column: every file hashed up front, still known.
+    let old: String = manifest
+        .lines()
+        .map(|l| l.rsplit_once('\t').unwrap().0.to_string() + "\n")
+        .collect();
+    fs::write(&tsv, old).unwrap();
+    let old_again = run(&ins, &a, Some(1), false);
+    assert_eq!(skipped(&old_again, "already ingested"), first.files.len());
+    // A copy of the first 501 file in another folder, in the same run: one is skipped as
+    // a duplicate (same size, so both are hashed up front) and the rows count once.
+    let f501 = first
+        .files
+        .iter()
+        .map(|f| PathBuf::from(&f.file))
+        .find(|p| p.to_string_lossy().ends_with("_501.asc"))
+        .unwrap();
+    let dup = d.join("dup");
+    fs::create_dir_all(&dup).unwrap();
+    fs::copy(&f501, dup.join(f501.file_name().unwrap())).unwrap();
+    let mut with_dup = ins.clone();
+    with_dup.push(dup);
+    let twice = run(&with_dup, &b, Some(1), false);
+    assert_eq!(skipped(&twice, "duplicate of another input"), 1);
+    assert_eq!(twice.rows_read, first.rows_read);
+    assert_eq!(twice.accepted, first.accepted);
+}

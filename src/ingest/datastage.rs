@@ -573,6 +573,15 @@ struct Ctx {
     years_of: FxMap<Triple, Vec<i32>>,
     /// 501 rows rejected: dependent rows are rejected with a pointer to them.
     rejected_headers: HashMap<Triple, String>,
+    /// Per row of `rows`: the request of its 501 row.
+    reqs: Vec<usize>,
+    /// Several requests in the run: rows are checked against their header's request.
+    multi: bool,
+    /// A row came from another request than its pedimento's 501 (or a 501 replaced one
+    /// of another request): only then can a request supersede another's rows, and the
+    /// per-key "latest request" maps are built (they cost 4-5% of a 10M ingest, whose 5
+    /// yearly requests never overlap).
+    mixed: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx {
@@ -582,6 +591,24 @@ impl Ctx {
     /// The header of a key `resolve` returned.
     fn row_mut(&mut self, k: &(Triple, i32)) -> &mut PedimentoRow {
         &mut self.rows[self.headers[k]]
+    }
+    /// [`Ctx::resolve`] for a row of request `req` that is kept per latest request
+    /// (507, 551, 554, 556/557, 512); notes when its pedimento's 501 is of another.
+    fn resolve_in(
+        &self,
+        t: &Triple,
+        date: Option<NaiveDate>,
+        req: usize,
+    ) -> Result<(Triple, i32), Fail> {
+        let k = self.resolve(t, date)?;
+        if self.multi && self.reqs[self.headers[&k]] != req {
+            self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(k)
+    }
+    /// Whether a row may come from another request than its pedimento's 501.
+    fn mixed(&self) -> bool {
+        self.mixed.load(std::sync::atomic::Ordering::Relaxed)
     }
     /// Finds the pedimento a dependent row belongs to.
     fn resolve(&self, t: &Triple, date: Option<NaiveDate>) -> Result<(Triple, i32), Fail> {
@@ -754,6 +781,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         rows: vec![],
         years_of: FxMap::default(),
         rejected_headers: HashMap::new(),
+        reqs: vec![],
+        multi: !single,
+        mixed: false.into(),
     };
     let n501: usize = tables
         .get("501")
@@ -777,12 +807,17 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                         }
                         // A different version: the later row wins, the earlier is kept as a conflict.
                         let year = row.year;
+                        if ctx.reqs[i] != t.req {
+                            *ctx.mixed.get_mut() = true;
+                            ctx.reqs[i] = t.req;
+                        }
                         let old = std::mem::replace(&mut ctx.rows[i], row);
                         parsed.years.entry(year).or_default().conflicts.push(old);
                     } else {
                         ctx.years_of.entry(tr).or_default().push(row.year);
                         ctx.headers.insert(key, ctx.rows.len());
                         ctx.rows.push(row);
+                        ctx.reqs.push(t.req);
                     }
                     accepted += 1;
                 }
@@ -863,7 +898,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, pd)?;
+                let key = ctx.resolve_in(&tr, pd, t.req)?;
                 let clave = r.raw(f::ClaveCaso).to_uppercase();
                 if clave.is_empty() {
                     return Err((
@@ -985,7 +1020,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let mut p = partida_551(&r, ln)?;
-                let key = ctx.resolve(&tr, pd)?;
+                let key = ctx.resolve_in(&tr, pd, t.req)?;
                 p.pedimento_id = pid(&key.0, key.1);
                 Ok((key, p))
             })
@@ -1027,7 +1062,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                     let r = Row::new(&t, f);
                     let tr = r.triple()?;
                     let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                    let key = ctx.resolve(&tr, pd)?;
+                    let key = ctx.resolve_in(&tr, pd, t.req)?;
                     let sec = r.req(
                         f::SecuenciaFraccion,
                         |s| {
@@ -1070,6 +1105,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     st.mark("556/557");
     // Per pedimento and record type, only the latest request's contributions count.
     // (One request: nothing to compare.)
+    let single = single || !ctx.mixed();
     let cmax = if single {
         FxMap::default()
     } else {
@@ -1104,7 +1140,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, pd)?;
+                let key = ctx.resolve_in(&tr, pd, t.req)?;
                 let sec = r.req(
                     f::SecuenciaFraccion,
                     |s| {
@@ -1160,7 +1196,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, pd)?;
+                let key = ctx.resolve_in(&tr, pd, t.req)?;
                 let orig = r.triple_of(
                     f::SeccionAduaneraDespOrig,
                     f::PatenteAduanalOrig,
@@ -1205,6 +1241,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
 
     st.mark("512");
     // Keep, per pedimento and record type, the rows of the latest request.
+    let single = single || !ctx.mixed();
     let keep = keep_mask(&pkeys, &preq, &mut dups, single);
     let partidas = filter_mask(partidas, &keep);
     let keep = {

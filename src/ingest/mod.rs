@@ -304,12 +304,34 @@ fn manifest_dir(root: &Path) -> PathBuf {
     root.join("_manifest")
 }
 
-fn known_hashes(root: &Path) -> HashSet<String> {
-    fs::read_to_string(manifest_dir(root).join("files.tsv"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split('\t').next().map(str::to_string))
-        .collect()
+/// What the manifest knows: the hashes of the files already ingested and, when every
+/// record has one (its 4th column, written since the manifest had it), their sizes.
+struct Known {
+    hashes: HashSet<String>,
+    sizes: Option<HashSet<u64>>,
+}
+
+fn known_files(root: &Path) -> Known {
+    let text = fs::read_to_string(manifest_dir(root).join("files.tsv")).unwrap_or_default();
+    let mut k = Known {
+        hashes: HashSet::new(),
+        sizes: Some(HashSet::new()),
+    };
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut cols = l.split('\t');
+        if let Some(h) = cols.next() {
+            k.hashes.insert(h.to_string());
+        }
+        match cols.nth(2).and_then(|b| b.trim().parse::<u64>().ok()) {
+            Some(b) => {
+                if let Some(sizes) = k.sizes.as_mut() {
+                    sizes.insert(b);
+                }
+            }
+            None => k.sizes = None,
+        }
+    }
+    k
 }
 
 /// Parses `inputs` and merges them into the dataset at `root`.
@@ -324,49 +346,77 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         ));
     }
     let known = if opts.force {
-        HashSet::new()
+        Known {
+            hashes: HashSet::new(),
+            sizes: Some(HashSet::new()),
+        }
     } else {
-        known_hashes(root)
+        known_files(root)
     };
     // Data Stage input larger than one shard is parsed shard by shard (`shard.rs`); its
-    // files are then hashed here as streams and read again by the shards, never whole.
+    // files are then hashed as streams and read again by the shards, never whole.
     let shard_bytes = opts.shard_bytes();
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .collect();
     let ds_bytes: u64 = files
         .iter()
-        .filter(|f| datastage::record_type_of(f).is_some())
-        .filter_map(|f| fs::metadata(f).ok())
-        .map(|m| m.len())
+        .zip(&sizes)
+        .filter(|(f, _)| datastage::record_type_of(f).is_some())
+        .map(|(_, b)| b)
         .sum();
     let sharded = ds_bytes > shard_bytes;
+    // A file's hash decides two things here: skip it when the manifest has it, or when
+    // another input of this run has it. Neither can happen to a file whose size no
+    // other input and no manifest record has: a sharded run leaves the hashing of such
+    // a file to the split, which reads it anyway (one pass over the input fewer). With
+    // records from before the manifest had sizes, every file is hashed here.
+    let mut size_count: std::collections::HashMap<u64, usize> = Default::default();
+    for b in &sizes {
+        *size_count.entry(*b).or_default() += 1;
+    }
+    let defer = |f: &Path, b: u64| {
+        sharded
+            && datastage::record_type_of(f).is_some()
+            && size_count[&b] == 1
+            && known.sizes.as_ref().is_some_and(|k| !k.contains(&b))
+    };
     // Read and hash the files in parallel (SHA-256 of a large input is not free).
     use rayon::prelude::*;
-    let read: Vec<(PathBuf, Option<Vec<u8>>, u64, String)> = files
+    type Read = (PathBuf, Option<Vec<u8>>, u64, Option<String>);
+    let read: Vec<Read> = files
         .into_par_iter()
-        .map(|f| {
+        .zip(sizes)
+        .map(|(f, size)| {
             let err = |e| IngestError::Read {
                 path: f.clone(),
                 source: e,
             };
+            if defer(&f, size) {
+                return Ok((f, None, size, None));
+            }
             if sharded && datastage::record_type_of(&f).is_some() {
                 let (len, hash) = sha256_file(&f).map_err(err)?;
-                return Ok((f, None, len, hash));
+                return Ok((f, None, len, Some(hash)));
             }
             let bytes = fs::read(&f).map_err(err)?;
             let hash = sha256_hex(&bytes);
             let len = bytes.len() as u64;
-            Ok((f, Some(bytes), len, hash))
+            Ok((f, Some(bytes), len, Some(hash)))
         })
         .collect::<Result<_>>()?;
+    let is_known = |h: &Option<String>| h.as_ref().is_some_and(|h| known.hashes.contains(h));
     // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
     // rows need their 501 row): when any file of a request is new, the whole request
     // is parsed again, else a new 501 would replace a pedimento whose unchanged 551
     // file was skipped, and its partidas would be lost.
     let fresh_requests: HashSet<(PathBuf, String)> = read
         .iter()
-        .filter(|(_, _, _, h)| !known.contains(h))
+        .filter(|(_, _, _, h)| !is_known(h))
         .filter_map(|(p, _, _, _)| request_of(p))
         .collect();
-    let mut loaded: Vec<(PathBuf, Option<Vec<u8>>, u64, String)> = vec![];
+    let mut loaded: Vec<Read> = vec![];
     let mut skipped: Vec<FileStats> = vec![];
     let mut seen_in_run: HashSet<String> = HashSet::new();
     for (f, bytes, len, hash) in read {
@@ -381,11 +431,9 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             } else {
                 "not an input file (Data Stage <folio>_<tipo>.asc/.txt or .csv): ignored"
             })
-        } else if known.contains(&hash)
-            && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r))
-        {
+        } else if is_known(&hash) && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r)) {
             Some("already ingested (same SHA-256): no-op")
-        } else if seen_in_run.contains(&hash) {
+        } else if hash.as_ref().is_some_and(|h| seen_in_run.contains(h)) {
             Some("duplicate of another input file in this run (same SHA-256)")
         } else {
             None
@@ -395,13 +443,15 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
                 record_type: datastage::record_type_of(&f).unwrap_or_else(|| "csv".into()),
                 file: name,
                 bytes: len,
-                sha256: hash,
+                sha256: hash.unwrap_or_default(),
                 skipped: Some(note.into()),
                 ..Default::default()
             });
             continue;
         }
-        seen_in_run.insert(hash.clone());
+        if let Some(h) = &hash {
+            seen_in_run.insert(h.clone());
+        }
         loaded.push((f, bytes, len, hash));
     }
     let (ds, csvs): (Vec<_>, Vec<_>) = loaded
@@ -422,11 +472,15 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     } else if !ds.is_empty() {
         let ds: Vec<(PathBuf, Vec<u8>, String)> = ds
             .into_iter()
-            .map(|(p, b, _, h)| (p, b.unwrap_or_default(), h))
+            .map(|(p, b, _, h)| {
+                let h = h.expect("only a sharded run's files are hashed later");
+                (p, b.unwrap_or_default(), h)
+            })
             .collect();
         datastage::parse(&ds, &mut parsed);
     }
     for (p, bytes, _, hash) in &csvs {
+        let hash = hash.as_deref().expect("a CSV file is hashed when read");
         csv::parse(p, bytes.as_deref().unwrap_or_default(), hash, &mut parsed);
     }
     let mut report = IngestReport {
@@ -512,8 +566,8 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     };
     for fs_ in report.files.iter().filter(handled) {
         lines.push_str(&format!(
-            "{}\t{}\t{}\n",
-            fs_.sha256, fs_.file, report.run_id
+            "{}\t{}\t{}\t{}\n",
+            fs_.sha256, fs_.file, report.run_id, fs_.bytes
         ));
     }
     let mut f = fs::OpenOptions::new()

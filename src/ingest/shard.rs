@@ -33,15 +33,18 @@ use super::datastage::{self, Input};
 use super::{FileStats, IngestError, Parsed, Result, YearCounts};
 use crate::dataset::{self, NewRows, PedimentoRow, RejectRow};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// One Data Stage file of the run.
 pub struct DsFile {
     pub path: PathBuf,
-    pub hash: String,
+    /// SHA-256 (hex); `None` when [`super::run`] left it to the split's pass over the file
+    /// (it could decide nothing: see `run`).
+    pub hash: Option<String>,
     pub bytes: u64,
 }
 
@@ -64,24 +67,78 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
 
 /// Calls `f(line_number, line, byte_offset)` for each line of a file (1-based, `\n`
 /// removed; a final empty line after the last `\n` is not a line, as in `text::lines`),
-/// until `f` returns `false`.
-fn for_each_line(path: &Path, mut f: impl FnMut(usize, &[u8], u64) -> Result<bool>) -> Result<()> {
-    let file = fs::File::open(path).map_err(io_err(path))?;
-    let mut r = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::with_capacity(4096);
-    let (mut ln, mut offset) = (0, 0u64);
+/// until `f` returns `false`. With a hasher, every byte of the file goes through it (also
+/// after `f` stopped). The file is read in 1 MiB blocks and lines are slices of the block
+/// (a line cut by the block's end is moved to the front of the next): no copy per line.
+fn for_each_line(
+    path: &Path,
+    hasher: Option<&mut Sha256>,
+    f: impl FnMut(usize, &[u8], u64) -> Result<bool>,
+) -> Result<()> {
+    lines_in_blocks(path, 1 << 20, hasher, f)
+}
+
+/// [`for_each_line`] with blocks of `block` bytes (small in tests: lines cut by blocks).
+fn lines_in_blocks(
+    path: &Path,
+    block: usize,
+    mut hasher: Option<&mut Sha256>,
+    mut f: impl FnMut(usize, &[u8], u64) -> Result<bool>,
+) -> Result<()> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(io_err(path))?;
+    let mut buf = vec![0u8; block.max(1)];
+    // buf[start..end]: read, not yet handed to `f` (the start of a line).
+    let (mut start, mut end) = (0usize, 0usize);
+    let (mut ln, mut offset) = (0usize, 0u64);
+    let mut open = true;
     loop {
-        buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(io_err(path))?;
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            // One line longer than the block: grow it.
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match file.read(&mut buf[end..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(path)(e)),
+        };
         if n == 0 {
+            // The last line, without its `\n`.
+            if open && end > start {
+                f(ln + 1, &buf[start..end], offset)?;
+            }
             return Ok(());
         }
-        ln += 1;
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        if !f(ln, line, offset)? {
-            return Ok(());
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&buf[end..end + n]);
         }
-        offset += n as u64;
+        let from = end;
+        end += n;
+        if !open {
+            start = end;
+            continue;
+        }
+        for i in memchr::memchr_iter(b'\n', &buf[from..end]) {
+            let nl = from + i;
+            ln += 1;
+            if !f(ln, &buf[start..nl], offset)? {
+                if hasher.is_none() {
+                    return Ok(());
+                }
+                open = false;
+                break;
+            }
+            offset += (nl + 1 - start) as u64;
+            start = nl + 1;
+        }
+        if !open {
+            start = end;
+        }
     }
 }
 
@@ -153,11 +210,11 @@ fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
 
 /// Blank as `text::lines` + `str::trim` see it, decided on ASCII lines only: a line with
 /// other bytes is routed, and the shard's parse (which knows the file's encoding) decides.
+/// (`char::is_whitespace` of the ASCII range: `\t`, `\n`, VT, FF, `\r` and space; the
+/// first other byte, usually the line's first, ends the scan.)
 fn ascii_blank(line: &[u8]) -> bool {
-    line.is_ascii()
-        && std::str::from_utf8(line)
-            .map(|s| s.trim().is_empty())
-            .unwrap_or(false)
+    line.iter()
+        .all(|b| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
 }
 
 /// Which shard each pedimento key goes to.
@@ -219,19 +276,23 @@ fn plan(files: &[(&DsFile, String)], shards: usize) -> Result<Plan> {
             let mut keys = vec![];
             let mut links = vec![];
             let mut cols = None;
-            for_each_line(&f.path, |ln, line, _| {
+            for_each_line(&f.path, None, |ln, line, _| {
                 if ln == 1 {
                     cols = Some(cols_of(line, rtype));
                     return Ok(true);
                 }
                 let c = cols.as_ref().expect("header read first");
                 let Some(own) = c.own else { return Ok(false) };
+                if rtype == "501" {
+                    // Only the key: split the fields up to its columns.
+                    keys.extend(line_key(line, own));
+                    return Ok(true);
+                }
                 let fs_ = fields(line);
                 let Some(k) = key(&fs_, own) else {
                     return Ok(true);
                 };
                 match rtype.as_str() {
-                    "501" => keys.push(k),
                     "701" => {
                         if let Some(o) = c.other.and_then(|o| key(&fs_, o)) {
                             links.push((k, o));
@@ -296,6 +357,8 @@ struct Split {
     has_header: bool,
     /// Where a routed file's lines are for the shard parse.
     place: Option<Place>,
+    /// SHA-256 (hex) of the file, computed by the split when [`DsFile::hash`] is `None`.
+    hash: Option<String>,
 }
 
 /// Where the shard parse finds a routed file's lines.
@@ -344,7 +407,8 @@ fn split_file(
     let (mut nruns, mut scattered) = (0usize, false);
     // The run being extended: (shard, run).
     let mut cur: Option<(usize, Run)> = None;
-    for_each_line(&f.path, |ln, line, offset| {
+    let mut hasher = f.hash.is_none().then(Sha256::new);
+    for_each_line(&f.path, hasher.as_mut(), |ln, line, offset| {
         if utf8 && std::str::from_utf8(line).is_err() {
             utf8 = false;
         }
@@ -402,6 +466,7 @@ fn split_file(
         runs[s].push(r);
     }
     sp.latin1 = !utf8;
+    sp.hash = hasher.map(|h| super::hex(&h.finalize()));
     if route && sp.has_header {
         sp.place = Some(if scattered {
             copy_file((f, rtype), fi, plan, dir)?;
@@ -417,7 +482,7 @@ fn split_file(
 fn copy_file((f, rtype): (&DsFile, &str), fi: usize, plan: &Plan, dir: &Path) -> Result<()> {
     let mut cols: Option<Cols> = None;
     let mut out: Vec<(BufWriter<fs::File>, BufWriter<fs::File>)> = vec![];
-    for_each_line(&f.path, |ln, line, _| {
+    for_each_line(&f.path, None, |ln, line, _| {
         if ln == 1 {
             cols = Some(cols_of(line, rtype));
             for s in 0..plan.shards() {
@@ -584,7 +649,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
             ),
             record_type: t.clone(),
             bytes: f.bytes,
-            sha256: f.hash.clone(),
+            sha256: hash_of(f, sp).to_string(),
             blank_lines: sp.blank,
             skipped: (!used(t)).then(|| {
                 format!(
@@ -696,6 +761,14 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
     Ok(out)
 }
 
+/// A file's SHA-256: given by [`super::run`], or computed by its split.
+fn hash_of<'a>(f: &'a DsFile, sp: &'a Split) -> &'a str {
+    f.hash
+        .as_deref()
+        .or(sp.hash.as_deref())
+        .expect("a file is hashed before or during its split")
+}
+
 /// Reads shard `s`'s files (and their line numbers), parses them, checks the accounting
 /// and dedupes each year's rows.
 fn parse_shard(
@@ -721,7 +794,7 @@ fn parse_shard(
         .map(|(&fi, (bytes, lines))| Input {
             path: &typed[fi].0.path,
             bytes,
-            hash: &typed[fi].0.hash,
+            hash: hash_of(typed[fi].0, &splits[fi]),
             latin1: Some(splits[fi].latin1),
             lines: Some(lines),
         })
@@ -793,6 +866,51 @@ fn read_pedimentos(files: &[PathBuf]) -> dataset::Result<Vec<PedimentoRow>> {
 mod tests {
     use super::*;
 
+    /// Lines cut by the block's end, longer than a block, CRLF, blank, and a last line
+    /// without `\n`: the same lines, numbers and offsets as splitting the whole text, and
+    /// the hash of every byte, also when the callback stops early.
+    #[test]
+    fn lines_read_in_blocks_are_the_lines_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: &[u8] = b"h|a|b\r\n1|long line well past one block|x\n\n \t\n2|y\r\n\xf3|z\nlast";
+        let path = dir.path().join("1_501.asc");
+        fs::write(&path, text).unwrap();
+        let mut want = vec![];
+        let mut at = 0u64;
+        for (i, l) in text.split(|b| *b == b'\n').enumerate() {
+            want.push((i + 1, l.to_vec(), at));
+            at += l.len() as u64 + 1;
+        }
+        let digest = format!("{:x}", Sha256::digest(text));
+        for block in [1, 3, 7, 64, 1 << 20] {
+            let mut got = vec![];
+            let mut h = Sha256::new();
+            lines_in_blocks(&path, block, Some(&mut h), |ln, l, off| {
+                got.push((ln, l.to_vec(), off));
+                Ok(true)
+            })
+            .unwrap();
+            assert_eq!(got, want, "block {block}");
+            assert_eq!(format!("{:x}", h.finalize()), digest, "block {block}");
+            // Stopped after the second line: still the hash of the whole file.
+            let (mut n, mut h) = (0, Sha256::new());
+            lines_in_blocks(&path, block, Some(&mut h), |_, _, _| {
+                n += 1;
+                Ok(n < 2)
+            })
+            .unwrap();
+            assert_eq!(n, 2, "block {block}");
+            assert_eq!(format!("{:x}", h.finalize()), digest, "block {block}");
+        }
+        for l in ["", " ", "\t \r", "\x0b\x0c"] {
+            assert!(ascii_blank(l.as_bytes()), "{l:?}");
+            assert!(l.trim().is_empty());
+        }
+        for l in ["x", " x ", "\u{a0}", "\u{2003}"] {
+            assert!(!ascii_blank(l.as_bytes()), "{l:?}");
+        }
+    }
+
     /// A shard's text and the line numbers of its data lines.
     type ShardText = (Vec<u8>, Vec<u32>);
 
@@ -814,7 +932,7 @@ mod tests {
         fs::write(&path, &text).unwrap();
         let f = DsFile {
             path,
-            hash: String::new(),
+            hash: Some(String::new()),
             bytes: text.len() as u64,
         };
         let typed = [(&f, "501".to_string())];
