@@ -563,6 +563,9 @@ fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
     }
 }
 
+/// The last row's (triple, date) and the pedimento it resolved to ([`Ctx::resolve_memo`]).
+type Memo = Option<((Triple, Option<NaiveDate>), (Triple, i32))>;
+
 struct Ctx {
     /// Accepted 501 rows by (triple, year): their index in `rows`. The map holds small
     /// entries, not the rows: every 5xx row looks its pedimento up here, and a table of
@@ -604,6 +607,26 @@ impl Ctx {
         if self.multi && self.reqs[self.headers[&k]] != req {
             self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        Ok(k)
+    }
+    /// [`Ctx::resolve_in`], remembering the last row's answer: the rows of a pedimento
+    /// are consecutive in a file (551: one per partida, 556/557: several per partida),
+    /// and each resolve is two or three probes of tables far larger than the cache.
+    fn resolve_memo(
+        &self,
+        memo: &mut Memo,
+        t: &Triple,
+        date: Option<NaiveDate>,
+        req: usize,
+    ) -> Result<(Triple, i32), Fail> {
+        if let Some(((mt, md), k)) = memo
+            && mt == t
+            && *md == date
+        {
+            return Ok(*k);
+        }
+        let k = self.resolve_in(t, date, req)?;
+        *memo = Some(((*t, date), k));
         Ok(k)
     }
     /// Whether a row may come from another request than its pedimento's 501.
@@ -1015,12 +1038,12 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     for t in take(&mut tables, "551") {
         let results: Vec<Result<((Triple, i32), PartidaRow), Fail>> = t
             .par_lines()
-            .map(|(ln, f)| {
+            .map_init(Memo::default, |memo, (ln, f)| {
                 let r = Row::new(&t, f);
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let mut p = partida_551(&r, ln)?;
-                let key = ctx.resolve_in(&tr, pd, t.req)?;
+                let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                 p.pedimento_id = pid(&key.0, key.1);
                 Ok((key, p))
             })
@@ -1058,11 +1081,13 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             // Parse in parallel (read-only lookups), apply in order.
             let results: Vec<Result<(usize, Option<Contrib>, Decimal), Fail>> = t
                 .par_lines()
-                .map(|(_, f)| {
+                .map_init(Default::default, |(memo, last), (_, f)| {
+                    // `last`: the previous row's partida (its contributions are consecutive).
+                    let last: &mut Option<((Triple, i32, i32), usize)> = last;
                     let r = Row::new(&t, f);
                     let tr = r.triple()?;
                     let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                    let key = ctx.resolve_in(&tr, pd, t.req)?;
+                    let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                     let sec = r.req(
                         f::SecuenciaFraccion,
                         |s| {
@@ -1071,15 +1096,23 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                         },
                         "bad field",
                     )?;
-                    let i = *pindex.get(&(key.0, key.1, sec)).ok_or_else(|| {
-                        (
-                            "SecuenciaFraccion".to_string(),
-                            format!(
-                                "missing partida: no 551 row for partida {sec} of {}",
-                                pid(&key.0, key.1)
-                            ),
-                        )
-                    })?;
+                    let pk = (key.0, key.1, sec);
+                    let i = match *last {
+                        Some((k, i)) if k == pk => i,
+                        _ => {
+                            let i = *pindex.get(&pk).ok_or_else(|| {
+                                (
+                                    "SecuenciaFraccion".to_string(),
+                                    format!(
+                                        "missing partida: no 551 row for partida {sec} of {}",
+                                        pid(&key.0, key.1)
+                                    ),
+                                )
+                            })?;
+                            *last = Some((pk, i));
+                            i
+                        }
+                    };
                     let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
                     let v = if rtype == "556" {
                         r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
