@@ -210,15 +210,7 @@ type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
     fn new(t: &'a Table<'a>, line: &'a str) -> Row<'a> {
-        // memchr over the bytes, not `str::split('|')`: std's char searcher ran a
-        // memcmp call per separator (5% of a 10M ingest's CPU in Row::new).
-        let mut f: SmallVec<[&str; 48]> = SmallVec::new();
-        let mut start = 0;
-        for i in memchr::memchr_iter(b'|', line.as_bytes()) {
-            f.push(&line[start..i]); // '|' is ASCII: both ends are char boundaries
-            start = i + 1;
-        }
-        f.push(&line[start..]);
+        let mut f: SmallVec<[&str; 48]> = text::split_byte(line, b'|').collect();
         if f.len() == t.ncols + 1 {
             f.pop();
         }
@@ -603,8 +595,8 @@ impl Ctx {
         date: Option<NaiveDate>,
         req: usize,
     ) -> Result<(Triple, i32), Fail> {
-        let k = self.resolve(t, date)?;
-        if self.multi && self.reqs[self.headers[&k]] != req {
+        let (k, at) = self.locate(t, date)?;
+        if self.multi && self.reqs[at.unwrap_or_else(|| self.headers[&k])] != req {
             self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(k)
@@ -635,15 +627,24 @@ impl Ctx {
     }
     /// Finds the pedimento a dependent row belongs to.
     fn resolve(&self, t: &Triple, date: Option<NaiveDate>) -> Result<(Triple, i32), Fail> {
+        self.locate(t, date).map(|(k, _)| k)
+    }
+    /// [`Ctx::resolve`], with the header's index in `rows` when its lookup found it (the
+    /// row's own date names the year; not when the year came from `years_of`).
+    fn locate(
+        &self,
+        t: &Triple,
+        date: Option<NaiveDate>,
+    ) -> Result<((Triple, i32), Option<usize>), Fail> {
         if let Some(d) = date {
             use chrono::Datelike;
             let k = (*t, d.year());
-            if self.headers.contains_key(&k) {
-                return Ok(k);
+            if let Some(&at) = self.headers.get(&k) {
+                return Ok((k, Some(at)));
             }
         }
         match self.years_of.get(t).map(|v| v.as_slice()) {
-            Some([y]) => Ok((*t, *y)),
+            Some([y]) => Ok(((*t, *y), None)),
             Some(ys) if ys.len() > 1 => {
                 // Several years share this number: take the latest paid on or before the date.
                 if let Some(d) = date {
@@ -652,7 +653,7 @@ impl Ctx {
                         .filter(|y| self.row(&(*t, **y)).fecha_pago <= d)
                         .max();
                     if let Some(y) = best {
-                        return Ok((*t, *y));
+                        return Ok(((*t, *y), None));
                     }
                 }
                 Err((
@@ -1081,46 +1082,50 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             // Parse in parallel (read-only lookups), apply in order.
             let results: Vec<Result<(usize, Option<Contrib>, Decimal), Fail>> = t
                 .par_lines()
-                .map_init(Default::default, |(memo, last), (_, f)| {
-                    // `last`: the previous row's partida (its contributions are consecutive).
-                    let last: &mut Option<((Triple, i32, i32), usize)> = last;
-                    let r = Row::new(&t, f);
-                    let tr = r.triple()?;
-                    let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                    let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
-                    let sec = r.req(
-                        f::SecuenciaFraccion,
-                        |s| {
-                            s.parse::<i32>()
-                                .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
-                        },
-                        "bad field",
-                    )?;
-                    let pk = (key.0, key.1, sec);
-                    let i = match *last {
-                        Some((k, i)) if k == pk => i,
-                        _ => {
-                            let i = *pindex.get(&pk).ok_or_else(|| {
-                                (
-                                    "SecuenciaFraccion".to_string(),
-                                    format!(
-                                        "missing partida: no 551 row for partida {sec} of {}",
-                                        pid(&key.0, key.1)
-                                    ),
-                                )
-                            })?;
-                            *last = Some((pk, i));
-                            i
-                        }
-                    };
-                    let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
-                    let v = if rtype == "556" {
-                        r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
-                    } else {
-                        r.req(f::ImportePago, |s| dec(s, MONEY_SCALE), "not a number")?
-                    };
-                    Ok::<_, Fail>((i, code, v))
-                })
+                // `last`: the previous row's partida and its index (a partida's
+                // contributions are consecutive).
+                .map_init(
+                    || (Memo::None, None::<((Triple, i32, i32), usize)>),
+                    |(memo, last), (_, f)| {
+                        let r = Row::new(&t, f);
+                        let tr = r.triple()?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                        let sec = r.req(
+                            f::SecuenciaFraccion,
+                            |s| {
+                                s.parse::<i32>().map_err(|_| {
+                                    FieldError(format!("'{s}' is not a partida number"))
+                                })
+                            },
+                            "bad field",
+                        )?;
+                        let pk = (key.0, key.1, sec);
+                        let i = match *last {
+                            Some((k, i)) if k == pk => i,
+                            _ => {
+                                let i = *pindex.get(&pk).ok_or_else(|| {
+                                    (
+                                        "SecuenciaFraccion".to_string(),
+                                        format!(
+                                            "missing partida: no 551 row for partida {sec} of {}",
+                                            pid(&key.0, key.1)
+                                        ),
+                                    )
+                                })?;
+                                *last = Some((pk, i));
+                                i
+                            }
+                        };
+                        let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
+                        let v = if rtype == "556" {
+                            r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
+                        } else {
+                            r.req(f::ImportePago, |s| dec(s, MONEY_SCALE), "not a number")?
+                        };
+                        Ok::<_, Fail>((i, code, v))
+                    },
+                )
                 .collect();
             for ((ln, f), res) in t.lines().zip(results) {
                 match res {

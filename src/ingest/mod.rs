@@ -311,12 +311,19 @@ struct Known {
     sizes: Option<HashSet<u64>>,
 }
 
+impl Known {
+    /// Nothing known (a new dataset, or `--force`).
+    fn none() -> Known {
+        Known {
+            hashes: HashSet::new(),
+            sizes: Some(HashSet::new()),
+        }
+    }
+}
+
 fn known_files(root: &Path) -> Known {
     let text = fs::read_to_string(manifest_dir(root).join("files.tsv")).unwrap_or_default();
-    let mut k = Known {
-        hashes: HashSet::new(),
-        sizes: Some(HashSet::new()),
-    };
+    let mut k = Known::none();
     for l in text.lines().filter(|l| !l.trim().is_empty()) {
         let mut cols = l.split('\t');
         if let Some(h) = cols.next() {
@@ -346,10 +353,7 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         ));
     }
     let known = if opts.force {
-        Known {
-            hashes: HashSet::new(),
-            sizes: Some(HashSet::new()),
-        }
+        Known::none()
     } else {
         known_files(root)
     };
@@ -376,12 +380,8 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     for b in &sizes {
         *size_count.entry(*b).or_default() += 1;
     }
-    let defer = |f: &Path, b: u64| {
-        sharded
-            && datastage::record_type_of(f).is_some()
-            && size_count[&b] == 1
-            && known.sizes.as_ref().is_some_and(|k| !k.contains(&b))
-    };
+    let unique_size =
+        |b: u64| size_count[&b] == 1 && known.sizes.as_ref().is_some_and(|k| !k.contains(&b));
     // Read and hash the files in parallel (SHA-256 of a large input is not free).
     use rayon::prelude::*;
     type Read = (PathBuf, Option<Vec<u8>>, u64, Option<String>);
@@ -393,10 +393,10 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
                 path: f.clone(),
                 source: e,
             };
-            if defer(&f, size) {
-                return Ok((f, None, size, None));
-            }
             if sharded && datastage::record_type_of(&f).is_some() {
+                if unique_size(size) {
+                    return Ok((f, None, size, None)); // hashed by the split
+                }
                 let (len, hash) = sha256_file(&f).map_err(err)?;
                 return Ok((f, None, len, Some(hash)));
             }
