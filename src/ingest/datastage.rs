@@ -209,6 +209,9 @@ struct Row<'a> {
 type Fail = (String, String); // (field, reason)
 
 impl<'a> Row<'a> {
+    // Inlined: the row (its field vector is 768 bytes) is built where it is used, not
+    // returned by a copy (memmove was 1.7% of a 10M ingest's CPU under `Row::new`).
+    #[inline(always)]
     fn new(t: &'a Table<'a>, line: &'a str) -> Row<'a> {
         let mut f: SmallVec<[&str; 48]> = text::split_byte(line, b'|').collect();
         if f.len() == t.ncols + 1 {
@@ -220,7 +223,7 @@ impl<'a> Row<'a> {
     fn raw(&self, name: Fd) -> &'a str {
         self.t.lookup[name.0]
             .and_then(|i| self.f.get(i))
-            .map(|s| s.trim())
+            .map(|s| model::trim(s))
             .unwrap_or("")
     }
     fn req<T>(&self, name: Fd, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
@@ -292,7 +295,7 @@ impl Triple {
 
 /// Left-pads a numeric code to N digits without allocating (same rules as `model::digits`).
 fn fixed<const N: usize>(s: &str, what: &str) -> FieldResult<[u8; N]> {
-    let t = s.trim().as_bytes();
+    let t = model::trim(s).as_bytes();
     if t.is_empty() || t.len() > N || !t.iter().all(u8::is_ascii_digit) {
         return model::digits(s, N, what).map(|_| [b'0'; N]);
     }
@@ -555,8 +558,15 @@ fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
     }
 }
 
-/// The last row's (triple, date) and the pedimento it resolved to ([`Ctx::resolve_memo`]).
-type Memo = Option<((Triple, Option<NaiveDate>), (Triple, i32))>;
+/// What [`Ctx::resolve_memo`] remembers of the last row it resolved: its (triple, date),
+/// the pedimento and that header's index in `rows`.
+#[derive(Default)]
+struct Memo {
+    last: Option<(RowRef, (Triple, i32), usize)>,
+}
+
+/// The pedimento reference of a dependent row: its triple and date.
+type RowRef = (Triple, Option<NaiveDate>);
 
 struct Ctx {
     /// Accepted 501 rows by (triple, year): their index in `rows`. The map holds small
@@ -564,6 +574,8 @@ struct Ctx {
     /// 300-byte buckets missed the cache on most probes.
     headers: FxMap<(Triple, i32), usize>,
     rows: Vec<PedimentoRow>,
+    /// Per row of `rows`: its key in `headers` (the cursor of [`Ctx::resolve_memo`]).
+    keys: Vec<(Triple, i32)>,
     /// Years per triple (to resolve rows that carry no usable date).
     years_of: FxMap<Triple, Vec<i32>>,
     /// 501 rows rejected: dependent rows are rejected with a pointer to them.
@@ -610,16 +622,44 @@ impl Ctx {
         t: &Triple,
         date: Option<NaiveDate>,
         req: usize,
-    ) -> Result<(Triple, i32), Fail> {
-        if let Some(((mt, md), k)) = memo
+    ) -> Result<((Triple, i32), usize), Fail> {
+        if let Some(((mt, md), k, at)) = &memo.last
             && mt == t
             && *md == date
         {
-            return Ok(*k);
+            return Ok((*k, *at));
         }
-        let k = self.resolve_in(t, date, req)?;
-        *memo = Some(((*t, date), k));
-        Ok(k)
+        let (k, at) = self.resolve_at(memo, t, date)?;
+        if self.multi && self.reqs[at] != req {
+            self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok((k, at))
+    }
+    /// [`Ctx::resolve`] with the header's index in `rows`, for a row that follows the row
+    /// `memo` last resolved. Files list pedimentos in the order of their 501 rows, so the
+    /// next pedimento is usually the next header: when `keys` there is the row's own
+    /// (triple, year of its date) it is the header `headers` would give (each key has one
+    /// index), found without a probe of a table larger than the cache. Otherwise (no
+    /// date, another order, another year) it is looked up as [`Ctx::locate`] does.
+    fn resolve_at(
+        &self,
+        memo: &mut Memo,
+        t: &Triple,
+        date: Option<NaiveDate>,
+    ) -> Result<((Triple, i32), usize), Fail> {
+        if let Some(d) = date
+            && let Some((_, _, at)) = memo.last
+            && let Some(k) = self.keys.get(at + 1)
+            && k.0 == *t
+            && k.1 == chrono::Datelike::year(&d)
+        {
+            memo.last = Some(((*t, date), *k, at + 1));
+            return Ok((*k, at + 1));
+        }
+        let (k, at) = self.locate(t, date)?;
+        let at = at.unwrap_or_else(|| self.headers[&k]);
+        memo.last = Some(((*t, date), k, at));
+        Ok((k, at))
     }
     /// Whether a row may come from another request than its pedimento's 501.
     fn mixed(&self) -> bool {
@@ -803,6 +843,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     let mut ctx = Ctx {
         headers: FxMap::default(),
         rows: vec![],
+        keys: vec![],
         years_of: FxMap::default(),
         rejected_headers: HashMap::new(),
         reqs: vec![],
@@ -814,6 +855,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         .map_or(0, |ts| ts.iter().map(|t| t.rows.len()).sum());
     ctx.headers.reserve(n501);
     ctx.rows.reserve(n501);
+    ctx.keys.reserve(n501);
     ctx.years_of.reserve(n501);
     for t in take(&mut tables, "501") {
         let mut accepted = 0;
@@ -840,6 +882,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                     } else {
                         ctx.years_of.entry(tr).or_default().push(row.year);
                         ctx.headers.insert(key, ctx.rows.len());
+                        ctx.keys.push(key);
                         ctx.rows.push(row);
                         ctx.reqs.push(t.req);
                     }
@@ -861,6 +904,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     // 506 fechas: TipoFecha 1 = entrada.
     for t in take(&mut tables, "506") {
         let mut acc = 0;
+        let mut memo = Memo::default();
         for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
@@ -868,13 +912,13 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 let tipo = r.raw(f::TipoFecha).to_string();
                 let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
                 let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, pd.or(Some(fecha)))?;
-                Ok::<_, Fail>((key, tipo, fecha))
+                let (_, at) = ctx.resolve_at(&mut memo, &tr, pd.or(Some(fecha)))?;
+                Ok::<_, Fail>((at, tipo, fecha))
             })();
             match res {
-                Ok((key, tipo, fecha)) => {
+                Ok((at, tipo, fecha)) => {
                     if tipo == "1" {
-                        ctx.row_mut(&key).fecha_entrada = Some(fecha);
+                        ctx.rows[at].fecha_entrada = Some(fecha);
                     }
                     acc += 1;
                 }
@@ -887,17 +931,18 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     // Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
     for t in take(&mut tables, "SEL") {
         let mut acc = 0;
+        let mut memo = Memo::default();
         for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, Some(fecha))?;
-                Ok::<_, Fail>((key, fecha))
+                let (_, at) = ctx.resolve_at(&mut memo, &tr, Some(fecha))?;
+                Ok::<_, Fail>((at, fecha))
             })();
             match res {
-                Ok((key, fecha)) => {
-                    let h = ctx.row_mut(&key);
+                Ok((at, fecha)) => {
+                    let h = &mut ctx.rows[at];
                     // Several remesas: the plazo starts with the first selección.
                     if h.fecha_seleccion.is_none_or(|d| fecha < d) {
                         h.fecha_seleccion = Some(fecha);
@@ -917,12 +962,13 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     let mut ireq: Vec<(usize, usize)> = vec![]; // (request, file) per identificador
     for t in take(&mut tables, "507") {
         let mut acc = 0;
+        let mut memo = Memo::default();
         for (ln, f) in t.lines() {
             let r = Row::new(&t, f);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
-                let key = ctx.resolve_in(&tr, pd, t.req)?;
+                let (_, at) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
                 let clave = r.raw(f::ClaveCaso).to_uppercase();
                 if clave.is_empty() {
                     return Err((
@@ -931,15 +977,15 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                     ));
                 }
                 Ok::<_, Fail>((
-                    key,
+                    at,
                     clave,
                     r.text(f::IdentificadorCaso),
                     r.text(f::ComplementoCaso),
                 ))
             })();
             match res {
-                Ok((key, clave, c1, c2)) => {
-                    let h = ctx.row_mut(&key);
+                Ok((at, clave, c1, c2)) => {
+                    let h = &mut ctx.rows[at];
                     apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
                     ireq.push((t.req, t.fi));
                     idents.push(IdentificadorRow {
@@ -1044,7 +1090,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                 let mut p = partida_551(&r, ln)?;
-                let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                 p.pedimento_id = pid(&key.0, key.1);
                 Ok((key, p))
             })
@@ -1053,17 +1099,20 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         for ((ln, f), res) in t.lines().zip(results) {
             match res {
                 Ok((key, p)) => {
-                    let k = (key.0, key.1, p.partida);
-                    if let Some(i) = pindex.get(&k) {
-                        // Same partida again: the later row wins.
-                        dups[preq[*i].1] += 1;
-                        partidas[*i] = p;
-                        preq[*i] = (t.req, t.fi);
-                    } else {
-                        pindex.insert(k, partidas.len());
-                        partidas.push(p);
-                        preq.push((t.req, t.fi));
-                        pkeys.push(key);
+                    match pindex.entry((key.0, key.1, p.partida)) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            // Same partida again: the later row wins.
+                            let i = *e.get();
+                            dups[preq[i].1] += 1;
+                            partidas[i] = p;
+                            preq[i] = (t.req, t.fi);
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(partidas.len());
+                            partidas.push(p);
+                            preq.push((t.req, t.fi));
+                            pkeys.push(key);
+                        }
                     }
                     acc += 1;
                 }
@@ -1085,12 +1134,12 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 // `last`: the previous row's partida and its index (a partida's
                 // contributions are consecutive).
                 .map_init(
-                    || (Memo::None, None::<((Triple, i32, i32), usize)>),
+                    || (Memo::default(), None::<((Triple, i32, i32), usize)>),
                     |(memo, last), (_, f)| {
                         let r = Row::new(&t, f);
                         let tr = r.triple()?;
                         let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                        let key = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                         let sec = r.req(
                             f::SecuenciaFraccion,
                             |s| {
@@ -1103,6 +1152,15 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                         let pk = (key.0, key.1, sec);
                         let i = match *last {
                             Some((k, i)) if k == pk => i,
+                            // The next partida (as stored: its key, once): the index the
+                            // map holds for it, without a probe.
+                            Some((_, i))
+                                if pkeys.get(i + 1) == Some(&key)
+                                    && partidas[i + 1].partida == sec =>
+                            {
+                                *last = Some((pk, i + 1));
+                                i + 1
+                            }
                             _ => {
                                 let i = *pindex.get(&pk).ok_or_else(|| {
                                     (
@@ -1281,6 +1339,22 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     // Keep, per pedimento and record type, the rows of the latest request.
     let single = single || !ctx.mixed();
     let keep = keep_mask(&pkeys, &preq, &mut dups, single);
+    // Totals of the header from its kept partidas (501 carries no value totals), summed
+    // per header index: a partida's pedimento is its key's header, found once per run of
+    // partidas of one pedimento (the sums are `dataset::header_totals`', in the same order).
+    let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
+    let mut last: Option<(&(Triple, i32), usize)> = None;
+    for ((p, k), _) in partidas.iter().zip(&pkeys).zip(&keep).filter(|x| *x.1) {
+        let at = match last {
+            Some((lk, at)) if lk == k => at,
+            _ => ctx.headers[k],
+        };
+        last = Some((k, at));
+        let e = &mut sums[at];
+        e.0 += p.valor_dolares;
+        e.1 += p.valor_aduana;
+        e.2 += p.valor_comercial;
+    }
     let partidas = filter_mask(partidas, &keep);
     let keep = {
         let keys: Vec<(&str, bool)> = idents
@@ -1304,8 +1378,6 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     }
 
     st.mark("keep-latest");
-    // Totals of the header from its partidas (501 carries no value totals).
-    let totals = crate::dataset::header_totals(&partidas);
     let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
     for k in &pkeys {
         *per_year.entry(k.1).or_default() += 1;
@@ -1314,8 +1386,8 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         parsed.years.entry(y).or_default().partidas.reserve(n);
     }
     drop(ctx.headers);
-    for mut row in ctx.rows {
-        row.set_totals(&totals);
+    for (mut row, (vd, va, vc)) in ctx.rows.into_iter().zip(sums) {
+        (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
         parsed
             .years
             .entry(row.year)

@@ -204,8 +204,28 @@ fn fields(line: &[u8]) -> smallvec::SmallVec<[&[u8]; 48]> {
 /// them (the split reads every line of the input).
 fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
     let last = c.iter().copied().max().unwrap_or(0);
-    let f: smallvec::SmallVec<[&[u8]; 48]> = line.split(|b| *b == b'|').take(last + 1).collect();
-    key(&f, c)
+    // Only the three fields, kept as they pass (a vector of every field was copied on
+    // each call: 1% of a 10M ingest in memmove).
+    let mut f: [&[u8]; 3] = [&[], &[], &[]];
+    let mut seen = 0;
+    let mut start = 0;
+    for (i, end) in memchr::memchr_iter(b'|', line)
+        .chain([line.len()])
+        .enumerate()
+        .take(last + 1)
+    {
+        for (j, ci) in c.iter().enumerate() {
+            if *ci == i {
+                f[j] = &line[start..end];
+                seen += 1;
+            }
+        }
+        start = end + 1;
+    }
+    if seen < 3 {
+        return None; // a column past the line's end: `key` of the fields gives None too
+    }
+    key(&f, [0, 1, 2])
 }
 
 /// Blank as `text::lines` + `str::trim` see it, decided on ASCII lines only: a line with
@@ -865,6 +885,18 @@ fn read_pedimentos(files: &[PathBuf]) -> dataset::Result<Vec<PedimentoRow>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The key of a line from its three fields is the key of all its fields.
+        #[test]
+        fn line_key_is_the_key_of_the_split_line(
+            line in "[0-9 |x]{0,30}",
+            c in proptest::array::uniform3(0usize..8),
+        ) {
+            let b = line.as_bytes();
+            proptest::prop_assert_eq!(line_key(b, c), key(&fields(b), c));
+        }
+    }
 
     /// Lines cut by the block's end, longer than a block, CRLF, blank, and a last line
     /// without `\n`: the same lines, numbers and offsets as splitting the whole text, and

@@ -85,6 +85,19 @@ impl fmt::Display for PedimentoKey {
     }
 }
 
+/// `str::trim`, without decoding chars when both ends are ASCII other than whitespace
+/// (nearly every field: std's trim was ~2.7% of a 10M ingest's CPU).
+pub fn trim(s: &str) -> &str {
+    // `char::is_whitespace` of the ASCII range; a non-ASCII byte may begin or end a
+    // Unicode space (NBSP, U+2000...): std decides.
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if plain(f) && plain(l) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Left-pads a numeric code with zeros to `width` (Data Stage drops leading zeros);
 /// rejects non-digits and over-long values.
 pub fn digits(s: &str, width: usize, what: &str) -> FieldResult<String> {
@@ -165,7 +178,7 @@ pub fn rfc(s: &str) -> FieldResult<String> {
 /// `YYYY-MM-DD[ HH:MM:SS]`, `YYYY/MM/DD[ HH:MM:SS]`, `DD/MM/YYYY`, `DDMMYYYY`,
 /// `YYYYMMDD[hhmmss]`. The time part is dropped (dates are Date32 in the dataset).
 pub fn date(s: &str) -> FieldResult<NaiveDate> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         return err("date is empty");
     }
@@ -212,7 +225,7 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
 /// rejects anything else (no exponents, no NaN). Rounds half-even to `scale` decimals
 /// only when the input has more (and says nothing: Data Stage pads with zeros).
 pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
-    let t = s.trim();
+    let t = trim(s);
     if let Some(d) = plain_decimal(t, scale) {
         return Ok(d);
     }
@@ -332,6 +345,12 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// `trim` is `str::trim`, for ASCII and Unicode spaces at either end.
+        #[test]
+        fn trim_is_str_trim(t in "[ \t\r\n\u{0B}\u{0C}\u{A0}\u{2003}a1é|]{0,6}") {
+            prop_assert_eq!(trim(&t), t.trim());
+        }
+
         /// The fast path gives what the general parser gives, value and scale.
         #[test]
         fn plain_decimal_agrees_with_the_general_parser(
