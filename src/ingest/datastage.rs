@@ -15,7 +15,6 @@ use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_S
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -199,25 +198,29 @@ pub(super) fn column_of(cols: &HashMap<String, usize>, name: &str) -> Option<usi
 }
 
 /// Accessor for one row, producing errors that name the field.
-struct Row<'a> {
+struct Row<'a, 'b> {
     t: &'a Table<'a>,
-    /// The row's fields, on the stack for up to 48 (Data Stage records have fewer): no
-    /// allocation per row.
-    f: SmallVec<[&'a str; 48]>,
+    /// The row's fields, in a vector the caller reuses from row to row (no allocation
+    /// per row, and no 768-byte field array copied out of `new`: memmove was 1.7% of a
+    /// 10M ingest's CPU there).
+    f: &'b [&'a str],
 }
 
 type Fail = (String, String); // (field, reason)
 
-impl<'a> Row<'a> {
-    // Inlined: the row (its field vector is 768 bytes) is built where it is used, not
-    // returned by a copy (memmove was 1.7% of a 10M ingest's CPU under `Row::new`).
-    #[inline(always)]
-    fn new(t: &'a Table<'a>, line: &'a str) -> Row<'a> {
-        let mut f: SmallVec<[&str; 48]> = text::split_byte(line, b'|').collect();
-        if f.len() == t.ncols + 1 {
-            f.pop();
+/// A vector of fields for [`Row::new`] to reuse.
+fn fields_buf<'a>() -> Vec<&'a str> {
+    Vec::with_capacity(48)
+}
+
+impl<'a, 'b> Row<'a, 'b> {
+    fn new(t: &'a Table<'a>, line: &'a str, buf: &'b mut Vec<&'a str>) -> Row<'a, 'b> {
+        buf.clear();
+        buf.extend(text::split_byte(line, b'|'));
+        if buf.len() == t.ncols + 1 {
+            buf.pop();
         }
-        Row { t, f }
+        Row { t, f: buf }
     }
 
     fn raw(&self, name: Fd) -> &'a str {
@@ -859,8 +862,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     ctx.years_of.reserve(n501);
     for t in take(&mut tables, "501") {
         let mut accepted = 0;
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             match header_501(&r) {
                 Ok((tr, mut row)) => {
                     row.source_line = ln as i64;
@@ -905,8 +909,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     for t in take(&mut tables, "506") {
         let mut acc = 0;
         let mut memo = Memo::default();
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let tipo = r.raw(f::TipoFecha).to_string();
@@ -932,8 +937,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     for t in take(&mut tables, "SEL") {
         let mut acc = 0;
         let mut memo = Memo::default();
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
@@ -963,8 +969,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     for t in take(&mut tables, "507") {
         let mut acc = 0;
         let mut memo = Memo::default();
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
@@ -1012,8 +1019,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         HashMap::new();
     for t in take(&mut tables, "701") {
         let mut acc = 0;
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
@@ -1085,15 +1093,18 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     for t in take(&mut tables, "551") {
         let results: Vec<Result<((Triple, i32), PartidaRow), Fail>> = t
             .par_lines()
-            .map_init(Memo::default, |memo, (ln, f)| {
-                let r = Row::new(&t, f);
-                let tr = r.triple()?;
-                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let mut p = partida_551(&r, ln)?;
-                let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
-                p.pedimento_id = pid(&key.0, key.1);
-                Ok((key, p))
-            })
+            .map_init(
+                || (Memo::default(), fields_buf()),
+                |(memo, buf), (ln, f)| {
+                    let r = Row::new(&t, f, buf);
+                    let tr = r.triple()?;
+                    let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                    let mut p = partida_551(&r, ln)?;
+                    let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                    p.pedimento_id = pid(&key.0, key.1);
+                    Ok((key, p))
+                },
+            )
             .collect();
         let mut acc = 0;
         for ((ln, f), res) in t.lines().zip(results) {
@@ -1134,9 +1145,12 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 // `last`: the previous row's partida and its index (a partida's
                 // contributions are consecutive).
                 .map_init(
-                    || (Memo::default(), None::<((Triple, i32, i32), usize)>),
-                    |(memo, last), (_, f)| {
-                        let r = Row::new(&t, f);
+                    || {
+                        let last: Option<((Triple, i32, i32), usize)> = None;
+                        (Memo::default(), last, fields_buf())
+                    },
+                    |(memo, last, buf), (_, f)| {
+                        let r = Row::new(&t, f, buf);
                         let tr = r.triple()?;
                         let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
@@ -1231,8 +1245,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     // 554 identificadores de partida.
     for t in take(&mut tables, "554") {
         let mut acc = 0;
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
@@ -1287,8 +1302,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     let mut dreq: Vec<(usize, usize)> = vec![];
     for t in take(&mut tables, "512") {
         let mut acc = 0;
+        let mut buf = fields_buf();
         for (ln, f) in t.lines() {
-            let r = Row::new(&t, f);
+            let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;

@@ -209,8 +209,7 @@ fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
     let mut f: [&[u8]; 3] = [&[], &[], &[]];
     let mut seen = 0;
     let mut start = 0;
-    for (i, end) in memchr::memchr_iter(b'|', line)
-        .chain([line.len()])
+    for (i, end) in super::text::Ends::new(line, b'|')
         .enumerate()
         .take(last + 1)
     {
