@@ -179,7 +179,7 @@ impl PedimentoRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct PartidaRow {
     pub pedimento_id: String,
     pub partida: i32,

@@ -441,3 +441,44 @@ fn same_pedimento_in_two_csv_files_later_file_wins_whole() {
     assert_eq!(c[0]["valor_aduana"], "30.00");
     assert!(c[0]["source_file"].ends_with("a.csv"));
 }
+
+/// A partida listed twice in one 551 file: the later row wins, in the earlier row's
+/// place, counted as a duplicate of the file, and the header's totals add the kept rows
+/// only. (The ingest takes a 551 file without repeats as it is parsed; this one goes
+/// through the row-by-row path.)
+#[test]
+fn partida_repeated_in_one_file_later_row_wins() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    write(
+        &input,
+        &[
+            ds_file("1", "501", &[v501(&[])]),
+            ds_file(
+                "1",
+                "551",
+                &[
+                    v551(&[]),
+                    v551(&[("SecuenciaFraccion", "2"), ("ValorAduana", "500.00")]),
+                    v551(&[("ValorAduana", "700.00")]),
+                ],
+            ),
+        ],
+    );
+    let root = d.path().join("ds");
+    let r = run(&input, &root);
+    assert_eq!((r.accepted, r.rejected), (4, 0));
+    let f551 = r
+        .files
+        .iter()
+        .find(|f| f.file.ends_with("1_551.asc"))
+        .unwrap();
+    assert_eq!(f551.duplicates, 1);
+    let p = all_rows(&root, "partidas");
+    let got: Vec<(&str, &str)> = p
+        .iter()
+        .map(|r| (r["partida"].as_str(), r["valor_aduana"].as_str()))
+        .collect();
+    assert_eq!(got, [("1", "700.00"), ("2", "500.00")]);
+    assert_eq!(all_rows(&root, "pedimentos")[0]["valor_aduana"], "1200.00");
+}

@@ -241,7 +241,7 @@ struct Plan {
     /// Lower bounds of shards 1..K (ascending).
     bounds: Vec<u64>,
     /// Keys kept with another pedimento's shard.
-    pinned: HashMap<u64, usize>,
+    pinned: crate::dataset::FxMap<u64, usize>,
 }
 
 impl Plan {
@@ -342,7 +342,7 @@ fn plan(files: &[(&DsFile, String)], shards: usize) -> Result<Plan> {
     drop(keys);
     let mut plan = Plan {
         bounds,
-        pinned: HashMap::new(),
+        pinned: Default::default(),
     };
     // Linked pedimentos: one shard per connected group (the shard of its smallest key).
     let mut parent: HashMap<u64, u64> = HashMap::new();
