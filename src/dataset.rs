@@ -159,7 +159,7 @@ pub fn header_totals<'a>(partidas: impl IntoIterator<Item = &'a PartidaRow>) -> 
         // Look up by &str first: the id is cloned once per pedimento, not per partida.
         let e = match totals.get_mut(p.pedimento_id.as_str()) {
             Some(e) => e,
-            None => totals.entry(p.pedimento_id.clone()).or_default(),
+            None => totals.entry(p.pedimento_id.to_string()).or_default(),
         };
         e.0 += p.valor_dolares;
         e.1 += p.valor_aduana;
@@ -179,18 +179,22 @@ impl PedimentoRow {
     }
 }
 
+/// A string stored inline up to 24 bytes (a partida's ids and codes): no allocation
+/// per field for the ~9 strings of each of millions of partidas.
+pub type Text = compact_str::CompactString;
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct PartidaRow {
-    pub pedimento_id: String,
+    pub pedimento_id: Text,
     pub partida: i32,
-    pub fraccion: String,
-    pub nico: Option<String>,
-    pub descripcion: Option<String>,
-    pub codigo_producto: Option<String>,
-    pub pais_origen: Option<String>,
-    pub umc: Option<String>,
+    pub fraccion: Text,
+    pub nico: Option<Text>,
+    pub descripcion: Option<Text>,
+    pub codigo_producto: Option<Text>,
+    pub pais_origen: Option<Text>,
+    pub umc: Option<Text>,
     pub cantidad_umc: Option<Decimal>,
-    pub umt: String,
+    pub umt: Text,
     pub cantidad_umt: Decimal,
     pub precio_unitario: Option<Decimal>,
     pub valor_aduana: Decimal,

@@ -63,16 +63,16 @@ pub fn virtual_pedimento(
         va += valor;
         vd += dolares;
         yd.partidas.push(PartidaRow {
-            pedimento_id: id.clone(),
+            pedimento_id: id.as_str().into(),
             partida: i as i32 + 1,
-            fraccion: fr.clone(),
+            fraccion: fr.as_str().into(),
             nico: Some("00".into()),
             descripcion: Some("MERCANCIA TRANSFERIDA".into()),
             codigo_producto: None,
             pais_origen: Some("USA".into()),
-            umc: Some(umt.clone()),
+            umc: Some(umt.as_str().into()),
             cantidad_umc: Some(*qty),
-            umt: umt.clone(),
+            umt: umt.as_str().into(),
             cantidad_umt: *qty,
             precio_unitario: Some(*vu),
             valor_aduana: valor,

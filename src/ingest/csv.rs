@@ -169,7 +169,7 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
     let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
     let partida = PartidaRow {
-        pedimento_id: id.clone(),
+        pedimento_id: id.as_str().into(),
         partida: rec.req(
             "partida",
             |s| {
@@ -180,12 +180,12 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
             },
             "bad field",
         )?,
-        fraccion: rec.req("fraccion", model::fraccion, "bad field")?,
+        fraccion: rec.req("fraccion", model::fraccion, "bad field")?.into(),
         nico: None,
-        descripcion: rec.text("descripcion"),
-        codigo_producto: rec.text("codigo_producto"),
-        pais_origen: rec.text("pais_origen"),
-        umc: rec.text("umc"),
+        descripcion: rec.text("descripcion").map(Into::into),
+        codigo_producto: rec.text("codigo_producto").map(Into::into),
+        pais_origen: rec.text("pais_origen").map(Into::into),
+        umc: rec.text("umc").map(Into::into),
         cantidad_umc: rec.opt(
             "cantidad_umc",
             |s| model::decimal(s, QTY_SCALE),
@@ -197,7 +197,7 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
                 if s.is_empty() {
                     Err(FieldError("umt is empty".into()))
                 } else {
-                    Ok(s.to_string())
+                    Ok(s.into())
                 }
             },
             "bad field",
@@ -524,25 +524,27 @@ pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
     let here: std::collections::HashSet<&String> = order.iter().collect();
     let mut dropped: HashMap<String, usize> = HashMap::new();
     for y in parsed.years.values_mut() {
-        let src: HashMap<&String, &String> = y
+        let src: HashMap<&str, &String> = y
             .pedimentos
             .iter()
             .filter(|p| here.contains(&p.pedimento_id))
-            .map(|p| (&p.pedimento_id, &p.source_file))
+            .map(|p| (p.pedimento_id.as_str(), &p.source_file))
             .collect();
         if src.is_empty() {
             continue;
         }
-        y.partidas.retain(|p| match src.get(&p.pedimento_id) {
-            Some(f) => {
-                *dropped.entry((*f).clone()).or_default() += 1;
-                false
-            }
-            None => true,
-        });
+        y.partidas
+            .retain(|p| match src.get(p.pedimento_id.as_str()) {
+                Some(f) => {
+                    *dropped.entry((*f).clone()).or_default() += 1;
+                    false
+                }
+                None => true,
+            });
         y.identificadores
-            .retain(|i| !src.contains_key(&i.pedimento_id));
-        y.descargos.retain(|d| !src.contains_key(&d.pedimento_id));
+            .retain(|i| !src.contains_key(i.pedimento_id.as_str()));
+        y.descargos
+            .retain(|d| !src.contains_key(d.pedimento_id.as_str()));
     }
     for f in parsed.files.iter_mut() {
         if let Some(n) = dropped.get(&f.file) {

@@ -10,7 +10,9 @@
 //! Other record types are listed in the manifest as not used.
 
 use super::{FileStats, Parsed, text};
-use crate::dataset::{DescargoRow, FxMap, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow};
+use crate::dataset::{
+    DescargoRow, FxMap, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow, Text,
+};
 use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -250,6 +252,11 @@ impl<'a, 'b> Row<'a, 'b> {
         let v = self.raw(name);
         (!v.is_empty()).then(|| v.to_string())
     }
+    /// [`Row::text`] as inline text (no allocation up to 24 bytes).
+    fn ctext(&self, name: Fd) -> Option<Text> {
+        let v = self.raw(name);
+        (!v.is_empty()).then(|| Text::from(v))
+    }
     fn triple(&self) -> Result<Triple, Fail> {
         self.triple_of(f::SeccionAduanera, f::Patente, f::Pedimento)
     }
@@ -305,6 +312,16 @@ fn fixed<const N: usize>(s: &str, what: &str) -> FieldResult<[u8; N]> {
     let mut out = [b'0'; N];
     out[N - t.len()..].copy_from_slice(t);
     Ok(out)
+}
+
+/// `model::fraccion` as inline text, without collecting chars when the field is already
+/// 8 digits (the usual case).
+fn fraccion_text(s: &str) -> FieldResult<Text> {
+    let t = model::trim(s);
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Text::from(t));
+    }
+    model::fraccion(s).map(Text::from)
 }
 
 fn dec(s: &str, scale: u32) -> FieldResult<Decimal> {
@@ -450,7 +467,7 @@ fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
         let data: Vec<(usize, usize, usize)> = lines
             .iter()
             .skip(1)
-            .filter(|(_, l)| !l.trim().is_empty())
+            .filter(|(_, l)| !model::trim(l).is_empty())
             .map(|(ln, l)| {
                 let s = l.as_ptr() as usize - base;
                 (line_no(*ln), s, s + l.len())
@@ -532,7 +549,11 @@ fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
             continue;
         }
         let mut nf = l.bytes().filter(|b| *b == b'|').count() + 1;
-        if nf == ncols + 1 && l.rsplit('|').next().is_some_and(|x| x.trim().is_empty()) {
+        // (The last field, found by memrchr: `rsplit` searched char by char.)
+        if nf == ncols + 1
+            && l.rfind('|')
+                .is_some_and(|i| model::trim(&l[i + 1..]).is_empty())
+        {
             nf -= 1;
         }
         if nf != ncols {
@@ -735,23 +756,30 @@ impl Ctx {
 /// `YYYY-ASS-PPPP-NNNNNNN` (the dataset's `pedimento_id`), built without `format!`: one
 /// per 551-557 row.
 fn pid(t: &Triple, year: i32) -> String {
-    let slow = || format!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
+    pid_text(t, year).into()
+}
+
+/// [`pid`] as inline text (no allocation: one per 551 row).
+fn pid_text(t: &Triple, year: i32) -> Text {
     if !(0..=9999).contains(&year) {
-        return slow();
+        return compact_str::format_compact!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
     }
     let y = year as u32;
-    let mut b = Vec::with_capacity(21);
-    b.extend(
-        [y / 1000, y / 100 % 10, y / 10 % 10, y % 10]
-            .iter()
-            .map(|d| b'0' + *d as u8),
-    );
-    for part in [&t.aduana[..], &t.patente[..], &t.numero[..]] {
-        b.push(b'-');
-        b.extend_from_slice(part);
+    let mut b = [0u8; 21];
+    for (i, d) in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10]
+        .iter()
+        .enumerate()
+    {
+        b[i] = b'0' + *d as u8;
     }
+    b[4] = b'-';
+    b[5..8].copy_from_slice(&t.aduana);
+    b[8] = b'-';
+    b[9..13].copy_from_slice(&t.patente);
+    b[13] = b'-';
+    b[14..21].copy_from_slice(&t.numero);
     // Triple's bytes are ASCII digits (`fixed`).
-    String::from_utf8(b).unwrap_or_else(|_| slow())
+    Text::from_utf8(b).expect("ASCII digits")
 }
 
 fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {
@@ -1109,7 +1137,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                         let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                         let mut p = partida_551(&r, ln)?;
                         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
-                        p.pedimento_id = pid(&key.0, key.1);
+                        p.pedimento_id = pid_text(&key.0, key.1);
                         Ok((key, p))
                     };
                     match parse() {
@@ -1551,7 +1579,7 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
 fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
     let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
     Ok(PartidaRow {
-        pedimento_id: String::new(),
+        pedimento_id: Text::default(),
         partida: r.req(
             f::SecuenciaFraccion,
             |s| {
@@ -1562,12 +1590,12 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
             },
             "bad field",
         )?,
-        fraccion: r.req(f::Fraccion, model::fraccion, "bad field")?,
-        nico: r.text(f::SubdivisionFraccion),
-        descripcion: r.text(f::DescripcionMercancia),
-        codigo_producto: r.text(f::CodigoMercanciaProducto),
-        pais_origen: r.text(f::PaisOrigenDestino),
-        umc: r.text(f::UnidadMedidaComercial),
+        fraccion: r.req(f::Fraccion, fraccion_text, "bad field")?,
+        nico: r.ctext(f::SubdivisionFraccion),
+        descripcion: r.ctext(f::DescripcionMercancia),
+        codigo_producto: r.ctext(f::CodigoMercanciaProducto),
+        pais_origen: r.ctext(f::PaisOrigenDestino),
+        umc: r.ctext(f::UnidadMedidaComercial),
         cantidad_umc: r.opt(
             f::CantidadUMComercial,
             |s| dec(s, QTY_SCALE),
@@ -1579,7 +1607,7 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
                 if s.is_empty() {
                     Err(FieldError("unidad de medida de tarifa is empty".into()))
                 } else {
-                    Ok(s.to_string())
+                    Ok(Text::from(s))
                 }
             },
             "bad field",
