@@ -625,21 +625,9 @@ impl Ctx {
     }
     /// [`Ctx::resolve`] for a row of request `req` that is kept per latest request
     /// (507, 551, 554, 556/557, 512); notes when its pedimento's 501 is of another.
-    fn resolve_in(
-        &self,
-        t: &Triple,
-        date: Option<NaiveDate>,
-        req: usize,
-    ) -> Result<(Triple, i32), Fail> {
-        let (k, at) = self.locate(t, date)?;
-        if self.multi && self.reqs[at.unwrap_or_else(|| self.headers[&k])] != req {
-            self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        Ok(k)
-    }
-    /// [`Ctx::resolve_in`], remembering the last row's answer: the rows of a pedimento
-    /// are consecutive in a file (551: one per partida, 556/557: several per partida),
-    /// and each resolve is two or three probes of tables far larger than the cache.
+    /// Remembers the last row's answer: the rows of a pedimento are consecutive in a file
+    /// (551: one per partida, 556/557: several per partida), and each resolve is two or
+    /// three probes of tables far larger than the cache.
     fn resolve_memo(
         &self,
         memo: &mut Memo,
@@ -1310,13 +1298,14 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     // 554 identificadores de partida.
     for t in take(&mut tables, "554") {
         let mut acc = 0;
+        let mut memo = Memo::default();
         let mut buf = fields_buf();
         for (ln, f) in t.lines() {
             let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let key = ctx.resolve_in(&tr, pd, t.req)?;
+                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
                 let sec = r.req(
                     f::SecuenciaFraccion,
                     |s| {
@@ -1367,13 +1356,14 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     let mut dreq: Vec<(usize, usize)> = vec![];
     for t in take(&mut tables, "512") {
         let mut acc = 0;
+        let mut memo = Memo::default();
         let mut buf = fields_buf();
         for (ln, f) in t.lines() {
             let r = Row::new(&t, f, &mut buf);
             let res = (|| {
                 let tr = r.triple()?;
                 let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let key = ctx.resolve_in(&tr, pd, t.req)?;
+                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
                 let orig = r.triple_of(
                     f::SeccionAduaneraDespOrig,
                     f::PatenteAduanalOrig,

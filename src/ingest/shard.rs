@@ -232,8 +232,7 @@ fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
 /// (`char::is_whitespace` of the ASCII range: `\t`, `\n`, VT, FF, `\r` and space; the
 /// first other byte, usually the line's first, ends the scan.)
 fn ascii_blank(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
+    line.iter().all(|b| crate::model::ascii_space(*b))
 }
 
 /// Which shard each pedimento key goes to.
