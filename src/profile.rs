@@ -127,7 +127,12 @@ pub const DEVOLUCIONES: TableSpec = TableSpec {
     file: "devoluciones.csv",
     columns: &[
         ("rfc", Kind::Rfc, true),
-        ("fecha", Kind::Date, true),
+        // Date of the refund request: the 12-month window counts requests ("devoluciones
+        // del IVA solicitadas en los últimos 12 meses", RCGMCE 2013 regla 5.2.13, apartado
+        // C, fr. I, inciso d)).
+        ("fecha_solicitud", Kind::Date, false),
+        // Date of the ruling (informative).
+        ("fecha", Kind::Date, false),
         ("solicitado_mxn", Kind::Money, false),
         ("autorizado_mxn", Kind::Money, true),
         ("negado_mxn", Kind::Money, true),

@@ -128,13 +128,15 @@ fn ratio_crosses_threshold_in_may() {
         .map(|p| (p.period_end, p.status, p.ratio))
         .collect();
     let month = |m: &str| *s.iter().find(|x| x.0 == d(m)).unwrap();
+    // The dataset starts in January 2023: every window ending before December 2023
+    // reaches back before the data, so a ratio below 60 % there is `partial`, not `fail`.
     assert_eq!(
         month("2023-01-31"),
-        (d("2023-01-31"), "fail", Some(dec("0")))
+        (d("2023-01-31"), "partial", Some(dec("0")))
     );
     assert_eq!(
         month("2023-04-30"),
-        (d("2023-04-30"), "fail", Some(dec("0.5")))
+        (d("2023-04-30"), "partial", Some(dec("0.5")))
     );
     assert_eq!(
         month("2023-05-31"),
@@ -187,6 +189,51 @@ fn ratio_findings_and_parquet_frames() {
         .filter(|c| *c == "CERT-RATIO")
         .count();
     assert_eq!(n_ratio, 2);
+}
+
+/// Real Data Stage carries ValorAduana = 0 on export lines (the value is in
+/// ValorComercial): the default basis values each side as its pedimento declares it
+/// (valor en aduana of the imports, valor comercial of the returns), so the ratio is the
+/// real one; valuing the returns by valor en aduana reads 0 % for every company.
+/// Fixture `fixtures/CERT-RATIO/basis.csv`, hand-checked:
+///   IN  valor_aduana 103,000.00 (valor comercial 100,000.00 + 3 % freight and insurance)
+///   RT  valor_aduana 0, valor_comercial 70,000.00 (insumos + value added)
+///   declarado:       70,000 / 103,000 = 0.6796 -> pass (>= 60 %)
+///   valor_aduana:         0 / 103,000 = 0      -> fail, shortfall 61,800.00
+///   valor_comercial: 70,000 / 100,000 = 0.70   -> pass
+#[test]
+fn default_basis_reads_returns_at_valor_comercial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    pedaudit::ingest::run(
+        &[root().join("fixtures/CERT-RATIO/basis.csv")],
+        &ds,
+        &Default::default(),
+    )
+    .unwrap();
+    let ctx = open(&ds, None, "2023-12-31");
+    let at = |o: &CertOptions| {
+        let a = cert::evaluate_all(&ctx, o).unwrap();
+        point(&a, "HHH010101HH8", "2023-12-31").clone()
+    };
+    let p = at(&CertOptions::default());
+    assert_eq!(CertOptions::default().value_basis, ValueBasis::Declarado);
+    assert_eq!(
+        (p.numerator, p.denominator),
+        (dec("70000.00"), dec("103000.00"))
+    );
+    assert_eq!(p.status, "pass");
+    let lit = at(&CertOptions {
+        value_basis: ValueBasis::ValorAduana,
+        ..Default::default()
+    });
+    assert_eq!(lit.numerator, dec("0.00"));
+    assert_eq!((lit.status, lit.shortfall), ("fail", Some(dec("61800.00"))));
+    let com = at(&CertOptions {
+        value_basis: ValueBasis::ValorComercial,
+        ..Default::default()
+    });
+    assert_eq!(com.ratio, Some(dec("0.7")));
 }
 
 #[test]

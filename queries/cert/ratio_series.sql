@@ -1,28 +1,31 @@
 -- CERT-RATIO series: per company and per calendar point, the value of the temporary
 -- imports of insumos (denominator) and of what was returned, transformed and returned,
 -- changed regime or transferred (numerator) in the 12-month window ending at the point
--- (RCGMCE 2013 regla 5.2.13 Apartado B fr. I inciso d), seed 002 L521; sensitive sectors
--- inciso b), seed 002 L531).
+-- (RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d); sensitive sectors: inciso b)).
 --   denominator: claves with tipo_bien 'insumo' in src/catalogs/plazos.csv, importación
 --                (IN, V1 virtual import received, legacy A2/H2). Activo fijo is out: not insumos.
 --   numerator:   claves with counts_in_ratio = 1 in src/catalogs/discharge_claves.csv
 --                (RT, H1, J1, J2, F4, and the transferor's V1/V5/V6/V9 export when the filer
 --                declared an IMMEX program).
---   value:       ${cert_value} of each partida (valor_aduana by default; see CertOptions).
---   date:        fecha_operacion (selección automatizada, else payment; seed 004 L4089).
+--   value:       ${cert_value}: an expression over p and pa (src/checks/cert.rs ValueBasis).
+--                Default: the value each pedimento declares, valor en aduana on imports and
+--                valor comercial on exports and returns (Anexo 22, Instructivo de llenado:
+--                exports and returns declare valor comercial; Data Stage has ValorAduana = 0
+--                on export lines).
+--   date:        fecha_operacion (selección automatizada, else payment; Manual de operación aduanera 2007).
 -- `cert_calendar` (period_start, period_end) is built in src/checks/cert.rs: polars SQL
 -- has no generate_series / DATE_TRUNC to make a dense list of month ends, so the calendar
 -- (every month end from the first month with data to ${as_of}, plus ${as_of}) is a small
 -- registered table; everything else is here.
 WITH den AS (
-    SELECT p.rfc, p.fecha_operacion AS fecha, pa.${cert_value} AS valor
+    SELECT p.rfc, p.fecha_operacion AS fecha, ${cert_value} AS valor
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN plazos pl ON pl.clave = p.clave
     WHERE p.tipo_operacion = 1 AND pl.tipo_bien = 'insumo' AND p.fecha_operacion <= ${as_of}
 ),
 num AS (
-    SELECT p.rfc, p.fecha_operacion AS fecha, pa.${cert_value} AS valor
+    SELECT p.rfc, p.fecha_operacion AS fecha, ${cert_value} AS valor
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion

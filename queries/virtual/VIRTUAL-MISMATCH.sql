@@ -1,30 +1,35 @@
 -- VIRTUAL-MISMATCH: a paired virtual operation whose two sides disagree.
 --   goods: per pairing group and (fracción, UMT), the quantities of the sender side(s)
 --          and receiver side(s) differ (a fracción on one side only shows as 0 on the
---          other), seed 004 L1782; or the quantities agree but the values differ by more
---          than 1% of the larger (valor_aduana, MXN);
+--          other): high; or the quantities agree but the values in USD (valor_dolares, the
+--          one value both sides declare on the same basis) differ by more than the
+--          tolerance (virtual_lines.value_flag, src/checks/virtual_pairing.rs): low, a hint
+--          only (incrementables and exchange-rate movement between the two payment dates
+--          make values differ legitimately). The peso values are not compared: the sender
+--          declares valor comercial, the receiver valor en aduana. amount is NULL: a
+--          difference is not money at risk;
 --   reference: a side declared counterpart pedimento(s) none of which it was paired with
 --          (a wrong number found by the fallback match, or a different pedimento);
 --   rfc: a side declared a counterpart RFC that is not its partner's RFC.
 WITH goods AS (
     SELECT 'VIRTUAL-MISMATCH' AS check_code,
-           CASE WHEN l.quantity_diff <> 0 THEN 'high' ELSE 'medium' END AS severity,
+           CASE WHEN l.quantity_diff <> 0 THEN 'high' ELSE 'low' END AS severity,
            l.sender_rfc AS rfc,
            l.sender_id AS pedimento_id,
            l.receiver_id AS related_pedimento_id,
            l.fraccion,
            l.quantity_diff AS quantity,
-           l.value_diff AS amount,
+           CAST(NULL AS DECIMAL(18, 2)) AS amount,
            CASE WHEN l.quantity_diff <> 0
                 THEN 'Quantity of fraccion ' || l.fraccion || ' (UMT ' || l.umt || ') differs: sender '
                      || l.sender_ids || ' ' || CAST(l.sender_quantity AS VARCHAR) || ', receiver '
                      || l.receiver_ids || ' ' || CAST(l.receiver_quantity AS VARCHAR) || ' (difference '
-                     || CAST(l.quantity_diff AS VARCHAR) || '; values ' || CAST(l.sender_value AS VARCHAR)
-                     || ' vs ' || CAST(l.receiver_value AS VARCHAR) || ' MXN)'
-                ELSE 'Value of fraccion ' || l.fraccion || ' (UMT ' || l.umt || ') differs by more than 1%: sender '
-                     || l.sender_ids || ' ' || CAST(l.sender_value AS VARCHAR) || ' MXN, receiver '
-                     || l.receiver_ids || ' ' || CAST(l.receiver_value AS VARCHAR) || ' MXN (difference '
-                     || CAST(l.value_diff AS VARCHAR) || ')' END AS message,
+                     || CAST(l.quantity_diff AS VARCHAR) || '; values ' || CAST(l.sender_usd AS VARCHAR)
+                     || ' vs ' || CAST(l.receiver_usd AS VARCHAR) || ' USD)'
+                ELSE 'Value in USD of fraccion ' || l.fraccion || ' (UMT ' || l.umt || ') differs beyond the tolerance: sender '
+                     || l.sender_ids || ' ' || CAST(l.sender_usd AS VARCHAR) || ' USD, receiver '
+                     || l.receiver_ids || ' ' || CAST(l.receiver_usd AS VARCHAR) || ' USD (difference '
+                     || CAST(l.usd_diff AS VARCHAR) || ')' END AS message,
            'pedimentos:' || REPLACE(l.sender_ids, ';', ';pedimentos:') || ';pedimentos:'
                || REPLACE(l.receiver_ids, ';', ';pedimentos:') AS evidence
     FROM virtual_lines l

@@ -36,24 +36,52 @@ use std::sync::Arc;
 pub const SERIES_FILE: &str = "cert/ratio_series.sql";
 pub const SERIES_SQL: &str = include_str!("../../queries/cert/ratio_series.sql");
 
-/// Value of each partida used on both sides of the ratio (digest §2 ambiguities 1-2).
+/// Value of each partida on the two sides of the ratio (digest §2 ambiguities 1-2).
+///
+/// The rule compares "el valor de la mercancía ... retornada" with "el valor de las
+/// importaciones temporales de insumos" (RCGMCE 2013 regla 5.2.13, apartado B, fr. I,
+/// inciso d)). Each pedimento declares one peso value of its goods: the valor en aduana on
+/// an import, the valor comercial on an export or return (Anexo 22, Instructivo de
+/// llenado, campos VAL. ADU/VAL. USD and PRECIO PAGADO/VALOR COMERCIAL: "tratándose de
+/// exportación y retornos ... el valor comercial"; an IMMEX return's valor comercial
+/// includes the imported insumos plus the value added). Real Data Stage carries
+/// ValorAduana = 0 on export lines, so any basis that reads valor en aduana on the return
+/// side reads 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueBasis {
-    /// `partidas.valor_aduana`, MXN (default: the only MXN value of the temporary import
-    /// that SAT computes; returns are valued the same way in the pedimento).
+    /// Default: the value each pedimento declares in pesos: valor en aduana on imports
+    /// (tipo_operacion 1), valor comercial on exports and returns (tipo_operacion 2).
+    Declarado,
+    /// `partidas.valor_aduana` on both sides, MXN. Only meaningful where the source fills
+    /// valor en aduana on export lines (SAT's Data Stage does not: returns count 0).
     ValorAduana,
-    /// `partidas.valor_comercial`, MXN.
+    /// `partidas.valor_comercial` on both sides, MXN (excludes freight and insurance of the
+    /// imports).
     ValorComercial,
-    /// `partidas.valor_dolares`, USD (immune to MXN/USD swings).
+    /// `partidas.valor_dolares` on both sides, USD (immune to MXN/USD swings).
     ValorDolares,
 }
 
 impl ValueBasis {
+    /// Short name, for the audit trail and the `value_basis` column.
     pub fn column(self) -> &'static str {
         match self {
+            ValueBasis::Declarado => "declarado",
             ValueBasis::ValorAduana => "valor_aduana",
             ValueBasis::ValorComercial => "valor_comercial",
             ValueBasis::ValorDolares => "valor_dolares",
+        }
+    }
+    /// SQL expression of a partida's value, over `current_pedimentos p` joined to
+    /// `partidas pa` (portable: a plain CASE).
+    pub fn sql_expr(self) -> &'static str {
+        match self {
+            ValueBasis::Declarado => {
+                "CASE WHEN p.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END"
+            }
+            ValueBasis::ValorAduana => "pa.valor_aduana",
+            ValueBasis::ValorComercial => "pa.valor_comercial",
+            ValueBasis::ValorDolares => "pa.valor_dolares",
         }
     }
     pub fn currency(self) -> &'static str {
@@ -64,6 +92,7 @@ impl ValueBasis {
     }
     pub fn parse(s: &str) -> Option<ValueBasis> {
         match s {
+            "declarado" => Some(ValueBasis::Declarado),
             "valor_aduana" => Some(ValueBasis::ValorAduana),
             "valor_comercial" => Some(ValueBasis::ValorComercial),
             "valor_dolares" => Some(ValueBasis::ValorDolares),
@@ -117,7 +146,7 @@ pub struct CertOptions {
 impl Default for CertOptions {
     fn default() -> Self {
         CertOptions {
-            value_basis: ValueBasis::ValorAduana,
+            value_basis: ValueBasis::Declarado,
             refunds: RefundReading::Strict,
             sc_headcount: ScHeadcount::TenPlusTwenty,
             supplier_value: SupplierValue::SinIva,
@@ -356,12 +385,16 @@ pub struct RatioPoint {
     pub ratio: Option<Decimal>,
     pub threshold: Decimal,
     pub exempt: bool,
-    /// `pass`, `fail`, `exempt`.
+    /// `pass`, `fail`, `exempt`, or `partial`: below the threshold on a window that starts
+    /// before the dataset's first month, so the ratio may be understated or overstated
+    /// (never reported as a plain failure).
     pub status: &'static str,
     /// threshold × denominator − numerator, rounded half-even to cents, when failing.
     pub shortfall: Option<Decimal>,
     /// The window starts on or after the first month with data.
     pub full_window: bool,
+    /// First day of the first month with data in the dataset.
+    pub data_from: NaiveDate,
 }
 
 fn ratio_points(
@@ -397,7 +430,7 @@ fn ratio_points(
         sql.register(name, lf.clone());
     }
     sql.register("cert_calendar", cal_df.lazy());
-    let text = ctx.render(&SERIES_SQL.replace("${cert_value}", opts.value_basis.column()));
+    let text = ctx.render(&SERIES_SQL.replace("${cert_value}", opts.value_basis.sql_expr()));
     let df = sql
         .execute(&text)
         .and_then(|lf| lf.collect())
@@ -421,10 +454,13 @@ fn ratio_points(
         let exempt = f.map(|f| f.exempt_at(period_end)).unwrap_or(false);
         let ratio = (!denominator.is_zero()).then(|| numerator / denominator);
         let passes = numerator >= t * denominator;
+        let full_window = period_start >= first_month;
         let status = if exempt {
             "exempt"
         } else if passes {
             "pass"
+        } else if !full_window {
+            "partial"
         } else {
             "fail"
         };
@@ -446,7 +482,8 @@ fn ratio_points(
             exempt,
             status,
             shortfall,
-            full_window: period_start >= first_month,
+            full_window,
+            data_from: first_month,
         });
     }
     if let Some(c) = &ctx.opts.company {
@@ -704,9 +741,11 @@ impl Ctx<'_> {
             .ok_or_else(|| missing(format!("empresas.csv: {field}"), th))
     }
 
-    /// Start of operations under the regime: empresas.fecha_inicio_operaciones, else the
-    /// first IMMEX pedimento in the dataset.
-    fn ops_start(&self, rfc: &str, f: Option<&Facts>) -> Option<(NaiveDate, &'static str)> {
+    /// Start of operations under the regime: empresas.fecha_inicio_operaciones (exact,
+    /// `true`), else the first IMMEX pedimento in the dataset (`false`): the company
+    /// operated at least since then, but the dataset may start after its operations did,
+    /// so that date can prove a requirement met and never prove it failed.
+    fn ops_start(&self, rfc: &str, f: Option<&Facts>) -> Option<(NaiveDate, &'static str, bool)> {
         let declared = if self.p.has("empresas.csv") {
             rows_of(&self.p.empresas, rfc)
                 .next()
@@ -715,10 +754,10 @@ impl Ctx<'_> {
             None
         };
         declared
-            .map(|d| (d, "empresas.csv fecha_inicio_operaciones"))
+            .map(|d| (d, "empresas.csv fecha_inicio_operaciones", true))
             .or_else(|| {
                 f.and_then(|f| f.first_immex)
-                    .map(|d| (d, "first IMMEX pedimento in the dataset"))
+                    .map(|d| (d, "first IMMEX pedimento in the dataset", false))
             })
     }
 
@@ -797,13 +836,18 @@ impl Ctx<'_> {
         let mut any_pass = false;
         let mut all_known = true;
         match self.ops_start(rfc, f) {
-            Some((d, src)) => {
+            Some((d, src, exact)) => {
                 let ok = d + Months::new(12 * years) <= self.as_of;
                 let full = (0..)
                     .take_while(|y| d + Months::new(12 * (*y as u32 + 1)) <= self.as_of)
                     .count();
                 any_pass |= ok;
                 parts.push(format!("{full} years since {d} ({src})"));
+                if !ok && !exact {
+                    // Only a lower bound of the years: cannot fail on it.
+                    all_known = false;
+                    miss.push("empresas.csv: fecha_inicio_operaciones".to_string());
+                }
             }
             None => {
                 all_known = false;
@@ -918,8 +962,11 @@ impl Ctx<'_> {
         }
         let df = &self.p.devoluciones;
         let (mut auth, mut denied) = (Decimal::ZERO, Decimal::ZERO);
+        let mut undated = 0;
         for i in rows_of(df, rfc) {
-            let Some(d) = av_date(df, "fecha", i) else {
+            // The window counts refunds by the date they were requested, not ruled.
+            let Some(d) = av_date(df, "fecha_solicitud", i) else {
+                undated += 1;
                 continue;
             };
             if d < from || d > self.as_of {
@@ -927,6 +974,13 @@ impl Ctx<'_> {
             }
             auth += av_dec(df, "autorizado_mxn", i).unwrap_or_default();
             denied += av_dec(df, "negado_mxn", i).unwrap_or_default();
+        }
+        if undated > 0 {
+            return missing(
+                format!("devoluciones.csv: fecha_solicitud ({undated} rows of {rfc} without it)"),
+                th,
+            )
+            .window(w);
         }
         let over_pct = denied * Decimal::from(100) > Decimal::from(20) * auth;
         let over_cap = denied > Decimal::from(5_000_000);
@@ -1168,8 +1222,17 @@ fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -> Eval {
         .ratio
         .map(pct)
         .unwrap_or_else(|| "n/a (no temporary imports)".into());
+    // A failing ratio over a window the dataset covers only in part is not a failure of
+    // the company: the imports or returns before the first month are missing.
+    let partial = !passes && !pt.full_window;
     let mut e = ev(
-        if passes { Status::Pass } else { Status::Fail },
+        if passes {
+            Status::Pass
+        } else if partial {
+            Status::Unknown
+        } else {
+            Status::Fail
+        },
         format!(
             "{ratio} ({basis_cur} {} of {})",
             crate::report::format::thousands(&pt.numerator.to_string()),
@@ -1180,7 +1243,12 @@ fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -> Eval {
     .basis("pedimentos")
     .window(format!("{}..{}", pt.period_start, pt.period_end));
     e.period_start = Some(pt.period_start);
-    if !passes {
+    if partial {
+        e.missing = format!(
+            "pedimentos before {}: the 12-month window starts {} (partial window)",
+            pt.data_from, pt.period_start
+        );
+    } else if !passes {
         e.amount = Some(
             (t * pt.denominator - pt.numerator)
                 .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven),
@@ -1316,15 +1384,26 @@ fn evaluate_req(
         "S-a" => {
             let th = ">= 12 months before the as-of date";
             match c.ops_start(rfc, f) {
-                Some((d, src)) => {
+                Some((d, src, exact)) => {
                     let ok = d + Months::new(12) <= as_of;
-                    ev(
-                        if ok { Status::Pass } else { Status::Fail },
+                    let mut e = ev(
+                        if ok {
+                            Status::Pass
+                        } else if exact {
+                            Status::Fail
+                        } else {
+                            Status::Unknown
+                        },
                         format!("operating since {d} ({src})"),
                         th,
                     )
                     .basis("pedimentos+profile")
-                    .window(format!("{}..{as_of}", window_start(as_of)))
+                    .window(format!("{}..{as_of}", window_start(as_of)));
+                    if !ok && !exact {
+                        // The dataset may start after the operations did.
+                        e.missing = "empresas.csv: fecha_inicio_operaciones".into();
+                    }
+                    e
                 }
                 None => missing(
                     "empresas.csv: fecha_inicio_operaciones (and no IMMEX pedimento)",
@@ -1593,14 +1672,28 @@ impl Assessment {
         let rows = self
             .series
             .iter()
-            .filter(|p| p.period_end == as_of && p.status == "fail")
+            .filter(|p| p.period_end == as_of && (p.status == "fail" || p.status == "partial"))
             .map(|p| FindingRow {
-                severity: "high",
+                // A partial window says so and is not a high finding (issue: never a ratio
+                // failure on less than 12 months of data without saying so).
+                severity: if p.status == "partial" { "low" } else { "high" },
                 rfc: p.rfc.clone(),
                 period_start: Some(p.period_start),
-                amount: if cur == "MXN" { p.shortfall } else { None },
+                amount: if cur == "MXN" && p.status == "fail" {
+                    p.shortfall
+                } else {
+                    None
+                },
                 message: format!(
-                    "Return ratio {} over {}..{} is below {} ({} sector): returned/transferred/changed regime {cur} {} vs temporary imports of insumos {cur} {}; shortfall {cur} {} ({})",
+                    "{}Return ratio {} over {}..{} is below {} ({} sector): returned/transferred/changed regime {cur} {} vs temporary imports of insumos {cur} {}; shortfall {cur} {} (value basis {})",
+                    if p.status == "partial" {
+                        format!(
+                            "Partial window (the dataset starts {}; operations before it are missing): ",
+                            p.data_from
+                        )
+                    } else {
+                        String::new()
+                    },
                     p.ratio
                         .map(pct)
                         .unwrap_or_else(|| "n/a".into()),
@@ -1616,9 +1709,9 @@ impl Assessment {
                     opts.value_basis.column()
                 ),
                 citation: if p.threshold == threshold(true) {
-                    "RCGMCE 2013 regla 5.2.13 Apartado B fr. I, sensitive sectors inciso b) (seed 002 L531)".into()
+                    "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles inciso b)".into()
                 } else {
-                    "RCGMCE 2013 regla 5.2.13 Apartado B fr. I inciso d) (seed 002 L521)".into()
+                    "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d)".into()
                 },
                 evidence: format!("cert_ratio_series:{}@{}", p.rfc, p.period_end),
             })

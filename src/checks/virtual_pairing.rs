@@ -162,8 +162,18 @@ pub struct Line {
     pub fraccion: String,
     pub umt: String,
     pub qty: i128,
+    /// The peso value the pedimento declares: valor comercial on the sender's export,
+    /// valor en aduana on the receiver's import (Data Stage has ValorAduana = 0 on exports).
     pub value: i128,
+    /// valor_dolares: the one value both sides declare on the same basis (USD).
+    pub usd: i128,
 }
+
+/// Default tolerance of the value comparison in USD (percent of the larger side), low
+/// severity. The rule asks quantity and description to agree (Manual de operación
+/// aduanera 2007, operaciones virtuales); values legitimately differ (incrementables,
+/// exchange-rate movement between the two payment dates), so value is a hint only.
+pub const VALUE_TOLERANCE_PCT: i128 = 5;
 
 /// One virtual pedimento.
 #[derive(Debug, Clone)]
@@ -603,8 +613,9 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
     let lines = ctx.sql(
         &format!(
             "SELECT pa.pedimento_id, pa.fraccion, pa.umt, SUM(pa.cantidad_umt) AS qty, \
-             SUM(pa.valor_aduana) AS valor FROM partidas pa \
-             JOIN (SELECT pedimento_id FROM current_pedimentos WHERE clave IN ({cl})) v \
+             SUM(CASE WHEN v.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END) AS valor, \
+             SUM(pa.valor_dolares) AS usd FROM partidas pa \
+             JOIN (SELECT pedimento_id, tipo_operacion FROM current_pedimentos WHERE clave IN ({cl})) v \
              ON v.pedimento_id = pa.pedimento_id \
              GROUP BY pa.pedimento_id, pa.fraccion, pa.umt"
         ),
@@ -667,6 +678,7 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
     let lumt = str_col(&lines, "umt")?;
     let lq = dec_col(&lines, "qty", QTY_SCALE)?;
     let lv = dec_col(&lines, "valor", MONEY_SCALE)?;
+    let lu = dec_col(&lines, "usd", MONEY_SCALE)?;
     for i in 0..lid.len() {
         let Some(&k) = lid[i].as_ref().and_then(|id| at.get(id)) else {
             continue;
@@ -676,6 +688,7 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
             umt: lumt[i].clone().unwrap_or_default(),
             qty: lq[i],
             value: lv[i],
+            usd: lu[i],
         });
     }
     for s in sides.iter_mut() {
@@ -787,7 +800,7 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
         s_i32("single", c.single),
         s_str("fraccion", c.fraccion),
         s_dec("quantity", c.qty, QTY_SCALE),
-        s_dec("valor_aduana", c.value, MONEY_SCALE),
+        s_dec("valor", c.value, MONEY_SCALE),
     ])?;
 
     // Group membership for the pairs and lines tables.
@@ -875,12 +888,13 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
     // virtual_lines: per group and (fracción, UMT), the totals of each side.
     let mut l = LinesCols::default();
     for g in 0..p.groups {
-        let mut tot: BTreeMap<(&str, &str), [i128; 4]> = BTreeMap::new();
+        let mut tot: BTreeMap<(&str, &str), [i128; 6]> = BTreeMap::new();
         for &i in &g_senders[g] {
             for ln in &sides[i].lines {
                 let e = tot.entry((&ln.fraccion, &ln.umt)).or_default();
                 e[0] += ln.qty;
                 e[2] += ln.value;
+                e[4] += ln.usd;
             }
         }
         for &i in &g_receivers[g] {
@@ -888,6 +902,7 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
                 let e = tot.entry((&ln.fraccion, &ln.umt)).or_default();
                 e[1] += ln.qty;
                 e[3] += ln.value;
+                e[5] += ln.usd;
             }
         }
         let s0 = *g_senders[g].iter().next().unwrap();
@@ -907,11 +922,13 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
             l.sv.push(t[2]);
             l.rv.push(t[3]);
             l.dq.push(t[1] - t[0]);
-            l.dv.push(t[3] - t[2]);
-            // Value disagreement above 1% of the larger side (values are each filer's own
-            // valuation, so exact equality is not required).
+            l.su.push(t[4]);
+            l.ru.push(t[5]);
+            l.du.push(t[5] - t[4]);
+            // Value disagreement in USD above the tolerance (percent of the larger side):
+            // the peso values are not comparable (valor comercial vs valor en aduana).
             l.vflag
-                .push(((t[3] - t[2]).abs() * 100 > t[2].max(t[3])) as i32);
+                .push(((t[5] - t[4]).abs() * 100 > VALUE_TOLERANCE_PCT * t[4].max(t[5])) as i32);
         }
     }
     let lines_df = DataFrame::new_infer_height(vec![
@@ -929,7 +946,9 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
         s_dec("sender_value", l.sv, MONEY_SCALE),
         s_dec("receiver_value", l.rv, MONEY_SCALE),
         s_dec("quantity_diff", l.dq, QTY_SCALE),
-        s_dec("value_diff", l.dv, MONEY_SCALE),
+        s_dec("sender_usd", l.su, MONEY_SCALE),
+        s_dec("receiver_usd", l.ru, MONEY_SCALE),
+        s_dec("usd_diff", l.du, MONEY_SCALE),
         s_i32("value_flag", l.vflag),
     ])?;
     Ok(VirtualTables {
@@ -1012,7 +1031,9 @@ struct LinesCols {
     sv: Vec<i128>,
     rv: Vec<i128>,
     dq: Vec<i128>,
-    dv: Vec<i128>,
+    su: Vec<i128>,
+    ru: Vec<i128>,
+    du: Vec<i128>,
     vflag: Vec<i32>,
 }
 
@@ -1156,6 +1177,7 @@ mod tests {
                 umt: "1".into(),
                 qty: q,
                 value: q * 10,
+                usd: q,
             }],
         }
     }

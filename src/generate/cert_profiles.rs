@@ -39,7 +39,8 @@ pub fn write_cert_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
     let mut prov = String::from(
         "rfc,proveedor_rfc,compras_mxn,iva_mxn,opinion_positiva,fecha_opinion,en_listas,year\n",
     );
-    let mut dev = String::from("rfc,fecha,solicitado_mxn,autorizado_mxn,negado_mxn\n");
+    let mut dev =
+        String::from("rfc,fecha_solicitud,fecha,solicitado_mxn,autorizado_mxn,negado_mxn\n");
     for (i, c) in h.companies.iter().enumerate() {
         let _ = writeln!(
             emp,
@@ -58,7 +59,11 @@ pub fn write_cert_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
                 c.rfc
             );
             let _ = writeln!(prov, "{},PSD010101AB2,200000.00,32000.00,0,,0,{y}", c.rfc);
-            let _ = writeln!(dev, "{},{y}-06-30,500000.00,500000.00,0.00", c.rfc);
+            let _ = writeln!(
+                dev,
+                "{},{y}-05-15,{y}-06-30,500000.00,500000.00,0.00",
+                c.rfc
+            );
         }
     }
     fs::write(dir.join("empresas.csv"), emp)?;

@@ -204,11 +204,14 @@ impl Sim<'_> {
         let tc = Decimal::new(1850000 + (self.rng.range(0, 20000) as i64), 5);
         let year = fecha.year();
         let mut partidas = vec![];
+        let mut vc = Decimal::ZERO;
         for (i, (fr, umt, qty, vu)) in lines.iter().enumerate() {
             let valor = (*qty * *vu).round_dp(2);
             let dolares = (valor / tc).round_dp(2);
+            let (aduana, comercial) = declared_values(tipo_operacion, valor, INCREMENTABLES_PCT);
             vd += dolares;
-            va += valor;
+            va += aduana;
+            vc += comercial;
             let igi_tasa = Decimal::from([0, 5, 10][(self.rng.next() % 3) as usize]);
             partidas.push(PartidaRow {
                 pedimento_id: id.as_str().into(),
@@ -223,8 +226,8 @@ impl Sim<'_> {
                 umt: umt.as_str().into(),
                 cantidad_umt: *qty,
                 precio_unitario: Some(*vu),
-                valor_aduana: valor,
-                valor_comercial: valor,
+                valor_aduana: aduana,
+                valor_comercial: comercial,
                 valor_dolares: dolares,
                 igi_tasa: Some(igi_tasa),
                 igi_importe: Some(Decimal::ZERO),
@@ -269,7 +272,7 @@ impl Sim<'_> {
             tipo_cambio: Some(tc),
             valor_dolares: vd,
             valor_aduana: va,
-            valor_comercial: va,
+            valor_comercial: vc,
             rectifica_id: None,
             contraparte_id: None,
             contraparte_rfc: None,
@@ -614,4 +617,26 @@ pub fn generate(cfg: &Config) -> History {
 
 pub fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
     d.checked_add_months(chrono::Months::new(m)).unwrap()
+}
+
+/// Freight and insurance added to the price of a physical import (percent): the valor en
+/// aduana of a generated import is its valor comercial plus these incrementables.
+pub(crate) const INCREMENTABLES_PCT: i64 = 3;
+
+/// The peso values a pedimento line declares, as SAT's Data Stage carries them (Anexo 22,
+/// Instructivo de llenado): an import declares its valor en aduana (the price plus
+/// `incrementables_pct` percent of freight and insurance) and its valor comercial; an
+/// export or return declares only its valor comercial, and ValorAduana is 0.
+/// Returns (valor_aduana, valor_comercial).
+pub(crate) fn declared_values(
+    tipo_operacion: i32,
+    valor: Decimal,
+    incrementables_pct: i64,
+) -> (Decimal, Decimal) {
+    if tipo_operacion == 2 {
+        (Decimal::ZERO, valor)
+    } else {
+        let extra = (valor * Decimal::from(incrementables_pct) / Decimal::from(100)).round_dp(2);
+        (valor + extra, valor)
+    }
 }

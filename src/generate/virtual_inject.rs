@@ -56,11 +56,14 @@ pub fn virtual_pedimento(
     let (id, numero) = nums.next(c, fecha);
     let tc = Decimal::new(1_850_000, 5);
     let yd = h.years.entry(fecha.year()).or_default();
-    let (mut va, mut vd) = (Decimal::ZERO, Decimal::ZERO);
+    let (mut va, mut vd, mut vc) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for (i, (fr, umt, qty, vu)) in lines.iter().enumerate() {
         let valor = (*qty * *vu).round_dp(2);
         let dolares = (valor / tc).round_dp(2);
-        va += valor;
+        // A virtual import has no freight or insurance: valor en aduana = valor comercial.
+        let (aduana, comercial) = super::declared_values(tipo_operacion, valor, 0);
+        va += aduana;
+        vc += comercial;
         vd += dolares;
         yd.partidas.push(PartidaRow {
             pedimento_id: id.as_str().into(),
@@ -75,8 +78,8 @@ pub fn virtual_pedimento(
             umt: umt.as_str().into(),
             cantidad_umt: *qty,
             precio_unitario: Some(*vu),
-            valor_aduana: valor,
-            valor_comercial: valor,
+            valor_aduana: aduana,
+            valor_comercial: comercial,
             valor_dolares: dolares,
             igi_tasa: Some(Decimal::ZERO),
             igi_importe: Some(Decimal::ZERO),
@@ -130,7 +133,7 @@ pub fn virtual_pedimento(
         tipo_cambio: Some(tc),
         valor_dolares: vd,
         valor_aduana: va,
-        valor_comercial: va,
+        valor_comercial: vc,
         rectifica_id: None,
         contraparte_id: counterpart
             .filter(|x| !x.0.is_empty())
