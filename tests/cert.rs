@@ -62,6 +62,15 @@ fn fixture_assessment(opts: &CertOptions) -> (tempfile::TempDir, AuditContext, A
     (tmp, ctx, a)
 }
 
+/// The hand-checked expectations below were written from the 2013 text (RCGMCE 2013 regla
+/// 5.2.13): they force that version, whatever the as-of date.
+fn v2013() -> CertOptions {
+    CertOptions {
+        rule_version: Some("RCGMCE2013"),
+        ..Default::default()
+    }
+}
+
 fn point<'a>(a: &'a Assessment, rfc: &str, end: &str) -> &'a cert::RatioPoint {
     a.series
         .iter()
@@ -78,7 +87,7 @@ fn row<'a>(a: &'a Assessment, rfc: &str, code: &str) -> &'a cert::ReqRow {
 
 #[test]
 fn ratios_exact_at_as_of() {
-    let (_t, _ctx, a) = fixture_assessment(&CertOptions::default());
+    let (_t, _ctx, a) = fixture_assessment(&v2013());
     // AAA: IN 70,000 + 30,000 (2 partidas) = 100,000; RT 60,000 -> exactly 60 %: passes.
     let p = point(&a, "AAA010101AA1", "2023-12-31");
     assert_eq!(p.period_start, d("2023-01-01"));
@@ -119,7 +128,7 @@ fn ratios_exact_at_as_of() {
 
 #[test]
 fn ratio_crosses_threshold_in_may() {
-    let (_t, _ctx, a) = fixture_assessment(&CertOptions::default());
+    let (_t, _ctx, a) = fixture_assessment(&v2013());
     // DDD: IN 100,000 (Jan 15), RT 50,000 (Feb 15), H1 20,000 (May 15).
     let s: Vec<(NaiveDate, &str, Option<Decimal>)> = a
         .series
@@ -151,7 +160,7 @@ fn ratio_crosses_threshold_in_may() {
 
 #[test]
 fn ratio_findings_and_parquet_frames() {
-    let o = CertOptions::default();
+    let o = v2013();
     let (_t, ctx, a) = fixture_assessment(&o);
     let f = a.ratio_findings(ctx.as_of, &o).unwrap();
     let f = pedaudit::findings::conform(f, "test").unwrap();
@@ -240,7 +249,7 @@ fn default_basis_reads_returns_at_valor_comercial() {
 fn usd_basis_is_an_option() {
     let o = CertOptions {
         value_basis: ValueBasis::ValorDolares,
-        ..Default::default()
+        ..v2013()
     };
     let (_t, _ctx, a) = fixture_assessment(&o);
     // valor_dolares = valor_aduana / 20 in the fixture: same ratio, USD amounts.
@@ -252,7 +261,7 @@ fn usd_basis_is_an_option() {
 
 #[test]
 fn missing_headcount_is_unknown_not_pass() {
-    let (_t, _ctx, a) = fixture_assessment(&CertOptions::default());
+    let (_t, _ctx, a) = fixture_assessment(&v2013());
     let r = row(&a, "GGG010101GG7", "A-VI");
     assert_eq!(r.status, Status::Unknown);
     assert_eq!(r.missing, "imss.csv: trabajadores for bimestre 2022-06");
@@ -260,7 +269,7 @@ fn missing_headcount_is_unknown_not_pass() {
     // Without any profile folder every profile requirement is unknown, naming the file.
     let (_t2, ds) = dataset();
     let ctx = open(&ds, None, "2023-12-31");
-    let a = cert::evaluate_all(&ctx, &CertOptions::default()).unwrap();
+    let a = cert::evaluate_all(&ctx, &v2013()).unwrap();
     let r = row(&a, "AAA010101AA1", "A-VI");
     assert_eq!(
         (r.status, r.missing.as_str()),
@@ -276,7 +285,7 @@ fn missing_headcount_is_unknown_not_pass() {
 
 #[test]
 fn verdicts_and_options() {
-    let (_t, _ctx, a) = fixture_assessment(&CertOptions::default());
+    let (_t, _ctx, a) = fixture_assessment(&v2013());
     let v: Vec<(&str, &str)> = a.verdicts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(
         v,
@@ -299,7 +308,7 @@ fn verdicts_and_options() {
     );
     let o = CertOptions {
         manual_blocks_verdict: true,
-        ..Default::default()
+        ..v2013()
     };
     let (_t, _ctx, a) = fixture_assessment(&o);
     assert!(a.verdicts.values().all(|v| *v == "none"));
@@ -307,7 +316,7 @@ fn verdicts_and_options() {
 
 #[test]
 fn golden_assessment() {
-    let o = CertOptions::default();
+    let o = v2013();
     let (_t, ctx, _a) = fixture_assessment(&o);
     let (_, table) = cert::assess(&ctx, &o).unwrap();
     let got = cert::render(&table).unwrap();
@@ -345,7 +354,7 @@ fn generated_company_passes_a_not_aa() {
         },
     )
     .unwrap();
-    let a = cert::evaluate_all(&ctx, &CertOptions::default()).unwrap();
+    let a = cert::evaluate_all(&ctx, &v2013()).unwrap();
     assert_eq!(a.verdicts.len(), 2);
     for (rfc, v) in &a.verdicts {
         assert_eq!(*v, "A", "{rfc}");
@@ -449,4 +458,58 @@ fn cli_writes_parquet_tables() {
     assert_eq!(read("cert_assessment.parquet").height(), 7 * 30);
     let f = read("findings.parquet");
     assert!(f.height() >= 2);
+}
+
+/// The rule version is the one in force on the as-of date, and every row says which:
+/// a generated 2013-2014 history audited at 2014-12-31 applies RCGMCE 2013 regla 5.2.13;
+/// the same history at 2022-12-31 applies RGCE Título 7 (supplier share repealed in 2019,
+/// AA 2 years); at 2015-06-30 no encoded version covers the date: every requirement is
+/// unknown with that reason, and no modality is granted.
+#[test]
+fn rules_in_force_follow_the_as_of_date() {
+    use pedaudit::generate;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = generate::generate(&generate::Config {
+        seed: 3,
+        companies: 1,
+        start_year: 2013,
+        years: 2,
+        partidas: 600,
+        inject: vec![],
+    });
+    let ds = tmp.path().join("ds");
+    let prof = tmp.path().join("profiles");
+    generate::writers::write_dataset(&h, &ds).unwrap();
+    generate::writers::write_profiles(&h, &prof).unwrap();
+    generate::cert_profiles::write_cert_profiles(&h, &prof).unwrap();
+    let at = |as_of: &str| {
+        let ctx = open(&ds, Some(prof.clone()), as_of);
+        cert::evaluate_all(&ctx, &CertOptions::default()).unwrap()
+    };
+    let a14 = at("2014-12-31");
+    assert_eq!(a14.version.unwrap().id, "RCGMCE2013");
+    assert!(a14.rows.iter().all(|r| r.rule_version == "RCGMCE2013"));
+    let rfc = a14.rows[0].rfc.clone();
+    assert!(
+        row(&a14, &rfc, "B-I-d")
+            .citation
+            .starts_with("RCGMCE 2013 regla 5.2.13, apartado B")
+    );
+    assert_ne!(row(&a14, &rfc, "AA-a").status, Status::NotApplicable);
+    let a22 = at("2022-12-31");
+    assert_eq!(a22.version.unwrap().id, "RGCE2019");
+    assert_eq!(
+        row(&a22, &rfc, "B-I-d").citation,
+        "RGCE, regla 7.1.2 (rubro A, programa IMMEX)"
+    );
+    assert_eq!(row(&a22, &rfc, "AA-a").status, Status::NotApplicable);
+    assert!(a22.verdict_detail[&rfc].contains("RGCE 2019 a 2023"));
+    let a15 = at("2015-06-30");
+    assert!(a15.version.is_none());
+    assert!(a15.rows.iter().all(|r| {
+        r.status == Status::Unknown
+            && r.missing
+                .starts_with("no certification rule version known for 2015-06-30")
+    }));
+    assert!(a15.verdicts.values().all(|v| *v == "none"));
 }

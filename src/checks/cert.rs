@@ -23,7 +23,7 @@
 //!   manual), under the modality's code; `CERT-RATIO`: one per company whose ratio at the
 //!   as-of date is below its threshold, amount = shortfall.
 
-use super::{AuditContext, CheckError};
+use super::{AuditContext, CheckError, cert_rules};
 use crate::model;
 use crate::profile::{self, CertProfile};
 use chrono::{Datelike, Duration, Months, NaiveDate};
@@ -141,6 +141,9 @@ pub struct CertOptions {
     /// When true, manual (not verifiable) requirements block the verdict too (then no
     /// company gets any modality from data alone).
     pub manual_blocks_verdict: bool,
+    /// Apply this rule version (`cert_rules::VERSIONS` id) instead of the one in force on
+    /// the as-of date (e.g. to compare a history against the 2013 text).
+    pub rule_version: Option<&'static str>,
 }
 
 impl Default for CertOptions {
@@ -151,6 +154,7 @@ impl Default for CertOptions {
             sc_headcount: ScHeadcount::TenPlusTwenty,
             supplier_value: SupplierValue::SinIva,
             manual_blocks_verdict: false,
+            rule_version: None,
         }
     }
 }
@@ -159,12 +163,13 @@ impl CertOptions {
     /// The choices, for the audit trail.
     pub fn describe(&self) -> String {
         format!(
-            "value_basis={}; refunds={:?}; sc_headcount={:?}; supplier_value={:?}; manual_blocks_verdict={}",
+            "value_basis={}; refunds={:?}; sc_headcount={:?}; supplier_value={:?}; manual_blocks_verdict={}; rules={}",
             self.value_basis.column(),
             self.refunds,
             self.sc_headcount,
             self.supplier_value,
-            self.manual_blocks_verdict
+            self.manual_blocks_verdict,
+            self.rule_version.unwrap_or("in force on the as-of date")
         )
     }
 }
@@ -609,6 +614,8 @@ pub struct ReqRow {
     /// The missing file/field when status is unknown for lack of data.
     pub missing: String,
     pub citation: &'static str,
+    /// Id of the rule version applied (`cert_rules::VERSIONS`), or `none`.
+    pub rule_version: &'static str,
     pub period_start: Option<NaiveDate>,
     pub amount: Option<Decimal>,
 }
@@ -1039,171 +1046,181 @@ const REQS: &[ReqDef] = &[
         "A",
         "A-I",
         "Solicitud filed in Ventanilla Digital",
-        "002 L500",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. I",
     ),
     r(
         "A",
         "A-II",
         "Inventory control per SAT provisions",
-        "002 L501",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. II",
     ),
     r(
         "A",
         "A-III",
         "Opinión positiva (CFF 32-D) of the applicant",
-        "002 L503",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. III",
     ),
     r(
         "A",
         "A-III-b",
         "Opinión positiva of socios, accionistas, legal rep., administrador",
-        "002 L503",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. III",
     ),
     r(
         "A",
         "A-IV",
         "Not on SAT lists (CFF 69 except fr. VI, 69-B)",
-        "002 L505",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. IV",
     ),
     r(
         "A",
         "A-V",
         "CSD in force; no CFF 17-H fr. X event in 12 months",
-        "002 L506",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. V",
     ),
     r(
         "A",
         "A-VI",
         "IMSS cuotas paid for >= 10 employees, last bimestre of prior year",
-        "002 L507",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VI",
     ),
     r(
         "A",
         "A-VII",
         "Investment in Mexico per the Instructivo",
-        "002 L509",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VII",
     ),
     r(
         "A",
         "A-VIII",
         "Foreign clients and suppliers of the prior year reported",
-        "002 L511",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VIII",
     ),
     r(
         "A",
         "A-IX",
         "AGACE access for inspection visits",
-        "002 L513",
+        "RCGMCE 2013 regla 5.2.13, apartado A, fr. IX",
     ),
-    r("A", "B-I-a", "IMMEX program in force", "002 L518"),
+    r(
+        "A",
+        "B-I-a",
+        "IMMEX program in force",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso a)",
+    ),
     r(
         "A",
         "B-I-b",
         "All program sites registered with SAT",
-        "002 L519",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso b)",
     ),
     r(
         "A",
         "B-I-c",
         "Infrastructure for the program's modality",
-        "002 L520",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso c)",
     ),
     r(
         "A",
         "B-I-d",
         "Return ratio >= 60% over the last 12 months",
-        "002 L521, L526",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d) (first-year programs: párrafo after inciso g))",
     ),
     r(
         "A",
         "B-I-e",
         "Legal use of the premises for >= 1 year from filing",
-        "002 L522",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso e)",
     ),
-    r("A", "B-I-f", "Process description with photos", "002 L523"),
+    r(
+        "A",
+        "B-I-f",
+        "Process description with photos",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso f)",
+    ),
     r(
         "A",
         "B-I-g",
         "Maquila/sale/service contract or firm orders in force",
-        "002 L524",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso g)",
     ),
     r(
         "A",
         "S-a",
         "Sensitive sector: >= 12 months of IMMEX operations",
-        "002 L528, L530",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso a)",
     ),
     r(
         "A",
         "S-b",
         "Sensitive sector: return ratio >= 80%",
-        "002 L528, L531",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso b)",
     ),
     r(
         "A",
         "S-c",
         "Sensitive sector: IMSS >= 20 additional employees, last 3 bimestres",
-        "002 L528, L532",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso c)",
     ),
     r(
         "A",
         "S-d",
         "Sensitive sector: partners declared ISR income, 2 prior years",
-        "002 L528, L533",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso d)",
     ),
     r(
         "A",
         "S-e",
         "Sensitive sector: fixed capital or machinery >= $4,000,000",
-        "002 L528, L534",
+        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso e)",
     ),
     r(
         "AA",
         "AA-a",
         ">= 40% of domestic insumos from compliant suppliers",
-        "002 L546",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso a)",
     ),
     r(
         "AA",
         "AA-b",
         ">= 5 years under the regime, or > 1,000 employees, or machinery > $50M",
-        "002 L547",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso b)",
     ),
     r(
         "AA",
         "AA-c",
         "No unpaid crédito fiscal in the last 12 months",
-        "002 L548, L556",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso c), and antepenúltimo párrafo",
     ),
     r(
         "AA",
         "AA-d",
         "IVA refunds denied within 20% / $5M",
-        "002 L549",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso d)",
     ),
     r(
         "AAA",
         "AAA-a",
         ">= 70% of domestic insumos from compliant suppliers",
-        "002 L551",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso a)",
     ),
     r(
         "AAA",
         "AAA-b",
         ">= 7 years under the regime, or > 2,500 employees, or machinery > $100M",
-        "002 L552",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso b)",
     ),
     r(
         "AAA",
         "AAA-c",
         "No unpaid crédito fiscal in the last 24 months",
-        "002 L553, L556",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso c), and antepenúltimo párrafo",
     ),
     r(
         "AAA",
         "AAA-d",
         "IVA refunds denied within 20% / $5M",
-        "002 L554",
+        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso d)",
     ),
 ];
 
@@ -1287,7 +1304,9 @@ fn evaluate_req(
         "B-I-e" => manual(">= 1 year left"),
         "A-VIII" => {
             if new_program {
-                na("exempt: program operating < 1 year (002 L526)")
+                na(
+                    "exempt: program operating < 1 year (RCGMCE 2013 regla 5.2.13, apartado B, fr. I)",
+                )
             } else {
                 manual("all, prior fiscal year")
             }
@@ -1321,7 +1340,7 @@ fn evaluate_req(
             let w = format!("bimestre {b}");
             if !c.p.has("imss.csv") {
                 if new_program {
-                    return manual("hiring documents (program < 1 year, 002 L526)").window(w);
+                    return manual("hiring documents (program < 1 year, RCGMCE 2013 regla 5.2.13, apartado B, fr. I)").window(w);
                 }
                 return missing("imss.csv", th).window(w);
             }
@@ -1333,7 +1352,7 @@ fn evaluate_req(
                 )
                 .window(w),
                 None if new_program => {
-                    manual("hiring documents (program < 1 year, 002 L526)").window(w)
+                    manual("hiring documents (program < 1 year, RCGMCE 2013 regla 5.2.13, apartado B, fr. I)").window(w)
                 }
                 None => missing(format!("imss.csv: trabajadores for bimestre {b}"), th).window(w),
             }
@@ -1376,7 +1395,9 @@ fn evaluate_req(
         }
         "B-I-d" => {
             if new_program {
-                return na("exempt: program operating < 1 year (002 L526)");
+                return na(
+                    "exempt: program operating < 1 year (RCGMCE 2013 regla 5.2.13, apartado B, fr. I)",
+                );
             }
             ratio_eval(at_as_of, threshold(false), c.opts.value_basis.currency())
         }
@@ -1482,6 +1503,55 @@ pub struct Assessment {
     pub series: Vec<RatioPoint>,
     pub rows: Vec<ReqRow>,
     pub verdicts: BTreeMap<String, &'static str>,
+    /// Per company, the verdict in words: what it rests on and what is pending, e.g.
+    /// "AA met on 12 verifiable requirements; 18 manual requirements pending (A-I, ...)".
+    pub verdict_detail: BTreeMap<String, String>,
+    /// The rule version applied (None: the as-of date is outside every known version).
+    pub version: Option<&'static cert_rules::RuleVersion>,
+}
+
+/// The verdict in words: the modality reached, how many of its requirements were verified
+/// from data, and which manual ones are pending (a modality is only "met" on data when no
+/// requirement fails or is unknown for lack of data; manual ones are listed, never passed).
+fn verdict_words(v: &str, rows: &[ReqRow], version: Option<&cert_rules::RuleVersion>) -> String {
+    let Some(version) = version else {
+        return format!(
+            "unknown: {}",
+            rows.first().map(|r| r.missing.as_str()).unwrap_or("")
+        );
+    };
+    let scope = if v == "none" { "A" } else { v };
+    let of = || {
+        rows.iter()
+            .filter(move |r| r.modality == "A" || r.modality == scope)
+    };
+    let verified = of().filter(|r| matches!(r.status, Status::Pass)).count();
+    let manual: Vec<&str> = of()
+        .filter(|r| r.status == Status::Unknown && r.basis == "manual")
+        .map(|r| r.code)
+        .collect();
+    let blocking: Vec<&str> = rows
+        .iter()
+        .filter(|r| {
+            r.status == Status::Fail || (r.status == Status::Unknown && r.basis != "manual")
+        })
+        .map(|r| r.code)
+        .collect();
+    let head = if v == "none" {
+        format!(
+            "no modality met ({} failing or missing data: {})",
+            blocking.len(),
+            blocking.join(", ")
+        )
+    } else {
+        format!("{v} met on {verified} verifiable requirements")
+    };
+    format!(
+        "{head}; {} manual requirements pending ({}); rules: {}",
+        manual.len(),
+        manual.join(", "),
+        version.instrument
+    )
 }
 
 fn blocks(r: &ReqRow, opts: &CertOptions) -> bool {
@@ -1526,6 +1596,17 @@ fn evaluate(
     };
     let mut rows = vec![];
     let mut verdicts = BTreeMap::new();
+    let mut verdict_detail = BTreeMap::new();
+    // The rule version in force on the as-of date (the date that plays the filing date).
+    let version = match opts.rule_version {
+        Some(id) => Some(cert_rules::by_id(id).ok_or_else(|| {
+            CheckError::Other(format!(
+                "unknown certification rule version {id} (known: {})",
+                cert_rules::ids().join(", ")
+            ))
+        })?),
+        None => cert_rules::in_force(ctx.as_of),
+    };
     for rfc in &companies {
         let f = facts.get(rfc);
         let at = series
@@ -1533,7 +1614,17 @@ fn evaluate(
             .find(|s| &s.rfc == rfc && s.period_end == ctx.as_of);
         let start = rows.len();
         for def in REQS {
-            let e = evaluate_req(&c, rfc, f, at, def);
+            let (e, citation) = match version
+                .map(|v| cert_rules::resolve(v, def.code, def.citation))
+            {
+                None => (
+                    missing(cert_rules::uncovered_reason(ctx.as_of), "-").basis("rules"),
+                    "-",
+                ),
+                Some(cert_rules::Applies::Cite(cite)) => (evaluate_req(&c, rfc, f, at, def), cite),
+                Some(cert_rules::Applies::Manual(cite)) => (manual("-"), cite),
+                Some(cert_rules::Applies::Repealed(why)) => (na(why), why),
+            };
             rows.push(ReqRow {
                 rfc: rfc.clone(),
                 modality: def.modality,
@@ -1545,7 +1636,8 @@ fn evaluate(
                 window: e.window,
                 basis: e.basis,
                 missing: e.missing,
-                citation: def.citation,
+                citation,
+                rule_version: version.map(|v| v.id).unwrap_or("none"),
                 period_start: e.period_start,
                 amount: e.amount,
             });
@@ -1561,12 +1653,15 @@ fn evaluate(
         } else {
             "none"
         };
+        verdict_detail.insert(rfc.clone(), verdict_words(v, mine, version));
         verdicts.insert(rfc.clone(), v);
     }
     Ok(Assessment {
         series,
         rows,
         verdicts,
+        verdict_detail,
+        version,
     })
 }
 
@@ -1585,6 +1680,11 @@ impl Assessment {
         frame(vec![
             ("rfc", s(&|r| r.rfc.clone())),
             ("verdict", s(&|r| self.verdicts[&r.rfc].to_string())),
+            (
+                "verdict_detail",
+                s(&|r| self.verdict_detail[&r.rfc].clone()),
+            ),
+            ("rule_version", s(&|r| r.rule_version.to_string())),
             ("modality", s(&|r| r.modality.to_string())),
             ("code", s(&|r| r.code.to_string())),
             ("requirement", s(&|r| r.requirement.to_string())),
@@ -1602,10 +1702,7 @@ impl Assessment {
                 ),
             ),
             ("amount", Col::Dec(rs.iter().map(|r| r.amount).collect(), 2)),
-            (
-                "citation",
-                s(&|r| format!("RCGMCE 2013 regla 5.2.13 (seed {})", r.citation)),
-            ),
+            ("citation", s(&|r| r.citation.to_string())),
             ("as_of", Col::Date(rs.iter().map(|_| Some(as_of)).collect())),
             ("options", s(&|_| opts.describe())),
         ])
@@ -1658,7 +1755,7 @@ impl Assessment {
                     // across AA/AAA, which test the same credits) do not double count.
                     amount: None,
                     message: msg(r),
-                    citation: format!("RCGMCE 2013 regla 5.2.13 (seed {})", r.citation),
+                    citation: r.citation.to_string(),
                     evidence: format!("cert_assessment:{}#{}", r.rfc, r.code),
                 })
                 .collect(),
@@ -1862,8 +1959,7 @@ pub fn render(df: &DataFrame) -> PolarsResult<String> {
                 g("threshold"),
                 g("window"),
                 g("citation")
-                    .trim_start_matches("RCGMCE 2013 regla 5.2.13 (seed ")
-                    .trim_end_matches(')')
+                    .trim_start_matches("RCGMCE 2013 regla 5.2.13, ")
                     .to_string(),
             ]);
         }

@@ -11,6 +11,7 @@
 //! to [`REGISTRY`], add `fixtures/<CODE>/` and its golden file.
 
 pub mod cert;
+pub mod cert_rules;
 pub mod context;
 pub mod ledger_native;
 pub mod virtual_pairing;
