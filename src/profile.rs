@@ -48,6 +48,8 @@ pub enum Kind {
     Sector,
     /// IMSS bimestre `YYYY-NN`, NN = 01..06 (06 = November-December).
     Bimestre,
+    /// Certification modality: `A`, `AA` or `AAA`.
+    Modality,
 }
 
 /// One profile table: file name, columns (name, kind, required).
@@ -139,6 +141,19 @@ pub const DEVOLUCIONES: TableSpec = TableSpec {
     ],
 };
 
+/// The company's IVA/IEPS certification (CERT-RENEWAL): modality and the start of the
+/// current term (authorization, or the last renewal), and the renewal notice if filed.
+pub const CERTIFICACION: TableSpec = TableSpec {
+    file: "certificacion.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("modalidad", Kind::Modality, true),
+        ("fecha_autorizacion", Kind::Date, true),
+        ("fecha_renovacion", Kind::Date, false),
+        ("fecha_aviso_renovacion", Kind::Date, false),
+    ],
+};
+
 /// The certification profile: each table, and whether its file exists (a missing file
 /// makes the requirements that need it `unknown`, naming the file).
 pub struct CertProfile {
@@ -149,6 +164,7 @@ pub struct CertProfile {
     pub proveedores: DataFrame,
     pub creditos: DataFrame,
     pub devoluciones: DataFrame,
+    pub certificacion: DataFrame,
     /// File names (e.g. `imss.csv`) present in the folder.
     pub present: Vec<&'static str>,
 }
@@ -170,6 +186,7 @@ pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
         &PROVEEDORES,
         &CREDITOS,
         &DEVOLUCIONES,
+        &CERTIFICACION,
     ] {
         if dir.map(|d| d.join(spec.file).exists()).unwrap_or(false) {
             present.push(spec.file);
@@ -226,6 +243,7 @@ pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
         proveedores: load_table(dir, &PROVEEDORES)?,
         creditos: load_table(dir, &CREDITOS)?,
         devoluciones: load_table(dir, &DEVOLUCIONES)?,
+        certificacion: load_table(dir, &CERTIFICACION)?,
         present,
     })
 }
@@ -306,6 +324,10 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                         "general" => "general".into(),
                         "sensible" | "sensitive" => "sensible".into(),
                         _ => return Err(fail(format!("'{v}' is not general or sensible"))),
+                    },
+                    Kind::Modality => match v.to_uppercase().as_str() {
+                        m @ ("A" | "AA" | "AAA") => m.to_string(),
+                        _ => return Err(fail(format!("'{v}' is not A, AA or AAA"))),
                     },
                     Kind::Bimestre => {
                         let ok = v.len() == 7

@@ -186,7 +186,11 @@ fn ratio_findings_and_parquet_frames() {
     assert_eq!(table.height(), 7 * 30, "7 companies x 30 requirements each");
     // The registry entries produce the same CERT-RATIO findings through the runner.
     let sel = pedaudit::checks::select(&["cert".into()]).unwrap();
-    assert_eq!(sel.len(), 4);
+    assert_eq!(
+        sel.len(),
+        5,
+        "CERT-RATIO, CERT-A, CERT-AA, CERT-AAA, CERT-RENEWAL"
+    );
     let all = pedaudit::checks::run(&ctx, &sel).unwrap();
     let n_ratio = all
         .column("check_code")
@@ -512,4 +516,40 @@ fn rules_in_force_follow_the_as_of_date() {
                 .starts_with("no certification rule version known for 2015-06-30")
     }));
     assert!(a15.verdicts.values().all(|v| *v == "none"));
+}
+
+/// CERT-RENEWAL on its fixture (fixtures/CERT-RENEWAL/README.md has the hand check).
+#[test]
+fn renewal_findings() {
+    let (_t, ds) = dataset();
+    let ctx = open(
+        &ds,
+        Some(root().join("fixtures/CERT-RENEWAL/profiles")),
+        "2023-12-31",
+    );
+    let sel = pedaudit::checks::select(&["CERT-RENEWAL".into()]).unwrap();
+    let f = pedaudit::checks::run(&ctx, &sel).unwrap();
+    let got: Vec<String> = (0..f.height())
+        .map(|i| {
+            let g = |c: &str| f.column(c).unwrap().get(i).unwrap().to_string();
+            format!("{} {} {}", g("rfc"), g("severity"), g("message"))
+        })
+        .collect();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got[0].starts_with("\"AAA010101AA1\" \"medium\""),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("due from 2023-11-30 to 2024-01-14 (9 business days left)"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].starts_with("\"BBB010101BB2\" \"high\""),
+        "{}",
+        got[1]
+    );
+    assert!(got[1].contains("expired 2023-02-28"), "{}", got[1]);
 }

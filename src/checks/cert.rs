@@ -212,7 +212,7 @@ pub fn calendar(first: NaiveDate, as_of: NaiveDate) -> Vec<(NaiveDate, NaiveDate
 
 // ---------------------------------------------------------------- frame helpers
 
-fn av_str(df: &DataFrame, c: &str, i: usize) -> Option<String> {
+pub(super) fn av_str(df: &DataFrame, c: &str, i: usize) -> Option<String> {
     match df.column(c).ok()?.get(i).ok()? {
         AnyValue::String(s) => Some(s.to_string()),
         AnyValue::StringOwned(s) => Some(s.to_string()),
@@ -221,7 +221,7 @@ fn av_str(df: &DataFrame, c: &str, i: usize) -> Option<String> {
     }
 }
 
-fn av_date(df: &DataFrame, c: &str, i: usize) -> Option<NaiveDate> {
+pub(super) fn av_date(df: &DataFrame, c: &str, i: usize) -> Option<NaiveDate> {
     match df.column(c).ok()?.get(i).ok()? {
         AnyValue::Date(d) => Some(model::from_date32(d)),
         _ => None,
@@ -1817,17 +1817,21 @@ impl Assessment {
     }
 }
 
-struct FindingRow {
-    severity: &'static str,
-    rfc: String,
-    period_start: Option<NaiveDate>,
-    amount: Option<Decimal>,
-    message: String,
-    citation: String,
-    evidence: String,
+pub(super) struct FindingRow {
+    pub severity: &'static str,
+    pub rfc: String,
+    pub period_start: Option<NaiveDate>,
+    pub amount: Option<Decimal>,
+    pub message: String,
+    pub citation: String,
+    pub evidence: String,
 }
 
-fn findings_frame(code: &str, rows: Vec<FindingRow>, as_of: NaiveDate) -> PolarsResult<DataFrame> {
+pub(super) fn findings_frame(
+    code: &str,
+    rows: Vec<FindingRow>,
+    as_of: NaiveDate,
+) -> PolarsResult<DataFrame> {
     let n = rows.len();
     let none = || Col::Str(vec![None; n]);
     frame(vec![

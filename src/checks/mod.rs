@@ -11,6 +11,7 @@
 //! to [`REGISTRY`], add `fixtures/<CODE>/` and its golden file.
 
 pub mod cert;
+pub mod cert_renewal;
 pub mod cert_rules;
 pub mod context;
 pub mod ledger_native;
@@ -158,6 +159,14 @@ pub static REGISTRY: &[CheckDef] = &[
         citation: "RCGMCE 2013 regla 5.2.13 Apartado C, AAA (seed 002 L550-L556)",
         kind: CheckKind::Plan(cert::plan_aaa),
         doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
+    },
+    CheckDef {
+        code: "CERT-RENEWAL",
+        title: "IVA/IEPS certification: renewal notice due or registration expired",
+        group: "cert",
+        citation: "RGCE regla 7.1.6 (vigencia) y regla 7.2.3 (aviso único de renovación); RCGMCE 2013 regla 5.2.14",
+        kind: CheckKind::Plan(cert_renewal::plan),
+        doc: include_str!("../../queries/cert/CERT-RENEWAL.md"),
     },
     CheckDef {
         code: "VIRTUAL-UNPAIRED",

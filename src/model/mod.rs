@@ -3,6 +3,7 @@
 //! Everything that parses a field lives here so that the CSV and Data Stage readers
 //! validate the same way and report the same reasons.
 
+pub mod calendar;
 pub mod catalog;
 
 use chrono::{Datelike, NaiveDate};
