@@ -701,3 +701,36 @@ pub fn explain(code: &str) -> Result<i32> {
 fn _dataset_years(p: &std::path::Path) -> Vec<i32> {
     dataset::years(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read-only dataset says so (it used to say "cannot read <dataset>/.lock").
+    #[test]
+    fn read_only_dataset_message_says_not_writable() {
+        let root = Path::new("/data/ds");
+        for kind in [
+            std::io::ErrorKind::PermissionDenied,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+        ] {
+            let e = ingest::IngestError::Read {
+                path: root.join(".lock"),
+                source: std::io::Error::from(kind),
+            };
+            let m = not_writable(e, root).to_string();
+            assert!(m.contains("not writable") && m.contains("/data/ds"), "{m}");
+        }
+        // Other errors pass through unchanged.
+        let e = ingest::IngestError::NoInput(PathBuf::from("x"));
+        assert!(not_writable(e, root).to_string().contains("no input files"));
+    }
+
+    #[test]
+    fn distance_and_severity_order() {
+        assert_eq!(distance("KAA910215M1", "KAA910215M11"), 1);
+        assert_eq!(distance("abc", "abc"), 0);
+        assert_eq!(Severity::High.at_or_above(), ["critical", "high"]);
+        assert_eq!(Severity::Info.at_or_above().len(), 5);
+    }
+}
