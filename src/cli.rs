@@ -459,10 +459,12 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
             }
             Ok(())
         };
-    let run = checks::run_batched(&a.dataset, &opts, &selected, a.batch_companies, &mut each)?;
-    // The outputs are one unit: earlier runs' files go first, the manifest naming every
-    // file written comes last (report refuses a folder that does not match it).
+    // The outputs are one unit: earlier runs' files go first (before the run, so an
+    // unwritable --out fails early and a failed run leaves no earlier run's tables), the
+    // manifest naming every file written comes last (report refuses a folder that does
+    // not match it).
     report::manifest::begin(&a.out)?;
+    let run = checks::run_batched(&a.dataset, &opts, &selected, a.batch_companies, &mut each)?;
     let mut written: Vec<&str> = vec![];
     let mut df = run.findings;
     let fp = a.out.join("findings.parquet");
@@ -510,7 +512,10 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         dataset: a.dataset.display().to_string(),
         as_of: run.as_of.to_string(),
         as_of_option: a.as_of.map(|d| d.to_string()),
-        companies: company.map(|c| vec![c]),
+        companies: Some(match company {
+            Some(c) => vec![c],
+            None => checks::company_batches(&a.dataset, usize::MAX)?.concat(),
+        }),
         checks: selected.iter().map(|c| c.code.to_string()).collect(),
         expiring_days: a.expiring_days,
         profiles: a.profiles.as_ref().map(|p| p.display().to_string()),

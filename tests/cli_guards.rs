@@ -357,6 +357,11 @@ fn audit_outputs_are_one_unit_and_report_refuses_a_mix() {
             .any(|c| c == "TEMP-EXPIRED")
     );
     assert!(m["version"].is_string());
+    let companies = m["companies"].as_array().unwrap();
+    assert!(
+        f.rfcs.iter().all(|r| companies.iter().any(|c| c == r)),
+        "every audited company is named: {companies:?}"
+    );
     let report = |name: &str| {
         run(&[
             "report",

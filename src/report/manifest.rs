@@ -44,7 +44,7 @@ pub struct AuditManifest {
     pub as_of: String,
     /// `--as-of` as given (None = latest payment date in the dataset).
     pub as_of_option: Option<String>,
-    /// `--company` (normalized); None = every company.
+    /// The companies audited: `--company` (normalized), else every company of the dataset.
     pub companies: Option<Vec<String>>,
     /// Check codes run.
     pub checks: Vec<String>,
