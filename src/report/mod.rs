@@ -223,7 +223,7 @@ pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
         dataset: a.dataset.display().to_string(),
         as_of: ctx.as_of.to_string(),
         as_of_option: a.as_of.map(|d| d.to_string()),
-        companies: None,
+        companies: Some(crate::checks::company_batches(&a.dataset, usize::MAX)?.concat()),
         checks: all.iter().map(|c| c.code.to_string()).collect(),
         expiring_days: ctx.opts.expiring_days,
         profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
