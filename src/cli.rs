@@ -2,11 +2,11 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::Table;
 use pedaudit::{checks, dataset, findings, generate, ingest, report};
 use polars::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -52,11 +52,51 @@ pub struct GenerateArgs {
     pub partidas: usize,
     /// Violations to inject (comma-separated): expired, excess, unit, virtual-unpaired,
     /// virtual-mismatch, virtual-late.
-    #[arg(long, value_delimiter = ',')]
-    pub inject: Vec<String>,
-    /// What to write: datastage, csv, dataset (Parquet directly) or all.
-    #[arg(long, default_value = "datastage")]
-    pub format: String,
+    #[arg(long, value_delimiter = ',', value_parser = parse_violation)]
+    pub inject: Vec<generate::Violation>,
+    /// What to write (dataset = Parquet directly).
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Datastage)]
+    pub format: GenerateFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    Datastage,
+    Csv,
+    Dataset,
+    All,
+}
+
+/// `--fail-on` levels, worst first (the order of `findings::SEVERITIES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    /// The severities at or above this one, as written in findings.
+    pub fn at_or_above(self) -> &'static [&'static str] {
+        &findings::SEVERITIES[..=self as usize]
+    }
+}
+
+fn parse_violation(s: &str) -> Result<generate::Violation, String> {
+    generate::Violation::parse(s.trim()).ok_or_else(|| {
+        let valid: Vec<&str> = generate::Violation::ALL.iter().map(|v| v.name()).collect();
+        format!("unknown violation '{s}'; valid: {}", valid.join(", "))
+    })
+}
+
+/// A check code or group, validated against the registry (any case).
+fn parse_check(s: &str) -> Result<String, String> {
+    let s = s.trim().to_string();
+    checks::select(std::slice::from_ref(&s))
+        .map(|_| s)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -73,7 +113,7 @@ pub struct IngestArgs {
     /// Peak memory to aim for (MiB): Data Stage input larger than an eighth of it is
     /// parsed in shards of pedimentos, one after the other (the parse peaks at about 8
     /// bytes per byte of input).
-    #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB)]
+    #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB, value_parser = clap::value_parser!(u64).range(1..))]
     pub memory_mb: u64,
 }
 
@@ -81,20 +121,21 @@ pub struct IngestArgs {
 pub struct AuditArgs {
     #[arg(long, default_value = "dataset")]
     pub dataset: PathBuf,
-    /// Evaluation date (YYYY-MM-DD); default: latest payment date in the dataset.
-    #[arg(long)]
+    /// Evaluation date (2022-12-31, 31/12/2022 or any date format ingest accepts);
+    /// default: latest payment date in the dataset.
+    #[arg(long, value_parser = report::parse_date)]
     pub as_of: Option<NaiveDate>,
-    /// Only findings about this RFC.
+    /// Only findings about this RFC (trimmed, uppercased, must be in the dataset).
     #[arg(long)]
     pub company: Option<String>,
     /// Check codes or groups (temp, data, ...); default all.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_check)]
     pub check: Vec<String>,
     /// Company profile folder (programas.csv, ...).
     #[arg(long)]
     pub profiles: Option<PathBuf>,
     /// TEMP-EXPIRING window in days.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=36500))]
     pub expiring_days: i64,
     /// Output folder for findings.parquet and the ledger tables.
     #[arg(long, default_value = "out/audit")]
@@ -104,24 +145,13 @@ pub struct AuditArgs {
     /// once across companies.
     #[arg(long, default_value_t = 0)]
     pub batch_companies: usize,
-    /// Exit 1 when a finding of this severity or worse exists (critical, high, medium, low, info).
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    /// Exit 1 when a finding of this severity or worse exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Severity>,
 }
 
 pub fn generate(a: GenerateArgs) -> Result<i32> {
-    let inject = a
-        .inject
-        .iter()
-        .map(|s| {
-            generate::Violation::parse(s)
-                .with_context(|| {
-                    format!(
-                        "unknown violation '{s}'; valid: expired, excess, unit, virtual-unpaired, virtual-mismatch, virtual-late"
-                    )
-                })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let inject = a.inject.clone();
     let cfg = generate::Config {
         seed: a.seed,
         companies: a.companies,
@@ -139,23 +169,21 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         t.elapsed().as_secs_f64()
     );
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let fmt = a.format.as_str();
-    if !matches!(fmt, "datastage" | "csv" | "dataset" | "all") {
-        bail!("unknown --format '{fmt}'; valid: datastage, csv, dataset, all");
-    }
-    if fmt == "datastage" || fmt == "all" {
+    use GenerateFormat as F;
+    let fmt = a.format;
+    if matches!(fmt, F::Datastage | F::All) {
         let n = generate::writers::write_datastage(&h, &a.out.join("datastage"))?;
         eprintln!(
             "wrote {n} Data Stage files under {}",
             a.out.join("datastage").display()
         );
     }
-    if fmt == "csv" || fmt == "all" {
+    if matches!(fmt, F::Csv | F::All) {
         let p = a.out.join("pedimentos.csv");
         generate::writers::write_csv(&h, &p)?;
         eprintln!("wrote {}", p.display());
     }
-    if fmt == "dataset" || fmt == "all" {
+    if matches!(fmt, F::Dataset | F::All) {
         let p = a.out.join("dataset");
         generate::writers::write_dataset(&h, &p)?;
         eprintln!("wrote dataset {}", p.display());
@@ -180,7 +208,8 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
             force: a.force,
             memory_mb: Some(a.memory_mb),
         },
-    )?;
+    )
+    .map_err(|e| not_writable(e, &a.dataset))?;
     for act in &r.recovered {
         eprintln!("recovered: {act}");
     }
@@ -253,16 +282,160 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// An ingest error caused by a dataset folder the user cannot write (read-only mount,
+/// permissions) says so, instead of "cannot read .lock".
+fn not_writable(e: ingest::IngestError, root: &Path) -> anyhow::Error {
+    use std::io::ErrorKind as K;
+    let denied = |src: &std::io::Error| {
+        matches!(src.kind(), K::PermissionDenied | K::ReadOnlyFilesystem)
+            || src.raw_os_error() == Some(libc::EROFS)
+    };
+    let cause = match &e {
+        ingest::IngestError::Read { path, source } if path.starts_with(root) && denied(source) => {
+            Some(source.to_string())
+        }
+        ingest::IngestError::Dataset(dataset::DatasetError::Io { path, source })
+            if path.starts_with(root) && denied(source) =>
+        {
+            Some(source.to_string())
+        }
+        _ => None,
+    };
+    match cause {
+        Some(c) => anyhow::anyhow!(
+            "dataset folder {} is not writable ({c}): ingest must create its lock file and year partitions there; \
+             fix its permissions or mount, or pass a writable --dataset",
+            root.display()
+        ),
+        None => e.into(),
+    }
+}
+
+/// A dataset an ingest left half-swapped (`.tmp-*`, `.old-year=*`: killed between its two
+/// renames) is recovered with the ingest's own recovery, under the ingest lock, before it
+/// is read; when that is not possible (another ingest still running, read-only dataset)
+/// the command refuses. Never reads a dataset with a year missing.
+fn recover_dataset(root: &Path) -> Result<()> {
+    let left = dataset::unfinished(root);
+    if left.is_empty() {
+        return Ok(());
+    }
+    let lock = match ingest::Lock::acquire(root) {
+        Ok(l) => l,
+        Err(e @ ingest::IngestError::Locked(..)) => {
+            bail!(
+                "{e}; its unfinished files ({}) are not readable yet",
+                left.join(", ")
+            )
+        }
+        Err(e) => bail!(
+            "dataset {} was left half-written by an interrupted ingest ({}) and cannot be recovered here ({e}); \
+             run `pedimento-audit ingest` on it with write access (it recovers first), then retry",
+            root.display(),
+            left.join(", ")
+        ),
+    };
+    let actions = dataset::recover(root).with_context(|| {
+        format!(
+            "recovering dataset {} after an interrupted ingest",
+            root.display()
+        )
+    })?;
+    for act in &actions {
+        eprintln!(
+            "recovered: {act} (dataset {} after an interrupted ingest)",
+            root.display()
+        );
+    }
+    drop(lock);
+    Ok(())
+}
+
+/// `--profiles` must be an existing folder; unknown files in it are warned about.
+fn check_profiles(dir: Option<&Path>) -> Result<()> {
+    let Some(dir) = dir else { return Ok(()) };
+    let unknown = pedaudit::profile::check_dir(dir)?;
+    if !unknown.is_empty() {
+        eprintln!(
+            "warning: {}: unknown profile file(s) {} ignored; known names: {}",
+            dir.display(),
+            unknown.join(", "),
+            pedaudit::profile::known_files().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Levenshtein distance (for "did you mean" lists of RFCs).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `--company`: trimmed and uppercased, and one of the dataset's companies (like
+/// `report`); an unknown RFC is an error listing the closest ones.
+fn normalize_company(root: &Path, c: &str) -> Result<String> {
+    let rfc = c.trim().to_uppercase();
+    if dataset::years(root).is_empty() {
+        return Ok(rfc); // no dataset: the audit reports that
+    }
+    let known: Vec<String> = checks::company_batches(root, usize::MAX)?.concat();
+    if known.contains(&rfc) {
+        return Ok(rfc);
+    }
+    let mut close: Vec<(usize, &String)> = known
+        .iter()
+        .map(|k| (distance(&rfc, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    close.sort();
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        let c: Vec<&str> = close.iter().map(|(_, k)| k.as_str()).collect();
+        format!("did you mean {}? ", c.join(", "))
+    };
+    let list: Vec<&str> = known.iter().take(30).map(String::as_str).collect();
+    let more = if known.len() > 30 {
+        format!(" (and {} more)", known.len() - 30)
+    } else {
+        String::new()
+    };
+    bail!(
+        "unknown company '{rfc}' in dataset {}; {hint}companies in the dataset: {}{more}",
+        root.display(),
+        list.join(", ")
+    )
+}
+
 pub fn audit(a: AuditArgs) -> Result<i32> {
     let t = Instant::now();
+    // Every option is checked before any work (values by clap; paths and the RFC here).
     let selected = checks::select(&a.check)?;
+    check_profiles(a.profiles.as_deref())?;
+    if a.out.exists() && !a.out.is_dir() {
+        bail!("--out {} is a file; it must be a folder", a.out.display());
+    }
+    recover_dataset(&a.dataset)?;
+    let company = match &a.company {
+        Some(c) => Some(normalize_company(&a.dataset, c)?),
+        None => None,
+    };
     let opts = checks::AuditOptions {
         as_of: a.as_of,
-        company: a.company.clone(),
+        company: company.clone(),
         expiring_days: a.expiring_days,
         profiles: a.profiles.clone(),
     };
-    std::fs::create_dir_all(&a.out)?;
     let want_cert = selected.iter().any(|c| c.group == "cert");
     let want_virtual = selected.iter().any(|c| c.group == "virtual");
     let cert_opts = checks::cert::CertOptions::default();
@@ -286,10 +459,17 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
             }
             Ok(())
         };
+    // The outputs are one unit: earlier runs' files go first (before the run, so an
+    // unwritable --out fails early and a failed run leaves no earlier run's tables), the
+    // manifest naming every file written comes last (report refuses a folder that does
+    // not match it).
+    report::manifest::begin(&a.out)?;
     let run = checks::run_batched(&a.dataset, &opts, &selected, a.batch_companies, &mut each)?;
+    let mut written: Vec<&str> = vec![];
     let mut df = run.findings;
     let fp = a.out.join("findings.parquet");
     write_df(&mut df, &fp)?;
+    written.push("findings.parquet");
     let stack = |v: Vec<DataFrame>| -> Result<DataFrame> {
         let mut it = v.into_iter();
         let mut first = it.next().unwrap_or_default();
@@ -306,6 +486,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         &mut stack(balances)?,
         &a.out.join("ledger_balances.parquet"),
     )?;
+    written.extend(["ledger_allocations.parquet", "ledger_balances.parquet"]);
     if want_cert {
         // IVA/IEPS certification: the monthly ratio series and the assessment table.
         let mut table = stack(assessment)?;
@@ -314,6 +495,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
             &a.out.join("cert_ratio_series.parquet"),
         )?;
         write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
+        written.extend(["cert_ratio_series.parquet", "cert_assessment.parquet"]);
         // The table per company is printed when cert checks were asked for by name.
         if !a.check.is_empty() {
             print!("{}", checks::cert::render(&table)?);
@@ -322,7 +504,26 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     }
     if let Some(mut p) = pairs {
         write_df(&mut p, &a.out.join("virtual_pairs.parquet"))?;
+        written.push("virtual_pairs.parquet");
     }
+    let manifest = report::manifest::AuditManifest {
+        tool: "pedimento-audit audit".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        dataset: a.dataset.display().to_string(),
+        as_of: run.as_of.to_string(),
+        as_of_option: a.as_of.map(|d| d.to_string()),
+        companies: Some(match company {
+            Some(c) => vec![c],
+            None => checks::company_batches(&a.dataset, usize::MAX)?.concat(),
+        }),
+        checks: selected.iter().map(|c| c.code.to_string()).collect(),
+        expiring_days: a.expiring_days,
+        profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
+        batch_companies: a.batch_companies,
+        cert_options: want_cert.then(|| cert_opts.describe()),
+        files: vec![],
+    };
+    report::manifest::finish(&a.out, manifest, &written)?;
     print_summary(&df)?;
     println!(
         "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
@@ -333,26 +534,66 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         t.elapsed().as_secs_f64(),
         fp.display()
     );
-    if let Some(level) = &a.fail_on {
-        let rank = findings::SEVERITIES
-            .iter()
-            .position(|s| s == level)
-            .with_context(|| {
-                format!(
-                    "unknown severity '{level}'; valid: {:?}",
-                    findings::SEVERITIES
-                )
-            })?;
-        let bad: Vec<&str> = findings::SEVERITIES[..=rank].to_vec();
-        let sev = df.column("severity")?.str()?;
-        if (0..sev.len())
-            .filter_map(|i| sev.get(i))
-            .any(|s| bad.contains(&s))
-        {
-            return Ok(1);
-        }
+    if let Some(level) = a.fail_on
+        && explain_fail_on(&df, level)?
+    {
+        return Ok(1);
     }
     Ok(0)
+}
+
+/// `--fail-on`: whether a finding at or above `level` exists; if so, says on stderr which
+/// ones (count by check and severity, and a few examples) before the exit code 1.
+fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
+    let bad = level.at_or_above();
+    let text = |c: &str| -> Result<Vec<Option<String>>> {
+        let s = df.column(c)?.cast(&DataType::String)?;
+        Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let (code, sev, rfc, ped, msg) = (
+        text("check_code")?,
+        text("severity")?,
+        text("rfc")?,
+        text("pedimento_id")?,
+        text("message")?,
+    );
+    let hits: Vec<usize> = (0..df.height())
+        .filter(|&i| sev[i].as_deref().is_some_and(|s| bad.contains(&s)))
+        .collect();
+    if hits.is_empty() {
+        return Ok(false);
+    }
+    let mut by: std::collections::BTreeMap<(usize, String), usize> = Default::default();
+    for &i in &hits {
+        let s = sev[i].clone().unwrap_or_default();
+        let rank = findings::SEVERITIES
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(usize::MAX);
+        *by.entry((rank, format!("{} {s}", code[i].as_deref().unwrap_or("?"))))
+            .or_default() += 1;
+    }
+    eprintln!(
+        "exit 1 (--fail-on {}): {} finding(s) at severity {} or worse:",
+        bad[bad.len() - 1],
+        hits.len(),
+        bad[bad.len() - 1]
+    );
+    for ((_, k), n) in &by {
+        eprintln!("  {k}: {n}");
+    }
+    eprintln!("examples:");
+    for &i in hits.iter().take(5) {
+        eprintln!(
+            "  {} {} {} {}: {}",
+            code[i].as_deref().unwrap_or(""),
+            sev[i].as_deref().unwrap_or(""),
+            rfc[i].as_deref().unwrap_or(""),
+            ped[i].as_deref().unwrap_or("-"),
+            msg[i].as_deref().unwrap_or("")
+        );
+    }
+    Ok(true)
 }
 
 pub fn write_df(df: &mut DataFrame, path: &std::path::Path) -> Result<()> {
@@ -389,10 +630,13 @@ pub fn print_summary(df: &DataFrame) -> Result<()> {
     ]);
     let s = |c: &str, i: usize| -> Result<String> {
         let v = agg.column(c)?.get(i)?;
+        // Text stays text (a one-row aggregate holds owned strings, which the
+        // thousands formatter would split into "D,ESC,ARG,..."); numbers get separators.
         Ok(match v {
             AnyValue::Null => String::new(),
-            AnyValue::String(x) => x.to_string(),
-            other => report::format::any_number(&other),
+            ref x if x.get_str().is_some() => x.get_str().unwrap_or_default().to_string(),
+            ref x if x.dtype().is_numeric() => report::format::any_number(x),
+            other => other.to_string(),
         })
     };
     for i in 0..agg.height() {
@@ -411,6 +655,20 @@ pub fn print_summary(df: &DataFrame) -> Result<()> {
 
 pub fn report(a: report::ReportArgs) -> Result<i32> {
     let t = Instant::now();
+    if a.run_audit {
+        check_profiles(a.profiles.as_deref())?;
+    }
+    if a.audit.exists() && !a.audit.is_dir() {
+        bail!(
+            "--audit {} is a file; it must be an audit's --out folder",
+            a.audit.display()
+        );
+    }
+    recover_dataset(&a.dataset)?;
+    if !a.run_audit {
+        // The CLI requires the manifest: a folder without one may mix runs.
+        report::manifest::verify(&a.audit, true)?;
+    }
     let written = report::run(&a)?;
     for w in &written {
         println!(
@@ -447,4 +705,37 @@ pub fn explain(code: &str) -> Result<i32> {
 #[allow(dead_code)]
 fn _dataset_years(p: &std::path::Path) -> Vec<i32> {
     dataset::years(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read-only dataset says so (it used to say "cannot read <dataset>/.lock").
+    #[test]
+    fn read_only_dataset_message_says_not_writable() {
+        let root = Path::new("/data/ds");
+        for kind in [
+            std::io::ErrorKind::PermissionDenied,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+        ] {
+            let e = ingest::IngestError::Read {
+                path: root.join(".lock"),
+                source: std::io::Error::from(kind),
+            };
+            let m = not_writable(e, root).to_string();
+            assert!(m.contains("not writable") && m.contains("/data/ds"), "{m}");
+        }
+        // Other errors pass through unchanged.
+        let e = ingest::IngestError::NoInput(PathBuf::from("x"));
+        assert!(not_writable(e, root).to_string().contains("no input files"));
+    }
+
+    #[test]
+    fn distance_and_severity_order() {
+        assert_eq!(distance("KAA910215M1", "KAA910215M11"), 1);
+        assert_eq!(distance("abc", "abc"), 0);
+        assert_eq!(Severity::High.at_or_above(), ["critical", "high"]);
+        assert_eq!(Severity::Info.at_or_above().len(), 5);
+    }
 }

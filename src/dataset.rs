@@ -1062,6 +1062,32 @@ pub fn recover(root: &Path) -> Result<Vec<String>> {
     Ok(actions)
 }
 
+/// What a killed ingest left behind and [`recover`] would clean up: `.tmp-*` and
+/// `.old-*` entries in the root, `rejects/` and `_manifest/` (relative names, sorted).
+/// Empty for a consistent dataset. Reading only; readers (`audit`, `report`) use it to
+/// refuse or recover a half-swapped dataset instead of silently missing a year.
+pub fn unfinished(root: &Path) -> Vec<String> {
+    let mut out = vec![];
+    for sub in ["", "rejects", "_manifest"] {
+        let Ok(entries) = fs::read_dir(root.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let top_old = sub.is_empty() && name.starts_with(".old-");
+            if name.starts_with(".tmp-") || top_old {
+                out.push(if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                });
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn remove_any(p: &Path) -> Result<()> {
     if p.is_dir() {
         fs::remove_dir_all(p).map_err(io(p))

@@ -16,6 +16,13 @@ fn main() {
         // SAFETY: first statement of main, no other thread is running yet.
         unsafe { std::env::set_var("RUST_MIN_STACK", "67108864") };
     }
+    // `pedimento-audit explain X | head`: a closed pipe ends the process quietly, as for
+    // any Unix filter, instead of a panic in println! (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     // Deep polars plans need a larger stack than the main thread's default in some builds.
     let worker = std::thread::Builder::new()

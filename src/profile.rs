@@ -154,6 +154,54 @@ pub const CERTIFICACION: TableSpec = TableSpec {
     ],
 };
 
+/// Every profile table, in the order the docs list them.
+pub const TABLES: [&TableSpec; 7] = [
+    &PROGRAMAS,
+    &EMPRESAS,
+    &IMSS,
+    &PROVEEDORES,
+    &CREDITOS,
+    &DEVOLUCIONES,
+    &CERTIFICACION,
+];
+
+/// The file names a profile folder may hold (`programas.csv`, ...).
+pub fn known_files() -> Vec<&'static str> {
+    TABLES.iter().map(|t| t.file).collect()
+}
+
+/// Checks a `--profiles` path before any work: it must be an existing folder (a missing
+/// path or a file is an error, never "no profiles"). Returns the names of the files in it
+/// that are not profile tables (e.g. `programa.csv`, a typo that would otherwise be
+/// ignored), for the caller to warn about. Hidden files are not listed.
+pub fn check_dir(dir: &Path) -> Result<Vec<String>, ProfileError> {
+    let fail = |reason: String| ProfileError::Read {
+        file: dir.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(dir).map_err(|e| {
+        fail(format!(
+            "profile folder not found ({e}); pass the folder that holds {}",
+            known_files().join(", ")
+        ))
+    })?;
+    if !meta.is_dir() {
+        return Err(fail(format!(
+            "--profiles must be a folder (holding {}), not a file",
+            known_files().join(", ")
+        )));
+    }
+    let known = known_files();
+    let mut unknown: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| fail(format!("cannot list the profile folder: {e}")))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.') && !known.contains(&n.as_str()))
+        .collect();
+    unknown.sort();
+    Ok(unknown)
+}
+
 /// The certification profile: each table, and whether its file exists (a missing file
 /// makes the requirements that need it `unknown`, naming the file).
 pub struct CertProfile {
@@ -179,15 +227,7 @@ impl CertProfile {
 /// no `sector` column (sector is read from `programas.csv` only).
 pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
     let mut present = vec![];
-    for spec in [
-        &PROGRAMAS,
-        &EMPRESAS,
-        &IMSS,
-        &PROVEEDORES,
-        &CREDITOS,
-        &DEVOLUCIONES,
-        &CERTIFICACION,
-    ] {
+    for spec in TABLES {
         if dir.map(|d| d.join(spec.file).exists()).unwrap_or(false) {
             present.push(spec.file);
         }

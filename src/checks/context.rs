@@ -196,6 +196,20 @@ impl AuditContext {
         if dataset::years(root).is_empty() {
             return Err(CheckError::NoDataset(root.to_path_buf()));
         }
+        // A dataset an ingest left half-swapped may be missing a whole year: never audit
+        // it as it is (the CLI recovers it first when it can; see `dataset::recover`).
+        let unfinished = dataset::unfinished(root);
+        if !unfinished.is_empty() {
+            return Err(CheckError::Other(format!(
+                "dataset {} was left half-written by an interrupted ingest ({}): a year may be missing; \
+                 run `pedimento-audit audit` or `ingest` with write access to the dataset to recover it first",
+                root.display(),
+                unfinished.join(", ")
+            )));
+        }
+        if let Some(dir) = &opts.profiles {
+            crate::profile::check_dir(dir).map_err(|e| CheckError::Other(e.to_string()))?;
+        }
         let mut tables = BTreeMap::new();
         for t in [
             "pedimentos",

@@ -22,6 +22,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod load;
+pub mod manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
@@ -48,17 +49,18 @@ pub struct ReportArgs {
     #[arg(long)]
     pub company: Option<String>,
     /// One calendar year.
-    #[arg(long, conflicts_with_all = ["from", "to"])]
+    #[arg(long, conflicts_with_all = ["from", "to"], value_parser = clap::value_parser!(i32).range(1900..=9999))]
     pub year: Option<i32>,
     /// First year of a multi-year report (default: first year in the dataset).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
     pub from: Option<i32>,
     /// Last year of a multi-year report (default: last year in the dataset).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
     pub to: Option<i32>,
     /// Evaluation date the findings must have (YYYY-MM-DD); with --run-audit, the audit's
-    /// --as-of. Default: the as-of date stored in findings.parquet.
-    #[arg(long)]
+    /// --as-of. Default: the as-of date stored in findings.parquet. Same formats as ingest
+    /// (2022-12-31, 31/12/2022, ...).
+    #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// Draw a stratified sample of N pedimentos for the auditor (sample.csv).
     #[arg(long)]
@@ -72,6 +74,12 @@ pub struct ReportArgs {
     /// Company profile folder, for --run-audit.
     #[arg(long)]
     pub profiles: Option<PathBuf>,
+}
+
+/// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
+/// `31122022`, `20221231...`), for `--as-of` (clap value parser).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    crate::model::date(s).map_err(|e| e.0)
 }
 
 impl ReportArgs {
@@ -130,6 +138,15 @@ pub enum ReportError {
     UnknownCompany(String, String),
     #[error("bad period: {0}")]
     Period(String),
+    #[error("{path}: {reason}")]
+    AuditManifest { path: PathBuf, reason: String },
+    #[error(
+        "dataset {dataset} was left half-written by an interrupted ingest ({entries}): a year may be missing; \
+         run `pedimento-audit report` or `ingest` with write access to the dataset to recover it first"
+    )]
+    HalfWritten { dataset: PathBuf, entries: String },
+    #[error("no data for {0}")]
+    NoData(String),
     #[error(
         "findings in {audit} were evaluated as of {found}, not {wanted}: re-run the audit with --as-of {wanted} (or pass --run-audit)"
     )]
@@ -183,7 +200,7 @@ pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
     let ctx = crate::checks::AuditContext::open(&a.dataset, opts)?;
     let all: Vec<&crate::checks::CheckDef> = crate::checks::REGISTRY.iter().collect();
     let mut df = crate::checks::run(&ctx, &all)?;
-    std::fs::create_dir_all(&a.audit).map_err(ReportError::io(&a.audit))?;
+    manifest::begin(&a.audit)?;
     let write = |df: &mut DataFrame, name: &str| -> Result<(), ReportError> {
         let p = a.audit.join(name);
         let f = std::fs::File::create(&p).map_err(ReportError::io(&p))?;
@@ -200,6 +217,29 @@ pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
             .map_err(|e| ReportError::polars(&a.audit, e))?;
         write(&mut v, &format!("{view}.parquet"))?;
     }
+    let m = manifest::AuditManifest {
+        tool: "pedimento-audit report --run-audit".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        dataset: a.dataset.display().to_string(),
+        as_of: ctx.as_of.to_string(),
+        as_of_option: a.as_of.map(|d| d.to_string()),
+        companies: Some(crate::checks::company_batches(&a.dataset, usize::MAX)?.concat()),
+        checks: all.iter().map(|c| c.code.to_string()).collect(),
+        expiring_days: ctx.opts.expiring_days,
+        profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
+        batch_companies: 0,
+        cert_options: None,
+        files: vec![],
+    };
+    manifest::finish(
+        &a.audit,
+        m,
+        &[
+            "findings.parquet",
+            "ledger_allocations.parquet",
+            "ledger_balances.parquet",
+        ],
+    )?;
     Ok(())
 }
 
@@ -242,9 +282,19 @@ fn command(a: &ReportArgs, rfc: &str, period: Period, as_of: NaiveDate) -> Strin
 
 /// Builds the in-memory reports (one per company) without writing anything.
 pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
+    let unfinished = crate::dataset::unfinished(&a.dataset);
+    if !unfinished.is_empty() {
+        return Err(ReportError::HalfWritten {
+            dataset: a.dataset.clone(),
+            entries: unfinished.join(", "),
+        });
+    }
     if a.run_audit {
         run_audit(a)?;
     }
+    // The audit folder must be one audit's output (see `manifest`); folders without a
+    // manifest are accepted here (library callers), the CLI requires one.
+    manifest::verify(&a.audit, false)?;
     let inputs = load::load(&a.dataset, &a.audit)?;
     let ix = Index::new(&inputs);
     let years = &inputs.dataset_years;
@@ -297,6 +347,52 @@ pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
         }
         None => companies,
     };
+    // A period without data for a company is an error (with --company) or that company is
+    // left out (without), never an empty report.
+    let has_data = |rfc: &str| {
+        inputs.pedimentos.iter().any(|p| {
+            p.rfc == rfc && (period.contains(p.fecha_pago) || period.contains(p.fecha_operacion))
+        }) || inputs
+            .findings
+            .iter()
+            .any(|f| f.rfc == rfc && f.period_start.is_some_and(|d| period.contains(d)))
+    };
+    let years_of = |rfc: &str| {
+        let mut ys: Vec<i32> = inputs
+            .pedimentos
+            .iter()
+            .filter(|p| p.rfc == rfc)
+            .map(|p| chrono::Datelike::year(&p.fecha_pago))
+            .collect();
+        ys.sort();
+        ys.dedup();
+        ys.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+    };
+    let (selected, empty): (Vec<String>, Vec<String>) =
+        selected.into_iter().partition(|rfc| has_data(rfc));
+    if selected.is_empty() {
+        let who = if a.company.is_some() {
+            empty.join(", ")
+        } else {
+            "any company".to_string()
+        };
+        let have = if a.company.is_some() {
+            format!("; years with data: {}", years_of(&empty[0]))
+        } else {
+            format!("; years in the dataset: {years:?}")
+        };
+        return Err(ReportError::NoData(format!(
+            "{who} in {}{have}: choose another --year or --from/--to",
+            period.label()
+        )));
+    }
+    for rfc in &empty {
+        eprintln!(
+            "note: {rfc} has no data in {} (years with data: {}); no report for it",
+            period.label(),
+            years_of(rfc)
+        );
+    }
     Ok(selected
         .iter()
         .map(|rfc| {
