@@ -12,7 +12,7 @@ use polars::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const FIXTURES: [&str; 7] = [
+const FIXTURES: [&str; 8] = [
     "VIRTUAL-CLEAN",
     "VIRTUAL-FALLBACK",
     "VIRTUAL-QTY",
@@ -20,6 +20,7 @@ const FIXTURES: [&str; 7] = [
     "VIRTUAL-SPLIT",
     "VIRTUAL-UNPAIRED",
     "VIRTUAL-CLAVE",
+    "VIRTUAL-WEEKEND",
 ];
 
 fn root() -> PathBuf {

@@ -175,6 +175,22 @@ pub struct Line {
 /// exchange-rate movement between the two payment dates), so value is a hint only.
 pub const VALUE_TOLERANCE_PCT: i128 = 5;
 
+/// The case window's upper bound for a receiver presented on `receiver` (days since
+/// 1970-01-01): "a más tardar al día siguiente" counts business days (Código Fiscal de la
+/// Federación art. 12: Saturdays, Sundays and official rest days do not count), so a
+/// receiver on Friday allows the sender on Monday (3 calendar days).
+pub fn business_window_max(receiver: i32, window_max: i32) -> i32 {
+    if window_max <= 0 {
+        return window_max;
+    }
+    let r = model::from_date32(receiver);
+    let mut d = r;
+    for _ in 0..window_max {
+        d = model::calendar::next_business_day(d.succ_opt().unwrap_or(d));
+    }
+    (d - r).num_days() as i32
+}
+
 /// One virtual pedimento.
 #[derive(Debug, Clone)]
 pub struct Side {
@@ -850,7 +866,8 @@ pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<V
         q.cases.push(combo.map(|c| c.cases.clone()));
         q.wgroup.push(combo.map(|c| c.groups.clone()));
         q.wmin.push(combo.map(|c| c.window_min));
-        q.wmax.push(combo.map(|c| c.window_max));
+        q.wmax
+            .push(combo.map(|c| business_window_max(r.fecha, c.window_max)));
         q.inferred.push(combo.map(|c| c.inferred as i32));
     }
     let pairs_df = DataFrame::new_infer_height(vec![
@@ -1192,6 +1209,15 @@ mod tests {
         assert_eq!(numbered, 33);
         let v1 = &combos()[&("V1".to_string(), "V1".to_string())];
         assert_eq!((v1.window_min, v1.window_max), (0, 1));
+        // Friday 2022-12-23 -> Monday 2022-12-26 (Sunday 25th is a rest day too): 3 days;
+        // Thursday -> Friday: 1 day; Friday 2024-03-15 -> Tuesday 19th (Monday 18th is a
+        // rest day, third Monday of March): 4 days.
+        let day =
+            |s: &str| model::date32(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        assert_eq!(business_window_max(day("2022-12-23"), 1), 3);
+        assert_eq!(business_window_max(day("2022-12-22"), 1), 1);
+        assert_eq!(business_window_max(day("2024-03-15"), 1), 4);
+        assert_eq!(business_window_max(day("2024-03-15"), 0), 0);
         assert_eq!(v1.groups, "G-I");
         assert!(combos().contains_key(&("V2".to_string(), "V1".to_string())));
         assert!(!combos().contains_key(&("V1".to_string(), "V5".to_string())));
