@@ -30,6 +30,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Write reports (HTML, Markdown, CSV, JSON, Parquet) from the dataset and findings.
     Report(report::ReportArgs),
+    /// Print every rule version the product knows (the text of docs/rules.md).
+    Rules,
     /// Explain a check: what it finds, why it matters, its legal basis.
     Explain { code: String },
 }
@@ -148,6 +150,56 @@ pub struct AuditArgs {
     /// Exit 1 when a finding of this severity or worse exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
+    #[command(flatten)]
+    pub cert: CertArgs,
+}
+
+/// Readings of the certification rules where the text admits more than one (each choice
+/// is recorded in the assessment's `options` column and in audit_manifest.json).
+#[derive(Args, Clone, Debug)]
+pub struct CertArgs {
+    /// Value of each partida in the return ratio: declarado = valor en aduana of imports and
+    /// valor comercial of exports/returns (what each pedimento declares; default).
+    #[arg(long, value_enum, default_value = "declarado")]
+    pub cert_value_basis: checks::cert::ValueBasis,
+    /// AA-d/AAA-d: strict = fail if denied > 20% or > MXN 5M; both-exceeded = only if both.
+    #[arg(long, value_enum, default_value = "strict")]
+    pub cert_refunds: checks::cert::RefundReading,
+    /// S-c headcount: ten-plus-twenty (>= 30 per bimestre) or twenty-each.
+    #[arg(long, value_enum, default_value = "ten-plus-twenty")]
+    pub cert_sc_headcount: checks::cert::ScHeadcount,
+    /// AA-a/AAA-a supplier purchases without (sin-iva) or with IVA (con-iva).
+    #[arg(long, value_enum, default_value = "sin-iva")]
+    pub cert_supplier_value: checks::cert::SupplierValue,
+    /// Manual (not verifiable) requirements block the verdict too.
+    #[arg(long)]
+    pub cert_manual_blocks: bool,
+    /// Apply this certification rule version instead of the one in force on the as-of
+    /// date (see `pedimento-audit rules`).
+    #[arg(long, value_parser = parse_rule_version)]
+    pub cert_rules: Option<&'static str>,
+}
+
+impl CertArgs {
+    pub fn options(&self) -> checks::cert::CertOptions {
+        checks::cert::CertOptions {
+            value_basis: self.cert_value_basis,
+            refunds: self.cert_refunds,
+            sc_headcount: self.cert_sc_headcount,
+            supplier_value: self.cert_supplier_value,
+            manual_blocks_verdict: self.cert_manual_blocks,
+            rule_version: self.cert_rules,
+        }
+    }
+}
+
+fn parse_rule_version(s: &str) -> Result<&'static str, String> {
+    checks::cert_rules::by_id(s).map(|v| v.id).ok_or_else(|| {
+        format!(
+            "unknown rule version '{s}' (known: {})",
+            checks::cert_rules::ids().join(", ")
+        )
+    })
 }
 
 pub fn generate(a: GenerateArgs) -> Result<i32> {
@@ -435,10 +487,11 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         company: company.clone(),
         expiring_days: a.expiring_days,
         profiles: a.profiles.clone(),
+        cert: a.cert.options(),
     };
     let want_cert = selected.iter().any(|c| c.group == "cert");
     let want_virtual = selected.iter().any(|c| c.group == "virtual");
-    let cert_opts = checks::cert::CertOptions::default();
+    let cert_opts = a.cert.options();
     let (mut allocs, mut balances, mut series, mut assessment) = (vec![], vec![], vec![], vec![]);
     let mut pairs: Option<DataFrame> = None;
     // Per-context outputs: the ledger tables and the certification tables come from the

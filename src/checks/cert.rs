@@ -47,7 +47,7 @@ pub const SERIES_SQL: &str = include_str!("../../queries/cert/ratio_series.sql")
 /// includes the imported insumos plus the value added). Real Data Stage carries
 /// ValorAduana = 0 on export lines, so any basis that reads valor en aduana on the return
 /// side reads 0.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ValueBasis {
     /// Default: the value each pedimento declares in pesos: valor en aduana on imports
     /// (tipo_operacion 1), valor comercial on exports and returns (tipo_operacion 2).
@@ -103,7 +103,7 @@ impl ValueBasis {
 
 /// AA-d / AAA-d: "improcedencia ... más del 20% del total de las devoluciones autorizadas
 /// ..., siempre que el monto negado ... no supere cinco millones de pesos" (002 L549).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RefundReading {
     /// Default, literal: the requirement holds only if denied <= 20 % of authorized AND
     /// denied <= MXN 5,000,000 ("siempre que" adds a condition); fails if either is exceeded.
@@ -114,7 +114,7 @@ pub enum RefundReading {
 
 /// S-c: "por lo menos 20 empleados adicionales a los señalados en el Apartado A, fracción
 /// VI" over the last three bimestres of the prior year (002 L532).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScHeadcount {
     /// Default: >= 30 (the 10 of A-VI + 20 additional) in each of the three bimestres.
     TenPlusTwenty,
@@ -123,7 +123,7 @@ pub enum ScHeadcount {
 }
 
 /// AA-a / AAA-a: "el 40% del valor de los insumos adquiridos" (002 L546): with or without IVA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum SupplierValue {
     /// Default: `proveedores.compras_mxn` (value without IVA).
     SinIva,
@@ -1886,7 +1886,7 @@ pub fn assess(
     Ok((a.series_frame(opts)?, a.assessment_frame(ctx.as_of, opts)?))
 }
 
-/// The assessment at the as-of date with default options, computed once per context and
+/// The assessment at the as-of date with the context's options, computed once per context and
 /// shared by the four registry plans below (each used to recompute it: the ratio SQL joins
 /// every partida, four times per run). [`super::run`] computes it before the plans run, so
 /// they never compute it concurrently.
@@ -1894,15 +1894,14 @@ pub fn default_assessment(ctx: &AuditContext) -> Result<Arc<Assessment>, CheckEr
     if let Some(a) = ctx.cert_default.get() {
         return Ok(a.clone());
     }
-    let a = Arc::new(evaluate_at_as_of(ctx, &CertOptions::default())?);
+    let a = Arc::new(evaluate_at_as_of(ctx, &ctx.opts.cert)?);
     // Another thread may have set it meanwhile: same inputs, same assessment.
     Ok(ctx.cert_default.get_or_init(|| a).clone())
 }
 
-/// Registry plan for `CERT-RATIO` (default options).
+/// Registry plan for `CERT-RATIO` (the context's options).
 pub fn plan_ratio(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
-    let o = CertOptions::default();
-    Ok(default_assessment(ctx)?.ratio_findings(ctx.as_of, &o)?)
+    Ok(default_assessment(ctx)?.ratio_findings(ctx.as_of, &ctx.opts.cert)?)
 }
 
 pub fn plan_a(ctx: &AuditContext) -> Result<DataFrame, CheckError> {

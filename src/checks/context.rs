@@ -56,6 +56,8 @@ pub struct AuditOptions {
     pub expiring_days: i64,
     /// Company profile folder (see `src/profile.rs`).
     pub profiles: Option<PathBuf>,
+    /// Readings of the certification rules (value basis, rule version, ...).
+    pub cert: super::cert::CertOptions,
 }
 
 impl Default for AuditOptions {
@@ -65,6 +67,7 @@ impl Default for AuditOptions {
             company: None,
             expiring_days: 60,
             profiles: None,
+            cert: Default::default(),
         }
     }
 }
