@@ -16,6 +16,10 @@ use pedaudit::generate::{self, Config, writers};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The allocator the product binary uses (src/main.rs), so the benchmark measures it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_rss_mb() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()

@@ -13,6 +13,10 @@ use pedaudit::generate::{virtual_inject, writers};
 use polars::prelude::*;
 use std::time::Instant;
 
+/// The allocator the product binary uses (src/main.rs), so the benchmark measures it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let iterations: usize = args

@@ -14,9 +14,3 @@ pub mod model;
 pub mod profile;
 pub mod report;
 pub mod timing;
-
-/// mimalloc instead of glibc malloc: ingest builds and drops millions of small strings
-/// per shard, and glibc's arenas spent ~20% of the ingest in malloc/free and page faults
-/// (perf, 1M partidas). See `memory::release` for returning memory between audit batches.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

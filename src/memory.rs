@@ -2,7 +2,7 @@
 
 /// Returns freed heap pages to the OS between batches or shards (allocators keep them
 /// otherwise, and the resident size would creep up batch after batch): mimalloc (the
-/// global allocator, see lib.rs) through `mi_collect`, and glibc's heap (used by the C
+/// global allocator of the binary, see main.rs) through `mi_collect`, and glibc's heap (used by the C
 /// libraries, e.g. zstd) through `malloc_trim`.
 pub fn release() {
     // SAFETY: mi_collect only frees memory mimalloc no longer uses.
