@@ -161,11 +161,35 @@ pub fn header_totals<'a>(partidas: impl IntoIterator<Item = &'a PartidaRow>) -> 
             Some(e) => e,
             None => totals.entry(p.pedimento_id.to_string()).or_default(),
         };
-        e.0 += p.valor_dolares;
-        e.1 += p.valor_aduana;
-        e.2 += p.valor_comercial;
+        add_checked(&mut e.0, p.valor_dolares);
+        add_checked(&mut e.1, p.valor_aduana);
+        add_checked(&mut e.2, p.valor_comercial);
     }
     totals
+}
+
+/// `*t += v`, saturating at `Decimal::MAX`/`MIN` instead of panicking (a saturated sum is
+/// far beyond DECIMAL(18,2): [`total_overflow`] rejects it).
+pub fn add_checked(t: &mut Decimal, v: Decimal) {
+    *t = t.checked_add(v).unwrap_or(if v.is_sign_negative() {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    });
+}
+
+/// The first value total (valor_dolares, valor_aduana, valor_comercial) that does not fit
+/// the header's DECIMAL(18,2) columns: stored, it would wrap.
+pub fn total_overflow(t: &(Decimal, Decimal, Decimal)) -> Option<&'static str> {
+    let max = crate::model::max_for(crate::model::MONEY_SCALE);
+    [
+        ("valor_dolares", t.0),
+        ("valor_aduana", t.1),
+        ("valor_comercial", t.2),
+    ]
+    .into_iter()
+    .find(|(_, v)| v.abs() >= max)
+    .map(|(c, _)| c)
 }
 
 impl PedimentoRow {
@@ -1076,6 +1100,15 @@ pub fn same_content(a: &PedimentoRow, b: &PedimentoRow) -> bool {
     b2.source_file = a.source_file.clone();
     b2.source_line = a.source_line;
     *a == b2
+}
+
+/// Same partida content, ignoring the line it was read from.
+pub fn same_partida(a: &PartidaRow, b: &PartidaRow) -> bool {
+    a.source_line == b.source_line && a == b || {
+        let mut b2 = b.clone();
+        b2.source_line = a.source_line;
+        *a == b2
+    }
 }
 
 fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {

@@ -41,6 +41,16 @@ pub enum IngestError {
         accepted: usize,
         rejected: usize,
     },
+    #[error(
+        "line accounting error in {file}: {lines} physical lines but {blank} blank + {read} rows read + {joined} joined lines"
+    )]
+    Lines {
+        file: String,
+        lines: usize,
+        blank: usize,
+        read: usize,
+        joined: usize,
+    },
     #[error("no input files found under {0}")]
     NoInput(PathBuf),
 }
@@ -65,8 +75,18 @@ pub struct FileStats {
     /// Accepted rows not stored again: the same row came twice, or the same pedimento's
     /// rows of this record type are taken from a later Data Stage request.
     pub duplicates: usize,
+    /// Of `duplicates`: rows that replaced an earlier, different row of the same key in
+    /// the same file (the earlier version is kept in `conflicts`, reported by
+    /// DATA-CONFLICT). The others are identical repeats.
+    pub conflicts: usize,
     /// Empty (or whitespace/separator-only) lines: not rows, not counted in `rows_read`.
     pub blank_lines: usize,
+    /// CSV: physical lines after the header (0 when not counted). Every one is a blank
+    /// line, a row read, or a continuation line of an accepted multi-line record:
+    /// `lines = blank_lines + rows_read + joined_lines`.
+    pub lines: usize,
+    /// CSV: continuation lines of multi-line records (accepted only when allowed).
+    pub joined_lines: usize,
     /// Set when the file was not parsed (already ingested, record type not used).
     pub skipped: Option<String>,
 }
@@ -101,6 +121,14 @@ impl Parsed {
         }
     }
 
+    /// Takes back one accepted row of `file` (a row rejected after it was accepted, e.g.
+    /// with its pedimento); the caller records the reject.
+    pub fn unaccept(&mut self, file: &str) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
+            f.accepted = f.accepted.saturating_sub(1);
+        }
+    }
+
     pub fn accept(&mut self, file: &str, n: usize) {
         if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
             f.accepted += n;
@@ -116,6 +144,18 @@ impl Parsed {
                     read: f.rows_read,
                     accepted: f.accepted,
                     rejected: f.rejected,
+                });
+            }
+            if f.skipped.is_none()
+                && f.lines > 0
+                && f.lines != f.blank_lines + f.rows_read + f.joined_lines
+            {
+                return Err(IngestError::Lines {
+                    file: f.file.clone(),
+                    lines: f.lines,
+                    blank: f.blank_lines,
+                    read: f.rows_read,
+                    joined: f.joined_lines,
                 });
             }
         }
@@ -343,6 +383,16 @@ fn known_files(root: &Path) -> Known {
 
 /// Parses `inputs` and merges them into the dataset at `root`.
 pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<IngestReport> {
+    run_with(inputs, root, opts, &csv::CsvOptions::default())
+}
+
+/// [`run`] with options for the CSV layout (e.g. multi-line quoted fields allowed).
+pub fn run_with(
+    inputs: &[PathBuf],
+    root: &Path,
+    opts: &IngestOptions,
+    csv_opts: &csv::CsvOptions,
+) -> Result<IngestReport> {
     let mut st = crate::timing::Stages::new("ingest");
     let _lock = Lock::acquire(root)?;
     let recovered = dataset::recover(root)?;
@@ -481,7 +531,13 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     }
     for (p, bytes, _, hash) in &csvs {
         let hash = hash.as_deref().expect("a CSV file is hashed when read");
-        csv::parse(p, bytes.as_deref().unwrap_or_default(), hash, &mut parsed);
+        csv::parse_with(
+            p,
+            bytes.as_deref().unwrap_or_default(),
+            hash,
+            csv_opts,
+            &mut parsed,
+        );
     }
     let mut report = IngestReport {
         run_id: run_id(),
@@ -542,6 +598,18 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     }
     report.files = parsed.files;
     report.files.extend(skipped);
+    // Repeated and replaced rows are said, not only written to the manifest.
+    for f in &report.files {
+        if f.duplicates > 0 || f.conflicts > 0 {
+            eprintln!(
+                "  {}: {} row(s) not stored again: {} identical repeat(s), {} different version(s) replaced by a later row (kept in conflicts: DATA-CONFLICT)",
+                f.file,
+                f.duplicates,
+                f.duplicates - f.conflicts.min(f.duplicates),
+                f.conflicts
+            );
+        }
+    }
     for f in &report.files {
         report.rows_read += f.rows_read;
         report.accepted += f.accepted;
