@@ -319,3 +319,65 @@ fn extra_decimals_are_rejected_not_rounded() {
     assert_eq!((r.accepted, r.rejected), (0, 1));
     assert_eq!(rejects(&root, &r.run_id)[0]["field"], "valor_dolares");
 }
+
+/// Item 12: two symbolic link loops (`l1 -> .`, `l2 -> .`) made the ingest run forever
+/// with growing memory; one dangling link aborted the whole run. Now loops are detected
+/// and not followed, the dangling link is a skipped input with its reason, and the
+/// files are read once.
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_dangling_links_are_skipped_with_a_reason() {
+    use std::os::unix::fs::symlink;
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    for (n, b) in [
+        ds_file("1", "501", &[v501(&[])]),
+        ds_file("1", "551", &[v551(&[])]),
+    ] {
+        std::fs::write(input.join("sub").join(n), b).unwrap();
+    }
+    symlink(".", input.join("l1")).unwrap();
+    symlink(".", input.join("l2")).unwrap();
+    symlink("..", input.join("sub").join("up")).unwrap();
+    symlink("missing_551.asc", input.join("dangling_551.asc")).unwrap();
+    let root = d.path().join("ds");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (i2, r2) = (input.clone(), root.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(ingest::run(&[i2], &r2, &Default::default()));
+    });
+    let r = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the ingest ends (no endless walk through link loops)")
+        .expect("one dangling link does not abort the run");
+    assert_accounting(&r);
+    assert_eq!((r.accepted, r.rejected), (2, 0));
+    let parsed: Vec<&str> = r
+        .files
+        .iter()
+        .filter(|f| f.skipped.is_none())
+        .map(|f| f.file.as_str())
+        .collect();
+    assert_eq!(parsed.len(), 2, "each file read once: {:?}", r.files);
+    let skipped: Vec<(&str, &str)> = r
+        .files
+        .iter()
+        .filter_map(|f| f.skipped.as_deref().map(|s| (f.file.as_str(), s)))
+        .collect();
+    assert!(
+        skipped.iter().any(
+            |(f, s)| f.ends_with("dangling_551.asc") && s.starts_with("dangling symbolic link")
+        ),
+        "{skipped:?}"
+    );
+    for l in ["l1", "l2"] {
+        assert!(
+            skipped
+                .iter()
+                .any(|(f, s)| f.ends_with(l) && s.starts_with("symbolic link loop")),
+            "{l}: {skipped:?}"
+        );
+    }
+    assert_eq!(all_rows(&root, "partidas").len(), 1);
+}

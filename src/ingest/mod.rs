@@ -304,25 +304,50 @@ fn hex(digest: &[u8]) -> String {
 
 /// Lists input files: a file as is, a directory recursively (sorted, hidden skipped).
 pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    list_inputs_skipping(inputs).map(|(files, _)| files)
+}
+
+/// [`list_inputs`], with the entries that cannot be inputs and why: a symbolic link
+/// that points to a folder it is in (a loop, not followed: it would list the same files
+/// forever), a dangling link, an entry that cannot be read. They are reported as
+/// skipped inputs; the rest of the run goes on.
+pub fn list_inputs_skipping(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
     let mut out = vec![];
+    let mut skipped = vec![];
     for p in inputs {
         if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                let rd = fs::read_dir(&d).map_err(|e| IngestError::Read {
-                    path: d.clone(),
-                    source: e,
-                })?;
-                for e in rd.flatten() {
-                    let path = e.path();
-                    let name = e.file_name().to_string_lossy().to_string();
-                    if name.starts_with('.') {
-                        continue;
-                    }
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else {
-                        out.push(path);
+            let walk = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                });
+            for e in walk {
+                match e {
+                    Ok(e) if e.file_type().is_dir() => {}
+                    Ok(e) => out.push(e.into_path()),
+                    Err(e) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
+                        let reason = if let Some(a) = e.loop_ancestor() {
+                            format!(
+                                "symbolic link loop: points to {}, a folder it is in: not followed",
+                                a.display()
+                            )
+                        } else if fs::symlink_metadata(&path)
+                            .is_ok_and(|m| m.file_type().is_symlink())
+                            && fs::metadata(&path).is_err()
+                        {
+                            format!(
+                                "dangling symbolic link (to {}): nothing to read",
+                                fs::read_link(&path)
+                                    .map(|t| t.display().to_string())
+                                    .unwrap_or_default()
+                            )
+                        } else {
+                            format!("cannot read: {e}")
+                        };
+                        skipped.push((path, reason));
                     }
                 }
             }
@@ -337,7 +362,9 @@ pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     out.dedup();
-    Ok(out)
+    skipped.sort();
+    skipped.dedup();
+    Ok((out, skipped))
 }
 
 fn manifest_dir(root: &Path) -> PathBuf {
@@ -396,7 +423,10 @@ pub fn run_with(
     let mut st = crate::timing::Stages::new("ingest");
     let _lock = Lock::acquire(root)?;
     let recovered = dataset::recover(root)?;
-    let files = list_inputs(inputs)?;
+    let (files, unlisted) = list_inputs_skipping(inputs)?;
+    for (p, why) in &unlisted {
+        eprintln!("  skipped {}: {why}", p.display());
+    }
     if files.is_empty() {
         return Err(IngestError::NoInput(
             inputs.first().cloned().unwrap_or_default(),
@@ -467,7 +497,15 @@ pub fn run_with(
         .filter_map(|(p, _, _, _)| request_of(p))
         .collect();
     let mut loaded: Vec<Read> = vec![];
-    let mut skipped: Vec<FileStats> = vec![];
+    let mut skipped: Vec<FileStats> = unlisted
+        .into_iter()
+        .map(|(p, why)| FileStats {
+            record_type: datastage::record_type_of(&p).unwrap_or_else(|| "csv".into()),
+            file: p.display().to_string(),
+            skipped: Some(why),
+            ..Default::default()
+        })
+        .collect();
     let mut seen_in_run: HashSet<String> = HashSet::new();
     for (f, bytes, len, hash) in read {
         let name = f.display().to_string();
