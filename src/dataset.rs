@@ -276,6 +276,22 @@ pub struct YearData {
     pub descargos: Vec<DescargoRow>,
     /// Earlier versions of a pedimento replaced within the same run (DATA-CONFLICT trail).
     pub conflicts: Vec<PedimentoRow>,
+    /// Pedimentos whose header was not in this run's input: rows of a later run (a 551
+    /// after its 501) resolved against the dataset. Their rows add to the stored ones
+    /// (see [`KeepOld`]) instead of replacing the pedimento.
+    pub partial: HashSet<String>,
+}
+
+/// What a merge keeps of the stored rows of pedimentos that arrive only partly
+/// ([`YearData::partial`]): their stored partidas except those given again (same
+/// number), and their stored identificadores/descargos unless new ones arrive.
+#[derive(Debug, Default)]
+pub struct KeepOld {
+    pub ids: HashSet<String>,
+    /// (pedimento, partida) given again: the stored row is replaced.
+    pub partidas_replaced: HashSet<(String, i32)>,
+    pub with_identificadores: HashSet<String>,
+    pub with_descargos: HashSet<String>,
 }
 
 pub const TABLES: [&str; 4] = ["pedimentos", "partidas", "identificadores", "descargos"];
@@ -776,6 +792,16 @@ fn filter_out(batch: &RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
     Ok(arrow::compute::filter_record_batch(batch, &mask)?)
 }
 
+/// A partidas batch without the rows whose (pedimento_id, partida) is in `drop`.
+fn filter_out_pairs(batch: &RecordBatch, drop: &HashSet<(String, i32)>) -> Result<RecordBatch> {
+    let ids = col::<StringArray>(batch, "pedimento_id")?;
+    let n = col::<arrow::array::Int32Array>(batch, "partida")?;
+    let mask: arrow::array::BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(!drop.contains(&(ids.value(i).to_string(), n.value(i)))))
+        .collect();
+    Ok(arrow::compute::filter_record_batch(batch, &mask)?)
+}
+
 /// What a year merge did, for the run summary and the manifest.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct MergeStats {
@@ -801,10 +827,75 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         .iter()
         .map(|p| p.pedimento_id.as_str())
         .collect();
+    let mut pedimentos = new.pedimentos.clone();
+    let mut keep = KeepOld::default();
+    if !new.partial.is_empty() {
+        keep.ids = new.partial.clone();
+        let of = |id: &str| new.partial.contains(id);
+        keep.partidas_replaced = new
+            .partidas
+            .iter()
+            .filter(|p| of(&p.pedimento_id))
+            .map(|p| (p.pedimento_id.to_string(), p.partida))
+            .collect();
+        keep.with_identificadores = new
+            .identificadores
+            .iter()
+            .filter(|i| of(&i.pedimento_id))
+            .map(|i| i.pedimento_id.clone())
+            .collect();
+        keep.with_descargos = new
+            .descargos
+            .iter()
+            .filter(|d| of(&d.pedimento_id))
+            .map(|d| d.pedimento_id.clone())
+            .collect();
+        // The totals of a partial pedimento with new partidas: the new ones plus the
+        // stored ones kept.
+        let old = year_dir(root, year).join("partidas.parquet");
+        if old.exists() {
+            let mut add: FxMap<String, (Decimal, Decimal, Decimal)> = FxMap::default();
+            for_each_batch(&old, |b| {
+                let ids = col::<StringArray>(&b, "pedimento_id")?;
+                let n = col::<arrow::array::Int32Array>(&b, "partida")?;
+                let v = |c: &str| col::<arrow::array::Decimal128Array>(&b, c);
+                let (vd, va, vc) = (
+                    v("valor_dolares")?,
+                    v("valor_aduana")?,
+                    v("valor_comercial")?,
+                );
+                for i in 0..b.num_rows() {
+                    let id = ids.value(i);
+                    if with_partidas.contains(id)
+                        && of(id)
+                        && !keep
+                            .partidas_replaced
+                            .contains(&(id.to_string(), n.value(i)))
+                    {
+                        let dec = |a: &arrow::array::Decimal128Array| {
+                            Decimal::from_i128_with_scale(a.value(i), MONEY_SCALE)
+                        };
+                        let e = add.entry(id.to_string()).or_default();
+                        add_checked(&mut e.0, dec(vd));
+                        add_checked(&mut e.1, dec(va));
+                        add_checked(&mut e.2, dec(vc));
+                    }
+                }
+                Ok(())
+            })?;
+            for p in pedimentos.iter_mut() {
+                if let Some((d, a, c)) = add.get(&p.pedimento_id) {
+                    add_checked(&mut p.valor_dolares, *d);
+                    add_checked(&mut p.valor_aduana, *a);
+                    add_checked(&mut p.valor_comercial, *c);
+                }
+            }
+        }
+    }
     merge_year_rows(
         root,
         year,
-        new.pedimentos.clone(),
+        pedimentos,
         new.conflicts.clone(),
         &|id: &str| with_partidas.contains(id),
         [
@@ -812,6 +903,7 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             NewRows::Batch(identificadores_batch(&new.identificadores)?),
             NewRows::Batch(descargos_batch(&new.descargos)?),
         ],
+        &keep,
     )
 }
 
@@ -825,6 +917,7 @@ pub fn merge_year_rows(
     mut conflicts: Vec<PedimentoRow>,
     has_partidas: &dyn Fn(&str) -> bool,
     rows: [NewRows; 3],
+    keep: &KeepOld,
 ) -> Result<MergeStats> {
     let dir = year_dir(root, year);
     let mut stats = MergeStats::default();
@@ -855,14 +948,39 @@ pub fn merge_year_rows(
             p.valor_comercial = old.valor_comercial;
         }
     }
-    let drop_partidas: HashSet<String> = new_ids.difference(&keep_partidas).cloned().collect();
+    // A partial pedimento's stored partidas are replaced one by one (`keep`), its stored
+    // identificadores and descargos only when new ones arrive.
+    let drop_partidas: HashSet<String> = new_ids
+        .difference(&keep_partidas)
+        .filter(|id| !keep.ids.contains(*id))
+        .cloned()
+        .collect();
+    let drop_of = |with: &HashSet<String>| -> HashSet<String> {
+        new_ids
+            .iter()
+            .filter(|id| !keep.ids.contains(*id) || with.contains(*id))
+            .cloned()
+            .collect()
+    };
+    let (drop_identificadores, drop_descargos) = if keep.ids.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(drop_of(&keep.with_identificadores)),
+            Some(drop_of(&keep.with_descargos)),
+        )
+    };
     for p in &pedimentos {
         match existing_headers.get(&p.pedimento_id) {
             None => stats.new += 1,
             Some(old) if same_content(old, p) => stats.identical += 1,
             Some(old) => {
                 stats.replaced += 1;
-                conflicts.push(old.clone());
+                // A partial pedimento (rows of a later run added to it) is updated, not
+                // a different version of it.
+                if !keep.ids.contains(&p.pedimento_id) {
+                    conflicts.push(old.clone());
+                }
             }
         }
     }
@@ -884,13 +1002,19 @@ pub fn merge_year_rows(
         let mut w = ParWriter::create(&path, schema_of(table))?;
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
-            let drop = if *table == "partidas" {
-                &drop_partidas
-            } else {
-                &new_ids
+            let drop = match *table {
+                "partidas" => &drop_partidas,
+                "identificadores" => drop_identificadores.as_ref().unwrap_or(&new_ids),
+                "descargos" => drop_descargos.as_ref().unwrap_or(&new_ids),
+                _ => &new_ids,
             };
+            let pairs = (*table == "partidas" && !keep.partidas_replaced.is_empty())
+                .then_some(&keep.partidas_replaced);
             for_each_batch(&old, |b| {
-                let kept = filter_out(&b, drop)?;
+                let mut kept = filter_out(&b, drop)?;
+                if let Some(pairs) = pairs {
+                    kept = filter_out_pairs(&kept, pairs)?;
+                }
                 w.write(&kept)
             })?;
         }

@@ -381,3 +381,84 @@ fn symlink_loops_and_dangling_links_are_skipped_with_a_reason() {
     }
     assert_eq!(all_rows(&root, "partidas").len(), 1);
 }
+
+/// Item 6: a 551 file arriving in a later run than its 501 was rejected "missing
+/// pedimento" although the 501 was in the dataset. Now it resolves against the stored
+/// pedimento: its partidas are added (a partida given again replaces the stored one),
+/// the header's totals cover all of them, and the stored identificadores stay.
+#[test]
+fn datastage_551_in_a_later_run_resolves_against_the_dataset() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("ds");
+    let run_dir = |name: &str, files: &[(String, Vec<u8>)]| {
+        let input = d.path().join(name);
+        std::fs::create_dir_all(&input).unwrap();
+        for (n, b) in files {
+            std::fs::write(input.join(n), b).unwrap();
+        }
+        ingest::run(&[input], &root, &Default::default()).unwrap()
+    };
+    let i507 = ds_line(
+        H507,
+        &[
+            ("Patente", "3953"),
+            ("Pedimento", "6000098"),
+            ("SeccionAduanera", "240"),
+            ("ClaveCaso", "IM"),
+            ("IdentificadorCaso", "123"),
+            ("FechaValidacionPagoR", "2024-03-05"),
+        ],
+    );
+    let r = run_dir(
+        "first",
+        &[
+            ds_file("1", "501", &[v501(&[])]),
+            ds_file("1", "551", &[v551(&[])]),
+            ds_file("1", "507", &[i507]),
+        ],
+    );
+    assert_eq!((r.accepted, r.rejected), (3, 0));
+    // A later run: only a 551 file, partida 2 and partida 1 again (same content).
+    let r = run_dir(
+        "later",
+        &[ds_file(
+            "2",
+            "551",
+            &[
+                v551(&[]),
+                v551(&[("SecuenciaFraccion", "2"), ("ValorAduana", "500.00")]),
+            ],
+        )],
+    );
+    assert_accounting(&r);
+    assert_eq!(
+        (r.accepted, r.rejected),
+        (2, 0),
+        "{:?}",
+        rejects(&root, &r.run_id)
+    );
+    let p = all_rows(&root, "partidas");
+    let got: Vec<(&str, &str)> = p
+        .iter()
+        .map(|x| (x["partida"].as_str(), x["valor_aduana"].as_str()))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.contains(&("1", "1000.00")) && got.contains(&("2", "500.00")));
+    let h = all_rows(&root, "pedimentos");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["valor_aduana"], "1500.00", "totals of all partidas");
+    assert_eq!(h[0]["immex_programa"], "123", "the stored header kept");
+    assert_eq!(
+        all_rows(&root, "identificadores").len(),
+        1,
+        "stored 507 kept"
+    );
+    assert_eq!(all_rows(&root, "conflicts").len(), 0);
+    // A 551 row of a pedimento in neither the input nor the dataset: still rejected.
+    let r = run_dir(
+        "orphan",
+        &[ds_file("3", "551", &[v551(&[("Pedimento", "6000777")])])],
+    );
+    assert_eq!((r.accepted, r.rejected), (0, 1));
+    assert!(rejects(&root, &r.run_id)[0]["reason"].starts_with("missing pedimento"));
+}

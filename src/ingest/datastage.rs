@@ -616,6 +616,8 @@ struct Ctx {
     /// Per row of `rows` when some pedimento is rejected after its 501 row was accepted
     /// (a value total that overflows): its later rows are rejected. Empty otherwise.
     dead: Vec<bool>,
+    /// Pedimentos (triples) some dependent row named without a 501 row for it.
+    missing: std::sync::Mutex<std::collections::HashSet<Triple>>,
     /// Rows of `rows` whose 501 replaced a different earlier version in this run (that
     /// version is already a conflict: a partida of another request is not one again).
     replaced: std::collections::HashSet<usize>,
@@ -751,10 +753,13 @@ impl Ctx {
                         format!("pedimento rejected: its 501 row ({at}) was rejected"),
                     ))
                 } else {
+                    if let Ok(mut m) = self.missing.lock() {
+                        m.insert(*t);
+                    }
                     Err((
                         "Pedimento".into(),
                         format!(
-                            "missing pedimento: no 501 datos generales row for {}-{}-{}",
+                            "missing pedimento: no 501 datos generales row for {}-{}-{} (in this input or the dataset)",
                             t.a(),
                             t.p(),
                             t.n()
@@ -823,6 +828,12 @@ pub struct Input<'a> {
 
 /// Parses a set of Data Stage files (all record types of one or more requests).
 pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
+    parse_in(files, parsed, None)
+}
+
+/// [`parse`], resolving rows whose 501 is not in the input against the dataset at
+/// `dataset` ([`parse_inputs_in`]).
+pub fn parse_in(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed, dataset: Option<&Path>) {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, b, h)| Input {
@@ -833,13 +844,67 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             lines: None,
         })
         .collect();
-    parse_inputs(&inputs, parsed)
+    parse_inputs_in(&inputs, parsed, dataset)
 }
 
 /// Parses a set of Data Stage inputs (all record types of one or more requests; in a
 /// sharded ingest, the rows of one shard).
-#[allow(clippy::type_complexity)]
 pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
+    parse_inputs_in(files, parsed, None)
+}
+
+/// [`parse_inputs`], resolving the dependent rows (551, 507, ...) whose pedimento has no
+/// 501 row in this input against the pedimentos already in the dataset at `dataset` (a
+/// 551 file that arrives in a later run than its 501). Such rows are rare: the input is
+/// parsed once; only when some row misses its pedimento and the dataset has it, it is
+/// parsed again with those headers known.
+pub fn parse_inputs_in(files: &[Input], parsed: &mut Parsed, dataset: Option<&Path>) {
+    let mut first = Parsed::default();
+    let missing = parse_seeded(files, &mut first, &[]);
+    if let Some(root) = dataset
+        && !missing.is_empty()
+    {
+        let seeds = dataset_headers(root, &missing);
+        if !seeds.is_empty() {
+            first = Parsed::default();
+            parse_seeded(files, &mut first, &seeds);
+        }
+    }
+    parsed.absorb(first);
+}
+
+/// The stored headers of the pedimentos with these (aduana-sección, patente, número).
+fn dataset_headers(root: &Path, keys: &std::collections::HashSet<Triple>) -> Vec<PedimentoRow> {
+    let mut out = vec![];
+    for y in crate::dataset::years(root) {
+        let p = crate::dataset::year_dir(root, y).join("pedimentos.parquet");
+        let Ok(batches) = crate::dataset::read_parquet(&p) else {
+            continue;
+        };
+        for b in &batches {
+            for h in crate::dataset::pedimento_rows(b).unwrap_or_default() {
+                let t = Triple {
+                    aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
+                    patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
+                    numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
+                };
+                if keys.contains(&t) {
+                    out.push(h);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The parse, with `seeds` (stored headers) known as pedimentos besides the 501 rows;
+/// returns the pedimentos some row missed.
+#[allow(clippy::type_complexity)]
+fn parse_seeded(
+    files: &[Input],
+    parsed: &mut Parsed,
+    seeds: &[PedimentoRow],
+) -> std::collections::HashSet<Triple> {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     let request = |p: &Path| {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -895,6 +960,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         mixed: false.into(),
         dead: vec![],
         replaced: Default::default(),
+        missing: Default::default(),
     };
     let n501: usize = tables
         .get("501")
@@ -948,6 +1014,24 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         parsed.accept(&t.file, accepted);
     }
 
+    // Stored headers of pedimentos this input's rows name without their 501 row.
+    let seeded_from = ctx.rows.len();
+    for h in seeds {
+        let tr = Triple {
+            aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
+            patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
+            numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
+        };
+        let key = (tr, h.year);
+        if ctx.headers.contains_key(&key) || ctx.rejected_headers.contains_key(&tr) {
+            continue;
+        }
+        ctx.years_of.entry(tr).or_default().push(h.year);
+        ctx.headers.insert(key, ctx.rows.len());
+        ctx.keys.push(key);
+        ctx.rows.push(h.clone());
+        ctx.reqs.push(0);
+    }
     st.mark("501");
     // 551 partidas (parsed in parallel: the largest table by far).
     let n551: usize = tables
@@ -1626,9 +1710,21 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     }
     drop(ctx.headers);
     let dead = std::mem::take(&mut ctx.dead);
+    let missing = std::mem::take(&mut ctx.missing)
+        .into_inner()
+        .unwrap_or_default();
     for (at, (mut row, (vd, va, vc))) in ctx.rows.into_iter().zip(sums).enumerate() {
         if dead.get(at) == Some(&true) {
             continue; // rejected (total overflow)
+        }
+        if at >= seeded_from {
+            // A stored pedimento this input adds rows to.
+            parsed
+                .years
+                .entry(row.year)
+                .or_default()
+                .partial
+                .insert(row.pedimento_id.clone());
         }
         (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
         parsed
@@ -1675,6 +1771,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         }
     }
     st.mark("totals+years+sort");
+    missing
 }
 
 /// Applies a pedimento-level identifier to the header. Conventions (documented in

@@ -121,6 +121,28 @@ impl Parsed {
         }
     }
 
+    /// Adds another parse's rows, rejects and stats.
+    pub fn absorb(&mut self, other: Parsed) {
+        self.files.extend(other.files);
+        self.rejects.extend(other.rejects);
+        self.superseded += other.superseded;
+        for (y, d) in other.years {
+            let e = self.years.entry(y).or_default();
+            if e.pedimentos.is_empty() && e.partidas.is_empty() && e.conflicts.is_empty() {
+                let partial = std::mem::take(&mut e.partial);
+                *e = d;
+                e.partial.extend(partial);
+                continue;
+            }
+            e.pedimentos.extend(d.pedimentos);
+            e.partidas.extend(d.partidas);
+            e.identificadores.extend(d.identificadores);
+            e.descargos.extend(d.descargos);
+            e.conflicts.extend(d.conflicts);
+            e.partial.extend(d.partial);
+        }
+    }
+
     /// Takes back one accepted row of `file` (a row rejected after it was accepted, e.g.
     /// with its pedimento); the caller records the reject.
     pub fn unaccept(&mut self, file: &str) {
@@ -565,7 +587,7 @@ pub fn run_with(
                 (p, b.unwrap_or_default(), h)
             })
             .collect();
-        datastage::parse(&ds, &mut parsed);
+        datastage::parse_in(&ds, &mut parsed, Some(root));
     }
     for (p, bytes, _, hash) in &csvs {
         let hash = hash.as_deref().expect("a CSV file is hashed when read");
