@@ -444,7 +444,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     // Accepted rows not stored again (a repeat or an earlier version), per pedimento.
     let mut dup_of: HashMap<String, usize> = HashMap::new();
     // Every accepted record: (line, pedimento, raw), to reject a whole pedimento.
-    let mut recs: Vec<(usize, String, String)> = vec![];
+    let mut recs: Vec<(usize, String, String, usize)> = vec![];
     let mut accepted = 0;
     let reject = |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
         parsed.reject(RejectRow {
@@ -530,9 +530,28 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                 }
                 continue;
             }
-            joined += span_lines.len() - 1;
         }
         read += 1;
+        // A multi-line record (allowed) that is rejected: each of its lines is.
+        let mut reject =
+            |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
+                if span_lines.len() == 1 {
+                    return reject(parsed, ln, field, reason, raw);
+                }
+                read -= 1;
+                for (i, l) in &span_lines {
+                    if !l.trim().is_empty() {
+                        read += 1;
+                        reject(
+                            parsed,
+                            ln + i - 1,
+                            field,
+                            reason.clone(),
+                            l.chars().take(500).collect(),
+                        );
+                    }
+                }
+            };
         let raw: String = r
             .iter()
             .collect::<Vec<_>>()
@@ -633,7 +652,8 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                     headers.insert(id.clone(), (out.header, ln));
                 }
                 accepted += 1;
-                recs.push((ln, id.clone(), raw));
+                joined += span_lines.len() - 1;
+                recs.push((ln, id.clone(), raw, span_lines.len() - 1));
                 let key = (id, out.partida.partida);
                 let same_extras = |j: usize| {
                     let d: Vec<_> = descargos
@@ -714,18 +734,19 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     if !overflow.is_empty() {
         let mut recs = recs;
         recs.sort_by_key(|r| r.0);
-        for (ln, id, raw) in recs {
+        for (ln, id, raw, extra) in recs {
             if let Some(col) = overflow.get(&id) {
                 accepted -= 1;
-                reject(
-                    parsed,
-                    ln,
-                    col,
-                    format!(
-                        "total overflow: the {col} of pedimento {id} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected"
-                    ),
-                    raw,
+                let reason = format!(
+                    "total overflow: the {col} of pedimento {id} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected"
                 );
+                reject(parsed, ln, col, reason.clone(), raw);
+                // The continuation lines of a multi-line record: rejected with it.
+                for l in ln + 1..=ln + extra {
+                    joined -= 1;
+                    read += 1;
+                    reject(parsed, l, col, reason.clone(), String::new());
+                }
             }
         }
         for id in overflow.keys() {
