@@ -462,3 +462,32 @@ fn datastage_551_in_a_later_run_resolves_against_the_dataset() {
     assert_eq!((r.accepted, r.rejected), (0, 1));
     assert!(rejects(&root, &r.run_id)[0]["reason"].starts_with("missing pedimento"));
 }
+
+/// Smaller: UTF-16 input was labelled "Latin-1" in the manifest (and read as garbage).
+/// Now it is decoded and labelled as what it is.
+#[test]
+fn utf16_input_is_decoded_and_labelled() {
+    let utf16le = |(name, bytes): (String, Vec<u8>)| {
+        let text = String::from_utf8(bytes).unwrap();
+        let mut out = vec![0xFF, 0xFE];
+        for u in text.replace('\n', "\r\n").encode_utf16() {
+            out.extend(u.to_le_bytes());
+        }
+        (name, out)
+    };
+    let d = tempfile::tempdir().unwrap();
+    let files = vec![
+        utf16le(ds_file("1", "501", &[v501(&[])])),
+        utf16le(ds_file("1", "551", &[v551(&[])])),
+    ];
+    let (r, root) = ingest_files(d.path(), &files).unwrap();
+    assert_accounting(&r);
+    assert_eq!((r.accepted, r.rejected), (2, 0), "{:?}", r.files);
+    for f in &r.files {
+        assert_eq!(f.layout, "datastage (UTF-16LE)", "{f:?}");
+    }
+    assert_eq!(
+        all_rows(&root, "pedimentos")[0]["nombre"],
+        "Compañía Ñandú SA"
+    );
+}

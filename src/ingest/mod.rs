@@ -541,6 +541,11 @@ pub fn run_with(
             } else {
                 "not an input file (Data Stage <folio>_<tipo>.asc/.txt or .csv): ignored"
             })
+        } else if bytes.is_none() && head_is_utf16(&f) {
+            // The shards split files at LF bytes: UTF-16 text would be cut mid-character.
+            Some(
+                "UTF-16 Data Stage file in a sharded ingest (input larger than the memory budget): convert it to UTF-8 or Latin-1, or raise --memory-mb",
+            )
         } else if is_known(&hash) && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r)) {
             Some("already ingested (same SHA-256): no-op")
         } else if hash.as_ref().is_some_and(|h| seen_in_run.contains(h)) {
@@ -706,6 +711,16 @@ pub fn run_with(
     f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
     f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
+}
+
+/// Whether a file's first 4 KiB are UTF-16 text ([`text::utf16_of`]).
+fn head_is_utf16(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = vec![0u8; 4096];
+    let n = fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    text::utf16_of(&head[..n]).is_some()
 }
 
 /// SHA-256 and length of a file, read as a stream.
