@@ -742,7 +742,10 @@ pub fn for_each_batch(path: &Path, mut f: impl FnMut(RecordBatch) -> Result<()>)
         .build()
         .map_err(pq(path))?;
     for b in r {
-        f(b?)?;
+        // A corrupt page fails here, after the footer was read: name the file.
+        let b =
+            b.map_err(|e| pq(path)(parquet::errors::ParquetError::ArrowError(e.to_string())))?;
+        f(b)?;
     }
     Ok(())
 }

@@ -491,3 +491,34 @@ fn utf16_input_is_decoded_and_labelled() {
         "Compañía Ñandú SA"
     );
 }
+
+/// Smaller: a corrupt Parquet page (the footer intact) gave an error that did not name
+/// the file. Reading it now fails naming it.
+#[test]
+fn corrupt_parquet_error_names_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (1..=400)
+        .map(|i| {
+            let s: &'static str = Box::leak(i.to_string().into_boxed_str());
+            v551(&[("SecuenciaFraccion", s)])
+        })
+        .collect();
+    let files = vec![
+        ds_file("1", "501", &[v501(&[])]),
+        ds_file("1", "551", &rows),
+    ];
+    let (_, root) = ingest_files(d.path(), &files).unwrap();
+    let p = pedaudit::dataset::year_dir(&root, 2024).join("partidas.parquet");
+    let mut bytes = std::fs::read(&p).unwrap();
+    // Garbage over the first page's header (right after the 4-byte magic): the footer
+    // is intact, the file opens, its first batch fails.
+    for b in &mut bytes[4..24] {
+        *b = 0xA5;
+    }
+    std::fs::write(&p, &bytes).unwrap();
+    let e = pedaudit::dataset::read_parquet(&p).expect_err("corrupt pages");
+    assert!(
+        e.to_string().contains("partidas.parquet"),
+        "the error names the file: {e} / {e:?}"
+    );
+}
