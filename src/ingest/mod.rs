@@ -329,11 +329,14 @@ pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     list_inputs_skipping(inputs).map(|(files, _)| files)
 }
 
+/// An entry of an input folder that is not listed as an input, and why.
+pub type Unlisted = (PathBuf, String);
+
 /// [`list_inputs`], with the entries that cannot be inputs and why: a symbolic link
 /// that points to a folder it is in (a loop, not followed: it would list the same files
 /// forever), a dangling link, an entry that cannot be read. They are reported as
 /// skipped inputs; the rest of the run goes on.
-pub fn list_inputs_skipping(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
+pub fn list_inputs_skipping(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Unlisted>)> {
     let mut out = vec![];
     let mut skipped = vec![];
     for p in inputs {
