@@ -292,6 +292,9 @@ pub struct KeepOld {
     pub partidas_replaced: HashSet<(String, i32)>,
     pub with_identificadores: HashSet<String>,
     pub with_descargos: HashSet<String>,
+    /// Partial pedimentos with a stored partida given again with other content (fracción,
+    /// quantity or values): the stored header goes to `conflicts` (DATA-CONFLICT).
+    pub changed: HashSet<String>,
 }
 
 pub const TABLES: [&str; 4] = ["pedimentos", "partidas", "identificadores", "descargos"];
@@ -858,9 +861,17 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         let old = year_dir(root, year).join("partidas.parquet");
         if old.exists() {
             let mut add: FxMap<String, (Decimal, Decimal, Decimal)> = FxMap::default();
+            let given: FxMap<(&str, i32), &PartidaRow> = new
+                .partidas
+                .iter()
+                .filter(|p| of(&p.pedimento_id))
+                .map(|p| ((p.pedimento_id.as_str(), p.partida), p))
+                .collect();
             for_each_batch(&old, |b| {
                 let ids = col::<StringArray>(&b, "pedimento_id")?;
                 let n = col::<arrow::array::Int32Array>(&b, "partida")?;
+                let fr = col::<StringArray>(&b, "fraccion")?;
+                let q = col::<arrow::array::Decimal128Array>(&b, "cantidad_umt")?;
                 let v = |c: &str| col::<arrow::array::Decimal128Array>(&b, c);
                 let (vd, va, vc) = (
                     v("valor_dolares")?,
@@ -869,6 +880,20 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
                 );
                 for i in 0..b.num_rows() {
                     let id = ids.value(i);
+                    if let Some(p) = given.get(&(id, n.value(i))) {
+                        let m = |a: &arrow::array::Decimal128Array, scale: u32| {
+                            Decimal::from_i128_with_scale(a.value(i), scale)
+                        };
+                        let same = p.fraccion.as_str() == fr.value(i)
+                            && p.cantidad_umt == m(q, QTY_SCALE)
+                            && p.valor_dolares == m(vd, MONEY_SCALE)
+                            && p.valor_aduana == m(va, MONEY_SCALE)
+                            && p.valor_comercial == m(vc, MONEY_SCALE);
+                        if !same {
+                            keep.changed.insert(id.to_string());
+                        }
+                        continue;
+                    }
                     if with_partidas.contains(id)
                         && of(id)
                         && !keep
@@ -981,7 +1006,7 @@ pub fn merge_year_rows(
                 stats.replaced += 1;
                 // A partial pedimento (rows of a later run added to it) is updated, not
                 // a different version of it.
-                if !keep.ids.contains(&p.pedimento_id) {
+                if !keep.ids.contains(&p.pedimento_id) || keep.changed.contains(&p.pedimento_id) {
                     conflicts.push(old.clone());
                 }
             }

@@ -454,6 +454,26 @@ fn datastage_551_in_a_later_run_resolves_against_the_dataset() {
         "stored 507 kept"
     );
     assert_eq!(all_rows(&root, "conflicts").len(), 0);
+    // Partida 2 again, with another value: replaced, and the stored version of the
+    // pedimento is a conflict (DATA-CONFLICT), not a silent change.
+    let r = run_dir(
+        "changed",
+        &[ds_file(
+            "4",
+            "551",
+            &[v551(&[
+                ("SecuenciaFraccion", "2"),
+                ("ValorAduana", "600.00"),
+            ])],
+        )],
+    );
+    assert_eq!((r.accepted, r.rejected), (1, 0));
+    let h = all_rows(&root, "pedimentos");
+    assert_eq!(h[0]["valor_aduana"], "1600.00");
+    let c = all_rows(&root, "conflicts");
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0]["valor_aduana"], "1500.00", "the stored version");
+    assert_eq!(data_conflicts(&root), 1);
     // A 551 row of a pedimento in neither the input nor the dataset: still rejected.
     let r = run_dir(
         "orphan",
