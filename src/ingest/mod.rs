@@ -670,11 +670,8 @@ pub fn run_with(
     for f in &report.files {
         if f.duplicates > 0 || f.conflicts > 0 {
             eprintln!(
-                "  {}: {} row(s) not stored again: {} identical repeat(s), {} different version(s) replaced by a later row (kept in conflicts: DATA-CONFLICT)",
-                f.file,
-                f.duplicates,
-                f.duplicates - f.conflicts.min(f.duplicates),
-                f.conflicts
+                "  {}: {} accepted row(s) not stored again (a repeat, or taken from a later file or request); {} of them a different version of a partida of this file, kept in conflicts (DATA-CONFLICT)",
+                f.file, f.duplicates, f.conflicts
             );
         }
     }
