@@ -426,7 +426,10 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         .min()
         .unwrap_or(txt.len());
     let header_lines = record_lines(txt.get(..first).unwrap_or("")).len();
-    stats.lines = text::lines(&txt).len().saturating_sub(header_lines);
+    // (`text::lines(&txt).len()`, counted without building the list.)
+    let total_lines = memchr::memchr_iter(b'\n', txt.as_bytes()).count()
+        + usize::from(!txt.is_empty() && !txt.ends_with('\n'));
+    stats.lines = total_lines.saturating_sub(header_lines);
     parsed.files.push(stats);
     let mut read = 0;
     let mut joined = 0;
@@ -444,7 +447,8 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     // Accepted rows not stored again (a repeat or an earlier version), per pedimento.
     let mut dup_of: HashMap<String, usize> = HashMap::new();
     // Every accepted record: (line, pedimento, raw), to reject a whole pedimento.
-    let mut recs: Vec<(usize, String, String, usize)> = vec![];
+    // (Line, pedimento, byte range of its first line, continuation lines.)
+    let mut recs: Vec<(usize, String, (usize, usize), usize)> = vec![];
     let mut accepted = 0;
     let reject = |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
         parsed.reject(RejectRow {
@@ -464,10 +468,12 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         .collect();
     for (k, ((ln, start, r), end)) in rows.into_iter().zip(ends).enumerate() {
         // The record's text ends where a blank record between it and the next begins.
+        // (Both are in file order: the first blank record after `start`.)
+        let next_blank = blank_records.partition_point(|b| b.0 <= start);
         let end = blank_records
-            .iter()
+            .get(next_blank)
             .map(|b| b.0)
-            .find(|b| *b > start && *b < end)
+            .filter(|b| *b < end)
             .unwrap_or(end);
         let span = txt.get(start..end.max(start)).unwrap_or("");
         let span_lines = record_lines(span);
@@ -653,7 +659,14 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                 }
                 accepted += 1;
                 joined += span_lines.len() - 1;
-                recs.push((ln, id.clone(), raw, span_lines.len() - 1));
+                let first = span_lines.first().map_or("", |l| l.1);
+                let at = (first.as_ptr() as usize).wrapping_sub(txt.as_ptr() as usize);
+                recs.push((
+                    ln,
+                    id.clone(),
+                    (at, at.wrapping_add(first.len())),
+                    span_lines.len() - 1,
+                ));
                 let key = (id, out.partida.partida);
                 let same_extras = |j: usize| {
                     let d: Vec<_> = descargos
@@ -734,7 +747,8 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     if !overflow.is_empty() {
         let mut recs = recs;
         recs.sort_by_key(|r| r.0);
-        for (ln, id, raw, extra) in recs {
+        for (ln, id, (s, e), extra) in recs {
+            let raw: String = txt.get(s..e).unwrap_or("").chars().take(500).collect();
             if let Some(col) = overflow.get(&id) {
                 accepted -= 1;
                 let reason = format!(
