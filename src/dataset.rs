@@ -161,11 +161,35 @@ pub fn header_totals<'a>(partidas: impl IntoIterator<Item = &'a PartidaRow>) -> 
             Some(e) => e,
             None => totals.entry(p.pedimento_id.to_string()).or_default(),
         };
-        e.0 += p.valor_dolares;
-        e.1 += p.valor_aduana;
-        e.2 += p.valor_comercial;
+        add_checked(&mut e.0, p.valor_dolares);
+        add_checked(&mut e.1, p.valor_aduana);
+        add_checked(&mut e.2, p.valor_comercial);
     }
     totals
+}
+
+/// `*t += v`, saturating at `Decimal::MAX`/`MIN` instead of panicking (a saturated sum is
+/// far beyond DECIMAL(18,2): [`total_overflow`] rejects it).
+pub fn add_checked(t: &mut Decimal, v: Decimal) {
+    *t = t.checked_add(v).unwrap_or(if v.is_sign_negative() {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    });
+}
+
+/// The first value total (valor_dolares, valor_aduana, valor_comercial) that does not fit
+/// the header's DECIMAL(18,2) columns: stored, it would wrap.
+pub fn total_overflow(t: &(Decimal, Decimal, Decimal)) -> Option<&'static str> {
+    let max = crate::model::max_for(crate::model::MONEY_SCALE);
+    [
+        ("valor_dolares", t.0),
+        ("valor_aduana", t.1),
+        ("valor_comercial", t.2),
+    ]
+    .into_iter()
+    .find(|(_, v)| v.abs() >= max)
+    .map(|(c, _)| c)
 }
 
 impl PedimentoRow {
@@ -252,6 +276,25 @@ pub struct YearData {
     pub descargos: Vec<DescargoRow>,
     /// Earlier versions of a pedimento replaced within the same run (DATA-CONFLICT trail).
     pub conflicts: Vec<PedimentoRow>,
+    /// Pedimentos whose header was not in this run's input: rows of a later run (a 551
+    /// after its 501) resolved against the dataset. Their rows add to the stored ones
+    /// (see [`KeepOld`]) instead of replacing the pedimento.
+    pub partial: HashSet<String>,
+}
+
+/// What a merge keeps of the stored rows of pedimentos that arrive only partly
+/// ([`YearData::partial`]): their stored partidas except those given again (same
+/// number), and their stored identificadores/descargos unless new ones arrive.
+#[derive(Debug, Default)]
+pub struct KeepOld {
+    pub ids: HashSet<String>,
+    /// (pedimento, partida) given again: the stored row is replaced.
+    pub partidas_replaced: HashSet<(String, i32)>,
+    pub with_identificadores: HashSet<String>,
+    pub with_descargos: HashSet<String>,
+    /// Partial pedimentos with a stored partida given again with other content (fracción,
+    /// quantity or values): the stored header goes to `conflicts` (DATA-CONFLICT).
+    pub changed: HashSet<String>,
 }
 
 pub const TABLES: [&str; 4] = ["pedimentos", "partidas", "identificadores", "descargos"];
@@ -702,7 +745,10 @@ pub fn for_each_batch(path: &Path, mut f: impl FnMut(RecordBatch) -> Result<()>)
         .build()
         .map_err(pq(path))?;
     for b in r {
-        f(b?)?;
+        // A corrupt page fails here, after the footer was read: name the file.
+        let b =
+            b.map_err(|e| pq(path)(parquet::errors::ParquetError::ArrowError(e.to_string())))?;
+        f(b)?;
     }
     Ok(())
 }
@@ -752,6 +798,16 @@ fn filter_out(batch: &RecordBatch, drop: &HashSet<String>) -> Result<RecordBatch
     Ok(arrow::compute::filter_record_batch(batch, &mask)?)
 }
 
+/// A partidas batch without the rows whose (pedimento_id, partida) is in `drop`.
+fn filter_out_pairs(batch: &RecordBatch, drop: &HashSet<(String, i32)>) -> Result<RecordBatch> {
+    let ids = col::<StringArray>(batch, "pedimento_id")?;
+    let n = col::<arrow::array::Int32Array>(batch, "partida")?;
+    let mask: arrow::array::BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(!drop.contains(&(ids.value(i).to_string(), n.value(i)))))
+        .collect();
+    Ok(arrow::compute::filter_record_batch(batch, &mask)?)
+}
+
 /// What a year merge did, for the run summary and the manifest.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct MergeStats {
@@ -777,10 +833,97 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
         .iter()
         .map(|p| p.pedimento_id.as_str())
         .collect();
+    let mut pedimentos = new.pedimentos.clone();
+    let mut keep = KeepOld::default();
+    if !new.partial.is_empty() {
+        keep.ids = new.partial.clone();
+        let of = |id: &str| new.partial.contains(id);
+        keep.partidas_replaced = new
+            .partidas
+            .iter()
+            .filter(|p| of(&p.pedimento_id))
+            .map(|p| (p.pedimento_id.to_string(), p.partida))
+            .collect();
+        keep.with_identificadores = new
+            .identificadores
+            .iter()
+            .filter(|i| of(&i.pedimento_id))
+            .map(|i| i.pedimento_id.clone())
+            .collect();
+        keep.with_descargos = new
+            .descargos
+            .iter()
+            .filter(|d| of(&d.pedimento_id))
+            .map(|d| d.pedimento_id.clone())
+            .collect();
+        // The totals of a partial pedimento with new partidas: the new ones plus the
+        // stored ones kept.
+        let old = year_dir(root, year).join("partidas.parquet");
+        if old.exists() {
+            let mut add: FxMap<String, (Decimal, Decimal, Decimal)> = FxMap::default();
+            let given: FxMap<(&str, i32), &PartidaRow> = new
+                .partidas
+                .iter()
+                .filter(|p| of(&p.pedimento_id))
+                .map(|p| ((p.pedimento_id.as_str(), p.partida), p))
+                .collect();
+            for_each_batch(&old, |b| {
+                let ids = col::<StringArray>(&b, "pedimento_id")?;
+                let n = col::<arrow::array::Int32Array>(&b, "partida")?;
+                let fr = col::<StringArray>(&b, "fraccion")?;
+                let q = col::<arrow::array::Decimal128Array>(&b, "cantidad_umt")?;
+                let v = |c: &str| col::<arrow::array::Decimal128Array>(&b, c);
+                let (vd, va, vc) = (
+                    v("valor_dolares")?,
+                    v("valor_aduana")?,
+                    v("valor_comercial")?,
+                );
+                for i in 0..b.num_rows() {
+                    let id = ids.value(i);
+                    if let Some(p) = given.get(&(id, n.value(i))) {
+                        let m = |a: &arrow::array::Decimal128Array, scale: u32| {
+                            Decimal::from_i128_with_scale(a.value(i), scale)
+                        };
+                        let same = p.fraccion.as_str() == fr.value(i)
+                            && p.cantidad_umt == m(q, QTY_SCALE)
+                            && p.valor_dolares == m(vd, MONEY_SCALE)
+                            && p.valor_aduana == m(va, MONEY_SCALE)
+                            && p.valor_comercial == m(vc, MONEY_SCALE);
+                        if !same {
+                            keep.changed.insert(id.to_string());
+                        }
+                        continue;
+                    }
+                    if with_partidas.contains(id)
+                        && of(id)
+                        && !keep
+                            .partidas_replaced
+                            .contains(&(id.to_string(), n.value(i)))
+                    {
+                        let dec = |a: &arrow::array::Decimal128Array| {
+                            Decimal::from_i128_with_scale(a.value(i), MONEY_SCALE)
+                        };
+                        let e = add.entry(id.to_string()).or_default();
+                        add_checked(&mut e.0, dec(vd));
+                        add_checked(&mut e.1, dec(va));
+                        add_checked(&mut e.2, dec(vc));
+                    }
+                }
+                Ok(())
+            })?;
+            for p in pedimentos.iter_mut() {
+                if let Some((d, a, c)) = add.get(&p.pedimento_id) {
+                    add_checked(&mut p.valor_dolares, *d);
+                    add_checked(&mut p.valor_aduana, *a);
+                    add_checked(&mut p.valor_comercial, *c);
+                }
+            }
+        }
+    }
     merge_year_rows(
         root,
         year,
-        new.pedimentos.clone(),
+        pedimentos,
         new.conflicts.clone(),
         &|id: &str| with_partidas.contains(id),
         [
@@ -788,6 +931,7 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             NewRows::Batch(identificadores_batch(&new.identificadores)?),
             NewRows::Batch(descargos_batch(&new.descargos)?),
         ],
+        &keep,
     )
 }
 
@@ -801,6 +945,7 @@ pub fn merge_year_rows(
     mut conflicts: Vec<PedimentoRow>,
     has_partidas: &dyn Fn(&str) -> bool,
     rows: [NewRows; 3],
+    keep: &KeepOld,
 ) -> Result<MergeStats> {
     let dir = year_dir(root, year);
     let mut stats = MergeStats::default();
@@ -831,14 +976,39 @@ pub fn merge_year_rows(
             p.valor_comercial = old.valor_comercial;
         }
     }
-    let drop_partidas: HashSet<String> = new_ids.difference(&keep_partidas).cloned().collect();
+    // A partial pedimento's stored partidas are replaced one by one (`keep`), its stored
+    // identificadores and descargos only when new ones arrive.
+    let drop_partidas: HashSet<String> = new_ids
+        .difference(&keep_partidas)
+        .filter(|id| !keep.ids.contains(*id))
+        .cloned()
+        .collect();
+    let drop_of = |with: &HashSet<String>| -> HashSet<String> {
+        new_ids
+            .iter()
+            .filter(|id| !keep.ids.contains(*id) || with.contains(*id))
+            .cloned()
+            .collect()
+    };
+    let (drop_identificadores, drop_descargos) = if keep.ids.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(drop_of(&keep.with_identificadores)),
+            Some(drop_of(&keep.with_descargos)),
+        )
+    };
     for p in &pedimentos {
         match existing_headers.get(&p.pedimento_id) {
             None => stats.new += 1,
             Some(old) if same_content(old, p) => stats.identical += 1,
             Some(old) => {
                 stats.replaced += 1;
-                conflicts.push(old.clone());
+                // A partial pedimento (rows of a later run added to it) is updated, not
+                // a different version of it.
+                if !keep.ids.contains(&p.pedimento_id) || keep.changed.contains(&p.pedimento_id) {
+                    conflicts.push(old.clone());
+                }
             }
         }
     }
@@ -860,13 +1030,19 @@ pub fn merge_year_rows(
         let mut w = ParWriter::create(&path, schema_of(table))?;
         let old = dir.join(format!("{table}.parquet"));
         if old.exists() {
-            let drop = if *table == "partidas" {
-                &drop_partidas
-            } else {
-                &new_ids
+            let drop = match *table {
+                "partidas" => &drop_partidas,
+                "identificadores" => drop_identificadores.as_ref().unwrap_or(&new_ids),
+                "descargos" => drop_descargos.as_ref().unwrap_or(&new_ids),
+                _ => &new_ids,
             };
+            let pairs = (*table == "partidas" && !keep.partidas_replaced.is_empty())
+                .then_some(&keep.partidas_replaced);
             for_each_batch(&old, |b| {
-                let kept = filter_out(&b, drop)?;
+                let mut kept = filter_out(&b, drop)?;
+                if let Some(pairs) = pairs {
+                    kept = filter_out_pairs(&kept, pairs)?;
+                }
                 w.write(&kept)
             })?;
         }
@@ -1102,6 +1278,15 @@ pub fn same_content(a: &PedimentoRow, b: &PedimentoRow) -> bool {
     b2.source_file = a.source_file.clone();
     b2.source_line = a.source_line;
     *a == b2
+}
+
+/// Same partida content, ignoring the line it was read from.
+pub fn same_partida(a: &PartidaRow, b: &PartidaRow) -> bool {
+    a.source_line == b.source_line && a == b || {
+        let mut b2 = b.clone();
+        b2.source_line = a.source_line;
+        *a == b2
+    }
 }
 
 fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {

@@ -579,11 +579,41 @@ fn csv_accepts_quoting_multiline_and_encodings() {
             [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
         ),
     ] {
+        // By default a field with a line break is rejected, each of its lines, naming
+        // the field (an unclosed quote looks the same).
         let d = tmp();
-        let files = vec![("p.csv".to_string(), bytes)];
+        let files = vec![("p.csv".to_string(), bytes.clone())];
         let (r, root) = ingest_files(d.path(), &files).unwrap();
         assert_accounting(&r);
+        assert_eq!(
+            (r.rows_read, r.accepted, r.rejected),
+            (4, 2, 2),
+            "{what}: {:?}",
+            rejects(&root, &r.run_id)
+        );
+        let rj = rejects(&root, &r.run_id);
+        assert!(
+            rj.iter().all(|x| x["field"] == "descripcion"
+                && x["reason"]
+                    .starts_with("bad quoting: the quoted field descripcion spans lines 3-4")),
+            "{what}: {rj:?}"
+        );
+        // Allowed explicitly, the record is read whole.
+        let d = tmp();
+        let input = d.path().join("in");
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::write(input.join("p.csv"), &bytes).unwrap();
+        let root = d.path().join("ds");
+        let r = pedaudit::ingest::run_with(
+            &[input],
+            &root,
+            &Default::default(),
+            &pedaudit::ingest::csv::CsvOptions { multiline: true },
+        )
+        .unwrap();
+        assert_accounting(&r);
         assert_eq!((r.rows_read, r.accepted, r.rejected), (3, 3, 0), "{what}");
+        assert_eq!(r.files[0].joined_lines, 1, "{what}");
         let p = only_pedimento(&root);
         assert_eq!(p["nombre"], "Compañía, SA", "{what}");
         let ps = table_rows(&root, 2024, "partidas");

@@ -613,6 +613,14 @@ struct Ctx {
     /// per-key "latest request" maps are built (they cost 4-5% of a 10M ingest, whose 5
     /// yearly requests never overlap).
     mixed: std::sync::atomic::AtomicBool,
+    /// Per row of `rows` when some pedimento is rejected after its 501 row was accepted
+    /// (a value total that overflows): its later rows are rejected. Empty otherwise.
+    dead: Vec<bool>,
+    /// Pedimentos (triples) some dependent row named without a 501 row for it.
+    missing: std::sync::Mutex<std::collections::HashSet<Triple>>,
+    /// Rows of `rows` whose 501 replaced a different earlier version in this run (that
+    /// version is already a conflict: a partida of another request is not one again).
+    replaced: std::collections::HashSet<usize>,
 }
 
 impl Ctx {
@@ -642,6 +650,7 @@ impl Ctx {
             return Ok((*k, *at));
         }
         let (k, at) = self.resolve_at(memo, t, date)?;
+        self.alive(at)?;
         if self.multi && self.reqs[at] != req {
             self.mixed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -673,13 +682,31 @@ impl Ctx {
         memo.last = Some(((*t, date), k, at));
         Ok((k, at))
     }
+    /// Fails for a pedimento rejected after its 501 row was accepted.
+    #[inline]
+    fn alive(&self, at: usize) -> Result<(), Fail> {
+        if self.dead.is_empty() || !self.dead[at] {
+            return Ok(());
+        }
+        Err((
+            "Pedimento".into(),
+            format!(
+                "pedimento rejected: {} was rejected (total overflow; see its 501 row, {}:{})",
+                self.rows[at].pedimento_id, self.rows[at].source_file, self.rows[at].source_line
+            ),
+        ))
+    }
     /// Whether a row may come from another request than its pedimento's 501.
     fn mixed(&self) -> bool {
         self.mixed.load(std::sync::atomic::Ordering::Relaxed)
     }
     /// Finds the pedimento a dependent row belongs to.
     fn resolve(&self, t: &Triple, date: Option<NaiveDate>) -> Result<(Triple, i32), Fail> {
-        self.locate(t, date).map(|(k, _)| k)
+        let (k, at) = self.locate(t, date)?;
+        if !self.dead.is_empty() {
+            self.alive(at.unwrap_or_else(|| self.headers[&k]))?;
+        }
+        Ok(k)
     }
     /// [`Ctx::resolve`], with the header's index in `rows` when its lookup found it (the
     /// row's own date names the year; not when the year came from `years_of`).
@@ -726,10 +753,13 @@ impl Ctx {
                         format!("pedimento rejected: its 501 row ({at}) was rejected"),
                     ))
                 } else {
+                    if let Ok(mut m) = self.missing.lock() {
+                        m.insert(*t);
+                    }
                     Err((
                         "Pedimento".into(),
                         format!(
-                            "missing pedimento: no 501 datos generales row for {}-{}-{}",
+                            "missing pedimento: no 501 datos generales row for {}-{}-{} (in this input or the dataset)",
                             t.a(),
                             t.p(),
                             t.n()
@@ -798,6 +828,12 @@ pub struct Input<'a> {
 
 /// Parses a set of Data Stage files (all record types of one or more requests).
 pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
+    parse_in(files, parsed, None)
+}
+
+/// [`parse`], resolving rows whose 501 is not in the input against the dataset at
+/// `dataset` ([`parse_inputs_in`]).
+pub fn parse_in(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed, dataset: Option<&Path>) {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, b, h)| Input {
@@ -808,13 +844,67 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
             lines: None,
         })
         .collect();
-    parse_inputs(&inputs, parsed)
+    parse_inputs_in(&inputs, parsed, dataset)
 }
 
 /// Parses a set of Data Stage inputs (all record types of one or more requests; in a
 /// sharded ingest, the rows of one shard).
-#[allow(clippy::type_complexity)]
 pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
+    parse_inputs_in(files, parsed, None)
+}
+
+/// [`parse_inputs`], resolving the dependent rows (551, 507, ...) whose pedimento has no
+/// 501 row in this input against the pedimentos already in the dataset at `dataset` (a
+/// 551 file that arrives in a later run than its 501). Such rows are rare: the input is
+/// parsed once; only when some row misses its pedimento and the dataset has it, it is
+/// parsed again with those headers known.
+pub fn parse_inputs_in(files: &[Input], parsed: &mut Parsed, dataset: Option<&Path>) {
+    let mut first = Parsed::default();
+    let missing = parse_seeded(files, &mut first, &[]);
+    if let Some(root) = dataset
+        && !missing.is_empty()
+    {
+        let seeds = dataset_headers(root, &missing);
+        if !seeds.is_empty() {
+            first = Parsed::default();
+            parse_seeded(files, &mut first, &seeds);
+        }
+    }
+    parsed.absorb(first);
+}
+
+/// The stored headers of the pedimentos with these (aduana-sección, patente, número).
+fn dataset_headers(root: &Path, keys: &std::collections::HashSet<Triple>) -> Vec<PedimentoRow> {
+    let mut out = vec![];
+    for y in crate::dataset::years(root) {
+        let p = crate::dataset::year_dir(root, y).join("pedimentos.parquet");
+        let Ok(batches) = crate::dataset::read_parquet(&p) else {
+            continue;
+        };
+        for b in &batches {
+            for h in crate::dataset::pedimento_rows(b).unwrap_or_default() {
+                let t = Triple {
+                    aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
+                    patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
+                    numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
+                };
+                if keys.contains(&t) {
+                    out.push(h);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The parse, with `seeds` (stored headers) known as pedimentos besides the 501 rows;
+/// returns the pedimentos some row missed.
+#[allow(clippy::type_complexity)]
+fn parse_seeded(
+    files: &[Input],
+    parsed: &mut Parsed,
+    seeds: &[PedimentoRow],
+) -> std::collections::HashSet<Triple> {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     let request = |p: &Path| {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -868,6 +958,9 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         reqs: vec![],
         multi: !single,
         mixed: false.into(),
+        dead: vec![],
+        replaced: Default::default(),
+        missing: Default::default(),
     };
     let n501: usize = tables
         .get("501")
@@ -899,6 +992,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                         }
                         let old = std::mem::replace(&mut ctx.rows[i], row);
                         parsed.years.entry(year).or_default().conflicts.push(old);
+                        ctx.replaced.insert(i);
                     } else {
                         ctx.years_of.entry(tr).or_default().push(row.year);
                         ctx.headers.insert(key, ctx.rows.len());
@@ -920,7 +1014,213 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         parsed.accept(&t.file, accepted);
     }
 
+    // Stored headers of pedimentos this input's rows name without their 501 row.
+    let seeded_from = ctx.rows.len();
+    for h in seeds {
+        let tr = Triple {
+            aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
+            patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
+            numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
+        };
+        let key = (tr, h.year);
+        if ctx.headers.contains_key(&key) || ctx.rejected_headers.contains_key(&tr) {
+            continue;
+        }
+        ctx.years_of.entry(tr).or_default().push(h.year);
+        ctx.headers.insert(key, ctx.rows.len());
+        ctx.keys.push(key);
+        ctx.rows.push(h.clone());
+        ctx.reqs.push(0);
+    }
     st.mark("501");
+    // 551 partidas (parsed in parallel: the largest table by far).
+    let n551: usize = tables
+        .get("551")
+        .map_or(0, |ts| ts.iter().map(|t| t.rows.len()).sum());
+    // Reserved when the first table is not taken as it is (an unused reservation would
+    // stay resident: freed pages are kept for reuse during a sharded ingest).
+    let mut partidas: Vec<PartidaRow> = vec![];
+    let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
+    let mut pkeys: Vec<(Triple, i32)> = Vec::with_capacity(n551);
+    let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
+    pindex.reserve(n551);
+    // Partidas replaced by a later row of the same partida: (index in `partidas`, the
+    // earlier row, its file, whether it differs), and per file the count of those that
+    // differ (conflicts).
+    let mut replaced: Vec<(usize, PartidaRow, usize, bool)> = vec![];
+    let mut confl: Vec<usize> = vec![0; files.len()];
+    for t in take(&mut tables, "551") {
+        // Keys (or the failure) and rows in two vectors, each written in place by the
+        // parallel parse: a clean first table becomes `partidas` as it is, without moving
+        // every 400-byte row once more (that copy was ~4% of a 10M ingest's CPU). A row
+        // that failed is a placeholder, never stored.
+        let mut results: Vec<Result<(Triple, i32), Fail>> = vec![];
+        let mut rows: Vec<PartidaRow> = vec![];
+        t.par_lines()
+            .map_init(
+                || (Memo::default(), fields_buf()),
+                |(memo, buf), (ln, f)| {
+                    let mut parse = || {
+                        let r = Row::new(&t, f, buf);
+                        let tr = r.triple()?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let mut p = partida_551(&r, ln)?;
+                        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                        p.pedimento_id = pid_text(&key.0, key.1);
+                        Ok((key, p))
+                    };
+                    match parse() {
+                        Ok((key, p)) => (Ok(key), p),
+                        Err(e) => (Err(e), PartidaRow::default()),
+                    }
+                },
+            )
+            .unzip_into_vecs(&mut results, &mut rows);
+        if partidas.is_empty() && results.iter().all(|r| r.is_ok()) {
+            // Every row new and distinct: the rows are the partidas, in order.
+            let distinct = results.iter().zip(&rows).enumerate().all(|(j, (key, p))| {
+                let key = *key.as_ref().expect("checked ok");
+                let k = (key.0, key.1, p.partida);
+                pindex.insert(k, j).is_none() && {
+                    pkeys.push(key);
+                    preq.push((t.req, t.fi));
+                    true
+                }
+            });
+            if distinct {
+                partidas = rows;
+                parsed.accept(&t.file, partidas.len());
+                continue;
+            }
+            // A partida repeated: start over, row by row.
+            pindex.clear();
+            pkeys.clear();
+            preq.clear();
+        }
+        partidas.reserve(n551.saturating_sub(partidas.len()));
+        let mut acc = 0;
+        for ((ln, f), (res, p)) in t.lines().zip(results.into_iter().zip(rows)) {
+            match res {
+                Ok(key) => {
+                    match pindex.entry((key.0, key.1, p.partida)) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            // Same partida again: the later row wins. An identical
+                            // repeat is counted; a different version is also a conflict
+                            // (the earlier row's pedimento goes to `conflicts`).
+                            let i = *e.get();
+                            let fi = preq[i].1;
+                            dups[fi] += 1;
+                            let old = std::mem::replace(&mut partidas[i], p);
+                            // (A partida of another file whose pedimento's 501 was
+                            // replaced by a different version: already a conflict.)
+                            let differs = !crate::dataset::same_partida(&old, &partidas[i])
+                                && (fi == t.fi || !ctx.replaced.contains(&ctx.headers[&key]));
+                            if differs {
+                                confl[fi] += 1;
+                            }
+                            replaced.push((i, old, fi, differs));
+                            preq[i] = (t.req, t.fi);
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(partidas.len());
+                            partidas.push(p);
+                            preq.push((t.req, t.fi));
+                            pkeys.push(key);
+                        }
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+
+    // Value totals per header (501 carries none), checked: a total that does not fit
+    // DECIMAL(18,2) rejects its pedimento (the 501 row and every partida now; its other
+    // rows, parsed next, as rows of a rejected pedimento) instead of wrapping when stored.
+    // Summed over every partida; recomputed at the end only when some are not kept.
+    let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
+    {
+        let mut last: Option<(&(Triple, i32), usize)> = None;
+        for (p, k) in partidas.iter().zip(&pkeys) {
+            let at = match last {
+                Some((lk, at)) if lk == k => at,
+                _ => ctx.headers[k],
+            };
+            last = Some((k, at));
+            let e = &mut sums[at];
+            crate::dataset::add_checked(&mut e.0, p.valor_dolares);
+            crate::dataset::add_checked(&mut e.1, p.valor_aduana);
+            crate::dataset::add_checked(&mut e.2, p.valor_comercial);
+        }
+    }
+    let overflow: Vec<(usize, &'static str)> = sums
+        .iter()
+        .enumerate()
+        .filter_map(|(at, t)| crate::dataset::total_overflow(t).map(|c| (at, c)))
+        .collect();
+    if !overflow.is_empty() {
+        ctx.dead = vec![false; ctx.rows.len()];
+        let mut why: HashMap<usize, String> = HashMap::new();
+        for (at, col) in &overflow {
+            ctx.dead[*at] = true;
+            let h = &ctx.rows[*at];
+            let reason = format!(
+                "total overflow: the {col} of pedimento {} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected",
+                h.pedimento_id
+            );
+            parsed.unaccept(&h.source_file);
+            parsed.reject(RejectRow {
+                source_file: h.source_file.clone(),
+                line: h.source_line,
+                record_type: "501".into(),
+                field: (*col).into(),
+                reason: reason.clone(),
+                raw: String::new(),
+            });
+            why.insert(*at, reason);
+        }
+        let col_of = |at: usize| overflow.iter().find(|o| o.0 == at).map_or("", |o| o.1);
+        // Earlier rows of a repeated partida of such a pedimento: rejected too.
+        let mut kept = vec![];
+        for (i, old, fi, differs) in std::mem::take(&mut replaced) {
+            let at = ctx.headers[&pkeys[i]];
+            match why.get(&at) {
+                Some(reason) => {
+                    dups[fi] -= 1;
+                    confl[fi] -= differs as usize;
+                    parsed.unaccept(&names[fi]);
+                    parsed.reject(RejectRow {
+                        source_file: names[fi].clone(),
+                        line: old.source_line,
+                        record_type: "551".into(),
+                        field: col_of(at).into(),
+                        reason: reason.clone(),
+                        raw: String::new(),
+                    });
+                }
+                None => kept.push((i, old, fi, differs)),
+            }
+        }
+        replaced = kept;
+        for (i, (p, k)) in partidas.iter().zip(&pkeys).enumerate() {
+            let at = ctx.headers[k];
+            if let Some(reason) = why.get(&at) {
+                let file = &names[preq[i].1];
+                parsed.unaccept(file);
+                parsed.reject(RejectRow {
+                    source_file: file.clone(),
+                    line: p.source_line,
+                    record_type: "551".into(),
+                    field: col_of(at).into(),
+                    reason: reason.clone(),
+                    raw: String::new(),
+                });
+            }
+        }
+    }
+    st.mark("551");
     // 506 fechas: TipoFecha 1 = entrada.
     for t in take(&mut tables, "506") {
         let mut acc = 0;
@@ -934,6 +1234,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
                 let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
                 let (_, at) = ctx.resolve_at(&mut memo, &tr, pd.or(Some(fecha)))?;
+                ctx.alive(at)?;
                 Ok::<_, Fail>((at, tipo, fecha))
             })();
             match res {
@@ -960,6 +1261,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
                 let tr = r.triple()?;
                 let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
                 let (_, at) = ctx.resolve_at(&mut memo, &tr, Some(fecha))?;
+                ctx.alive(at)?;
                 Ok::<_, Fail>((at, fecha))
             })();
             match res {
@@ -1097,94 +1399,6 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     }
 
     st.mark("701");
-    // 551 partidas (parsed in parallel: the largest table by far).
-    let n551: usize = tables
-        .get("551")
-        .map_or(0, |ts| ts.iter().map(|t| t.rows.len()).sum());
-    // Reserved when the first table is not taken as it is (an unused reservation would
-    // stay resident: freed pages are kept for reuse during a sharded ingest).
-    let mut partidas: Vec<PartidaRow> = vec![];
-    let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
-    let mut pkeys: Vec<(Triple, i32)> = Vec::with_capacity(n551);
-    let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
-    pindex.reserve(n551);
-    for t in take(&mut tables, "551") {
-        // Keys (or the failure) and rows in two vectors, each written in place by the
-        // parallel parse: a clean first table becomes `partidas` as it is, without moving
-        // every 400-byte row once more (that copy was ~4% of a 10M ingest's CPU). A row
-        // that failed is a placeholder, never stored.
-        let mut results: Vec<Result<(Triple, i32), Fail>> = vec![];
-        let mut rows: Vec<PartidaRow> = vec![];
-        t.par_lines()
-            .map_init(
-                || (Memo::default(), fields_buf()),
-                |(memo, buf), (ln, f)| {
-                    let mut parse = || {
-                        let r = Row::new(&t, f, buf);
-                        let tr = r.triple()?;
-                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                        let mut p = partida_551(&r, ln)?;
-                        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
-                        p.pedimento_id = pid_text(&key.0, key.1);
-                        Ok((key, p))
-                    };
-                    match parse() {
-                        Ok((key, p)) => (Ok(key), p),
-                        Err(e) => (Err(e), PartidaRow::default()),
-                    }
-                },
-            )
-            .unzip_into_vecs(&mut results, &mut rows);
-        if partidas.is_empty() && results.iter().all(|r| r.is_ok()) {
-            // Every row new and distinct: the rows are the partidas, in order.
-            let distinct = results.iter().zip(&rows).enumerate().all(|(j, (key, p))| {
-                let key = *key.as_ref().expect("checked ok");
-                let k = (key.0, key.1, p.partida);
-                pindex.insert(k, j).is_none() && {
-                    pkeys.push(key);
-                    preq.push((t.req, t.fi));
-                    true
-                }
-            });
-            if distinct {
-                partidas = rows;
-                parsed.accept(&t.file, partidas.len());
-                continue;
-            }
-            // A partida repeated: start over, row by row.
-            pindex.clear();
-            pkeys.clear();
-            preq.clear();
-        }
-        partidas.reserve(n551.saturating_sub(partidas.len()));
-        let mut acc = 0;
-        for ((ln, f), (res, p)) in t.lines().zip(results.into_iter().zip(rows)) {
-            match res {
-                Ok(key) => {
-                    match pindex.entry((key.0, key.1, p.partida)) {
-                        std::collections::hash_map::Entry::Occupied(e) => {
-                            // Same partida again: the later row wins.
-                            let i = *e.get();
-                            dups[preq[i].1] += 1;
-                            partidas[i] = p;
-                            preq[i] = (t.req, t.fi);
-                        }
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            e.insert(partidas.len());
-                            partidas.push(p);
-                            preq.push((t.req, t.fi));
-                            pkeys.push(key);
-                        }
-                    }
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
-        }
-        parsed.accept(&t.file, acc);
-    }
-
-    st.mark("551");
     // 556 tasas and 557 contribuciones of the partida (applied below, per request).
     // (partida index, tasa (556) or importe (557), contribution, value, request, file)
     let mut contribs: Vec<(usize, bool, Option<Contrib>, Decimal, usize, usize)> = vec![];
@@ -1409,22 +1623,53 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
     st.mark("512");
     // Keep, per pedimento and record type, the rows of the latest request.
     let single = single || !ctx.mixed();
-    let keep = keep_mask(&pkeys, &preq, &mut dups, single);
+    let mut keep = keep_mask(&pkeys, &preq, &mut dups, single);
+    if !ctx.dead.is_empty() {
+        // Partidas of a rejected pedimento (rejected with it, not duplicates).
+        for (k, kp) in pkeys.iter().zip(keep.iter_mut()) {
+            if ctx.dead[ctx.headers[k]] {
+                *kp = false;
+            }
+        }
+    }
     // Totals of the header from its kept partidas (501 carries no value totals), summed
     // per header index: a partida's pedimento is its key's header, found once per run of
     // partidas of one pedimento (the sums are `dataset::header_totals`', in the same order).
-    let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
-    let mut last: Option<(&(Triple, i32), usize)> = None;
-    for ((p, k), _) in partidas.iter().zip(&pkeys).zip(&keep).filter(|x| *x.1) {
-        let at = match last {
-            Some((lk, at)) if lk == k => at,
-            _ => ctx.headers[k],
+    // Summed after the 551 rows; again here only when some partidas are not kept.
+    if keep.iter().any(|k| !k) {
+        sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
+        let mut last: Option<(&(Triple, i32), usize)> = None;
+        for ((p, k), _) in partidas.iter().zip(&pkeys).zip(&keep).filter(|x| *x.1) {
+            let at = match last {
+                Some((lk, at)) if lk == k => at,
+                _ => ctx.headers[k],
+            };
+            last = Some((k, at));
+            let e = &mut sums[at];
+            crate::dataset::add_checked(&mut e.0, p.valor_dolares);
+            crate::dataset::add_checked(&mut e.1, p.valor_aduana);
+            crate::dataset::add_checked(&mut e.2, p.valor_comercial);
+        }
+    }
+    // A partida given twice with different content: the pedimento as it was with the
+    // earlier row (its totals with that row, named by that row's file and line) is a
+    // conflict, reported by DATA-CONFLICT.
+    for (i, old, fi, differs) in replaced {
+        if !differs || !keep[i] {
+            continue;
+        }
+        let at = ctx.headers[&pkeys[i]];
+        let (kept, t) = (&partidas[i], sums[at]);
+        let mut c = ctx.rows[at].clone();
+        let swap = |t: Decimal, k: Decimal, o: Decimal| {
+            t.checked_sub(k).and_then(|x| x.checked_add(o)).unwrap_or(t)
         };
-        last = Some((k, at));
-        let e = &mut sums[at];
-        e.0 += p.valor_dolares;
-        e.1 += p.valor_aduana;
-        e.2 += p.valor_comercial;
+        c.valor_dolares = swap(t.0, kept.valor_dolares, old.valor_dolares);
+        c.valor_aduana = swap(t.1, kept.valor_aduana, old.valor_aduana);
+        c.valor_comercial = swap(t.2, kept.valor_comercial, old.valor_comercial);
+        c.source_file = names[fi].clone();
+        c.source_line = old.source_line;
+        parsed.years.entry(c.year).or_default().conflicts.push(c);
     }
     let partidas = filter_mask(partidas, &keep);
     let keep = {
@@ -1447,6 +1692,13 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
             st.duplicates += n;
         }
     }
+    for (f, n) in names.iter().zip(&confl) {
+        if *n > 0
+            && let Some(st) = parsed.files.iter_mut().find(|s| &s.file == f)
+        {
+            st.conflicts += n;
+        }
+    }
 
     st.mark("keep-latest");
     let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
@@ -1457,7 +1709,23 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         parsed.years.entry(y).or_default().partidas.reserve(n);
     }
     drop(ctx.headers);
-    for (mut row, (vd, va, vc)) in ctx.rows.into_iter().zip(sums) {
+    let dead = std::mem::take(&mut ctx.dead);
+    let missing = std::mem::take(&mut ctx.missing)
+        .into_inner()
+        .unwrap_or_default();
+    for (at, (mut row, (vd, va, vc))) in ctx.rows.into_iter().zip(sums).enumerate() {
+        if dead.get(at) == Some(&true) {
+            continue; // rejected (total overflow)
+        }
+        if at >= seeded_from {
+            // A stored pedimento this input adds rows to.
+            parsed
+                .years
+                .entry(row.year)
+                .or_default()
+                .partial
+                .insert(row.pedimento_id.clone());
+        }
         (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
         parsed
             .years
@@ -1503,6 +1771,7 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
         }
     }
     st.mark("totals+years+sort");
+    missing
 }
 
 /// Applies a pedimento-level identifier to the header. Conventions (documented in

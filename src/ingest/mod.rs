@@ -41,6 +41,16 @@ pub enum IngestError {
         accepted: usize,
         rejected: usize,
     },
+    #[error(
+        "line accounting error in {file}: {lines} physical lines but {blank} blank + {read} rows read + {joined} joined lines"
+    )]
+    Lines {
+        file: String,
+        lines: usize,
+        blank: usize,
+        read: usize,
+        joined: usize,
+    },
     #[error("no input files found under {0}")]
     NoInput(PathBuf),
 }
@@ -65,8 +75,18 @@ pub struct FileStats {
     /// Accepted rows not stored again: the same row came twice, or the same pedimento's
     /// rows of this record type are taken from a later Data Stage request.
     pub duplicates: usize,
+    /// Of `duplicates`: rows that replaced an earlier, different row of the same key in
+    /// the same file (the earlier version is kept in `conflicts`, reported by
+    /// DATA-CONFLICT). The others are identical repeats.
+    pub conflicts: usize,
     /// Empty (or whitespace/separator-only) lines: not rows, not counted in `rows_read`.
     pub blank_lines: usize,
+    /// CSV: physical lines after the header (0 when not counted). Every one is a blank
+    /// line, a row read, or a continuation line of an accepted multi-line record:
+    /// `lines = blank_lines + rows_read + joined_lines`.
+    pub lines: usize,
+    /// CSV: continuation lines of multi-line records (accepted only when allowed).
+    pub joined_lines: usize,
     /// Set when the file was not parsed (already ingested, record type not used).
     pub skipped: Option<String>,
 }
@@ -101,6 +121,36 @@ impl Parsed {
         }
     }
 
+    /// Adds another parse's rows, rejects and stats.
+    pub fn absorb(&mut self, other: Parsed) {
+        self.files.extend(other.files);
+        self.rejects.extend(other.rejects);
+        self.superseded += other.superseded;
+        for (y, d) in other.years {
+            let e = self.years.entry(y).or_default();
+            if e.pedimentos.is_empty() && e.partidas.is_empty() && e.conflicts.is_empty() {
+                let partial = std::mem::take(&mut e.partial);
+                *e = d;
+                e.partial.extend(partial);
+                continue;
+            }
+            e.pedimentos.extend(d.pedimentos);
+            e.partidas.extend(d.partidas);
+            e.identificadores.extend(d.identificadores);
+            e.descargos.extend(d.descargos);
+            e.conflicts.extend(d.conflicts);
+            e.partial.extend(d.partial);
+        }
+    }
+
+    /// Takes back one accepted row of `file` (a row rejected after it was accepted, e.g.
+    /// with its pedimento); the caller records the reject.
+    pub fn unaccept(&mut self, file: &str) {
+        if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
+            f.accepted = f.accepted.saturating_sub(1);
+        }
+    }
+
     pub fn accept(&mut self, file: &str, n: usize) {
         if let Some(f) = self.files.iter_mut().find(|f| f.file == file) {
             f.accepted += n;
@@ -116,6 +166,18 @@ impl Parsed {
                     read: f.rows_read,
                     accepted: f.accepted,
                     rejected: f.rejected,
+                });
+            }
+            if f.skipped.is_none()
+                && f.lines > 0
+                && f.lines != f.blank_lines + f.rows_read + f.joined_lines
+            {
+                return Err(IngestError::Lines {
+                    file: f.file.clone(),
+                    lines: f.lines,
+                    blank: f.blank_lines,
+                    read: f.rows_read,
+                    joined: f.joined_lines,
                 });
             }
         }
@@ -264,25 +326,53 @@ fn hex(digest: &[u8]) -> String {
 
 /// Lists input files: a file as is, a directory recursively (sorted, hidden skipped).
 pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    list_inputs_skipping(inputs).map(|(files, _)| files)
+}
+
+/// An entry of an input folder that is not listed as an input, and why.
+pub type Unlisted = (PathBuf, String);
+
+/// [`list_inputs`], with the entries that cannot be inputs and why: a symbolic link
+/// that points to a folder it is in (a loop, not followed: it would list the same files
+/// forever), a dangling link, an entry that cannot be read. They are reported as
+/// skipped inputs; the rest of the run goes on.
+pub fn list_inputs_skipping(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Unlisted>)> {
     let mut out = vec![];
+    let mut skipped = vec![];
     for p in inputs {
         if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                let rd = fs::read_dir(&d).map_err(|e| IngestError::Read {
-                    path: d.clone(),
-                    source: e,
-                })?;
-                for e in rd.flatten() {
-                    let path = e.path();
-                    let name = e.file_name().to_string_lossy().to_string();
-                    if name.starts_with('.') {
-                        continue;
-                    }
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else {
-                        out.push(path);
+            let walk = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                });
+            for e in walk {
+                match e {
+                    Ok(e) if e.file_type().is_dir() => {}
+                    Ok(e) => out.push(e.into_path()),
+                    Err(e) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
+                        let reason = if let Some(a) = e.loop_ancestor() {
+                            format!(
+                                "symbolic link loop: points to {}, a folder it is in: not followed",
+                                a.display()
+                            )
+                        } else if fs::symlink_metadata(&path)
+                            .is_ok_and(|m| m.file_type().is_symlink())
+                            && fs::metadata(&path).is_err()
+                        {
+                            format!(
+                                "dangling symbolic link (to {}): nothing to read",
+                                fs::read_link(&path)
+                                    .map(|t| t.display().to_string())
+                                    .unwrap_or_default()
+                            )
+                        } else {
+                            format!("cannot read: {e}")
+                        };
+                        skipped.push((path, reason));
                     }
                 }
             }
@@ -297,7 +387,9 @@ pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     out.dedup();
-    Ok(out)
+    skipped.sort();
+    skipped.dedup();
+    Ok((out, skipped))
 }
 
 fn manifest_dir(root: &Path) -> PathBuf {
@@ -343,10 +435,23 @@ fn known_files(root: &Path) -> Known {
 
 /// Parses `inputs` and merges them into the dataset at `root`.
 pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<IngestReport> {
+    run_with(inputs, root, opts, &csv::CsvOptions::default())
+}
+
+/// [`run`] with options for the CSV layout (e.g. multi-line quoted fields allowed).
+pub fn run_with(
+    inputs: &[PathBuf],
+    root: &Path,
+    opts: &IngestOptions,
+    csv_opts: &csv::CsvOptions,
+) -> Result<IngestReport> {
     let mut st = crate::timing::Stages::new("ingest");
     let _lock = Lock::acquire(root)?;
     let recovered = dataset::recover(root)?;
-    let files = list_inputs(inputs)?;
+    let (files, unlisted) = list_inputs_skipping(inputs)?;
+    for (p, why) in &unlisted {
+        eprintln!("  skipped {}: {why}", p.display());
+    }
     if files.is_empty() {
         return Err(IngestError::NoInput(
             inputs.first().cloned().unwrap_or_default(),
@@ -417,7 +522,15 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
         .filter_map(|(p, _, _, _)| request_of(p))
         .collect();
     let mut loaded: Vec<Read> = vec![];
-    let mut skipped: Vec<FileStats> = vec![];
+    let mut skipped: Vec<FileStats> = unlisted
+        .into_iter()
+        .map(|(p, why)| FileStats {
+            record_type: datastage::record_type_of(&p).unwrap_or_else(|| "csv".into()),
+            file: p.display().to_string(),
+            skipped: Some(why),
+            ..Default::default()
+        })
+        .collect();
     let mut seen_in_run: HashSet<String> = HashSet::new();
     for (f, bytes, len, hash) in read {
         let name = f.display().to_string();
@@ -431,6 +544,11 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
             } else {
                 "not an input file (Data Stage <folio>_<tipo>.asc/.txt or .csv): ignored"
             })
+        } else if bytes.is_none() && head_is_utf16(&f) {
+            // The shards split files at LF bytes: UTF-16 text would be cut mid-character.
+            Some(
+                "UTF-16 Data Stage file in a sharded ingest (input larger than the memory budget): convert it to UTF-8 or Latin-1, or raise --memory-mb",
+            )
         } else if is_known(&hash) && !request_of(&f).is_some_and(|r| fresh_requests.contains(&r)) {
             Some("already ingested (same SHA-256): no-op")
         } else if hash.as_ref().is_some_and(|h| seen_in_run.contains(h)) {
@@ -477,11 +595,17 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
                 (p, b.unwrap_or_default(), h)
             })
             .collect();
-        datastage::parse(&ds, &mut parsed);
+        datastage::parse_in(&ds, &mut parsed, Some(root));
     }
     for (p, bytes, _, hash) in &csvs {
         let hash = hash.as_deref().expect("a CSV file is hashed when read");
-        csv::parse(p, bytes.as_deref().unwrap_or_default(), hash, &mut parsed);
+        csv::parse_with(
+            p,
+            bytes.as_deref().unwrap_or_default(),
+            hash,
+            csv_opts,
+            &mut parsed,
+        );
     }
     let mut report = IngestReport {
         run_id: run_id(),
@@ -542,6 +666,15 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     }
     report.files = parsed.files;
     report.files.extend(skipped);
+    // Repeated and replaced rows are said, not only written to the manifest.
+    for f in &report.files {
+        if f.duplicates > 0 || f.conflicts > 0 {
+            eprintln!(
+                "  {}: {} accepted row(s) not stored again (a repeat, or taken from a later file or request); {} of them a different version of a partida of this file, kept in conflicts (DATA-CONFLICT)",
+                f.file, f.duplicates, f.conflicts
+            );
+        }
+    }
     for f in &report.files {
         report.rows_read += f.rows_read;
         report.accepted += f.accepted;
@@ -578,6 +711,16 @@ pub fn run(inputs: &[PathBuf], root: &Path, opts: &IngestOptions) -> Result<Inge
     f.write_all(lines.as_bytes()).map_err(dataset::io(&tsv))?;
     f.sync_all().map_err(dataset::io(&tsv))?;
     Ok(report)
+}
+
+/// Whether a file's first 4 KiB are UTF-16 text ([`text::utf16_of`]).
+fn head_is_utf16(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = vec![0u8; 4096];
+    let n = fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    text::utf16_of(&head[..n]).is_some()
 }
 
 /// SHA-256 and length of a file, read as a stream.

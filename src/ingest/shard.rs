@@ -769,6 +769,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
                 NewRows::Files(idents),
                 NewRows::Files(descs),
             ],
+            &dataset::KeepOld::default(),
         )?;
         out.years
             .insert(*y, YearCounts::of(npeds, npartidas, stats));

@@ -228,8 +228,10 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
 }
 
 /// Parses an exact decimal. Accepts thousands commas (`1,234.50`) and a leading sign;
-/// rejects anything else (no exponents, no NaN). Rounds half-even to `scale` decimals
-/// only when the input has more (and says nothing: Data Stage pads with zeros).
+/// rejects anything else (no exponents, no NaN). Decimals beyond `scale` are accepted
+/// only when they are zeros (Data Stage pads with zeros: `100.9900` is `100.99`); a
+/// nonzero digit beyond the column's scale (`100.999` in DECIMAL(18,2)) is an error,
+/// never a silent rounding.
 pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
     let t = trim(s);
     if let Some(d) = plain_decimal(t, scale) {
@@ -238,10 +240,11 @@ pub fn decimal(s: &str, scale: u32) -> FieldResult<Decimal> {
     decimal_slow(t, scale)
 }
 
-/// The common case of [`decimal`] without `Decimal::from_str` and rounding (a tenth of
-/// a 10M ingest's parse): `-?digits(.digits)?` with at most `scale` decimals, in range.
-/// The result is the one `decimal_slow` gives (same value and scale); anything else
-/// (commas, `+`, rounding, overflow, negative zero, errors) returns None and goes there.
+/// The common case of [`decimal`] without `Decimal::from_str` (a tenth of a 10M
+/// ingest's parse): `-?digits(.digits)?` with at most `scale` decimals, or more that are
+/// all zeros (dropped: the value is the same), in range. The result is the one
+/// `decimal_slow` gives (same value and scale); anything else (commas, `+`, nonzero
+/// extra decimals, overflow, negative zero, errors) returns None and goes there.
 fn plain_decimal(t: &str, scale: u32) -> Option<Decimal> {
     let (neg, body) = match t.as_bytes() {
         [b'-', rest @ ..] => (true, rest),
@@ -252,9 +255,20 @@ fn plain_decimal(t: &str, scale: u32) -> Option<Decimal> {
         None => (body, &body[body.len()..]),
     };
     let dot = int.len() < body.len();
-    if int.is_empty() || (dot && frac.is_empty()) || frac.len() > scale as usize {
+    if int.is_empty() || (dot && frac.is_empty()) {
         return None;
     }
+    // Padding zeros beyond the scale are dropped here (checked in the same pass as the
+    // digits below would be); a nonzero extra digit is the general parser's error.
+    let frac = match frac.get(scale as usize..) {
+        Some(extra) if !extra.is_empty() => {
+            if !extra.iter().all(|b| *b == b'0') {
+                return None;
+            }
+            &frac[..scale as usize]
+        }
+        _ => frac,
+    };
     if int.len() + frac.len() > 30 {
         return None;
     }
@@ -304,6 +318,14 @@ fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
     }
     let d =
         Decimal::from_str(&cleaned).map_err(|_| FieldError(format!("'{t}' is not a number")))?;
+    if d.scale() > scale {
+        let r = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::ToZero);
+        if r != d {
+            return err(format!(
+                "'{t}' has more than {scale} decimals (the column is DECIMAL(18,{scale})); it is not rounded"
+            ));
+        }
+    }
     let d = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven);
     if d.abs() >= max_for(scale) {
         return err(format!("'{t}' is too large for DECIMAL(18,{scale})"));
@@ -377,6 +399,7 @@ mod tests {
         assert_eq!(plain_decimal("1234.50", 2).unwrap().to_string(), "1234.50");
         assert_eq!(plain_decimal("-007.5", 2).unwrap().to_string(), "-7.5");
         assert_eq!(plain_decimal("12", 5).unwrap().scale(), 0);
+        assert_eq!(plain_decimal("1.2300", 2).unwrap().to_string(), "1.23");
         for t in [
             "1,234.50",
             "+1",
@@ -442,9 +465,16 @@ mod tests {
     fn decimals_exact() {
         assert_eq!(decimal("18.00120", 5).unwrap().to_string(), "18.00120");
         assert_eq!(
-            decimal("1,234,567.891", 2).unwrap().to_string(),
+            decimal("1,234,567.890", 2).unwrap().to_string(),
             "1234567.89"
         );
+        assert_eq!(decimal("100.9900", 2).unwrap().to_string(), "100.99");
+        // Nonzero digits beyond the scale are an error, never a rounding.
+        for t in ["1,234,567.891", "100.999", "0.000001", "-0.001"] {
+            let e = decimal(t, 2).unwrap_err().0;
+            assert!(e.contains("more than 2 decimals"), "{t}: {e}");
+        }
+        assert!(decimal("0.0000001", 6).is_err());
         assert_eq!(decimal("-0.5", 2).unwrap().to_string(), "-0.5");
         assert!(decimal("12,34", 2).is_err());
         assert!(decimal("1e5", 2).is_err());
