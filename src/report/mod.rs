@@ -13,6 +13,7 @@
 //! | `findings.csv` | [`csv`] |
 //! | `findings.json` | [`json`] |
 //! | `findings.parquet` | [`parquet`] |
+//! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
 //!
 //! Output: `<out>/<RFC>/<year>/` or `<out>/<RFC>/<from>-<to>/`. Formats: `docs/report-formats.md`.
@@ -25,6 +26,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod saldos;
 pub mod sample;
 pub mod svg;
 pub mod tables;
@@ -331,6 +333,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     put("findings.json", json::render(d))?;
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
+    saldos::write(d, &dir.join("saldos.csv"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;
     }
