@@ -149,6 +149,8 @@ fn golden_markdown_and_json() {
         "findings.json",
         "findings.parquet",
         "sample.csv",
+        "saldos.csv",
+        "report.xlsx",
     ] {
         assert!(first.dir.join(file).exists(), "{file} written");
     }

@@ -643,3 +643,128 @@ fn finding_citations_name_the_instrument() {
         assert!(codes.contains(c), "fixtures exercise {c}: {codes:?}");
     }
 }
+
+// ------------------------------------------------------------------ Excel
+
+/// Reads `report.xlsx` back with openpyxl (another reader than the writer) and returns,
+/// per sheet, the header and every row as `[python type name, value as text]` pairs.
+fn read_xlsx_with_openpyxl(path: &Path) -> Option<serde_json::Value> {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: python3 with openpyxl not available; report.xlsx types not checked");
+        return None;
+    }
+    let script = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+out = {}
+for ws in wb.worksheets:
+    rows = [[[type(c.value).__name__, "" if c.value is None else str(c.value), c.number_format] for c in r] for r in ws.iter_rows()]
+    out[ws.title] = rows
+print(json.dumps(out))
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(serde_json::from_slice(&o.stdout).unwrap())
+}
+
+#[test]
+fn xlsx_has_typed_sheets_readable_by_another_reader() {
+    let mut f = finding("TEMP-EXPIRED", "1234.56", Some(("100.00", "213.53")));
+    f.fraccion = Some("01022901".into());
+    f.pedimento_id = Some("22 240 3000 0000001".into());
+    f.partida = Some(3);
+    f.quantity = Some(dec("12.5"));
+    let mut b = balance(
+        "22 240 3000 0000001",
+        "insumo",
+        Some("2024-08-15"),
+        "1000.00",
+    );
+    b.fraccion = Some("01022901".into());
+    b.open_qty = dec("4");
+    let inputs = Inputs {
+        findings: vec![f],
+        balances: vec![b],
+        ratio: Some(vec![pedaudit::report::load::RatioPoint {
+            rfc: "AAA010101AA1".into(),
+            month: "2024-05".into(),
+            ratio_pct: Some(dec("75")),
+            numerator: Some(dec("75000.00")),
+            denominator: Some(dec("100000.00")),
+            threshold_pct: Some(dec("80")),
+            status: Some("fail".into()),
+            shortfall: Some(dec("5000.00")),
+        }]),
+        dataset_years: vec![2024],
+        ..Default::default()
+    };
+    let r = build(&inputs);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("report.xlsx");
+    report::xlsx::write(&r, &path).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 0);
+    let Some(book) = read_xlsx_with_openpyxl(&path) else {
+        return;
+    };
+    let names: Vec<&String> = book.as_object().unwrap().keys().collect();
+    for s in [
+        "Findings",
+        "Saldos",
+        "Vencimientos",
+        "Certification",
+        "Ratio series",
+    ] {
+        assert!(names.iter().any(|n| *n == s), "sheet {s} in {names:?}");
+    }
+    // The cell under a header, as (type, text, number format).
+    let cell = |sheet: &str, header: &str, row: usize| -> (String, String, String) {
+        let rows = book[sheet].as_array().unwrap();
+        let h = rows[0].as_array().unwrap();
+        let c = h
+            .iter()
+            .position(|x| x[1] == header)
+            .unwrap_or_else(|| panic!("{sheet} has no column {header}"));
+        let v = &rows[row][c];
+        (
+            v[0].as_str().unwrap().into(),
+            v[1].as_str().unwrap().into(),
+            v[2].as_str().unwrap().into(),
+        )
+    };
+    // Fracción stays text with its leading zero; money and quantities are numbers; dates
+    // are dates.
+    assert_eq!(cell("Findings", "fraccion", 1).0, "str");
+    assert_eq!(cell("Findings", "fraccion", 1).1, "01022901");
+    assert_eq!(cell("Findings", "pedimento_id", 1).0, "str");
+    let amount = cell("Findings", "amount", 1);
+    assert_eq!((amount.0.as_str(), amount.1.as_str()), ("float", "1234.56"));
+    assert_eq!(amount.2, "#,##0.00");
+    assert_eq!(cell("Findings", "quantity", 1).1, "12.5");
+    assert_eq!(cell("Findings", "partida", 1).0, "int");
+    let filed = cell("Findings", "filed_date", 1);
+    assert_eq!(filed.0, "datetime");
+    assert!(filed.1.starts_with("2024-03-01"), "{filed:?}");
+    assert_eq!(cell("Saldos", "fraccion", 1).1, "01022901");
+    assert_eq!(cell("Saldos", "vence", 1).0, "datetime");
+    assert!(cell("Saldos", "vence", 1).1.starts_with("2024-08-15"));
+    // openpyxl gives whole numbers back as int: compare the number, not its spelling.
+    let num = |c: (String, String, String)| -> f64 {
+        assert!(c.0 == "int" || c.0 == "float", "a number, not {c:?}");
+        c.1.parse().unwrap()
+    };
+    assert_eq!(num(cell("Saldos", "open_qty", 1)), 4.0);
+    assert_eq!(num(cell("Saldos", "open_value", 1)), 400.0);
+    assert_eq!(cell("Saldos", "days_to_vence", 1).0, "int");
+    let ratio = cell("Ratio series", "ratio", 1);
+    assert_eq!((ratio.0.as_str(), ratio.1.as_str()), ("float", "0.75"));
+    assert_eq!(ratio.2, "0.00%");
+    assert_eq!(num(cell("Ratio series", "shortfall", 1)), 5000.0);
+    assert_eq!(num(cell("Vencimientos", "open_value", 5)), 400.0);
+}
