@@ -421,6 +421,11 @@ fn plazo_buckets_keep_activo_fijo_apart_from_expired_insumos() {
     let s = md_table(&md, "## Saldos por pedimento/partida");
     assert_eq!(s.len(), 2 + 4);
     assert!(s[2].contains("| 2023-07-10 | -356 |"), "{}", s[2]);
+    // Reporte de vencimientos: overdue or due within 90 days only, by plazo end.
+    let v = md_table(&md, "Partidas overdue or due within 90 days");
+    assert_eq!(v.len(), 2 + 2, "{v:?}");
+    assert!(v[2].starts_with("| overdue > 90 days | 2023-07-10 | -356 |"), "{}", v[2]);
+    assert!(v[3].starts_with("| due in 0-30 days | 2024-07-20 | 20 |"), "{}", v[3]);
 }
 
 #[test]

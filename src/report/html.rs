@@ -199,6 +199,19 @@ pub fn render(d: &ReportData) -> String {
         svg::bars("Open temporary-import value by days to plazo end", &items)
     );
     table(&mut o, &tables::aging(d), true);
+    let (t, left) = tables::vencimientos(d);
+    if t.rows.is_empty() {
+        na(
+            &mut o,
+            "No open partida is overdue or due within 90 days of the as-of date.",
+        );
+    } else {
+        o.push_str("<p>Partidas overdue or due within 90 days, by plazo end (return or regularize first):</p>\n");
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(o, "<p class=\"na\">{left} more in saldos.csv.</p>");
+        }
+    }
     o.push_str("<h3>Findings by check and month</h3>\n");
     if d.by_month.is_empty() {
         na(&mut o, "No findings in the period.");

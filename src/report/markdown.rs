@@ -82,6 +82,16 @@ pub fn render(d: &ReportData) -> String {
     }
     o.push_str("### Vencimientos: open temporary-import balance by days to plazo end\n\n");
     table(&mut o, &tables::aging(d));
+    let (t, left) = tables::vencimientos(d);
+    if t.rows.is_empty() {
+        o.push_str("No open partida is overdue or due within 90 days of the as-of date.\n\n");
+    } else {
+        o.push_str("Partidas overdue or due within 90 days, by plazo end (return or regularize first):\n\n");
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(o, "{left} more in saldos.csv.\n");
+        }
+    }
     o.push_str("### Findings by check and month\n\n");
     if d.by_month.is_empty() {
         o.push_str("No findings in the period.\n\n");

@@ -328,6 +328,45 @@ pub fn saldos(d: &ReportData) -> (Table, usize) {
     (t, d.saldos.len().saturating_sub(MAX_SALDOS_ROWS))
 }
 
+/// Reporte de vencimientos: the open partidas overdue or due within 90 days of the as-of
+/// date, by plazo end, with their 30/60/90-day bucket (at most [`MAX_SALDOS_ROWS`] rows,
+/// and how many were left out). What to return or regularize first.
+pub fn vencimientos(d: &ReportData) -> (Table, usize) {
+    let mut t = Table::new(&[
+        ("Bucket", false),
+        ("Plazo end", false),
+        ("Days to plazo end", true),
+        ("Pedimento", false),
+        ("Partida", true),
+        ("Fracción", false),
+        ("Tipo de bien", false),
+        ("Open", true),
+        ("UMT", false),
+        ("Open value", true),
+    ]);
+    let due: Vec<_> = d
+        .saldos
+        .iter()
+        .filter(|b| b.vence.is_some_and(|v| (v - d.as_of).num_days() <= 90))
+        .collect();
+    for b in due.iter().take(MAX_SALDOS_ROWS) {
+        let v = b.vence.expect("filtered");
+        t.rows.push(vec![
+            super::model::AGE_BUCKETS[super::model::age_bucket(b.vence, d.as_of)].to_string(),
+            v.to_string(),
+            (v - d.as_of).num_days().to_string(),
+            b.pedimento_id.clone(),
+            b.partida.to_string(),
+            b.fraccion.clone().unwrap_or_default(),
+            b.tipo_bien.clone().unwrap_or_default(),
+            qty(b.open_qty),
+            b.umt.clone().unwrap_or_default(),
+            mxn(super::model::open_value(b, b.open_qty)),
+        ]);
+    }
+    (t, due.len().saturating_sub(MAX_SALDOS_ROWS))
+}
+
 /// Check codes that appear in `by_month`, in report order.
 pub fn month_checks(d: &ReportData) -> Vec<String> {
     d.by_check.iter().map(|c| c.code.clone()).collect()

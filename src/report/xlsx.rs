@@ -7,6 +7,7 @@
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
 //! | `Certification` | one row per requirement, after one row per modality |
 //! | `Ratio series` | the rolling 12-month return ratio per month |
+//! | `Sample` | the auditor's sample (with `--sample N`) |
 //!
 //! Types: dates are Excel dates (`yyyy-mm-dd`), money and quantities are numbers
 //! (`#,##0.00` / `#,##0.#####`), ratios are numbers formatted as percent, and identifiers
@@ -319,6 +320,42 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         ],
         ratio,
     )?;
+    if let Some(sm) = &d.sample {
+        let picks = sm
+            .picks
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::Int(p.order as i64),
+                    text(&p.pedimento_id),
+                    text(&p.clave),
+                    opt(p.fecha_pago, Cell::Date),
+                    opt(p.valor_aduana, Cell::Money),
+                    text(&p.stratum),
+                    Cell::Int(p.findings as i64),
+                    text(&p.checks),
+                    text(&p.reason),
+                ]
+            })
+            .collect();
+        sheet(
+            &mut wb,
+            &fm,
+            "Sample",
+            &[
+                "order",
+                "pedimento_id",
+                "clave",
+                "fecha_pago",
+                "valor_aduana",
+                "stratum",
+                "findings",
+                "checks",
+                "reason",
+            ],
+            picks,
+        )?;
+    }
     Ok(wb)
 }
 
