@@ -208,7 +208,12 @@ fn csv_and_parquet_round_trip() {
         let orig: Vec<_> = d[0].findings.iter().map(|x| x.f.clone()).collect();
         assert_eq!(back, orig, "findings.parquet round-trips exactly");
         let mut r = csv::Reader::from_path(w.dir.join("findings.csv")).unwrap();
-        assert_eq!(r.headers().unwrap().len(), 18);
+        assert_eq!(r.headers().unwrap().len(), 24);
+        assert_eq!(
+            &r.headers().unwrap()[0],
+            "check_code",
+            "BOM not part of the header"
+        );
         let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
         assert_eq!(rows.len(), orig.len());
         for (row, f) in rows.iter().zip(&orig) {

@@ -424,8 +424,16 @@ fn plazo_buckets_keep_activo_fijo_apart_from_expired_insumos() {
     // Reporte de vencimientos: overdue or due within 90 days only, by plazo end.
     let v = md_table(&md, "Partidas overdue or due within 90 days");
     assert_eq!(v.len(), 2 + 2, "{v:?}");
-    assert!(v[2].starts_with("| overdue > 90 days | 2023-07-10 | -356 |"), "{}", v[2]);
-    assert!(v[3].starts_with("| due in 0-30 days | 2024-07-20 | 20 |"), "{}", v[3]);
+    assert!(
+        v[2].starts_with("| overdue > 90 days | 2023-07-10 | -356 |"),
+        "{}",
+        v[2]
+    );
+    assert!(
+        v[3].starts_with("| due in 0-30 days | 2024-07-20 | 20 |"),
+        "{}",
+        v[3]
+    );
 }
 
 #[test]
@@ -465,6 +473,42 @@ fn saldos_csv_lists_every_open_partida() {
         }
     }
     assert!(checked > 0, "the ledger fixture has open balances");
+
+    // findings.csv: a UTF-8 BOM, and the key facts of an expired partida from the ledger.
+    let mut expired = 0;
+    for w in &written {
+        let bytes = std::fs::read(w.dir.join("findings.csv")).unwrap();
+        assert!(bytes.starts_with("\u{feff}check_code,".as_bytes()));
+        let mut rd = csv::Reader::from_reader(&bytes[3..]);
+        let h = rd.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        for row in rd.records().map(|x| x.unwrap()) {
+            if &row[0] != "TEMP-EXPIRED" {
+                continue;
+            }
+            let b = balances
+                .iter()
+                .find(|b| b.pedimento_id == row[3] && b.partida.to_string() == row[4])
+                .unwrap();
+            let vence = b.vence.unwrap();
+            assert_eq!(row[col("plazo_end")], vence.to_string());
+            let overdue: i64 = row[col("days_overdue")].parse().unwrap();
+            assert_eq!(overdue, (d("2024-12-31") - vence).num_days());
+            assert!(overdue > 0);
+            assert_eq!(dec(&row[col("open_qty")]), b.open_qty);
+            assert_eq!(dec(&row[col("imported_qty")]), b.imported);
+            let umt = b.umt.clone().unwrap();
+            assert_eq!(row[col("umt")], umt);
+            assert_eq!(
+                &row[col("unit")],
+                report::format::unit_name(&umt).unwrap(),
+                "Apéndice 7 name"
+            );
+            expired += 1;
+        }
+    }
+    assert!(expired > 0, "the ledger fixture has expired partidas");
+    assert_eq!(report::format::unit_name("1"), Some("KILO"));
 }
 
 // ------------------------------------------------------------------ defect 3
@@ -684,7 +728,7 @@ fn xlsx_has_typed_sheets_readable_by_another_reader() {
     let mut f = finding("TEMP-EXPIRED", "1234.56", Some(("100.00", "213.53")));
     f.fraccion = Some("01022901".into());
     f.pedimento_id = Some("22 240 3000 0000001".into());
-    f.partida = Some(3);
+    f.partida = Some(1);
     f.quantity = Some(dec("12.5"));
     let mut b = balance(
         "22 240 3000 0000001",
@@ -772,4 +816,14 @@ fn xlsx_has_typed_sheets_readable_by_another_reader() {
     assert_eq!(ratio.2, "0.00%");
     assert_eq!(num(cell("Ratio series", "shortfall", 1)), 5000.0);
     assert_eq!(num(cell("Vencimientos", "open_value", 5)), 400.0);
+    // Key facts of the finding's partida from the ledger.
+    let plazo = cell("Findings", "plazo_end", 1);
+    assert_eq!(plazo.0, "datetime");
+    assert!(plazo.1.starts_with("2024-08-15"), "{plazo:?}");
+    assert_eq!(num(cell("Findings", "open_qty", 1)), 4.0);
+    assert_eq!(cell("Findings", "umt", 1).1, "6");
+    assert_eq!(
+        cell("Findings", "unit", 1).1,
+        report::format::unit_name("6").unwrap()
+    );
 }

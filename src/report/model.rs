@@ -44,9 +44,13 @@ impl Period {
 #[derive(Debug, Clone)]
 pub struct ReportFinding {
     pub f: Finding,
+    /// The end of the finding's window if it is about one (certification), else
     /// `period_start` if the check set one, else the evidence pedimento's
     /// `fecha_operacion`, else the evaluation date.
     pub date: NaiveDate,
+    /// The ledger balance of the finding's (pedimento, partida) when it is a temporary
+    /// import: plazo end, imported and open quantity, unit (key facts for the exports).
+    pub balance: Option<Balance>,
 }
 
 impl ReportFinding {
@@ -382,6 +386,14 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         .filter(|p| o.period.contains(p.fecha_pago))
         .collect();
 
+    let bal_by_key: HashMap<(&str, i32), &Balance> = ix
+        .balances
+        .get(o.rfc)
+        .unwrap_or(&empty)
+        .iter()
+        .map(|&i| &inp.balances[i])
+        .map(|b| ((b.pedimento_id.as_str(), b.partida), b))
+        .collect();
     // Findings filed under a date inside the period.
     let mut findings = vec![];
     for &i in ix.findings.get(o.rfc).unwrap_or(&empty) {
@@ -399,7 +411,15 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
             })
             .unwrap_or(f.as_of);
         if o.period.contains(date) {
-            findings.push(ReportFinding { f: f.clone(), date });
+            let balance = match (&f.pedimento_id, f.partida) {
+                (Some(id), Some(p)) => bal_by_key.get(&(id.as_str(), p)).map(|b| (*b).clone()),
+                _ => None,
+            };
+            findings.push(ReportFinding {
+                f: f.clone(),
+                date,
+                balance,
+            });
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! | sheet | rows |
 //! |---|---|
-//! | `Findings` | every finding of the report (the findings.csv columns) |
+//! | `Findings` | every finding of the report (the findings.csv columns, key facts included) |
 //! | `Saldos` | open temporary-import partidas at the as-of date (the saldos.csv columns) |
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
 //! | `Certification` | one row per requirement, after one row per modality |
@@ -115,6 +115,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         .iter()
         .map(|rf| {
             let f = &rf.f;
+            let b = rf.balance.as_ref();
             vec![
                 text(&f.check_code),
                 text(&f.severity),
@@ -134,6 +135,18 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 text(&f.message),
                 text(&f.citation),
                 text(&f.evidence),
+                opt(b.and_then(|b| b.vence), Cell::Date),
+                opt(b.and_then(|b| b.vence), |v| {
+                    Cell::Int((d.as_of - v).num_days().max(0))
+                }),
+                opt(b.map(|b| b.imported), Cell::Qty),
+                opt(b.map(|b| b.open_qty), Cell::Qty),
+                opt(b.and_then(|b| b.umt.clone()), Cell::Text),
+                opt(
+                    b.and_then(|b| b.umt.as_deref())
+                        .and_then(super::format::unit_name),
+                    text,
+                ),
             ]
         })
         .collect();
@@ -160,6 +173,12 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
             "message",
             "citation",
             "evidence",
+            "plazo_end",
+            "days_overdue",
+            "imported_qty",
+            "open_qty",
+            "umt",
+            "unit",
         ],
         findings,
     )?;
