@@ -17,6 +17,6 @@ SELECT 'DATA-CONFLICT' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        'Pedimento received twice with different content; the version from ' || c.source_file
            || ' line ' || CAST(c.source_line AS VARCHAR) || ' was replaced by a later one' AS message,
-       'Ley Aduanera art. 89: a pedimento changes only through a rectificación (seed 004 L686)' AS citation,
+       'Ley Aduanera art. 89 (rectificación de pedimentos): a pedimento changes only through a rectificación' AS citation,
        'conflicts:' || c.pedimento_id AS evidence
 FROM conflicts c

@@ -149,6 +149,8 @@ fn golden_markdown_and_json() {
         "findings.json",
         "findings.parquet",
         "sample.csv",
+        "saldos.csv",
+        "report.xlsx",
     ] {
         assert!(first.dir.join(file).exists(), "{file} written");
     }
@@ -206,7 +208,12 @@ fn csv_and_parquet_round_trip() {
         let orig: Vec<_> = d[0].findings.iter().map(|x| x.f.clone()).collect();
         assert_eq!(back, orig, "findings.parquet round-trips exactly");
         let mut r = csv::Reader::from_path(w.dir.join("findings.csv")).unwrap();
-        assert_eq!(r.headers().unwrap().len(), 18);
+        assert_eq!(r.headers().unwrap().len(), 24);
+        assert_eq!(
+            &r.headers().unwrap()[0],
+            "check_code",
+            "BOM not part of the header"
+        );
         let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
         assert_eq!(rows.len(), orig.len());
         for (row, f) in rows.iter().zip(&orig) {
@@ -360,9 +367,15 @@ fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
     write_pq(&mut ratio, &audit2.join("cert_ratio_series.parquet"));
     let mut ass = df!(
         "rfc" => [rfc.as_str()],
+        "verdict" => ["none"],
         "modality" => ["A"],
-        "verdict" => ["fail"],
-        "detail" => ["ratio 55% < 60%"],
+        "code" => ["B-I-d"],
+        "requirement" => ["Return ratio >= 60%"],
+        "status" => ["fail"],
+        "measured" => ["55% < 60%"],
+        "threshold" => [">= 60.00%"],
+        "window" => ["2022-03-01..2023-02-28"],
+        "basis" => ["pedimentos"],
     )
     .unwrap();
     write_pq(&mut ass, &audit2.join("cert_assessment.parquet"));
@@ -376,7 +389,12 @@ fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
     assert!(html.contains("verdict-fail"));
     let md = report::markdown::render(r);
     assert!(md.contains("| 2023-01 |  |  | 55.0% | no | no |"), "{md}");
-    assert!(md.contains("| A | fail | ratio 55% &lt; 60% |"));
+    assert!(md.contains("| A | not met | 0 | 1 | 0 | 0 | 0 |"), "{md}");
+    assert!(md.contains(
+        "| A | B-I-d | Return ratio &gt;= 60% | fail | 55% &lt; 60% | &gt;= 60.00% | 2022-03-01..2023-02-28 |"
+    ) || md.contains(
+        "| A | B-I-d | Return ratio >= 60% | fail | 55% &lt; 60% | >= 60.00% | 2022-03-01..2023-02-28 |"
+    ), "{md}");
 }
 
 #[test]

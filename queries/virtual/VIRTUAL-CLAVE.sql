@@ -1,8 +1,8 @@
 -- VIRTUAL-CLAVE: a pair whose claves or tipos de operación no case covers: both sides
 -- filed with the same tipo_operacion (a transfer needs an export side, tipo 2, and an
--- import side, tipo 1: seed 004 L1674), or a clave combination that is not in
--- src/catalogs/virtual_cases.csv (e.g. V1 paired with V5; V2 -> V1 is allowed, seed 003
--- L7515).
+-- import side, tipo 1: Manual de Operación Aduanera 2007, apartado A.7, norma 123ª), or a clave combination that
+-- is not in src/catalogs/virtual_cases.csv (e.g. V1 paired with V5; V2 -> V1 is allowed:
+-- Anexo 22 (RGCE 2017), Apéndice 2, clave V2).
 SELECT 'VIRTUAL-CLAVE' AS check_code,
        'medium' AS severity,
        p.sender_rfc AS rfc,
@@ -28,7 +28,7 @@ SELECT 'VIRTUAL-CLAVE' AS check_code,
                    THEN 'the sides are swapped: the sender filed an import (1) and the receiver an export (2)'
                    ELSE 'clave ' || p.sender_clave || ' paired with clave ' || p.receiver_clave
                         || ' is not covered by any virtual-operation case' END AS message,
-       'Anexo 22 Ap. 2 claves V1-V9 (seed 003 L7497-7526, L7651-7671); two pedimentos per virtual operation, export and import side (seed 004 L1674)' AS citation,
+       'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; two pedimentos per virtual operation, an export side and an import side (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
 WHERE p.clave_ok = 0

@@ -2,7 +2,7 @@
 -- (sender fecha_operacion - receiver fecha_operacion) in days, from
 -- src/catalogs/virtual_cases.csv for the pair's claves (V1: G-I, 0..1 day: the receiver's
 -- pedimento passes selección on the transfer day and the sender's no later than the next
--- day, never before, seed 004 L1686, L1694). Pairs whose claves no case covers are left
+-- day, never before: Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2). Pairs whose claves no case covers are left
 -- to VIRTUAL-CLAVE.
 SELECT 'VIRTUAL-LATE' AS check_code,
        'medium' AS severity,
@@ -27,7 +27,7 @@ SELECT 'VIRTUAL-LATE' AS check_code,
                         || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); allowed at most '
                         || CAST(p.window_max_days AS VARCHAR) || ' day(s)' END
            || ' (group ' || p.window_group || ', cases ' || p.cases || ')' AS message,
-       'RCGMCE 2007 presentation rules for virtual operations (seed 004 L1686, L1690, L1694, L1714; numbering of 2007, verify the rule in force on the pedimento date); late sender side of cases 17-19 needs the LA 185 fr. I fine (seed 004 L1702)' AS citation,
+       'Presentation dates of virtual operations (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2 and 4; rules numbered as in the RCGMCE 2007); a late sender side of cases 17-19 needs the Ley Aduanera art. 185 fr. I fine (same norma 123ª num. 2)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
 WHERE p.clave_ok = 1 AND (p.days < p.window_min_days OR p.days > p.window_max_days)

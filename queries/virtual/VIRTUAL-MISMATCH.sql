@@ -1,7 +1,7 @@
 -- VIRTUAL-MISMATCH: a paired virtual operation whose two sides disagree.
 --   goods: per pairing group and (fracción, UMT), the quantities of the sender side(s)
 --          and receiver side(s) differ (a fracción on one side only shows as 0 on the
---          other): high; or the quantities agree but the values in USD (valor_dolares, the
+--          other), Manual de Operación Aduanera 2007, apartado A.7, norma 130ª: high; or the quantities agree but the values in USD (valor_dolares, the
 --          one value both sides declare on the same basis) differ by more than the
 --          tolerance (virtual_lines.value_flag, src/checks/virtual_pairing.rs): low, a hint
 --          only (incrementables and exchange-rate movement between the two payment dates
@@ -82,6 +82,6 @@ SELECT a.check_code, a.severity, a.rfc, a.pedimento_id,
        CAST(NULL AS DECIMAL(18, 2)) AS iva,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        a.message,
-       'Quantity and description must agree across the pedimentos of a virtual operation (seed 004 L1782); counterpart pedimento and RFC declared in the V1-V9 identificador (Anexo 22 Ap. 8; matching them is inferred, not in seed 004)' AS citation,
+       'Quantity and description must agree across the pedimentos of a virtual operation (Manual de Operación Aduanera 2007, apartado A.7, norma 130ª); counterpart pedimento and RFC declared in the V1-V9 identificador (Anexo 22 (RGCE 2017), Apéndice 8; comparing them with the pair is this tool''s inference, not a rule)' AS citation,
        a.evidence
 FROM alls a

@@ -30,7 +30,7 @@ SELECT 'VIRTUAL-UNPAIRED' AS check_code,
            || CASE WHEN s.declared_rfc IS NULL THEN 'no counterpart RFC declared'
                    WHEN s.counterpart_in_dataset = 1 THEN 'counterpart company IS in the dataset, its pedimento is missing'
                    ELSE 'counterpart company not in the dataset' END AS message,
-       'Each virtual operation needs the pedimento of both sides, the import side in the receiving company''s name (seed 004 L1674, L1734; RCGMCE 2007 numbering); claves V1-V9 Anexo 22 Ap. 2 (seed 003 L7497-7526)' AS citation,
+       'Each virtual operation needs the pedimento of both sides, the import side in the receiving company''s name (Manual de Operación Aduanera 2007, apartado A.7, normas 123ª and 126ª; RCGMCE 2007 numbering); Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9' AS citation,
        'pedimentos:' || s.pedimento_id AS evidence
 FROM virtual_sides s
 WHERE s.n_partners = 0 AND s.single = 0 AND s.due = 1

@@ -1,12 +1,15 @@
 //! `findings.csv`: one row per finding of the report, the findings columns in order
-//! plus `filed_date`. Decimals are written exactly as stored (no separators, `.` decimal
-//! point), dates ISO, nulls as empty cells.
+//! plus `filed_date` and, for findings about a temporary-import partida, its key facts
+//! from the ledger (plazo end, days overdue, imported and open quantity, unit and its
+//! Apéndice 7 name). Decimals are written exactly as stored (no separators, `.` decimal
+//! point), dates ISO, nulls as empty cells. The file starts with a UTF-8 BOM so
+//! spreadsheet programs read the accents (fracción, descripción) correctly.
 
 use super::ReportError;
 use super::model::ReportData;
 use std::path::Path;
 
-pub const HEADER: [&str; 18] = [
+pub const HEADER: [&str; 24] = [
     "check_code",
     "severity",
     "rfc",
@@ -25,15 +28,26 @@ pub const HEADER: [&str; 18] = [
     "citation",
     "evidence",
     "filed_date",
+    "plazo_end",
+    "days_overdue",
+    "imported_qty",
+    "open_qty",
+    "umt",
+    "unit",
 ];
 
 pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| ReportError::csv(path, e))?;
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
+    file.write_all("\u{feff}".as_bytes())
+        .map_err(ReportError::io(path))?;
+    let mut w = csv::Writer::from_writer(file);
     w.write_record(HEADER)
         .map_err(|e| ReportError::csv(path, e))?;
     let s = |v: Option<String>| v.unwrap_or_default();
     for rf in &d.findings {
         let f = &rf.f;
+        let b = rf.balance.as_ref();
         w.write_record([
             f.check_code.clone(),
             f.severity.clone(),
@@ -53,6 +67,15 @@ pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
             f.citation.clone(),
             f.evidence.clone(),
             rf.date.to_string(),
+            s(b.and_then(|b| b.vence).map(|x| x.to_string())),
+            s(b.and_then(|b| b.vence)
+                .map(|v| (d.as_of - v).num_days().max(0).to_string())),
+            s(b.map(|b| b.imported.to_string())),
+            s(b.map(|b| b.open_qty.to_string())),
+            s(b.and_then(|b| b.umt.clone())),
+            s(b.and_then(|b| b.umt.as_deref())
+                .and_then(super::format::unit_name)
+                .map(str::to_string)),
         ])
         .map_err(|e| ReportError::csv(path, e))?;
     }

@@ -59,6 +59,24 @@ mod tests {
     }
 }
 
+/// The unit name of an Anexo 22 Apéndice 7 clave (`1` → `KILO`), if the catalogue has it.
+pub fn unit_name(umt: &str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static U: OnceLock<HashMap<String, String>> = OnceLock::new();
+    U.get_or_init(|| {
+        let mut r = csv::Reader::from_reader(
+            include_str!("../catalogs/apendice7_unidades_medida.csv").as_bytes(),
+        );
+        r.records()
+            .flatten()
+            .filter_map(|x| Some((x.get(0)?.trim().to_string(), x.get(1)?.trim().to_string())))
+            .collect()
+    })
+    .get(umt.trim())
+    .map(String::as_str)
+}
+
 /// Optional money: empty when null.
 pub fn mxn_opt(d: Option<rust_decimal::Decimal>) -> String {
     d.map(mxn).unwrap_or_default()

@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS, inline SVG, no script, no external
 //! resource). All text goes through [`super::format::html`].
 
-use super::format::{html as esc, mxn};
+use super::format::html as esc;
 use super::model::ReportData;
 use super::svg;
 use super::tables::{self, Table};
@@ -25,6 +25,7 @@ tr.total td{font-weight:bold;background:#f7f7f7}\
 .card b{display:block;font-size:20px;color:#1f5f8b}\
 .verdict-pass,.verdict-cumple{color:#27ae60;font-weight:bold}\
 .verdict-fail,.verdict-no{color:#c0392b;font-weight:bold}\
+.verdict-unknown{color:#b9770e;font-weight:bold}\
 code{font-size:12px;background:#f4f4f4;padding:2px 4px;word-break:break-all}\
 figure{margin:8px 0 20px}\
 @media print{h2{page-break-after:avoid}table{page-break-inside:auto}}";
@@ -96,12 +97,12 @@ pub fn render(d: &ReportData) -> String {
 
     // Summary.
     o.push_str("<h2>Summary</h2>\n<div class=\"cards\">");
-    for (label, value) in [
-        ("Findings in the period", d.totals.findings.to_string()),
-        ("Amount at risk", mxn(d.totals.amount)),
-        ("Contributions at risk", mxn(d.totals.contributions())),
-        ("Open temporary imports (as-of)", mxn(d.open_total)),
-    ] {
+    let _ = write!(
+        o,
+        "<div class=\"card\">Findings in the period<b>{}</b></div>",
+        d.totals.findings
+    );
+    for (label, value) in tables::risk(d) {
         let _ = write!(
             o,
             "<div class=\"card\">{}<b>{}</b></div>",
@@ -109,21 +110,45 @@ pub fn render(d: &ReportData) -> String {
             esc(&value)
         );
     }
-    o.push_str("</div>\n<h3>Certification verdicts (IVA/IEPS, by modality)</h3>\n");
+    o.push_str("</div>\n<p>Each amount above is a different kind of value; they are not added together.</p>\n");
+    o.push_str("<h3>Certification (IVA/IEPS): verdict per modality</h3>\n");
+    if let Some(v) = &d.cert_verdict {
+        let _ = writeln!(
+            o,
+            "<p>Highest modality met: <b class=\"{}\">{}</b></p>",
+            esc(&verdict_class(if v == "none" { "no" } else { "pass" })),
+            esc(v)
+        );
+    }
     match tables::verdicts(d) {
         Some(t) if !t.rows.is_empty() => {
-            o.push_str("<table><thead><tr><th>Modality</th><th>Verdict</th><th>Detail</th></tr></thead><tbody>");
+            o.push_str("<table><thead><tr>");
+            for h in &t.headers {
+                let _ = write!(o, "<th>{}</th>", esc(h));
+            }
+            o.push_str("</tr></thead><tbody>");
             for r in &t.rows {
                 let _ = write!(
                     o,
-                    "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td class=\"{}\">{}</td>",
                     esc(&r[0]),
-                    esc(&verdict_class(&r[1])),
-                    esc(&r[1]),
-                    esc(&r[2])
+                    esc(&verdict_class(match r[1].as_str() {
+                        "met" => "pass",
+                        "not met" => "fail",
+                        _ => "unknown",
+                    })),
+                    esc(&r[1])
                 );
+                for c in &r[2..] {
+                    let _ = write!(o, "<td class=\"r\">{}</td>", esc(c));
+                }
+                o.push_str("</tr>");
             }
             o.push_str("</tbody></table>\n");
+            if let Some(req) = tables::requirements(d) {
+                o.push_str("<h3>Certification requirements</h3>\n");
+                table(&mut o, &req, false);
+            }
         }
         Some(_) => na(&mut o, "No assessment rows for this company."),
         None => na(
@@ -162,7 +187,7 @@ pub fn render(d: &ReportData) -> String {
             "Not available: the audit folder has no cert_ratio_series.parquet.",
         ),
     }
-    o.push_str("<h3>Open temporary-import balance by age (at the as-of date)</h3>\n");
+    o.push_str("<h3>Vencimientos: open temporary-import balance by days to plazo end (at the as-of date)</h3>\n");
     let items: Vec<(String, Decimal)> = d
         .aging
         .iter()
@@ -171,9 +196,22 @@ pub fn render(d: &ReportData) -> String {
     let _ = writeln!(
         o,
         "<figure>{}</figure>",
-        svg::bars("Open temporary-import value by age", &items)
+        svg::bars("Open temporary-import value by days to plazo end", &items)
     );
     table(&mut o, &tables::aging(d), true);
+    let (t, left) = tables::vencimientos(d);
+    if t.rows.is_empty() {
+        na(
+            &mut o,
+            "No open partida is overdue or due within 90 days of the as-of date.",
+        );
+    } else {
+        o.push_str("<p>Partidas overdue or due within 90 days, by plazo end (return or regularize first):</p>\n");
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(o, "<p class=\"na\">{left} more in saldos.csv.</p>");
+        }
+    }
     o.push_str("<h3>Findings by check and month</h3>\n");
     if d.by_month.is_empty() {
         na(&mut o, "No findings in the period.");
@@ -212,18 +250,35 @@ pub fn render(d: &ReportData) -> String {
         table(&mut o, &tables::by_month(d), false);
     }
 
+    o.push_str("<h2>Saldos por pedimento/partida (open at the as-of date)</h2>\n");
+    if d.saldos.is_empty() {
+        na(
+            &mut o,
+            "No open temporary-import balance at the as-of date.",
+        );
+    } else {
+        let (t, left) = tables::saldos(d);
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"na\">{left} more open partida(s) are in saldos.csv.</p>"
+            );
+        }
+    }
+
     o.push_str("<h2>Trend per year</h2>\n");
     if d.trend.len() > 1 {
         let items: Vec<(String, Decimal)> = d
             .trend
             .iter()
-            .map(|y| (y.year.to_string(), y.totals.amount))
+            .map(|y| (y.year.to_string(), y.totals.contributions()))
             .collect();
         let _ = writeln!(
             o,
             "<figure>{}</figure>",
             svg::bars(
-                "Amount at risk per year (findings filed in that year)",
+                "Contributions at risk per year (findings filed in that year)",
                 &items
             )
         );

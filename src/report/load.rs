@@ -34,9 +34,54 @@ pub struct Finding {
     pub message: String,
     pub citation: String,
     pub evidence: String,
+    /// Last day of the window the finding is about, when it is about a window (not a
+    /// column of findings.parquet: derived on read by [`window_end`]). Certification
+    /// findings carry the window *start* in `period_start`; the report files them under
+    /// this date so a window that ends inside the period belongs to the period.
+    pub window_end: Option<NaiveDate>,
 }
 
-/// One row of `ledger_balances.parquet` (only the columns a report uses).
+/// The end of the window a finding is about, derived from the findings columns:
+///
+/// 1. `evidence` of the form `cert_ratio_series:<RFC>@<YYYY-MM-DD>` (CERT-RATIO): that
+///    date is the `period_end` of the ratio point;
+/// 2. a message with `window <YYYY-MM-DD>..<YYYY-MM-DD>` (CERT-A/AA/AAA rows such as
+///    S-b or AA-c): the second date;
+/// 3. any other `CERT-*` finding with a `period_start`: the `as_of` date (the
+///    certification is assessed at the as-of date and every window ends there).
+///
+/// Other findings: `None` (they are filed as before).
+pub fn window_end(
+    check_code: &str,
+    period_start: Option<NaiveDate>,
+    as_of: NaiveDate,
+    message: &str,
+    evidence: &str,
+) -> Option<NaiveDate> {
+    let iso = |s: &str| {
+        s.get(..10)
+            .and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok())
+    };
+    if let Some(rest) = evidence.strip_prefix("cert_ratio_series:")
+        && let Some((_, d)) = rest.rsplit_once('@')
+        && let Some(d) = iso(d)
+    {
+        return Some(d);
+    }
+    if !check_code.starts_with("CERT-") {
+        return None;
+    }
+    if let Some(i) = message.find("window ")
+        && let Some((_, end)) = message[i + 7..].split_once("..")
+        && let Some(d) = iso(end)
+    {
+        return Some(d);
+    }
+    period_start.map(|_| as_of)
+}
+
+/// One row of `ledger_balances.parquet` (only the columns a report uses; the optional ones
+/// are `None` when an older audit folder lacks them).
 #[derive(Debug, Clone)]
 pub struct Balance {
     pub rfc: String,
@@ -46,6 +91,17 @@ pub struct Balance {
     pub imported: Decimal,
     pub open_qty: Decimal,
     pub valor_aduana: Decimal,
+    pub fraccion: Option<String>,
+    pub umt: Option<String>,
+    pub clave: Option<String>,
+    /// Quantity discharged up to the as-of date.
+    pub discharged: Option<Decimal>,
+    /// `insumo`, `activo_fijo`, ... (from the plazos catalogue).
+    pub tipo_bien: Option<String>,
+    /// End of the plazo (the earlier of the plazo and the program-cancellation limit).
+    pub vence: Option<NaiveDate>,
+    /// `vigente`, `por vencer`, `vencido`, `plazo desconocido` or `saldado`.
+    pub estado: Option<String>,
 }
 
 /// One row of `ledger_allocations.parquet` that discharged an import.
@@ -79,15 +135,38 @@ pub struct RatioPoint {
     pub ratio_pct: Option<Decimal>,
     pub numerator: Option<Decimal>,
     pub denominator: Option<Decimal>,
+    /// The company's own threshold, percent (60 or 80), when the series has it.
+    pub threshold_pct: Option<Decimal>,
+    /// `pass`, `fail`, `exempt`, ... when the series has it.
+    pub status: Option<String>,
+    /// Value missing to reach the threshold (MXN with the default value basis).
+    pub shortfall: Option<Decimal>,
 }
 
-/// One row of `cert_assessment.parquet`.
+/// One row of `cert_assessment.parquet`: one requirement of one modality for one
+/// company (the frame built by `checks::cert::Assessment::assessment_frame`).
 #[derive(Debug, Clone)]
 pub struct Assessment {
     pub rfc: String,
-    pub modality: String,
+    /// The company's overall verdict (`AAA`, `AA`, `A` or `none`), repeated on every row.
     pub verdict: String,
-    pub detail: String,
+    /// `A`, `AA` or `AAA`.
+    pub modality: String,
+    /// Requirement code (`B-I-d`, `S-b`, `AA-c`, ...).
+    pub code: String,
+    pub requirement: String,
+    /// `pass`, `fail`, `unknown` or `n/a`.
+    pub status: String,
+    pub measured: String,
+    pub threshold: String,
+    pub window: String,
+    /// `pedimentos`, `profile`, `pedimentos+profile`, `manual` or `-`.
+    pub basis: String,
+    /// The missing file or field when the status is unknown for lack of data.
+    pub missing: Option<String>,
+    pub amount: Option<Decimal>,
+    pub citation: String,
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Totals over every ingest manifest of the dataset.
@@ -247,7 +326,16 @@ pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
             message: s(14).unwrap_or_default(),
             citation: s(15).unwrap_or_default(),
             evidence: s(16).unwrap_or_default(),
+            window_end: None,
         });
+        let f = out.last_mut().expect("just pushed");
+        f.window_end = window_end(
+            &f.check_code,
+            f.period_start,
+            f.as_of,
+            &f.message,
+            &f.evidence,
+        );
     }
     Ok(out)
 }
@@ -267,6 +355,17 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
         .iter()
         .map(|n| req(&df, n, path))
         .collect::<Result<_, _>>()?;
+    let opt = |n: &str| text(&df, n, path);
+    let (fraccion, umt, clave, discharged, tipo, vence, estado) = (
+        opt("fraccion")?,
+        opt("umt")?,
+        opt("clave")?,
+        opt("discharged")?,
+        opt("tipo_bien")?,
+        opt("vence")?,
+        opt("estado")?,
+    );
+    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         out.push(Balance {
@@ -277,6 +376,13 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
             imported: need(dec(&c[4][i], path, names[4], i)?, path, names[4], i)?,
             open_qty: need(dec(&c[5][i], path, names[5], i)?, path, names[5], i)?,
             valor_aduana: need(dec(&c[6][i], path, names[6], i)?, path, names[6], i)?,
+            fraccion: get(&fraccion, i),
+            umt: get(&umt, i),
+            clave: get(&clave, i),
+            discharged: dec(&get(&discharged, i), path, "discharged", i)?,
+            tipo_bien: get(&tipo, i),
+            vence: date(&get(&vence, i), path, "vence", i)?,
+            estado: get(&estado, i),
         });
     }
     Ok(out)
@@ -381,6 +487,9 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
         &["denominator", "imported_value", "importaciones"],
         path,
     )?;
+    let threshold = text(&df, "threshold", path)?;
+    let status = text(&df, "status", path)?;
+    let shortfall = text(&df, "shortfall", path)?;
     let mut out = vec![];
     let (ratio_col, name) = match (&ratio_pct, &ratio_frac) {
         (Some(p), _) => (Some(p), "ratio_pct"),
@@ -417,34 +526,71 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
                 Some(c) => dec(&c[i], path, "denominator", i)?,
                 None => None,
             },
+            threshold_pct: match &threshold {
+                // A fraction (0.60) when the ratio is one, else already percent.
+                Some(c) => dec(&c[i], path, "threshold", i)?.map(|t| {
+                    if t <= Decimal::ONE {
+                        t * Decimal::from(100)
+                    } else {
+                        t
+                    }
+                }),
+                None => None,
+            },
+            status: status.as_ref().and_then(|c| c[i].clone()),
+            shortfall: match &shortfall {
+                Some(c) => dec(&c[i], path, "shortfall", i)?,
+                None => None,
+            },
         });
     }
     out.sort_by(|a, b| (&a.rfc, &a.month).cmp(&(&b.rfc, &b.month)));
     Ok(Some(out))
 }
 
-/// `cert_assessment.parquet`, if the certification checks wrote it.
+/// `cert_assessment.parquet`, if the certification checks wrote it: one row per
+/// requirement (`rfc`, `modality`, `code`, `requirement` and `status` are required;
+/// the other columns are read when present).
 pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportError> {
     if !path.exists() {
         return Ok(None);
     }
     let df = read_df(path)?;
     let rfc = req(&df, "rfc", path)?;
-    let modality = any_of(&df, &["modality", "modalidad", "requirement"], path)?
-        .ok_or_else(|| bad(path, "modality", 0, "no modality column"))?;
-    let verdict = any_of(&df, &["verdict", "status", "result"], path)?
-        .ok_or_else(|| bad(path, "verdict", 0, "no verdict column"))?;
-    let detail = any_of(&df, &["detail", "reason", "message", "explanation"], path)?;
+    let modality = req(&df, "modality", path)?;
+    let code = req(&df, "code", path)?;
+    let requirement = req(&df, "requirement", path)?;
+    let status = req(&df, "status", path)?;
+    let o = |n: &str| text(&df, n, path);
+    let (verdict, measured, threshold, window, basis, missing, amount, citation, as_of) = (
+        o("verdict")?,
+        o("measured")?,
+        o("threshold")?,
+        o("window")?,
+        o("basis")?,
+        o("missing")?,
+        o("amount")?,
+        o("citation")?,
+        o("as_of")?,
+    );
+    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
     let mut out = vec![];
     for i in 0..df.height() {
         out.push(Assessment {
             rfc: need(rfc[i].clone(), path, "rfc", i)?,
+            verdict: get(&verdict, i).unwrap_or_default(),
             modality: modality[i].clone().unwrap_or_default(),
-            verdict: verdict[i].clone().unwrap_or_default(),
-            detail: detail
-                .as_ref()
-                .and_then(|d| d[i].clone())
-                .unwrap_or_default(),
+            code: code[i].clone().unwrap_or_default(),
+            requirement: requirement[i].clone().unwrap_or_default(),
+            status: status[i].clone().unwrap_or_default(),
+            measured: get(&measured, i).unwrap_or_default(),
+            threshold: get(&threshold, i).unwrap_or_default(),
+            window: get(&window, i).unwrap_or_default(),
+            basis: get(&basis, i).unwrap_or_default(),
+            missing: get(&missing, i).filter(|m| !m.is_empty()),
+            amount: dec(&get(&amount, i), path, "amount", i)?,
+            citation: get(&citation, i).unwrap_or_default(),
+            as_of: date(&get(&as_of, i), path, "as_of", i)?,
         });
     }
     Ok(Some(out))

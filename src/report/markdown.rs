@@ -47,20 +47,29 @@ pub fn render(d: &ReportData) -> String {
     }
     o.push('\n');
 
-    o.push_str("## Summary\n\n### Certification verdicts (IVA/IEPS, by modality)\n\n");
+    o.push_str("## Summary\n\n");
+    let _ = writeln!(o, "{} finding(s) in the period.\n", d.totals.findings);
+    o.push_str("| Amount at risk (each a different kind of value; not added together) | MXN |\n|---|---:|\n");
+    for (k, v) in tables::risk(d) {
+        let _ = writeln!(o, "| {} | {} |", md(k), md(&v));
+    }
+    o.push('\n');
+    o.push_str("### Certification (IVA/IEPS): verdict per modality\n\n");
+    if let Some(v) = &d.cert_verdict {
+        let _ = writeln!(o, "Highest modality met: **{}**\n", md(v));
+    }
     match tables::verdicts(d) {
-        Some(t) if !t.rows.is_empty() => table(&mut o, &t),
+        Some(t) if !t.rows.is_empty() => {
+            table(&mut o, &t);
+            if let Some(req) = tables::requirements(d) {
+                o.push_str("### Certification requirements\n\n");
+                table(&mut o, &req);
+            }
+        }
         Some(_) => o.push_str("No assessment rows for this company.\n\n"),
         None => o.push_str("Not available: the audit folder has no cert_assessment.parquet.\n\n"),
     }
-    let _ = writeln!(
-        o,
-        "### Totals at risk\n\n{} finding(s) in the period; amount at risk {}; contributions at risk {}; open temporary imports at the as-of date {}.\n",
-        d.totals.findings,
-        super::format::mxn(d.totals.amount),
-        super::format::mxn(d.totals.contributions()),
-        super::format::mxn(d.open_total)
-    );
+    o.push_str("### Totals by check\n\n");
     table(&mut o, &tables::totals(d));
 
     o.push_str(
@@ -71,13 +80,34 @@ pub fn render(d: &ReportData) -> String {
         Some(_) => o.push_str("No ratio points for this company in the period.\n\n"),
         None => o.push_str("Not available: the audit folder has no cert_ratio_series.parquet.\n\n"),
     }
-    o.push_str("### Open temporary-import balance by age\n\n");
+    o.push_str("### Vencimientos: open temporary-import balance by days to plazo end\n\n");
     table(&mut o, &tables::aging(d));
+    let (t, left) = tables::vencimientos(d);
+    if t.rows.is_empty() {
+        o.push_str("No open partida is overdue or due within 90 days of the as-of date.\n\n");
+    } else {
+        o.push_str("Partidas overdue or due within 90 days, by plazo end (return or regularize first):\n\n");
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(o, "{left} more in saldos.csv.\n");
+        }
+    }
     o.push_str("### Findings by check and month\n\n");
     if d.by_month.is_empty() {
         o.push_str("No findings in the period.\n\n");
     } else {
         table(&mut o, &tables::by_month(d));
+    }
+
+    o.push_str("## Saldos por pedimento/partida (open at the as-of date)\n\n");
+    if d.saldos.is_empty() {
+        o.push_str("No open temporary-import balance at the as-of date.\n\n");
+    } else {
+        let (t, left) = tables::saldos(d);
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(o, "{left} more open partida(s) are in saldos.csv.\n");
+        }
     }
 
     o.push_str("## Trend per year\n\n");

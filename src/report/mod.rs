@@ -13,6 +13,8 @@
 //! | `findings.csv` | [`csv`] |
 //! | `findings.json` | [`json`] |
 //! | `findings.parquet` | [`parquet`] |
+//! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
+//! | `report.xlsx` | [`xlsx`] (findings, saldos, vencimientos, certification, ratio series) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
 //!
 //! Output: `<out>/<RFC>/<year>/` or `<out>/<RFC>/<from>-<to>/`. Formats: `docs/report-formats.md`.
@@ -26,9 +28,11 @@ pub mod manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod saldos;
 pub mod sample;
 pub mod svg;
 pub mod tables;
+pub mod xlsx;
 
 use chrono::NaiveDate;
 use model::{BuildOptions, Index, Meta, Period, ReportData};
@@ -134,6 +138,8 @@ pub enum ReportError {
     Manifest { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Csv { path: PathBuf, reason: String },
+    #[error("{path}: cannot write the Excel workbook: {reason}")]
+    Xlsx { path: PathBuf, reason: String },
     #[error("unknown company '{0}'; companies in the data: {1}")]
     UnknownCompany(String, String),
     #[error("bad period: {0}")]
@@ -427,6 +433,8 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     put("findings.json", json::render(d))?;
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
+    saldos::write(d, &dir.join("saldos.csv"))?;
+    xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;
     }

@@ -44,9 +44,13 @@ impl Period {
 #[derive(Debug, Clone)]
 pub struct ReportFinding {
     pub f: Finding,
+    /// The end of the finding's window if it is about one (certification), else
     /// `period_start` if the check set one, else the evidence pedimento's
     /// `fecha_operacion`, else the evaluation date.
     pub date: NaiveDate,
+    /// The ledger balance of the finding's (pedimento, partida) when it is a temporary
+    /// import: plazo end, imported and open quantity, unit (key facts for the exports).
+    pub balance: Option<Balance>,
 }
 
 impl ReportFinding {
@@ -67,10 +71,39 @@ pub struct Totals {
     pub ieps: Decimal,
 }
 
+/// Checks whose `amount` is a signed difference (e.g. sender minus receiver value): the
+/// report sums and shows its absolute value, never nets it.
+pub fn amount_is_difference(code: &str) -> bool {
+    code == "VIRTUAL-MISMATCH"
+}
+
+/// What a check's `amount` measures (shown next to it: amounts of different checks are
+/// different things and are never added together).
+pub fn amount_meaning(code: &str) -> &'static str {
+    match code {
+        "TEMP-EXPIRED" => "customs value of the open quantity past its plazo",
+        "TEMP-EXPIRING" | "TEMP-PLAZO-UNKNOWN" => "customs value of the open quantity",
+        "DESCARGO-EXCESS" => "customs value of the quantity discharged in excess",
+        "DESCARGO-UNIT" => "customs value of the import partida",
+        "DATA-CONFLICT" => "customs value of the replaced pedimento",
+        "CERT-RATIO" => "shortfall to the company's ratio threshold",
+        "VIRTUAL-UNPAIRED" => "customs value of the side without counterpart",
+        "VIRTUAL-MISMATCH" => "absolute value difference between the two sides",
+        "VIRTUAL-LATE" | "VIRTUAL-CLAVE" => "customs value of the transfer (sender side)",
+        c if c.starts_with("CERT-") => "no amount (see the certification table)",
+        _ => "the check's main amount",
+    }
+}
+
 impl Totals {
     fn add(&mut self, f: &Finding) {
         self.findings += 1;
-        self.amount += f.amount.unwrap_or_default();
+        let a = f.amount.unwrap_or_default();
+        self.amount += if amount_is_difference(&f.check_code) {
+            a.abs()
+        } else {
+            a
+        };
         self.igi += f.igi.unwrap_or_default();
         self.iva += f.iva.unwrap_or_default();
         self.ieps += f.ieps.unwrap_or_default();
@@ -90,13 +123,65 @@ pub struct CheckSummary {
     pub citations: Vec<String>,
 }
 
-/// Open temporary-import balance in one age bucket at the as-of date.
+/// Open temporary-import balance in one bucket of days to the end of its plazo (or days
+/// overdue) at the as-of date; activo fijo (plazo = program validity) is counted apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgeBucket {
     pub label: &'static str,
+    /// Every open partida in the bucket (insumos, activo fijo and the rest).
     pub partidas: usize,
     /// valor_aduana × open / imported, summed (rounded to cents per partida).
     pub value: Decimal,
+    /// Of which activo fijo.
+    pub af_partidas: usize,
+    pub af_value: Decimal,
+}
+
+/// Headline amounts at risk, each one kind of thing (never added together).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskTotals {
+    /// IGI + IVA + IEPS of every finding in the period.
+    pub contributions: Decimal,
+    /// TEMP-EXPIRED: customs value of open temporary goods past their plazo.
+    pub expired_value: Decimal,
+    /// VIRTUAL-UNPAIRED: customs value of transfer sides with no counterpart.
+    pub unpaired_transfers: Decimal,
+    /// VIRTUAL-MISMATCH: sum of absolute value differences between the sides.
+    pub transfer_differences: Decimal,
+    /// CERT-RATIO: shortfall to the company's return-ratio threshold.
+    pub cert_shortfall: Decimal,
+}
+
+impl RiskTotals {
+    fn add(&mut self, f: &Finding) {
+        self.contributions +=
+            f.igi.unwrap_or_default() + f.iva.unwrap_or_default() + f.ieps.unwrap_or_default();
+        let a = f.amount.unwrap_or_default();
+        match f.check_code.as_str() {
+            "TEMP-EXPIRED" => self.expired_value += a,
+            "VIRTUAL-UNPAIRED" => self.unpaired_transfers += a.abs(),
+            "VIRTUAL-MISMATCH" => self.transfer_differences += a.abs(),
+            "CERT-RATIO" => self.cert_shortfall += a,
+            _ => {}
+        }
+    }
+}
+
+/// The certification verdict of one modality, from its requirement rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModalitySummary {
+    /// `A`, `AA` or `AAA`.
+    pub modality: String,
+    /// `met`, `not met` (a requirement fails) or `not verified` (data missing).
+    pub verdict: &'static str,
+    /// Counts over the rows that decide it (AA and AAA include the A rows).
+    pub pass: usize,
+    pub fail: usize,
+    /// Unknown for lack of data (a file or field is missing).
+    pub missing: usize,
+    /// Unknown because no data can prove it: evidence must be attached by hand.
+    pub manual: usize,
+    pub na: usize,
 }
 
 /// One year of the multi-year trend.
@@ -144,8 +229,17 @@ pub struct ReportData {
     pub trend: Vec<YearTrend>,
     /// None: `cert_ratio_series.parquet` not in the audit folder.
     pub ratio: Option<Vec<RatioPoint>>,
-    /// None: `cert_assessment.parquet` not in the audit folder.
+    /// None: `cert_assessment.parquet` not in the audit folder. One row per requirement.
     pub assessment: Option<Vec<Assessment>>,
+    /// The overall verdict stored with the assessment (`AAA`, `AA`, `A`, `none`).
+    pub cert_verdict: Option<String>,
+    /// One row per modality (A, AA, AAA) present in the assessment.
+    pub modalities: Vec<ModalitySummary>,
+    /// Headline amounts, one per kind of amount.
+    pub risk: RiskTotals,
+    /// This company's ledger balances with something open at the as-of date, by plazo
+    /// end (unknown last), then pedimento and partida.
+    pub saldos: Vec<Balance>,
     pub sample: Option<Sample>,
 }
 
@@ -210,15 +304,38 @@ pub fn months_between(d: NaiveDate, as_of: NaiveDate) -> i32 {
     m
 }
 
-pub const AGE_BUCKETS: [&str; 4] = ["0-6 months", "6-12 months", "12-18 months", ">18 months"];
+/// Buckets of days from the as-of date to the end of the plazo (negative: overdue).
+pub const AGE_BUCKETS: [&str; 8] = [
+    "overdue > 90 days",
+    "overdue 31-90 days",
+    "overdue 1-30 days",
+    "due in 0-30 days",
+    "due in 31-60 days",
+    "due in 61-90 days",
+    "due in > 90 days",
+    "plazo unknown",
+];
 
-fn age_bucket(months: i32) -> usize {
-    match months {
-        m if m < 6 => 0,
-        m if m < 12 => 1,
-        m if m < 18 => 2,
-        _ => 3,
+/// Bucket of a plazo end `vence` seen at `as_of` (None: plazo unknown).
+pub fn age_bucket(vence: Option<NaiveDate>, as_of: NaiveDate) -> usize {
+    let Some(v) = vence else {
+        return 7;
+    };
+    match (v - as_of).num_days() {
+        d if d < -90 => 0,
+        d if d < -30 => 1,
+        d if d < 0 => 2,
+        d if d <= 30 => 3,
+        d if d <= 60 => 4,
+        d if d <= 90 => 5,
+        _ => 6,
     }
+}
+
+pub fn is_activo_fijo(b: &Balance) -> bool {
+    b.tipo_bien
+        .as_deref()
+        .is_some_and(|t| t.to_lowercase().replace(' ', "_") == "activo_fijo")
 }
 
 /// Value of an open quantity: valor_aduana × open / imported, rounded to cents.
@@ -269,12 +386,23 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         .filter(|p| o.period.contains(p.fecha_pago))
         .collect();
 
+    let bal_by_key: HashMap<(&str, i32), &Balance> = ix
+        .balances
+        .get(o.rfc)
+        .unwrap_or(&empty)
+        .iter()
+        .map(|&i| &inp.balances[i])
+        .map(|b| ((b.pedimento_id.as_str(), b.partida), b))
+        .collect();
     // Findings filed under a date inside the period.
     let mut findings = vec![];
     for &i in ix.findings.get(o.rfc).unwrap_or(&empty) {
         let f = &inp.findings[i];
+        // A finding about a window (certification) belongs to the period its window
+        // ends in, not the one it starts in.
         let date = f
-            .period_start
+            .window_end
+            .or(f.period_start)
             .or_else(|| {
                 f.pedimento_id
                     .as_deref()
@@ -283,16 +411,26 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
             })
             .unwrap_or(f.as_of);
         if o.period.contains(date) {
-            findings.push(ReportFinding { f: f.clone(), date });
+            let balance = match (&f.pedimento_id, f.partida) {
+                (Some(id), Some(p)) => bal_by_key.get(&(id.as_str(), p)).map(|b| (*b).clone()),
+                _ => None,
+            };
+            findings.push(ReportFinding {
+                f: f.clone(),
+                date,
+                balance,
+            });
         }
     }
 
     let mut by_check_map: BTreeMap<String, CheckSummary> = BTreeMap::new();
     let mut totals = Totals::default();
+    let mut risk = RiskTotals::default();
     let mut by_month: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for rf in &findings {
         let f = &rf.f;
         totals.add(f);
+        risk.add(f);
         let e = by_check_map
             .entry(f.check_code.clone())
             .or_insert_with(|| CheckSummary {
@@ -339,18 +477,34 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
             label: l,
             partidas: 0,
             value: Decimal::ZERO,
+            af_partidas: 0,
+            af_value: Decimal::ZERO,
         })
         .collect();
     let mut open_total = Decimal::ZERO;
+    let mut saldos: Vec<Balance> = vec![];
     for b in &bals {
         if b.open_qty > Decimal::ZERO {
-            let k = age_bucket(months_between(b.fecha_operacion, o.as_of));
+            let k = age_bucket(b.vence, o.as_of);
             let v = open_value(b, b.open_qty);
             aging[k].partidas += 1;
             aging[k].value += v;
+            if is_activo_fijo(b) {
+                aging[k].af_partidas += 1;
+                aging[k].af_value += v;
+            }
             open_total += v;
+            saldos.push((*b).clone());
         }
     }
+    saldos.sort_by(|a, b| {
+        (a.vence.is_none(), a.vence, &a.pedimento_id, a.partida).cmp(&(
+            b.vence.is_none(),
+            b.vence,
+            &b.pedimento_id,
+            b.partida,
+        ))
+    });
 
     // Trend per year: findings filed in that year, and the open balance at year end
     // replayed from the ledger (imported up to that date minus allocations up to it).
@@ -412,6 +566,15 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
             .cloned()
             .collect::<Vec<_>>()
     });
+    let cert_verdict = assessment
+        .as_ref()
+        .and_then(|a| a.first())
+        .map(|r| r.verdict.clone())
+        .filter(|v| !v.is_empty());
+    let modalities = assessment
+        .as_deref()
+        .map(modality_summaries)
+        .unwrap_or_default();
 
     let sample = o
         .sample
@@ -436,8 +599,58 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         trend,
         ratio,
         assessment,
+        cert_verdict,
+        modalities,
+        risk,
+        saldos,
         sample,
     }
+}
+
+/// One summary per modality found in `rows` (A first). AA and AAA are decided by their
+/// own rows plus the A rows, as the rule builds them on A. Manual rows (no data can prove
+/// them) do not decide the verdict but are counted: their evidence must be attached.
+pub fn modality_summaries(rows: &[Assessment]) -> Vec<ModalitySummary> {
+    let mut mods: Vec<String> = vec![];
+    for r in rows {
+        if !mods.contains(&r.modality) {
+            mods.push(r.modality.clone());
+        }
+    }
+    mods.sort_by_key(|m| (m.len(), m.clone()));
+    mods.iter()
+        .map(|m| {
+            let mut s = ModalitySummary {
+                modality: m.clone(),
+                verdict: "met",
+                pass: 0,
+                fail: 0,
+                missing: 0,
+                manual: 0,
+                na: 0,
+            };
+            for r in rows
+                .iter()
+                .filter(|r| &r.modality == m || (m != "A" && r.modality == "A"))
+            {
+                match r.status.as_str() {
+                    "pass" => s.pass += 1,
+                    "fail" => s.fail += 1,
+                    "unknown" if r.basis == "manual" => s.manual += 1,
+                    "unknown" => s.missing += 1,
+                    _ => s.na += 1,
+                }
+            }
+            s.verdict = if s.fail > 0 {
+                "not met"
+            } else if s.missing > 0 {
+                "not verified"
+            } else {
+                "met"
+            };
+            s
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -450,10 +663,13 @@ mod tests {
     fn months_and_buckets() {
         assert_eq!(months_between(d("2024-01-15"), d("2024-07-14")), 5);
         assert_eq!(months_between(d("2024-01-15"), d("2024-07-15")), 6);
-        assert_eq!(age_bucket(5), 0);
-        assert_eq!(age_bucket(6), 1);
-        assert_eq!(age_bucket(17), 2);
-        assert_eq!(age_bucket(18), 3);
+        let a = d("2024-06-30");
+        assert_eq!(age_bucket(Some(d("2024-03-01")), a), 0);
+        assert_eq!(age_bucket(Some(d("2024-06-29")), a), 2);
+        assert_eq!(age_bucket(Some(d("2024-06-30")), a), 3);
+        assert_eq!(age_bucket(Some(d("2024-08-29")), a), 4);
+        assert_eq!(age_bucket(Some(d("2035-12-31")), a), 6);
+        assert_eq!(age_bucket(None, a), 7);
         assert_eq!(
             Period {
                 from: 2019,

@@ -1,7 +1,7 @@
 //! The report's tables as plain text cells, shared by the Markdown and HTML writers so
 //! both show exactly the same content. Cells are unescaped: each writer escapes.
 
-use super::format::{mxn, mxn_opt, pct, qty_opt};
+use super::format::{mxn, mxn_opt, pct, qty, qty_opt};
 use super::model::{ReportData, ReportFinding};
 use rust_decimal::Decimal;
 
@@ -83,18 +83,97 @@ pub fn facts(d: &ReportData) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Certification verdicts, or None when `cert_assessment.parquet` is absent.
+/// Certification verdict per modality, or None when `cert_assessment.parquet` is absent.
 pub fn verdicts(d: &ReportData) -> Option<Table> {
-    let a = d.assessment.as_ref()?;
-    let mut t = Table::new(&[("Modality", false), ("Verdict", false), ("Detail", false)]);
-    for r in a {
+    d.assessment.as_ref()?;
+    let mut t = Table::new(&[
+        ("Modality", false),
+        ("Verdict", false),
+        ("Pass", true),
+        ("Fail", true),
+        ("Data missing", true),
+        ("Manual evidence", true),
+        ("N/A", true),
+    ]);
+    for m in &d.modalities {
         t.rows.push(vec![
-            r.modality.clone(),
-            r.verdict.clone(),
-            r.detail.clone(),
+            m.modality.clone(),
+            m.verdict.to_string(),
+            m.pass.to_string(),
+            m.fail.to_string(),
+            m.missing.to_string(),
+            m.manual.to_string(),
+            m.na.to_string(),
         ]);
     }
     Some(t)
+}
+
+/// The certification requirements, one row per requirement, or None when
+/// `cert_assessment.parquet` is absent.
+pub fn requirements(d: &ReportData) -> Option<Table> {
+    let a = d.assessment.as_ref()?;
+    let mut t = Table::new(&[
+        ("Modality", false),
+        ("Code", false),
+        ("Requirement", false),
+        ("Status", false),
+        ("Measured", false),
+        ("Threshold", false),
+        ("Window", false),
+        ("Missing evidence", false),
+        ("Legal basis", false),
+    ]);
+    for r in a {
+        let missing = match (&r.missing, r.status.as_str(), r.basis.as_str()) {
+            (Some(m), _, _) => m.clone(),
+            (None, "unknown", "manual") => "manual: attach evidence".into(),
+            _ => String::new(),
+        };
+        t.rows.push(vec![
+            r.modality.clone(),
+            r.code.clone(),
+            r.requirement.clone(),
+            r.status.clone(),
+            r.measured.clone(),
+            r.threshold.clone(),
+            r.window.clone(),
+            missing,
+            r.citation.clone(),
+        ]);
+    }
+    Some(t)
+}
+
+/// Headline amounts at risk: one line per kind of amount (never summed together).
+pub fn risk(d: &ReportData) -> Vec<(&'static str, String)> {
+    let r = &d.risk;
+    vec![
+        (
+            "Contributions at risk (IGI + IVA + IEPS)",
+            mxn(r.contributions),
+        ),
+        (
+            "Customs value of expired temporary goods (TEMP-EXPIRED)",
+            mxn(r.expired_value),
+        ),
+        (
+            "Value of unpaired transfers (VIRTUAL-UNPAIRED)",
+            mxn(r.unpaired_transfers),
+        ),
+        (
+            "Value differences between transfer sides, absolute (VIRTUAL-MISMATCH)",
+            mxn(r.transfer_differences),
+        ),
+        (
+            "Certification shortfall (CERT-RATIO)",
+            mxn(r.cert_shortfall),
+        ),
+        (
+            "Open temporary imports at the as-of date",
+            mxn(d.open_total),
+        ),
+    ]
 }
 
 pub fn totals(d: &ReportData) -> Table {
@@ -104,6 +183,7 @@ pub fn totals(d: &ReportData) -> Table {
         ("Severity", false),
         ("Findings", true),
         ("Amount", true),
+        ("Amount is", false),
         ("IGI", true),
         ("IVA", true),
         ("IEPS", true),
@@ -117,19 +197,22 @@ pub fn totals(d: &ReportData) -> Table {
             c.severity.clone(),
             x.findings.to_string(),
             mxn(x.amount),
+            super::model::amount_meaning(&c.code).to_string(),
             mxn(x.igi),
             mxn(x.iva),
             mxn(x.ieps),
             mxn(x.contributions()),
         ]);
     }
+    // Amounts of different checks measure different things: no total amount.
     let x = &d.totals;
     t.rows.push(vec![
         "Total".into(),
         String::new(),
         String::new(),
         x.findings.to_string(),
-        mxn(x.amount),
+        String::new(),
+        "not added across checks".into(),
         mxn(x.igi),
         mxn(x.iva),
         mxn(x.ieps),
@@ -169,15 +252,19 @@ pub fn ratio(d: &ReportData) -> Option<Table> {
 
 pub fn aging(d: &ReportData) -> Table {
     let mut t = Table::new(&[
-        ("Age at as-of date", false),
+        ("Plazo end at as-of date", false),
         ("Open partidas", true),
         ("Open value", true),
+        ("of which activo fijo: partidas", true),
+        ("activo fijo value", true),
     ]);
     for b in &d.aging {
         t.rows.push(vec![
             b.label.to_string(),
             b.partidas.to_string(),
             mxn(b.value),
+            b.af_partidas.to_string(),
+            mxn(b.af_value),
         ]);
     }
     t.rows.push(vec![
@@ -188,8 +275,96 @@ pub fn aging(d: &ReportData) -> Table {
             .sum::<usize>()
             .to_string(),
         mxn(d.open_total),
+        d.aging
+            .iter()
+            .map(|b| b.af_partidas)
+            .sum::<usize>()
+            .to_string(),
+        mxn(d.aging.iter().map(|b| b.af_value).sum()),
     ]);
     t
+}
+
+/// Rows of the saldos table shown in HTML/Markdown; all of them are in saldos.csv.
+pub const MAX_SALDOS_ROWS: usize = 500;
+
+/// Saldos por pedimento/partida (open at the as-of date), ordered by plazo end; at most
+/// [`MAX_SALDOS_ROWS`] rows, and how many were left out.
+pub fn saldos(d: &ReportData) -> (Table, usize) {
+    let mut t = Table::new(&[
+        ("Pedimento", false),
+        ("Partida", true),
+        ("Clave", false),
+        ("Fracción", false),
+        ("Operated", false),
+        ("Imported (UMT)", true),
+        ("Discharged", true),
+        ("Open", true),
+        ("UMT", false),
+        ("Open value", true),
+        ("Plazo end", false),
+        ("Days to plazo end", true),
+        ("Estado", false),
+    ]);
+    for b in d.saldos.iter().take(MAX_SALDOS_ROWS) {
+        t.rows.push(vec![
+            b.pedimento_id.clone(),
+            b.partida.to_string(),
+            b.clave.clone().unwrap_or_default(),
+            b.fraccion.clone().unwrap_or_default(),
+            b.fecha_operacion.to_string(),
+            qty(b.imported),
+            qty_opt(b.discharged),
+            qty(b.open_qty),
+            b.umt.clone().unwrap_or_default(),
+            mxn(super::model::open_value(b, b.open_qty)),
+            b.vence.map(|v| v.to_string()).unwrap_or_default(),
+            b.vence
+                .map(|v| (v - d.as_of).num_days().to_string())
+                .unwrap_or_default(),
+            b.estado.clone().unwrap_or_default(),
+        ]);
+    }
+    (t, d.saldos.len().saturating_sub(MAX_SALDOS_ROWS))
+}
+
+/// Reporte de vencimientos: the open partidas overdue or due within 90 days of the as-of
+/// date, by plazo end, with their 30/60/90-day bucket (at most [`MAX_SALDOS_ROWS`] rows,
+/// and how many were left out). What to return or regularize first.
+pub fn vencimientos(d: &ReportData) -> (Table, usize) {
+    let mut t = Table::new(&[
+        ("Bucket", false),
+        ("Plazo end", false),
+        ("Days to plazo end", true),
+        ("Pedimento", false),
+        ("Partida", true),
+        ("Fracción", false),
+        ("Tipo de bien", false),
+        ("Open", true),
+        ("UMT", false),
+        ("Open value", true),
+    ]);
+    let due: Vec<_> = d
+        .saldos
+        .iter()
+        .filter(|b| b.vence.is_some_and(|v| (v - d.as_of).num_days() <= 90))
+        .collect();
+    for b in due.iter().take(MAX_SALDOS_ROWS) {
+        let v = b.vence.expect("filtered");
+        t.rows.push(vec![
+            super::model::AGE_BUCKETS[super::model::age_bucket(b.vence, d.as_of)].to_string(),
+            v.to_string(),
+            (v - d.as_of).num_days().to_string(),
+            b.pedimento_id.clone(),
+            b.partida.to_string(),
+            b.fraccion.clone().unwrap_or_default(),
+            b.tipo_bien.clone().unwrap_or_default(),
+            qty(b.open_qty),
+            b.umt.clone().unwrap_or_default(),
+            mxn(super::model::open_value(b, b.open_qty)),
+        ]);
+    }
+    (t, due.len().saturating_sub(MAX_SALDOS_ROWS))
 }
 
 /// Check codes that appear in `by_month`, in report order.
@@ -228,7 +403,6 @@ pub fn trend(d: &ReportData) -> Table {
     let mut t = Table::new(&[
         ("Year", false),
         ("Findings", true),
-        ("Amount", true),
         ("Contributions", true),
         ("Open balance at", false),
         ("Open partidas", true),
@@ -238,7 +412,6 @@ pub fn trend(d: &ReportData) -> Table {
         t.rows.push(vec![
             y.year.to_string(),
             y.totals.findings.to_string(),
-            mxn(y.totals.amount),
             mxn(y.totals.contributions()),
             if y.open_value.is_some() {
                 y.balance_date.to_string()
@@ -338,9 +511,9 @@ pub fn findings_of(d: &ReportData, code: &str) -> (Table, usize) {
 /// How the numbers were obtained (shown at the end of every report).
 pub const NOTES: &[&str] = &[
     "Findings come from the audit output folder (findings.parquet); this report does not re-run or re-evaluate any check.",
-    "A finding is filed under the check's period_start if it has one, else the evidence pedimento's fecha_operacion, else the as-of date; the report keeps findings filed inside the period.",
-    "Amount is the check's main amount in MXN (value at risk); IGI, IVA and IEPS are contributions at risk as computed by the check. Totals are exact decimal sums.",
-    "Open temporary-import balances come from ledger_balances.parquet, evaluated at the as-of date for the whole company (not limited to the period); value = valor_aduana × open quantity / imported quantity, rounded to cents per partida. Age is whole months from fecha_operacion to the as-of date.",
+    "A finding about a window (certification ratio and requirements) is filed under the end of its window; any other finding under the check's period_start if it has one, else the evidence pedimento's fecha_operacion, else the as-of date. The report keeps findings filed inside the period.",
+    "Amount is the check's main amount in MXN and means a different thing per check (column 'Amount is'), so amounts are never added across checks; a value difference is shown and summed as an absolute value. IGI, IVA and IEPS are contributions at risk as computed by the check. Totals are exact decimal sums.",
+    "Open temporary-import balances come from ledger_balances.parquet, evaluated at the as-of date for the whole company (not limited to the period); value = valor_aduana × open quantity / imported quantity, rounded to cents per partida. They are bucketed by days from the as-of date to the end of the plazo (negative: overdue), activo fijo (plazo = IMMEX program validity) counted apart.",
     "Open balance per year: the ledger replayed at Dec 31 (or the as-of date if earlier): imported quantity of partidas operated by then minus ledger_allocations discharged by then; years starting after the as-of date are not computed.",
     "Rows ingested are dataset-wide totals over every ingest manifest (<dataset>/_manifest/*.json); manifests are not split by company.",
     "Rectified original pedimentos (superseded by an R1) are excluded from the pedimento counts and the sample.",

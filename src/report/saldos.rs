@@ -1,0 +1,55 @@
+//! `saldos.csv`: every temporary-import partida of the company with something open at the
+//! as-of date (from `ledger_balances.parquet`), ordered by plazo end. Decimals exactly as
+//! stored, dates ISO, nulls as empty cells.
+
+use super::ReportError;
+use super::model::{ReportData, open_value};
+use std::path::Path;
+
+pub const HEADER: [&str; 16] = [
+    "rfc",
+    "pedimento_id",
+    "partida",
+    "clave",
+    "fraccion",
+    "tipo_bien",
+    "fecha_operacion",
+    "imported",
+    "discharged",
+    "open_qty",
+    "umt",
+    "valor_aduana",
+    "open_value",
+    "vence",
+    "days_to_vence",
+    "estado",
+];
+
+pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| ReportError::csv(path, e))?;
+    w.write_record(HEADER)
+        .map_err(|e| ReportError::csv(path, e))?;
+    let s = |v: Option<String>| v.unwrap_or_default();
+    for b in &d.saldos {
+        w.write_record([
+            b.rfc.clone(),
+            b.pedimento_id.clone(),
+            b.partida.to_string(),
+            s(b.clave.clone()),
+            s(b.fraccion.clone()),
+            s(b.tipo_bien.clone()),
+            b.fecha_operacion.to_string(),
+            b.imported.to_string(),
+            s(b.discharged.map(|x| x.to_string())),
+            b.open_qty.to_string(),
+            s(b.umt.clone()),
+            b.valor_aduana.to_string(),
+            open_value(b, b.open_qty).to_string(),
+            s(b.vence.map(|x| x.to_string())),
+            s(b.vence.map(|v| (v - d.as_of).num_days().to_string())),
+            s(b.estado.clone()),
+        ])
+        .map_err(|e| ReportError::csv(path, e))?;
+    }
+    w.flush().map_err(ReportError::io(path))
+}
