@@ -81,6 +81,8 @@ fn v(xs: &[&str]) -> Vec<String> {
 /// - 2000002 IN 2022-08-01 declares IM 2222222: 18 months, 2024-02-01: vigente.
 /// - 2000003 IN 2022-09-01 without IM: by date the program in force is 2222222 (1111111 was
 ///   cancelled before): 2024-03-01, vigente.
+/// - 2000004 IN 2022-10-03 declares IM 9999990, which the profile does not list: by date,
+///   2222222: 2024-04-03, vigente.
 ///   Before the fix the latest cancellation of the company (2022-06-30) applied to all three.
 /// Rule: Manual de operación aduanera 2007, IMMEX, norma centesimadecimatercera (60 days after
 /// the cancellation of *that* program; a new program covers its own imports).
@@ -94,6 +96,7 @@ fn cancellation_cuts_only_its_program() {
             v(&["2022-240-3953-2000001", "1111111", "2022-08-29", "vencido"]),
             v(&["2022-240-3953-2000002", "2222222", "2024-02-01", "vigente"]),
             v(&["2022-240-3953-2000003", "2222222", "2024-03-01", "vigente"]),
+            v(&["2022-240-3953-2000004", "2222222", "2024-04-03", "vigente"]),
         ]
     );
     let r = rows(&df, "TEMP-EXPIRED");

@@ -23,7 +23,7 @@
 -- pedimento declares (identificador IM), else the program in force on the import's date
 -- (fecha_inicio <= date <= fecha_fin and not after its cancellation; empty fecha_inicio = no
 -- lower bound, empty fecha_fin = open-ended); among several, the latest fecha_inicio (then
--- the highest program number) wins.
+-- the highest program number) wins. Art. 106 temporales belong to no program.
 -- Dates are fecha_operacion (selección automatizada, else payment).
 WITH af_g AS (
     SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
@@ -55,16 +55,30 @@ prog AS (
            fecha_fin AS fin, fecha_cancelacion AS cancel, prorroga
     FROM programas
 ),
+-- One row per numbered program (a program listed twice: earliest start, open-ended if any
+-- row is, latest cancellation).
+prog_num AS (
+    SELECT rfc, programa, MIN(ini) AS ini,
+           CASE WHEN MAX(CASE WHEN fin IS NULL THEN 1 ELSE 0 END) = 1 THEN CAST(NULL AS DATE)
+                ELSE MAX(fin) END AS fin,
+           MAX(cancel) AS cancel, MAX(prorroga) AS prorroga
+    FROM prog
+    WHERE programa IS NOT NULL
+    GROUP BY rfc, programa
+),
+imp2 AS (
+    SELECT i.*,
+           CASE WHEN i.tipo_bien = 'temporal_106' THEN CAST(NULL AS VARCHAR) ELSE pn.programa END AS n_programa,
+           pn.fin AS n_fin, pn.cancel AS n_cancel, pn.prorroga AS n_prorroga
+    FROM imp1 i
+    LEFT JOIN prog_num pn ON pn.rfc = i.rfc AND pn.programa = i.immex_programa
+),
+-- Imports without a declared (known) program: the program in force on their date.
 cand AS (
-    SELECT i.pedimento_id, i.partida, 1 AS how, pr.programa, pr.ini, pr.fin, pr.cancel, pr.prorroga
-    FROM imp1 i
-    JOIN prog pr ON pr.rfc = i.rfc AND pr.programa = i.immex_programa
-    WHERE i.tipo_bien <> 'temporal_106'
-    UNION ALL
-    SELECT i.pedimento_id, i.partida, 0 AS how, pr.programa, pr.ini, pr.fin, pr.cancel, pr.prorroga
-    FROM imp1 i
+    SELECT i.pedimento_id, i.partida, pr.programa, pr.ini, pr.fin, pr.cancel, pr.prorroga
+    FROM imp2 i
     JOIN prog pr ON pr.rfc = i.rfc
-    WHERE i.tipo_bien <> 'temporal_106'
+    WHERE i.n_programa IS NULL AND i.tipo_bien <> 'temporal_106'
       AND pr.ini <= i.fecha_operacion
       AND (pr.fin IS NULL OR i.fecha_operacion <= pr.fin)
       AND (pr.cancel IS NULL OR i.fecha_operacion <= pr.cancel)
@@ -72,7 +86,7 @@ cand AS (
 ranked AS (
     SELECT cand.*,
            ROW_NUMBER() OVER (PARTITION BY pedimento_id, partida
-                              ORDER BY how DESC, ini DESC, COALESCE(programa, '') DESC,
+                              ORDER BY ini DESC, COALESCE(programa, '') DESC,
                                        COALESCE(fin, CAST('9999-12-31' AS DATE)) DESC,
                                        COALESCE(cancel, CAST('9999-12-31' AS DATE)) DESC,
                                        COALESCE(prorroga, 0) DESC) AS rn
@@ -89,12 +103,14 @@ imp AS (
            CASE WHEN i.af = 1 THEN 'activo_fijo' ELSE i.tipo_bien END AS tipo_bien,
            CASE WHEN i.af = 1 THEN 'AF' ELSE i.clave END AS plazo_clave,
            0 AS only_open,
-           l.programa AS programa,
-           l.fin AS programa_fin,
-           l.cancel AS programa_cancelacion,
-           CAST(l.prorroga AS INTEGER) AS programa_prorroga,
-           CASE WHEN l.pedimento_id IS NULL THEN 0 ELSE 1 END AS programa_vinculado
-    FROM imp1 i
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_programa ELSE l.programa END AS programa,
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_fin ELSE l.fin END AS programa_fin,
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_cancel ELSE l.cancel END AS programa_cancelacion,
+           CAST(CASE WHEN i.n_programa IS NOT NULL THEN i.n_prorroga ELSE l.prorroga END AS INTEGER)
+               AS programa_prorroga,
+           CASE WHEN i.n_programa IS NOT NULL OR l.pedimento_id IS NOT NULL THEN 1 ELSE 0 END
+               AS programa_vinculado
+    FROM imp2 i
     LEFT JOIN link l ON l.pedimento_id = i.pedimento_id AND l.partida = i.partida
 ),
 dis0 AS (
