@@ -83,7 +83,8 @@ fn v(xs: &[&str]) -> Vec<String> {
 ///   cancelled before): 2024-03-01, vigente.
 /// - 2000004 IN 2022-10-03 declares IM 9999990, which the profile does not list: by date,
 ///   2222222: 2024-04-03, vigente.
-///   Before the fix the latest cancellation of the company (2022-06-30) applied to all three.
+///
+/// Before the fix the latest cancellation of the company (2022-06-30) applied to all of them.
 /// Rule: Manual de operación aduanera 2007, IMMEX, norma centesimadecimatercera (60 days after
 /// the cancellation of *that* program; a new program covers its own imports).
 #[test]
@@ -298,6 +299,7 @@ fn a3_discharges_open_imports_only() {
 /// - 2000003 IN 10 on 2022-02-01 returned 2022-05-02: on time, no finding.
 /// - 2000005 IN 5 (valor 500.00, IGI 0) on 2022-08-31: 18 months end on 2024-02-29 (month
 ///   end, leap year); RT 4000006 on 2024-03-02: 2 days late. IVA 16 % of 500.00 = 80.00.
+///
 /// No finding is an as-of balance: TEMP-EXPIRED stays empty.
 #[test]
 fn temp_late_return_reports_days_and_contributions() {

@@ -147,7 +147,8 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         || rayon::join(|| dense_ranks(&rfc, n), || dense_ranks(&fra, n)),
         || rayon::join(|| dense_ranks(&umt, n), || dense_ranks(&pid, n)),
     );
-    // Row sort keys are packed in u64s: ranks must fit in 31 bits.
+    // Row sort keys are packed in u64s: ranks must fit in 30 bits (umt shares its 32 with
+    // the pool bit).
     if [&rfc_r, &fra_r, &umt_r, &pid_r]
         .iter()
         .any(|r| r.1 >= 1 << 30)
