@@ -24,7 +24,7 @@ NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
 # (<dataset>/year=*/<table>.parquet), the vendored rule CSVs with the columns cast to INTEGER,
 # and the profile's programas.csv columns (an empty table of these when the file is absent).
 DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
-RULE_TABLES = [("plazos", ["meses", "por_programa"]),
+RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
                ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"])]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
              ("fecha_cancelacion", "date"), ("prorroga", "int"), ("sector", "string")]
@@ -88,10 +88,11 @@ def register(con, dataset, profiles):
         lst = ", ".join(f"'{f}'" for f in files)
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
     con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,
-        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita
+        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita,
+        TRY_CAST(requires_immex AS INTEGER) AS requires_immex
         FROM read_csv('{ROOT}/src/catalogs/plazos.csv', header=true, all_varchar=true)""")
     con.execute(f"""CREATE VIEW discharge_claves AS SELECT clave, CAST(tipo_operacion AS INTEGER) AS tipo_operacion,
-        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita
+        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita, regimen
         FROM read_csv('{ROOT}/src/catalogs/discharge_claves.csv', header=true, all_varchar=true)""")
     prog = os.path.join(profiles, "programas.csv") if profiles else ""
     if prog and os.path.exists(prog):

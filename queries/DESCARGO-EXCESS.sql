@@ -20,7 +20,7 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
            || ' (fraccion ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' of '
            || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || a.umt || ')'
            || ' discharge no open temporary import' AS message,
-       'Ley Aduanera art. 108; discharge per the automated inventory control (seed 004 L5502)' AS citation,
+       'Ley Aduanera art. 108; discharge per the automated inventory control (Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)' AS citation,
        'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence
 FROM ledger_allocations a
 JOIN (SELECT * FROM ledger_movements WHERE kind = 'D') m

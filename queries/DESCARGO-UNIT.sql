@@ -24,7 +24,7 @@ SELECT 'DESCARGO-UNIT' AS check_code,
        'Discharge ' || m.clave || ' partida ' || CAST(m.partida AS VARCHAR) || ' declares '
            || CAST(m.cantidad AS VARCHAR) || ' in UMT ' || m.umt || ' but the temporary imports of fraccion '
            || m.fraccion || ' use UMT ' || u.import_umt || '; not discharged' AS message,
-       'Anexo 22, UMT (seed 003); the discharge is measured in the import''s tariff unit' AS citation,
+       'Anexo 22, campo UMT (unidad de medida de la tarifa); the discharge is measured in the import''s tariff unit' AS citation,
        'partidas:' || m.pedimento_id || '#' || CAST(m.partida AS VARCHAR) AS evidence
 FROM ledger_movements m
 JOIN u ON u.rfc = m.rfc AND u.fraccion = m.fraccion

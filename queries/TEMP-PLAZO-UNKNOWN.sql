@@ -1,6 +1,6 @@
--- TEMP-PLAZO-UNKNOWN: open temporary imports whose plazo the tool cannot determine
--- (activo fijo without program validity dates in the company profile; art. 106
--- temporales whose plazo depends on facts outside the pedimento). Reported, never skipped.
+-- TEMP-PLAZO-UNKNOWN: open temporary imports whose plazo the tool cannot determine: activo
+-- fijo (clave AF, E2, E4, or identificador AF) not linked to any IMMEX program of the company
+-- profile (no program with the declared number, none in force on its date). Reported, never skipped.
 SELECT 'TEMP-PLAZO-UNKNOWN' AS check_code,
        'medium' AS severity,
        rfc,

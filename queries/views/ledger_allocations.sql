@@ -3,7 +3,7 @@
 --
 -- 1. EXPLICIT: descargos that name the original pedimento (Data Stage 512, CSV
 --    descargo_*) are applied first, up to the quantities available on both sides.
--- 2. FIFO (PEPS) on what remains, per good (rfc, fraccion, umt), oldest import first,
+-- 2. FIFO (PEPS) on what remains, per pool (rfc, fraccion, umt, pool), oldest import first,
 --    as interval overlap over running totals: import k covers (CI[k-1], CI[k]] of the
 --    cumulative imported quantity, discharge j covers (CD[j-1], CD[j]] of the cumulative
 --    discharged quantity. A discharge may only take from imports made on or before its
@@ -12,7 +12,10 @@
 --    Every boundary is a breakpoint; each segment between breakpoints belongs to the
 --    import and to the discharge whose interval ends first at or after it (a reverse
 --    running MIN), so the allocation is a pair of equi-joins, not a row-by-row loop.
--- 3. EXCESS: the part of a discharge that found nothing open (E[j] - E[j-1]).
+-- 3. EXCESS: the part of a discharge that found nothing open (E[j] - E[j-1]); none for a
+--    discharge marked only_open (A3: what finds no open temporary import was never one).
+-- Pools: steps 2 and 3 run per (rfc, fraccion, umt, pool): insumos and activo fijo are
+-- discharged separately (see ledger_movements). Explicit descargos name their import.
 -- Ordering within a good: fecha_operacion, imports before discharges on the same day,
 -- then pedimento_id, partida.
 -- pedimento-audit computes this view (and ledger_balances) with an equivalent native sweep
@@ -75,18 +78,18 @@ used_d AS (
     FROM exp_alloc GROUP BY discharge_id, discharge_partida
 ),
 rem AS (
-    SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+    SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
+           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_i m
     LEFT JOIN used_i u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
     UNION ALL
-    SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+    SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
+           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_d m
     LEFT JOIN used_d u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
 ),
 ev AS (
-    SELECT kind, rfc, fraccion, umt, pedimento_id, partida, fecha_operacion,
+    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, only_open,
            CASE WHEN kind = 'I' THEN 0 ELSE 1 END AS k_ord,
            CASE WHEN kind = 'I' THEN q ELSE q - q END AS qi,
            CASE WHEN kind = 'D' THEN q ELSE q - q END AS qd
@@ -95,30 +98,30 @@ ev AS (
 ),
 cum AS (
     SELECT ev.*,
-           SUM(qi) OVER (PARTITION BY rfc, fraccion, umt
+           SUM(qi) OVER (PARTITION BY rfc, fraccion, umt, pool
                          ORDER BY fecha_operacion, k_ord, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ci,
-           SUM(qd) OVER (PARTITION BY rfc, fraccion, umt
+           SUM(qd) OVER (PARTITION BY rfc, fraccion, umt, pool
                          ORDER BY fecha_operacion, k_ord, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cd
     FROM ev
 ),
 ex AS (
     SELECT cum.*,
-           MAX(GREATEST(cd - ci, ci - ci)) OVER (PARTITION BY rfc, fraccion, umt
+           MAX(GREATEST(cd - ci, ci - ci)) OVER (PARTITION BY rfc, fraccion, umt, pool
                          ORDER BY fecha_operacion, k_ord, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS e
     FROM cum
 ),
 ex2 AS (
     SELECT ex.*,
-           COALESCE(LAG(e) OVER (PARTITION BY rfc, fraccion, umt
+           COALESCE(LAG(e) OVER (PARTITION BY rfc, fraccion, umt, pool
                                  ORDER BY fecha_operacion, k_ord, pedimento_id, partida),
                     e - e) AS e_prev
     FROM ex
 ),
 ends_all AS (
-    SELECT kind, rfc, fraccion, umt, pedimento_id, partida,
+    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, only_open,
            CASE WHEN kind = 'I' THEN ci ELSE cd - e END AS pos,
            CASE WHEN kind = 'I' THEN qi ELSE (cd - e) - (cd - qd - e_prev) END AS eff,
            e - e_prev AS excess
@@ -128,20 +131,20 @@ ends AS (SELECT * FROM ends_all WHERE eff > 0),
 ends_i AS (SELECT * FROM ends WHERE kind = 'I'),
 ends_d AS (SELECT * FROM ends WHERE kind = 'D'),
 pts AS (
-    SELECT rfc, fraccion, umt, pos,
+    SELECT rfc, fraccion, umt, pool, pos,
            MAX(CASE WHEN kind = 'I' THEN 1 ELSE 0 END) AS is_i,
            MAX(CASE WHEN kind = 'D' THEN 1 ELSE 0 END) AS is_d
     FROM ends
-    GROUP BY rfc, fraccion, umt, pos
+    GROUP BY rfc, fraccion, umt, pool, pos
 ),
 seg AS (
-    SELECT rfc, fraccion, umt, pos,
-           pos - COALESCE(LAG(pos) OVER (PARTITION BY rfc, fraccion, umt ORDER BY pos), pos - pos) AS len,
+    SELECT rfc, fraccion, umt, pool, pos,
+           pos - COALESCE(LAG(pos) OVER (PARTITION BY rfc, fraccion, umt, pool ORDER BY pos), pos - pos) AS len,
            MIN(CASE WHEN is_i = 1 THEN pos ELSE pos + 1000000000000 END)
-               OVER (PARTITION BY rfc, fraccion, umt ORDER BY pos DESC
+               OVER (PARTITION BY rfc, fraccion, umt, pool ORDER BY pos DESC
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS imp_end,
            MIN(CASE WHEN is_d = 1 THEN pos ELSE pos + 1000000000000 END)
-               OVER (PARTITION BY rfc, fraccion, umt ORDER BY pos DESC
+               OVER (PARTITION BY rfc, fraccion, umt, pool ORDER BY pos DESC
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dis_end
     FROM pts
 ),
@@ -149,8 +152,10 @@ fifo_seg AS (
     SELECT s.rfc, s.fraccion, s.umt, i.pedimento_id AS import_id, i.partida AS import_partida,
            d.pedimento_id AS discharge_id, d.partida AS discharge_partida, s.len
     FROM seg s
-    JOIN ends_i i ON i.rfc = s.rfc AND i.fraccion = s.fraccion AND i.umt = s.umt AND i.pos = s.imp_end
-    JOIN ends_d d ON d.rfc = s.rfc AND d.fraccion = s.fraccion AND d.umt = s.umt AND d.pos = s.dis_end
+    JOIN ends_i i ON i.rfc = s.rfc AND i.fraccion = s.fraccion AND i.umt = s.umt AND i.pool = s.pool
+                 AND i.pos = s.imp_end
+    JOIN ends_d d ON d.rfc = s.rfc AND d.fraccion = s.fraccion AND d.umt = s.umt AND d.pool = s.pool
+                 AND d.pos = s.dis_end
     WHERE s.len > 0
 ),
 fifo AS (
@@ -163,7 +168,7 @@ excess AS (
     SELECT rfc, fraccion, umt, CAST(NULL AS VARCHAR) AS import_id, CAST(NULL AS INTEGER) AS import_partida,
            pedimento_id AS discharge_id, partida AS discharge_partida, excess AS cantidad
     FROM ends_all
-    WHERE kind = 'D' AND excess > 0
+    WHERE kind = 'D' AND excess > 0 AND only_open = 0
 ),
 alloc AS (
     SELECT 'EXPLICIT' AS method, exp_alloc.* FROM exp_alloc

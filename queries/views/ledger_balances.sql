@@ -1,11 +1,16 @@
 -- Balance of every temporary-import partida at the as-of date, with its plazo and state.
---   vence (plazo end):
---     insumos (plazos.meses = 18): fecha_operacion + 18 months (Ley Aduanera art. 108
---       fr. I; not in the seeds), counted from selección automatizada (seed 004 L4089);
---     activo fijo (por_programa = 1): the IMMEX program's end date from the company
---       profile (seed 004 L5257); unknown without it;
---     any temporary import of a company whose program was cancelled: at most 60 calendar
---       days after the cancellation, 180 with the extension (seed 004 L2826-2834).
+--   plazo: the catalog row of the import's plazo_clave (its clave, or AF for activo fijo
+--     declared with identificador AF; see ledger_movements):
+--     meses:        fecha_operacion + meses months (Ley Aduanera art. 108 fr. I: 18 months for
+--                   insumos; art. 106 temporales 6 or 12 months), counted from the selección
+--                   automatizada. One WHEN per length used in src/catalogs/plazos.csv
+--                   (tests/ledger_rules.rs checks that every length has its branch);
+--     por_programa: the end of the IMMEX program the import is linked to (Ley Aduanera
+--                   art. 108 fr. III); an empty fecha_fin is open-ended ('vigente'); no linked
+--                   program: unknown;
+--     a cancelled linked program: at most 60 calendar days after the cancellation, 180 with
+--       the extension (Manual de operación aduanera 2007, IMMEX, norma centesimadecimatercera).
+--       Only the imports of the cancelled program: a later program keeps its own imports.
 --   state: 'vencido' (as_of > vence), 'por vencer' (vence within ${expiring_days} days),
 --          'vigente', or 'plazo desconocido'; 'saldado' when nothing is open.
 -- Allocations dated after the as-of date are not counted.
@@ -18,32 +23,32 @@ disc AS (
     WHERE import_id IS NOT NULL AND discharge_fecha <= ${as_of}
     GROUP BY import_id, import_partida
 ),
-prog AS (
-    SELECT rfc, MAX(fecha_fin) AS fecha_fin, MAX(fecha_cancelacion) AS fecha_cancelacion,
-           MAX(prorroga) AS prorroga
-    FROM programas
-    GROUP BY rfc
-),
 b AS (
     SELECT i.rfc, i.fraccion, i.umt, i.pedimento_id, i.partida, i.clave, i.fecha_operacion,
            i.cantidad AS imported, COALESCE(d.q, i.cantidad - i.cantidad) AS discharged,
            i.cantidad - COALESCE(d.q, i.cantidad - i.cantidad) AS open_qty,
            i.valor_aduana, i.igi_tasa, i.iva_tasa, i.ieps_tasa,
-           pl.tipo_bien, pl.meses, pl.por_programa, pl.cita,
+           pl.tipo_bien, pl.meses, pl.por_programa, pl.cita, i.programa,
            CASE
+               WHEN pl.meses = 6 THEN CAST(i.fecha_operacion + INTERVAL '6 months' AS DATE)
+               WHEN pl.meses = 12 THEN CAST(i.fecha_operacion + INTERVAL '12 months' AS DATE)
                WHEN pl.meses = 18 THEN CAST(i.fecha_operacion + INTERVAL '18 months' AS DATE)
-               WHEN pl.por_programa = 1 THEN pr.fecha_fin
+               WHEN pl.meses IS NULL AND pl.por_programa = 1 THEN i.programa_fin
                ELSE CAST(NULL AS DATE)
            END AS vence_plazo,
            CASE
-               WHEN pr.fecha_cancelacion IS NULL THEN CAST(NULL AS DATE)
-               WHEN pr.prorroga = 1 THEN CAST(pr.fecha_cancelacion + INTERVAL '180 days' AS DATE)
-               ELSE CAST(pr.fecha_cancelacion + INTERVAL '60 days' AS DATE)
-           END AS vence_cancelacion
+               WHEN i.programa_cancelacion IS NULL THEN CAST(NULL AS DATE)
+               WHEN i.programa_prorroga = 1 THEN CAST(i.programa_cancelacion + INTERVAL '180 days' AS DATE)
+               ELSE CAST(i.programa_cancelacion + INTERVAL '60 days' AS DATE)
+           END AS vence_cancelacion,
+           CASE
+               WHEN pl.meses IS NULL AND pl.por_programa = 1 AND i.programa_vinculado = 1
+                    AND i.programa_fin IS NULL THEN 1
+               ELSE 0
+           END AS abierto
     FROM imp i
-    JOIN plazos pl ON pl.clave = i.clave
+    JOIN plazos pl ON pl.clave = i.plazo_clave
     LEFT JOIN disc d ON d.import_id = i.pedimento_id AND d.import_partida = i.partida
-    LEFT JOIN prog pr ON pr.rfc = i.rfc
     WHERE i.fecha_operacion <= ${as_of}
 ),
 v AS (
@@ -55,9 +60,12 @@ v AS (
            END AS vence
     FROM b
 )
-SELECT v.*,
+SELECT rfc, fraccion, umt, pedimento_id, partida, clave, fecha_operacion, imported, discharged,
+       open_qty, valor_aduana, igi_tasa, iva_tasa, ieps_tasa, tipo_bien, meses, por_programa,
+       cita, programa, vence_plazo, vence_cancelacion, vence,
        CASE
            WHEN open_qty <= 0 THEN 'saldado'
+           WHEN vence IS NULL AND abierto = 1 THEN 'vigente'
            WHEN vence IS NULL THEN 'plazo desconocido'
            WHEN vence < ${as_of} THEN 'vencido'
            WHEN vence <= CAST(${as_of} + INTERVAL '${expiring_days} days' AS DATE) THEN 'por vencer'

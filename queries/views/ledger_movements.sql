@@ -1,29 +1,137 @@
 -- Movements of the descargo ledger, one row per partida:
---   kind 'I' = temporary import (claves in src/catalogs/plazos.csv, tipo_operacion 1);
+--   kind 'I' = temporary import (claves in src/catalogs/plazos.csv, tipo_operacion 1; claves
+--              marked requires_immex only when the filer declared an IMMEX program, e.g. a V5
+--              import without IM is a resident's importación definitiva);
 --   kind 'D' = discharge (claves in src/catalogs/discharge_claves.csv; claves marked
 --              requires_immex discharge only when the filer declared an IMMEX program,
 --              e.g. a V1 export without IM is a national supplier's virtual export);
 --   kind 'U' = discharge in a tariff unit (UMT) that no import of the same good uses:
 --              kept out of the ledger and reported by DESCARGO-UNIT (no silent conversion).
--- The good is (rfc, fraccion, umt). Dates are fecha_operacion (selección automatizada,
--- seed 004 L4089 / L4097).
-WITH imp AS (
+-- The good is (rfc, fraccion, umt) and the FIFO pool is the good within a regime (pool):
+--   'activo_fijo' = imports whose clave is activo fijo (plazos.tipo_bien) or whose insumo
+--                   clave carries the identificador AF (Anexo 22, Apéndice 8: activo fijo under
+--                   a clave not exclusive to it, e.g. a V1 transfer of machinery); those
+--                   imports take the plazo of clave AF (plazo_clave);
+--   'insumo'      = every other temporary import (insumos and art. 106 temporales).
+--   A discharge takes from the pool its clave names (discharge_claves.regimen: F4 insumos,
+--   F5 activo fijo, V4 insumos); 'identificador' claves (RT, H1, V1, ...) take from the
+--   activo-fijo pool when the pedimento or partida carries AF, else from the insumo pool.
+-- only_open = 1: the discharge only applies to goods that are open temporary imports (A3
+--   regularizes goods never imported temporarily too): what finds nothing open is dropped,
+--   not an excess.
+-- Program of an import (IMMEX claves only): the program of the company whose number the
+-- pedimento declares (identificador IM), else the program in force on the import's date
+-- (fecha_inicio <= date <= fecha_fin and not after its cancellation; empty fecha_inicio = no
+-- lower bound, empty fecha_fin = open-ended); among several, the latest fecha_inicio (then
+-- the highest program number) wins. Art. 106 temporales belong to no program.
+-- Dates are fecha_operacion (selección automatizada, else payment).
+WITH af_g AS (
+    SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
+),
+af_p AS (
+    SELECT DISTINCT pedimento_id, partida FROM identificadores WHERE clave = 'AF' AND partida IS NOT NULL
+),
+imp0 AS (
     SELECT p.rfc, pa.fraccion, pa.umt, p.pedimento_id, pa.partida, p.clave,
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
-           pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa
+           pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
+           pl.tipo_bien
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN plazos pl ON pl.clave = p.clave
-    WHERE p.tipo_operacion = 1
+    WHERE p.tipo_operacion = 1 AND (pl.requires_immex = 0 OR p.immex_programa IS NOT NULL)
 ),
-dis AS (
+imp1 AS (
+    SELECT i.*,
+           CASE WHEN i.tipo_bien = 'insumo'
+                     AND (g.pedimento_id IS NOT NULL OR ap.pedimento_id IS NOT NULL)
+                THEN 1 ELSE 0 END AS af
+    FROM imp0 i
+    LEFT JOIN af_g g ON g.pedimento_id = i.pedimento_id
+    LEFT JOIN af_p ap ON ap.pedimento_id = i.pedimento_id AND ap.partida = i.partida
+),
+prog AS (
+    SELECT rfc, programa, COALESCE(fecha_inicio, CAST('1900-01-01' AS DATE)) AS ini,
+           fecha_fin AS fin, fecha_cancelacion AS cancel, prorroga
+    FROM programas
+),
+-- One row per numbered program (a program listed twice: earliest start, open-ended if any
+-- row is, latest cancellation).
+prog_num AS (
+    SELECT rfc, programa, MIN(ini) AS ini,
+           CASE WHEN MAX(CASE WHEN fin IS NULL THEN 1 ELSE 0 END) = 1 THEN CAST(NULL AS DATE)
+                ELSE MAX(fin) END AS fin,
+           MAX(cancel) AS cancel, MAX(prorroga) AS prorroga
+    FROM prog
+    WHERE programa IS NOT NULL
+    GROUP BY rfc, programa
+),
+imp2 AS (
+    SELECT i.*,
+           CASE WHEN i.tipo_bien = 'temporal_106' THEN CAST(NULL AS VARCHAR) ELSE pn.programa END AS n_programa,
+           pn.fin AS n_fin, pn.cancel AS n_cancel, pn.prorroga AS n_prorroga
+    FROM imp1 i
+    LEFT JOIN prog_num pn ON pn.rfc = i.rfc AND pn.programa = i.immex_programa
+),
+-- Imports without a declared (known) program: the program in force on their date.
+cand AS (
+    SELECT i.pedimento_id, i.partida, pr.programa, pr.ini, pr.fin, pr.cancel, pr.prorroga
+    FROM imp2 i
+    JOIN prog pr ON pr.rfc = i.rfc
+    WHERE i.n_programa IS NULL AND i.tipo_bien <> 'temporal_106'
+      AND pr.ini <= i.fecha_operacion
+      AND (pr.fin IS NULL OR i.fecha_operacion <= pr.fin)
+      AND (pr.cancel IS NULL OR i.fecha_operacion <= pr.cancel)
+),
+ranked AS (
+    SELECT cand.*,
+           ROW_NUMBER() OVER (PARTITION BY pedimento_id, partida
+                              ORDER BY ini DESC, COALESCE(programa, '') DESC,
+                                       COALESCE(fin, CAST('9999-12-31' AS DATE)) DESC,
+                                       COALESCE(cancel, CAST('9999-12-31' AS DATE)) DESC,
+                                       COALESCE(prorroga, 0) DESC) AS rn
+    FROM cand
+),
+link AS (
+    SELECT pedimento_id, partida, programa, fin, cancel, prorroga FROM ranked WHERE rn = 1
+),
+imp AS (
+    SELECT i.rfc, i.fraccion, i.umt, i.pedimento_id, i.partida, i.clave, i.tipo_operacion,
+           i.fecha_operacion, i.immex_programa, i.cantidad, i.valor_aduana, i.igi_tasa,
+           i.iva_tasa, i.ieps_tasa,
+           CASE WHEN i.tipo_bien = 'activo_fijo' OR i.af = 1 THEN 'activo_fijo' ELSE 'insumo' END AS pool,
+           CASE WHEN i.af = 1 THEN 'activo_fijo' ELSE i.tipo_bien END AS tipo_bien,
+           CASE WHEN i.af = 1 THEN 'AF' ELSE i.clave END AS plazo_clave,
+           0 AS only_open,
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_programa ELSE l.programa END AS programa,
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_fin ELSE l.fin END AS programa_fin,
+           CASE WHEN i.n_programa IS NOT NULL THEN i.n_cancel ELSE l.cancel END AS programa_cancelacion,
+           CAST(CASE WHEN i.n_programa IS NOT NULL THEN i.n_prorroga ELSE l.prorroga END AS INTEGER)
+               AS programa_prorroga,
+           CASE WHEN i.n_programa IS NOT NULL OR l.pedimento_id IS NOT NULL THEN 1 ELSE 0 END
+               AS programa_vinculado
+    FROM imp2 i
+    LEFT JOIN link l ON l.pedimento_id = i.pedimento_id AND l.partida = i.partida
+),
+dis0 AS (
     SELECT p.rfc, pa.fraccion, pa.umt, p.pedimento_id, pa.partida, p.clave,
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
-           pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa
+           pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
+           dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
     WHERE dc.requires_immex = 0 OR p.immex_programa IS NOT NULL
+),
+dis AS (
+    SELECT d.*,
+           CASE WHEN d.regimen = 'activo_fijo' THEN 'activo_fijo'
+                WHEN d.regimen = 'insumo' THEN 'insumo'
+                WHEN g.pedimento_id IS NOT NULL OR ap.pedimento_id IS NOT NULL THEN 'activo_fijo'
+                ELSE 'insumo' END AS pool
+    FROM dis0 d
+    LEFT JOIN af_g g ON g.pedimento_id = d.pedimento_id
+    LEFT JOIN af_p ap ON ap.pedimento_id = d.pedimento_id AND ap.partida = d.partida
 ),
 imp_units AS (SELECT DISTINCT rfc, fraccion, umt FROM imp),
 imp_goods AS (SELECT DISTINCT rfc, fraccion FROM imp)
@@ -32,7 +140,11 @@ UNION ALL
 SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U' ELSE 'D' END AS kind,
        d.rfc, d.fraccion, d.umt, d.pedimento_id, d.partida, d.clave, d.tipo_operacion,
        d.fecha_operacion, d.immex_programa, d.cantidad, d.valor_aduana, d.igi_tasa,
-       d.iva_tasa, d.ieps_tasa
+       d.iva_tasa, d.ieps_tasa, d.pool, d.pool AS tipo_bien,
+       CAST(NULL AS VARCHAR) AS plazo_clave, d.only_open,
+       CAST(NULL AS VARCHAR) AS programa, CAST(NULL AS DATE) AS programa_fin,
+       CAST(NULL AS DATE) AS programa_cancelacion, CAST(NULL AS INTEGER) AS programa_prorroga,
+       0 AS programa_vinculado
 FROM dis d
 LEFT JOIN imp_units u ON u.rfc = d.rfc AND u.fraccion = d.fraccion AND u.umt = d.umt
 LEFT JOIN imp_goods g ON g.rfc = d.rfc AND g.fraccion = d.fraccion

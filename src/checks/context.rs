@@ -225,7 +225,10 @@ impl AuditContext {
         }
         tables.insert(
             "plazos".into(),
-            catalog_frame(catalog::PLAZOS, &["meses", "por_programa"])?,
+            catalog_frame(
+                catalog::PLAZOS,
+                &["meses", "por_programa", "requires_immex"],
+            )?,
         );
         tables.insert(
             "discharge_claves".into(),
@@ -377,24 +380,9 @@ impl AuditContext {
             ])
             .collect()?;
         let plazos = self.table("plazos").collect()?;
-        let prog = self
-            .table("programas")
-            .group_by([col("rfc")])
-            .agg([
-                col("fecha_fin").max(),
-                col("fecha_cancelacion").max(),
-                col("prorroga").max(),
-            ])
-            .with_columns([
-                col("fecha_fin").cast(DataType::Date),
-                col("fecha_cancelacion").cast(DataType::Date),
-                col("prorroga").cast(DataType::Int64),
-            ])
-            .collect()?;
         let inputs = super::ledger_native::Inputs {
             descargos: &descargos,
             plazos: &plazos,
-            prog: &prog,
             as_of: self.as_of,
             expiring_days: self.opts.expiring_days,
             alloc_schema: &alloc_schema,

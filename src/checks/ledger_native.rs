@@ -17,7 +17,12 @@
 //!    running max) is the queue's cumulative consumption, and each import k covers
 //!    (CI(k-1), CI(k)], so both give the same (import, discharge, quantity) rows.
 //! 3. Balances: per temporary-import partida, what the allocations dated up to the as-of
-//!    date discharged, its plazo end and state, as `ledger_balances.sql`.
+//!    date discharged, its plazo end (the catalog row of its `plazo_clave`, any length in
+//!    months, or the linked program's end; an open-ended program keeps activo fijo
+//!    'vigente') and state, as `ledger_balances.sql`.
+//!
+//! FIFO runs per pool (rfc, fracción, umt, pool): insumos and activo fijo never discharge
+//! each other; a discharge marked `only_open` (A3) leaves no EXCESS row.
 //!
 //! Both outputs are sorted as the SQL's `ORDER BY` and cast to the schema polars gives the
 //! SQL. The native path relies on (kind, pedimento_id, partida) identifying a movement, on
@@ -42,10 +47,9 @@ pub struct Views {
 pub struct Inputs<'a> {
     /// The `descargos` table (pedimento_id, original_id, original_fraccion, cantidad).
     pub descargos: &'a DataFrame,
-    /// The `plazos` catalog (clave, tipo_bien, meses, por_programa, cita).
+    /// The `plazos` catalog (clave, tipo_bien, meses, por_programa, cita). The program each
+    /// import is linked to (and its dates) comes with the movement (`ledger_movements`).
     pub plazos: &'a DataFrame,
-    /// `programas` per rfc: rfc, fecha_fin, fecha_cancelacion (MAX), prorroga (MAX, Int64).
-    pub prog: &'a DataFrame,
     pub as_of: NaiveDate,
     pub expiring_days: i64,
     /// The schemas polars gives the two SQL views.
@@ -93,15 +97,23 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let umt_ca = single_str(mov, "umt")?;
     let pid_ca = single_str(mov, "pedimento_id")?;
     let clave_ca = single_str(mov, "clave")?;
-    let (kind_s, rfc, fra, umt, pid, clave) = (
+    let (kind_s, rfc, fra, umt, pid) = (
         Strs(kind_ca.downcast_as_array()),
         Strs(rfc_ca.downcast_as_array()),
         Strs(fra_ca.downcast_as_array()),
         Strs(umt_ca.downcast_as_array()),
         Strs(pid_ca.downcast_as_array()),
-        Strs(clave_ca.downcast_as_array()),
     );
     let partida_ca = mov.column("partida")?.i32()?.rechunk().into_owned();
+    // FIFO pool (insumo / activo_fijo) and the A3-style "open imports only" flag.
+    let pool_ca = single_str(mov, "pool")?;
+    let only_open_ca = mov.column("only_open")?.cast(&DataType::Int32)?;
+    let only_open_ca = only_open_ca.i32()?;
+    let pool: Vec<u64> = pool_ca
+        .iter()
+        .map(|p| u64::from(p == Some("activo_fijo")))
+        .collect();
+    let only_open: Vec<bool> = only_open_ca.iter().map(|v| v == Some(1)).collect();
     let fecha_ca = mov.column("fecha_operacion")?.date()?.physical().rechunk();
     let q_ca = mov.column("cantidad")?.decimal()?;
     let scale = q_ca.scale();
@@ -135,14 +147,17 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         || rayon::join(|| dense_ranks(&rfc, n), || dense_ranks(&fra, n)),
         || rayon::join(|| dense_ranks(&umt, n), || dense_ranks(&pid, n)),
     );
-    // Row sort keys are packed in u64s: ranks must fit in 31 bits.
+    // Row sort keys are packed in u64s: ranks must fit in 30 bits (umt shares its 32 with
+    // the pool bit).
     if [&rfc_r, &fra_r, &umt_r, &pid_r]
         .iter()
-        .any(|r| r.1 >= 1 << 31)
+        .any(|r| r.1 >= 1 << 30)
     {
         return Ok(None);
     }
     let (rfc_r, fra_r, umt_r, pid_r) = (rfc_r.0, fra_r.0, umt_r.0, pid_r.0);
+    // The FIFO pool within a good: (umt, pool) packed in 32 bits.
+    let umt_pool = |i: usize| ((umt_r[i] as u64) << 1) | pool[i];
     let good = |i: usize| ((rfc_r[i] as u64) << 32) | fra_r[i] as u64;
     let bits = |x: i32| (x as u32 ^ 0x8000_0000) as u64; // i32 order as u32 order
     // (kind, pedimento_id, partida) must identify an I or D movement (the SQL joins on it).
@@ -239,7 +254,8 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         .filter(|&i| in_mov(i) && rem_q(i) > 0)
         .map(|i| i as u32)
         .collect();
-    // Ledger order: good, fecha_operacion, imports first, pedimento_id, partida.
+    // Ledger order: pool (good and regime), fecha_operacion, imports first, pedimento_id,
+    // partida.
     let order: Vec<u32> = {
         let mut k: Vec<(u64, u64, u64, u32)> = rem
             .par_iter()
@@ -247,7 +263,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
                 let i = r as usize;
                 (
                     good(i),
-                    ((umt_r[i] as u64) << 32) | bits(fecha[i]),
+                    (umt_pool(i) << 32) | bits(fecha[i]),
                     ((kind[i] as u64) << 63) | ((pid_r[i] as u64) << 32) | bits(partida[i]),
                     r,
                 )
@@ -258,7 +274,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     };
     stages.mark("fifo sort");
     let m = order.len();
-    let same_good = |a: usize, b: usize| good(a) == good(b) && umt_r[a] == umt_r[b];
+    let same_good = |a: usize, b: usize| good(a) == good(b) && umt_pool(a) == umt_pool(b);
     let mut starts: Vec<usize> = (0..m)
         .into_par_iter()
         .filter(|&k| k == 0 || !same_good(order[k] as usize, order[k - 1] as usize))
@@ -289,7 +305,8 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
                         queue.pop_front();
                     }
                 }
-                if need > 0 {
+                // A discharge of open imports only (A3) drops what found nothing open.
+                if need > 0 && !only_open[r] {
                     out.push((u32::MAX, r as u32, need));
                 }
             }
@@ -380,7 +397,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let alloc = conform(alloc, inp.alloc_schema)?;
     stages.mark("allocations");
 
-    // ---- 3. balances (the SQL's imp, disc, prog, b, v).
+    // ---- 3. balances (the SQL's imp, disc, b, v).
     let pl = inp.plazos;
     let pl_clave = single_str(pl, "clave")?;
     let pl_meses = pl.column("meses")?.cast(&DataType::Int64)?;
@@ -395,22 +412,19 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
             return Ok(None); // a clave twice would multiply rows in the SQL's join
         }
     }
-    let pr = inp.prog;
-    let pr_rfc = single_str(pr, "rfc")?;
-    let pr_fin = pr.column("fecha_fin")?.date()?.physical().clone();
-    let pr_can = pr.column("fecha_cancelacion")?.date()?.physical().clone();
-    let pr_pro = pr.column("prorroga")?.cast(&DataType::Int64)?;
+    // The program each import is linked to (ledger_movements: programa_*).
+    let plazo_clave_ca = single_str(mov, "plazo_clave")?;
+    let plazo_clave = Strs(plazo_clave_ca.downcast_as_array());
+    let pr_fin = mov.column("programa_fin")?.date()?.physical().rechunk();
+    let pr_can = mov
+        .column("programa_cancelacion")?
+        .date()?
+        .physical()
+        .rechunk();
+    let pr_pro = mov.column("programa_prorroga")?.cast(&DataType::Int64)?;
     let pr_pro = pr_pro.i64()?;
-    let mut prog: FnvMap<&str, ProgDates> = HashMap::default();
-    for k in 0..pr.height() {
-        if let Some(r) = pr_rfc.get(k)
-            && prog
-                .insert(r, (pr_fin.get(k), pr_can.get(k), pr_pro.get(k)))
-                .is_some()
-        {
-            return Ok(None);
-        }
-    }
+    let pr_link = mov.column("programa_vinculado")?.cast(&DataType::Int64)?;
+    let pr_link = pr_link.i64()?;
     let horizon = inp.as_of + Duration::days(inp.expiring_days);
     // ORDER BY rfc, fraccion, umt, fecha_operacion, pedimento_id, partida.
     let mut keyed: Vec<(u64, u64, u64, u32)> = (0..n)
@@ -429,7 +443,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let rows: Vec<usize> = keyed
         .into_iter()
         .map(|k| k.3 as usize)
-        .filter(|&i| plazo.contains_key(clave.at(i)))
+        .filter(|&i| plazo_clave.get(i).is_some_and(|c| plazo.contains_key(c)))
         .collect();
     let b = rows.len();
     let (mut disc_v, mut open_v) = (Vec::with_capacity(b), Vec::with_capacity(b));
@@ -441,26 +455,27 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     );
     let mut estado: Vec<&str> = Vec::with_capacity(b);
     for &i in &rows {
-        let k = plazo[clave.at(i)];
+        let k = plazo[plazo_clave.at(i)];
         pl_rows.push(k as IdxSize);
         let d = discharged[i].unwrap_or(0);
         let open = q[i] - d;
         disc_v.push(d);
         open_v.push(open);
-        let p = prog.get(rfc.at(i));
-        let vence_plazo: Option<NaiveDate> = if pl_meses[k] == Some(18) {
-            date_of(fecha[i]).checked_add_months(Months::new(18))
-        } else if pl_prog[k] == Some(1) {
-            p.and_then(|p| p.0).map(date_of)
-        } else {
-            None
+        // Any length in months (the SQL has one branch per length the catalog uses).
+        let linked = pr_link.get(i) == Some(1);
+        let fin = pr_fin.get(i);
+        let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (pl_meses[k], pl_prog[k]) {
+            (Some(m), _) => (
+                u32::try_from(m)
+                    .ok()
+                    .and_then(|m| date_of(fecha[i]).checked_add_months(Months::new(m))),
+                false,
+            ),
+            (None, Some(1)) => (fin.map(date_of), linked && fin.is_none()),
+            _ => (None, false),
         };
-        let vence_cancel: Option<NaiveDate> = p.and_then(|p| p.1).map(|c| {
-            let days = if p.and_then(|p| p.2) == Some(1) {
-                180
-            } else {
-                60
-            };
+        let vence_cancel: Option<NaiveDate> = pr_can.get(i).map(|c| {
+            let days = if pr_pro.get(i) == Some(1) { 180 } else { 60 };
             date_of(c) + Duration::days(days)
         });
         let vence = match (vence_cancel, vence_plazo) {
@@ -472,6 +487,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
             "saldado"
         } else {
             match vence {
+                None if abierto => "vigente",
                 None => "plazo desconocido",
                 Some(v) if v < inp.as_of => "vencido",
                 Some(v) if v <= horizon => "por vencer",
@@ -506,6 +522,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     for c in ["tipo_bien", "meses", "por_programa", "cita"] {
         cols.push(pl.column(c)?.take(&pl_idx)?);
     }
+    cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
         Ok(Int32Chunked::from_iter_options(name.into(), v.into_iter())
             .into_date()
@@ -571,9 +588,6 @@ fn dense_ranks(c: &Strs, n: usize) -> (Vec<u32>, usize) {
 }
 
 type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-
-/// programas per rfc: fecha_fin, fecha_cancelacion (days), prorroga.
-type ProgDates = (Option<i32>, Option<i32>, Option<i64>);
 
 /// FNV-1a: a fast hash for short keys (RFCs, fracciones, pedimento numbers).
 struct Fnv(u64);

@@ -97,6 +97,14 @@ pub static REGISTRY: &[CheckDef] = &[
         doc: include_str!("../../queries/TEMP-EXPIRING.md"),
     },
     CheckDef {
+        code: "TEMP-LATE-RETURN",
+        title: "Temporary import discharged after its plazo",
+        group: "temp",
+        citation: "RCGMCE 2013 regla 5.2.17 fr. VI; Ley Aduanera art. 183 fr. II (RCGMCE 2013 regla 2.5.2)",
+        kind: sql!("TEMP-LATE-RETURN.sql"),
+        doc: include_str!("../../queries/TEMP-LATE-RETURN.md"),
+    },
+    CheckDef {
         code: "TEMP-PLAZO-UNKNOWN",
         title: "Temporary import whose plazo cannot be determined",
         group: "temp",

@@ -1,0 +1,78 @@
+-- TEMP-LATE-RETURN: quantity of a temporary-import partida discharged (returned, transferred,
+-- changed of regime or regularized) after its plazo ended: one finding per import partida
+-- and discharge partida, from the allocations of the descargo ledger dated up to the as-of
+-- date. The plazo end is the lot's `vence` in ledger_balances (its own plazo, or the
+-- cancellation limit of the program it was imported under).
+--   days late = discharge date - plazo end, in calendar days (computed from year, month
+--               and day: proleptic Gregorian day numbers, portable across SQL engines);
+--   amount    = valor_aduana of the import * late quantity / imported (rounded to cents);
+--   igi, ieps, iva as TEMP-EXPIRED: the contributions that were at risk while the goods
+--               stayed past the plazo (DTA, recargos, actualización and fines not included).
+WITH a AS (
+    SELECT import_id, import_partida, discharge_id, discharge_partida, discharge_clave,
+           discharge_fecha, SUM(cantidad) AS cantidad
+    FROM ledger_allocations
+    WHERE import_id IS NOT NULL AND discharge_fecha <= ${as_of}
+    GROUP BY import_id, import_partida, discharge_id, discharge_partida, discharge_clave,
+             discharge_fecha
+),
+l AS (
+    SELECT b.rfc, b.pedimento_id, b.partida, b.fraccion, b.umt, b.clave, b.imported,
+           b.valor_aduana, b.igi_tasa, b.iva_tasa, b.ieps_tasa, b.vence, b.cita,
+           a.discharge_id, a.discharge_partida, a.discharge_clave, a.discharge_fecha, a.cantidad,
+           CAST(EXTRACT(YEAR FROM b.vence) AS INTEGER) AS y1,
+           CAST(EXTRACT(MONTH FROM b.vence) AS INTEGER) AS m1,
+           CAST(EXTRACT(DAY FROM b.vence) AS INTEGER) AS d1,
+           CAST(EXTRACT(YEAR FROM a.discharge_fecha) AS INTEGER) AS y2,
+           CAST(EXTRACT(MONTH FROM a.discharge_fecha) AS INTEGER) AS m2,
+           CAST(EXTRACT(DAY FROM a.discharge_fecha) AS INTEGER) AS d2
+    FROM a
+    JOIN ledger_balances b ON b.pedimento_id = a.import_id AND b.partida = a.import_partida
+    WHERE b.vence IS NOT NULL AND a.discharge_fecha > b.vence
+),
+-- March-based year and month (January and February count in the previous year).
+s AS (
+    SELECT l.*,
+           y1 - CASE WHEN m1 <= 2 THEN 1 ELSE 0 END AS yy1,
+           m1 + CASE WHEN m1 <= 2 THEN 9 ELSE -3 END AS mm1,
+           y2 - CASE WHEN m2 <= 2 THEN 1 ELSE 0 END AS yy2,
+           m2 + CASE WHEN m2 <= 2 THEN 9 ELSE -3 END AS mm2
+    FROM l
+),
+n AS (
+    SELECT s.*,
+           CAST(365 * yy2 + FLOOR(yy2 / 4.0) - FLOOR(yy2 / 100.0) + FLOOR(yy2 / 400.0)
+                + FLOOR((153 * mm2 + 2) / 5.0) + d2 AS BIGINT)
+           - CAST(365 * yy1 + FLOOR(yy1 / 4.0) - FLOOR(yy1 / 100.0) + FLOOR(yy1 / 400.0)
+                + FLOOR((153 * mm1 + 2) / 5.0) + d1 AS BIGINT) AS days_late,
+           ROUND(s.valor_aduana * s.cantidad / s.imported, 2) AS v
+    FROM s
+),
+y AS (
+    SELECT n.*, ROUND(v * COALESCE(igi_tasa, 0) / 100, 2) AS igi_a,
+           ROUND(v * COALESCE(ieps_tasa, 0) / 100, 2) AS ieps_a
+    FROM n
+)
+SELECT 'TEMP-LATE-RETURN' AS check_code,
+       'high' AS severity,
+       rfc,
+       pedimento_id,
+       partida,
+       discharge_id AS related_pedimento_id,
+       fraccion,
+       vence AS period_start,
+       ${as_of} AS as_of,
+       cantidad AS quantity,
+       v AS amount,
+       igi_a AS igi,
+       ROUND((v + igi_a + ieps_a) * COALESCE(iva_tasa, 16) / 100, 2) AS iva,
+       ieps_a AS ieps,
+       'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
+           || '): ' || CAST(cantidad AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
+           || ' discharged by ' || discharge_clave || ' ' || discharge_id || ' partida '
+           || CAST(discharge_partida AS VARCHAR) || ' on ' || CAST(discharge_fecha AS VARCHAR) || ', '
+           || CAST(days_late AS VARCHAR) || ' day(s) after its plazo ended ' || CAST(vence AS VARCHAR) AS message,
+       'RCGMCE 2013 regla 5.2.17 fr. VI (goods not returned, transferred or changed of regime within the plazo: cause to cancel the IVA/IEPS certification); Ley Aduanera art. 183 fr. II (fine when regularized once an audit has started, RCGMCE 2013 regla 2.5.2); plazo: ' || cita AS citation,
+       'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) || ';partidas:' || discharge_id || '#'
+           || CAST(discharge_partida AS VARCHAR) AS evidence
+FROM y
