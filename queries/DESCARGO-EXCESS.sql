@@ -1,7 +1,8 @@
 -- DESCARGO-EXCESS: the part of a discharge (return, change of regime, virtual transfer)
 -- that found no open temporary import of the same good (rfc, fraccion, umt) on or before
 -- its date: missing imports, a wrong fracción, or goods discharged twice.
--- Amount = the discharge partida's valor_aduana prorated to the excess quantity.
+-- Amount = the discharge partida's declared value (valor comercial of an export or return,
+-- ledger_movements.valor_aduana on 'D' rows) prorated to the excess quantity.
 SELECT 'DESCARGO-EXCESS' AS check_code,
        'high' AS severity,
        a.rfc,

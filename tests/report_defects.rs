@@ -559,19 +559,7 @@ fn research_note_detector() {
 /// `src/checks/cert.rs` (CERT-* finding and assessment citations) and the ledger work
 /// (`plazos.csv`, `discharge_claves.csv`, TEMP-* / DESCARGO-* SQL). Empty this list when
 /// those branches are merged; the test then covers every finding and catalogue.
-const CLEANED_ELSEWHERE: &[&str] = &[
-    "CERT-RATIO",
-    "CERT-A",
-    "CERT-AA",
-    "CERT-AAA",
-    "TEMP-EXPIRED",
-    "TEMP-EXPIRING",
-    "TEMP-PLAZO-UNKNOWN",
-    "DESCARGO-EXCESS",
-    "DESCARGO-UNIT",
-    "plazos.csv",
-    "discharge_claves.csv",
-];
+const CLEANED_ELSEWHERE: &[&str] = &[];
 
 #[test]
 fn registry_citations_and_docs_name_the_instrument() {

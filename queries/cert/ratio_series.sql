@@ -3,10 +3,12 @@
 -- changed regime or transferred (numerator) in the 12-month window ending at the point
 -- (RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d); sensitive sectors: inciso b)).
 --   denominator: claves with tipo_bien 'insumo' in src/catalogs/plazos.csv, importación
---                (IN, V1 virtual import received, legacy A2/H2). Activo fijo is out: not insumos.
+--                (IN, V1 virtual import received, E1/E3, V5/V7 with IMMEX, legacy A2/H2).
+--                Activo fijo is out: not insumos (claves AF/E2/E4..., and partidas carrying
+--                the AF identificador on either side).
 --   numerator:   claves with counts_in_ratio = 1 in src/catalogs/discharge_claves.csv
---                (RT, H1, J1, J2, F4, and the transferor's V1/V5/V6/V9 export when the filer
---                declared an IMMEX program).
+--                (RT, H1, J1, J2, F4 import side, V4, and the transferor's V1/V5/V6/V9 export
+--                when the filer declared an IMMEX program).
 --   value:       ${cert_value}: an expression over p and pa (src/checks/cert.rs ValueBasis).
 --                Default: the value each pedimento declares, valor en aduana on imports and
 --                valor comercial on exports and returns (Anexo 22, Instructivo de llenado:
@@ -17,21 +19,36 @@
 -- has no generate_series / DATE_TRUNC to make a dense list of month ends, so the calendar
 -- (every month end from the first month with data to ${as_of}, plus ${as_of}) is a small
 -- registered table; everything else is here.
-WITH den AS (
-    SELECT p.rfc, p.fecha_operacion AS fecha, ${cert_value} AS valor
+WITH af_g AS (
+    SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
+),
+af_p AS (
+    SELECT DISTINCT pedimento_id, partida FROM identificadores WHERE clave = 'AF' AND partida IS NOT NULL
+),
+-- Partidas of activo fijo under a clave not exclusive to it (identificador AF, Anexo 22
+-- Apéndice 8): not insumos, out of both sides.
+ratio_lines AS (
+    SELECT p.rfc, p.clave, p.tipo_operacion, p.immex_programa, p.fecha_operacion,
+           ${cert_value} AS valor
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
-    JOIN plazos pl ON pl.clave = p.clave
-    WHERE p.tipo_operacion = 1 AND pl.tipo_bien = 'insumo' AND p.fecha_operacion <= ${as_of}
+    LEFT JOIN af_g g ON g.pedimento_id = p.pedimento_id
+    LEFT JOIN af_p ap ON ap.pedimento_id = pa.pedimento_id AND ap.partida = pa.partida
+    WHERE g.pedimento_id IS NULL AND ap.pedimento_id IS NULL AND p.fecha_operacion <= ${as_of}
+),
+den AS (
+    SELECT l.rfc, l.fecha_operacion AS fecha, l.valor
+    FROM ratio_lines l
+    JOIN plazos pl ON pl.clave = l.clave
+    WHERE l.tipo_operacion = 1 AND pl.tipo_bien = 'insumo'
+      AND (pl.requires_immex = 0 OR l.immex_programa IS NOT NULL)
 ),
 num AS (
-    SELECT p.rfc, p.fecha_operacion AS fecha, ${cert_value} AS valor
-    FROM current_pedimentos p
-    JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
-    JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
+    SELECT l.rfc, l.fecha_operacion AS fecha, l.valor
+    FROM ratio_lines l
+    JOIN discharge_claves dc ON dc.clave = l.clave AND dc.tipo_operacion = l.tipo_operacion
     WHERE dc.counts_in_ratio = 1
-      AND (dc.requires_immex = 0 OR p.immex_programa IS NOT NULL)
-      AND p.fecha_operacion <= ${as_of}
+      AND (dc.requires_immex = 0 OR l.immex_programa IS NOT NULL)
 ),
 mov AS (
     SELECT rfc, fecha, CAST(0 AS DECIMAL(18, 2)) AS num_v, valor AS den_v,

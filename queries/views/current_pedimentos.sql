@@ -1,8 +1,8 @@
 -- Pedimentos in force: those that no rectificación (R1) supersedes.
 -- The superseded originals stay in `pedimentos` for the audit trail
--- (Ley Aduanera art. 89; seed 004 L686). Chains resolve naturally: only the last
+-- (Ley Aduanera art. 89). Chains resolve naturally: only the last
 -- rectificación of a chain is not named by another one.
--- A rectificación passes no selección automatizada (seed 004 L686): it keeps the
+-- A rectificación passes no selección automatizada (Manual de Operación Aduanera 2007): it keeps the
 -- fecha_operacion of the pedimento it rectifies when that one is in the dataset (it may
 -- have arrived in another Data Stage request or another ingest run).
 WITH superseded AS (

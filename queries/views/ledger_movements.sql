@@ -25,6 +25,8 @@
 -- lower bound, empty fecha_fin = open-ended); among several, the latest fecha_inicio (then
 -- the highest program number) wins. Art. 106 temporales belong to no program.
 -- Dates are fecha_operacion (selección automatizada, else payment).
+-- valor_aduana: on 'I' rows the import's valor en aduana; on 'D'/'U' rows the value the
+-- discharge declares (valor comercial on exports and returns).
 WITH af_g AS (
     SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
 ),
@@ -116,7 +118,13 @@ imp AS (
 dis0 AS (
     SELECT p.rfc, pa.fraccion, pa.umt, p.pedimento_id, pa.partida, p.clave,
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
-           pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
+           pa.cantidad_umt AS cantidad,
+           -- The value the discharge declares: an export or return declares valor comercial
+           -- (ValorAduana is 0 on export lines in SAT's Data Stage; Anexo 22, Instructivo de
+           -- llenado), an import-side discharge (F4, F5, A3) its valor en aduana.
+           CASE WHEN p.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END
+               AS valor_aduana,
+           pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
            dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id

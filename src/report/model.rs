@@ -83,7 +83,9 @@ pub fn amount_meaning(code: &str) -> &'static str {
     match code {
         "TEMP-EXPIRED" => "customs value of the open quantity past its plazo",
         "TEMP-EXPIRING" | "TEMP-PLAZO-UNKNOWN" => "customs value of the open quantity",
-        "DESCARGO-EXCESS" => "customs value of the quantity discharged in excess",
+        "DESCARGO-EXCESS" => {
+            "declared value (valor comercial of a return) of the quantity discharged in excess"
+        }
         "DESCARGO-UNIT" => "customs value of the import partida",
         "DATA-CONFLICT" => "customs value of the replaced pedimento",
         "CERT-RATIO" => "shortfall to the company's ratio threshold",
