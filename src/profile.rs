@@ -237,7 +237,7 @@ pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
             file: path.clone(),
             reason: e.to_string(),
         })?;
-        let (text, _) = crate::ingest::text::decode(&bytes);
+        let (text, _) = crate::model::text::decode(&bytes);
         let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers: Vec<String> = r
             .headers()
@@ -296,7 +296,7 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
             file: path.clone(),
             reason: e.to_string(),
         })?;
-        let (text, _) = crate::ingest::text::decode(&bytes);
+        let (text, _) = crate::model::text::decode(&bytes);
         let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers: Vec<String> = r
             .headers()

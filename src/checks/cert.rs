@@ -295,7 +295,7 @@ fn pct(r: Decimal) -> String {
 fn money(d: Decimal) -> String {
     let mut v = d.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven);
     v.rescale(2);
-    crate::report::format::mxn(v)
+    crate::model::numbers::mxn(v)
 }
 
 // ---------------------------------------------------------------- company facts
@@ -1252,8 +1252,8 @@ fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -> Eval {
         },
         format!(
             "{ratio} ({basis_cur} {} of {})",
-            crate::report::format::thousands(&pt.numerator.to_string()),
-            crate::report::format::thousands(&pt.denominator.to_string())
+            crate::model::numbers::thousands(&pt.numerator.to_string()),
+            crate::model::numbers::thousands(&pt.denominator.to_string())
         ),
         th,
     )
@@ -1798,9 +1798,9 @@ impl Assessment {
                     p.period_end,
                     pct(p.threshold),
                     p.sector,
-                    crate::report::format::thousands(&p.numerator.to_string()),
-                    crate::report::format::thousands(&p.denominator.to_string()),
-                    crate::report::format::thousands(
+                    crate::model::numbers::thousands(&p.numerator.to_string()),
+                    crate::model::numbers::thousands(&p.denominator.to_string()),
+                    crate::model::numbers::thousands(
                         &p.shortfall.unwrap_or_default().to_string()
                     ),
                     opts.value_basis.column()

@@ -371,6 +371,35 @@ fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckErro
     Ok(ctx.as_of)
 }
 
+/// One check's page for `docs/checks/<CODE>.md` (the text `explain` prints).
+pub fn check_page(c: &CheckDef) -> String {
+    format!(
+        "# {} — {}\n\nGroup: `{}`. Legal basis: {}\n\n{}",
+        c.code,
+        c.title,
+        c.group,
+        c.citation,
+        c.doc.trim_start()
+    )
+}
+
+/// The README's table of checks, one row per registry entry.
+pub fn check_table() -> String {
+    let mut out =
+        String::from("| code | group | what it finds | legal basis |\n|---|---|---|---|\n");
+    for c in REGISTRY {
+        out.push_str(&format!(
+            "| [`{}`](docs/checks/{}.md) | {} | {} | {} |\n",
+            c.code,
+            c.code,
+            c.group,
+            c.title,
+            c.citation.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,33 +436,4 @@ mod tests {
         let e = select(&["NOPE".into()]).err().unwrap().to_string();
         assert!(e.contains("TEMP-EXPIRED"), "{e}");
     }
-}
-
-/// One check's page for `docs/checks/<CODE>.md` (the text `explain` prints).
-pub fn check_page(c: &CheckDef) -> String {
-    format!(
-        "# {} — {}\n\nGroup: `{}`. Legal basis: {}\n\n{}",
-        c.code,
-        c.title,
-        c.group,
-        c.citation,
-        c.doc.trim_start()
-    )
-}
-
-/// The README's table of checks, one row per registry entry.
-pub fn check_table() -> String {
-    let mut out =
-        String::from("| code | group | what it finds | legal basis |\n|---|---|---|---|\n");
-    for c in REGISTRY {
-        out.push_str(&format!(
-            "| [`{}`](docs/checks/{}.md) | {} | {} | {} |\n",
-            c.code,
-            c.code,
-            c.group,
-            c.title,
-            c.citation.replace('|', "\\|")
-        ));
-    }
-    out
 }

@@ -18,30 +18,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, VecDeque};
 
-/// SplitMix64: tiny, fast, deterministic across platforms.
-#[derive(Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi].
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-    pub fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-}
+pub use crate::model::rng::Rng;
 
 /// A violation the generator can inject (`generate --inject KIND[,KIND...]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -615,9 +592,7 @@ pub fn generate(cfg: &Config) -> History {
     h
 }
 
-pub fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
-    d.checked_add_months(chrono::Months::new(m)).unwrap()
-}
+pub use crate::model::calendar::add_months;
 
 /// Freight and insurance added to the price of a physical import (percent): the valor en
 /// aduana of a generated import is its valor comercial plus these incrementables.

@@ -6,7 +6,12 @@
 //! each year in the Resolución Miscelánea Fiscal) and days the authority declares
 //! inhábiles by decree; a deadline computed here can be later, never earlier, than SAT's.
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
+
+/// `d` plus `m` calendar months (the day clamped to the month's end).
+pub fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
+    d.checked_add_months(Months::new(m)).unwrap()
+}
 
 /// The n-th `weekday` of `month` in `year` (n from 1).
 fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> NaiveDate {

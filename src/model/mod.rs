@@ -5,6 +5,9 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod numbers;
+pub mod rng;
+pub mod text;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;

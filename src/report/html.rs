@@ -223,7 +223,7 @@ pub fn render(d: &ReportData) -> String {
         let mut m = d.period.start();
         while m <= last {
             months.insert(m.format("%Y-%m").to_string());
-            m = crate::generate::add_months(m, 1);
+            m = crate::model::calendar::add_months(m, 1);
         }
         let months: Vec<String> = months.into_iter().collect();
         let series: Vec<(String, Vec<usize>)> = tables::month_checks(d)

@@ -9,13 +9,13 @@
 //! whatever the finding strata could not use — is spread round-robin over the value
 //! bands, so the sample always holds some clean pedimentos as a control when N ≥ 2.
 //! Within a stratum the candidates are sorted by pedimento_id and shuffled with
-//! [`crate::generate::Rng`] (SplitMix64) seeded with `--seed`: same data, same seed →
+//! [`crate::model::rng::Rng`] (SplitMix64) seeded with `--seed`: same data, same seed →
 //! same sample on any machine.
 
 use super::format::mxn;
 use super::load::Pedimento;
 use super::model::{Index, ReportFinding, severity_rank};
-use crate::generate::Rng;
+use crate::model::rng::Rng;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
