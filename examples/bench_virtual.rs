@@ -63,7 +63,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p = virtual_pairing::pair(sides);
     let t_pair = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let tables = virtual_pairing::tables(&p, &rfcs, pedaudit::model::date32(ctx.as_of))?;
+    let tables = virtual_pairing::tables(
+        &p,
+        &rfcs,
+        pedaudit::model::date32(ctx.as_of),
+        virtual_pairing::VALUE_TOLERANCE_PCT,
+    )?;
     let t_tables = t.elapsed().as_secs_f64();
     let fallback = p
         .pairs

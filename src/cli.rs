@@ -150,6 +150,11 @@ pub struct AuditArgs {
     /// Exit 1 when a finding of this severity or worse exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
+    /// VIRTUAL-MISMATCH: flag a transfer whose two sides' values in USD differ by more
+    /// than this percent of the larger (low severity; quantities are always compared).
+    #[arg(long, default_value_t = pedaudit::checks::virtual_pairing::VALUE_TOLERANCE_PCT,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub virtual_value_tolerance: u32,
     #[command(flatten)]
     pub cert: CertArgs,
 }
@@ -488,6 +493,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         expiring_days: a.expiring_days,
         profiles: a.profiles.clone(),
         cert: a.cert.options(),
+        virtual_value_tolerance_pct: a.virtual_value_tolerance,
     };
     let want_cert = selected.iter().any(|c| c.group == "cert");
     let want_virtual = selected.iter().any(|c| c.group == "virtual");

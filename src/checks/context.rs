@@ -58,6 +58,8 @@ pub struct AuditOptions {
     pub profiles: Option<PathBuf>,
     /// Readings of the certification rules (value basis, rule version, ...).
     pub cert: super::cert::CertOptions,
+    /// VIRTUAL-MISMATCH: USD value differences above this percent are flagged (low).
+    pub virtual_value_tolerance_pct: u32,
 }
 
 impl Default for AuditOptions {
@@ -68,6 +70,7 @@ impl Default for AuditOptions {
             expiring_days: 60,
             profiles: None,
             cert: Default::default(),
+            virtual_value_tolerance_pct: super::virtual_pairing::VALUE_TOLERANCE_PCT,
         }
     }
 }

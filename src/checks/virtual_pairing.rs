@@ -169,11 +169,12 @@ pub struct Line {
     pub usd: i128,
 }
 
-/// Default tolerance of the value comparison in USD (percent of the larger side), low
+/// Default tolerance of the value comparison in USD (percent of the larger side; the
+/// option `audit --virtual-value-tolerance`), low
 /// severity. The rule asks quantity and description to agree (Manual de operación
 /// aduanera 2007, operaciones virtuales); values legitimately differ (incrementables,
 /// exchange-rate movement between the two payment dates), so value is a hint only.
-pub const VALUE_TOLERANCE_PCT: i128 = 5;
+pub const VALUE_TOLERANCE_PCT: u32 = 5;
 
 /// The case window's upper bound for a receiver presented on `receiver` (days since
 /// 1970-01-01): "a más tardar al día siguiente" counts business days (Código Fiscal de la
@@ -743,7 +744,14 @@ fn s_dec(name: &str, v: Vec<i128>, scale: usize) -> Column {
 }
 
 /// Builds [`VirtualTables`] from a pairing.
-pub fn tables(p: &Pairing, rfcs: &HashSet<String>, as_of: i32) -> PolarsResult<VirtualTables> {
+/// `tolerance_pct`: value differences in USD above this percent of the larger side are
+/// flagged (`value_flag`).
+pub fn tables(
+    p: &Pairing,
+    rfcs: &HashSet<String>,
+    as_of: i32,
+    tolerance_pct: u32,
+) -> PolarsResult<VirtualTables> {
     let sides = &p.sides;
     let n = sides.len();
     let mut partners: Vec<Vec<usize>> = vec![vec![]; n];
@@ -1090,7 +1098,12 @@ fn fingerprint(ctx: &AuditContext) -> CacheKey {
 fn compute(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
     let (sides, rfcs) = load(ctx)?;
     let p = pair(sides);
-    Ok(Arc::new(tables(&p, &rfcs, model::date32(ctx.as_of))?))
+    Ok(Arc::new(tables(
+        &p,
+        &rfcs,
+        model::date32(ctx.as_of),
+        ctx.opts.virtual_value_tolerance_pct,
+    )?))
 }
 
 /// The pairing tables for this context, computed once per dataset state and as_of and
@@ -1221,6 +1234,24 @@ mod tests {
         assert_eq!(v1.groups, "G-I");
         assert!(combos().contains_key(&("V2".to_string(), "V1".to_string())));
         assert!(!combos().contains_key(&("V1".to_string(), "V5".to_string())));
+    }
+
+    /// Quantities agree; the receiver declares 4 % more USD (e.g. an exchange-rate move
+    /// between the two payment dates): flagged only when the tolerance is below 4 %.
+    #[test]
+    fn value_tolerance_is_an_option() {
+        let mut r = side("R1", "BBB", 1, 10, Some(("S1", "AAA")), 100);
+        r.lines[0].usd = 104;
+        let p = pair(vec![side("S1", "AAA", 2, 10, Some(("R1", "BBB")), 100), r]);
+        let rfcs: HashSet<String> = ["AAA".to_string(), "BBB".to_string()].into();
+        let flag = |tol| {
+            let t = tables(&p, &rfcs, 20, tol).unwrap();
+            let v = t.lines.column("value_flag").unwrap().i32().unwrap().get(0);
+            v.unwrap()
+        };
+        assert_eq!(flag(VALUE_TOLERANCE_PCT), 0);
+        assert_eq!(flag(3), 1);
+        assert_eq!(flag(4), 0, "exactly 4 % is within a 4 % tolerance");
     }
 
     #[test]
