@@ -95,6 +95,64 @@ pub fn company_batches(root: &Path, size: usize) -> Result<Vec<Vec<String>>, Che
     Ok(rfcs.chunks(size.max(1)).map(|c| c.to_vec()).collect())
 }
 
+/// Rows of each company (its pedimentos plus their partidas), sorted by RFC: what a
+/// batch of the audit holds in memory, for [`plan_batches`].
+pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
+    let peds = scan_table(root, "pedimentos")?.select([col("pedimento_id"), col("rfc")]);
+    let per_ped = scan_table(root, "partidas")?
+        .group_by([col("pedimento_id")])
+        .agg([len().cast(DataType::UInt64).alias("n")]);
+    let df = peds
+        .join(
+            per_ped,
+            [col("pedimento_id")],
+            [col("pedimento_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .group_by([col("rfc")])
+        .agg([(col("n").fill_null(lit(0u64)).sum() + len().cast(DataType::UInt64)).alias("rows")])
+        .sort(["rfc"], Default::default())
+        .with_streaming(true)
+        .collect()?;
+    let rfc = df.column("rfc")?.str()?.clone();
+    let rows = df.column("rows")?.cast(&DataType::UInt64)?;
+    let rows = rows.u64()?;
+    Ok((0..df.height())
+        .filter_map(|i| Some((rfc.get(i)?.to_string(), rows.get(i).unwrap_or(0))))
+        .collect())
+}
+
+/// Groups companies, in RFC order, into batches of at most `rows_per_batch` rows each (a
+/// company larger than that is a batch of its own).
+pub fn pack_batches(rows: &[(String, u64)], rows_per_batch: u64) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![];
+    let mut held = 0u64;
+    for (rfc, n) in rows {
+        match out.last_mut() {
+            Some(b) if held.saturating_add(*n) <= rows_per_batch => {
+                b.push(rfc.clone());
+                held += n;
+            }
+            _ => {
+                out.push(vec![rfc.clone()]);
+                held = *n;
+            }
+        }
+    }
+    out
+}
+
+/// The audit's company batches under a memory budget of `memory_mb` MiB (see
+/// [`crate::memory::audit_rows_per_batch`]): companies grouped by their row counts so
+/// that each batch fits.
+pub fn plan_batches(root: &Path, memory_mb: u64) -> Result<Vec<Vec<String>>, CheckError> {
+    let rows = company_rows(root)?;
+    Ok(pack_batches(
+        &rows,
+        crate::memory::audit_rows_per_batch(memory_mb),
+    ))
+}
+
 pub struct AuditContext {
     pub root: PathBuf,
     pub opts: AuditOptions,
