@@ -166,6 +166,26 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         inject,
     };
     let t = Instant::now();
+    use GenerateFormat as F;
+    let fmt = a.format;
+    if matches!(fmt, F::Datastage) {
+        // Data Stage only: written as the rows are generated, in bounded memory.
+        let dir = a.out.join("datastage");
+        let (h, s) = generate::generate_datastage(&cfg, &dir)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        let n = s.finish()?;
+        eprintln!(
+            "generated {} pedimentos, {} partidas in {:.1}s; wrote {n} Data Stage files under {}",
+            s.pedimentos,
+            s.partidas,
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+        generate::writers::write_profiles(&h, &a.out.join("profiles"))?;
+        generate::cert_profiles::write_cert_profiles_streamed(&h, &s, &a.out.join("profiles"))?;
+        generate::writers::write_injected(&h, &a.out.join("injected.csv"))?;
+        return Ok(0);
+    }
     let h = generate::generate(&cfg);
     let np: usize = h.years.values().map(|y| y.partidas.len()).sum();
     let nped: usize = h.years.values().map(|y| y.pedimentos.len()).sum();
@@ -174,8 +194,6 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         t.elapsed().as_secs_f64()
     );
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    use GenerateFormat as F;
-    let fmt = a.format;
     if matches!(fmt, F::Datastage | F::All) {
         let n = generate::writers::write_datastage(&h, &a.out.join("datastage"))?;
         eprintln!(
