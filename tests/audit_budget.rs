@@ -128,3 +128,36 @@ fn packing_by_rows() {
     assert_eq!(checks::pack_batches(&rows, 1000).len(), 1);
     assert_eq!(checks::pack_batches(&rows, 1).len(), 5);
 }
+
+/// The cross-company pass of a batched audit plans only the view the pairing reads
+/// (planning the ledger views over the virtual pedimentos cost more time and memory than
+/// a batch), and the evaluation date comes from the pedimentos alone.
+#[test]
+fn cross_company_pass_plans_no_ledger_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = generate::generate(&Config {
+        seed: 2,
+        companies: 3,
+        years: 1,
+        partidas: 800,
+        inject: vec![Violation::VirtualLate],
+        ..Default::default()
+    });
+    let ds = dir.path().join("ds");
+    generate::writers::write_dataset(&h, &ds).unwrap();
+    let scope = checks::Scope {
+        companies: None,
+        lazy_views: true,
+        virtual_only: true,
+    };
+    let ctx = AuditContext::open_scoped(&ds, AuditOptions::default(), &scope).unwrap();
+    assert!(ctx.tables.contains_key("current_pedimentos"));
+    for v in ["ledger_movements", "ledger_allocations", "ledger_balances"] {
+        assert!(
+            !ctx.tables.contains_key(v),
+            "{v} planned in the virtual pass"
+        );
+    }
+    let whole = AuditContext::open(&ds, AuditOptions::default()).unwrap();
+    assert_eq!(checks::context::max_fecha_pago(&ds).unwrap(), whole.as_of);
+}

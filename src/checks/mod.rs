@@ -357,8 +357,10 @@ pub fn run_with(
     };
     let mut opts = opts.clone();
     if opts.as_of.is_none() {
-        // Fix the evaluation date once, from the whole dataset, for every batch.
-        opts.as_of = Some(max_fecha_pago(root)?);
+        // Fix the evaluation date once, from the whole dataset, for every batch (from
+        // the pedimentos: a whole-dataset context planned its ledger views, which took
+        // longer than a batch and peaked above one).
+        opts.as_of = Some(context::max_fecha_pago(root)?);
     }
     let (cross, per): (Vec<&CheckDef>, Vec<&CheckDef>) =
         checks.iter().copied().partition(|c| c.group == "virtual");
@@ -393,19 +395,6 @@ pub fn run_with(
         findings: findings::sort(all)?,
         batches: batches.len(),
     })
-}
-
-fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckError> {
-    let ctx = AuditContext::open_scoped(
-        root,
-        AuditOptions::default(),
-        &Scope {
-            companies: None,
-            lazy_views: true,
-            virtual_only: false,
-        },
-    )?;
-    Ok(ctx.as_of)
 }
 
 #[cfg(test)]
