@@ -142,11 +142,16 @@ pub struct AuditArgs {
     /// Output folder for findings.parquet and the ledger tables.
     #[arg(long, default_value = "out/audit")]
     pub out: PathBuf,
-    /// Audit N companies at a time to bound memory on large datasets (0 = all at once).
-    /// Same findings: the ledger and certification are per company; virtual pairing runs
-    /// once across companies.
-    #[arg(long, default_value_t = 0)]
-    pub batch_companies: usize,
+    /// Peak memory to aim for (MiB; same meaning as ingest's): the audit plans its company
+    /// batches from it, companies grouped by their row counts so that each batch fits.
+    /// Default: three quarters of the machine's available memory, at most 2048.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_mb: Option<u64>,
+    /// Audit N companies at a time instead of planning batches from --memory-mb (0 = all
+    /// at once). Same findings: the ledger and certification are per company; virtual
+    /// pairing runs once across companies.
+    #[arg(long)]
+    pub batch_companies: Option<usize>,
     /// Exit 1 when a finding of this severity or worse exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
@@ -218,6 +223,26 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         inject,
     };
     let t = Instant::now();
+    use GenerateFormat as F;
+    let fmt = a.format;
+    if matches!(fmt, F::Datastage) {
+        // Data Stage only: written as the rows are generated, in bounded memory.
+        let dir = a.out.join("datastage");
+        let (h, s) = generate::generate_datastage(&cfg, &dir)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        let n = s.finish()?;
+        eprintln!(
+            "generated {} pedimentos, {} partidas in {:.1}s; wrote {n} Data Stage files under {}",
+            s.pedimentos,
+            s.partidas,
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+        generate::writers::write_profiles(&h, &a.out.join("profiles"))?;
+        generate::cert_profiles::write_cert_profiles_streamed(&h, &s, &a.out.join("profiles"))?;
+        generate::writers::write_injected(&h, &a.out.join("injected.csv"))?;
+        return Ok(0);
+    }
     let h = generate::generate(&cfg);
     let np: usize = h.years.values().map(|y| y.partidas.len()).sum();
     let nped: usize = h.years.values().map(|y| y.pedimentos.len()).sum();
@@ -226,8 +251,6 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         t.elapsed().as_secs_f64()
     );
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    use GenerateFormat as F;
-    let fmt = a.format;
     if matches!(fmt, F::Datastage | F::All) {
         let n = generate::writers::write_datastage(&h, &a.out.join("datastage"))?;
         eprintln!(
@@ -498,15 +521,19 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     let want_cert = selected.iter().any(|c| c.group == "cert");
     let want_virtual = selected.iter().any(|c| c.group == "virtual");
     let cert_opts = a.cert.options();
-    let (mut allocs, mut balances, mut series, mut assessment) = (vec![], vec![], vec![], vec![]);
+    let (mut series, mut assessment) = (vec![], vec![]);
+    // The ledger tables are written batch by batch: kept until the end, they made the
+    // batched audit's memory grow with the number of batches.
+    let mut allocs = TableOut::new(a.out.join("ledger_allocations.parquet"));
+    let mut balances = TableOut::new(a.out.join("ledger_balances.parquet"));
     let mut pairs: Option<DataFrame> = None;
     // Per-context outputs: the ledger tables and the certification tables come from the
     // company passes, the virtual pairs from the cross-company pass.
     let mut each =
         |ctx: &checks::AuditContext, pass: checks::Pass| -> Result<(), checks::CheckError> {
             if pass != checks::Pass::CrossCompany {
-                allocs.push(ctx.table("ledger_allocations").collect()?);
-                balances.push(ctx.table("ledger_balances").collect()?);
+                allocs.push(&ctx.table("ledger_allocations").collect()?)?;
+                balances.push(&ctx.table("ledger_balances").collect()?)?;
                 if want_cert {
                     let (s, t) = checks::cert::assess(ctx, &cert_opts)?;
                     series.push(s);
@@ -523,7 +550,14 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     // manifest naming every file written comes last (report refuses a folder that does
     // not match it).
     report::manifest::begin(&a.out)?;
-    let run = checks::run_batched(&a.dataset, &opts, &selected, a.batch_companies, &mut each)?;
+    let batching = match a.batch_companies {
+        Some(n) => checks::Batching::Companies(n),
+        None => checks::Batching::MemoryMb(
+            a.memory_mb
+                .unwrap_or_else(pedaudit::memory::default_budget_mb),
+        ),
+    };
+    let run = checks::run_with(&a.dataset, &opts, &selected, batching, &mut each)?;
     let mut written: Vec<&str> = vec![];
     let mut df = run.findings;
     let fp = a.out.join("findings.parquet");
@@ -537,14 +571,8 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         }
         Ok(first)
     };
-    write_df(
-        &mut stack(allocs)?,
-        &a.out.join("ledger_allocations.parquet"),
-    )?;
-    write_df(
-        &mut stack(balances)?,
-        &a.out.join("ledger_balances.parquet"),
-    )?;
+    allocs.finish()?;
+    balances.finish()?;
     written.extend(["ledger_allocations.parquet", "ledger_balances.parquet"]);
     if want_cert {
         // IVA/IEPS certification: the monthly ratio series and the assessment table.
@@ -578,7 +606,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         checks: selected.iter().map(|c| c.code.to_string()).collect(),
         expiring_days: a.expiring_days,
         profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
-        batch_companies: a.batch_companies,
+        batch_companies: a.batch_companies.unwrap_or(0),
         cert_options: want_cert.then(|| cert_opts.describe()),
         files: vec![],
     };
@@ -653,6 +681,42 @@ fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
         );
     }
     Ok(true)
+}
+
+/// A Parquet table written batch by batch (one row group or more per batch).
+struct TableOut {
+    path: PathBuf,
+    w: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
+}
+
+impl TableOut {
+    fn new(path: PathBuf) -> TableOut {
+        TableOut { path, w: None }
+    }
+
+    fn push(&mut self, df: &DataFrame) -> Result<(), checks::CheckError> {
+        let w = match &mut self.w {
+            Some(w) => w,
+            None => {
+                let f = std::fs::File::create(&self.path).map_err(|e| {
+                    checks::CheckError::Other(format!("creating {}: {e}", self.path.display()))
+                })?;
+                self.w.insert(ParquetWriter::new(f).batched(df.schema())?)
+            }
+        };
+        Ok(w.write_batch(df)?)
+    }
+
+    /// Closes the file (an empty table when no batch came).
+    fn finish(self) -> Result<()> {
+        match self.w {
+            Some(w) => {
+                w.finish()?;
+            }
+            None => write_df(&mut DataFrame::default(), &self.path)?,
+        }
+        Ok(())
+    }
 }
 
 pub fn write_df(df: &mut DataFrame, path: &std::path::Path) -> Result<()> {

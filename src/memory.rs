@@ -65,3 +65,71 @@ pub fn init() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
+
+/// The audit's memory budget when `--memory-mb` is not given (MiB) and the machine's
+/// available memory cannot be read.
+pub const FALLBACK_BUDGET_MB: u64 = 2048;
+
+/// The default budget never goes above this (MiB): the product aims at a 2 GB peak.
+pub const MAX_DEFAULT_BUDGET_MB: u64 = 2048;
+
+/// The machine's available memory (MiB): `MemAvailable` of `/proc/meminfo`.
+pub fn available_mb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_available(&text)
+}
+
+/// `MemAvailable:  123456 kB` → MiB.
+fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// The audit's default budget (MiB): three quarters of the available memory, at most
+/// [`MAX_DEFAULT_BUDGET_MB`] and at least 256; [`FALLBACK_BUDGET_MB`] when unknown.
+pub fn default_budget_mb() -> u64 {
+    budget_from_available(available_mb())
+}
+
+fn budget_from_available(available: Option<u64>) -> u64 {
+    match available {
+        Some(a) => (a / 4 * 3).clamp(256, MAX_DEFAULT_BUDGET_MB),
+        None => FALLBACK_BUDGET_MB,
+    }
+}
+
+/// Resident memory a materialized audit context costs per row of its batch (a partida or
+/// a pedimento), in bytes: the unbatched 10M-partida audit peaked at 10.6 GB for 10 M
+/// partidas and ~3.3 M pedimentos (bench/results.md, session 8), ~800 bytes a row.
+pub const AUDIT_BYTES_PER_ROW: u64 = 800;
+
+/// What the audit holds besides its batch (MiB): the binary, polars' pools, the findings,
+/// the cross-company virtual pass's plans.
+pub const AUDIT_RESERVE_MB: u64 = 384;
+
+/// How many rows (partidas + pedimentos) one audit batch may hold under `budget_mb`
+/// (at least 1: a company larger than the budget is still audited, alone).
+pub fn audit_rows_per_batch(budget_mb: u64) -> u64 {
+    (budget_mb.saturating_sub(AUDIT_RESERVE_MB) << 20)
+        .checked_div(AUDIT_BYTES_PER_ROW)
+        .unwrap_or(0)
+        .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_budget_from_meminfo() {
+        let m = "MemTotal:  24000000 kB\nMemFree: 100 kB\nMemAvailable:   1048576 kB\n";
+        assert_eq!(parse_mem_available(m), Some(1024));
+        assert_eq!(budget_from_available(Some(1024)), 768);
+        assert_eq!(budget_from_available(Some(64_000)), MAX_DEFAULT_BUDGET_MB);
+        assert_eq!(budget_from_available(Some(100)), 256);
+        assert_eq!(budget_from_available(None), FALLBACK_BUDGET_MB);
+        assert!(audit_rows_per_batch(AUDIT_RESERVE_MB + 1) >= 1);
+        assert!(audit_rows_per_batch(4096) > audit_rows_per_batch(2048));
+    }
+}

@@ -18,7 +18,10 @@ pub mod ledger_native;
 pub mod virtual_pairing;
 
 use crate::findings;
-pub use context::{AuditContext, AuditOptions, CheckError, Scope, company_batches};
+pub use context::{
+    AuditContext, AuditOptions, CheckError, Scope, company_batches, company_rows, pack_batches,
+    plan_batches,
+};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -297,11 +300,36 @@ pub enum Pass {
     CrossCompany,
 }
 
-/// Runs `checks` over the dataset, in batches of `batch` companies when `batch > 0`, to
-/// bound memory on large datasets: the ledger, the certification and the data checks are
-/// per company, so batching gives the same findings. The virtual-pairing checks pair
-/// across companies and run once more over the whole dataset with lazy views. `each` sees
-/// every context (to write per-batch tables).
+/// How the audit splits the dataset into company batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batching {
+    /// Everything at once.
+    Whole,
+    /// N companies per batch (`audit --batch-companies N`).
+    Companies(usize),
+    /// Batches planned so that each fits a memory budget in MiB (`audit --memory-mb`):
+    /// companies grouped by their row counts ([`context::plan_batches`]); one batch when
+    /// everything fits.
+    MemoryMb(u64),
+}
+
+impl Batching {
+    /// The company batches of this plan for the dataset at `root` (None = everything at
+    /// once, in one context).
+    pub fn plan(&self, root: &std::path::Path) -> Result<Option<Vec<Vec<String>>>, CheckError> {
+        match *self {
+            Batching::Whole | Batching::Companies(0) => Ok(None),
+            Batching::Companies(n) => Ok(Some(company_batches(root, n)?)),
+            Batching::MemoryMb(mb) => {
+                let batches = context::plan_batches(root, mb)?;
+                Ok((batches.len() > 1).then_some(batches))
+            }
+        }
+    }
+}
+
+/// Runs `checks` over the dataset, in batches of `batch` companies when `batch > 0` (see
+/// [`run_with`]).
 pub fn run_batched(
     root: &std::path::Path,
     opts: &AuditOptions,
@@ -309,7 +337,23 @@ pub fn run_batched(
     batch: usize,
     each: &mut dyn FnMut(&AuditContext, Pass) -> Result<(), CheckError>,
 ) -> Result<AuditRun, CheckError> {
-    if batch == 0 {
+    run_with(root, opts, checks, Batching::Companies(batch), each)
+}
+
+/// Runs `checks` over the dataset, in company batches planned by `batching`, to bound
+/// memory on large datasets: the ledger, the certification and the data checks are per
+/// company, so batching gives the same findings. The virtual-pairing checks pair across
+/// companies and run once more over the virtual pedimentos of the whole dataset with lazy
+/// views. `each` sees every context (to write per-batch tables; it should not keep them,
+/// or memory grows with the number of batches).
+pub fn run_with(
+    root: &std::path::Path,
+    opts: &AuditOptions,
+    checks: &[&'static CheckDef],
+    batching: Batching,
+    each: &mut dyn FnMut(&AuditContext, Pass) -> Result<(), CheckError>,
+) -> Result<AuditRun, CheckError> {
+    let Some(batches) = batching.plan(root)? else {
         let ctx = AuditContext::open(root, opts.clone())?;
         let findings = run(&ctx, checks)?;
         each(&ctx, Pass::Whole)?;
@@ -318,12 +362,13 @@ pub fn run_batched(
             findings,
             batches: 1,
         });
-    }
+    };
     let mut opts = opts.clone();
-    let batches = company_batches(root, batch)?;
     if opts.as_of.is_none() {
-        // Fix the evaluation date once, from the whole dataset, for every batch.
-        opts.as_of = Some(max_fecha_pago(root)?);
+        // Fix the evaluation date once, from the whole dataset, for every batch (from
+        // the pedimentos: a whole-dataset context planned its ledger views, which took
+        // longer than a batch and peaked above one).
+        opts.as_of = Some(context::max_fecha_pago(root)?);
     }
     let (cross, per): (Vec<&CheckDef>, Vec<&CheckDef>) =
         checks.iter().copied().partition(|c| c.group == "virtual");
@@ -340,6 +385,8 @@ pub fn run_batched(
         drop(ctx);
         crate::memory::release();
     }
+    // Findings are few, but one chunk per batch: keep them in one.
+    all.rechunk_mut();
     if !cross.is_empty() {
         // Only the virtual pedimentos: the pairing never needs the rest.
         let scope = Scope {
@@ -356,19 +403,6 @@ pub fn run_batched(
         findings: findings::sort(all)?,
         batches: batches.len(),
     })
-}
-
-fn max_fecha_pago(root: &std::path::Path) -> Result<chrono::NaiveDate, CheckError> {
-    let ctx = AuditContext::open_scoped(
-        root,
-        AuditOptions::default(),
-        &Scope {
-            companies: None,
-            lazy_views: true,
-            virtual_only: false,
-        },
-    )?;
-    Ok(ctx.as_of)
 }
 
 /// One check's page for `docs/checks/<CODE>.md` (the text `explain` prints).

@@ -10,17 +10,14 @@
 //! so AA-b is the single reason. `programas.csv` stays with [`super::writers::write_profiles`].
 
 use super::History;
-use chrono::{Datelike, Duration};
+use chrono::{Datelike, Duration, NaiveDate};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
 /// Writes the certification profile tables into `dir` (next to `programas.csv`).
 pub fn write_cert_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let end = h
-        .end
-        .unwrap_or_else(|| chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap());
+    let end = history_end(h);
     // First IMMEX pedimento of each company = declared start of operations.
     let first = |rfc: &str| {
         h.years
@@ -31,6 +28,37 @@ pub fn write_cert_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
             .min()
     };
     let first_year = h.years.keys().next().copied().unwrap_or(end.year());
+    write_cert_profiles_from(h, &first, first_year, dir)
+}
+
+fn history_end(h: &History) -> NaiveDate {
+    h.end
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())
+}
+
+/// [`write_cert_profiles`] of a history streamed to Data Stage files
+/// ([`super::generate_datastage`]): the rows are gone, the stream kept what is needed.
+pub fn write_cert_profiles_streamed(
+    h: &History,
+    s: &super::writers::DataStageStream,
+    dir: &Path,
+) -> std::io::Result<()> {
+    let end = history_end(h);
+    let first = |rfc: &str| s.first_immex.get(rfc).copied();
+    let first_year = s.first_year().unwrap_or(end.year());
+    write_cert_profiles_from(h, &first, first_year, dir)
+}
+
+/// Writes the tables for `h.companies`, given each company's first IMMEX pedimento date
+/// and the first year of the history.
+fn write_cert_profiles_from(
+    h: &History,
+    first: &dyn Fn(&str) -> Option<NaiveDate>,
+    first_year: i32,
+    dir: &Path,
+) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let end = history_end(h);
     let opinion = end - Duration::days(10);
     let mut emp = String::from(
         "rfc,nombre,fecha_inicio_operaciones,capital_maquinaria_mxn,maquinaria_mxn,opinion_positiva,fecha_opinion,en_listas,csd_vigente\n",

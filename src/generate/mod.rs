@@ -328,6 +328,41 @@ fn company(i: usize, rng: &mut Rng) -> Company {
 /// Generates a history. Deterministic for a given config.
 pub fn generate(cfg: &Config) -> History {
     let mut h = History::default();
+    simulate(cfg, &mut h, &mut |_| Ok(())).expect("no flush error");
+    for y in h.years.values_mut() {
+        y.pedimentos
+            .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        y.partidas
+            .sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+    }
+    h
+}
+
+/// Generates the history of `cfg` straight into Data Stage files under `dir`, month by
+/// month, in memory bounded by one month of rows and the open lots (not the whole
+/// history as [`generate`] then [`writers::write_datastage`] hold it): the same files,
+/// byte for byte. Returns the history without its rows (companies, injected violations,
+/// end date) and what [`cert_profiles::write_cert_profiles_from`] needs.
+pub fn generate_datastage(
+    cfg: &Config,
+    dir: &std::path::Path,
+) -> std::io::Result<(History, writers::DataStageStream)> {
+    let mut h = History::default();
+    let mut out = writers::DataStageStream::new(dir)?;
+    simulate(cfg, &mut h, &mut |h| out.add(h))?;
+    out.add(&mut h)?;
+    Ok((h, out))
+}
+
+/// Runs the simulation of [`generate`] into `h`, calling `flush` after every month of
+/// the regular history (a row is never changed after the month that created it; the
+/// injected violations come after the last month, with higher números). `flush` may
+/// take the rows out of `h.years`.
+fn simulate(
+    cfg: &Config,
+    h: &mut History,
+    flush: &mut dyn FnMut(&mut History) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut rng = Rng::new(cfg.seed);
     let companies: Vec<Company> = (0..cfg.companies.max(1))
         .map(|i| company(i, &mut rng))
@@ -342,7 +377,7 @@ pub fn generate(cfg: &Config) -> History {
     let per_month = (cfg.partidas * 10 / (companies.len() * months * 33)).max(1);
     let mut sim = Sim {
         rng: rng.clone(),
-        h: &mut h,
+        h,
         counters: BTreeMap::new(),
     };
     // Open lots per (company, fraccion).
@@ -503,6 +538,7 @@ pub fn generate(cfg: &Config) -> History {
                 }
             }
         }
+        flush(sim.h)?;
     }
     // Injected violations, on dedicated fracciones (9900xxxx) so their findings are exact.
     for (ci, c) in companies.iter().enumerate() {
@@ -583,13 +619,7 @@ pub fn generate(cfg: &Config) -> History {
         }
     }
     virtual_inject::inject(sim.h, &cfg.inject, end);
-    for y in h.years.values_mut() {
-        y.pedimentos
-            .sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
-        y.partidas
-            .sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
-    }
-    h
+    Ok(())
 }
 
 pub use crate::model::calendar::add_months;
