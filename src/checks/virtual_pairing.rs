@@ -953,7 +953,7 @@ pub fn tables(
             // Value disagreement in USD above the tolerance (percent of the larger side):
             // the peso values are not comparable (valor comercial vs valor en aduana).
             l.vflag
-                .push(((t[5] - t[4]).abs() * 100 > VALUE_TOLERANCE_PCT * t[4].max(t[5])) as i32);
+                .push(((t[5] - t[4]).abs() * 100 > tolerance_pct as i128 * t[4].max(t[5])) as i32);
         }
     }
     let lines_df = DataFrame::new_infer_height(vec![
