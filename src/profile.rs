@@ -344,9 +344,7 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                 missing,
             });
         }
-        // bom.csv: (rfc, producto_fraccion, insumo_fraccion) -> (valid_from, valid_to, line).
-        type Period = (String, Option<String>, usize);
-        let mut periods: std::collections::HashMap<Vec<String>, Vec<Period>> = Default::default();
+        let mut periods = BomPeriods::default();
         for rec in r.records() {
             let rec = rec.map_err(|e| ProfileError::Read {
                 file: path.clone(),
@@ -448,6 +446,10 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
     Ok(df.lazy().with_columns(casts).collect()?)
 }
 
+/// bom.csv lines seen so far: (rfc, producto_fraccion, insumo_fraccion) -> (valid_from,
+/// valid_to, line).
+type BomPeriods = std::collections::HashMap<Vec<String>, Vec<(String, Option<String>, usize)>>;
+
 /// bom.csv rules beyond the column kinds: valid_to not before valid_from, and no two rows
 /// of the same (rfc, producto_fraccion, insumo_fraccion) in force on the same day (the
 /// BOM in force on a discharge's date must be one).
@@ -456,7 +458,7 @@ fn check_bom_row(
     rec: &csv::StringRecord,
     line: usize,
     path: &Path,
-    periods: &mut std::collections::HashMap<Vec<String>, Vec<(String, Option<String>, usize)>>,
+    periods: &mut BomPeriods,
 ) -> Result<(), ProfileError> {
     let get = |name: &str| {
         headers
