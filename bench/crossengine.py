@@ -28,6 +28,11 @@ RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
                ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"])]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
              ("fecha_cancelacion", "date"), ("prorroga", "int"), ("sector", "string")]
+# The profile's bom.csv (src/profile.rs BOM; decimals are DECIMAL(18,6)).
+BOM = [("rfc", "string"), ("producto_fraccion", "string"), ("producto_parte", "string"),
+       ("insumo_fraccion", "string"), ("umt", "string"), ("consumo", "decimal"),
+       ("merma_pct", "decimal"), ("desperdicio_pct", "decimal"), ("valid_from", "date"),
+       ("valid_to", "date")]
 
 
 def registry_order():
@@ -102,6 +107,18 @@ def register(con, dataset, profiles):
     else:
         con.execute("""CREATE TABLE programas (rfc VARCHAR, programa VARCHAR, fecha_inicio DATE, fecha_fin DATE,
             fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
+    bom = os.path.join(profiles, "bom.csv") if profiles else ""
+    duck = {"string": "VARCHAR", "decimal": "DECIMAL(18, 6)", "date": "DATE"}
+    if bom and os.path.exists(bom):
+        # Text columns as the Rust loader normalizes them (RFC upper-case, trimmed).
+        cols = ", ".join(
+            f"UPPER(TRIM({n})) AS {n}" if n == "rfc"
+            else f"CAST(NULLIF(TRIM({n}), '') AS {duck[t]}) AS {n}"
+            for n, t in BOM)
+        con.execute(f"CREATE VIEW bom AS SELECT {cols} FROM read_csv('{bom}', header=true, all_varchar=true)")
+    else:
+        cols = ", ".join(f"{n} {duck[t]}" for n, t in BOM)
+        con.execute(f"CREATE TABLE bom ({cols})")
 
 
 def run_queries(engine, as_of, days, materialize, query):

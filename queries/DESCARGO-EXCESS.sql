@@ -2,7 +2,9 @@
 -- that found no open temporary import of the same good (rfc, fraccion, umt) on or before
 -- its date: missing imports, a wrong fracción, or goods discharged twice.
 -- Amount = the discharge partida's declared value (valor comercial of an export or return,
--- ledger_movements.valor_aduana on 'D' rows) prorated to the excess quantity.
+-- ledger_movements.valor_aduana on 'D' rows) prorated to the excess quantity. An insumo
+-- discharged through a bill of materials (ledger_movements) names the product and the BOM
+-- line; its amount is the product partida's value prorated to the insumo's excess.
 SELECT 'DESCARGO-EXCESS' AS check_code,
        'high' AS severity,
        a.rfc,
@@ -20,10 +22,18 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
        'Discharge ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
            || ' (fraccion ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' of '
            || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || a.umt || ')'
-           || ' discharge no open temporary import' AS message,
+           || ' discharge no open temporary import'
+           || CASE WHEN a.producto_fraccion IS NULL THEN ''
+                   ELSE ' (insumo of product fraccion ' || a.producto_fraccion || ', '
+                        || CAST(a.producto_cantidad AS VARCHAR) || ' units x BOM line consumo '
+                        || CAST(a.bom_consumo AS VARCHAR) || ', merma '
+                        || CAST(a.bom_merma_pct AS VARCHAR) || '%, desperdicio '
+                        || CAST(a.bom_desperdicio_pct AS VARCHAR) || '%, valid from '
+                        || CAST(a.bom_valid_from AS VARCHAR) || ')' END AS message,
        'Ley Aduanera art. 108; discharge per the automated inventory control (Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)' AS citation,
        'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence
 FROM ledger_allocations a
 JOIN (SELECT * FROM ledger_movements WHERE kind = 'D') m
   ON m.pedimento_id = a.discharge_id AND m.partida = a.discharge_partida
+ AND m.fraccion = a.fraccion
 WHERE a.method = 'EXCESS' AND a.discharge_fecha <= ${as_of}

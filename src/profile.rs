@@ -50,6 +50,9 @@ pub enum Kind {
     Bimestre,
     /// Certification modality: `A`, `AA` or `AAA`.
     Modality,
+    /// Decimal(18,6), at most 6 decimals, not negative: quantities per unit (BOM consumo)
+    /// and percentages (merma, desperdicio).
+    Ratio,
 }
 
 /// One profile table: file name, columns (name, kind, required).
@@ -154,8 +157,29 @@ pub const CERTIFICACION: TableSpec = TableSpec {
     ],
 };
 
+/// Bill of materials (relación insumo-producto): per company and product fracción, the
+/// quantity of each insumo (in the insumo's UMT) one unit of product consumes, with its
+/// merma and desperdicio percentages, valid from/to. A discharge of the product discharges
+/// the insumos (see `queries/views/ledger_movements.sql`). Extra rule: two rows for the same
+/// (rfc, producto_fraccion, insumo_fraccion) must not overlap in time.
+pub const BOM: TableSpec = TableSpec {
+    file: "bom.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("producto_fraccion", Kind::Text, true),
+        ("producto_parte", Kind::Text, false),
+        ("insumo_fraccion", Kind::Text, true),
+        ("umt", Kind::Text, true),
+        ("consumo", Kind::Ratio, true),
+        ("merma_pct", Kind::Ratio, true),
+        ("desperdicio_pct", Kind::Ratio, false),
+        ("valid_from", Kind::Date, true),
+        ("valid_to", Kind::Date, false),
+    ],
+};
+
 /// Every profile table, in the order the docs list them.
-pub const TABLES: [&TableSpec; 7] = [
+pub const TABLES: [&TableSpec; 8] = [
     &PROGRAMAS,
     &EMPRESAS,
     &IMSS,
@@ -163,6 +187,7 @@ pub const TABLES: [&TableSpec; 7] = [
     &CREDITOS,
     &DEVOLUCIONES,
     &CERTIFICACION,
+    &BOM,
 ];
 
 /// The file names a profile folder may hold (`programas.csv`, ...).
@@ -319,12 +344,16 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                 missing,
             });
         }
+        let mut periods = BomPeriods::default();
         for rec in r.records() {
             let rec = rec.map_err(|e| ProfileError::Read {
                 file: path.clone(),
                 reason: e.to_string(),
             })?;
             let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            if spec.file == BOM.file {
+                check_bom_row(&headers, &rec, line, &path, &mut periods)?;
+            }
             for (i, (name, kind, req)) in spec.columns.iter().enumerate() {
                 let v = headers
                     .iter()
@@ -354,6 +383,13 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                         .map_err(|_| fail(format!("'{v}' is not an integer")))?
                         .to_string(),
                     Kind::Money => model::decimal(v, 2).map_err(|e| fail(e.0))?.to_string(),
+                    Kind::Ratio => {
+                        let d = model::decimal(v, 6).map_err(|e| fail(e.0))?;
+                        if d.is_sign_negative() && !d.is_zero() {
+                            return Err(fail(format!("'{v}' is negative")));
+                        }
+                        d.to_string()
+                    }
                     Kind::Flag => match v {
                         "0" | "1" => v.to_string(),
                         "true" | "si" | "sí" | "yes" => "1".into(),
@@ -402,9 +438,78 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                 Kind::Date => c.strict_cast(DataType::Date),
                 Kind::Int | Kind::Flag => c.strict_cast(DataType::Int32),
                 Kind::Money => c.strict_cast(DataType::Decimal(18, 2)),
+                Kind::Ratio => c.strict_cast(DataType::Decimal(18, 6)),
                 _ => c,
             }
         })
         .collect();
     Ok(df.lazy().with_columns(casts).collect()?)
+}
+
+/// bom.csv lines seen so far: (rfc, producto_fraccion, insumo_fraccion) -> (valid_from,
+/// valid_to, line).
+type BomPeriods = std::collections::HashMap<Vec<String>, Vec<(String, Option<String>, usize)>>;
+
+/// bom.csv rules beyond the column kinds: valid_to not before valid_from, and no two rows
+/// of the same (rfc, producto_fraccion, insumo_fraccion) in force on the same day (the
+/// BOM in force on a discharge's date must be one).
+fn check_bom_row(
+    headers: &[String],
+    rec: &csv::StringRecord,
+    line: usize,
+    path: &Path,
+    periods: &mut BomPeriods,
+) -> Result<(), ProfileError> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .and_then(|j| rec.get(j))
+            .unwrap_or("")
+            .trim()
+    };
+    let fail = |field: &str, reason: String| ProfileError::Field {
+        file: path.to_path_buf(),
+        line,
+        field: field.to_string(),
+        reason,
+    };
+    let date = |field: &str| -> Result<Option<String>, ProfileError> {
+        let v = get(field);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        model::date(v)
+            .map(|d| Some(d.to_string()))
+            .map_err(|e| fail(field, e.0))
+    };
+    let (Some(from), to) = (date("valid_from")?, date("valid_to")?) else {
+        return Ok(()); // the column check reports the empty valid_from
+    };
+    if let Some(t) = &to
+        && *t < from
+    {
+        return Err(fail("valid_to", format!("{t} is before valid_from {from}")));
+    }
+    let key: Vec<String> = ["rfc", "producto_fraccion", "insumo_fraccion"]
+        .iter()
+        .map(|f| get(f).to_uppercase())
+        .collect();
+    let list = periods.entry(key).or_default();
+    for (f2, t2, l2) in list.iter() {
+        // [from, to] and [f2, t2] overlap (None = open-ended).
+        let a = to.as_ref().is_none_or(|t| *t >= *f2);
+        let b = t2.as_ref().is_none_or(|t| *t >= from);
+        if a && b {
+            return Err(fail(
+                "valid_from",
+                format!(
+                    "this BOM line overlaps the one at line {l2} (same rfc, producto_fraccion \
+                     and insumo_fraccion): only one may be in force on a date"
+                ),
+            ));
+        }
+    }
+    list.push((from, to, line));
+    Ok(())
 }

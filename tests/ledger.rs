@@ -88,10 +88,18 @@ fn excess_unit_and_unknown_plazo() {
     let (_ctx, df) = audit(
         &ds,
         opts(),
-        &["DESCARGO-EXCESS", "DESCARGO-UNIT", "TEMP-PLAZO-UNKNOWN"],
+        &[
+            "DESCARGO-EXCESS",
+            "DESCARGO-NO-BOM",
+            "DESCARGO-UNIT",
+            "TEMP-PLAZO-UNKNOWN",
+        ],
     );
+    // 2000004 returns 73181599, which the company never imported and has no bill of
+    // materials for: DESCARGO-NO-BOM (issue #18 §1), not DESCARGO-EXCESS.
+    assert!(rows(&df, "DESCARGO-EXCESS").is_empty());
     assert_eq!(
-        rows(&df, "DESCARGO-EXCESS"),
+        rows(&df, "DESCARGO-NO-BOM"),
         vec![(
             "2022-240-3953-2000004".into(),
             "25.00000".into(),

@@ -366,6 +366,7 @@ fn native_ledger_equals_sql_on_rule_fixtures() {
         ("open_ended", "2023-09-01"),
         ("a3", "2023-09-01"),
         ("late_return", "2024-06-30"),
+        ("bom", "2022-12-31"),
     ] {
         let (_d, ds, opts) = open(point, as_of);
         let ctx = AuditContext::open(&ds, opts).unwrap();

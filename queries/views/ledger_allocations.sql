@@ -18,6 +18,10 @@
 -- discharged separately (see ledger_movements). Explicit descargos name their import.
 -- Ordering within a good: fecha_operacion, imports before discharges on the same day,
 -- then pedimento_id, partida.
+-- Bill of materials: a discharge of a product with a BOM in force is one movement per BOM
+-- line (the insumo; see ledger_movements), identified by (pedimento_id, partida, fraccion);
+-- producto_* / bom_* keep the chain: which return of which product, through which BOM
+-- line (producto_fraccion, insumo fraccion, bom_valid_from), consumed which import lot.
 -- pedimento-audit computes this view (and ledger_balances) with an equivalent native sweep
 -- (src/checks/ledger_native.rs: same rows in the same order, checked against this SQL by
 -- tests/ledger.rs and tests/generated.rs, and by the DuckDB/DataFusion/Spark runs in CI);
@@ -51,6 +55,7 @@ exp_raw AS (
     JOIN mov_i i ON i.pedimento_id = ei.pedimento_id AND i.partida = ei.partida
     JOIN exp_d ed ON ed.pedimento_id = r.discharge_id AND ed.fraccion = r.fraccion
     JOIN mov_d d ON d.pedimento_id = ed.pedimento_id AND d.partida = ed.partida
+                AND d.fraccion = ed.fraccion
     WHERE i.rfc = d.rfc AND i.umt = d.umt AND i.fecha_operacion <= d.fecha_operacion
 ),
 -- Several explicit descargos may name one import: cap them in order at its quantity.
@@ -74,8 +79,9 @@ used_i AS (
     FROM exp_alloc GROUP BY import_id, import_partida
 ),
 used_d AS (
-    SELECT discharge_id AS pedimento_id, discharge_partida AS partida, SUM(cantidad) AS q
-    FROM exp_alloc GROUP BY discharge_id, discharge_partida
+    SELECT discharge_id AS pedimento_id, discharge_partida AS partida, fraccion,
+           SUM(cantidad) AS q
+    FROM exp_alloc GROUP BY discharge_id, discharge_partida, fraccion
 ),
 rem AS (
     SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
@@ -87,6 +93,7 @@ rem AS (
            m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_d m
     LEFT JOIN used_d u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
+                      AND u.fraccion = m.fraccion
 ),
 ev AS (
     SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, only_open,
@@ -179,7 +186,10 @@ alloc AS (
 )
 SELECT a.method, a.rfc, a.fraccion, a.umt, a.import_id, a.import_partida,
        a.discharge_id, a.discharge_partida, d.clave AS discharge_clave,
-       d.fecha_operacion AS discharge_fecha, CAST(a.cantidad AS DECIMAL(18, 5)) AS cantidad
+       d.fecha_operacion AS discharge_fecha, CAST(a.cantidad AS DECIMAL(18, 5)) AS cantidad,
+       d.producto_fraccion, d.producto_cantidad, d.bom_consumo, d.bom_merma_pct,
+       d.bom_desperdicio_pct, d.bom_valid_from
 FROM alloc a
 JOIN mov_d d ON d.pedimento_id = a.discharge_id AND d.partida = a.discharge_partida
+            AND d.fraccion = a.fraccion
 ORDER BY a.rfc, a.fraccion, a.umt, a.discharge_id, a.discharge_partida, a.method, a.import_id, a.import_partida

@@ -27,6 +27,20 @@
 -- Dates are fecha_operacion (selección automatizada, else payment).
 -- valor_aduana: on 'I' rows the import's valor en aduana; on 'D'/'U' rows the value the
 -- discharge declares (valor comercial on exports and returns).
+-- Bill of materials (profile bom.csv): a discharge partida whose (rfc, fraccion) has BOM
+--   lines in force on its date (valid_from <= fecha_operacion <= valid_to, empty valid_to =
+--   open-ended) discharges, instead of the product, each insumo of the BOM: one row per
+--   BOM line with fraccion = insumo_fraccion, umt = the line's umt and
+--   cantidad = product cantidad x consumo x (100 + merma_pct + desperdicio_pct) / 100
+--   (5 decimals). Mermas are consumed in the process and desperdicios leave the regime
+--   with the product's discharge (their own destruction or return is not modelled here).
+--   producto_* and bom_* name the product and the BOM line (NULL on other rows);
+--   valor_aduana stays the product partida's declared value. A discharge row is then
+--   identified by (pedimento_id, partida, fraccion): bom.csv allows one line per insumo
+--   fracción in force on a date.
+-- kind 'N' = a discharge (not only_open) of a fracción the company never imported
+--   temporarily and with no BOM in force on its date: kept out of the ledger and reported
+--   by DESCARGO-NO-BOM (there is nothing it could discharge).
 WITH af_g AS (
     SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
 ),
@@ -141,18 +155,74 @@ dis AS (
     LEFT JOIN af_g g ON g.pedimento_id = d.pedimento_id
     LEFT JOIN af_p ap ON ap.pedimento_id = d.pedimento_id AND ap.partida = d.partida
 ),
+bom_d AS (
+    SELECT d.rfc, b.insumo_fraccion AS fraccion, b.umt, d.pedimento_id, d.partida, d.clave,
+           d.tipo_operacion, d.fecha_operacion, d.immex_programa,
+           CAST(d.cantidad * b.consumo
+                * (100 + b.merma_pct + COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct))
+                / 100 AS DECIMAL(18, 5)) AS cantidad,
+           d.valor_aduana, d.igi_tasa, d.iva_tasa, d.ieps_tasa, d.pool, d.only_open,
+           d.fraccion AS producto_fraccion, d.umt AS producto_umt,
+           d.cantidad AS producto_cantidad, b.consumo AS bom_consumo,
+           b.merma_pct AS bom_merma_pct,
+           COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) AS bom_desperdicio_pct,
+           b.valid_from AS bom_valid_from
+    FROM dis d
+    JOIN bom b ON b.rfc = d.rfc AND b.producto_fraccion = d.fraccion
+    WHERE b.valid_from <= d.fecha_operacion
+      AND (b.valid_to IS NULL OR d.fecha_operacion <= b.valid_to)
+),
+bom_hit AS (SELECT DISTINCT pedimento_id, partida FROM bom_d),
+dis_plain AS (
+    SELECT d.* FROM dis d
+    LEFT JOIN bom_hit h ON h.pedimento_id = d.pedimento_id AND h.partida = d.partida
+    WHERE h.pedimento_id IS NULL
+),
+dis_all AS (
+    SELECT rfc, fraccion, umt, pedimento_id, partida, clave, tipo_operacion, fecha_operacion,
+           immex_programa, cantidad, valor_aduana, igi_tasa, iva_tasa, ieps_tasa, pool,
+           only_open,
+           CAST(NULL AS VARCHAR) AS producto_fraccion, CAST(NULL AS VARCHAR) AS producto_umt,
+           CAST(NULL AS DECIMAL(18, 5)) AS producto_cantidad,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
+           CAST(NULL AS DATE) AS bom_valid_from
+    FROM dis_plain
+    UNION ALL
+    SELECT rfc, fraccion, umt, pedimento_id, partida, clave, tipo_operacion, fecha_operacion,
+           immex_programa, cantidad, valor_aduana, igi_tasa, iva_tasa, ieps_tasa, pool,
+           only_open, producto_fraccion, producto_umt,
+           CAST(producto_cantidad AS DECIMAL(18, 5)) AS producto_cantidad,
+           CAST(bom_consumo AS DECIMAL(18, 6)) AS bom_consumo,
+           CAST(bom_merma_pct AS DECIMAL(18, 6)) AS bom_merma_pct,
+           CAST(bom_desperdicio_pct AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
+           bom_valid_from
+    FROM bom_d
+),
 imp_units AS (SELECT DISTINCT rfc, fraccion, umt FROM imp),
 imp_goods AS (SELECT DISTINCT rfc, fraccion FROM imp)
-SELECT 'I' AS kind, imp.* FROM imp
+SELECT 'I' AS kind, imp.*,
+       CAST(NULL AS VARCHAR) AS producto_fraccion, CAST(NULL AS VARCHAR) AS producto_umt,
+       CAST(NULL AS DECIMAL(18, 5)) AS producto_cantidad,
+       CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
+       CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
+       CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
+       CAST(NULL AS DATE) AS bom_valid_from
+FROM imp
 UNION ALL
-SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U' ELSE 'D' END AS kind,
+SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
+            WHEN g.rfc IS NULL AND d.producto_fraccion IS NULL AND d.only_open = 0 THEN 'N'
+            ELSE 'D' END AS kind,
        d.rfc, d.fraccion, d.umt, d.pedimento_id, d.partida, d.clave, d.tipo_operacion,
        d.fecha_operacion, d.immex_programa, d.cantidad, d.valor_aduana, d.igi_tasa,
        d.iva_tasa, d.ieps_tasa, d.pool, d.pool AS tipo_bien,
        CAST(NULL AS VARCHAR) AS plazo_clave, d.only_open,
        CAST(NULL AS VARCHAR) AS programa, CAST(NULL AS DATE) AS programa_fin,
        CAST(NULL AS DATE) AS programa_cancelacion, CAST(NULL AS INTEGER) AS programa_prorroga,
-       0 AS programa_vinculado
-FROM dis d
+       0 AS programa_vinculado,
+       d.producto_fraccion, d.producto_umt, d.producto_cantidad, d.bom_consumo,
+       d.bom_merma_pct, d.bom_desperdicio_pct, d.bom_valid_from
+FROM dis_all d
 LEFT JOIN imp_units u ON u.rfc = d.rfc AND u.fraccion = d.fraccion AND u.umt = d.umt
 LEFT JOIN imp_goods g ON g.rfc = d.rfc AND g.fraccion = d.fraccion

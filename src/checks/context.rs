@@ -6,6 +6,7 @@
 //! | `pedimentos`, `partidas`, `identificadores`, `descargos`, `conflicts` | the dataset, all years |
 //! | `plazos`, `discharge_claves` | `src/catalogs/*.csv` |
 //! | `programas` | company profiles (`src/profile.rs`) |
+//! | `bom` | company profiles (`src/profile.rs`, `bom.csv`) |
 //! | `${as_of}`, `${expiring_days}` | parameters substituted into the SQL text |
 //! | views in [`super::VIEWS`] | materialized once, in order |
 
@@ -393,6 +394,11 @@ impl AuditContext {
             crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::PROGRAMAS)
                 .map_err(|e| CheckError::Other(e.to_string()))?;
         tables.insert("programas".into(), programas.lazy());
+        // Bill of materials (profile bom.csv): discharges of a product explode into its
+        // insumos (queries/views/ledger_movements.sql).
+        let bom = crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::BOM)
+            .map_err(|e| CheckError::Other(e.to_string()))?;
+        tables.insert("bom".into(), bom.lazy());
         let mut ctx = AuditContext {
             root: root.to_path_buf(),
             opts,

@@ -25,7 +25,9 @@
 //! each other; a discharge marked `only_open` (A3) leaves no EXCESS row.
 //!
 //! Both outputs are sorted as the SQL's `ORDER BY` and cast to the schema polars gives the
-//! SQL. The native path relies on (kind, pedimento_id, partida) identifying a movement, on
+//! SQL. The native path relies on (kind, pedimento_id, partida, fraccion) identifying a
+//! movement (a discharge exploded through a bill of materials is one D movement per insumo
+//! fracción; the BOM columns of `ledger_allocations` are the discharge movement's), on
 //! non-null keys and quantities, on one quantity scale and on unique `plazos` claves (the
 //! dataset guarantees them); when the data breaks one, [`compute`] returns `None` and the
 //! caller runs the SQL instead. `tests/ledger.rs` and `tests/generated.rs` (fixtures,
@@ -160,12 +162,20 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let umt_pool = |i: usize| ((umt_r[i] as u64) << 1) | pool[i];
     let good = |i: usize| ((rfc_r[i] as u64) << 32) | fra_r[i] as u64;
     let bits = |x: i32| (x as u32 ^ 0x8000_0000) as u64; // i32 order as u32 order
-    // (kind, pedimento_id, partida) must identify an I or D movement (the SQL joins on it).
+    // (kind, pedimento_id, partida, fraccion) must identify an I or D movement (the SQL
+    // joins on it; a discharge exploded through a bill of materials is one D movement per
+    // insumo fracción).
     {
-        let mut keys: Vec<(u8, u64)> = (0..n)
+        let mut keys: Vec<(u8, u64, u32)> = (0..n)
             .into_par_iter()
             .filter(|&i| kind[i] != OTHER)
-            .map(|i| (kind[i], ((pid_r[i] as u64) << 32) | bits(partida[i])))
+            .map(|i| {
+                (
+                    kind[i],
+                    ((pid_r[i] as u64) << 32) | bits(partida[i]),
+                    fra_r[i],
+                )
+            })
             .collect();
         keys.par_sort_unstable();
         if keys.par_windows(2).any(|w| w[0] == w[1]) {
@@ -393,6 +403,12 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         take("clave", &dis_idx, "discharge_clave")?,
         take("fecha_operacion", &dis_idx, "discharge_fecha")?,
         dec("cantidad", qty, &q_dtype)?,
+        take("producto_fraccion", &dis_idx, "producto_fraccion")?,
+        take("producto_cantidad", &dis_idx, "producto_cantidad")?,
+        take("bom_consumo", &dis_idx, "bom_consumo")?,
+        take("bom_merma_pct", &dis_idx, "bom_merma_pct")?,
+        take("bom_desperdicio_pct", &dis_idx, "bom_desperdicio_pct")?,
+        take("bom_valid_from", &dis_idx, "bom_valid_from")?,
     ])?;
     let alloc = conform(alloc, inp.alloc_schema)?;
     stages.mark("allocations");

@@ -124,6 +124,14 @@ pub static REGISTRY: &[CheckDef] = &[
         doc: include_str!("../../queries/DESCARGO-EXCESS.md"),
     },
     CheckDef {
+        code: "DESCARGO-NO-BOM",
+        title: "Discharge of a fracción never imported and with no bill of materials in force",
+        group: "temp",
+        citation: "Ley Aduanera arts. 108 and 109; insumos discharged per the bill of materials of the returned goods (Anexo 24; Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)",
+        kind: sql!("DESCARGO-NO-BOM.sql"),
+        doc: include_str!("../../queries/DESCARGO-NO-BOM.md"),
+    },
+    CheckDef {
         code: "DESCARGO-UNIT",
         title: "Discharge declared in a different tariff unit than the import",
         group: "temp",

@@ -582,8 +582,18 @@ fn simulate(
                     });
                 }
                 Violation::Excess => {
+                    // 10 imported, 35 returned: 25 discharged with nothing open (a return of
+                    // a fracción never imported is DESCARGO-NO-BOM, not an excess).
                     let f = start + Duration::days(200);
-                    let id = sim.pedimento(c, f, "RT", 2, &line("1", 25, 1000), true);
+                    sim.pedimento(
+                        c,
+                        f - Duration::days(30),
+                        "IN",
+                        1,
+                        &line("1", 10, 1000),
+                        true,
+                    );
+                    let id = sim.pedimento(c, f, "RT", 2, &line("1", 35, 1000), true);
                     sim.h.injected.push(Injected {
                         check_code: v.check_code().into(),
                         rfc: c.rfc.clone(),
