@@ -86,12 +86,20 @@ pub fn amount_meaning(code: &str) -> &'static str {
         "DESCARGO-EXCESS" => {
             "declared value (valor comercial of a return) of the quantity discharged in excess"
         }
-        "DESCARGO-UNIT" => "customs value of the import partida",
+        "DESCARGO-NO-BOM" => {
+            "declared value (valor comercial of a return) of the discharge partida"
+        }
+        "DESCARGO-UNIT" => "declared value of the discharge partida",
+        "TEMP-LATE-RETURN" => "customs value of the quantity returned after its plazo",
         "DATA-CONFLICT" => "customs value of the replaced pedimento",
         "CERT-RATIO" => "shortfall to the company's ratio threshold",
-        "VIRTUAL-UNPAIRED" => "customs value of the side without counterpart",
-        "VIRTUAL-MISMATCH" => "absolute value difference between the two sides",
-        "VIRTUAL-LATE" | "VIRTUAL-CLAVE" => "customs value of the transfer (sender side)",
+        "VIRTUAL-UNPAIRED" => {
+            "declared value of the side without counterpart (valor comercial of a sender, valor en aduana of a receiver)"
+        }
+        "VIRTUAL-MISMATCH" => "no amount (quantities differ; values compared in USD)",
+        "VIRTUAL-LATE" | "VIRTUAL-CLAVE" => {
+            "declared value of the transfer (sender side, valor comercial)"
+        }
         c if c.starts_with("CERT-") => "no amount (see the certification table)",
         _ => "the check's main amount",
     }
