@@ -117,6 +117,10 @@ pub struct IngestArgs {
     /// bytes per byte of input).
     #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB, value_parser = clap::value_parser!(u64).range(1..))]
     pub memory_mb: u64,
+    /// Accept CSV quoted fields that span lines (RFC 4180). Off by default: an unclosed
+    /// quote would swallow the following lines, so each such line is rejected instead.
+    #[arg(long)]
+    pub csv_multiline: bool,
 }
 
 #[derive(Args)]
@@ -281,12 +285,15 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
         a.inputs.len(),
         a.dataset.display()
     );
-    let r = ingest::run(
+    let r = ingest::run_with(
         &a.inputs,
         &a.dataset,
         &ingest::IngestOptions {
             force: a.force,
             memory_mb: Some(a.memory_mb),
+        },
+        &ingest::csv::CsvOptions {
+            multiline: a.csv_multiline,
         },
     )
     .map_err(|e| not_writable(e, &a.dataset))?;

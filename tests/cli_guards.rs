@@ -556,3 +556,38 @@ fn summary_table_keeps_text_as_text() {
     assert!(row.contains(&format!("| {rfc} ")), "{row}");
     assert!(!row.contains("T,EMP"), "{row}");
 }
+
+/// `ingest --csv-multiline` accepts a quoted field with a line break (RFC 4180); without it
+/// both physical lines of that record are rejected (an unclosed quote must not swallow
+/// lines silently).
+#[test]
+fn csv_multiline_is_an_ingest_option() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("multi.csv");
+    std::fs::write(
+        &csv,
+        "pedimento,tipo_operacion,clave,rfc,nombre,fecha_pago,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares\n\
+         2024-240-3000-6000001,1,IN,AAA010101AA1,\"ACME\nSA\",2024-01-10,1,39011001,1,100,1000.00,1000.00,50.00\n",
+    )
+    .unwrap();
+    let rows = |flag: bool| {
+        let ds = tmp.path().join(if flag { "ds-multi" } else { "ds" });
+        let mut args = vec!["ingest", s(&csv), "--dataset", s(&ds)];
+        if flag {
+            args.push("--csv-multiline");
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{:?}", text(&o));
+        std::fs::read_dir(&ds)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("year="))
+            .count()
+    };
+    assert_eq!(
+        rows(false),
+        0,
+        "the multi-line record is rejected by default"
+    );
+    assert_eq!(rows(true), 1, "accepted with --csv-multiline");
+}
