@@ -210,23 +210,8 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         &mut wb,
         &fm,
         "Saldos",
-        &[
-            "pedimento_id",
-            "partida",
-            "clave",
-            "fraccion",
-            "tipo_bien",
-            "fecha_operacion",
-            "imported",
-            "discharged",
-            "open_qty",
-            "umt",
-            "valor_aduana",
-            "open_value",
-            "vence",
-            "days_to_vence",
-            "estado",
-        ],
+        // The columns of saldos.csv without the rfc (one company per workbook).
+        &super::saldos::HEADER[1..],
         saldos,
     )?;
 
