@@ -525,99 +525,29 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         cert: a.cert.options(),
         virtual_value_tolerance_pct: a.virtual_value_tolerance,
     };
-    let want_cert = selected.iter().any(|c| c.group == "cert");
-    let want_virtual = selected.iter().any(|c| c.group == "virtual");
-    let cert_opts = a.cert.options();
-    let (mut series, mut assessment) = (vec![], vec![]);
-    // The ledger tables are written batch by batch: kept until the end, they made the
-    // batched audit's memory grow with the number of batches.
-    let mut allocs = TableOut::new(a.out.join("ledger_allocations.parquet"));
-    let mut balances = TableOut::new(a.out.join("ledger_balances.parquet"));
-    let mut pairs: Option<DataFrame> = None;
-    // Per-context outputs: the ledger tables and the certification tables come from the
-    // company passes, the virtual pairs from the cross-company pass.
-    let mut each =
-        |ctx: &checks::AuditContext, pass: checks::Pass| -> Result<(), checks::CheckError> {
-            if pass != checks::Pass::CrossCompany {
-                allocs.push(&ctx.table("ledger_allocations").collect()?)?;
-                balances.push(&ctx.table("ledger_balances").collect()?)?;
-                if want_cert {
-                    let (s, t) = checks::cert::assess(ctx, &cert_opts)?;
-                    series.push(s);
-                    assessment.push(t);
-                }
-            }
-            if want_virtual && pass != checks::Pass::Companies {
-                pairs = Some(checks::virtual_pairing::virtual_tables(ctx)?.pairs.clone());
-            }
-            Ok(())
-        };
-    // The outputs are one unit: earlier runs' files go first (before the run, so an
-    // unwritable --out fails early and a failed run leaves no earlier run's tables), the
-    // manifest naming every file written comes last (report refuses a folder that does
-    // not match it).
-    report::manifest::begin(&a.out)?;
-    let batching = match a.batch_companies {
-        Some(n) => checks::Batching::Companies(n),
-        None => checks::Batching::MemoryMb(
-            a.memory_mb
-                .unwrap_or_else(pedaudit::memory::default_budget_mb),
-        ),
-    };
-    let run = checks::run_with(&a.dataset, &opts, &selected, batching, &mut each)?;
-    let mut written: Vec<&str> = vec![];
-    let mut df = run.findings;
-    let fp = a.out.join("findings.parquet");
-    write_df(&mut df, &fp)?;
-    written.push("findings.parquet");
-    let stack = |v: Vec<DataFrame>| -> Result<DataFrame> {
-        let mut it = v.into_iter();
-        let mut first = it.next().unwrap_or_default();
-        for d in it {
-            first.vstack_mut(&d)?;
-        }
-        Ok(first)
-    };
-    allocs.finish()?;
-    balances.finish()?;
-    written.extend(["ledger_allocations.parquet", "ledger_balances.parquet"]);
-    if want_cert {
-        // IVA/IEPS certification: the monthly ratio series and the assessment table.
-        let mut table = stack(assessment)?;
-        write_df(
-            &mut stack(series)?,
-            &a.out.join("cert_ratio_series.parquet"),
-        )?;
-        write_df(&mut table, &a.out.join("cert_assessment.parquet"))?;
-        written.extend(["cert_ratio_series.parquet", "cert_assessment.parquet"]);
-        // The table per company is printed when cert checks were asked for by name.
-        if !a.check.is_empty() {
-            print!("{}", checks::cert::render(&table)?);
-            println!("certification options: {}", cert_opts.describe());
-        }
-    }
-    if let Some(mut p) = pairs {
-        write_df(&mut p, &a.out.join("virtual_pairs.parquet"))?;
-        written.push("virtual_pairs.parquet");
-    }
-    let manifest = report::manifest::AuditManifest {
+    let cfg = pedaudit::audit::AuditConfig {
+        dataset: a.dataset.clone(),
+        out: a.out.clone(),
+        options: opts,
+        checks: selected.clone(),
+        batching: match a.batch_companies {
+            Some(n) => checks::Batching::Companies(n),
+            None => checks::Batching::MemoryMb(
+                a.memory_mb
+                    .unwrap_or_else(pedaudit::memory::default_budget_mb),
+            ),
+        },
         tool: "pedimento-audit audit".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        dataset: a.dataset.display().to_string(),
-        as_of: run.as_of.to_string(),
-        as_of_option: a.as_of.map(|d| d.to_string()),
-        companies: Some(match company {
-            Some(c) => vec![c],
-            None => checks::company_batches(&a.dataset, usize::MAX)?.concat(),
-        }),
-        checks: selected.iter().map(|c| c.code.to_string()).collect(),
-        expiring_days: a.expiring_days,
-        profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
-        batch_companies: a.batch_companies.unwrap_or(0),
-        cert_options: want_cert.then(|| cert_opts.describe()),
-        files: vec![],
     };
-    report::manifest::finish(&a.out, manifest, &written)?;
+    let run = pedaudit::audit::run(&cfg)?;
+    let df = run.findings;
+    let fp = a.out.join("findings.parquet");
+    // The certification table per company is printed when checks were asked for by name.
+    if !a.check.is_empty() && run.files.iter().any(|f| f == "cert_assessment.parquet") {
+        let table = pedaudit::audit::read_table(&a.out.join("cert_assessment.parquet"))?;
+        print!("{}", checks::cert::render(&table)?);
+        println!("certification options: {}", cfg.options.cert.describe());
+    }
     print_summary(&df)?;
     println!(
         "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
@@ -688,48 +618,6 @@ fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
         );
     }
     Ok(true)
-}
-
-/// A Parquet table written batch by batch (one row group or more per batch).
-struct TableOut {
-    path: PathBuf,
-    w: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
-}
-
-impl TableOut {
-    fn new(path: PathBuf) -> TableOut {
-        TableOut { path, w: None }
-    }
-
-    fn push(&mut self, df: &DataFrame) -> Result<(), checks::CheckError> {
-        let w = match &mut self.w {
-            Some(w) => w,
-            None => {
-                let f = std::fs::File::create(&self.path).map_err(|e| {
-                    checks::CheckError::Other(format!("creating {}: {e}", self.path.display()))
-                })?;
-                self.w.insert(ParquetWriter::new(f).batched(df.schema())?)
-            }
-        };
-        Ok(w.write_batch(df)?)
-    }
-
-    /// Closes the file (an empty table when no batch came).
-    fn finish(self) -> Result<()> {
-        match self.w {
-            Some(w) => {
-                w.finish()?;
-            }
-            None => write_df(&mut DataFrame::default(), &self.path)?,
-        }
-        Ok(())
-    }
-}
-
-pub fn write_df(df: &mut DataFrame, path: &std::path::Path) -> Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    ParquetWriter::new(f).finish(df)?;
-    Ok(())
 }
 
 /// Counts and amounts by check and company.

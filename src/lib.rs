@@ -4,6 +4,7 @@
 //! → [`checks`] (a registry; SQL in `queries/` or one polars plan each) → [`findings`]
 //! (one schema for every check) → [`report`].
 
+pub mod audit;
 pub mod checks;
 pub mod dataset;
 pub mod findings;

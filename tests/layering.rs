@@ -1,5 +1,5 @@
 //! Data flows one way: input → ingest → dataset → checks → findings → reports. A lower
-//! layer never imports a higher one; shared helpers (formatting, dates, text decoding,
+//! layer never imports a higher one (`audit` sits between checks/findings and report); shared helpers (formatting, dates, text decoding,
 //! seeded random numbers) live in `model`. This test reads `src/` and fails on any
 //! `crate::<module>` path that crosses the line.
 
@@ -10,20 +10,27 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "model",
         &[
-            "ingest", "dataset", "profile", "checks", "findings", "report", "generate",
+            "ingest", "dataset", "profile", "checks", "findings", "audit", "report", "generate",
         ],
     ),
     (
         "findings",
-        &["ingest", "profile", "checks", "report", "generate"],
+        &["ingest", "profile", "checks", "audit", "report", "generate"],
     ),
     (
         "dataset",
-        &["ingest", "profile", "checks", "report", "generate"],
+        &["ingest", "profile", "checks", "audit", "report", "generate"],
     ),
-    ("profile", &["ingest", "checks", "report", "generate"]),
-    ("ingest", &["profile", "checks", "report", "generate"]),
-    ("checks", &["ingest", "report", "generate"]),
+    (
+        "profile",
+        &["ingest", "checks", "audit", "report", "generate"],
+    ),
+    (
+        "ingest",
+        &["profile", "checks", "audit", "report", "generate"],
+    ),
+    ("checks", &["ingest", "audit", "report", "generate"]),
+    ("audit", &["ingest", "report", "generate"]),
     ("report", &["ingest", "generate"]),
     ("generate", &["checks", "report"]),
 ];

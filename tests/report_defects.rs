@@ -9,7 +9,7 @@
 //! `UPDATE_GOLDEN=1 cargo test --test report_defects` and review the diff.
 
 use chrono::NaiveDate;
-use pedaudit::checks::{self, AuditContext, AuditOptions};
+use pedaudit::checks::{self, AuditOptions};
 use pedaudit::report::load::{Balance, Finding, Inputs};
 use pedaudit::report::model::{self, BuildOptions, Index, Meta, Period};
 use pedaudit::report::{self, ReportArgs};
@@ -30,38 +30,23 @@ fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-fn write_pq(df: &mut DataFrame, p: &Path) {
-    let f = std::fs::File::create(p).unwrap();
-    ParquetWriter::new(f).finish(df).unwrap();
-}
-
-/// Ingests `inputs`, runs every check as of `as_of` and writes what `audit` writes
-/// (findings, ledger tables, both certification tables) into `<dir>/audit`.
+/// Ingests `inputs` and runs the audit (every check) as of `as_of` into `<dir>/audit`.
 fn audit_folder(dir: &Path, inputs: &[PathBuf], profiles: Option<PathBuf>, as_of: &str) {
     let ds = dir.join("ds");
     pedaudit::ingest::run(inputs, &ds, &Default::default()).unwrap();
-    let ctx = AuditContext::open(
-        &ds,
-        AuditOptions {
+    let cfg = pedaudit::audit::AuditConfig {
+        dataset: ds,
+        out: dir.join("audit"),
+        options: AuditOptions {
             as_of: Some(d(as_of)),
             profiles,
             ..Default::default()
         },
-    )
-    .unwrap();
-    let all: Vec<&checks::CheckDef> = checks::REGISTRY.iter().collect();
-    let mut df = checks::run(&ctx, &all).unwrap();
-    let out = dir.join("audit");
-    std::fs::create_dir_all(&out).unwrap();
-    write_pq(&mut df, &out.join("findings.parquet"));
-    for v in ["ledger_allocations", "ledger_balances"] {
-        let mut t = ctx.table(v).collect().unwrap();
-        write_pq(&mut t, &out.join(format!("{v}.parquet")));
-    }
-    let (mut series, mut table) =
-        checks::cert::assess(&ctx, &checks::cert::CertOptions::default()).unwrap();
-    write_pq(&mut series, &out.join("cert_ratio_series.parquet"));
-    write_pq(&mut table, &out.join("cert_assessment.parquet"));
+        checks: checks::REGISTRY.iter().collect(),
+        batching: checks::Batching::Whole,
+        tool: "tests/report_defects.rs".into(),
+    };
+    pedaudit::audit::run(&cfg).unwrap();
 }
 
 fn args(dir: &Path) -> ReportArgs {

@@ -1886,17 +1886,29 @@ pub fn assess(
     Ok((a.series_frame(opts)?, a.assessment_frame(ctx.as_of, opts)?))
 }
 
-/// The assessment at the as-of date with the context's options, computed once per context and
-/// shared by the four registry plans below (each used to recompute it: the ratio SQL joins
-/// every partida, four times per run). [`super::run`] computes it before the plans run, so
-/// they never compute it concurrently.
+/// The name of the shared table holding the assessment at the as-of date with the
+/// context's options (see [`super::shared`]), read by the four registry plans below (each
+/// used to recompute it: the ratio SQL joins every partida, four times per run).
+pub const SHARED_AS_OF: &str = "cert_as_of";
+
+/// Computes the [`SHARED_AS_OF`] table.
+pub fn shared_as_of(ctx: &AuditContext) -> Result<super::shared::Value, CheckError> {
+    Ok(Arc::new(evaluate_at_as_of(ctx, &ctx.opts.cert)?))
+}
+
+/// What the audit writes when a certification check ran: the full monthly ratio series
+/// and the assessment, with the context's options.
+pub fn persisted_tables(ctx: &AuditContext) -> Result<Vec<(&'static str, DataFrame)>, CheckError> {
+    let (series, assessment) = assess(ctx, &ctx.opts.cert)?;
+    Ok(vec![
+        ("cert_ratio_series.parquet", series),
+        ("cert_assessment.parquet", assessment),
+    ])
+}
+
+/// The assessment at the as-of date with the context's options ([`SHARED_AS_OF`]).
 pub fn default_assessment(ctx: &AuditContext) -> Result<Arc<Assessment>, CheckError> {
-    if let Some(a) = ctx.cert_default.get() {
-        return Ok(a.clone());
-    }
-    let a = Arc::new(evaluate_at_as_of(ctx, &ctx.opts.cert)?);
-    // Another thread may have set it meanwhile: same inputs, same assessment.
-    Ok(ctx.cert_default.get_or_init(|| a).clone())
+    ctx.shared::<Assessment>(SHARED_AS_OF)
 }
 
 /// Registry plan for `CERT-RATIO` (the context's options).

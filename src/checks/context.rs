@@ -183,9 +183,8 @@ pub struct AuditContext {
     pub tables: BTreeMap<String, LazyFrame>,
     /// The companies this context covers (None = all; see [`Scope`]).
     pub scope: Option<Vec<String>>,
-    /// The certification assessment with default options (see
-    /// [`super::cert::default_assessment`]), computed once and shared by the CERT-* plans.
-    pub cert_default: std::sync::OnceLock<std::sync::Arc<super::cert::Assessment>>,
+    /// The Rust shared tables computed so far (see [`Self::shared`]).
+    shared: std::sync::Mutex<BTreeMap<&'static str, super::shared::Value>>,
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
@@ -405,7 +404,7 @@ impl AuditContext {
             as_of,
             tables,
             scope: scope.companies.clone(),
-            cert_default: Default::default(),
+            shared: Default::default(),
         };
         // The ledger views are computed natively (ledger_native.rs) when the context is
         // materialized; lazy contexts (few rows read, or none) keep every view as a plan.
@@ -524,6 +523,38 @@ impl AuditContext {
     /// on DuckDB through `bench/crossengine.py`).
     pub fn render(&self, text: &str) -> String {
         render(text, self.as_of, self.opts.expiring_days)
+    }
+
+    /// The Rust shared table `name` ([`super::shared::TABLES`]), computed on first use and
+    /// kept for the life of the context. No lock is held while computing (a rayon worker
+    /// waiting inside polars may run another check that asks for the same table: it then
+    /// computes it too, and the first value stored wins; [`super::run`] computes the tables
+    /// before the checks that need them start, so this does not happen in a run).
+    pub fn shared<T: std::any::Any + Send + Sync>(
+        &self,
+        name: &'static str,
+    ) -> Result<std::sync::Arc<T>, CheckError> {
+        self.shared_value(name)?
+            .downcast::<T>()
+            .map_err(|_| CheckError::Other(format!("shared table {name}: unexpected type")))
+    }
+
+    /// [`Self::shared`], untyped.
+    pub fn shared_value(&self, name: &'static str) -> Result<super::shared::Value, CheckError> {
+        let lock = || self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = lock().get(name) {
+            return Ok(v.clone());
+        }
+        let def = super::shared::find(name)
+            .ok_or_else(|| CheckError::Other(format!("no shared table {name}")))?;
+        let super::shared::TableKind::Rust(compute) = def.kind else {
+            return Err(CheckError::Other(format!(
+                "shared table {name} is a SQL view: read it with `table`"
+            )));
+        };
+        let _t = crate::timing::Timer::new(name);
+        let v = compute(self)?;
+        Ok(lock().entry(name).or_insert(v).clone())
     }
 
     pub fn table(&self, name: &str) -> LazyFrame {

@@ -15,6 +15,7 @@ pub mod cert_renewal;
 pub mod cert_rules;
 pub mod context;
 pub mod ledger_native;
+pub mod shared;
 pub mod virtual_pairing;
 
 use crate::findings;
@@ -43,6 +44,9 @@ pub struct CheckDef {
     pub group: &'static str,
     pub citation: &'static str,
     pub kind: CheckKind,
+    /// The Rust shared tables ([`shared::TABLES`]) it reads; the runner computes them
+    /// before the check starts.
+    pub needs: &'static [&'static str],
     /// Markdown doc: what it checks, why it matters, example, references.
     pub doc: &'static str,
 }
@@ -89,6 +93,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera art. 108 fr. I (insumos, 18 months) and fr. III (activo fijo, while the IMMEX program is valid: Manual de Operación Aduanera 2007, apartado D, norma 121ª); plazo counted from the selección automatizada (Ley Aduanera arts. 35 and 43; Manual de Operación Aduanera 2007, apartado D, norma 2ª); RCGMCE 2013 regla 5.2.17 fr. VI",
         kind: sql!("TEMP-EXPIRED.sql"),
+        needs: &[],
         doc: include_str!("../../queries/TEMP-EXPIRED.md"),
     },
     CheckDef {
@@ -97,6 +102,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera art. 108 fr. I; plazo counted from the selección automatizada (Manual de Operación Aduanera 2007, apartado D, norma 2ª)",
         kind: sql!("TEMP-EXPIRING.sql"),
+        needs: &[],
         doc: include_str!("../../queries/TEMP-EXPIRING.md"),
     },
     CheckDef {
@@ -105,6 +111,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "RCGMCE 2013 regla 5.2.17 fr. VI; Ley Aduanera art. 183 fr. II (RCGMCE 2013 regla 2.5.2)",
         kind: sql!("TEMP-LATE-RETURN.sql"),
+        needs: &[],
         doc: include_str!("../../queries/TEMP-LATE-RETURN.md"),
     },
     CheckDef {
@@ -113,6 +120,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera arts. 106 and 108 fr. III; activo fijo stays while the IMMEX program is valid (Manual de Operación Aduanera 2007, apartado D, norma 121ª)",
         kind: sql!("TEMP-PLAZO-UNKNOWN.sql"),
+        needs: &[],
         doc: include_str!("../../queries/TEMP-PLAZO-UNKNOWN.md"),
     },
     CheckDef {
@@ -121,6 +129,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera arts. 108 and 109; discharge per the automated inventory control (Manual de Operación Aduanera 2007, apartado E, norma 23ª)",
         kind: sql!("DESCARGO-EXCESS.sql"),
+        needs: &[],
         doc: include_str!("../../queries/DESCARGO-EXCESS.md"),
     },
     CheckDef {
@@ -129,6 +138,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera arts. 108 and 109; insumos discharged per the bill of materials of the returned goods (Anexo 24; Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)",
         kind: sql!("DESCARGO-NO-BOM.sql"),
+        needs: &[],
         doc: include_str!("../../queries/DESCARGO-NO-BOM.md"),
     },
     CheckDef {
@@ -137,6 +147,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Anexo 22 (RGCE 2017), campo UMT and Apéndice 7; quantities are discharged in the tariff unit of the import",
         kind: sql!("DESCARGO-UNIT.sql"),
+        needs: &[],
         doc: include_str!("../../queries/DESCARGO-UNIT.md"),
     },
     CheckDef {
@@ -145,6 +156,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "data",
         citation: "Ley Aduanera art. 89 (rectificación de pedimentos): a pedimento changes only by rectificación",
         kind: sql!("DATA-CONFLICT.sql"),
+        needs: &[],
         doc: include_str!("../../queries/DATA-CONFLICT.md"),
     },
     CheckDef {
@@ -153,6 +165,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "cert",
         citation: "The rule in force on the as-of date (docs/rules.md): RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d) (60%) and its first-year exemption, sensitive sectors (Anexo I TER del Decreto IMMEX) inciso b) (80%); RGCE regla 7.1.2 (rubro A, programa IMMEX) from 2017",
         kind: CheckKind::Plan(cert::plan_ratio),
+        needs: &[cert::SHARED_AS_OF],
         doc: include_str!("../../queries/cert/CERT-RATIO.md"),
     },
     CheckDef {
@@ -161,6 +174,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "cert",
         citation: "The rule in force on the as-of date (docs/rules.md): RCGMCE 2013 regla 5.2.13, apartados A and B; RGCE reglas 7.1.1 and 7.1.2 (rubro A) from 2017",
         kind: CheckKind::Plan(cert::plan_a),
+        needs: &[cert::SHARED_AS_OF],
         doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
     },
     CheckDef {
@@ -169,6 +183,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "cert",
         citation: "The rule in force on the as-of date (docs/rules.md): RCGMCE 2013 regla 5.2.13, apartado C, fr. I (and its paragraph on créditos fiscales under convenio); RGCE regla 7.1.3, fr. I from 2017",
         kind: CheckKind::Plan(cert::plan_aa),
+        needs: &[cert::SHARED_AS_OF],
         doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
     },
     CheckDef {
@@ -177,6 +192,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "cert",
         citation: "The rule in force on the as-of date (docs/rules.md): RCGMCE 2013 regla 5.2.13, apartado C, fr. II (and its paragraph on créditos fiscales under convenio); RGCE regla 7.1.3, fr. II from 2017",
         kind: CheckKind::Plan(cert::plan_aaa),
+        needs: &[cert::SHARED_AS_OF],
         doc: include_str!("../../queries/cert/CERT-ASSESS.md"),
     },
     CheckDef {
@@ -185,6 +201,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "cert",
         citation: "RGCE regla 7.1.6 (vigencia) y regla 7.2.3 (aviso único de renovación); RCGMCE 2013 regla 5.2.14",
         kind: CheckKind::Plan(cert_renewal::plan),
+        needs: &[],
         doc: include_str!("../../queries/cert/CERT-RENEWAL.md"),
     },
     CheckDef {
@@ -193,6 +210,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "virtual",
         citation: "Two pedimentos per virtual operation, the import side in the receiving company's name (Manual de Operación Aduanera 2007, apartado A.7, normas 123ª and 126ª; RCGMCE 2007 numbering); Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9",
         kind: CheckKind::Plan(virtual_pairing::unpaired),
+        needs: &[virtual_pairing::SHARED],
         doc: include_str!("../../queries/virtual/VIRTUAL-UNPAIRED.md"),
     },
     CheckDef {
@@ -201,6 +219,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "virtual",
         citation: "No discrepancy in quantity and description between the pedimentos of a virtual operation (Manual de Operación Aduanera 2007, apartado A.7, norma 130ª)",
         kind: CheckKind::Plan(virtual_pairing::mismatch),
+        needs: &[virtual_pairing::SHARED],
         doc: include_str!("../../queries/virtual/VIRTUAL-MISMATCH.md"),
     },
     CheckDef {
@@ -209,6 +228,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "virtual",
         citation: "Presentation dates of virtual operations (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2 and 4; RCGMCE 2007 numbering); V5 on the same date (Manual de Operación Aduanera 2007, apartado E, norma 27ª)",
         kind: CheckKind::Plan(virtual_pairing::late),
+        needs: &[virtual_pairing::SHARED],
         doc: include_str!("../../queries/virtual/VIRTUAL-LATE.md"),
     },
     CheckDef {
@@ -217,6 +237,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "virtual",
         citation: "Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; an export side and an import side per virtual operation (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)",
         kind: CheckKind::Plan(virtual_pairing::clave),
+        needs: &[virtual_pairing::SHARED],
         doc: include_str!("../../queries/virtual/VIRTUAL-CLAVE.md"),
     },
 ];
@@ -264,25 +285,28 @@ pub fn run_one(ctx: &AuditContext, c: &CheckDef) -> Result<DataFrame, CheckError
 }
 
 /// Runs the checks in parallel (rayon; polars parallelizes inside each) and returns all
-/// findings, sorted.
+/// findings, sorted. The shared tables the checks need ([`CheckDef::needs`]) are computed
+/// first, beside the checks that need none; the checks that need them run after.
 pub fn run(ctx: &AuditContext, checks: &[&CheckDef]) -> Result<DataFrame, CheckError> {
-    // The CERT-* plans share one assessment: compute it once, beside the other checks, and
-    // run the CERT-* plans (then cheap) after it.
-    let (cert, other): (Vec<&CheckDef>, Vec<&CheckDef>) =
-        checks.iter().copied().partition(|c| c.group == "cert");
+    let (dependent, plain): (Vec<&CheckDef>, Vec<&CheckDef>) =
+        checks.iter().copied().partition(|c| !c.needs.is_empty());
+    let tables = shared::needed(&dependent);
     let (ready, mut results): (Result<(), CheckError>, Vec<Result<DataFrame, CheckError>>) =
         rayon::join(
             || {
-                if cert.is_empty() {
-                    return Ok(());
-                }
-                let _t = crate::timing::Timer::new("cert assessment");
-                cert::default_assessment(ctx).map(|_| ())
+                tables
+                    .iter()
+                    .try_for_each(|t| ctx.shared_value(t.name).map(|_| ()))
             },
-            || other.par_iter().map(|c| run_one(ctx, c)).collect(),
+            || plain.par_iter().map(|c| run_one(ctx, c)).collect(),
         );
     ready?;
-    results.extend(cert.iter().map(|c| run_one(ctx, c)));
+    results.extend(
+        dependent
+            .par_iter()
+            .map(|c| run_one(ctx, c))
+            .collect::<Vec<_>>(),
+    );
     let mut all = findings::empty();
     for r in results {
         all.vstack_mut(&r?)?;
@@ -378,8 +402,10 @@ pub fn run_with(
         // longer than a batch and peaked above one).
         opts.as_of = Some(context::max_fecha_pago(root)?);
     }
-    let (cross, per): (Vec<&CheckDef>, Vec<&CheckDef>) =
-        checks.iter().copied().partition(|c| c.group == "virtual");
+    let (cross, per): (Vec<&CheckDef>, Vec<&CheckDef>) = checks
+        .iter()
+        .copied()
+        .partition(|c| shared::is_cross_company(c));
     let mut all = findings::empty();
     for companies in batches.iter().filter(|_| !per.is_empty()) {
         let scope = Scope {

@@ -43,9 +43,7 @@ use crate::model;
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::ThreadId;
+use std::sync::{Arc, OnceLock};
 
 /// The virtual-operation case catalogue (seed 004 L1602-1666 plus Anexo 22 claves).
 pub const CASES_CSV: &str = include_str!("../catalogs/virtual_cases.csv");
@@ -1062,40 +1060,11 @@ struct LinesCols {
     vflag: Vec<i32>,
 }
 
-// ---------------------------------------------------------------------------------------
-// Per-run cache: the four checks run in parallel and share one pairing.
+/// The name of the shared table holding the pairing (see [`super::shared`]).
+pub const SHARED: &str = "virtual_pairing";
 
-type CacheKey = (PathBuf, i32, Vec<(PathBuf, u64, u128)>);
-
-enum Slot {
-    Computing(CacheKey, ThreadId),
-    Ready(CacheKey, Arc<VirtualTables>),
-}
-
-static STATE: Mutex<Option<Slot>> = Mutex::new(None);
-static READY: Condvar = Condvar::new();
-
-fn fingerprint(ctx: &AuditContext) -> CacheKey {
-    let mut files = vec![];
-    for y in crate::dataset::years(&ctx.root) {
-        let dir = crate::dataset::year_dir(&ctx.root, y);
-        for t in ["pedimentos", "partidas", "identificadores"] {
-            let p = dir.join(format!("{t}.parquet"));
-            if let Ok(m) = std::fs::metadata(&p) {
-                let mt = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
-                files.push((p, m.len(), mt));
-            }
-        }
-    }
-    (ctx.root.clone(), model::date32(ctx.as_of), files)
-}
-
-fn compute(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
+/// Computes the [`SHARED`] table: the pairing of this context's virtual pedimentos.
+pub fn shared(ctx: &AuditContext) -> Result<super::shared::Value, CheckError> {
     let (sides, rfcs) = load(ctx)?;
     let p = pair(sides);
     Ok(Arc::new(tables(
@@ -1106,47 +1075,18 @@ fn compute(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
     )?))
 }
 
-/// The pairing tables for this context, computed once per dataset state and as_of and
-/// shared by the four checks (which the runner starts in parallel).
-///
-/// No lock is held while computing: a rayon worker waiting inside polars may steal
-/// another VIRTUAL-* check and come back here on the same thread, which would deadlock
-/// on a held mutex. The computation runs on a scoped plain thread (so the worker does not
-/// steal while it waits); other threads wait for it; should the same thread still come
-/// back here it computes again (correct, only slower).
+/// What the audit writes when a virtual check ran: `virtual_pairs.parquet`.
+pub fn persisted_tables(ctx: &AuditContext) -> Result<Vec<(&'static str, DataFrame)>, CheckError> {
+    Ok(vec![(
+        "virtual_pairs.parquet",
+        virtual_tables(ctx)?.pairs.clone(),
+    )])
+}
+
+/// The pairing tables for this context ([`SHARED`]), computed once per context and shared
+/// by the four checks.
 pub fn virtual_tables(ctx: &AuditContext) -> Result<Arc<VirtualTables>, CheckError> {
-    let key = fingerprint(ctx);
-    let me = std::thread::current().id();
-    let mut g = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        match &*g {
-            Some(Slot::Ready(k, t)) if *k == key => return Ok(t.clone()),
-            Some(Slot::Computing(k, tid)) if *k == key && *tid != me => {
-                g = READY.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
-            _ => break,
-        }
-    }
-    let nested = matches!(&*g, Some(Slot::Computing(k, _)) if *k == key);
-    if !nested {
-        *g = Some(Slot::Computing(key.clone(), me));
-    }
-    drop(g);
-    // Computed on a plain thread: a rayon worker joining it blocks without stealing
-    // other checks' jobs (stealing is what would bring it back here, nested).
-    let res = std::thread::scope(|sc| {
-        sc.spawn(|| compute(ctx))
-            .join()
-            .unwrap_or_else(|_| Err(CheckError::Other("virtual pairing panicked".into())))
-    });
-    let mut g = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    match &res {
-        Ok(t) => *g = Some(Slot::Ready(key, t.clone())),
-        Err(_) if !nested => *g = None,
-        Err(_) => {}
-    }
-    READY.notify_all();
-    res
+    ctx.shared::<VirtualTables>(SHARED)
 }
 
 /// Runs one `queries/virtual/*.sql` over the pairing tables (plus the context's tables).

@@ -24,7 +24,8 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod load;
-pub mod manifest;
+/// The audit's output manifest (moved to [`crate::audit::manifest`]; kept here by name).
+pub use crate::audit::manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
@@ -144,8 +145,6 @@ pub enum ReportError {
     UnknownCompany(String, String),
     #[error("bad period: {0}")]
     Period(String),
-    #[error("{path}: {reason}")]
-    AuditManifest { path: PathBuf, reason: String },
     #[error(
         "dataset {dataset} was left half-written by an interrupted ingest ({entries}): a year may be missing; \
          run `pedimento-audit report` or `ingest` with write access to the dataset to recover it first"
@@ -163,6 +162,18 @@ pub enum ReportError {
     },
     #[error("audit failed: {0}")]
     Audit(#[from] crate::checks::CheckError),
+    /// The audit folder (its manifest or its files).
+    #[error(transparent)]
+    AuditFolder(crate::audit::AuditError),
+}
+
+impl From<crate::audit::AuditError> for ReportError {
+    fn from(e: crate::audit::AuditError) -> ReportError {
+        match e {
+            crate::audit::AuditError::Check(c) => ReportError::Audit(c),
+            other => ReportError::AuditFolder(other),
+        }
+    }
 }
 
 impl ReportError {
@@ -194,58 +205,22 @@ pub struct Written {
     pub findings: usize,
 }
 
-/// Runs all checks on the dataset and writes findings.parquet and the ledger tables into
-/// `audit` (what `pedimento-audit audit --out <audit>` writes).
+/// Runs the audit ([`crate::audit::run`], all checks, default memory budget) and writes its
+/// outputs into `audit` (what `pedimento-audit audit --out <audit>` writes).
 pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
-    use polars::prelude::*;
-    let opts = crate::checks::AuditOptions {
-        as_of: a.as_of,
-        profiles: a.profiles.clone(),
-        ..Default::default()
-    };
-    let ctx = crate::checks::AuditContext::open(&a.dataset, opts)?;
-    let all: Vec<&crate::checks::CheckDef> = crate::checks::REGISTRY.iter().collect();
-    let mut df = crate::checks::run(&ctx, &all)?;
-    manifest::begin(&a.audit)?;
-    let write = |df: &mut DataFrame, name: &str| -> Result<(), ReportError> {
-        let p = a.audit.join(name);
-        let f = std::fs::File::create(&p).map_err(ReportError::io(&p))?;
-        ParquetWriter::new(f)
-            .finish(df)
-            .map_err(|e| ReportError::polars(&p, e))?;
-        Ok(())
-    };
-    write(&mut df, "findings.parquet")?;
-    for view in ["ledger_allocations", "ledger_balances"] {
-        let mut v = ctx
-            .table(view)
-            .collect()
-            .map_err(|e| ReportError::polars(&a.audit, e))?;
-        write(&mut v, &format!("{view}.parquet"))?;
-    }
-    let m = manifest::AuditManifest {
+    let cfg = crate::audit::AuditConfig {
+        dataset: a.dataset.clone(),
+        out: a.audit.clone(),
+        options: crate::checks::AuditOptions {
+            as_of: a.as_of,
+            profiles: a.profiles.clone(),
+            ..Default::default()
+        },
+        checks: crate::checks::REGISTRY.iter().collect(),
+        batching: crate::checks::Batching::MemoryMb(crate::memory::default_budget_mb()),
         tool: "pedimento-audit report --run-audit".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        dataset: a.dataset.display().to_string(),
-        as_of: ctx.as_of.to_string(),
-        as_of_option: a.as_of.map(|d| d.to_string()),
-        companies: Some(crate::checks::company_batches(&a.dataset, usize::MAX)?.concat()),
-        checks: all.iter().map(|c| c.code.to_string()).collect(),
-        expiring_days: ctx.opts.expiring_days,
-        profiles: a.profiles.as_ref().map(|p| p.display().to_string()),
-        batch_companies: 0,
-        cert_options: None,
-        files: vec![],
     };
-    manifest::finish(
-        &a.audit,
-        m,
-        &[
-            "findings.parquet",
-            "ledger_allocations.parquet",
-            "ledger_balances.parquet",
-        ],
-    )?;
+    crate::audit::run(&cfg)?;
     Ok(())
 }
 

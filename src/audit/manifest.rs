@@ -10,7 +10,7 @@
 //! manifest and every file the manifest names must be there with its recorded size;
 //! otherwise it refuses, naming the files.
 
-use super::ReportError;
+use super::AuditError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -56,16 +56,16 @@ pub struct AuditManifest {
     pub files: Vec<OutputFile>,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    ReportError::io(path)
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+    AuditError::io(path)
 }
 
 /// Prepares `out` for a new audit: creates it, then removes the manifest and every known
 /// output file of an earlier run (manifest first: a run killed after this point leaves a
 /// folder that `report` refuses).
-pub fn begin(out: &Path) -> Result<(), ReportError> {
+pub fn begin(out: &Path) -> Result<(), AuditError> {
     if out.exists() && !out.is_dir() {
-        return Err(ReportError::Io {
+        return Err(AuditError::Io {
             path: out.to_path_buf(),
             source: std::io::Error::other("--out must be a folder, not a file"),
         });
@@ -76,14 +76,14 @@ pub fn begin(out: &Path) -> Result<(), ReportError> {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ReportError::Io { path: p, source: e }),
+            Err(e) => return Err(AuditError::Io { path: p, source: e }),
         }
     }
     Ok(())
 }
 
 /// Writes the manifest naming `written` (file names inside `out`), with their sizes.
-pub fn finish(out: &Path, mut m: AuditManifest, written: &[&str]) -> Result<(), ReportError> {
+pub fn finish(out: &Path, mut m: AuditManifest, written: &[&str]) -> Result<(), AuditError> {
     m.files = written
         .iter()
         .map(|name| {
@@ -94,7 +94,7 @@ pub fn finish(out: &Path, mut m: AuditManifest, written: &[&str]) -> Result<(), 
                 bytes,
             })
         })
-        .collect::<Result<_, ReportError>>()?;
+        .collect::<Result<_, AuditError>>()?;
     let text = serde_json::to_string_pretty(&m).expect("manifest serializes");
     let p = out.join(FILE);
     let tmp = out.join(format!(".tmp-{FILE}"));
@@ -104,16 +104,16 @@ pub fn finish(out: &Path, mut m: AuditManifest, written: &[&str]) -> Result<(), 
 }
 
 /// Reads `<audit>/audit_manifest.json`; `Ok(None)` when there is none.
-pub fn read(audit: &Path) -> Result<Option<AuditManifest>, ReportError> {
+pub fn read(audit: &Path) -> Result<Option<AuditManifest>, AuditError> {
     let p = audit.join(FILE);
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(ReportError::Io { path: p, source: e }),
+        Err(e) => return Err(AuditError::Io { path: p, source: e }),
     };
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|e| ReportError::AuditManifest {
+        .map_err(|e| AuditError::Manifest {
             path: p,
             reason: format!("unreadable ({e}); re-run the audit"),
         })
@@ -123,11 +123,11 @@ pub fn read(audit: &Path) -> Result<Option<AuditManifest>, ReportError> {
 /// without a manifest (an interrupted audit, or one written by an older version) is
 /// refused; without it such a folder is accepted as is (library callers that write the
 /// tables themselves).
-pub fn verify(audit: &Path, require: bool) -> Result<Option<AuditManifest>, ReportError> {
+pub fn verify(audit: &Path, require: bool) -> Result<Option<AuditManifest>, AuditError> {
     let p = audit.join(FILE);
     let Some(m) = read(audit)? else {
         if require && audit.join("findings.parquet").exists() {
-            return Err(ReportError::AuditManifest {
+            return Err(AuditError::Manifest {
                 path: p,
                 reason: "missing: the audit folder was written by an interrupted audit or an older version, \
                          so its files may come from different runs; re-run `pedimento-audit audit`"
@@ -172,7 +172,7 @@ pub fn verify(audit: &Path, require: bool) -> Result<Option<AuditManifest>, Repo
             missing.join(", ")
         ));
     }
-    Err(ReportError::AuditManifest {
+    Err(AuditError::Manifest {
         path: p,
         reason: format!(
             "the audit folder mixes runs ({}); re-run `pedimento-audit audit --out {}`",
