@@ -34,6 +34,7 @@ pub mod svg;
 pub mod tables;
 pub mod xlsx;
 
+use crate::model::lang::Lang;
 use chrono::NaiveDate;
 use model::{BuildOptions, Index, Meta, Period, ReportData};
 use std::path::{Path, PathBuf};
@@ -78,6 +79,10 @@ pub struct ReportArgs {
     /// Company profile folder, for --run-audit.
     #[arg(long)]
     pub profiles: Option<PathBuf>,
+    /// Language of the report: es (Spanish, default) or en (English). Data columns
+    /// (check_code, severity codes, ISO dates in CSV/Parquet/JSON) do not change.
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 /// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
@@ -102,6 +107,7 @@ impl ReportArgs {
             seed: 1,
             run_audit: false,
             profiles: None,
+            lang: Lang::Es,
         }
     }
 }
