@@ -304,6 +304,7 @@ fn build(inputs: &Inputs) -> model::ReportData {
             },
             as_of: d("2024-06-30"),
             meta: Meta {
+                lang: pedaudit::model::lang::Lang::En,
                 tool_version: "test".into(),
                 command: "test".into(),
                 dataset: "ds".into(),

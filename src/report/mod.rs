@@ -279,7 +279,7 @@ fn command(a: &ReportArgs, rfc: &str, period: Period, as_of: NaiveDate) -> Strin
     } else {
         c += &format!(" --from {} --to {}", period.from, period.to);
     }
-    c += &format!(" --as-of {as_of}");
+    c += &format!(" --as-of {as_of} --lang {}", a.lang);
     if let Some(n) = a.sample {
         c += &format!(" --sample {n} --seed {}", a.seed);
     }
@@ -415,6 +415,7 @@ pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
                     period,
                     as_of,
                     meta: Meta {
+                        lang: a.lang,
                         tool_version: env!("CARGO_PKG_VERSION").to_string(),
                         command: command(a, rfc, period, as_of),
                         dataset: a.dataset.display().to_string(),
