@@ -57,8 +57,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ingest(a) => cli::ingest(a).context("ingest failed"),
         Command::Audit(a) => cli::audit(a).context("audit failed"),
         Command::Report(a) => cli::report(a).context("report failed"),
-        Command::Rules { lang: _ } => {
-            print!("{}", pedaudit::checks::cert_rules::markdown());
+        Command::Rules { lang } => {
+            print!("{}", cli::rules(lang));
             Ok(0)
         }
         Command::Explain { code, lang } => cli::explain(&code, lang),
