@@ -143,6 +143,37 @@ pub fn status_text(l: Lang, code: &str) -> String {
     }
 }
 
+/// Fixed phrases of the certification table's measured / threshold values in `l` (the
+/// assessment stores English; numbers, dates and file names pass through).
+pub fn value_text(l: Lang, v: &str) -> String {
+    if l == Lang::En {
+        return v.to_string();
+    }
+    let mut o = v.to_string();
+    for (en, es) in [
+        (
+            "not verifiable from pedimentos/profile",
+            "no verificable con los pedimentos ni el perfil",
+        ),
+        (
+            "n/a (no temporary imports)",
+            "no aplica (sin importaciones temporales)",
+        ),
+        (
+            "applies to sensitive sectors",
+            "aplica a sectores sensibles",
+        ),
+        ("in force, not cancelled", "vigente, no cancelado"),
+        ("CSD in force", "CSD vigente"),
+        ("not listed", "no listado"),
+        ("missing: ", "falta: "),
+        (": no row for ", ": sin renglón para "),
+    ] {
+        o = o.replace(en, es);
+    }
+    o
+}
+
 /// Display name of a balance estado (`ledger_balances.estado`, stored in Spanish).
 pub fn estado_text(l: Lang, code: &str) -> String {
     match l {
@@ -255,8 +286,8 @@ pub fn requirements(d: &ReportData) -> Option<Table> {
                 Lang::En => r.requirement.clone(),
             },
             status_text(l, &r.status),
-            r.measured.clone(),
-            r.threshold.clone(),
+            value_text(l, &r.measured),
+            value_text(l, &r.threshold),
             r.window.clone(),
             missing,
             r.citation.clone(),
