@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::Table;
+use pedaudit::model::lang::Lang;
 use pedaudit::{checks, dataset, findings, generate, ingest, report};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -31,9 +32,18 @@ pub enum Command {
     /// Write reports (HTML, Markdown, CSV, JSON, Parquet) from the dataset and findings.
     Report(report::ReportArgs),
     /// Print every rule version the product knows (the text of docs/rules.md).
-    Rules,
+    Rules {
+        /// es (Spanish, default) or en (English).
+        #[arg(long, value_enum, default_value_t = Lang::Es)]
+        lang: Lang,
+    },
     /// Explain a check: what it finds, why it matters, its legal basis.
-    Explain { code: String },
+    Explain {
+        code: String,
+        /// es (Spanish, default) or en (English).
+        #[arg(long, value_enum, default_value_t = Lang::Es)]
+        lang: Lang,
+    },
 }
 
 #[derive(Args)]
@@ -121,6 +131,9 @@ pub struct IngestArgs {
     /// quote would swallow the following lines, so each such line is rejected instead.
     #[arg(long)]
     pub csv_multiline: bool,
+    /// Language of the terminal output: es (Spanish, default) or en (English).
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 #[derive(Args)]
@@ -166,6 +179,9 @@ pub struct AuditArgs {
     pub virtual_value_tolerance: u32,
     #[command(flatten)]
     pub cert: CertArgs,
+    /// Language of the terminal output: es (Spanish, default) or en (English).
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 /// Readings of the certification rules where the text admits more than one (each choice
@@ -280,11 +296,19 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
 
 pub fn ingest(a: IngestArgs) -> Result<i32> {
     let t = Instant::now();
-    eprintln!(
-        "ingesting {} input path(s) into {} ...",
-        a.inputs.len(),
-        a.dataset.display()
-    );
+    let l = a.lang;
+    match l {
+        Lang::Es => eprintln!(
+            "ingiriendo {} ruta(s) de entrada en {} ...",
+            a.inputs.len(),
+            a.dataset.display()
+        ),
+        Lang::En => eprintln!(
+            "ingesting {} input path(s) into {} ...",
+            a.inputs.len(),
+            a.dataset.display()
+        ),
+    }
     let r = ingest::run_with(
         &a.inputs,
         &a.dataset,
@@ -298,10 +322,20 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     )
     .map_err(|e| not_writable(e, &a.dataset))?;
     for act in &r.recovered {
-        eprintln!("recovered: {act}");
+        eprintln!("{}: {act}", l.pick("recuperado", "recovered"));
     }
     let mut t1 = Table::new();
-    t1.set_header(vec!["file", "type", "read", "accepted", "rejected", "note"]);
+    t1.set_header(match l {
+        Lang::Es => vec![
+            "archivo",
+            "tipo",
+            "leídos",
+            "aceptados",
+            "rechazados",
+            "nota",
+        ],
+        Lang::En => vec!["file", "type", "read", "accepted", "rejected", "note"],
+    });
     for f in &r.files {
         let note = match &f.skipped {
             Some(s) => s.clone(),
@@ -327,14 +361,24 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     }
     println!("{t1}");
     let mut t2 = Table::new();
-    t2.set_header(vec![
-        "year",
-        "pedimentos",
-        "partidas",
-        "new",
-        "identical",
-        "replaced",
-    ]);
+    t2.set_header(match l {
+        Lang::Es => vec![
+            "año",
+            "pedimentos",
+            "partidas",
+            "nuevos",
+            "idénticos",
+            "sustituidos",
+        ],
+        Lang::En => vec![
+            "year",
+            "pedimentos",
+            "partidas",
+            "new",
+            "identical",
+            "replaced",
+        ],
+    });
     for (y, c) in &r.years {
         t2.add_row(vec![
             y.to_string(),
@@ -347,19 +391,24 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     }
     println!("{t2}");
     let secs = t.elapsed().as_secs_f64();
-    println!(
-        "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2}s ({:.0} rows/s); run {}",
-        r.rows_read,
-        r.accepted,
-        r.rejected,
-        r.superseded,
-        secs,
-        r.rows_read as f64 / secs.max(1e-9),
-        r.run_id
-    );
+    let rate = r.rows_read as f64 / secs.max(1e-9);
+    match l {
+        Lang::Es => println!(
+            "renglones leídos {} = aceptados {} + rechazados {}; rectificaciones que sustituyen a un original: {}; {:.2}s ({:.0} renglones/s); ejecución {}",
+            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+        ),
+        Lang::En => println!(
+            "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2}s ({:.0} rows/s); run {}",
+            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+        ),
+    }
     if r.rejected > 0 {
         println!(
-            "rejected rows with file, line, field and reason: {}",
+            "{}: {}",
+            l.pick(
+                "renglones rechazados con archivo, línea, campo y motivo",
+                "rejected rows with file, line, field and reason"
+            ),
             a.dataset
                 .join("rejects")
                 .join(format!("{}.parquet", r.run_id))
@@ -548,18 +597,32 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         print!("{}", checks::cert::render(&table)?);
         println!("certification options: {}", cfg.options.cert.describe());
     }
-    print_summary(&df)?;
+    print_summary(&df, a.lang)?;
     println!(
-        "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
-        run.as_of,
-        df.height(),
-        selected.len(),
-        run.batches,
-        t.elapsed().as_secs_f64(),
-        fp.display()
+        "{}",
+        match a.lang {
+            Lang::Es => format!(
+                "fecha de corte {}; {} hallazgos de {} revisiones ({} lote(s) de empresas) en {:.2}s; escritos en {}",
+                a.lang.date(run.as_of),
+                df.height(),
+                selected.len(),
+                run.batches,
+                t.elapsed().as_secs_f64(),
+                fp.display()
+            ),
+            Lang::En => format!(
+                "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
+                run.as_of,
+                df.height(),
+                selected.len(),
+                run.batches,
+                t.elapsed().as_secs_f64(),
+                fp.display()
+            ),
+        }
     );
     if let Some(level) = a.fail_on
-        && explain_fail_on(&df, level)?
+        && explain_fail_on(&df, level, a.lang)?
     {
         return Ok(1);
     }
@@ -568,7 +631,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
 
 /// `--fail-on`: whether a finding at or above `level` exists; if so, says on stderr which
 /// ones (count by check and severity, and a few examples) before the exit code 1.
-fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
+fn explain_fail_on(df: &DataFrame, level: Severity, l: Lang) -> Result<bool> {
     let bad = level.at_or_above();
     let text = |c: &str| -> Result<Vec<Option<String>>> {
         let s = df.column(c)?.cast(&DataType::String)?;
@@ -579,7 +642,10 @@ fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
         text("severity")?,
         text("rfc")?,
         text("pedimento_id")?,
-        text("message")?,
+        text(match l {
+            Lang::Es => "mensaje",
+            Lang::En => "message",
+        })?,
     );
     let hits: Vec<usize> = (0..df.height())
         .filter(|&i| sev[i].as_deref().is_some_and(|s| bad.contains(&s)))
@@ -597,16 +663,24 @@ fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
         *by.entry((rank, format!("{} {s}", code[i].as_deref().unwrap_or("?"))))
             .or_default() += 1;
     }
-    eprintln!(
-        "exit 1 (--fail-on {}): {} finding(s) at severity {} or worse:",
-        bad[bad.len() - 1],
-        hits.len(),
-        bad[bad.len() - 1]
-    );
+    match l {
+        Lang::Es => eprintln!(
+            "salida 1 (--fail-on {}): {} hallazgo(s) con severidad {} o mayor:",
+            bad[bad.len() - 1],
+            hits.len(),
+            bad[bad.len() - 1]
+        ),
+        Lang::En => eprintln!(
+            "exit 1 (--fail-on {}): {} finding(s) at severity {} or worse:",
+            bad[bad.len() - 1],
+            hits.len(),
+            bad[bad.len() - 1]
+        ),
+    }
     for ((_, k), n) in &by {
         eprintln!("  {k}: {n}");
     }
-    eprintln!("examples:");
+    eprintln!("{}", l.pick("ejemplos:", "examples:"));
     for &i in hits.iter().take(5) {
         eprintln!(
             "  {} {} {} {}: {}",
@@ -621,7 +695,7 @@ fn explain_fail_on(df: &DataFrame, level: Severity) -> Result<bool> {
 }
 
 /// Counts and amounts by check and company.
-pub fn print_summary(df: &DataFrame) -> Result<()> {
+pub fn print_summary(df: &DataFrame, l: Lang) -> Result<()> {
     let agg = df
         .clone()
         .lazy()
@@ -638,14 +712,24 @@ pub fn print_summary(df: &DataFrame) -> Result<()> {
         .sort(["check_code", "rfc"], Default::default())
         .collect()?;
     let mut t = Table::new();
-    t.set_header(vec![
-        "check",
-        "company",
-        "findings",
-        "quantity",
-        "amount MXN",
-        "contributions MXN",
-    ]);
+    t.set_header(match l {
+        Lang::Es => vec![
+            "revisión",
+            "empresa",
+            "hallazgos",
+            "cantidad",
+            "monto MXN",
+            "contribuciones MXN",
+        ],
+        Lang::En => vec![
+            "check",
+            "company",
+            "findings",
+            "quantity",
+            "amount MXN",
+            "contributions MXN",
+        ],
+    });
     let s = |c: &str, i: usize| -> Result<String> {
         let v = agg.column(c)?.get(i)?;
         // Text stays text (a one-row aggregate holds owned strings, which the
@@ -688,36 +772,105 @@ pub fn report(a: report::ReportArgs) -> Result<i32> {
         report::manifest::verify(&a.audit, true)?;
     }
     let written = report::run(&a)?;
+    let l = a.lang;
     for w in &written {
         println!(
-            "{}: {} finding(s) -> {}",
+            "{}: {} {} -> {}",
             w.rfc,
             w.findings,
+            l.pick("hallazgo(s)", "finding(s)"),
             w.dir.display()
         );
     }
     println!(
-        "{} report(s) in {:.2}s",
+        "{} {} {:.2}s",
         written.len(),
+        l.pick("reporte(s) en", "report(s) in"),
         t.elapsed().as_secs_f64()
     );
     Ok(0)
 }
 
-pub fn explain(code: &str) -> Result<i32> {
+pub fn explain(code: &str, lang: Lang) -> Result<i32> {
     match checks::find(code) {
         Some(c) => {
-            println!(
-                "{} — {}\n\nLegal basis: {}\n\n{}",
-                c.code, c.title, c.citation, c.doc
-            );
+            print!("{}", checks::explain_text(c, lang));
             Ok(0)
         }
         None => {
             let valid: Vec<&str> = checks::REGISTRY.iter().map(|c| c.code).collect();
-            bail!("unknown check '{code}'; valid: {}", valid.join(", "))
+            match lang {
+                Lang::Es => bail!(
+                    "revisión desconocida '{code}'; válidas: {}",
+                    valid.join(", ")
+                ),
+                Lang::En => bail!("unknown check '{code}'; valid: {}", valid.join(", ")),
+            }
         }
     }
+}
+
+/// `rules`: docs/rules.md (generated from `checks::cert_rules`), in Spanish by default.
+/// The Spanish text replaces the fixed phrases of the English document one by one, so a
+/// phrase added to the generator later shows in English until it is added here (the test
+/// `rules_in_spanish_translate_the_headings` pins the headings).
+pub fn rules(lang: Lang) -> String {
+    let en = checks::cert_rules::markdown();
+    match lang {
+        Lang::En => en,
+        Lang::Es => rules_es(&en),
+    }
+}
+
+fn rules_es(en: &str) -> String {
+    const PHRASES: &[(&str, &str)] = &[
+        (
+            "# Rule versions the product applies",
+            "# Versiones de las reglas que aplica el producto",
+        ),
+        (
+            "Generated by `pedimento-audit rules` from `src/checks/cert_rules.rs`; do not edit by hand (a test compares this file with the tables).",
+            "Generado por `pedimento-audit rules --lang en` a partir de `src/checks/cert_rules.rs` (docs/rules.md es la versión en inglés).",
+        ),
+        (
+            "## IVA/IEPS certification",
+            "## Certificación en materia de IVA e IEPS",
+        ),
+        (
+            "The assessment applies the version in force on the as-of date (the date that plays the filing date); `--cert-rules ID` forces one. A date no version covers gives `unknown` for every requirement, with the reason. CERT-RENEWAL takes the term of the version in force when the term started.",
+            "La evaluación aplica la versión vigente en la fecha de corte (que hace las veces de fecha de solicitud); `--cert-rules ID` fuerza una. Una fecha que ninguna versión cubre da `unknown` en todos los requisitos, con el motivo. CERT-RENEWAL toma la vigencia de la versión vigente al iniciar el periodo.",
+        ),
+        (
+            "| id | instrument | valid from | valid to | vigencia A/AA/AAA (months) | renewal notice |",
+            "| id | instrumento | vigente desde | vigente hasta | vigencia A/AA/AAA (meses) | aviso de renovación |",
+        ),
+        ("| in force |", "| vigente |"),
+        (
+            " business days before expiry (",
+            " días hábiles antes del vencimiento (",
+        ),
+        ("### Requirements per version", "### Requisitos por versión"),
+        (
+            "RCGMCE2013 checks every requirement of `src/checks/cert.rs` under its 2013 citation. The RGCE versions treat the codes as follows (codes not listed: manual, because the product did not verify their text under that version):",
+            "RCGMCE2013 revisa todos los requisitos de `src/checks/cert.rs` con su cita de 2013. Las versiones de las RGCE tratan las claves así (las claves no listadas son manuales, porque el producto no verificó su texto en esa versión):",
+        ),
+        (
+            "| version | code | treatment | citation |",
+            "| versión | clave | tratamiento | cita |",
+        ),
+        ("| checked from data |", "| se revisa con los datos |"),
+        ("| n/a |", "| no aplica |"),
+        ("## Business days", "## Días hábiles"),
+        (
+            "Deadlines in days (renewal notice, \"a más tardar al día siguiente\" of virtual operations) count business days (Código Fiscal de la Federación art. 12): Saturdays, Sundays and the rest days of Ley Federal del Trabajo art. 74 (January 1; first Monday of February; third Monday of March; May 1; September 16; third Monday of November; December 25; December 1 every six years until 2018 and October 1 every six years from 2024) are excluded (`src/model/calendar.rs`). SAT vacation periods are not subtracted.",
+            "Los plazos en días (aviso de renovación, \"a más tardar al día siguiente\" de las operaciones virtuales) cuentan días hábiles (Código Fiscal de la Federación art. 12): se excluyen sábados, domingos y los días de descanso de la Ley Federal del Trabajo art. 74 (1 de enero; primer lunes de febrero; tercer lunes de marzo; 1 de mayo; 16 de septiembre; tercer lunes de noviembre; 25 de diciembre; 1 de diciembre cada seis años hasta 2018 y 1 de octubre cada seis años a partir de 2024) (`src/model/calendar.rs`). No se restan los periodos vacacionales del SAT.",
+        ),
+    ];
+    let mut out = en.to_string();
+    for (e, s) in PHRASES {
+        out = out.replace(e, s);
+    }
+    out
 }
 
 #[allow(dead_code)]
@@ -747,6 +900,24 @@ mod tests {
         // Other errors pass through unchanged.
         let e = ingest::IngestError::NoInput(PathBuf::from("x"));
         assert!(not_writable(e, root).to_string().contains("no input files"));
+    }
+
+    #[test]
+    fn rules_in_spanish_translate_the_headings() {
+        let es = rules(Lang::Es);
+        for h in [
+            "# Versiones de las reglas que aplica el producto",
+            "## Certificación en materia de IVA e IEPS",
+            "| id | instrumento | vigente desde |",
+            "### Requisitos por versión",
+            "## Días hábiles",
+        ] {
+            assert!(es.contains(h), "{h} missing:\n{es}");
+        }
+        for h in ["# Rule versions", "## Business days", "checked from data"] {
+            assert!(!es.contains(h), "{h} left in English:\n{es}");
+        }
+        assert_eq!(rules(Lang::En), checks::cert_rules::markdown());
     }
 
     #[test]

@@ -57,10 +57,10 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ingest(a) => cli::ingest(a).context("ingest failed"),
         Command::Audit(a) => cli::audit(a).context("audit failed"),
         Command::Report(a) => cli::report(a).context("report failed"),
-        Command::Rules => {
-            print!("{}", pedaudit::checks::cert_rules::markdown());
+        Command::Rules { lang } => {
+            print!("{}", cli::rules(lang));
             Ok(0)
         }
-        Command::Explain { code } => cli::explain(&code),
+        Command::Explain { code, lang } => cli::explain(&code, lang),
     }
 }

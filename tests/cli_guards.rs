@@ -475,7 +475,7 @@ fn fail_on_says_which_findings_and_empty_period_is_an_error() {
         err.contains(&format!("TEMP-EXPIRED high: {expired}")),
         "count by code and severity: {err}"
     );
-    assert!(err.contains("examples:"), "{err}");
+    assert!(err.contains("ejemplos:"), "{err}");
     // A year without data for the company: an error, not an empty report.
     let rfc = &f.rfcs[0];
     let r = f.dir.join("fail-reports");

@@ -1,5 +1,5 @@
 //! Docs generated from the check registry cannot drift: `docs/checks/<CODE>.md` is each
-//! check's `explain` page and the README's check table lists every registry entry.
+//! check's `explain --lang en` page, `docs/checks/<CODE>.es.md` its Spanish page (`explain`) and the README's check table lists every registry entry.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test docs_registry`.
 
 use pedaudit::checks;
@@ -15,13 +15,20 @@ fn check_pages_and_readme_table_match_the_registry() {
     let dir = root.join("docs/checks");
     let mut stale = vec![];
     for c in checks::REGISTRY {
-        let path = dir.join(format!("{}.md", c.code));
-        let want = checks::check_page(c);
-        if update {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &want).unwrap();
-        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
-            stale.push(path.display().to_string());
+        // English page and Spanish page (`<CODE>.es.md`, what `explain` prints by default).
+        for (path, want) in [
+            (dir.join(format!("{}.md", c.code)), checks::check_page(c)),
+            (
+                dir.join(format!("{}.es.md", c.code)),
+                checks::check_page_es(c),
+            ),
+        ] {
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &want).unwrap();
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+                stale.push(path.display().to_string());
+            }
         }
     }
     // No page for a check that no longer exists.
@@ -30,6 +37,7 @@ fn check_pages_and_readme_table_match_the_registry() {
             .file_name()
             .to_string_lossy()
             .trim_end_matches(".md")
+            .trim_end_matches(".es")
             .to_string();
         if checks::find(&name).is_none() {
             stale.push(format!("{} (no such check)", e.path().display()));

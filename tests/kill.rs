@@ -126,7 +126,7 @@ fn assert_next_run_recovers(f: &Fixture, root: &Path, what: &str) -> String {
     let out = ingest_ok(&f.input, root);
     let again = String::from_utf8_lossy(&out.stdout);
     assert!(
-        again.contains("rows read 0 = accepted 0 + rejected 0"),
+        again.contains("renglones leídos 0 = aceptados 0 + rechazados 0"),
         "{what}: third run was not a no-op: {again}"
     );
     assert!(again.contains("already ingested (same SHA-256): no-op"));

@@ -159,6 +159,114 @@ fn golden_markdown_and_json() {
     golden("findings.json", &normalize(&json, &f.root));
 }
 
+/// Spanish is the default: headings, headers, dates, severities, finding texts and the
+/// CSV headers are Spanish; `--lang en` gives the same report in English (both golden).
+#[test]
+fn spanish_by_default_english_on_request() {
+    use pedaudit::model::lang::Lang;
+    let f = fixture();
+    let a = args(f, "reports-es");
+    assert_eq!(a.lang, Lang::Es);
+    let written = report::run(&a).unwrap();
+    let dir = &written[0].dir;
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for es in [
+        "# Reporte de cumplimiento aduanero:",
+        "## Resumen",
+        "| Fecha de corte |",
+        "## Hallazgos",
+        "Fundamento legal:",
+        "## Saldos por pedimento/partida (a la fecha de corte)",
+        "| Revisión | Título | Severidad | Hallazgos | Monto MXN |",
+        "--lang es`",
+        " MXN |",
+    ] {
+        assert!(md.contains(es), "{es} missing in\n{md}");
+    }
+    for en in [
+        "## Summary",
+        "## Findings",
+        "Legal basis",
+        "Temporary import ",
+        "| Message |",
+    ] {
+        assert!(!md.contains(en), "English '{en}' in the Spanish report");
+    }
+    // Severities translated in display, dates DD/MM/YYYY in text.
+    assert!(md.contains("(alta, ") || md.contains("(media, "), "{md}");
+    assert!(
+        regex_like_ddmmyyyy(&md),
+        "no DD/MM/YYYY date in the Spanish report"
+    );
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"es\">") && html.contains("<h2>Resumen</h2>"));
+    // Data files: Spanish headers, machine-readable values unchanged.
+    let csv = std::fs::read_to_string(dir.join("findings.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("\u{feff}clave_revision,severidad,rfc,pedimento,"),
+        "{header}"
+    );
+    assert!(
+        header.contains(",descripcion,fundamento_legal,"),
+        "{header}"
+    );
+    let first = lines.next().unwrap();
+    assert!(
+        pedaudit::checks::REGISTRY
+            .iter()
+            .any(|c| first.starts_with(&format!("{},", c.code))),
+        "check_code value unchanged: {first}"
+    );
+    assert!(
+        first.contains(",high,")
+            || first.contains(",medium,")
+            || first.contains(",low,")
+            || first.contains(",info,")
+            || first.contains(",critical,"),
+        "severity code unchanged: {first}"
+    );
+    let saldos = std::fs::read_to_string(dir.join("saldos.csv")).unwrap();
+    assert!(
+        saldos.starts_with(
+            "rfc,pedimento,partida,clave,fraccion,tipo_bien,fecha_operacion,importado,"
+        ),
+        "{saldos}"
+    );
+
+    let mut en = args(f, "reports-en");
+    en.lang = Lang::En;
+    let written = report::run(&en).unwrap();
+    let dir = &written[0].dir;
+    let md_en = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for s in [
+        "# Customs compliance report:",
+        "## Summary",
+        "## Findings",
+        "--lang en`",
+    ] {
+        assert!(md_en.contains(s), "{s} missing in\n{md_en}");
+    }
+    assert!(!md_en.contains("## Resumen") && !md_en.contains("Importación temporal"));
+    let csv = std::fs::read_to_string(dir.join("findings.csv")).unwrap();
+    assert!(csv.starts_with("\u{feff}check_code,severity,rfc,pedimento_id,"));
+    let saldos = std::fs::read_to_string(dir.join("saldos.csv")).unwrap();
+    assert!(saldos.starts_with("rfc,pedimento_id,partida,"));
+    golden("report.en.md", &normalize(&md_en, &f.root));
+}
+
+/// True when `s` holds a date written DD/MM/YYYY.
+fn regex_like_ddmmyyyy(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, c)| match i {
+            2 | 5 => *c == b'/',
+            _ => c.is_ascii_digit(),
+        })
+    })
+}
+
 #[test]
 fn every_injected_violation_is_reported_with_exact_decimals() {
     let f = fixture();
@@ -210,8 +318,8 @@ fn csv_and_parquet_round_trip() {
         assert_eq!(r.headers().unwrap().len(), 24);
         assert_eq!(
             &r.headers().unwrap()[0],
-            "check_code",
-            "BOM not part of the header"
+            "clave_revision",
+            "BOM not part of the header (Spanish headers by default)"
         );
         let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
         assert_eq!(rows.len(), orig.len());
@@ -243,7 +351,9 @@ fn html_is_self_contained_and_escaped() {
             .unwrap();
     let n = df.height();
     let evil: Vec<&str> = vec!["<script>alert('x')</script> & \"q\""; n];
-    df.with_column(Column::new("message".into(), evil)).unwrap();
+    df.with_column(Column::new("message".into(), evil.clone()))
+        .unwrap();
+    df.with_column(Column::new("mensaje".into(), evil)).unwrap();
     write_pq(&mut df, &audit2.join("findings.parquet"));
     let mut a = args(f, "reports-evil");
     a.audit = audit2;
@@ -342,7 +452,9 @@ fn multi_year_trend_and_balances_agree() {
 #[test]
 fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
     let f = fixture();
-    let d = report::build_all(&args(f, "unused")).unwrap();
+    let mut en = args(f, "unused");
+    en.lang = pedaudit::model::lang::Lang::En;
+    let d = report::build_all(&en).unwrap();
     let html = report::html::render(&d[0]);
     assert!(html.contains("no cert_ratio_series.parquet"));
     assert!(html.contains("no cert_assessment.parquet"));
@@ -378,7 +490,7 @@ fn cert_outputs_are_rendered_when_present_and_not_available_otherwise() {
     )
     .unwrap();
     write_pq(&mut ass, &audit2.join("cert_assessment.parquet"));
-    let mut a = args(f, "unused");
+    let mut a = en.clone();
     a.audit = audit2;
     let d = report::build_all(&a).unwrap();
     let r = d.iter().find(|x| x.rfc == rfc).unwrap();

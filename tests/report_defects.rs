@@ -49,8 +49,11 @@ fn audit_folder(dir: &Path, inputs: &[PathBuf], profiles: Option<PathBuf>, as_of
     pedaudit::audit::run(&cfg).unwrap();
 }
 
+/// English reports: these tests assert the English labels (Spanish: tests/report.rs).
 fn args(dir: &Path) -> ReportArgs {
-    ReportArgs::new(&dir.join("ds"), &dir.join("audit"), &dir.join("reports"))
+    let mut a = ReportArgs::new(&dir.join("ds"), &dir.join("audit"), &dir.join("reports"));
+    a.lang = pedaudit::model::lang::Lang::En;
+    a
 }
 
 fn golden(name: &str, actual: &str) {
@@ -221,7 +224,7 @@ fn cert_ratio_window_ending_in_period_is_listed() {
     assert_eq!(p.shortfall, Some(shortfall));
     let md = report::markdown::render(&r);
     assert!(md.contains(&format!(
-        "| Certification shortfall (CERT-RATIO) | {} |",
+        "| Certification shortfall (CERT-RATIO) | {} MXN |",
         report::format::mxn(shortfall)
     )));
     assert!(md.contains("### CERT-RATIO:"));
@@ -251,6 +254,7 @@ fn finding(code: &str, amount: &str, contributions: Option<(&str, &str)>) -> Fin
         iva: contributions.map(|c| dec(c.1)),
         ieps: None,
         message: String::new(),
+        mensaje: String::new(),
         citation: "Ley Aduanera art. 108 fr. I".into(),
         evidence: String::new(),
         window_end: None,
@@ -288,6 +292,7 @@ fn build(inputs: &Inputs) -> model::ReportData {
             },
             as_of: d("2024-06-30"),
             meta: Meta {
+                lang: pedaudit::model::lang::Lang::En,
                 tool_version: "test".into(),
                 command: "test".into(),
                 dataset: "ds".into(),
@@ -338,11 +343,11 @@ fn amounts_at_risk_are_not_netted_nor_mixed() {
         assert!(!md.contains(bad), "{bad} in\n{md}");
     }
     assert!(md.contains(
-        "| Value differences between transfer sides, absolute (VIRTUAL-MISMATCH) | $700.00 |"
+        "| Value differences between transfer sides, absolute (VIRTUAL-MISMATCH) | $700.00 MXN |"
     ));
     let html = report::html::render(&r);
     assert!(!html.contains("Amount at risk<b>"));
-    assert!(html.contains("Certification shortfall (CERT-RATIO)<b>$300.00</b>"));
+    assert!(html.contains("Certification shortfall (CERT-RATIO)<b>$300.00 MXN</b>"));
 }
 
 #[test]

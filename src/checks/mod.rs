@@ -14,6 +14,7 @@ pub mod cert;
 pub mod cert_renewal;
 pub mod cert_rules;
 pub mod context;
+pub mod es;
 pub mod ledger_native;
 pub mod shared;
 pub mod virtual_pairing;
@@ -451,6 +452,55 @@ pub fn check_page(c: &CheckDef) -> String {
     )
 }
 
+/// A check's title in `lang` (the registry's English title when no Spanish one exists).
+pub fn title(c: &CheckDef, lang: crate::model::lang::Lang) -> &'static str {
+    match (lang, es::of(c.code)) {
+        (crate::model::lang::Lang::Es, Some(e)) => e.title,
+        _ => c.title,
+    }
+}
+
+/// A check's legal basis in `lang`.
+pub fn citation(c: &CheckDef, lang: crate::model::lang::Lang) -> &'static str {
+    match (lang, es::of(c.code)) {
+        (crate::model::lang::Lang::Es, Some(e)) => e.citation,
+        _ => c.citation,
+    }
+}
+
+/// A check's `explain` page body in `lang`.
+pub fn doc(c: &CheckDef, lang: crate::model::lang::Lang) -> &'static str {
+    match (lang, es::of(c.code)) {
+        (crate::model::lang::Lang::Es, Some(e)) => e.doc,
+        _ => c.doc,
+    }
+}
+
+/// The text `explain CODE` prints, in `lang`.
+pub fn explain_text(c: &CheckDef, lang: crate::model::lang::Lang) -> String {
+    let basis = lang.pick("Fundamento legal", "Legal basis");
+    format!(
+        "{} — {}\n\n{basis}: {}\n\n{}",
+        c.code,
+        title(c, lang),
+        citation(c, lang),
+        doc(c, lang).trim_start()
+    )
+}
+
+/// One check's Spanish page for `docs/checks/<CODE>.es.md`.
+pub fn check_page_es(c: &CheckDef) -> String {
+    let l = crate::model::lang::Lang::Es;
+    format!(
+        "# {} — {}\n\nGrupo: `{}`. Fundamento legal: {}\n\n{}",
+        c.code,
+        title(c, l),
+        c.group,
+        citation(c, l),
+        doc(c, l).trim_start()
+    )
+}
+
 /// The README's table of checks, one row per registry entry.
 pub fn check_table() -> String {
     let mut out =
@@ -473,6 +523,32 @@ mod tests {
     use super::*;
 
     /// Every queries/*.sql is registered and every registry entry exists.
+    #[test]
+    fn every_check_has_spanish_texts() {
+        for c in REGISTRY {
+            let e = es::of(c.code)
+                .unwrap_or_else(|| panic!("{}: no Spanish texts in checks/es.rs", c.code));
+            assert!(
+                !e.title.trim().is_empty() && !e.citation.trim().is_empty(),
+                "{}",
+                c.code
+            );
+            assert!(
+                e.doc.trim().len() > 200,
+                "{}: Spanish doc too short",
+                c.code
+            );
+            assert_ne!(e.doc, c.doc, "{}: Spanish doc is the English one", c.code);
+        }
+        for e in es::ES {
+            assert!(
+                find(e.code).is_some(),
+                "{}: Spanish texts for no check",
+                e.code
+            );
+        }
+    }
+
     #[test]
     fn registry_matches_queries_folder() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");

@@ -4,9 +4,14 @@
 //! Apéndice 7 name). Decimals are written exactly as stored (no separators, `.` decimal
 //! point), dates ISO, nulls as empty cells. The file starts with a UTF-8 BOM so
 //! spreadsheet programs read the accents (fracción, descripción) correctly.
+//!
+//! Headers follow `--lang`: [`HEADER_ES`] (default) or [`HEADER`]; the text column holds
+//! `mensaje` or `message` accordingly. Values stay machine-readable in both languages
+//! (`check_code`, severity codes, ISO dates, plain decimals).
 
 use super::ReportError;
 use super::model::ReportData;
+use crate::model::lang::Lang;
 use std::path::Path;
 
 pub const HEADER: [&str; 24] = [
@@ -36,13 +41,50 @@ pub const HEADER: [&str; 24] = [
     "unit",
 ];
 
+/// [`HEADER`] in Spanish, same order.
+pub const HEADER_ES: [&str; 24] = [
+    "clave_revision",
+    "severidad",
+    "rfc",
+    "pedimento",
+    "partida",
+    "pedimento_relacionado",
+    "fraccion",
+    "inicio_periodo",
+    "fecha_corte",
+    "cantidad",
+    "monto",
+    "igi",
+    "iva",
+    "ieps",
+    "descripcion",
+    "fundamento_legal",
+    "evidencia",
+    "fecha_archivo",
+    "fin_plazo",
+    "dias_vencido",
+    "cantidad_importada",
+    "saldo",
+    "umt",
+    "unidad",
+];
+
+/// The header row in `l`.
+pub fn header(l: Lang) -> [&'static str; 24] {
+    match l {
+        Lang::Es => HEADER_ES,
+        Lang::En => HEADER,
+    }
+}
+
 pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
     use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
     file.write_all("\u{feff}".as_bytes())
         .map_err(ReportError::io(path))?;
     let mut w = csv::Writer::from_writer(file);
-    w.write_record(HEADER)
+    let l = d.meta.lang;
+    w.write_record(header(l))
         .map_err(|e| ReportError::csv(path, e))?;
     let s = |v: Option<String>| v.unwrap_or_default();
     for rf in &d.findings {
@@ -63,7 +105,7 @@ pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
             s(f.igi.map(|x| x.to_string())),
             s(f.iva.map(|x| x.to_string())),
             s(f.ieps.map(|x| x.to_string())),
-            f.message.clone(),
+            f.text(l).to_string(),
             f.citation.clone(),
             f.evidence.clone(),
             rf.date.to_string(),

@@ -5,6 +5,7 @@ use super::format::html as esc;
 use super::model::ReportData;
 use super::svg;
 use super::tables::{self, Table};
+use crate::model::lang::Label;
 use rust_decimal::Decimal;
 use std::fmt::Write;
 
@@ -72,17 +73,19 @@ fn verdict_class(v: &str) -> String {
 }
 
 pub fn render(d: &ReportData) -> String {
+    let l = d.meta.lang;
     let mut o = String::new();
     let title = tables::title(d);
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"generator\" content=\"pedimento-audit {v}\"><title>{t}</title><style>{CSS}</style></head><body>\n<h1>{t}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"generator\" content=\"pedimento-audit {v}\"><title>{t}</title><style>{CSS}</style></head><body>\n<h1>{t}</h1>\n",
+        lang = l.code(),
         v = esc(&d.meta.tool_version),
         t = esc(&title)
     );
     o.push_str("<table class=\"facts\"><tbody>");
     for (k, v) in tables::facts(d) {
-        if k == "Reproduce with" {
+        if k == l.label(Label::ReproduceWith) {
             let _ = write!(
                 o,
                 "<tr><th>{}</th><td><code>{}</code></td></tr>",
@@ -96,10 +99,11 @@ pub fn render(d: &ReportData) -> String {
     o.push_str("</tbody></table>\n");
 
     // Summary.
-    o.push_str("<h2>Summary</h2>\n<div class=\"cards\">");
     let _ = write!(
         o,
-        "<div class=\"card\">Findings in the period<b>{}</b></div>",
+        "<h2>{}</h2>\n<div class=\"cards\"><div class=\"card\">{}<b>{}</b></div>",
+        l.label(Label::Summary),
+        l.pick("Hallazgos en el periodo", "Findings in the period"),
         d.totals.findings
     );
     for (label, value) in tables::risk(d) {
@@ -110,14 +114,25 @@ pub fn render(d: &ReportData) -> String {
             esc(&value)
         );
     }
-    o.push_str("</div>\n<p>Each amount above is a different kind of value; they are not added together.</p>\n");
-    o.push_str("<h3>Certification (IVA/IEPS): verdict per modality</h3>\n");
+    let _ = write!(
+        o,
+        "</div>\n<p>{}</p>\n<h3>{}</h3>\n",
+        l.pick(
+            "Cada monto anterior es un tipo de valor distinto; no se suman entre sí.",
+            "Each amount above is a different kind of value; they are not added together."
+        ),
+        l.pick(
+            "Certificación (IVA/IEPS): dictamen por modalidad",
+            "Certification (IVA/IEPS): verdict per modality"
+        )
+    );
     if let Some(v) = &d.cert_verdict {
         let _ = writeln!(
             o,
-            "<p>Highest modality met: <b class=\"{}\">{}</b></p>",
+            "<p>{}: <b class=\"{}\">{}</b></p>",
+            l.pick("Modalidad más alta que se cumple", "Highest modality met"),
             esc(&verdict_class(if v == "none" { "no" } else { "pass" })),
-            esc(v)
+            esc(&tables::status_text(l, v))
         );
     }
     match tables::verdicts(d) {
@@ -133,8 +148,8 @@ pub fn render(d: &ReportData) -> String {
                     "<tr><td>{}</td><td class=\"{}\">{}</td>",
                     esc(&r[0]),
                     esc(&verdict_class(match r[1].as_str() {
-                        "met" => "pass",
-                        "not met" => "fail",
+                        "met" | "cumplida" => "pass",
+                        "not met" | "no cumplida" => "fail",
                         _ => "unknown",
                     })),
                     esc(&r[1])
@@ -146,21 +161,49 @@ pub fn render(d: &ReportData) -> String {
             }
             o.push_str("</tbody></table>\n");
             if let Some(req) = tables::requirements(d) {
-                o.push_str("<h3>Certification requirements</h3>\n");
+                let _ = writeln!(
+                    o,
+                    "<h3>{}</h3>",
+                    l.pick(
+                        "Requisitos de la certificación",
+                        "Certification requirements"
+                    )
+                );
                 table(&mut o, &req, false);
             }
         }
-        Some(_) => na(&mut o, "No assessment rows for this company."),
+        Some(_) => na(
+            &mut o,
+            l.pick(
+                "No hay renglones de evaluación para esta empresa.",
+                "No assessment rows for this company.",
+            ),
+        ),
         None => na(
             &mut o,
-            "Not available: the audit folder has no cert_assessment.parquet.",
+            l.pick(
+                "No disponible: la carpeta de auditoría no tiene cert_assessment.parquet.",
+                "Not available: the audit folder has no cert_assessment.parquet.",
+            ),
         ),
     }
-    o.push_str("<h3>Totals at risk by check</h3>\n");
+    let _ = writeln!(
+        o,
+        "<h3>{}</h3>",
+        l.pick("Totales en riesgo por revisión", "Totals at risk by check")
+    );
     table(&mut o, &tables::totals(d), true);
 
     // Charts.
-    o.push_str("<h2>Charts</h2>\n<h3>Rolling 12-month return ratio</h3>\n");
+    let ratio_title = l.pick(
+        "Índice de retorno móvil de 12 meses",
+        "Rolling 12-month return ratio",
+    );
+    let _ = writeln!(
+        o,
+        "<h2>{}</h2>\n<h3>{ratio_title}</h3>",
+        l.pick("Gráficas", "Charts")
+    );
     match &d.ratio {
         Some(r) if !r.is_empty() => {
             let pts: Vec<(String, Option<Decimal>)> =
@@ -169,11 +212,17 @@ pub fn render(d: &ReportData) -> String {
                 o,
                 "<figure>{}</figure>",
                 svg::ratio_line(
-                    "Rolling 12-month return ratio",
+                    ratio_title,
                     &pts,
                     &[
-                        (Decimal::from(60), "60% (IMMEX, modality A)"),
-                        (Decimal::from(80), "80% (sensitive sectors)"),
+                        (
+                            Decimal::from(60),
+                            l.pick("60% (IMMEX, modalidad A)", "60% (IMMEX, modality A)"),
+                        ),
+                        (
+                            Decimal::from(80),
+                            l.pick("80% (sectores sensibles)", "80% (sensitive sectors)"),
+                        ),
                     ],
                 )
             );
@@ -181,40 +230,91 @@ pub fn render(d: &ReportData) -> String {
                 table(&mut o, &t, false);
             }
         }
-        Some(_) => na(&mut o, "No ratio points for this company in the period."),
+        Some(_) => na(
+            &mut o,
+            l.pick(
+                "No hay puntos del índice para esta empresa en el periodo.",
+                "No ratio points for this company in the period.",
+            ),
+        ),
         None => na(
             &mut o,
-            "Not available: the audit folder has no cert_ratio_series.parquet.",
+            l.pick(
+                "No disponible: la carpeta de auditoría no tiene cert_ratio_series.parquet.",
+                "Not available: the audit folder has no cert_ratio_series.parquet.",
+            ),
         ),
     }
-    o.push_str("<h3>Vencimientos: open temporary-import balance by days to plazo end (at the as-of date)</h3>\n");
+    let _ = writeln!(
+        o,
+        "<h3>{}</h3>",
+        l.pick(
+            "Vencimientos: saldo de importaciones temporales por días al fin del plazo (a la fecha de corte)",
+            "Vencimientos: open temporary-import balance by days to plazo end (at the as-of date)"
+        )
+    );
     let items: Vec<(String, Decimal)> = d
         .aging
         .iter()
-        .map(|b| (b.label.to_string(), b.value))
+        .map(|b| {
+            let label = crate::report::model::AGE_BUCKETS
+                .iter()
+                .position(|x| *x == b.label)
+                .map(|k| tables::bucket_text(l, k))
+                .unwrap_or_else(|| b.label.to_string());
+            (label, b.value)
+        })
         .collect();
     let _ = writeln!(
         o,
         "<figure>{}</figure>",
-        svg::bars("Open temporary-import value by days to plazo end", &items)
+        svg::bars(
+            l.pick(
+                "Valor del saldo de importaciones temporales por días al fin del plazo (MXN)",
+                "Open temporary-import value by days to plazo end (MXN)"
+            ),
+            &items
+        )
     );
     table(&mut o, &tables::aging(d), true);
     let (t, left) = tables::vencimientos(d);
     if t.rows.is_empty() {
         na(
             &mut o,
-            "No open partida is overdue or due within 90 days of the as-of date.",
+            l.pick(
+                "Ninguna partida con saldo está vencida ni vence dentro de 90 días de la fecha de corte.",
+                "No open partida is overdue or due within 90 days of the as-of date.",
+            ),
         );
     } else {
-        o.push_str("<p>Partidas overdue or due within 90 days, by plazo end (return or regularize first):</p>\n");
+        let _ = writeln!(
+            o,
+            "<p>{}</p>",
+            l.pick(
+                "Partidas vencidas o por vencer dentro de 90 días, por fin del plazo (retornar o regularizar primero):",
+                "Partidas overdue or due within 90 days, by plazo end (return or regularize first):"
+            )
+        );
         table(&mut o, &t, false);
         if left > 0 {
-            let _ = writeln!(o, "<p class=\"na\">{left} more in saldos.csv.</p>");
+            let _ = writeln!(
+                o,
+                "<p class=\"na\">{left} {}</p>",
+                l.pick("más en saldos.csv.", "more in saldos.csv.")
+            );
         }
     }
-    o.push_str("<h3>Findings by check and month</h3>\n");
+    let by_month_title = l.pick(
+        "Hallazgos por revisión y mes",
+        "Findings by check and month",
+    );
+    let _ = writeln!(o, "<h3>{by_month_title}</h3>");
+    let no_findings = l.pick(
+        "No hay hallazgos en el periodo.",
+        "No findings in the period.",
+    );
     if d.by_month.is_empty() {
-        na(&mut o, "No findings in the period.");
+        na(&mut o, no_findings);
     } else {
         // Every month of the period up to the as-of date (and any month with findings),
         // so gaps show as gaps.
@@ -245,16 +345,26 @@ pub fn render(d: &ReportData) -> String {
         let _ = writeln!(
             o,
             "<figure>{}</figure>",
-            svg::stacked("Findings by check and month", &months, &series)
+            svg::stacked(by_month_title, &months, &series)
         );
         table(&mut o, &tables::by_month(d), false);
     }
 
-    o.push_str("<h2>Saldos por pedimento/partida (open at the as-of date)</h2>\n");
+    let _ = writeln!(
+        o,
+        "<h2>{}</h2>",
+        l.pick(
+            "Saldos por pedimento/partida (a la fecha de corte)",
+            "Saldos por pedimento/partida (open at the as-of date)"
+        )
+    );
     if d.saldos.is_empty() {
         na(
             &mut o,
-            "No open temporary-import balance at the as-of date.",
+            l.pick(
+                "No hay saldos de importación temporal a la fecha de corte.",
+                "No open temporary-import balance at the as-of date.",
+            ),
         );
     } else {
         let (t, left) = tables::saldos(d);
@@ -262,12 +372,20 @@ pub fn render(d: &ReportData) -> String {
         if left > 0 {
             let _ = writeln!(
                 o,
-                "<p class=\"na\">{left} more open partida(s) are in saldos.csv.</p>"
+                "<p class=\"na\">{left} {}</p>",
+                l.pick(
+                    "partida(s) más con saldo están en saldos.csv.",
+                    "more open partida(s) are in saldos.csv."
+                )
             );
         }
     }
 
-    o.push_str("<h2>Trend per year</h2>\n");
+    let _ = writeln!(
+        o,
+        "<h2>{}</h2>",
+        l.pick("Tendencia por año", "Trend per year")
+    );
     if d.trend.len() > 1 {
         let items: Vec<(String, Decimal)> = d
             .trend
@@ -278,7 +396,10 @@ pub fn render(d: &ReportData) -> String {
             o,
             "<figure>{}</figure>",
             svg::bars(
-                "Contributions at risk per year (findings filed in that year)",
+                l.pick(
+                    "Contribuciones en riesgo por año (hallazgos archivados en ese año, MXN)",
+                    "Contributions at risk per year (findings filed in that year, MXN)"
+                ),
                 &items
             )
         );
@@ -288,45 +409,64 @@ pub fn render(d: &ReportData) -> String {
     if let (Some(s), Some(st), Some(picks)) =
         (&d.sample, tables::sample_strata(d), tables::sample_picks(d))
     {
-        let _ = writeln!(
-            o,
-            "<h2>Auditor's sample</h2>\n<p>{} of {} requested pedimentos drawn with seed {} (also in sample.csv).</p>",
-            s.picks.len(),
-            s.requested,
-            s.seed
-        );
+        let _ = match l {
+            crate::model::lang::Lang::Es => writeln!(
+                o,
+                "<h2>Muestra para el auditor</h2>\n<p>{} de {} pedimentos solicitados, seleccionados con semilla {} (también en sample.csv).</p>",
+                s.picks.len(),
+                s.requested,
+                s.seed
+            ),
+            crate::model::lang::Lang::En => writeln!(
+                o,
+                "<h2>Auditor's sample</h2>\n<p>{} of {} requested pedimentos drawn with seed {} (also in sample.csv).</p>",
+                s.picks.len(),
+                s.requested,
+                s.seed
+            ),
+        };
         table(&mut o, &st, false);
         table(&mut o, &picks, false);
     }
 
-    o.push_str("<h2>Findings</h2>\n");
+    let _ = writeln!(o, "<h2>{}</h2>", l.label(Label::Findings));
     if d.by_check.is_empty() {
-        na(&mut o, "No findings in the period.");
+        na(&mut o, no_findings);
     }
     for c in &d.by_check {
         let _ = writeln!(
             o,
-            "<h3 id=\"{id}\">{code}: {title} ({sev}, {n} finding(s))</h3>",
+            "<h3 id=\"{id}\">{code}: {title} ({sev}, {n} {word})</h3>",
             id = esc(&c.code.to_lowercase()),
             code = esc(&c.code),
-            title = esc(&c.title),
-            sev = esc(&c.severity),
-            n = c.totals.findings
+            title = esc(&tables::check_title(l, &c.code, &c.title)),
+            sev = esc(&l.severity(&c.severity)),
+            n = c.totals.findings,
+            word = l.pick("hallazgo(s)", "finding(s)")
         );
         for cit in &c.citations {
-            let _ = writeln!(o, "<p><b>Legal basis:</b> {}</p>", esc(cit));
+            let _ = writeln!(
+                o,
+                "<p><b>{}:</b> {}</p>",
+                l.label(Label::Citation),
+                esc(cit)
+            );
         }
         let (t, left) = tables::findings_of(d, &c.code);
         table(&mut o, &t, false);
         if left > 0 {
             let _ = writeln!(
                 o,
-                "<p class=\"na\">{left} more finding(s) of this check are in findings.csv.</p>"
+                "<p class=\"na\">{left} {}</p>",
+                l.pick(
+                    "hallazgo(s) más de esta revisión están en findings.csv.",
+                    "more finding(s) of this check are in findings.csv."
+                )
             );
         }
     }
-    o.push_str("<h2>Notes</h2>\n<ul>");
-    for n in tables::NOTES {
+    let _ = write!(o, "<h2>{}</h2>\n<ul>", l.pick("Notas", "Notes"));
+    for n in tables::notes(l) {
         let _ = write!(o, "<li>{}</li>", esc(n));
     }
     o.push_str("</ul>\n</body></html>\n");

@@ -3,6 +3,7 @@
 use super::format::md;
 use super::model::ReportData;
 use super::tables::{self, Table};
+use crate::model::lang::{Label, Lang};
 use std::fmt::Write;
 
 fn table(out: &mut String, t: &Table) {
@@ -35,11 +36,12 @@ fn table(out: &mut String, t: &Table) {
 }
 
 pub fn render(d: &ReportData) -> String {
+    let l = d.meta.lang;
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", md(&tables::title(d)));
     o.push_str("| | |\n|---|---|\n");
     for (k, v) in tables::facts(d) {
-        if k == "Reproduce with" {
+        if k == l.label(Label::ReproduceWith) {
             let _ = writeln!(o, "| {k} | `{}` |", v.replace('`', "'").replace('|', "\\|"));
         } else {
             let _ = writeln!(o, "| {k} | {} |", md(&v));
@@ -47,114 +49,261 @@ pub fn render(d: &ReportData) -> String {
     }
     o.push('\n');
 
-    o.push_str("## Summary\n\n");
-    let _ = writeln!(o, "{} finding(s) in the period.\n", d.totals.findings);
-    o.push_str("| Amount at risk (each a different kind of value; not added together) | MXN |\n|---|---:|\n");
+    let _ = writeln!(o, "## {}\n", l.label(Label::Summary));
+    let _ = writeln!(
+        o,
+        "{} {}\n",
+        d.totals.findings,
+        l.pick("hallazgo(s) en el periodo.", "finding(s) in the period.")
+    );
+    let _ = writeln!(
+        o,
+        "| {} | MXN |\n|---|---:|",
+        l.pick(
+            "Monto en riesgo (cada uno es un tipo de valor distinto; no se suman entre sí)",
+            "Amount at risk (each a different kind of value; not added together)"
+        )
+    );
     for (k, v) in tables::risk(d) {
         let _ = writeln!(o, "| {} | {} |", md(k), md(&v));
     }
     o.push('\n');
-    o.push_str("### Certification (IVA/IEPS): verdict per modality\n\n");
+    let _ = writeln!(
+        o,
+        "### {}\n",
+        l.pick(
+            "Certificación (IVA/IEPS): dictamen por modalidad",
+            "Certification (IVA/IEPS): verdict per modality"
+        )
+    );
     if let Some(v) = &d.cert_verdict {
-        let _ = writeln!(o, "Highest modality met: **{}**\n", md(v));
+        let _ = writeln!(
+            o,
+            "{}: **{}**\n",
+            l.pick("Modalidad más alta que se cumple", "Highest modality met"),
+            md(&tables::status_text(l, v))
+        );
     }
     match tables::verdicts(d) {
         Some(t) if !t.rows.is_empty() => {
             table(&mut o, &t);
             if let Some(req) = tables::requirements(d) {
-                o.push_str("### Certification requirements\n\n");
+                let _ = writeln!(
+                    o,
+                    "### {}\n",
+                    l.pick(
+                        "Requisitos de la certificación",
+                        "Certification requirements"
+                    )
+                );
                 table(&mut o, &req);
             }
         }
-        Some(_) => o.push_str("No assessment rows for this company.\n\n"),
-        None => o.push_str("Not available: the audit folder has no cert_assessment.parquet.\n\n"),
+        Some(_) => {
+            let _ = writeln!(
+                o,
+                "{}\n",
+                l.pick(
+                    "No hay renglones de evaluación para esta empresa.",
+                    "No assessment rows for this company."
+                )
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "{}\n",
+                l.pick(
+                    "No disponible: la carpeta de auditoría no tiene cert_assessment.parquet.",
+                    "Not available: the audit folder has no cert_assessment.parquet."
+                )
+            );
+        }
     }
-    o.push_str("### Totals by check\n\n");
+    let _ = writeln!(
+        o,
+        "### {}\n",
+        l.pick("Totales por revisión", "Totals by check")
+    );
     table(&mut o, &tables::totals(d));
 
-    o.push_str(
-        "## Charts (as tables)\n\n### Rolling 12-month return ratio (thresholds 60% and 80%)\n\n",
+    let _ = writeln!(
+        o,
+        "{}\n",
+        l.pick(
+            "## Gráficas (como tablas)\n\n### Índice de retorno móvil de 12 meses (umbrales 60% y 80%)",
+            "## Charts (as tables)\n\n### Rolling 12-month return ratio (thresholds 60% and 80%)"
+        )
     );
     match tables::ratio(d) {
         Some(t) if !t.rows.is_empty() => table(&mut o, &t),
-        Some(_) => o.push_str("No ratio points for this company in the period.\n\n"),
-        None => o.push_str("Not available: the audit folder has no cert_ratio_series.parquet.\n\n"),
+        Some(_) => {
+            let _ = writeln!(
+                o,
+                "{}\n",
+                l.pick(
+                    "No hay puntos del índice para esta empresa en el periodo.",
+                    "No ratio points for this company in the period."
+                )
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "{}\n",
+                l.pick(
+                    "No disponible: la carpeta de auditoría no tiene cert_ratio_series.parquet.",
+                    "Not available: the audit folder has no cert_ratio_series.parquet."
+                )
+            );
+        }
     }
-    o.push_str("### Vencimientos: open temporary-import balance by days to plazo end\n\n");
+    let _ = writeln!(
+        o,
+        "### {}\n",
+        l.pick(
+            "Vencimientos: saldo de importaciones temporales por días al fin del plazo",
+            "Vencimientos: open temporary-import balance by days to plazo end"
+        )
+    );
     table(&mut o, &tables::aging(d));
     let (t, left) = tables::vencimientos(d);
     if t.rows.is_empty() {
-        o.push_str("No open partida is overdue or due within 90 days of the as-of date.\n\n");
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l.pick(
+                "Ninguna partida con saldo está vencida ni vence dentro de 90 días de la fecha de corte.",
+                "No open partida is overdue or due within 90 days of the as-of date."
+            )
+        );
     } else {
-        o.push_str("Partidas overdue or due within 90 days, by plazo end (return or regularize first):\n\n");
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l.pick(
+                "Partidas vencidas o por vencer dentro de 90 días, por fin del plazo (retornar o regularizar primero):",
+                "Partidas overdue or due within 90 days, by plazo end (return or regularize first):"
+            )
+        );
         table(&mut o, &t);
         if left > 0 {
-            let _ = writeln!(o, "{left} more in saldos.csv.\n");
+            let _ = writeln!(
+                o,
+                "{left} {}\n",
+                l.pick("más en saldos.csv.", "more in saldos.csv.")
+            );
         }
     }
-    o.push_str("### Findings by check and month\n\n");
+    let no_findings = l.pick(
+        "No hay hallazgos en el periodo.",
+        "No findings in the period.",
+    );
+    let _ = writeln!(
+        o,
+        "### {}\n",
+        l.pick(
+            "Hallazgos por revisión y mes",
+            "Findings by check and month"
+        )
+    );
     if d.by_month.is_empty() {
-        o.push_str("No findings in the period.\n\n");
+        let _ = writeln!(o, "{no_findings}\n");
     } else {
         table(&mut o, &tables::by_month(d));
     }
 
-    o.push_str("## Saldos por pedimento/partida (open at the as-of date)\n\n");
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l.pick(
+            "Saldos por pedimento/partida (a la fecha de corte)",
+            "Saldos por pedimento/partida (open at the as-of date)"
+        )
+    );
     if d.saldos.is_empty() {
-        o.push_str("No open temporary-import balance at the as-of date.\n\n");
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l.pick(
+                "No hay saldos de importación temporal a la fecha de corte.",
+                "No open temporary-import balance at the as-of date."
+            )
+        );
     } else {
         let (t, left) = tables::saldos(d);
         table(&mut o, &t);
         if left > 0 {
-            let _ = writeln!(o, "{left} more open partida(s) are in saldos.csv.\n");
+            let _ = writeln!(
+                o,
+                "{left} {}\n",
+                l.pick(
+                    "partida(s) más con saldo están en saldos.csv.",
+                    "more open partida(s) are in saldos.csv."
+                )
+            );
         }
     }
 
-    o.push_str("## Trend per year\n\n");
+    let _ = writeln!(o, "## {}\n", l.pick("Tendencia por año", "Trend per year"));
     table(&mut o, &tables::trend(d));
 
     if let (Some(s), Some(st), Some(picks)) =
         (&d.sample, tables::sample_strata(d), tables::sample_picks(d))
     {
-        let _ = writeln!(
-            o,
-            "## Auditor's sample\n\n{} of {} requested pedimentos drawn with seed {} (also in sample.csv).\n",
-            s.picks.len(),
-            s.requested,
-            s.seed
-        );
+        let _ = match l {
+            Lang::Es => writeln!(
+                o,
+                "## Muestra para el auditor\n\n{} de {} pedimentos solicitados, seleccionados con semilla {} (también en sample.csv).\n",
+                s.picks.len(),
+                s.requested,
+                s.seed
+            ),
+            Lang::En => writeln!(
+                o,
+                "## Auditor's sample\n\n{} of {} requested pedimentos drawn with seed {} (also in sample.csv).\n",
+                s.picks.len(),
+                s.requested,
+                s.seed
+            ),
+        };
         table(&mut o, &st);
         table(&mut o, &picks);
     }
 
-    o.push_str("## Findings\n\n");
+    let _ = writeln!(o, "## {}\n", l.label(Label::Findings));
     if d.by_check.is_empty() {
-        o.push_str("No findings in the period.\n\n");
+        let _ = writeln!(o, "{no_findings}\n");
     }
     for c in &d.by_check {
         let _ = writeln!(
             o,
-            "### {}: {} ({}, {} finding(s))\n",
+            "### {}: {} ({}, {} {})\n",
             md(&c.code),
-            md(&c.title),
-            md(&c.severity),
-            c.totals.findings
+            md(&tables::check_title(l, &c.code, &c.title)),
+            md(&l.severity(&c.severity)),
+            c.totals.findings,
+            l.pick("hallazgo(s)", "finding(s)")
         );
         for cit in &c.citations {
-            let _ = writeln!(o, "Legal basis: {}\n", md(cit));
+            let _ = writeln!(o, "{}: {}\n", l.label(Label::Citation), md(cit));
         }
         let (t, left) = tables::findings_of(d, &c.code);
         table(&mut o, &t);
         if left > 0 {
             let _ = writeln!(
                 o,
-                "{left} more finding(s) of this check are in findings.csv.\n"
+                "{left} {}\n",
+                l.pick(
+                    "hallazgo(s) más de esta revisión están en findings.csv.",
+                    "more finding(s) of this check are in findings.csv."
+                )
             );
         }
     }
 
-    o.push_str("## Notes\n\n");
-    for n in tables::NOTES {
+    let _ = writeln!(o, "## {}\n", l.pick("Notas", "Notes"));
+    for n in tables::notes(l) {
         let _ = writeln!(o, "- {}", md(n));
     }
     o

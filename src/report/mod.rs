@@ -35,6 +35,7 @@ pub mod svg;
 pub mod tables;
 pub mod xlsx;
 
+use crate::model::lang::Lang;
 use chrono::NaiveDate;
 use model::{BuildOptions, Index, Meta, Period, ReportData};
 use std::path::{Path, PathBuf};
@@ -79,6 +80,10 @@ pub struct ReportArgs {
     /// Company profile folder, for --run-audit.
     #[arg(long)]
     pub profiles: Option<PathBuf>,
+    /// Language of the report: es (Spanish, default) or en (English). Data columns
+    /// (check_code, severity codes, ISO dates in CSV/Parquet/JSON) do not change.
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 /// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
@@ -103,6 +108,7 @@ impl ReportArgs {
             seed: 1,
             run_audit: false,
             profiles: None,
+            lang: Lang::Es,
         }
     }
 }
@@ -248,7 +254,7 @@ fn command(a: &ReportArgs, rfc: &str, period: Period, as_of: NaiveDate) -> Strin
     } else {
         c += &format!(" --from {} --to {}", period.from, period.to);
     }
-    c += &format!(" --as-of {as_of}");
+    c += &format!(" --as-of {as_of} --lang {}", a.lang);
     if let Some(n) = a.sample {
         c += &format!(" --sample {n} --seed {}", a.seed);
     }
@@ -384,6 +390,7 @@ pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
                     period,
                     as_of,
                     meta: Meta {
+                        lang: a.lang,
                         tool_version: env!("CARGO_PKG_VERSION").to_string(),
                         command: command(a, rfc, period, as_of),
                         dataset: a.dataset.display().to_string(),

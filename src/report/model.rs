@@ -105,6 +105,36 @@ pub fn amount_meaning(code: &str) -> &'static str {
     }
 }
 
+/// [`amount_meaning`] in `l`.
+pub fn amount_meaning_in(code: &str, l: crate::model::lang::Lang) -> &'static str {
+    if l == crate::model::lang::Lang::En {
+        return amount_meaning(code);
+    }
+    match code {
+        "TEMP-EXPIRED" => "valor en aduana de la cantidad con saldo después de vencido su plazo",
+        "TEMP-EXPIRING" | "TEMP-PLAZO-UNKNOWN" => "valor en aduana de la cantidad con saldo",
+        "DESCARGO-EXCESS" => {
+            "valor declarado (valor comercial de un retorno) de la cantidad descargada en exceso"
+        }
+        "DESCARGO-NO-BOM" => {
+            "valor declarado (valor comercial de un retorno) de la partida de descargo"
+        }
+        "DESCARGO-UNIT" => "valor declarado de la partida de descargo",
+        "TEMP-LATE-RETURN" => "valor en aduana de la cantidad retornada después de su plazo",
+        "DATA-CONFLICT" => "valor en aduana del pedimento sustituido",
+        "CERT-RATIO" => "faltante para el umbral del índice de la empresa",
+        "VIRTUAL-UNPAIRED" => {
+            "valor declarado del lado sin contraparte (valor comercial de quien envía, valor en aduana de quien recibe)"
+        }
+        "VIRTUAL-MISMATCH" => "sin monto (las cantidades difieren; valores comparados en USD)",
+        "VIRTUAL-LATE" | "VIRTUAL-CLAVE" => {
+            "valor declarado de la transferencia (lado de quien envía, valor comercial)"
+        }
+        c if c.starts_with("CERT-") => "sin monto (ver la tabla de certificación)",
+        _ => "el monto principal de la revisión",
+    }
+}
+
 impl Totals {
     fn add(&mut self, f: &Finding) {
         self.findings += 1;
@@ -209,6 +239,8 @@ pub struct YearTrend {
 /// Run facts shown in every report header.
 #[derive(Debug, Clone)]
 pub struct Meta {
+    /// Language of every label and text of the report (`report --lang`).
+    pub lang: crate::model::lang::Lang,
     pub tool_version: String,
     pub command: String,
     pub dataset: String,

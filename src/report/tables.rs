@@ -3,6 +3,7 @@
 
 use super::format::{mxn, mxn_opt, pct, qty, qty_opt};
 use super::model::{ReportData, ReportFinding};
+use crate::model::lang::{Label, Lang};
 use rust_decimal::Decimal;
 
 /// Rows shown per check in Markdown/HTML; the full list is always in the CSV/JSON/Parquet.
@@ -16,89 +17,228 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(cols: &[(&'static str, bool)]) -> Table {
+    /// Columns as (Spanish header, English header, right-aligned).
+    fn new(l: Lang, cols: &[(&'static str, &'static str, bool)]) -> Table {
         Table {
-            headers: cols.iter().map(|c| c.0.to_string()).collect(),
-            right: cols.iter().map(|c| c.1).collect(),
+            headers: cols.iter().map(|c| l.pick(c.0, c.1).to_string()).collect(),
+            right: cols.iter().map(|c| c.2).collect(),
             rows: vec![],
         }
     }
 }
 
 pub fn title(d: &ReportData) -> String {
+    let t = d.meta.lang.pick(
+        "Reporte de cumplimiento aduanero",
+        "Customs compliance report",
+    );
     match &d.nombre {
-        Some(n) => format!(
-            "Customs compliance report: {n} ({}), {}",
-            d.rfc,
-            d.period.label()
-        ),
-        None => format!("Customs compliance report: {}, {}", d.rfc, d.period.label()),
+        Some(n) => format!("{t}: {n} ({}), {}", d.rfc, d.period.label()),
+        None => format!("{t}: {}, {}", d.rfc, d.period.label()),
     }
 }
 
 /// Key facts: company, period, as-of, data, ingest, tool, command.
 pub fn facts(d: &ReportData) -> Vec<(&'static str, String)> {
+    let l = d.meta.lang;
     let data = match (d.data_from, d.data_to) {
-        (Some(a), Some(b)) => format!(
-            "{} pedimentos of this company paid from {a} to {b}",
-            d.pedimentos_in_period
-        ),
-        _ => "no pedimentos of this company paid in the period".into(),
+        (Some(a), Some(b)) => match l {
+            Lang::Es => format!(
+                "{} pedimentos de esta empresa pagados del {} al {}",
+                d.pedimentos_in_period,
+                l.date(a),
+                l.date(b)
+            ),
+            Lang::En => format!(
+                "{} pedimentos of this company paid from {a} to {b}",
+                d.pedimentos_in_period
+            ),
+        },
+        _ => l
+            .pick(
+                "ningún pedimento de esta empresa pagado en el periodo",
+                "no pedimentos of this company paid in the period",
+            )
+            .into(),
     };
     let i = &d.ingest;
+    let n = |x: u64| super::format::thousands(&x.to_string());
     vec![
         (
-            "Company",
+            l.pick("Empresa", "Company"),
             match &d.nombre {
-                Some(n) => format!("{} ({n})", d.rfc),
+                Some(nm) => format!("{} ({nm})", d.rfc),
                 None => d.rfc.clone(),
             },
         ),
         (
-            "Period",
-            format!("{} to {}", d.period.start(), d.period.end()),
+            l.label(Label::Period),
+            format!(
+                "{} {} {}",
+                l.date(d.period.start()),
+                l.pick("al", "to"),
+                l.date(d.period.end())
+            ),
         ),
-        ("Data in the period", data),
-        ("As-of date", d.as_of.to_string()),
+        (l.pick("Datos en el periodo", "Data in the period"), data),
+        (l.label(Label::AsOf), l.date(d.as_of)),
         (
-            "Rows ingested (whole dataset)",
+            l.pick(
+                "Renglones ingeridos (todo el conjunto de datos)",
+                "Rows ingested (whole dataset)",
+            ),
             if i.runs == 0 {
-                "no ingest manifest in the dataset (it was not written by `ingest`)".into()
-            } else {
-                format!(
-                    "{} read, {} accepted, {} rejected ({} ingest run(s), {} file(s))",
-                    super::format::thousands(&i.rows_read.to_string()),
-                    super::format::thousands(&i.accepted.to_string()),
-                    super::format::thousands(&i.rejected.to_string()),
-                    i.runs,
-                    i.files
+                l.pick(
+                    "el conjunto de datos no tiene manifiesto de ingesta (no lo escribió `ingest`)",
+                    "no ingest manifest in the dataset (it was not written by `ingest`)",
                 )
+                .into()
+            } else {
+                match l {
+                    Lang::Es => format!(
+                        "{} leídos, {} aceptados, {} rechazados ({} ingesta(s), {} archivo(s))",
+                        n(i.rows_read),
+                        n(i.accepted),
+                        n(i.rejected),
+                        i.runs,
+                        i.files
+                    ),
+                    Lang::En => format!(
+                        "{} read, {} accepted, {} rejected ({} ingest run(s), {} file(s))",
+                        n(i.rows_read),
+                        n(i.accepted),
+                        n(i.rejected),
+                        i.runs,
+                        i.files
+                    ),
+                }
             },
         ),
         (
-            "Tool version",
+            l.pick("Versión de la herramienta", "Tool version"),
             format!("pedimento-audit {}", d.meta.tool_version),
         ),
-        ("Reproduce with", d.meta.command.clone()),
+        (l.label(Label::ReproduceWith), d.meta.command.clone()),
     ]
+}
+
+/// Display name of a certification status or verdict code (`pass`, `not met`, ...).
+pub fn status_text(l: Lang, code: &str) -> String {
+    match l {
+        Lang::En => code.to_string(),
+        Lang::Es => match code {
+            "pass" => "cumple",
+            "fail" => "no cumple",
+            "unknown" => "sin verificar",
+            "n/a" | "na" | "not applicable" => "no aplica",
+            "met" => "cumplida",
+            "not met" => "no cumplida",
+            "not verified" => "sin verificar",
+            "none" => "ninguna",
+            "exempt" => "exenta",
+            "partial" => "parcial",
+            other => other,
+        }
+        .to_string(),
+    }
+}
+
+/// Fixed phrases of the certification table's measured / threshold values in `l` (the
+/// assessment stores English; numbers, dates and file names pass through).
+pub fn value_text(l: Lang, v: &str) -> String {
+    if l == Lang::En {
+        return v.to_string();
+    }
+    let mut o = v.to_string();
+    for (en, es) in [
+        (
+            "not verifiable from pedimentos/profile",
+            "no verificable con los pedimentos ni el perfil",
+        ),
+        (
+            "n/a (no temporary imports)",
+            "no aplica (sin importaciones temporales)",
+        ),
+        (
+            "applies to sensitive sectors",
+            "aplica a sectores sensibles",
+        ),
+        ("in force, not cancelled", "vigente, no cancelado"),
+        ("CSD in force", "CSD vigente"),
+        ("not listed", "no listado"),
+        ("missing: ", "falta: "),
+        (": no row for ", ": sin renglón para "),
+    ] {
+        o = o.replace(en, es);
+    }
+    o
+}
+
+/// Display name of a balance estado (`ledger_balances.estado`, stored in Spanish).
+pub fn estado_text(l: Lang, code: &str) -> String {
+    match l {
+        Lang::Es => code.to_string(),
+        Lang::En => match code {
+            "vigente" => "current",
+            "por vencer" => "expiring",
+            "vencido" => "expired",
+            "plazo desconocido" => "plazo unknown",
+            "saldado" => "settled",
+            other => other,
+        }
+        .to_string(),
+    }
+}
+
+/// Display name of an aging bucket ([`super::model::AGE_BUCKETS`] holds the English ones).
+pub fn bucket_text(l: Lang, i: usize) -> String {
+    const ES: [&str; 8] = [
+        "vencido hace más de 90 días",
+        "vencido hace 31-90 días",
+        "vencido hace 1-30 días",
+        "vence en 0-30 días",
+        "vence en 31-60 días",
+        "vence en 61-90 días",
+        "vence en más de 90 días",
+        "plazo desconocido",
+    ];
+    match l {
+        Lang::Es => ES.get(i).copied().unwrap_or_default().to_string(),
+        Lang::En => super::model::AGE_BUCKETS
+            .get(i)
+            .copied()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// A check's title in the report language.
+pub fn check_title(l: Lang, code: &str, fallback: &str) -> String {
+    crate::checks::find(code)
+        .map(|c| crate::checks::title(c, l).to_string())
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 /// Certification verdict per modality, or None when `cert_assessment.parquet` is absent.
 pub fn verdicts(d: &ReportData) -> Option<Table> {
+    let l = d.meta.lang;
     d.assessment.as_ref()?;
-    let mut t = Table::new(&[
-        ("Modality", false),
-        ("Verdict", false),
-        ("Pass", true),
-        ("Fail", true),
-        ("Data missing", true),
-        ("Manual evidence", true),
-        ("N/A", true),
-    ]);
+    let mut t = Table::new(
+        l,
+        &[
+            ("Modalidad", "Modality", false),
+            ("Dictamen", "Verdict", false),
+            ("Cumple", "Pass", true),
+            ("No cumple", "Fail", true),
+            ("Faltan datos", "Data missing", true),
+            ("Evidencia manual", "Manual evidence", true),
+            ("No aplica", "N/A", true),
+        ],
+    );
     for m in &d.modalities {
         t.rows.push(vec![
             m.modality.clone(),
-            m.verdict.to_string(),
+            status_text(l, m.verdict),
             m.pass.to_string(),
             m.fail.to_string(),
             m.missing.to_string(),
@@ -112,31 +252,42 @@ pub fn verdicts(d: &ReportData) -> Option<Table> {
 /// The certification requirements, one row per requirement, or None when
 /// `cert_assessment.parquet` is absent.
 pub fn requirements(d: &ReportData) -> Option<Table> {
+    let l = d.meta.lang;
     let a = d.assessment.as_ref()?;
-    let mut t = Table::new(&[
-        ("Modality", false),
-        ("Code", false),
-        ("Requirement", false),
-        ("Status", false),
-        ("Measured", false),
-        ("Threshold", false),
-        ("Window", false),
-        ("Missing evidence", false),
-        ("Legal basis", false),
-    ]);
+    let mut t = Table::new(
+        l,
+        &[
+            ("Modalidad", "Modality", false),
+            ("Clave", "Code", false),
+            ("Requisito", "Requirement", false),
+            ("Estado", "Status", false),
+            ("Valor medido", "Measured", false),
+            ("Umbral", "Threshold", false),
+            ("Ventana", "Window", false),
+            ("Evidencia faltante", "Missing evidence", false),
+            ("Fundamento legal", "Legal basis", false),
+        ],
+    );
     for r in a {
         let missing = match (&r.missing, r.status.as_str(), r.basis.as_str()) {
             (Some(m), _, _) => m.clone(),
-            (None, "unknown", "manual") => "manual: attach evidence".into(),
+            (None, "unknown", "manual") => l
+                .pick("manual: anexar evidencia", "manual: attach evidence")
+                .into(),
             _ => String::new(),
         };
         t.rows.push(vec![
             r.modality.clone(),
             r.code.clone(),
-            r.requirement.clone(),
-            r.status.clone(),
-            r.measured.clone(),
-            r.threshold.clone(),
+            match l {
+                Lang::Es => crate::checks::cert::requirement_es(&r.code)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r.requirement.clone()),
+                Lang::En => r.requirement.clone(),
+            },
+            status_text(l, &r.status),
+            value_text(l, &r.measured),
+            value_text(l, &r.threshold),
             r.window.clone(),
             missing,
             r.citation.clone(),
@@ -147,57 +298,80 @@ pub fn requirements(d: &ReportData) -> Option<Table> {
 
 /// Headline amounts at risk: one line per kind of amount (never summed together).
 pub fn risk(d: &ReportData) -> Vec<(&'static str, String)> {
+    let l = d.meta.lang;
     let r = &d.risk;
     vec![
         (
-            "Contributions at risk (IGI + IVA + IEPS)",
-            mxn(r.contributions),
+            l.pick(
+                "Contribuciones en riesgo (IGI + IVA + IEPS)",
+                "Contributions at risk (IGI + IVA + IEPS)",
+            ),
+            l.money(r.contributions),
         ),
         (
-            "Customs value of expired temporary goods (TEMP-EXPIRED)",
-            mxn(r.expired_value),
+            l.pick(
+                "Valor en aduana de mercancía temporal vencida (TEMP-EXPIRED)",
+                "Customs value of expired temporary goods (TEMP-EXPIRED)",
+            ),
+            l.money(r.expired_value),
         ),
         (
-            "Value of unpaired transfers (VIRTUAL-UNPAIRED)",
-            mxn(r.unpaired_transfers),
+            l.pick(
+                "Valor de transferencias sin contraparte (VIRTUAL-UNPAIRED)",
+                "Value of unpaired transfers (VIRTUAL-UNPAIRED)",
+            ),
+            l.money(r.unpaired_transfers),
         ),
         (
-            "Value differences between transfer sides, absolute (VIRTUAL-MISMATCH)",
-            mxn(r.transfer_differences),
+            l.pick(
+                "Diferencias de valor entre lados de transferencias, en valor absoluto (VIRTUAL-MISMATCH)",
+                "Value differences between transfer sides, absolute (VIRTUAL-MISMATCH)",
+            ),
+            l.money(r.transfer_differences),
         ),
         (
-            "Certification shortfall (CERT-RATIO)",
-            mxn(r.cert_shortfall),
+            l.pick(
+                "Faltante para la certificación (CERT-RATIO)",
+                "Certification shortfall (CERT-RATIO)",
+            ),
+            l.money(r.cert_shortfall),
         ),
         (
-            "Open temporary imports at the as-of date",
-            mxn(d.open_total),
+            l.pick(
+                "Importaciones temporales con saldo a la fecha de corte",
+                "Open temporary imports at the as-of date",
+            ),
+            l.money(d.open_total),
         ),
     ]
 }
 
 pub fn totals(d: &ReportData) -> Table {
-    let mut t = Table::new(&[
-        ("Check", false),
-        ("Title", false),
-        ("Severity", false),
-        ("Findings", true),
-        ("Amount", true),
-        ("Amount is", false),
-        ("IGI", true),
-        ("IVA", true),
-        ("IEPS", true),
-        ("Contributions", true),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            ("Revisión", "Check", false),
+            ("Título", "Title", false),
+            ("Severidad", "Severity", false),
+            ("Hallazgos", "Findings", true),
+            ("Monto MXN", "Amount", true),
+            ("El monto es", "Amount is", false),
+            ("IGI MXN", "IGI", true),
+            ("IVA MXN", "IVA", true),
+            ("IEPS MXN", "IEPS", true),
+            ("Contribuciones MXN", "Contributions", true),
+        ],
+    );
     for c in &d.by_check {
         let x = &c.totals;
         t.rows.push(vec![
             c.code.clone(),
-            c.title.clone(),
-            c.severity.clone(),
+            check_title(l, &c.code, &c.title),
+            l.severity(&c.severity),
             x.findings.to_string(),
             mxn(x.amount),
-            super::model::amount_meaning(&c.code).to_string(),
+            super::model::amount_meaning_in(&c.code, l).to_string(),
             mxn(x.igi),
             mxn(x.iva),
             mxn(x.ieps),
@@ -212,7 +386,8 @@ pub fn totals(d: &ReportData) -> Table {
         String::new(),
         x.findings.to_string(),
         String::new(),
-        "not added across checks".into(),
+        l.pick("no se suma entre revisiones", "not added across checks")
+            .into(),
         mxn(x.igi),
         mxn(x.iva),
         mxn(x.ieps),
@@ -223,17 +398,25 @@ pub fn totals(d: &ReportData) -> Table {
 
 /// Return-ratio points, or None when `cert_ratio_series.parquet` is absent.
 pub fn ratio(d: &ReportData) -> Option<Table> {
+    let l = d.meta.lang;
     let r = d.ratio.as_ref()?;
-    let mut t = Table::new(&[
-        ("Month (12-month window ending)", false),
-        ("Returned value", true),
-        ("Temporary imports", true),
-        ("Ratio", true),
-        ("≥ 60%", false),
-        ("≥ 80%", false),
-    ]);
+    let mut t = Table::new(
+        l,
+        &[
+            (
+                "Mes (ventana de 12 meses que termina)",
+                "Month (12-month window ending)",
+                false,
+            ),
+            ("Valor retornado MXN", "Returned value", true),
+            ("Importaciones temporales MXN", "Temporary imports", true),
+            ("Índice", "Ratio", true),
+            ("≥ 60%", "≥ 60%", false),
+            ("≥ 80%", "≥ 80%", false),
+        ],
+    );
     let yn = |v: Option<Decimal>, th: i64| match v {
-        Some(v) if v >= Decimal::from(th) => "yes".to_string(),
+        Some(v) if v >= Decimal::from(th) => l.pick("sí", "yes").to_string(),
         Some(_) => "no".to_string(),
         None => String::new(),
     };
@@ -251,16 +434,32 @@ pub fn ratio(d: &ReportData) -> Option<Table> {
 }
 
 pub fn aging(d: &ReportData) -> Table {
-    let mut t = Table::new(&[
-        ("Plazo end at as-of date", false),
-        ("Open partidas", true),
-        ("Open value", true),
-        ("of which activo fijo: partidas", true),
-        ("activo fijo value", true),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            (
+                "Fin del plazo a la fecha de corte",
+                "Plazo end at as-of date",
+                false,
+            ),
+            ("Partidas con saldo", "Open partidas", true),
+            ("Valor del saldo MXN", "Open value", true),
+            (
+                "de ellas activo fijo: partidas",
+                "of which activo fijo: partidas",
+                true,
+            ),
+            ("valor activo fijo MXN", "activo fijo value", true),
+        ],
+    );
     for b in &d.aging {
         t.rows.push(vec![
-            b.label.to_string(),
+            super::model::AGE_BUCKETS
+                .iter()
+                .position(|x| *x == b.label)
+                .map(|k| bucket_text(l, k))
+                .unwrap_or_else(|| b.label.to_string()),
             b.partidas.to_string(),
             mxn(b.value),
             b.af_partidas.to_string(),
@@ -291,38 +490,45 @@ pub const MAX_SALDOS_ROWS: usize = 500;
 /// Saldos por pedimento/partida (open at the as-of date), ordered by plazo end; at most
 /// [`MAX_SALDOS_ROWS`] rows, and how many were left out.
 pub fn saldos(d: &ReportData) -> (Table, usize) {
-    let mut t = Table::new(&[
-        ("Pedimento", false),
-        ("Partida", true),
-        ("Clave", false),
-        ("Fracción", false),
-        ("Operated", false),
-        ("Imported (UMT)", true),
-        ("Discharged", true),
-        ("Open", true),
-        ("UMT", false),
-        ("Open value", true),
-        ("Plazo end", false),
-        ("Days to plazo end", true),
-        ("Estado", false),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            ("Pedimento", "Pedimento", false),
+            ("Partida", "Partida", true),
+            ("Clave", "Clave", false),
+            ("Fracción", "Fracción", false),
+            ("Fecha de operación", "Operated", false),
+            ("Importado (UMT)", "Imported (UMT)", true),
+            ("Descargado", "Discharged", true),
+            ("Saldo", "Open", true),
+            ("UMT", "UMT", false),
+            ("Valor del saldo MXN", "Open value", true),
+            ("Fin del plazo", "Plazo end", false),
+            ("Días al fin del plazo", "Days to plazo end", true),
+            ("Estado", "Estado", false),
+        ],
+    );
     for b in d.saldos.iter().take(MAX_SALDOS_ROWS) {
         t.rows.push(vec![
             b.pedimento_id.clone(),
             b.partida.to_string(),
             b.clave.clone().unwrap_or_default(),
             b.fraccion.clone().unwrap_or_default(),
-            b.fecha_operacion.to_string(),
+            l.date(b.fecha_operacion),
             qty(b.imported),
             qty_opt(b.discharged),
             qty(b.open_qty),
             b.umt.clone().unwrap_or_default(),
             mxn(super::model::open_value(b, b.open_qty)),
-            b.vence.map(|v| v.to_string()).unwrap_or_default(),
+            b.vence.map(|v| l.date(v)).unwrap_or_default(),
             b.vence
                 .map(|v| (v - d.as_of).num_days().to_string())
                 .unwrap_or_default(),
-            b.estado.clone().unwrap_or_default(),
+            b.estado
+                .as_deref()
+                .map(|e| estado_text(l, e))
+                .unwrap_or_default(),
         ]);
     }
     (t, d.saldos.len().saturating_sub(MAX_SALDOS_ROWS))
@@ -332,18 +538,22 @@ pub fn saldos(d: &ReportData) -> (Table, usize) {
 /// date, by plazo end, with their 30/60/90-day bucket (at most [`MAX_SALDOS_ROWS`] rows,
 /// and how many were left out). What to return or regularize first.
 pub fn vencimientos(d: &ReportData) -> (Table, usize) {
-    let mut t = Table::new(&[
-        ("Bucket", false),
-        ("Plazo end", false),
-        ("Days to plazo end", true),
-        ("Pedimento", false),
-        ("Partida", true),
-        ("Fracción", false),
-        ("Tipo de bien", false),
-        ("Open", true),
-        ("UMT", false),
-        ("Open value", true),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            ("Rango", "Bucket", false),
+            ("Fin del plazo", "Plazo end", false),
+            ("Días al fin del plazo", "Days to plazo end", true),
+            ("Pedimento", "Pedimento", false),
+            ("Partida", "Partida", true),
+            ("Fracción", "Fracción", false),
+            ("Tipo de bien", "Tipo de bien", false),
+            ("Saldo", "Open", true),
+            ("UMT", "UMT", false),
+            ("Valor del saldo MXN", "Open value", true),
+        ],
+    );
     let due: Vec<_> = d
         .saldos
         .iter()
@@ -352,13 +562,16 @@ pub fn vencimientos(d: &ReportData) -> (Table, usize) {
     for b in due.iter().take(MAX_SALDOS_ROWS) {
         let v = b.vence.expect("filtered");
         t.rows.push(vec![
-            super::model::AGE_BUCKETS[super::model::age_bucket(b.vence, d.as_of)].to_string(),
-            v.to_string(),
+            bucket_text(l, super::model::age_bucket(b.vence, d.as_of)),
+            l.date(v),
             (v - d.as_of).num_days().to_string(),
             b.pedimento_id.clone(),
             b.partida.to_string(),
             b.fraccion.clone().unwrap_or_default(),
-            b.tipo_bien.clone().unwrap_or_default(),
+            b.tipo_bien
+                .as_deref()
+                .map(|t| t.replace('_', " "))
+                .unwrap_or_default(),
             qty(b.open_qty),
             b.umt.clone().unwrap_or_default(),
             mxn(super::model::open_value(b, b.open_qty)),
@@ -375,7 +588,7 @@ pub fn month_checks(d: &ReportData) -> Vec<String> {
 pub fn by_month(d: &ReportData) -> Table {
     let checks = month_checks(d);
     let mut t = Table {
-        headers: vec!["Month".to_string()],
+        headers: vec![d.meta.lang.pick("Mes", "Month").to_string()],
         right: vec![false],
         rows: vec![],
     };
@@ -400,23 +613,28 @@ pub fn by_month(d: &ReportData) -> Table {
 }
 
 pub fn trend(d: &ReportData) -> Table {
-    let mut t = Table::new(&[
-        ("Year", false),
-        ("Findings", true),
-        ("Contributions", true),
-        ("Open balance at", false),
-        ("Open partidas", true),
-        ("Open value", true),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            ("Año", "Year", false),
+            ("Hallazgos", "Findings", true),
+            ("Contribuciones MXN", "Contributions", true),
+            ("Saldo al", "Open balance at", false),
+            ("Partidas con saldo", "Open partidas", true),
+            ("Valor del saldo MXN", "Open value", true),
+        ],
+    );
     for y in &d.trend {
         t.rows.push(vec![
             y.year.to_string(),
             y.totals.findings.to_string(),
             mxn(y.totals.contributions()),
             if y.open_value.is_some() {
-                y.balance_date.to_string()
+                l.date(y.balance_date)
             } else {
-                "after as-of".into()
+                l.pick("posterior a la fecha de corte", "after as-of")
+                    .into()
             },
             if y.open_value.is_some() {
                 y.open_partidas.to_string()
@@ -430,8 +648,16 @@ pub fn trend(d: &ReportData) -> Table {
 }
 
 pub fn sample_strata(d: &ReportData) -> Option<Table> {
+    let l = d.meta.lang;
     let s = d.sample.as_ref()?;
-    let mut t = Table::new(&[("Stratum", false), ("Population", true), ("Drawn", true)]);
+    let mut t = Table::new(
+        l,
+        &[
+            ("Estrato", "Stratum", false),
+            ("Población", "Population", true),
+            ("Seleccionados", "Drawn", true),
+        ],
+    );
     for x in &s.strata {
         t.rows.push(vec![
             x.name.clone(),
@@ -443,21 +669,25 @@ pub fn sample_strata(d: &ReportData) -> Option<Table> {
 }
 
 pub fn sample_picks(d: &ReportData) -> Option<Table> {
+    let l = d.meta.lang;
     let s = d.sample.as_ref()?;
-    let mut t = Table::new(&[
-        ("#", true),
-        ("Pedimento", false),
-        ("Clave", false),
-        ("Paid", false),
-        ("Valor aduana", true),
-        ("Why picked", false),
-    ]);
+    let mut t = Table::new(
+        l,
+        &[
+            ("#", "#", true),
+            ("Pedimento", "Pedimento", false),
+            ("Clave", "Clave", false),
+            ("Fecha de pago", "Paid", false),
+            ("Valor en aduana MXN", "Valor aduana", true),
+            ("Motivo de selección", "Why picked", false),
+        ],
+    );
     for p in &s.picks {
         t.rows.push(vec![
             p.order.to_string(),
             p.pedimento_id.clone(),
             p.clave.clone(),
-            p.fecha_pago.map(|x| x.to_string()).unwrap_or_default(),
+            p.fecha_pago.map(|x| l.date(x)).unwrap_or_default(),
             mxn_opt(p.valor_aduana),
             p.reason.clone(),
         ]);
@@ -467,21 +697,25 @@ pub fn sample_picks(d: &ReportData) -> Option<Table> {
 
 /// Findings of one check (at most [`MAX_ROWS_PER_CHECK`] rows) and how many were left out.
 pub fn findings_of(d: &ReportData, code: &str) -> (Table, usize) {
-    let mut t = Table::new(&[
-        ("#", true),
-        ("Pedimento", false),
-        ("Partida", true),
-        ("Related pedimento", false),
-        ("Fracción", false),
-        ("Date", false),
-        ("Quantity (UMT)", true),
-        ("Amount", true),
-        ("IGI", true),
-        ("IVA", true),
-        ("IEPS", true),
-        ("Message", false),
-        ("Evidence", false),
-    ]);
+    let l = d.meta.lang;
+    let mut t = Table::new(
+        l,
+        &[
+            ("#", "#", true),
+            ("Pedimento", "Pedimento", false),
+            ("Partida", "Partida", true),
+            ("Pedimento relacionado", "Related pedimento", false),
+            ("Fracción", "Fracción", false),
+            ("Fecha", "Date", false),
+            ("Cantidad (UMT)", "Quantity (UMT)", true),
+            ("Monto MXN", "Amount", true),
+            ("IGI MXN", "IGI", true),
+            ("IVA MXN", "IVA", true),
+            ("IEPS MXN", "IEPS", true),
+            ("Descripción", "Message", false),
+            ("Evidencia", "Evidence", false),
+        ],
+    );
     let all: Vec<&ReportFinding> = d
         .findings
         .iter()
@@ -495,18 +729,37 @@ pub fn findings_of(d: &ReportData, code: &str) -> (Table, usize) {
             f.partida.map(|p| p.to_string()).unwrap_or_default(),
             f.related_pedimento_id.clone().unwrap_or_default(),
             f.fraccion.clone().unwrap_or_default(),
-            rf.date.to_string(),
+            l.date(rf.date),
             qty_opt(f.quantity),
             mxn_opt(f.amount),
             mxn_opt(f.igi),
             mxn_opt(f.iva),
             mxn_opt(f.ieps),
-            f.message.clone(),
+            f.text(l).to_string(),
             f.evidence.clone(),
         ]);
     }
     (t, all.len().saturating_sub(MAX_ROWS_PER_CHECK))
 }
+
+/// How the numbers were obtained (shown at the end of every report), in `l`.
+pub fn notes(l: Lang) -> &'static [&'static str] {
+    match l {
+        Lang::Es => NOTES_ES,
+        Lang::En => NOTES,
+    }
+}
+
+/// [`NOTES`] in Spanish.
+pub const NOTES_ES: &[&str] = &[
+    "Los hallazgos provienen de la carpeta de salida de la auditoría (findings.parquet); este reporte no vuelve a ejecutar ni a evaluar ninguna revisión.",
+    "Un hallazgo sobre una ventana (índice y requisitos de la certificación) se archiva en el fin de su ventana; cualquier otro, en el period_start de la revisión si lo tiene, si no en la fecha de operación del pedimento de evidencia y, si no, en la fecha de corte. El reporte conserva los hallazgos archivados dentro del periodo.",
+    "El monto es el monto principal de la revisión en MXN y significa algo distinto en cada revisión (columna 'El monto es'), por eso nunca se suman montos de revisiones distintas; una diferencia de valor se muestra y se suma en valor absoluto. IGI, IVA e IEPS son las contribuciones en riesgo calculadas por la revisión. Los totales son sumas decimales exactas.",
+    "Los saldos de importación temporal provienen de ledger_balances.parquet, evaluados a la fecha de corte para toda la empresa (no solo el periodo); valor = valor_aduana × cantidad con saldo / cantidad importada, redondeado a centavos por partida. Se agrupan por días de la fecha de corte al fin del plazo (negativo: vencido); el activo fijo (plazo = vigencia del programa IMMEX) se cuenta aparte.",
+    "Saldo por año: el kardex reconstruido al 31 de diciembre (o a la fecha de corte si es anterior): cantidad importada de las partidas operadas hasta entonces menos lo descargado en ledger_allocations hasta entonces; los años que empiezan después de la fecha de corte no se calculan.",
+    "Los renglones ingeridos son totales de todo el conjunto de datos sobre todos los manifiestos de ingesta (<dataset>/_manifest/*.json); los manifiestos no se dividen por empresa.",
+    "Los pedimentos originales rectificados (sustituidos por un R1) se excluyen de los conteos de pedimentos y de la muestra.",
+];
 
 /// How the numbers were obtained (shown at the end of every report).
 pub const NOTES: &[&str] = &[

@@ -1,15 +1,16 @@
 //! `report.xlsx`: the report's tables as typed Excel sheets (rust_xlsxwriter):
 //!
-//! | sheet | rows |
+//! | sheet (`--lang es` / `en`) | rows |
 //! |---|---|
-//! | `Findings` | every finding of the report (the findings.csv columns, key facts included) |
+//! | `Hallazgos` / `Findings` | every finding of the report (the findings.csv columns, key facts included) |
 //! | `Saldos` | open temporary-import partidas at the as-of date (the saldos.csv columns) |
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
-//! | `Certification` | one row per requirement, after one row per modality |
-//! | `Ratio series` | the rolling 12-month return ratio per month |
-//! | `Sample` | the auditor's sample (with `--sample N`) |
+//! | `Certificación` / `Certification` | one row per requirement, after one row per modality |
+//! | `Serie del índice` / `Ratio series` | the rolling 12-month return ratio per month |
+//! | `Muestra` / `Sample` | the auditor's sample (with `--sample N`) |
 //!
-//! Types: dates are Excel dates (`yyyy-mm-dd`), money and quantities are numbers
+//! Headers, severities, statuses and the finding text follow `--lang`; check codes do not.
+//! Types: dates are Excel dates (`dd/mm/yyyy` in Spanish, `yyyy-mm-dd` in English), money and quantities are numbers
 //! (`#,##0.00` / `#,##0.#####`), ratios are numbers formatted as percent, and identifiers
 //! (pedimento, fracción, clave, UMT, RFC) are text so leading zeros survive. Excel stores
 //! every number as a binary double: the exact decimals stay in findings.csv/saldos.csv/
@@ -17,6 +18,7 @@
 
 use super::ReportError;
 use super::model::{ReportData, open_value};
+use crate::model::lang::Lang;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -101,13 +103,14 @@ fn sheet(
 }
 
 fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
+    let l = d.meta.lang;
     let mut wb = Workbook::new();
     let fm = Formats {
         header: Format::new().set_bold(),
         money: Format::new().set_num_format("#,##0.00"),
         qty: Format::new().set_num_format("#,##0.#####"),
         pct: Format::new().set_num_format("0.00%"),
-        date: Format::new().set_num_format("yyyy-mm-dd"),
+        date: Format::new().set_num_format(l.pick("dd/mm/yyyy", "yyyy-mm-dd")),
     };
 
     let findings = d
@@ -118,7 +121,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
             let b = rf.balance.as_ref();
             vec![
                 text(&f.check_code),
-                text(&f.severity),
+                text(l.severity(&f.severity)),
                 text(&f.rfc),
                 opt(f.pedimento_id.clone(), Cell::Text),
                 opt(f.partida, |p| Cell::Int(p.into())),
@@ -132,7 +135,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 opt(f.igi, Cell::Money),
                 opt(f.iva, Cell::Money),
                 opt(f.ieps, Cell::Money),
-                text(&f.message),
+                text(f.text(l)),
                 text(&f.citation),
                 text(&f.evidence),
                 opt(b.and_then(|b| b.vence), Cell::Date),
@@ -153,33 +156,36 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
     sheet(
         &mut wb,
         &fm,
-        "Findings",
-        &[
-            "check_code",
-            "severity",
-            "rfc",
-            "pedimento_id",
-            "partida",
-            "related_pedimento_id",
-            "fraccion",
-            "filed_date",
-            "period_start",
-            "as_of",
-            "quantity",
-            "amount",
-            "igi",
-            "iva",
-            "ieps",
-            "message",
-            "citation",
-            "evidence",
-            "plazo_end",
-            "days_overdue",
-            "imported_qty",
-            "open_qty",
-            "umt",
-            "unit",
-        ],
+        l.pick("Hallazgos", "Findings"),
+        &pick(
+            l,
+            &[
+                ("clave_revision", "check_code"),
+                ("severidad", "severity"),
+                ("rfc", "rfc"),
+                ("pedimento", "pedimento_id"),
+                ("partida", "partida"),
+                ("pedimento_relacionado", "related_pedimento_id"),
+                ("fraccion", "fraccion"),
+                ("fecha_archivo", "filed_date"),
+                ("inicio_periodo", "period_start"),
+                ("fecha_corte", "as_of"),
+                ("cantidad", "quantity"),
+                ("monto", "amount"),
+                ("igi", "igi"),
+                ("iva", "iva"),
+                ("ieps", "ieps"),
+                ("descripcion", "message"),
+                ("fundamento_legal", "citation"),
+                ("evidencia", "evidence"),
+                ("fin_plazo", "plazo_end"),
+                ("dias_vencido", "days_overdue"),
+                ("cantidad_importada", "imported_qty"),
+                ("saldo", "open_qty"),
+                ("umt", "umt"),
+                ("unidad", "unit"),
+            ],
+        ),
         findings,
     )?;
 
@@ -211,7 +217,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         &fm,
         "Saldos",
         // The columns of saldos.csv without the rfc (one company per workbook).
-        &super::saldos::HEADER[1..],
+        &super::saldos::header(l)[1..],
         saldos,
     )?;
 
@@ -220,7 +226,13 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         .iter()
         .map(|b| {
             vec![
-                text(b.label),
+                text(
+                    super::model::AGE_BUCKETS
+                        .iter()
+                        .position(|x| *x == b.label)
+                        .map(|k| super::tables::bucket_text(l, k))
+                        .unwrap_or_else(|| b.label.to_string()),
+                ),
                 Cell::Int(b.partidas as i64),
                 Cell::Money(b.value),
                 Cell::Int(b.af_partidas as i64),
@@ -232,13 +244,16 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         &mut wb,
         &fm,
         "Vencimientos",
-        &[
-            "plazo_end_bucket",
-            "open_partidas",
-            "open_value",
-            "activo_fijo_partidas",
-            "activo_fijo_value",
-        ],
+        &pick(
+            l,
+            &[
+                ("rango_fin_plazo", "plazo_end_bucket"),
+                ("partidas_con_saldo", "open_partidas"),
+                ("valor_saldo", "open_value"),
+                ("partidas_activo_fijo", "activo_fijo_partidas"),
+                ("valor_activo_fijo", "activo_fijo_value"),
+            ],
+        ),
         buckets,
     )?;
 
@@ -248,12 +263,18 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         .map(|m| {
             vec![
                 text(&m.modality),
-                text("(modality)"),
-                text(format!(
-                    "{} pass, {} fail, {} data missing, {} manual evidence, {} n/a",
-                    m.pass, m.fail, m.missing, m.manual, m.na
-                )),
-                text(m.verdict),
+                text(l.pick("(modalidad)", "(modality)")),
+                text(match l {
+                    Lang::Es => format!(
+                        "{} cumple(n), {} no cumple(n), {} con datos faltantes, {} con evidencia manual, {} no aplica(n)",
+                        m.pass, m.fail, m.missing, m.manual, m.na
+                    ),
+                    Lang::En => format!(
+                        "{} pass, {} fail, {} data missing, {} manual evidence, {} n/a",
+                        m.pass, m.fail, m.missing, m.manual, m.na
+                    ),
+                }),
+                text(super::tables::status_text(l, m.verdict)),
             ]
         })
         .collect();
@@ -261,8 +282,13 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         cert.push(vec![
             text(&r.modality),
             text(&r.code),
-            text(&r.requirement),
-            text(&r.status),
+            text(match l {
+                Lang::Es => crate::checks::cert::requirement_es(&r.code)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r.requirement.clone()),
+                Lang::En => r.requirement.clone(),
+            }),
+            text(super::tables::status_text(l, &r.status)),
             text(&r.measured),
             text(&r.threshold),
             text(&r.window),
@@ -275,20 +301,23 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
     sheet(
         &mut wb,
         &fm,
-        "Certification",
-        &[
-            "modality",
-            "code",
-            "requirement",
-            "status",
-            "measured",
-            "threshold",
-            "window",
-            "basis",
-            "missing",
-            "amount",
-            "citation",
-        ],
+        l.pick("Certificación", "Certification"),
+        &pick(
+            l,
+            &[
+                ("modalidad", "modality"),
+                ("clave", "code"),
+                ("requisito", "requirement"),
+                ("estado", "status"),
+                ("valor_medido", "measured"),
+                ("umbral", "threshold"),
+                ("ventana", "window"),
+                ("base", "basis"),
+                ("faltante", "missing"),
+                ("monto", "amount"),
+                ("fundamento_legal", "citation"),
+            ],
+        ),
         cert,
     )?;
 
@@ -312,16 +341,19 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
     sheet(
         &mut wb,
         &fm,
-        "Ratio series",
-        &[
-            "month",
-            "returned_value",
-            "temporary_imports",
-            "ratio",
-            "threshold",
-            "status",
-            "shortfall",
-        ],
+        l.pick("Serie del índice", "Ratio series"),
+        &pick(
+            l,
+            &[
+                ("mes", "month"),
+                ("valor_retornado", "returned_value"),
+                ("importaciones_temporales", "temporary_imports"),
+                ("indice", "ratio"),
+                ("umbral", "threshold"),
+                ("estado", "status"),
+                ("faltante", "shortfall"),
+            ],
+        ),
         ratio,
     )?;
     if let Some(sm) = &d.sample {
@@ -345,22 +377,30 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         sheet(
             &mut wb,
             &fm,
-            "Sample",
-            &[
-                "order",
-                "pedimento_id",
-                "clave",
-                "fecha_pago",
-                "valor_aduana",
-                "stratum",
-                "findings",
-                "checks",
-                "reason",
-            ],
+            l.pick("Muestra", "Sample"),
+            &pick(
+                l,
+                &[
+                    ("orden", "order"),
+                    ("pedimento", "pedimento_id"),
+                    ("clave", "clave"),
+                    ("fecha_pago", "fecha_pago"),
+                    ("valor_aduana", "valor_aduana"),
+                    ("estrato", "stratum"),
+                    ("hallazgos", "findings"),
+                    ("revisiones", "checks"),
+                    ("motivo", "reason"),
+                ],
+            ),
             picks,
         )?;
     }
     Ok(wb)
+}
+
+/// Headers in `l` from (Spanish, English) pairs.
+fn pick(l: Lang, cols: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+    cols.iter().map(|c| l.pick(c.0, c.1)).collect()
 }
 
 pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {

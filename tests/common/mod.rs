@@ -48,6 +48,7 @@ pub fn render(df: &DataFrame) -> String {
         "iva",
         "ieps",
         "message",
+        "mensaje",
         "citation",
         "evidence",
     ];
@@ -63,6 +64,13 @@ pub fn render(df: &DataFrame) -> String {
                     .unwrap_or_else(|| v.to_string()),
             })
             .collect();
+        // Every finding carries its Spanish text (what reports show by default).
+        let (en, es) = (&vals[13], &vals[14]);
+        assert!(
+            !es.trim().is_empty() && es != en,
+            "finding {i} ({}) has no Spanish mensaje: {vals:?}",
+            vals[0]
+        );
         out.push_str(&vals.join(" | "));
         out.push('\n');
     }
