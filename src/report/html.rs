@@ -267,6 +267,21 @@ pub fn render(d: &ReportData) -> String {
         }
     }
 
+    o.push_str("<h2 id=\"kardex\">Kardex per good (entradas, salidas by kind, saldo; quantities in the good's UMT)</h2>\n");
+    if d.kardex.is_empty() {
+        na(&mut o, "No temporary-import movement in the period.");
+    } else {
+        let (t, left) = tables::kardex(d);
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"na\">{left} more good(s) are in kardex.csv.</p>"
+            );
+        }
+        o.push_str("<p>Every movement with its running saldo is in kardex.csv and the Kardex sheet of report.xlsx.</p>\n");
+    }
+
     o.push_str("<h2>Trend per year</h2>\n");
     if d.trend.len() > 1 {
         let items: Vec<(String, Decimal)> = d

@@ -110,6 +110,20 @@ pub fn render(d: &ReportData) -> String {
         }
     }
 
+    o.push_str(
+        "## Kardex per good (entradas, salidas by kind, saldo; quantities in the good's UMT)\n\n",
+    );
+    if d.kardex.is_empty() {
+        o.push_str("No temporary-import movement in the period.\n\n");
+    } else {
+        let (t, left) = tables::kardex(d);
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(o, "{left} more good(s) are in kardex.csv.\n");
+        }
+        o.push_str("Every movement with its running saldo is in kardex.csv and the Kardex sheet of report.xlsx.\n\n");
+    }
+
     o.push_str("## Trend per year\n\n");
     table(&mut o, &tables::trend(d));
 

@@ -14,6 +14,7 @@
 //! | `findings.json` | [`json`] |
 //! | `findings.parquet` | [`parquet`] |
 //! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
+//! | `kardex.csv` | [`kardex`] (per good: entradas, salidas by kind, running saldo) |
 //! | `report.xlsx` | [`xlsx`] (findings, saldos, vencimientos, certification, ratio series) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
 //!
@@ -23,6 +24,7 @@ pub mod csv;
 pub mod format;
 pub mod html;
 pub mod json;
+pub mod kardex;
 pub mod load;
 pub mod manifest;
 pub mod markdown;
@@ -32,6 +34,7 @@ pub mod saldos;
 pub mod sample;
 pub mod svg;
 pub mod tables;
+pub mod trace;
 pub mod xlsx;
 
 use chrono::NaiveDate;
@@ -434,6 +437,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
+    kardex::write(&d.kardex, &dir.join("kardex.csv"))?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;

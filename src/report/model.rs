@@ -250,6 +250,8 @@ pub struct ReportData {
     /// This company's ledger balances with something open at the as-of date, by plazo
     /// end (unknown last), then pedimento and partida.
     pub saldos: Vec<Balance>,
+    /// Kardex per good (entradas, salidas by kind, running saldo) over the period.
+    pub kardex: Vec<super::kardex::Good>,
     pub sample: Option<Sample>,
 }
 
@@ -613,6 +615,7 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         modalities,
         risk,
         saldos,
+        kardex: super::kardex::build(ix, o.rfc, o.period, o.as_of),
         sample,
     }
 }

@@ -367,6 +367,60 @@ pub fn vencimientos(d: &ReportData) -> (Table, usize) {
     (t, due.len().saturating_sub(MAX_SALDOS_ROWS))
 }
 
+/// Goods shown in the kardex summary of HTML/Markdown; every good is in kardex.csv.
+pub const MAX_KARDEX_GOODS: usize = 300;
+
+/// Kardex summary: one row per good (fracción, UMT, pool) with the saldo at the start of
+/// the period, entradas, salidas by kind and the closing saldo, all in the good's UMT
+/// (never totalled across goods: the units differ). At most [`MAX_KARDEX_GOODS`] rows and
+/// how many were left out.
+pub fn kardex(d: &ReportData) -> (Table, usize) {
+    use super::kardex::{Kind, SALIDAS};
+    let mut cols: Vec<(&'static str, bool)> = vec![
+        ("Fracción", false),
+        ("UMT", false),
+        ("Pool", false),
+        ("Saldo inicial", true),
+        ("Entradas", true),
+    ];
+    // Salida kinds with a movement somewhere in this report (no all-empty columns).
+    let used: Vec<usize> = (0..SALIDAS.len())
+        .filter(|&k| d.kardex.iter().any(|g| !g.salidas[k].is_zero()))
+        .collect();
+    for &k in &used {
+        cols.push((SALIDAS[k].label(), true));
+    }
+    cols.push(("Saldo final", true));
+    cols.push(("Movements", true));
+    let mut t = Table::new(&cols);
+    for g in d.kardex.iter().take(MAX_KARDEX_GOODS) {
+        let unit = match super::format::unit_name(&g.umt) {
+            Some(n) => format!("{} {n}", g.umt),
+            None => g.umt.clone(),
+        };
+        let mut row = vec![
+            g.fraccion.clone(),
+            unit,
+            g.pool.replace('_', " "),
+            qty(g.opening),
+            qty(g.entradas),
+        ];
+        for &k in &used {
+            row.push(qty(g.salidas[k]));
+        }
+        row.push(qty(g.closing));
+        row.push(
+            g.rows
+                .iter()
+                .filter(|r| r.kind != Kind::Opening)
+                .count()
+                .to_string(),
+        );
+        t.rows.push(row);
+    }
+    (t, d.kardex.len().saturating_sub(MAX_KARDEX_GOODS))
+}
+
 /// Check codes that appear in `by_month`, in report order.
 pub fn month_checks(d: &ReportData) -> Vec<String> {
     d.by_check.iter().map(|c| c.code.clone()).collect()

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `Findings` | every finding of the report (the findings.csv columns, key facts included) |
 //! | `Saldos` | open temporary-import partidas at the as-of date (the saldos.csv columns) |
+//! | `Kardex` | per good: entradas, salidas by kind, running saldo (the kardex.csv rows) |
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
 //! | `Certification` | one row per requirement, after one row per modality |
 //! | `Ratio series` | the rolling 12-month return ratio per month |
@@ -213,6 +214,54 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         // The columns of saldos.csv without the rfc (one company per workbook).
         &super::saldos::HEADER[1..],
         saldos,
+    )?;
+
+    let mut kardex = vec![];
+    for g in &d.kardex {
+        let unit = super::format::unit_name(&g.umt).unwrap_or_default();
+        for r in &g.rows {
+            kardex.push(vec![
+                text(&g.fraccion),
+                text(&g.umt),
+                text(unit),
+                text(g.pool),
+                Cell::Date(r.fecha),
+                text(r.kind.code()),
+                text(r.kind.label()),
+                text(&r.pedimento_id),
+                opt(r.partida, |p| Cell::Int(p.into())),
+                opt(r.clave.clone(), Cell::Text),
+                Cell::Int(r.lots as i64),
+                opt(r.producto_fraccion.clone(), Cell::Text),
+                Cell::Qty(r.entrada),
+                Cell::Qty(r.salida),
+                Cell::Qty(r.saldo),
+            ]);
+        }
+    }
+    sheet(
+        &mut wb,
+        &fm,
+        "Kardex",
+        // The kardex.csv columns without the rfc, unit after umt.
+        &[
+            "fraccion",
+            "umt",
+            "unit",
+            "pool",
+            "fecha",
+            "kind",
+            "concepto",
+            "pedimento_id",
+            "partida",
+            "clave",
+            "lots",
+            "producto_fraccion",
+            "entrada",
+            "salida",
+            "saldo",
+        ],
+        kardex,
     )?;
 
     let buckets = d
