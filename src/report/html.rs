@@ -340,6 +340,18 @@ pub fn render(d: &ReportData) -> String {
             );
         }
     }
+    o.push_str("<h2 id=\"rejects\">Rejected input rows (whole dataset)</h2>\n");
+    match tables::rejects(d) {
+        Some(t) => {
+            let _ = writeln!(
+                o,
+                "<p>{} row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx.</p>",
+                d.rejects.len()
+            );
+            table(&mut o, &t, false);
+        }
+        None => na(&mut o, "Ingest rejected no row."),
+    }
     o.push_str("<h2>Notes</h2>\n<ul>");
     for n in tables::NOTES {
         let _ = write!(o, "<li>{}</li>", esc(n));

@@ -201,6 +201,8 @@ pub struct Inputs {
     pub assessment: Option<Vec<Assessment>>,
     pub ingest: IngestTotals,
     pub dataset_years: Vec<i32>,
+    /// Rows ingest rejected (dataset-wide), shared by every report.
+    pub rejects: std::sync::Arc<Vec<super::rejects::Reject>>,
 }
 
 fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
@@ -694,5 +696,6 @@ pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
         assessment: read_assessment(&audit.join("cert_assessment.parquet"))?,
         ingest: read_manifests(dataset_root)?,
         dataset_years,
+        rejects: std::sync::Arc::new(super::rejects::read(dataset_root)?),
     })
 }

@@ -167,6 +167,19 @@ pub fn render(d: &ReportData) -> String {
         }
     }
 
+    o.push_str("## Rejected input rows (whole dataset)\n\n");
+    match tables::rejects(d) {
+        Some(t) => {
+            let _ = writeln!(
+                o,
+                "{} row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx.\n",
+                d.rejects.len()
+            );
+            table(&mut o, &t);
+        }
+        None => o.push_str("Ingest rejected no row.\n\n"),
+    }
+
     o.push_str("## Notes\n\n");
     for n in tables::NOTES {
         let _ = writeln!(o, "- {}", md(n));

@@ -14,6 +14,7 @@
 //! | `findings.json` | [`json`] |
 //! | `findings.parquet` | [`parquet`] |
 //! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
+//! | `rejects.csv` | [`rejects`] (rows ingest rejected: file, line, field, reason; dataset-wide) |
 //! | `kardex.csv` | [`kardex`] (per good: entradas, salidas by kind, running saldo) |
 //! | `report.xlsx` | [`xlsx`] (findings, saldos, vencimientos, certification, ratio series) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
@@ -30,6 +31,7 @@ pub mod manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod rejects;
 pub mod saldos;
 pub mod sample;
 pub mod svg;
@@ -438,6 +440,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
     kardex::write(&d.kardex, &dir.join("kardex.csv"))?;
+    rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;

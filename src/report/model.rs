@@ -252,6 +252,8 @@ pub struct ReportData {
     pub saldos: Vec<Balance>,
     /// Kardex per good (entradas, salidas by kind, running saldo) over the period.
     pub kardex: Vec<super::kardex::Good>,
+    /// Rows ingest rejected (dataset-wide: the same list in every report of the dataset).
+    pub rejects: std::sync::Arc<Vec<super::rejects::Reject>>,
     pub sample: Option<Sample>,
 }
 
@@ -616,6 +618,7 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         risk,
         saldos,
         kardex: super::kardex::build(ix, o.rfc, o.period, o.as_of),
+        rejects: inp.rejects.clone(),
         sample,
     }
 }

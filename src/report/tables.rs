@@ -367,6 +367,47 @@ pub fn vencimientos(d: &ReportData) -> (Table, usize) {
     (t, due.len().saturating_sub(MAX_SALDOS_ROWS))
 }
 
+/// Rejected input rows (dataset-wide) grouped by file, record type and field, most
+/// frequent first, with the first line of each group; None when ingest rejected nothing.
+pub fn rejects(d: &ReportData) -> Option<Table> {
+    if d.rejects.is_empty() {
+        return None;
+    }
+    let mut groups: std::collections::BTreeMap<(&str, &str, &str), (usize, i64, &str)> =
+        std::collections::BTreeMap::new();
+    for r in d.rejects.iter() {
+        let e = groups
+            .entry((r.file.as_str(), r.record_type.as_str(), r.field.as_str()))
+            .or_insert((0, r.line, r.reason.as_str()));
+        e.0 += 1;
+        if r.line < e.1 {
+            e.1 = r.line;
+            e.2 = r.reason.as_str();
+        }
+    }
+    let mut g: Vec<_> = groups.into_iter().collect();
+    g.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut t = Table::new(&[
+        ("File", false),
+        ("Record", false),
+        ("Field", false),
+        ("Rows", true),
+        ("First line", true),
+        ("Reason (first line)", false),
+    ]);
+    for ((file, rt, field), (n, line, reason)) in g.into_iter().take(50) {
+        t.rows.push(vec![
+            file.to_string(),
+            rt.to_string(),
+            field.to_string(),
+            n.to_string(),
+            line.to_string(),
+            reason.to_string(),
+        ]);
+    }
+    Some(t)
+}
+
 /// Goods shown in the kardex summary of HTML/Markdown; every good is in kardex.csv.
 pub const MAX_KARDEX_GOODS: usize = 300;
 

@@ -8,6 +8,7 @@
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
 //! | `Certification` | one row per requirement, after one row per modality |
 //! | `Ratio series` | the rolling 12-month return ratio per month |
+//! | `Rejects` | rows ingest rejected (rejects.csv: run, file, line, record type, field, reason) |
 //! | `Sample` | the auditor's sample (with `--sample N`) |
 //!
 //! Types: dates are Excel dates (`yyyy-mm-dd`), money and quantities are numbers
@@ -23,6 +24,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
+
+/// Data rows per sheet (Excel's limit is 1,048,576 rows including the header).
+pub const MAX_SHEET_ROWS: usize = 1_000_000;
 
 /// One typed cell.
 enum Cell {
@@ -373,6 +377,24 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         ],
         ratio,
     )?;
+    // Excel holds 1,048,576 rows a sheet: the rest stay in rejects.csv.
+    let rejects = d
+        .rejects
+        .iter()
+        .take(MAX_SHEET_ROWS)
+        .map(|r| {
+            vec![
+                text(&r.run),
+                text(&r.file),
+                Cell::Int(r.line),
+                text(&r.record_type),
+                text(&r.field),
+                text(&r.reason),
+                text(&r.raw),
+            ]
+        })
+        .collect();
+    sheet(&mut wb, &fm, "Rejects", &super::rejects::HEADER, rejects)?;
     if let Some(sm) = &d.sample {
         let picks = sm
             .picks
