@@ -17,6 +17,8 @@ SELECT 'DATA-CONFLICT' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        'Pedimento received twice with different content; the version from ' || c.source_file
            || ' line ' || CAST(c.source_line AS VARCHAR) || ' was replaced by a later one' AS message,
+       'Pedimento recibido dos veces con contenido distinto; la versión de ' || c.source_file
+           || ' línea ' || CAST(c.source_line AS VARCHAR) || ' fue sustituida por una posterior' AS mensaje,
        'Ley Aduanera art. 89 (rectificación de pedimentos): a pedimento changes only through a rectificación' AS citation,
        'conflicts:' || c.pedimento_id AS evidence
 FROM conflicts c

@@ -30,6 +30,17 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
                         || CAST(a.bom_merma_pct AS VARCHAR) || '%, desperdicio '
                         || CAST(a.bom_desperdicio_pct AS VARCHAR) || '%, valid from '
                         || CAST(a.bom_valid_from AS VARCHAR) || ')' END AS message,
+       'Descargo ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
+           || ' (fracción ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' de '
+           || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || a.umt || ')'
+           || ' sin importación temporal con saldo que descargar'
+           || CASE WHEN a.producto_fraccion IS NULL THEN ''
+                   ELSE ' (insumo del producto fracción ' || a.producto_fraccion || ', '
+                        || CAST(a.producto_cantidad AS VARCHAR) || ' unidades x consumo unitario '
+                        || CAST(a.bom_consumo AS VARCHAR) || ' de la lista de materiales, merma '
+                        || CAST(a.bom_merma_pct AS VARCHAR) || '%, desperdicio '
+                        || CAST(a.bom_desperdicio_pct AS VARCHAR) || '%, vigente desde '
+                        || CAST(a.bom_valid_from AS VARCHAR) || ')' END AS mensaje,
        'Ley Aduanera art. 108; discharge per the automated inventory control (Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)' AS citation,
        'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence
 FROM ledger_allocations a

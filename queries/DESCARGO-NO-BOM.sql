@@ -28,6 +28,13 @@ SELECT 'DESCARGO-NO-BOM' AS check_code,
            || CASE WHEN b.n IS NULL THEN ' (bom.csv has no line for this product)'
                    ELSE ' (bom.csv lines for this product are not valid on that date)' END
            || '; the insumos it discharges are unknown' AS message,
+       'Descargo ' || m.clave || ' partida ' || CAST(m.partida AS VARCHAR) || ' (fracción '
+           || m.fraccion || '): ' || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || m.umt || ')'
+           || ' de una fracción nunca importada temporalmente y sin lista de materiales vigente al '
+           || CAST(m.fecha_operacion AS VARCHAR)
+           || CASE WHEN b.n IS NULL THEN ' (bom.csv no tiene renglones para este producto)'
+                   ELSE ' (los renglones de bom.csv para este producto no están vigentes en esa fecha)' END
+           || '; se desconocen los insumos que descarga' AS mensaje,
        'Ley Aduanera arts. 108 and 109; discharge of insumos incorporated in the returned goods per the automated inventory control (Anexo 24; Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)' AS citation,
        'partidas:' || m.pedimento_id || '#' || CAST(m.partida AS VARCHAR) AS evidence
 FROM ledger_movements m

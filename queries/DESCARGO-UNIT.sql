@@ -24,6 +24,9 @@ SELECT 'DESCARGO-UNIT' AS check_code,
        'Discharge ' || m.clave || ' partida ' || CAST(m.partida AS VARCHAR) || ' declares '
            || CAST(m.cantidad AS VARCHAR) || ' in UMT ' || m.umt || ' but the temporary imports of fraccion '
            || m.fraccion || ' use UMT ' || u.import_umt || '; not discharged' AS message,
+       'Descargo ' || m.clave || ' partida ' || CAST(m.partida AS VARCHAR) || ' declara '
+           || CAST(m.cantidad AS VARCHAR) || ' en UMT ' || m.umt || ' pero las importaciones temporales de la fracción '
+           || m.fraccion || ' usan UMT ' || u.import_umt || '; no se descargó' AS mensaje,
        'Anexo 22, campo UMT (unidad de medida de la tarifa); the discharge is measured in the import''s tariff unit' AS citation,
        'partidas:' || m.pedimento_id || '#' || CAST(m.partida AS VARCHAR) AS evidence
 FROM ledger_movements m

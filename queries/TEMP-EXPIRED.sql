@@ -33,6 +33,9 @@ SELECT 'TEMP-EXPIRED' AS check_code,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
            || '): ' || CAST(open_qty AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
            || ' still open; plazo ended ' || CAST(vence AS VARCHAR) AS message,
+       'Importación temporal ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fracción ' || fraccion
+           || '): ' || CAST(open_qty AS VARCHAR) || ' de ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
+           || ' con saldo pendiente; el plazo venció el ' || CAST(vence AS VARCHAR) AS mensaje,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence
 FROM y

@@ -17,6 +17,9 @@ SELECT 'TEMP-EXPIRING' AS check_code,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
            || '): ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ') open; plazo ends '
            || CAST(vence AS VARCHAR) AS message,
+       'Importación temporal ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fracción ' || fraccion
+           || '): ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ') con saldo pendiente; el plazo vence el '
+           || CAST(vence AS VARCHAR) AS mensaje,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence
 FROM ledger_balances

@@ -72,6 +72,11 @@ SELECT 'TEMP-LATE-RETURN' AS check_code,
            || ' discharged by ' || discharge_clave || ' ' || discharge_id || ' partida '
            || CAST(discharge_partida AS VARCHAR) || ' on ' || CAST(discharge_fecha AS VARCHAR) || ', '
            || CAST(days_late AS VARCHAR) || ' day(s) after its plazo ended ' || CAST(vence AS VARCHAR) AS message,
+       'Importación temporal ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fracción ' || fraccion
+           || '): ' || CAST(cantidad AS VARCHAR) || ' de ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
+           || ' descargada por ' || discharge_clave || ' ' || discharge_id || ' partida '
+           || CAST(discharge_partida AS VARCHAR) || ' el ' || CAST(discharge_fecha AS VARCHAR) || ', '
+           || CAST(days_late AS VARCHAR) || ' día(s) después de vencido el plazo el ' || CAST(vence AS VARCHAR) AS mensaje,
        'RCGMCE 2013 regla 5.2.17 fr. VI (goods not returned, transferred or changed of regime within the plazo: cause to cancel the IVA/IEPS certification); Ley Aduanera art. 183 fr. II (fine when regularized once an audit has started, RCGMCE 2013 regla 2.5.2); plazo: ' || cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) || ';partidas:' || discharge_id || '#'
            || CAST(discharge_partida AS VARCHAR) AS evidence

@@ -18,6 +18,9 @@ SELECT 'TEMP-PLAZO-UNKNOWN' AS check_code,
        'Temporary import ' || clave || ' (' || tipo_bien || ') partida ' || CAST(partida AS VARCHAR)
            || ': ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ')'
            || ' open and the plazo is unknown (add the IMMEX program dates to the company profile)' AS message,
+       'Importación temporal ' || clave || ' (' || REPLACE(tipo_bien, '_', ' ') || ') partida ' || CAST(partida AS VARCHAR)
+           || ': ' || CAST(open_qty AS VARCHAR) || ' (UMT ' || umt || ')'
+           || ' con saldo pendiente y plazo desconocido (agregue las fechas del programa IMMEX al perfil de la empresa)' AS mensaje,
        cita AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) AS evidence
 FROM ledger_balances

@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::Table;
+use pedaudit::model::lang::Lang;
 use pedaudit::{checks, dataset, findings, generate, ingest, report};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -34,9 +35,18 @@ pub enum Command {
     /// finding that cites it.
     Trace(report::trace::TraceArgs),
     /// Print every rule version the product knows (the text of docs/rules.md).
-    Rules,
+    Rules {
+        /// es (Spanish, default) or en (English).
+        #[arg(long, value_enum, default_value_t = Lang::Es)]
+        lang: Lang,
+    },
     /// Explain a check: what it finds, why it matters, its legal basis.
-    Explain { code: String },
+    Explain {
+        code: String,
+        /// es (Spanish, default) or en (English).
+        #[arg(long, value_enum, default_value_t = Lang::Es)]
+        lang: Lang,
+    },
 }
 
 #[derive(Args)]
@@ -124,6 +134,9 @@ pub struct IngestArgs {
     /// quote would swallow the following lines, so each such line is rejected instead.
     #[arg(long)]
     pub csv_multiline: bool,
+    /// Language of the terminal output: es (Spanish, default) or en (English).
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 #[derive(Args)]
@@ -169,6 +182,9 @@ pub struct AuditArgs {
     pub virtual_value_tolerance: u32,
     #[command(flatten)]
     pub cert: CertArgs,
+    /// Language of the terminal output: es (Spanish, default) or en (English).
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 /// Readings of the certification rules where the text admits more than one (each choice
@@ -828,7 +844,7 @@ pub fn trace(a: report::trace::TraceArgs) -> Result<i32> {
         );
     }
     let inputs = report::load::load(&a.dataset, &a.audit)?;
-    let t = report::trace::build(&inputs, &a.pedimento, a.partida)?;
+    let t = report::trace::build(&inputs, &a.pedimento, a.partida, a.lang)?;
     match a.format {
         report::trace::TraceFormat::Text => print!("{}", report::trace::render_text(&t)),
         report::trace::TraceFormat::Json => print!("{}", report::trace::render_json(&t)),
@@ -836,18 +852,21 @@ pub fn trace(a: report::trace::TraceArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn explain(code: &str) -> Result<i32> {
+pub fn explain(code: &str, lang: Lang) -> Result<i32> {
     match checks::find(code) {
         Some(c) => {
-            println!(
-                "{} — {}\n\nLegal basis: {}\n\n{}",
-                c.code, c.title, c.citation, c.doc
-            );
+            print!("{}", checks::explain_text(c, lang));
             Ok(0)
         }
         None => {
             let valid: Vec<&str> = checks::REGISTRY.iter().map(|c| c.code).collect();
-            bail!("unknown check '{code}'; valid: {}", valid.join(", "))
+            match lang {
+                Lang::Es => bail!(
+                    "revisión desconocida '{code}'; válidas: {}",
+                    valid.join(", ")
+                ),
+                Lang::En => bail!("unknown check '{code}'; valid: {}", valid.join(", ")),
+            }
         }
     }
 }

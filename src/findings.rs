@@ -15,10 +15,13 @@
 //! | amount | decimal(18,2) (null) | main amount in MXN (value at risk, shortfall...) |
 //! | igi, iva, ieps | decimal(18,2) (null) | contributions at risk in MXN |
 //! | message | str | English, one sentence with the numbers |
+//! | mensaje | str | the same sentence in Spanish (what `--lang es`, the default, shows) |
 //! | citation | str | rule/article and the document it comes from |
 //! | evidence | str | ids of the rows that prove it (`table:pedimento_id#partida`, `;`-separated) |
 //!
-//! Messages are in English; legal terms of art stay in Spanish (pedimento, partida, ...).
+//! Every check writes both `message` (English) and `mensaje` (Spanish); reports pick one by
+//! `--lang` ([`crate::model::lang::Lang`]). Legal terms of art stay in Spanish in both
+//! (pedimento, partida, fracción, descargo, ...).
 
 use polars::prelude::*;
 
@@ -42,6 +45,7 @@ pub fn schema() -> Schema {
         Field::new("iva".into(), DataType::Decimal(18, 2)),
         Field::new("ieps".into(), DataType::Decimal(18, 2)),
         Field::new("message".into(), DataType::String),
+        Field::new("mensaje".into(), DataType::String),
         Field::new("citation".into(), DataType::String),
         Field::new("evidence".into(), DataType::String),
     ])

@@ -58,10 +58,10 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Audit(a) => cli::audit(a).context("audit failed"),
         Command::Report(a) => cli::report(a).context("report failed"),
         Command::Trace(a) => cli::trace(a).context("trace failed"),
-        Command::Rules => {
+        Command::Rules { lang: _ } => {
             print!("{}", pedaudit::checks::cert_rules::markdown());
             Ok(0)
         }
-        Command::Explain { code } => cli::explain(&code),
+        Command::Explain { code, lang } => cli::explain(&code, lang),
     }
 }

@@ -523,6 +523,13 @@ fn trace_follows_one_pedimento() {
     assert!(text.contains("TEMP-EXPIRED"), "{text}");
     assert!(text.contains("vencido"), "{text}");
     golden("trace.txt", &text);
+    // Spanish by default, English with --lang en; terms of art stay.
+    assert!(text.contains("Descargado por"), "{text}");
+    let en = trace_cli(f, &[&inj.pedimento_id, "--lang", "en"]);
+    assert!(
+        en.contains("Discharged by") && en.contains("retorno"),
+        "{en}"
+    );
     let json = trace_cli(f, &[&inj.pedimento_id, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["pedimento_id"], inj.pedimento_id.as_str());

@@ -266,6 +266,7 @@ fn finding(code: &str, amount: &str, contributions: Option<(&str, &str)>) -> Fin
         iva: contributions.map(|c| dec(c.1)),
         ieps: None,
         message: String::new(),
+        mensaje: String::new(),
         citation: "Ley Aduanera art. 108 fr. I".into(),
         evidence: String::new(),
         window_end: None,
@@ -303,6 +304,7 @@ fn build(inputs: &Inputs) -> model::ReportData {
             },
             as_of: d("2024-06-30"),
             meta: Meta {
+                lang: pedaudit::model::lang::Lang::En,
                 tool_version: "test".into(),
                 command: "test".into(),
                 dataset: "ds".into(),

@@ -28,6 +28,17 @@ SELECT 'VIRTUAL-CLAVE' AS check_code,
                    THEN 'the sides are swapped: the sender filed an import (1) and the receiver an export (2)'
                    ELSE 'clave ' || p.sender_clave || ' paired with clave ' || p.receiver_clave
                         || ' is not covered by any virtual-operation case' END AS message,
+       'Par virtual ' || p.sender_id || ' (' || p.sender_clave || ', tipo '
+           || CAST(p.sender_tipo AS VARCHAR) || ', ' || p.sender_rfc || ') -> ' || p.receiver_id
+           || ' (' || p.receiver_clave || ', tipo ' || CAST(p.receiver_tipo AS VARCHAR) || ', '
+           || p.receiver_rfc || '): '
+           || CASE WHEN p.sender_tipo = p.receiver_tipo
+                   THEN 'ambos lados declararon tipo_operacion ' || CAST(p.sender_tipo AS VARCHAR)
+                        || '; un lado debe ser la exportación (2) y el otro la importación (1)'
+                   WHEN p.sender_tipo = 1
+                   THEN 'los lados están invertidos: quien envía declaró una importación (1) y quien recibe una exportación (2)'
+                   ELSE 'la clave ' || p.sender_clave || ' con la clave ' || p.receiver_clave
+                        || ' no corresponde a ningún supuesto de operación virtual' END AS mensaje,
        'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; two pedimentos per virtual operation, an export side and an import side (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p

@@ -27,6 +27,15 @@ SELECT 'VIRTUAL-LATE' AS check_code,
                         || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); allowed at most '
                         || CAST(p.window_max_days AS VARCHAR) || ' day(s)' END
            || ' (group ' || p.window_group || ', cases ' || p.cases || ')' AS message,
+       'Pedimento ' || p.sender_clave || ' de quien envía (' || CAST(p.sender_fecha AS VARCHAR) || ') '
+           || CASE WHEN p.days < p.window_min_days
+                   THEN 'pasó por el mecanismo de selección automatizado ' || CAST(p.window_min_days - p.days AS VARCHAR)
+                        || ' día(s) antes que el de quien recibe ' || p.receiver_id || ' ('
+                        || CAST(p.receiver_fecha AS VARCHAR) || '); no puede activarse antes que el lado receptor'
+                   ELSE 'pasó por el mecanismo de selección automatizado ' || CAST(p.days AS VARCHAR) || ' día(s) después que el de quien recibe '
+                        || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); se permiten a lo más '
+                        || CAST(p.window_max_days AS VARCHAR) || ' día(s)' END
+           || ' (grupo ' || p.window_group || ', supuestos ' || p.cases || ')' AS mensaje,
        'Presentation dates of virtual operations (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2 and 4; rules numbered as in the RCGMCE 2007); a late sender side of cases 17-19 needs the Ley Aduanera art. 185 fr. I fine (same norma 123ª num. 2)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p

@@ -30,6 +30,16 @@ WITH goods AS (
                      || l.sender_ids || ' ' || CAST(l.sender_usd AS VARCHAR) || ' USD, receiver '
                      || l.receiver_ids || ' ' || CAST(l.receiver_usd AS VARCHAR) || ' USD (difference '
                      || CAST(l.usd_diff AS VARCHAR) || ')' END AS message,
+           CASE WHEN l.quantity_diff <> 0
+                THEN 'La cantidad de la fracción ' || l.fraccion || ' (UMT ' || l.umt || ') no coincide: quien envía '
+                     || l.sender_ids || ' ' || CAST(l.sender_quantity AS VARCHAR) || ', quien recibe '
+                     || l.receiver_ids || ' ' || CAST(l.receiver_quantity AS VARCHAR) || ' (diferencia '
+                     || CAST(l.quantity_diff AS VARCHAR) || '; valores ' || CAST(l.sender_usd AS VARCHAR)
+                     || ' vs ' || CAST(l.receiver_usd AS VARCHAR) || ' USD)'
+                ELSE 'El valor en USD de la fracción ' || l.fraccion || ' (UMT ' || l.umt || ') difiere más allá de la tolerancia: quien envía '
+                     || l.sender_ids || ' ' || CAST(l.sender_usd AS VARCHAR) || ' USD, quien recibe '
+                     || l.receiver_ids || ' ' || CAST(l.receiver_usd AS VARCHAR) || ' USD (diferencia '
+                     || CAST(l.usd_diff AS VARCHAR) || ')' END AS mensaje,
            'pedimentos:' || REPLACE(l.sender_ids, ';', ';pedimentos:') || ';pedimentos:'
                || REPLACE(l.receiver_ids, ';', ';pedimentos:') AS evidence
     FROM virtual_lines l
@@ -46,6 +56,8 @@ refs AS (
            CAST(NULL AS DECIMAL(18, 2)) AS amount,
            s.clave || ' pedimento declared counterpart ' || s.declared_ids || ' but it pairs with '
                || s.partners || ' (' || s.method || ' match): the declared reference is wrong' AS message,
+           'El pedimento ' || s.clave || ' declaró como contraparte ' || s.declared_ids || ' pero se empareja con '
+               || s.partners || ' (' || CASE WHEN s.method = 'declared' THEN 'por la referencia declarada' ELSE 'por coincidencia de mercancías y fechas' END || '): la referencia declarada es incorrecta' AS mensaje,
            'pedimentos:' || s.pedimento_id AS evidence
     FROM virtual_sides s
     WHERE s.n_partners > 0 AND s.declared_ids IS NOT NULL AND s.declared_ok = 0
@@ -61,6 +73,8 @@ rfcs AS (
            CAST(NULL AS DECIMAL(18, 2)) AS amount,
            s.clave || ' pedimento declared counterpart RFC ' || s.declared_rfc || ' but its counterpart '
                || s.partners || ' was filed by ' || s.partner_rfcs AS message,
+           'El pedimento ' || s.clave || ' declaró el RFC de contraparte ' || s.declared_rfc || ' pero su contraparte '
+               || s.partners || ' la presentó ' || s.partner_rfcs AS mensaje,
            'pedimentos:' || s.pedimento_id AS evidence
     FROM virtual_sides s
     WHERE s.n_partners > 0 AND s.declared_rfc IS NOT NULL AND s.rfc_ok = 0
@@ -82,6 +96,7 @@ SELECT a.check_code, a.severity, a.rfc, a.pedimento_id,
        CAST(NULL AS DECIMAL(18, 2)) AS iva,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
        a.message,
+       a.mensaje,
        'Quantity and description must agree across the pedimentos of a virtual operation (Manual de Operación Aduanera 2007, apartado A.7, norma 130ª); counterpart pedimento and RFC declared in the V1-V9 identificador (Anexo 22 (RGCE 2017), Apéndice 8; comparing them with the pair is this tool''s inference, not a rule)' AS citation,
        a.evidence
 FROM alls a

@@ -30,6 +30,14 @@ SELECT 'VIRTUAL-UNPAIRED' AS check_code,
            || CASE WHEN s.declared_rfc IS NULL THEN 'no counterpart RFC declared'
                    WHEN s.counterpart_in_dataset = 1 THEN 'counterpart company IS in the dataset, its pedimento is missing'
                    ELSE 'counterpart company not in the dataset' END AS message,
+       'Pedimento ' || s.clave || ' '
+           || CASE WHEN s.tipo_operacion = 2 THEN 'del lado exportador (quien envía)' ELSE 'del lado importador (quien recibe)' END
+           || ' del ' || CAST(s.fecha_operacion AS VARCHAR)
+           || ' sin contraparte en los datos (pedimento de contraparte declarado '
+           || COALESCE(s.declared_ids, 'ninguno') || ', RFC ' || COALESCE(s.declared_rfc, 'ninguno') || '): '
+           || CASE WHEN s.declared_rfc IS NULL THEN 'no se declaró el RFC de la contraparte'
+                   WHEN s.counterpart_in_dataset = 1 THEN 'la empresa contraparte SÍ está en los datos; falta su pedimento'
+                   ELSE 'la empresa contraparte no está en los datos' END AS mensaje,
        'Each virtual operation needs the pedimento of both sides, the import side in the receiving company''s name (Manual de Operación Aduanera 2007, apartado A.7, normas 123ª and 126ª; RCGMCE 2007 numbering); Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9' AS citation,
        'pedimentos:' || s.pedimento_id AS evidence
 FROM virtual_sides s

@@ -1743,6 +1743,25 @@ impl Assessment {
                 }
             )
         };
+        let mensaje = |r: &ReqRow| {
+            let what = if r.status == Status::Fail {
+                format!("no se cumple: valor medido {}", r.measured)
+            } else {
+                format!("no puede verificarse: falta {}", r.missing)
+            };
+            format!(
+                "Certificación {} requisito {} ({}) {what}; umbral {}{}",
+                r.modality,
+                r.code,
+                requirement_es(r.code).unwrap_or(r.requirement),
+                r.threshold,
+                if r.window.is_empty() {
+                    String::new()
+                } else {
+                    format!("; ventana {}", r.window)
+                }
+            )
+        };
         findings_frame(
             code,
             rs.iter()
@@ -1755,6 +1774,7 @@ impl Assessment {
                     // across AA/AAA, which test the same credits) do not double count.
                     amount: None,
                     message: msg(r),
+                    mensaje: mensaje(r),
                     citation: r.citation.to_string(),
                     evidence: format!("cert_assessment:{}#{}", r.rfc, r.code),
                 })
@@ -1805,6 +1825,30 @@ impl Assessment {
                     ),
                     opts.value_basis.column()
                 ),
+                mensaje: format!(
+                    "{}Índice de retorno {} del {} al {} por debajo de {} (sector {}): retornado/transferido/cambio de régimen {cur} {} contra importaciones temporales de insumos {cur} {}; faltante {cur} {} (base de valor {})",
+                    if p.status == "partial" {
+                        format!(
+                            "Ventana parcial (los datos inician el {}; faltan las operaciones anteriores): ",
+                            p.data_from
+                        )
+                    } else {
+                        String::new()
+                    },
+                    p.ratio
+                        .map(pct)
+                        .unwrap_or_else(|| "n/d".into()),
+                    p.period_start,
+                    p.period_end,
+                    pct(p.threshold),
+                    sector_es(&p.sector),
+                    crate::model::numbers::thousands(&p.numerator.to_string()),
+                    crate::model::numbers::thousands(&p.denominator.to_string()),
+                    crate::model::numbers::thousands(
+                        &p.shortfall.unwrap_or_default().to_string()
+                    ),
+                    opts.value_basis.column()
+                ),
                 citation: if p.threshold == threshold(true) {
                     "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles inciso b)".into()
                 } else {
@@ -1817,12 +1861,66 @@ impl Assessment {
     }
 }
 
+/// Spanish name of a certification requirement (`ReqDef::requirement` is English).
+pub fn requirement_es(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "A-I" => "solicitud presentada en la Ventanilla Digital",
+        "A-II" => "control de inventarios conforme a las disposiciones del SAT",
+        "A-III" => "opinión positiva (CFF art. 32-D) del solicitante",
+        "A-III-b" => "opinión positiva de socios, accionistas, representante legal y administrador",
+        "A-IV" => "no estar en las listas del SAT (CFF art. 69, salvo fr. VI, y art. 69-B)",
+        "A-V" => "CSD vigente; sin supuesto del CFF art. 17-H fr. X en 12 meses",
+        "A-VI" => {
+            "cuotas IMSS pagadas de al menos 10 trabajadores, último bimestre del año anterior"
+        }
+        "A-VII" => "inversión en México conforme al instructivo",
+        "A-VIII" => "clientes y proveedores extranjeros del año anterior reportados",
+        "A-IX" => "acceso de la AGACE para visitas de inspección",
+        "B-I-a" => "programa IMMEX vigente",
+        "B-I-b" => "todos los domicilios del programa registrados ante el SAT",
+        "B-I-c" => "infraestructura para la modalidad del programa",
+        "B-I-d" => "índice de retorno de al menos 60% en los últimos 12 meses",
+        "B-I-e" => "legal uso del inmueble por al menos 1 año desde la solicitud",
+        "B-I-f" => "descripción del proceso con fotografías",
+        "B-I-g" => "contrato de maquila, compraventa o servicios, u órdenes en firme, vigentes",
+        "S-a" => "sector sensible: al menos 12 meses de operaciones IMMEX",
+        "S-b" => "sector sensible: índice de retorno de al menos 80%",
+        "S-c" => {
+            "sector sensible: al menos 20 trabajadores adicionales en el IMSS, últimos 3 bimestres"
+        }
+        "S-d" => "sector sensible: socios que declararon ingresos para ISR, 2 años anteriores",
+        "S-e" => "sector sensible: activo fijo o maquinaria de al menos $4,000,000",
+        "AA-a" => "al menos 40% de insumos nacionales de proveedores cumplidos",
+        "AA-b" => {
+            "al menos 5 años en el régimen, o más de 1,000 trabajadores, o maquinaria de más de $50 millones"
+        }
+        "AA-c" => "sin crédito fiscal firme no pagado en los últimos 12 meses",
+        "AA-d" => "devoluciones de IVA negadas dentro de 20% / $5 millones",
+        "AAA-a" => "al menos 70% de insumos nacionales de proveedores cumplidos",
+        "AAA-b" => {
+            "al menos 7 años en el régimen, o más de 2,500 trabajadores, o maquinaria de más de $100 millones"
+        }
+        "AAA-c" => "sin crédito fiscal firme no pagado en los últimos 24 meses",
+        "AAA-d" => "devoluciones de IVA negadas dentro de 20% / $5 millones",
+        _ => return None,
+    })
+}
+
+fn sector_es(sector: &str) -> String {
+    match sector {
+        "unknown" => "desconocido".into(),
+        other => other.into(),
+    }
+}
+
 pub(super) struct FindingRow {
     pub severity: &'static str,
     pub rfc: String,
     pub period_start: Option<NaiveDate>,
     pub amount: Option<Decimal>,
     pub message: String,
+    /// The same finding in Spanish (the `mensaje` column).
+    pub mensaje: String,
     pub citation: String,
     pub evidence: String,
 }
@@ -1864,6 +1962,10 @@ pub(super) fn findings_frame(
         (
             "message",
             Col::Str(rows.iter().map(|r| Some(r.message.clone())).collect()),
+        ),
+        (
+            "mensaje",
+            Col::Str(rows.iter().map(|r| Some(r.mensaje.clone())).collect()),
         ),
         (
             "citation",

@@ -96,7 +96,8 @@ pub fn plan(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
         let cite = v
             .map(|v| format!("{}; {}", v.vigencia_cite, v.renewal_cite))
             .unwrap_or_default();
-        let (severity, message) = match state {
+        let es = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+        let (severity, message, mensaje) = match state {
             Renewal::InForce { .. } | Renewal::Renewed { .. } => continue,
             Renewal::Due {
                 window_start,
@@ -107,16 +108,32 @@ pub fn plan(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
                 format!(
                     "Certification {modality} (term from {start}) expires {expires}: the renewal notice is due from {window_start} to {expires} ({days_left} business days left) and none is on file"
                 ),
+                format!(
+                    "La certificación {modality} (vigencia desde el {}) vence el {}: el aviso de renovación debe presentarse del {} al {} (quedan {days_left} días hábiles) y no hay ninguno registrado",
+                    es(start),
+                    es(expires),
+                    es(window_start),
+                    es(expires)
+                ),
             ),
             Renewal::Expired { expires } => (
                 "high",
                 format!(
                     "Certification {modality} (term from {start}) expired {expires} with no renewal notice filed in the 30 business days before: the registration is not renewed (a new application is needed)"
                 ),
+                format!(
+                    "La certificación {modality} (vigencia desde el {}) venció el {} sin aviso de renovación presentado en los 30 días hábiles previos: el registro no se renovó (se requiere una nueva solicitud)",
+                    es(start),
+                    es(expires)
+                ),
             ),
             Renewal::Unknown { reason } => (
                 "low",
                 format!("Certification {modality} (term from {start}): vigencia unknown, {reason}"),
+                format!(
+                    "Certificación {modality} (vigencia desde el {}): vigencia desconocida, {reason}",
+                    es(start)
+                ),
             ),
         };
         rows.push(FindingRow {
@@ -125,6 +142,7 @@ pub fn plan(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
             period_start: Some(start),
             amount: None,
             message,
+            mensaje,
             citation: cite,
             evidence: format!("certificacion.csv:{}", i + 2),
         });

@@ -425,6 +425,21 @@ pub fn check_page(c: &CheckDef) -> String {
     )
 }
 
+/// The text `explain CODE` prints, in `lang`.
+pub fn explain_text(c: &CheckDef, lang: crate::model::lang::Lang) -> String {
+    use crate::model::lang::Lang;
+    match lang {
+        Lang::En => format!(
+            "{} — {}\n\nLegal basis: {}\n\n{}",
+            c.code, c.title, c.citation, c.doc
+        ),
+        Lang::Es => format!(
+            "{} — {}\n\nFundamento legal: {}\n\n{}",
+            c.code, c.title, c.citation, c.doc
+        ),
+    }
+}
+
 /// The README's table of checks, one row per registry entry.
 pub fn check_table() -> String {
     let mut out =

@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod lang;
 pub mod numbers;
 pub mod rng;
 pub mod text;

@@ -22,6 +22,7 @@
 use super::ReportError;
 use super::load::{Allocation, Balance};
 use super::model::{Index, Period, is_activo_fijo};
+use crate::model::lang::Lang;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -58,18 +59,21 @@ pub const SALIDAS: [Kind; 7] = [
 ];
 
 impl Kind {
-    /// The label users see (Spanish terms of art; one place to translate).
-    pub fn label(self) -> &'static str {
+    /// The label users see. Terms of art stay Spanish in English output too.
+    pub fn label(self, l: Lang) -> &'static str {
         match self {
-            Kind::Opening => "saldo inicial",
-            Kind::Entrada => "entrada (importación temporal)",
+            Kind::Opening => l.pick("saldo inicial", "opening saldo"),
+            Kind::Entrada => l.pick(
+                "entrada (importación temporal)",
+                "entrada (temporary import)",
+            ),
             Kind::Retorno => "retorno",
             Kind::CambioRegimen => "cambio de régimen",
-            Kind::Regularizacion => "regularización",
+            Kind::Regularizacion => l.pick("regularización", "regularización"),
             Kind::Transferencia => "transferencia virtual",
-            Kind::ConsumoBom => "consumo (BOM)",
+            Kind::ConsumoBom => l.pick("consumo (BOM)", "BOM consumption"),
             Kind::MermaDesperdicio => "merma/desperdicio",
-            Kind::OtraSalida => "otra salida",
+            Kind::OtraSalida => l.pick("otra salida", "other salida"),
         }
     }
     /// Short code for the CSV/xlsx `kind` column (stable, machine-readable).
@@ -344,7 +348,7 @@ pub const HEADER: [&str; 16] = [
 ];
 
 /// `kardex.csv`: every row of every good, UTF-8 BOM, exact decimals, ISO dates.
-pub fn write(goods: &[Good], path: &Path) -> Result<(), ReportError> {
+pub fn write(goods: &[Good], lang: Lang, path: &Path) -> Result<(), ReportError> {
     use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
     file.write_all("\u{feff}".as_bytes())
@@ -362,7 +366,7 @@ pub fn write(goods: &[Good], path: &Path) -> Result<(), ReportError> {
                 g.pool,
                 &r.fecha.to_string(),
                 r.kind.code(),
-                r.kind.label(),
+                r.kind.label(lang),
                 &r.pedimento_id,
                 &r.partida.map(|p| p.to_string()).unwrap_or_default(),
                 r.clave.as_deref().unwrap_or_default(),

@@ -32,6 +32,8 @@ pub struct Finding {
     pub iva: Option<Decimal>,
     pub ieps: Option<Decimal>,
     pub message: String,
+    /// The Spanish text (`mensaje`); empty when an older audit folder lacks the column.
+    pub mensaje: String,
     pub citation: String,
     pub evidence: String,
     /// Last day of the window the finding is about, when it is about a window (not a
@@ -39,6 +41,16 @@ pub struct Finding {
     /// findings carry the window *start* in `period_start`; the report files them under
     /// this date so a window that ends inside the period belongs to the period.
     pub window_end: Option<NaiveDate>,
+}
+
+impl Finding {
+    /// The finding's sentence in `lang` (English when an older audit has no Spanish text).
+    pub fn text(&self, lang: crate::model::lang::Lang) -> &str {
+        match lang {
+            crate::model::lang::Lang::Es if !self.mensaje.is_empty() => &self.mensaje,
+            _ => &self.message,
+        }
+    }
 }
 
 /// The end of the window a finding is about, derived from the findings columns:
@@ -314,9 +326,14 @@ fn need<T>(v: Option<T>, path: &Path, column: &str, row: usize) -> Result<T, Rep
 
 pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
     let df = read_df(path)?;
+    // `mensaje` (added with the Spanish output) is optional: an audit folder written
+    // before it still reports, in English.
     let c: Vec<Vec<Option<String>>> = crate::findings::schema()
         .iter_names()
-        .map(|n| req(&df, n, path))
+        .map(|n| match n.as_str() {
+            "mensaje" => Ok(text(&df, n, path)?.unwrap_or_else(|| vec![None; df.height()])),
+            _ => req(&df, n, path),
+        })
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
@@ -337,8 +354,9 @@ pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
             iva: dec(&c[12][i], path, "iva", i)?,
             ieps: dec(&c[13][i], path, "ieps", i)?,
             message: s(14).unwrap_or_default(),
-            citation: s(15).unwrap_or_default(),
-            evidence: s(16).unwrap_or_default(),
+            mensaje: s(15).unwrap_or_default(),
+            citation: s(16).unwrap_or_default(),
+            evidence: s(17).unwrap_or_default(),
             window_end: None,
         });
         let f = out.last_mut().expect("just pushed");

@@ -39,6 +39,7 @@ pub mod tables;
 pub mod trace;
 pub mod xlsx;
 
+use crate::model::lang::Lang;
 use chrono::NaiveDate;
 use model::{BuildOptions, Index, Meta, Period, ReportData};
 use std::path::{Path, PathBuf};
@@ -83,6 +84,10 @@ pub struct ReportArgs {
     /// Company profile folder, for --run-audit.
     #[arg(long)]
     pub profiles: Option<PathBuf>,
+    /// Language of the report: es (Spanish, default) or en (English). Data columns
+    /// (check_code, severity codes, ISO dates in CSV/Parquet/JSON) do not change.
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 /// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
@@ -107,6 +112,7 @@ impl ReportArgs {
             seed: 1,
             run_audit: false,
             profiles: None,
+            lang: Lang::Es,
         }
     }
 }
@@ -414,6 +420,7 @@ pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
                     period,
                     as_of,
                     meta: Meta {
+                        lang: a.lang,
                         tool_version: env!("CARGO_PKG_VERSION").to_string(),
                         command: command(a, rfc, period, as_of),
                         dataset: a.dataset.display().to_string(),
@@ -439,7 +446,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
-    kardex::write(&d.kardex, &dir.join("kardex.csv"))?;
+    kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
     rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {

@@ -209,6 +209,8 @@ pub struct YearTrend {
 /// Run facts shown in every report header.
 #[derive(Debug, Clone)]
 pub struct Meta {
+    /// Language of every label and text of the report (`report --lang`).
+    pub lang: crate::model::lang::Lang,
     pub tool_version: String,
     pub command: String,
     pub dataset: String,

@@ -58,6 +58,10 @@ pub fn frame(d: &ReportData) -> PolarsResult<DataFrame> {
             fs.iter().map(|f| Some(f.message.clone())).collect(),
         ),
         st(
+            "mensaje",
+            fs.iter().map(|f| Some(f.mensaje.clone())).collect(),
+        ),
+        st(
             "citation",
             fs.iter().map(|f| Some(f.citation.clone())).collect(),
         ),

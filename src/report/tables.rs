@@ -387,13 +387,17 @@ pub fn rejects(d: &ReportData) -> Option<Table> {
     }
     let mut g: Vec<_> = groups.into_iter().collect();
     g.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let l = d.meta.lang;
     let mut t = Table::new(&[
-        ("File", false),
-        ("Record", false),
-        ("Field", false),
-        ("Rows", true),
-        ("First line", true),
-        ("Reason (first line)", false),
+        (l.pick("Archivo", "File"), false),
+        (l.pick("Registro", "Record"), false),
+        (l.pick("Campo", "Field"), false),
+        (l.pick("Renglones", "Rows"), true),
+        (l.pick("Primera línea", "First line"), true),
+        (
+            l.pick("Motivo (primera línea)", "Reason (first line)"),
+            false,
+        ),
     ]);
     for ((file, rt, field), (n, line, reason)) in g.into_iter().take(50) {
         t.rows.push(vec![
@@ -417,11 +421,12 @@ pub const MAX_KARDEX_GOODS: usize = 300;
 /// how many were left out.
 pub fn kardex(d: &ReportData) -> (Table, usize) {
     use super::kardex::{Kind, SALIDAS};
+    let l = d.meta.lang;
     let mut cols: Vec<(&'static str, bool)> = vec![
         ("Fracción", false),
         ("UMT", false),
-        ("Pool", false),
-        ("Saldo inicial", true),
+        (l.pick("Régimen (pool)", "Pool"), false),
+        (l.pick("Saldo inicial", "Opening saldo"), true),
         ("Entradas", true),
     ];
     // Salida kinds with a movement somewhere in this report (no all-empty columns).
@@ -429,10 +434,10 @@ pub fn kardex(d: &ReportData) -> (Table, usize) {
         .filter(|&k| d.kardex.iter().any(|g| !g.salidas[k].is_zero()))
         .collect();
     for &k in &used {
-        cols.push((SALIDAS[k].label(), true));
+        cols.push((SALIDAS[k].label(l), true));
     }
-    cols.push(("Saldo final", true));
-    cols.push(("Movements", true));
+    cols.push((l.pick("Saldo final", "Closing saldo"), true));
+    cols.push((l.pick("Movimientos", "Movements"), true));
     let mut t = Table::new(&cols);
     for g in d.kardex.iter().take(MAX_KARDEX_GOODS) {
         let unit = match super::format::unit_name(&g.umt) {

@@ -12,6 +12,7 @@
 use super::ReportError;
 use super::kardex::{discharge_kind, split_bom};
 use super::load::{Allocation, Balance, Finding, Inputs, Pedimento};
+use crate::model::lang::Lang;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -34,6 +35,9 @@ pub struct TraceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
+    /// Language of the text: es (Spanish, default) or en (English). JSON keys do not change.
+    #[arg(long, value_enum, default_value_t = Lang::Es)]
+    pub lang: Lang,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +67,7 @@ pub struct Link {
 
 #[derive(Debug, Clone)]
 pub struct Trace {
+    pub lang: Lang,
     pub pedimento_id: String,
     pub partida: Option<i32>,
     pub header: Option<Pedimento>,
@@ -86,7 +91,13 @@ fn norm(s: &str) -> String {
         .collect()
 }
 
-fn link(a: &Allocation, partida: i32, other_id: String, other_partida: Option<i32>) -> Link {
+fn link(
+    l: Lang,
+    a: &Allocation,
+    partida: i32,
+    other_id: String,
+    other_partida: Option<i32>,
+) -> Link {
     let (_, waste) = split_bom(a);
     let kind = if a.producto_fraccion.is_some() {
         super::kardex::Kind::ConsumoBom
@@ -98,7 +109,7 @@ fn link(a: &Allocation, partida: i32, other_id: String, other_partida: Option<i3
         other_id,
         other_partida,
         clave: a.discharge_clave.clone(),
-        kind: kind.label(),
+        kind: kind.label(l),
         fecha: a.discharge_fecha,
         cantidad: a.cantidad,
         merma_desperdicio: waste,
@@ -109,7 +120,12 @@ fn link(a: &Allocation, partida: i32, other_id: String, other_partida: Option<i3
 
 /// Builds the trace of `pedimento` from loaded inputs. Error when the pedimento is in
 /// neither the dataset nor the audit output.
-pub fn build(inp: &Inputs, pedimento: &str, partida: Option<i32>) -> Result<Trace, ReportError> {
+pub fn build(
+    inp: &Inputs,
+    pedimento: &str,
+    partida: Option<i32>,
+    lang: Lang,
+) -> Result<Trace, ReportError> {
     let key = norm(pedimento);
     let header = inp
         .pedimentos
@@ -151,6 +167,7 @@ pub fn build(inp: &Inputs, pedimento: &str, partida: Option<i32>) -> Result<Trac
         .filter(|a| a.import_id == id && part_ok(a.import_partida))
         .map(|a| {
             link(
+                lang,
                 a,
                 a.import_partida,
                 a.discharge_id.clone().unwrap_or_default(),
@@ -175,6 +192,7 @@ pub fn build(inp: &Inputs, pedimento: &str, partida: Option<i32>) -> Result<Trac
         })
         .map(|a| {
             link(
+                lang,
                 a,
                 a.discharge_partida.unwrap_or(0),
                 a.import_id.clone(),
@@ -198,6 +216,7 @@ pub fn build(inp: &Inputs, pedimento: &str, partida: Option<i32>) -> Result<Trac
         .cloned()
         .collect();
     Ok(Trace {
+        lang,
         pedimento_id: id,
         partida,
         header,
@@ -209,17 +228,29 @@ pub fn build(inp: &Inputs, pedimento: &str, partida: Option<i32>) -> Result<Trac
     })
 }
 
-/// Labels of the text output (one place to translate).
+/// Labels of the text output (Spanish, English).
 mod label {
-    pub const TITLE: &str = "Pedimento";
-    pub const NOT_IN_DATASET: &str = "not in the dataset (only in the audit output)";
-    pub const IMPORTED: &str = "Imported temporarily (saldos at the as-of date)";
-    pub const NONE_IMPORTED: &str = "no temporary-import partida";
-    pub const DISCHARGED_BY: &str = "Discharged by";
-    pub const NONE_DISCHARGED: &str = "nothing discharged yet";
-    pub const DISCHARGES: &str = "Discharges (as a retorno, transfer or cambio de régimen)";
-    pub const FINDINGS: &str = "Findings citing it";
-    pub const NONE_FINDINGS: &str = "none";
+    pub const TITLE: (&str, &str) = ("Pedimento", "Pedimento");
+    pub const NOT_IN_DATASET: (&str, &str) = (
+        "no está en el dataset (solo en la salida de la auditoría)",
+        "not in the dataset (only in the audit output)",
+    );
+    pub const IMPORTED: (&str, &str) = (
+        "Importación temporal (saldos a la fecha de corte)",
+        "Imported temporarily (saldos at the as-of date)",
+    );
+    pub const NONE_IMPORTED: (&str, &str) = (
+        "ninguna partida de importación temporal",
+        "no temporary-import partida",
+    );
+    pub const DISCHARGED_BY: (&str, &str) = ("Descargado por", "Discharged by");
+    pub const NONE_DISCHARGED: (&str, &str) = ("nada descargado todavía", "nothing discharged yet");
+    pub const DISCHARGES: (&str, &str) = (
+        "Descarga (como retorno, transferencia o cambio de régimen)",
+        "Discharges (as a retorno, transfer or cambio de régimen)",
+    );
+    pub const FINDINGS: (&str, &str) = ("Hallazgos que lo citan", "Findings citing it");
+    pub const NONE_FINDINGS: (&str, &str) = ("ninguno", "none");
 }
 
 const WIDTH: usize = 80;
@@ -277,15 +308,18 @@ fn q(d: Decimal) -> String {
     super::format::qty(d)
 }
 
-/// Plain text, every line at most 80 columns.
+/// Plain text, every line at most 80 columns, in `t.lang`.
 pub fn render_text(t: &Trace) -> String {
     use std::fmt::Write;
+    let l = t.lang;
+    let p = |x: (&'static str, &'static str)| l.pick(x.0, x.1);
+    let es = l == Lang::Es;
     let mut o = String::new();
     let part = t
         .partida
-        .map(|p| format!(", partida {p}"))
+        .map(|n| format!(", partida {n}"))
         .unwrap_or_default();
-    let _ = writeln!(o, "{} {}{part}", label::TITLE, t.pedimento_id);
+    let _ = writeln!(o, "{} {}{part}", p(label::TITLE), t.pedimento_id);
     match &t.header {
         Some(h) => {
             let who = match &h.nombre {
@@ -293,98 +327,145 @@ pub fn render_text(t: &Trace) -> String {
                 None => h.rfc.clone(),
             };
             wrap(&mut o, 2, &format!("RFC: {who}"));
+            let line = if es {
+                format!(
+                    "Clave {}, pagado {}, operado {}",
+                    h.clave,
+                    l.date(h.fecha_pago),
+                    l.date(h.fecha_operacion)
+                )
+            } else {
+                format!(
+                    "Clave {}, paid {}, operated {}",
+                    h.clave,
+                    l.date(h.fecha_pago),
+                    l.date(h.fecha_operacion)
+                )
+            };
+            wrap(&mut o, 2, &line);
             let _ = writeln!(
                 o,
-                "  Clave {}, paid {}, operated {}",
-                h.clave, h.fecha_pago, h.fecha_operacion
-            );
-            let _ = writeln!(
-                o,
-                "  Valor en aduana: {} MXN",
-                super::format::mxn(h.valor_aduana)
+                "  {}: {}",
+                l.pick("Valor en aduana", "Valor en aduana (customs value)"),
+                l.money(h.valor_aduana)
             );
         }
         None => {
-            let _ = writeln!(o, "  {}", label::NOT_IN_DATASET);
+            let _ = writeln!(o, "  {}", p(label::NOT_IN_DATASET));
         }
     }
     if let Some(a) = t.as_of {
-        let _ = writeln!(o, "  Audit as of {a}");
+        let _ = writeln!(
+            o,
+            "  {} {}",
+            l.pick("Auditoría con fecha de corte", "Audit as of"),
+            l.date(a)
+        );
     }
 
     // A pure discharge (a return, a transfer) imported nothing: skip the import sections.
     let is_import = !t.imported.is_empty() || t.discharges.is_empty();
     if is_import {
-        let _ = writeln!(o, "\n{}", label::IMPORTED);
-    }
-    if t.imported.is_empty() && is_import {
-        let _ = writeln!(o, "  {}", label::NONE_IMPORTED);
+        let _ = writeln!(o, "\n{}", p(label::IMPORTED));
+        if t.imported.is_empty() {
+            let _ = writeln!(o, "  {}", p(label::NONE_IMPORTED));
+        }
     }
     for b in &t.imported {
-        let unit = b.umt.clone().unwrap_or_default();
         let _ = writeln!(
             o,
-            "  Partida {} fracción {} UMT {} ({})",
+            "  Partida {} {} {} UMT {} ({})",
             b.partida,
+            l.pick("fracción", "fracción"),
             b.fraccion.as_deref().unwrap_or("-"),
-            unit,
-            b.tipo_bien.as_deref().unwrap_or("-")
+            b.umt.as_deref().unwrap_or("-"),
+            b.tipo_bien.as_deref().unwrap_or("-").replace('_', " ")
         );
+        let discharged = b.discharged.unwrap_or(b.imported - b.open_qty);
         wrap(
             &mut o,
             4,
-            &format!(
-                "imported {}, discharged {}, open {}",
-                q(b.imported),
-                q(b.discharged.unwrap_or(b.imported - b.open_qty)),
-                q(b.open_qty)
-            ),
+            &if es {
+                format!(
+                    "importado {}, descargado {}, saldo {}",
+                    q(b.imported),
+                    q(discharged),
+                    q(b.open_qty)
+                )
+            } else {
+                format!(
+                    "imported {}, discharged {}, open {}",
+                    q(b.imported),
+                    q(discharged),
+                    q(b.open_qty)
+                )
+            },
         );
+        let end = l.pick("fin del plazo", "plazo end");
         let plazo = match (b.vence, t.as_of) {
-            (Some(v), _) if b.open_qty <= Decimal::ZERO => format!("plazo end {v}"),
+            (Some(v), _) if b.open_qty <= Decimal::ZERO => format!("{end} {}", l.date(v)),
             (Some(v), Some(a)) => {
                 let days = (v - a).num_days();
                 if days < 0 {
-                    format!("plazo end {v} ({} days overdue)", -days)
+                    format!(
+                        "{end} {} ({} {})",
+                        l.date(v),
+                        -days,
+                        l.pick("días vencido", "days overdue")
+                    )
                 } else {
-                    format!("plazo end {v} ({days} days left)")
+                    format!(
+                        "{end} {} ({days} {})",
+                        l.date(v),
+                        l.pick("días restantes", "days left")
+                    )
                 }
             }
-            (Some(v), None) => format!("plazo end {v}"),
-            (None, _) => "plazo end unknown".into(),
+            (Some(v), None) => format!("{end} {}", l.date(v)),
+            (None, _) => format!("{end} {}", l.pick("desconocido", "unknown")),
         };
         wrap(
             &mut o,
             4,
-            &format!("{plazo}; estado: {}", b.estado.as_deref().unwrap_or("-")),
+            &format!(
+                "{plazo}; {}: {}",
+                l.pick("estado", "estado"),
+                b.estado.as_deref().unwrap_or("-")
+            ),
         );
     }
 
-    let links = |o: &mut String, title: &str, ls: &[Link], none: &str, own: &str| {
+    let links = |o: &mut String, title: &str, ls: &[Link], none: &str| {
         let _ = writeln!(o, "\n{title}");
         if ls.is_empty() {
             let _ = writeln!(o, "  {none}");
         }
-        for l in ls {
-            let other = match l.other_partida {
-                Some(p) => format!("{}/{p}", l.other_id),
-                None => l.other_id.clone(),
+        for k in ls {
+            let other = match k.other_partida {
+                Some(n) => format!("{}/{n}", k.other_id),
+                None => k.other_id.clone(),
             };
             let mut s = format!(
-                "{own} {}: {} {} {} on {} ({}), qty {}",
-                l.partida,
-                l.kind,
+                "Partida {}: {} {} {} {} {} ({}), {} {}",
+                k.partida,
+                k.kind,
                 other,
-                l.clave.as_deref().unwrap_or(""),
-                l.fecha,
-                l.method.as_deref().unwrap_or("-"),
-                q(l.cantidad)
+                k.clave.as_deref().unwrap_or(""),
+                l.pick("el", "on"),
+                l.date(k.fecha),
+                k.method.as_deref().unwrap_or("-"),
+                l.pick("cantidad", "qty"),
+                q(k.cantidad)
             );
-            if let Some(p) = &l.fraccion {
-                s += &format!(", product {p}");
+            if let Some(f) = &k.fraccion {
+                s += &format!(", {} {f}", l.pick("producto", "product"));
             }
-            if !l.merma_desperdicio.is_zero() {
-                s += &format!(", of which merma/desperdicio {}", q(l.merma_desperdicio));
+            if !k.merma_desperdicio.is_zero() {
+                s += &format!(
+                    ", {} merma/desperdicio {}",
+                    l.pick("de ello", "of which"),
+                    q(k.merma_desperdicio)
+                );
             }
             wrap_hanging(o, 2, 6, &s.replace("  ", " "));
         }
@@ -392,35 +473,38 @@ pub fn render_text(t: &Trace) -> String {
     if is_import {
         links(
             &mut o,
-            label::DISCHARGED_BY,
+            p(label::DISCHARGED_BY),
             &t.discharged_by,
-            label::NONE_DISCHARGED,
-            "Partida",
+            p(label::NONE_DISCHARGED),
         );
     }
     if !t.discharges.is_empty() {
-        links(&mut o, label::DISCHARGES, &t.discharges, "", "Partida");
+        links(&mut o, p(label::DISCHARGES), &t.discharges, "");
     }
 
-    let _ = writeln!(o, "\n{} ({})", label::FINDINGS, t.findings.len());
+    let _ = writeln!(o, "\n{} ({})", p(label::FINDINGS), t.findings.len());
     if t.findings.is_empty() {
-        let _ = writeln!(o, "  {}", label::NONE_FINDINGS);
+        let _ = writeln!(o, "  {}", p(label::NONE_FINDINGS));
     }
     for f in &t.findings {
-        let mut head = format!("{} [{}]", f.check_code, f.severity);
-        if let Some(p) = f.partida {
-            head += &format!(" partida {p}");
+        let mut head = format!("{} [{}]", f.check_code, l.severity(&f.severity));
+        if let Some(n) = f.partida {
+            head += &format!(" partida {n}");
         }
         if let Some(r) = &f.related_pedimento_id {
-            head += &format!(" related {r}");
+            head += &format!(" {} {r}", l.pick("relacionado", "related"));
         }
         if let Some(a) = f.amount {
-            head += &format!(" MXN {}", super::format::mxn(a));
+            head += &format!(" {}", l.money(a));
         }
         wrap_hanging(&mut o, 2, 6, &head);
-        wrap(&mut o, 4, &f.message);
+        wrap(&mut o, 4, f.text(l));
         if !f.citation.is_empty() {
-            wrap(&mut o, 4, &format!("Basis: {}", f.citation));
+            wrap(
+                &mut o,
+                4,
+                &format!("{}: {}", l.pick("Fundamento", "Basis"), f.citation),
+            );
         }
     }
     o
@@ -481,6 +565,7 @@ pub fn render_json(t: &Trace) -> String {
             "related_pedimento_id": f.related_pedimento_id,
             "amount": f.amount.map(dec),
             "message": f.message,
+            "mensaje": f.mensaje,
             "citation": f.citation,
             "evidence": f.evidence,
         })).collect::<Vec<_>>(),

@@ -231,7 +231,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 text(g.pool),
                 Cell::Date(r.fecha),
                 text(r.kind.code()),
-                text(r.kind.label()),
+                text(r.kind.label(d.meta.lang)),
                 text(&r.pedimento_id),
                 opt(r.partida, |p| Cell::Int(p.into())),
                 opt(r.clave.clone(), Cell::Text),

@@ -48,6 +48,7 @@ pub fn render(df: &DataFrame) -> String {
         "iva",
         "ieps",
         "message",
+        "mensaje",
         "citation",
         "evidence",
     ];
