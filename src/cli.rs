@@ -31,6 +31,9 @@ pub enum Command {
     Audit(AuditArgs),
     /// Write reports (HTML, Markdown, CSV, JSON, Parquet) from the dataset and findings.
     Report(report::ReportArgs),
+    /// Follow one pedimento: what it imported, what discharged it, what is open, and every
+    /// finding that cites it.
+    Trace(report::trace::TraceArgs),
     /// Print every rule version the product knows (the text of docs/rules.md).
     Rules {
         /// es (Spanish, default) or en (English).
@@ -788,6 +791,23 @@ pub fn report(a: report::ReportArgs) -> Result<i32> {
         l.pick("reporte(s) en", "report(s) in"),
         t.elapsed().as_secs_f64()
     );
+    Ok(0)
+}
+
+pub fn trace(a: report::trace::TraceArgs) -> Result<i32> {
+    if !a.audit.join("findings.parquet").exists() {
+        bail!(
+            "no findings.parquet in {}: run `pedimento-audit audit --out {}` first",
+            a.audit.display(),
+            a.audit.display()
+        );
+    }
+    let inputs = report::load::load(&a.dataset, &a.audit)?;
+    let t = report::trace::build(&inputs, &a.pedimento, a.partida, a.lang)?;
+    match a.format {
+        report::trace::TraceFormat::Text => print!("{}", report::trace::render_text(&t)),
+        report::trace::TraceFormat::Json => print!("{}", report::trace::render_json(&t)),
+    }
     Ok(0)
 }
 

@@ -57,6 +57,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ingest(a) => cli::ingest(a).context("ingest failed"),
         Command::Audit(a) => cli::audit(a).context("audit failed"),
         Command::Report(a) => cli::report(a).context("report failed"),
+        Command::Trace(a) => cli::trace(a).context("trace failed"),
         Command::Rules { lang } => {
             print!("{}", cli::rules(lang));
             Ok(0)

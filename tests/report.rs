@@ -527,3 +527,155 @@ fn errors_name_the_fix() {
     let e = report::build_all(&a).unwrap_err().to_string();
     assert!(e.contains("--run-audit"), "{e}");
 }
+
+/// The kardex of a whole-period report ends, per good, at the ledger's open quantity, and
+/// every row's saldo is the previous saldo plus entrada minus salida.
+#[test]
+fn kardex_saldo_chains_and_closes_at_the_ledger_balance() {
+    use pedaudit::report::kardex::Kind;
+    use rust_decimal::Decimal;
+    let f = fixture();
+    let reports = report::build_all(&args(f, "unused")).unwrap();
+    let balances =
+        report::load::read_balances(&f.root.join("audit/ledger_balances.parquet")).unwrap();
+    let mut checked = 0;
+    for r in &reports {
+        assert!(!r.kardex.is_empty(), "{} has a kardex", r.rfc);
+        for g in &r.kardex {
+            assert_eq!(g.rows[0].kind, Kind::Opening);
+            let mut saldo = g.opening;
+            for row in &g.rows[1..] {
+                saldo += row.entrada - row.salida;
+                assert_eq!(
+                    row.saldo, saldo,
+                    "{} {} running saldo",
+                    g.fraccion, row.fecha
+                );
+                assert!(row.fecha <= r.as_of);
+            }
+            assert_eq!(g.closing, saldo);
+            let open: Decimal = balances
+                .iter()
+                .filter(|b| {
+                    b.rfc == g.rfc
+                        && b.fraccion.as_deref() == Some(g.fraccion.as_str())
+                        && b.umt.as_deref() == Some(g.umt.as_str())
+                        && (b.tipo_bien.as_deref() == Some("activo_fijo"))
+                            == (g.pool == "activo_fijo")
+                })
+                .map(|b| b.open_qty)
+                .sum();
+            assert_eq!(
+                g.closing, open,
+                "{} {} closes at the ledger",
+                g.fraccion, g.umt
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 5);
+    // A one-year report opens at the saldo carried from the year before.
+    let mut a = args(f, "unused");
+    a.year = Some(2023);
+    let y = report::build_all(&a).unwrap();
+    assert!(y[0].kardex.iter().any(|g| !g.opening.is_zero()));
+    assert!(y[0].kardex.iter().all(|g| {
+        g.rows[1..]
+            .iter()
+            .all(|r| r.fecha >= chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap())
+    }));
+}
+
+#[test]
+fn golden_kardex_csv() {
+    let f = fixture();
+    let written = report::run(&args(f, "reports-kardex")).unwrap();
+    let bytes = std::fs::read(written[0].dir.join("kardex.csv")).unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 BOM");
+    let text = String::from_utf8(bytes).unwrap();
+    // The first 60 rows: enough to show opening, entradas, salidas and the saldo.
+    let head: String = text.lines().take(61).map(|l| format!("{l}\n")).collect();
+    golden("kardex_head.csv", &head);
+}
+
+fn trace_cli(f: &Fixture, args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pedimento-audit"))
+        .arg("trace")
+        .arg("--dataset")
+        .arg(f.root.join("ds"))
+        .arg("--audit")
+        .arg(f.root.join("audit"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "trace {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// `trace` on an injected expired import: its partidas, what discharged them, what is open
+/// and the finding; text fits 80 columns, JSON parses. Golden files for both.
+#[test]
+fn trace_follows_one_pedimento() {
+    let f = fixture();
+    let inj = f
+        .injected
+        .iter()
+        .find(|i| i.check_code == "TEMP-EXPIRED")
+        .expect("an expired import is injected");
+    let text = trace_cli(f, &[&inj.pedimento_id]);
+    for l in text.lines() {
+        assert!(l.chars().count() <= 80, "over 80 columns: {l}");
+        assert!(!l.contains('\u{1b}'), "no control characters");
+    }
+    assert!(text.contains("TEMP-EXPIRED"), "{text}");
+    assert!(text.contains("vencido"), "{text}");
+    golden("trace.txt", &text);
+    // Spanish by default, English with --lang en; terms of art stay.
+    assert!(text.contains("Descargado por"), "{text}");
+    let en = trace_cli(f, &[&inj.pedimento_id, "--lang", "en"]);
+    assert!(
+        en.contains("Discharged by") && en.contains("retorno"),
+        "{en}"
+    );
+    let json = trace_cli(f, &[&inj.pedimento_id, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["pedimento_id"], inj.pedimento_id.as_str());
+    let found = v["findings"].as_array().unwrap();
+    assert!(found.iter().any(|x| x["check_code"] == "TEMP-EXPIRED"));
+    golden("trace.json", &json);
+    // --partida narrows to one partida; separators in the id do not matter.
+    let spaced = inj.pedimento_id.replace('-', " ");
+    let one = trace_cli(
+        f,
+        &[
+            &spaced,
+            "--partida",
+            &inj.partida.to_string(),
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert!(
+        v["imported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["partida"] == inj.partida)
+    );
+    // An unknown pedimento is an error that names it.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pedimento-audit"))
+        .args(["trace", "--dataset"])
+        .arg(f.root.join("ds"))
+        .arg("--audit")
+        .arg(f.root.join("audit"))
+        .arg("99-999-9999-9999999")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("99-999-9999-9999999"));
+}

@@ -383,6 +383,45 @@ pub fn render(d: &ReportData) -> String {
 
     let _ = writeln!(
         o,
+        "<h2 id=\"kardex\">{}</h2>",
+        esc(l.pick(
+            "Kardex por mercancía (entradas, salidas por tipo, saldo; cantidades en la UMT de cada mercancía)",
+            "Kardex per good (entradas, salidas by kind, saldo; quantities in the good's UMT)"
+        ))
+    );
+    if d.kardex.is_empty() {
+        na(
+            &mut o,
+            l.pick(
+                "Sin movimientos de importación temporal en el periodo.",
+                "No temporary-import movement in the period.",
+            ),
+        );
+    } else {
+        let (t, left) = tables::kardex(d);
+        table(&mut o, &t, false);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"na\">{left} {}</p>",
+                l.pick(
+                    "mercancía(s) más en kardex.csv.",
+                    "more good(s) are in kardex.csv."
+                )
+            );
+        }
+        let _ = writeln!(
+            o,
+            "<p>{}</p>",
+            esc(l.pick(
+                "Cada movimiento con su saldo acumulado está en kardex.csv y en la hoja Kardex de report.xlsx.",
+                "Every movement with its running saldo is in kardex.csv and the Kardex sheet of report.xlsx."
+            ))
+        );
+    }
+
+    let _ = writeln!(
+        o,
         "<h2>{}</h2>",
         l.pick("Tendencia por año", "Trend per year")
     );
@@ -464,6 +503,35 @@ pub fn render(d: &ReportData) -> String {
                 )
             );
         }
+    }
+    let _ = writeln!(
+        o,
+        "<h2 id=\"rejects\">{}</h2>",
+        esc(l.pick(
+            "Renglones rechazados en la carga (todo el dataset)",
+            "Rejected input rows (whole dataset)"
+        ))
+    );
+    match tables::rejects(d) {
+        Some(t) => {
+            let _ = writeln!(
+                o,
+                "<p>{} {}</p>",
+                d.rejects.len(),
+                esc(l.pick(
+                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rejects de report.xlsx.",
+                    "row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx."
+                ))
+            );
+            table(&mut o, &t, false);
+        }
+        None => na(
+            &mut o,
+            l.pick(
+                "La carga no rechazó ningún renglón.",
+                "Ingest rejected no row.",
+            ),
+        ),
     }
     let _ = write!(o, "<h2>{}</h2>\n<ul>", l.pick("Notas", "Notes"));
     for n in tables::notes(l) {

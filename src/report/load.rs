@@ -123,6 +123,17 @@ pub struct Allocation {
     pub import_partida: i32,
     pub discharge_fecha: NaiveDate,
     pub cantidad: Decimal,
+    /// The discharge partida (`None` when an older audit folder lacks the column).
+    pub discharge_id: Option<String>,
+    pub discharge_partida: Option<i32>,
+    pub discharge_clave: Option<String>,
+    /// `EXPLICIT` (the descargo names the import) or `FIFO`.
+    pub method: Option<String>,
+    /// Bill of materials: the product whose discharge consumed this insumo, and the
+    /// line's merma and desperdicio percentages (`None` off BOM rows).
+    pub producto_fraccion: Option<String>,
+    pub bom_merma_pct: Option<Decimal>,
+    pub bom_desperdicio_pct: Option<Decimal>,
 }
 
 /// A pedimento header from the dataset (rectified originals removed).
@@ -202,6 +213,8 @@ pub struct Inputs {
     pub assessment: Option<Vec<Assessment>>,
     pub ingest: IngestTotals,
     pub dataset_years: Vec<i32>,
+    /// Rows ingest rejected (dataset-wide), shared by every report.
+    pub rejects: std::sync::Arc<Vec<super::rejects::Reject>>,
 }
 
 fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
@@ -413,6 +426,17 @@ pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
         .iter()
         .map(|n| req(&df, n, path))
         .collect::<Result<_, _>>()?;
+    let opt = |n: &str| text(&df, n, path);
+    let (did, dpart, dclave, method, prod, merma, desp) = (
+        opt("discharge_id")?,
+        opt("discharge_partida")?,
+        opt("discharge_clave")?,
+        opt("method")?,
+        opt("producto_fraccion")?,
+        opt("bom_merma_pct")?,
+        opt("bom_desperdicio_pct")?,
+    );
+    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         // EXCESS rows discharge nothing (no import): not part of any balance.
@@ -424,6 +448,13 @@ pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
             import_partida: need(int(&c[1][i], path, names[1], i)?, path, names[1], i)?,
             discharge_fecha: need(date(&c[2][i], path, names[2], i)?, path, names[2], i)?,
             cantidad: need(dec(&c[3][i], path, names[3], i)?, path, names[3], i)?,
+            discharge_id: get(&did, i),
+            discharge_partida: int(&get(&dpart, i), path, "discharge_partida", i)?,
+            discharge_clave: get(&dclave, i),
+            method: get(&method, i),
+            producto_fraccion: get(&prod, i),
+            bom_merma_pct: dec(&get(&merma, i), path, "bom_merma_pct", i)?,
+            bom_desperdicio_pct: dec(&get(&desp, i), path, "bom_desperdicio_pct", i)?,
         });
     }
     Ok(out)
@@ -683,5 +714,6 @@ pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
         assessment: read_assessment(&audit.join("cert_assessment.parquet"))?,
         ingest: read_manifests(dataset_root)?,
         dataset_years,
+        rejects: std::sync::Arc::new(super::rejects::read(dataset_root)?),
     })
 }

@@ -245,6 +245,46 @@ pub fn render(d: &ReportData) -> String {
         }
     }
 
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l.pick(
+            "Kardex por mercancía (entradas, salidas por tipo, saldo; cantidades en la UMT de cada mercancía)",
+            "Kardex per good (entradas, salidas by kind, saldo; quantities in the good's UMT)"
+        )
+    );
+    if d.kardex.is_empty() {
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l.pick(
+                "Sin movimientos de importación temporal en el periodo.",
+                "No temporary-import movement in the period."
+            )
+        );
+    } else {
+        let (t, left) = tables::kardex(d);
+        table(&mut o, &t);
+        if left > 0 {
+            let _ = writeln!(
+                o,
+                "{left} {}\n",
+                l.pick(
+                    "mercancía(s) más en kardex.csv.",
+                    "more good(s) are in kardex.csv."
+                )
+            );
+        }
+        let _ = writeln!(
+            o,
+            "{}\n",
+            l.pick(
+                "Cada movimiento con su saldo acumulado está en kardex.csv y en la hoja Kardex de report.xlsx.",
+                "Every movement with its running saldo is in kardex.csv and the Kardex sheet of report.xlsx."
+            )
+        );
+    }
+
     let _ = writeln!(o, "## {}\n", l.pick("Tendencia por año", "Trend per year"));
     table(&mut o, &tables::trend(d));
 
@@ -297,6 +337,39 @@ pub fn render(d: &ReportData) -> String {
                 l.pick(
                     "hallazgo(s) más de esta revisión están en findings.csv.",
                     "more finding(s) of this check are in findings.csv."
+                )
+            );
+        }
+    }
+
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        l.pick(
+            "Renglones rechazados en la carga (todo el dataset)",
+            "Rejected input rows (whole dataset)"
+        )
+    );
+    match tables::rejects(d) {
+        Some(t) => {
+            let _ = writeln!(
+                o,
+                "{} {}\n",
+                d.rejects.len(),
+                l.pick(
+                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rejects de report.xlsx.",
+                    "row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx."
+                )
+            );
+            table(&mut o, &t);
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "{}\n",
+                l.pick(
+                    "La carga no rechazó ningún renglón.",
+                    "Ingest rejected no row."
                 )
             );
         }

@@ -14,6 +14,8 @@
 //! | `findings.json` | [`json`] |
 //! | `findings.parquet` | [`parquet`] |
 //! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
+//! | `rejects.csv` | [`rejects`] (rows ingest rejected: file, line, field, reason; dataset-wide) |
+//! | `kardex.csv` | [`kardex`] (per good: entradas, salidas by kind, running saldo) |
 //! | `report.xlsx` | [`xlsx`] (findings, saldos, vencimientos, certification, ratio series) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
 //!
@@ -23,16 +25,19 @@ pub mod csv;
 pub mod format;
 pub mod html;
 pub mod json;
+pub mod kardex;
 pub mod load;
 /// The audit's output manifest (moved to [`crate::audit::manifest`]; kept here by name).
 pub use crate::audit::manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod rejects;
 pub mod saldos;
 pub mod sample;
 pub mod svg;
 pub mod tables;
+pub mod trace;
 pub mod xlsx;
 
 use crate::model::lang::Lang;
@@ -416,6 +421,8 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
+    kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
+    rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;

@@ -282,6 +282,10 @@ pub struct ReportData {
     /// This company's ledger balances with something open at the as-of date, by plazo
     /// end (unknown last), then pedimento and partida.
     pub saldos: Vec<Balance>,
+    /// Kardex per good (entradas, salidas by kind, running saldo) over the period.
+    pub kardex: Vec<super::kardex::Good>,
+    /// Rows ingest rejected (dataset-wide: the same list in every report of the dataset).
+    pub rejects: std::sync::Arc<Vec<super::rejects::Reject>>,
     pub sample: Option<Sample>,
 }
 
@@ -645,6 +649,8 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         modalities,
         risk,
         saldos,
+        kardex: super::kardex::build(ix, o.rfc, o.period, o.as_of),
+        rejects: inp.rejects.clone(),
         sample,
     }
 }

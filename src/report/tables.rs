@@ -580,6 +580,106 @@ pub fn vencimientos(d: &ReportData) -> (Table, usize) {
     (t, due.len().saturating_sub(MAX_SALDOS_ROWS))
 }
 
+/// Rejected input rows (dataset-wide) grouped by file, record type and field, most
+/// frequent first, with the first line of each group; None when ingest rejected nothing.
+pub fn rejects(d: &ReportData) -> Option<Table> {
+    if d.rejects.is_empty() {
+        return None;
+    }
+    let mut groups: std::collections::BTreeMap<(&str, &str, &str), (usize, i64, &str)> =
+        std::collections::BTreeMap::new();
+    for r in d.rejects.iter() {
+        let e = groups
+            .entry((r.file.as_str(), r.record_type.as_str(), r.field.as_str()))
+            .or_insert((0, r.line, r.reason.as_str()));
+        e.0 += 1;
+        if r.line < e.1 {
+            e.1 = r.line;
+            e.2 = r.reason.as_str();
+        }
+    }
+    let mut g: Vec<_> = groups.into_iter().collect();
+    g.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let l = d.meta.lang;
+    let mut t = Table::new(&[
+        (l.pick("Archivo", "File"), false),
+        (l.pick("Registro", "Record"), false),
+        (l.pick("Campo", "Field"), false),
+        (l.pick("Renglones", "Rows"), true),
+        (l.pick("Primera línea", "First line"), true),
+        (
+            l.pick("Motivo (primera línea)", "Reason (first line)"),
+            false,
+        ),
+    ]);
+    for ((file, rt, field), (n, line, reason)) in g.into_iter().take(50) {
+        t.rows.push(vec![
+            file.to_string(),
+            rt.to_string(),
+            field.to_string(),
+            n.to_string(),
+            line.to_string(),
+            reason.to_string(),
+        ]);
+    }
+    Some(t)
+}
+
+/// Goods shown in the kardex summary of HTML/Markdown; every good is in kardex.csv.
+pub const MAX_KARDEX_GOODS: usize = 300;
+
+/// Kardex summary: one row per good (fracción, UMT, pool) with the saldo at the start of
+/// the period, entradas, salidas by kind and the closing saldo, all in the good's UMT
+/// (never totalled across goods: the units differ). At most [`MAX_KARDEX_GOODS`] rows and
+/// how many were left out.
+pub fn kardex(d: &ReportData) -> (Table, usize) {
+    use super::kardex::{Kind, SALIDAS};
+    let l = d.meta.lang;
+    let mut cols: Vec<(&'static str, bool)> = vec![
+        ("Fracción", false),
+        ("UMT", false),
+        (l.pick("Régimen (pool)", "Pool"), false),
+        (l.pick("Saldo inicial", "Opening saldo"), true),
+        ("Entradas", true),
+    ];
+    // Salida kinds with a movement somewhere in this report (no all-empty columns).
+    let used: Vec<usize> = (0..SALIDAS.len())
+        .filter(|&k| d.kardex.iter().any(|g| !g.salidas[k].is_zero()))
+        .collect();
+    for &k in &used {
+        cols.push((SALIDAS[k].label(l), true));
+    }
+    cols.push((l.pick("Saldo final", "Closing saldo"), true));
+    cols.push((l.pick("Movimientos", "Movements"), true));
+    let mut t = Table::new(&cols);
+    for g in d.kardex.iter().take(MAX_KARDEX_GOODS) {
+        let unit = match super::format::unit_name(&g.umt) {
+            Some(n) => format!("{} {n}", g.umt),
+            None => g.umt.clone(),
+        };
+        let mut row = vec![
+            g.fraccion.clone(),
+            unit,
+            g.pool.replace('_', " "),
+            qty(g.opening),
+            qty(g.entradas),
+        ];
+        for &k in &used {
+            row.push(qty(g.salidas[k]));
+        }
+        row.push(qty(g.closing));
+        row.push(
+            g.rows
+                .iter()
+                .filter(|r| r.kind != Kind::Opening)
+                .count()
+                .to_string(),
+        );
+        t.rows.push(row);
+    }
+    (t, d.kardex.len().saturating_sub(MAX_KARDEX_GOODS))
+}
+
 /// Check codes that appear in `by_month`, in report order.
 pub fn month_checks(d: &ReportData) -> Vec<String> {
     d.by_check.iter().map(|c| c.code.clone()).collect()

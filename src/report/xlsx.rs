@@ -4,9 +4,11 @@
 //! |---|---|
 //! | `Hallazgos` / `Findings` | every finding of the report (the findings.csv columns, key facts included) |
 //! | `Saldos` | open temporary-import partidas at the as-of date (the saldos.csv columns) |
+//! | `Kardex` | per good: entradas, salidas by kind, running saldo (the kardex.csv rows) |
 //! | `Vencimientos` | open value by days to plazo end (30/60/90-day buckets, activo fijo apart) |
 //! | `Certificación` / `Certification` | one row per requirement, after one row per modality |
 //! | `Serie del índice` / `Ratio series` | the rolling 12-month return ratio per month |
+//! | `Rechazos` / `Rejects` | rows ingest rejected (rejects.csv: run, file, line, record type, field, reason) |
 //! | `Muestra` / `Sample` | the auditor's sample (with `--sample N`) |
 //!
 //! Headers, severities, statuses and the finding text follow `--lang`; check codes do not.
@@ -24,6 +26,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
+
+/// Data rows per sheet (Excel's limit is 1,048,576 rows including the header).
+pub const MAX_SHEET_ROWS: usize = 1_000_000;
 
 /// One typed cell.
 enum Cell {
@@ -221,6 +226,54 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         saldos,
     )?;
 
+    let mut kardex = vec![];
+    for g in &d.kardex {
+        let unit = super::format::unit_name(&g.umt).unwrap_or_default();
+        for r in &g.rows {
+            kardex.push(vec![
+                text(&g.fraccion),
+                text(&g.umt),
+                text(unit),
+                text(g.pool),
+                Cell::Date(r.fecha),
+                text(r.kind.code()),
+                text(r.kind.label(d.meta.lang)),
+                text(&r.pedimento_id),
+                opt(r.partida, |p| Cell::Int(p.into())),
+                opt(r.clave.clone(), Cell::Text),
+                Cell::Int(r.lots as i64),
+                opt(r.producto_fraccion.clone(), Cell::Text),
+                Cell::Qty(r.entrada),
+                Cell::Qty(r.salida),
+                Cell::Qty(r.saldo),
+            ]);
+        }
+    }
+    sheet(
+        &mut wb,
+        &fm,
+        "Kardex",
+        // The kardex.csv columns without the rfc, unit after umt.
+        &[
+            "fraccion",
+            "umt",
+            "unit",
+            "pool",
+            "fecha",
+            "kind",
+            "concepto",
+            "pedimento_id",
+            "partida",
+            "clave",
+            "lots",
+            "producto_fraccion",
+            "entrada",
+            "salida",
+            "saldo",
+        ],
+        kardex,
+    )?;
+
     let buckets = d
         .aging
         .iter()
@@ -356,6 +409,24 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         ),
         ratio,
     )?;
+    // Excel holds 1,048,576 rows a sheet: the rest stay in rejects.csv.
+    let rejects = d
+        .rejects
+        .iter()
+        .take(MAX_SHEET_ROWS)
+        .map(|r| {
+            vec![
+                text(&r.run),
+                text(&r.file),
+                Cell::Int(r.line),
+                text(&r.record_type),
+                text(&r.field),
+                text(&r.reason),
+                text(&r.raw),
+            ]
+        })
+        .collect();
+    sheet(&mut wb, &fm, l.pick("Rechazos", "Rejects"), &super::rejects::HEADER, rejects)?;
     if let Some(sm) = &d.sample {
         let picks = sm
             .picks
