@@ -2,7 +2,8 @@
 -- and how much (in the import's tariff unit). Deterministic: same input, same rows.
 --
 -- 1. EXPLICIT: descargos that name the original pedimento (Data Stage 512, CSV
---    descargo_*) are applied first, up to the quantities available on both sides.
+--    descargo_*) and destruction records that name their import pedimento (profile
+--    desperdicios.csv) are applied first, up to the quantities available on both sides.
 -- 2. FIFO (PEPS) on what remains, per pool (rfc, fraccion, umt, pool), oldest import first,
 --    as interval overlap over running totals: import k covers (CI[k-1], CI[k]] of the
 --    cumulative imported quantity, discharge j covers (CD[j-1], CD[j]] of the cumulative
@@ -37,6 +38,12 @@ exp_req AS (
     FROM descargos d
     WHERE d.cantidad > 0 AND d.original_fraccion IS NOT NULL
     GROUP BY d.pedimento_id, d.original_id, d.original_fraccion
+    UNION ALL
+    -- A destruction record that names its import pedimento (profile desperdicios.csv).
+    SELECT 'ACTA ' || x.acta AS discharge_id, x.pedimento AS original_id, x.fraccion,
+           x.cantidad AS q
+    FROM desperdicios x
+    WHERE x.pedimento IS NOT NULL
 ),
 exp_i AS (
     SELECT pedimento_id, fraccion, MIN(partida) AS partida FROM mov_i

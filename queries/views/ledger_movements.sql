@@ -32,8 +32,18 @@
 --   open-ended) discharges, instead of the product, each insumo of the BOM: one row per
 --   BOM line with fraccion = insumo_fraccion, umt = the line's umt and
 --   cantidad = product cantidad x consumo x (100 + merma_pct + desperdicio_pct) / 100
---   (5 decimals). Mermas are consumed in the process and desperdicios leave the regime
---   with the product's discharge (their own destruction or return is not modelled here).
+--   (5 decimals). Mermas are consumed in the process (Ley Aduanera art. 2 fr. XI).
+--   Desperdicios leave the regime by return, destruction or change of regime (Ley Aduanera
+--   art. 109): a company that files destruction records (profile desperdicios.csv, any row
+--   with its RFC) has its desperdicio discharged by those records, so its BOM explosions
+--   apply desperdicio_pct = 0 (bom_desperdicio_pct shows the percentage applied); a company
+--   without destruction records has the desperdicio leave with the product's discharge.
+-- Destruction records (profile desperdicios.csv, actas de destrucción, RGCE regla 4.3.5):
+--   one 'D' row per record, pedimento_id = 'ACTA ' || acta, partida 0, clave 'DESTRUCCION',
+--   pool 'insumo', valor_aduana NULL (a destruction declares no value); it discharges its
+--   fracción's open lots by PEPS, or the import pedimento it names (ledger_allocations,
+--   EXPLICIT). A destruction of a fracción never imported is an excess (DESCARGO-EXCESS),
+--   never DESCARGO-NO-BOM.
 --   producto_* and bom_* name the product and the BOM line (NULL on other rows);
 --   valor_aduana stays the product partida's declared value. A discharge row is then
 --   identified by (pedimento_id, partida, fraccion): bom.csv allows one line per insumo
@@ -155,20 +165,26 @@ dis AS (
     LEFT JOIN af_g g ON g.pedimento_id = d.pedimento_id
     LEFT JOIN af_p ap ON ap.pedimento_id = d.pedimento_id AND ap.partida = d.partida
 ),
+des_rfc AS (SELECT DISTINCT rfc FROM desperdicios),
 bom_d AS (
     SELECT d.rfc, b.insumo_fraccion AS fraccion, b.umt, d.pedimento_id, d.partida, d.clave,
            d.tipo_operacion, d.fecha_operacion, d.immex_programa,
            CAST(d.cantidad * b.consumo
-                * (100 + b.merma_pct + COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct))
+                * (100 + b.merma_pct
+                   + CASE WHEN dr.rfc IS NOT NULL THEN b.merma_pct - b.merma_pct
+                          ELSE COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) END)
                 / 100 AS DECIMAL(18, 5)) AS cantidad,
            d.valor_aduana, d.igi_tasa, d.iva_tasa, d.ieps_tasa, d.pool, d.only_open,
            d.fraccion AS producto_fraccion, d.umt AS producto_umt,
            d.cantidad AS producto_cantidad, b.consumo AS bom_consumo,
            b.merma_pct AS bom_merma_pct,
-           COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) AS bom_desperdicio_pct,
+           CASE WHEN dr.rfc IS NOT NULL THEN b.merma_pct - b.merma_pct
+                ELSE COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) END
+               AS bom_desperdicio_pct,
            b.valid_from AS bom_valid_from
     FROM dis d
     JOIN bom b ON b.rfc = d.rfc AND b.producto_fraccion = d.fraccion
+    LEFT JOIN des_rfc dr ON dr.rfc = d.rfc
     WHERE b.valid_from <= d.fecha_operacion
       AND (b.valid_to IS NULL OR d.fecha_operacion <= b.valid_to)
 ),
@@ -199,6 +215,21 @@ dis_all AS (
            CAST(bom_desperdicio_pct AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
            bom_valid_from
     FROM bom_d
+    UNION ALL
+    SELECT x.rfc, x.fraccion, x.umt, 'ACTA ' || x.acta AS pedimento_id,
+           CAST(0 AS INTEGER) AS partida, 'DESTRUCCION' AS clave,
+           CAST(NULL AS INTEGER) AS tipo_operacion, x.fecha AS fecha_operacion,
+           CAST(NULL AS VARCHAR) AS immex_programa, x.cantidad,
+           CAST(NULL AS DECIMAL(18, 2)) AS valor_aduana,
+           CAST(NULL AS DECIMAL(18, 6)) AS igi_tasa, CAST(NULL AS DECIMAL(18, 6)) AS iva_tasa,
+           CAST(NULL AS DECIMAL(18, 6)) AS ieps_tasa, 'insumo' AS pool, 0 AS only_open,
+           CAST(NULL AS VARCHAR) AS producto_fraccion, CAST(NULL AS VARCHAR) AS producto_umt,
+           CAST(NULL AS DECIMAL(18, 5)) AS producto_cantidad,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
+           CAST(NULL AS DATE) AS bom_valid_from
+    FROM desperdicios x
 ),
 imp_units AS (SELECT DISTINCT rfc, fraccion, umt FROM imp),
 imp_goods AS (SELECT DISTINCT rfc, fraccion FROM imp)
@@ -212,7 +243,8 @@ SELECT 'I' AS kind, imp.*,
 FROM imp
 UNION ALL
 SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
-            WHEN g.rfc IS NULL AND d.producto_fraccion IS NULL AND d.only_open = 0 THEN 'N'
+            WHEN g.rfc IS NULL AND d.producto_fraccion IS NULL AND d.only_open = 0
+                 AND d.clave <> 'DESTRUCCION' THEN 'N'
             ELSE 'D' END AS kind,
        d.rfc, d.fraccion, d.umt, d.pedimento_id, d.partida, d.clave, d.tipo_operacion,
        d.fecha_operacion, d.immex_programa, d.cantidad, d.valor_aduana, d.igi_tasa,
