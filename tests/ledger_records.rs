@@ -315,3 +315,48 @@ fn anexo24_profile_validation() {
         assert!(e.starts_with(want), "{rows}: {e}");
     }
 }
+
+/// PEPS by the moment of payment: two imports paid the same day at 13:58 (3000001) and
+/// 11:48 (3000002); the return discharges the 11:48 one, and the expired balance (value
+/// 2000, IGI 200, IVA 352) sits on 3000001 (fixture README).
+#[test]
+fn peps_orders_same_day_imports_by_payment_time() {
+    let (_d, ds, opts) = open("peps_hora", "2023-09-01");
+    let (ctx, df) = audit(&ds, opts, &["temp"]);
+    let a = ctx.table("ledger_allocations").collect().unwrap();
+    assert_eq!(
+        table(&a, &["method", "import_id", "discharge_id", "cantidad"]),
+        vec![v(&[
+            "FIFO",
+            "2022-240-3953-3000002",
+            "2022-240-3953-3000003",
+            "100.00000"
+        ])]
+    );
+    let exp = rows(&df, "TEMP-EXPIRED");
+    assert_eq!(
+        exp,
+        vec![(
+            "2022-240-3953-3000001".into(),
+            "100.00000".into(),
+            "2000.00".into(),
+            "200.00".into(),
+            "352.00".into()
+        )]
+    );
+    let m = ctx
+        .table("ledger_movements")
+        .filter(col("kind").eq(lit("I")))
+        .sort(["pedimento_id"], Default::default())
+        .collect()
+        .unwrap();
+    assert_eq!(
+        table(&m, &["pedimento_id", "pago"]),
+        vec![
+            v(&["2022-240-3953-3000001", "2022-01-10 13:58:00"]),
+            v(&["2022-240-3953-3000002", "2022-01-10 11:48:00"]),
+        ]
+    );
+    golden("ledger_peps_hora.txt", &render(&df));
+    assert_native_ledger_equals_sql(&ctx);
+}

@@ -18,7 +18,9 @@
 -- Pools: steps 2 and 3 run per (rfc, fraccion, umt, pool): insumos and activo fijo are
 -- discharged separately (see ledger_movements). Explicit descargos name their import.
 -- Ordering within a good: fecha_operacion, imports before discharges on the same day,
--- then pedimento_id, partida.
+-- then the moment of payment (ledger_movements.pago: PEPS is first in, first out by the
+-- payment; a payment without time after the timed ones of its day), then pedimento_id,
+-- partida.
 -- Bill of materials: a discharge of a product with a BOM in force is one movement per BOM
 -- line (the insumo; see ledger_movements), identified by (pedimento_id, partida, fraccion);
 -- producto_* / bom_* keep the chain: which return of which product, through which BOM
@@ -92,18 +94,18 @@ used_d AS (
 ),
 rem AS (
     SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+           m.pago, m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_i m
     LEFT JOIN used_i u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
     UNION ALL
     SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+           m.pago, m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_d m
     LEFT JOIN used_d u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
                       AND u.fraccion = m.fraccion
 ),
 ev AS (
-    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, only_open,
+    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, pago, only_open,
            CASE WHEN kind = 'I' THEN 0 ELSE 1 END AS k_ord,
            CASE WHEN kind = 'I' THEN q ELSE q - q END AS qi,
            CASE WHEN kind = 'D' THEN q ELSE q - q END AS qd
@@ -113,24 +115,24 @@ ev AS (
 cum AS (
     SELECT ev.*,
            SUM(qi) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ci,
            SUM(qd) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cd
     FROM ev
 ),
 ex AS (
     SELECT cum.*,
            MAX(GREATEST(cd - ci, ci - ci)) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS e
     FROM cum
 ),
 ex2 AS (
     SELECT ex.*,
            COALESCE(LAG(e) OVER (PARTITION BY rfc, fraccion, umt, pool
-                                 ORDER BY fecha_operacion, k_ord, pedimento_id, partida),
+                                 ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida),
                     e - e) AS e_prev
     FROM ex
 ),

@@ -25,6 +25,9 @@
 -- lower bound, empty fecha_fin = open-ended); among several, the latest fecha_inicio (then
 -- the highest program number) wins. Art. 106 temporales belong to no program.
 -- Dates are fecha_operacion (selección automatizada, else payment).
+-- pago = the moment of payment, 'YYYY-MM-DD hh:mm:ss' (fecha_pago and hora_pago; '99:99:99'
+--   when the source gives no time, so that timed payments of a day come first; destruction
+--   records: their fecha): PEPS orders same-day movements by it (ledger_allocations).
 -- valor_aduana: on 'I' rows the import's valor en aduana; on 'D'/'U' rows the value the
 -- discharge declares (valor comercial on exports and returns).
 -- Bill of materials (profile bom.csv): a discharge partida whose (rfc, fraccion) has BOM
@@ -61,7 +64,8 @@ imp0 AS (
     SELECT p.rfc, pa.fraccion, pa.umt, p.pedimento_id, pa.partida, p.clave,
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
            pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
-           pl.tipo_bien
+           pl.tipo_bien,
+           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN plazos pl ON pl.clave = p.clave
@@ -135,7 +139,8 @@ imp AS (
            CAST(CASE WHEN i.n_programa IS NOT NULL THEN i.n_prorroga ELSE l.prorroga END AS INTEGER)
                AS programa_prorroga,
            CASE WHEN i.n_programa IS NOT NULL OR l.pedimento_id IS NOT NULL THEN 1 ELSE 0 END
-               AS programa_vinculado
+               AS programa_vinculado,
+           i.pago
     FROM imp2 i
     LEFT JOIN link l ON l.pedimento_id = i.pedimento_id AND l.partida = i.partida
 ),
@@ -149,7 +154,8 @@ dis0 AS (
            CASE WHEN p.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END
                AS valor_aduana,
            pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
-           dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open
+           dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open,
+           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
@@ -181,7 +187,7 @@ bom_d AS (
            CASE WHEN dr.rfc IS NOT NULL THEN b.merma_pct - b.merma_pct
                 ELSE COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) END
                AS bom_desperdicio_pct,
-           b.valid_from AS bom_valid_from
+           b.valid_from AS bom_valid_from, d.pago
     FROM dis d
     JOIN bom b ON b.rfc = d.rfc AND b.producto_fraccion = d.fraccion
     LEFT JOIN des_rfc dr ON dr.rfc = d.rfc
@@ -203,7 +209,7 @@ dis_all AS (
            CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
-           CAST(NULL AS DATE) AS bom_valid_from
+           CAST(NULL AS DATE) AS bom_valid_from, pago
     FROM dis_plain
     UNION ALL
     SELECT rfc, fraccion, umt, pedimento_id, partida, clave, tipo_operacion, fecha_operacion,
@@ -213,7 +219,7 @@ dis_all AS (
            CAST(bom_consumo AS DECIMAL(18, 6)) AS bom_consumo,
            CAST(bom_merma_pct AS DECIMAL(18, 6)) AS bom_merma_pct,
            CAST(bom_desperdicio_pct AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
-           bom_valid_from
+           bom_valid_from, pago
     FROM bom_d
     UNION ALL
     SELECT x.rfc, x.fraccion, x.umt, 'ACTA ' || x.acta AS pedimento_id,
@@ -228,7 +234,8 @@ dis_all AS (
            CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
-           CAST(NULL AS DATE) AS bom_valid_from
+           CAST(NULL AS DATE) AS bom_valid_from,
+           CAST(x.fecha AS VARCHAR) || ' 99:99:99' AS pago
     FROM desperdicios x
 ),
 imp_units AS (SELECT DISTINCT rfc, fraccion, umt FROM imp),
@@ -252,7 +259,7 @@ SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
        CAST(NULL AS VARCHAR) AS plazo_clave, d.only_open,
        CAST(NULL AS VARCHAR) AS programa, CAST(NULL AS DATE) AS programa_fin,
        CAST(NULL AS DATE) AS programa_cancelacion, CAST(NULL AS INTEGER) AS programa_prorroga,
-       0 AS programa_vinculado,
+       0 AS programa_vinculado, d.pago,
        d.producto_fraccion, d.producto_umt, d.producto_cantidad, d.bom_consumo,
        d.bom_merma_pct, d.bom_desperdicio_pct, d.bom_valid_from
 FROM dis_all d

@@ -202,7 +202,15 @@ fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
         let schema = arrow_to_polars_schema(&dataset::schema_of(table));
         return Ok(DataFrame::empty_with_schema(&schema).lazy());
     }
-    LazyFrame::scan_parquet_files(files.into_iter().collect(), ScanArgsParquet::default())
+    let mut args = ScanArgsParquet::default();
+    if matches!(table, "pedimentos" | "conflicts") {
+        // Year files written before a nullable column existed (hora_pago) read it as null.
+        args.schema = Some(std::sync::Arc::new(arrow_to_polars_schema(
+            &dataset::schema_of(table),
+        )));
+        args.allow_missing_columns = true;
+    }
+    LazyFrame::scan_parquet_files(files.into_iter().collect(), args)
 }
 
 /// The polars schema equivalent to one of the dataset's arrow-rs schemas.
