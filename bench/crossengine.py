@@ -28,11 +28,23 @@ RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
                ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"])]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
              ("fecha_cancelacion", "date"), ("prorroga", "int"), ("sector", "string")]
-# The profile's bom.csv (src/profile.rs BOM; decimals are DECIMAL(18,6)).
+# The profile's bom.csv (src/profile.rs BOM; decimals are DECIMAL(18,6), quantities
+# DECIMAL(18,5)).
 BOM = [("rfc", "string"), ("producto_fraccion", "string"), ("producto_parte", "string"),
        ("insumo_fraccion", "string"), ("umt", "string"), ("consumo", "decimal"),
        ("merma_pct", "decimal"), ("desperdicio_pct", "decimal"), ("valid_from", "date"),
        ("valid_to", "date")]
+# desperdicios.csv (src/profile.rs DESPERDICIOS): destruction records. The pedimento column is
+# read as written: the Rust loader also normalizes other spellings (YY, spaces) to the key.
+DESPERDICIOS = [("rfc", "string"), ("fecha", "date"), ("acta", "string"), ("fraccion", "string"),
+                ("umt", "string"), ("cantidad", "quantity"), ("pedimento", "string")]
+# Profile tables the SQL reads besides programas: name -> columns (an empty table when the
+# profile folder lacks the file).
+# descargos_anexo24.csv (src/profile.rs ANEXO24): the company's own descargo report
+# (SALDO-DIFF); pedimentos read as written, like desperdicios.
+ANEXO24 = [("pedimento_descargo", "string"), ("pedimento_importacion", "string"),
+           ("partida", "int"), ("fraccion", "string"), ("cantidad", "quantity")]
+PROFILE_TABLES = {"bom": BOM, "desperdicios": DESPERDICIOS, "descargos_anexo24": ANEXO24}
 
 
 def registry_order():
@@ -107,18 +119,20 @@ def register(con, dataset, profiles):
     else:
         con.execute("""CREATE TABLE programas (rfc VARCHAR, programa VARCHAR, fecha_inicio DATE, fecha_fin DATE,
             fecha_cancelacion DATE, prorroga INTEGER, sector VARCHAR)""")
-    bom = os.path.join(profiles, "bom.csv") if profiles else ""
-    duck = {"string": "VARCHAR", "decimal": "DECIMAL(18, 6)", "date": "DATE"}
-    if bom and os.path.exists(bom):
-        # Text columns as the Rust loader normalizes them (RFC upper-case, trimmed).
-        cols = ", ".join(
-            f"UPPER(TRIM({n})) AS {n}" if n == "rfc"
-            else f"CAST(NULLIF(TRIM({n}), '') AS {duck[t]}) AS {n}"
-            for n, t in BOM)
-        con.execute(f"CREATE VIEW bom AS SELECT {cols} FROM read_csv('{bom}', header=true, all_varchar=true)")
-    else:
-        cols = ", ".join(f"{n} {duck[t]}" for n, t in BOM)
-        con.execute(f"CREATE TABLE bom ({cols})")
+    duck = {"string": "VARCHAR", "decimal": "DECIMAL(18, 6)", "quantity": "DECIMAL(18, 5)",
+            "date": "DATE", "int": "INTEGER"}
+    for name, spec in PROFILE_TABLES.items():
+        path = os.path.join(profiles, name + ".csv") if profiles else ""
+        if path and os.path.exists(path):
+            # Text columns as the Rust loader normalizes them (RFC upper-case, trimmed).
+            cols = ", ".join(
+                f"UPPER(TRIM({n})) AS {n}" if n == "rfc"
+                else f"CAST(NULLIF(TRIM({n}), '') AS {duck[t]}) AS {n}"
+                for n, t in spec)
+            con.execute(f"CREATE VIEW {name} AS SELECT {cols} FROM read_csv('{path}', header=true, all_varchar=true)")
+        else:
+            cols = ", ".join(f"{n} {duck[t]}" for n, t in spec)
+            con.execute(f"CREATE TABLE {name} ({cols})")
 
 
 def run_queries(engine, as_of, days, materialize, query):

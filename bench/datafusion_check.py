@@ -59,25 +59,28 @@ def main():
     else:
         t = schema.empty_table()
     reg("programas", t)
-    # bom.csv (bill of materials) when the profile has one, else an empty table.
-    bom = os.path.join(a.profiles or "", "bom.csv")
-    btypes = {"string": pa.string(), "decimal": pa.decimal128(18, 6), "date": pa.date32()}
-    bschema = pa.schema([(n, btypes[t]) for n, t in crossengine.BOM])
-    if a.profiles and os.path.exists(bom):
-        import pyarrow.compute as pc
-        tb = pacsv.read_csv(bom, convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n, _ in crossengine.BOM}, strings_can_be_null=True))
-        cols = []
-        for n, t in crossengine.BOM:
-            c = tb.column(n) if n in tb.column_names else pa.nulls(tb.num_rows, pa.string())
-            c = pc.utf8_trim_whitespace(c)
-            if n == "rfc":
-                c = pc.utf8_upper(c)
-            cols.append(c.cast(btypes[t]))
-        t = pa.table(cols, schema=bschema)
-    else:
-        t = bschema.empty_table()
-    reg("bom", t)
+    # bom.csv, desperdicios.csv (crossengine.PROFILE_TABLES) when the profile has them, else
+    # empty tables.
+    btypes = {"string": pa.string(), "decimal": pa.decimal128(18, 6),
+              "quantity": pa.decimal128(18, 5), "date": pa.date32(), "int": pa.int32()}
+    for name, spec in crossengine.PROFILE_TABLES.items():
+        path = os.path.join(a.profiles or "", name + ".csv")
+        bschema = pa.schema([(n, btypes[t]) for n, t in spec])
+        if a.profiles and os.path.exists(path):
+            import pyarrow.compute as pc
+            tb = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n, _ in spec}, strings_can_be_null=True))
+            cols = []
+            for n, t in spec:
+                c = tb.column(n) if n in tb.column_names else pa.nulls(tb.num_rows, pa.string())
+                c = pc.utf8_trim_whitespace(c)
+                if n == "rfc":
+                    c = pc.utf8_upper(c)
+                cols.append(c.cast(btypes[t]))
+            t = pa.table(cols, schema=bschema)
+        else:
+            t = bschema.empty_table()
+        reg(name, t)
 
     findings = pq.read_table(os.path.join(a.audit, "findings.parquet")).to_pylist()
     as_of = str(findings[0]["as_of"]) if findings else crossengine.dataset_max_date(a.dataset)

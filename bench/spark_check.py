@@ -104,16 +104,19 @@ def check(spark, a):
     else:
         df = spark.createDataFrame([], ", ".join(f"{n} {t}" for n, t in crossengine.PROGRAMAS))
     df.createOrReplaceTempView("programas")
-    # bom.csv (bill of materials) when the profile has one, else an empty table.
-    spark_t = {"string": "string", "decimal": "decimal(18,6)", "date": "date"}
-    bom = os.path.join(a.profiles or "", "bom.csv")
-    if a.profiles and os.path.exists(bom):
-        raw = spark.read.option("header", "true").csv(bom)
-        df = raw.select([(F.upper(F.trim(F.col(n))) if n == "rfc" else F.trim(F.col(n)).cast(spark_t[t])).alias(n)
-                         for n, t in crossengine.BOM])
-    else:
-        df = spark.createDataFrame([], ", ".join(f"{n} {spark_t[t]}" for n, t in crossengine.BOM))
-    df.createOrReplaceTempView("bom")
+    # bom.csv, desperdicios.csv (crossengine.PROFILE_TABLES) when the profile has them, else
+    # empty tables.
+    spark_t = {"string": "string", "decimal": "decimal(18,6)", "quantity": "decimal(18,5)",
+               "date": "date", "int": "int"}
+    for name, spec in crossengine.PROFILE_TABLES.items():
+        path = os.path.join(a.profiles or "", name + ".csv")
+        if a.profiles and os.path.exists(path):
+            raw = spark.read.option("header", "true").csv(path)
+            df = raw.select([(F.upper(F.trim(F.col(n))) if n == "rfc" else F.trim(F.col(n)).cast(spark_t[t])).alias(n)
+                             for n, t in spec])
+        else:
+            df = spark.createDataFrame([], ", ".join(f"{n} {spark_t[t]}" for n, t in spec))
+        df.createOrReplaceTempView(name)
 
     findings = [r.asDict() for r in spark.read.parquet(os.path.join(os.path.abspath(a.audit),
                                                                     "findings.parquet")).collect()]

@@ -4,7 +4,8 @@
 -- Amount = the discharge partida's declared value (valor comercial of an export or return,
 -- ledger_movements.valor_aduana on 'D' rows) prorated to the excess quantity. An insumo
 -- discharged through a bill of materials (ledger_movements) names the product and the BOM
--- line; its amount is the product partida's value prorated to the insumo's excess.
+-- line; its amount is the product partida's value prorated to the insumo's excess. A
+-- destruction record (profile desperdicios.csv) declares no value: its amount is empty.
 SELECT 'DESCARGO-EXCESS' AS check_code,
        'high' AS severity,
        a.rfc,
@@ -19,7 +20,10 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
        CAST(NULL AS DECIMAL(18, 2)) AS igi,
        CAST(NULL AS DECIMAL(18, 2)) AS iva,
        CAST(NULL AS DECIMAL(18, 2)) AS ieps,
-       'Discharge ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
+       CASE WHEN a.discharge_clave = 'DESTRUCCION'
+            THEN 'Destruction record ' || a.discharge_id || ' (desperdicios.csv)'
+            ELSE 'Discharge ' || a.discharge_clave || ' partida ' || CAST(a.discharge_partida AS VARCHAR)
+            END
            || ' (fraccion ' || a.fraccion || '): ' || CAST(a.cantidad AS VARCHAR) || ' of '
            || CAST(m.cantidad AS VARCHAR) || ' (UMT ' || a.umt || ')'
            || ' discharge no open temporary import'
@@ -42,7 +46,10 @@ SELECT 'DESCARGO-EXCESS' AS check_code,
                         || CAST(a.bom_desperdicio_pct AS VARCHAR) || '%, vigente desde '
                         || CAST(a.bom_valid_from AS VARCHAR) || ')' END AS mensaje,
        'Ley Aduanera art. 108; discharge per the automated inventory control (Manual de operación aduanera 2007, IMMEX, norma vigesimatercera)' AS citation,
-       'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR) AS evidence
+       CASE WHEN a.discharge_clave = 'DESTRUCCION'
+            THEN 'desperdicios.csv:' || a.discharge_id || ' fraccion ' || a.fraccion
+            ELSE 'partidas:' || a.discharge_id || '#' || CAST(a.discharge_partida AS VARCHAR)
+            END AS evidence
 FROM ledger_allocations a
 JOIN (SELECT * FROM ledger_movements WHERE kind = 'D') m
   ON m.pedimento_id = a.discharge_id AND m.partida = a.discharge_partida

@@ -69,8 +69,11 @@ SELECT 'TEMP-LATE-RETURN' AS check_code,
        ieps_a AS ieps,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
            || '): ' || CAST(cantidad AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
-           || ' discharged by ' || discharge_clave || ' ' || discharge_id || ' partida '
-           || CAST(discharge_partida AS VARCHAR) || ' on ' || CAST(discharge_fecha AS VARCHAR) || ', '
+           || CASE WHEN discharge_clave = 'DESTRUCCION'
+                   THEN ' destroyed (desperdicio, desperdicios.csv ' || discharge_id || ')'
+                   ELSE ' discharged by ' || discharge_clave || ' ' || discharge_id || ' partida '
+                        || CAST(discharge_partida AS VARCHAR) END
+           || ' on ' || CAST(discharge_fecha AS VARCHAR) || ', '
            || CAST(days_late AS VARCHAR) || ' day(s) after its plazo ended ' || CAST(vence AS VARCHAR) AS message,
        'Importación temporal ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fracción ' || fraccion
            || '): ' || CAST(cantidad AS VARCHAR) || ' de ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'

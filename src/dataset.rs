@@ -97,6 +97,9 @@ pub struct PedimentoRow {
     pub contraparte_rfc: Option<String>,
     pub source_file: String,
     pub source_line: i64,
+    /// Time of payment (`hh:mm:ss`) when the source gives it (Data Stage FechaPagoReal,
+    /// or a CSV fecha_pago with a time): orders same-day operations in the ledger (PEPS).
+    pub hora_pago: Option<String>,
 }
 
 /// A small, fast hasher (FxHash) for the per-row lookups of short keys (pedimento ids,
@@ -338,6 +341,7 @@ pub fn pedimentos_schema() -> SchemaRef {
         utf8("contraparte_rfc", true),
         utf8("source_file", false),
         Field::new("source_line", DataType::Int64, false),
+        utf8("hora_pago", true),
     ]))
 }
 
@@ -477,6 +481,7 @@ pub fn pedimentos_batch(rows: &[PedimentoRow]) -> Result<RecordBatch> {
             so(r.iter().map(|x| x.contraparte_rfc.as_deref())),
             s(r.iter().map(|x| x.source_file.as_str())),
             i64s(r.iter().map(|x| x.source_line)),
+            so(r.iter().map(|x| x.hora_pago.as_deref())),
         ],
     )?)
 }
@@ -1320,6 +1325,11 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
     let to = col::<Int32Array>(b, "tipo_operacion")?;
     let tp = col::<Int32Array>(b, "tipo_pedimento")?;
     let sl = col::<Int64Array>(b, "source_line")?;
+    // Datasets written before hora_pago existed lack the column: no time.
+    let hp = match b.schema().index_of("hora_pago") {
+        Ok(_) => Some(col::<StringArray>(b, "hora_pago")?),
+        Err(_) => None,
+    };
     let dte = |n: &str| col::<Date32Array>(b, n);
     let (fp, fe, fs_, fo) = (
         dte("fecha_pago")?,
@@ -1368,6 +1378,7 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
             contraparte_rfc: opt_s(cr, i),
             source_file: sf.value(i).into(),
             source_line: sl.value(i),
+            hora_pago: hp.and_then(|a| opt_s(a, i)),
         });
     }
     Ok(out)

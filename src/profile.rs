@@ -53,6 +53,14 @@ pub enum Kind {
     /// Decimal(18,6), at most 6 decimals, not negative: quantities per unit (BOM consumo)
     /// and percentages (merma, desperdicio).
     Ratio,
+    /// Decimal(18,5), at most 5 decimals, greater than zero: a quantity in the tariff unit
+    /// (the dataset's `cantidad_umt` scale).
+    Quantity,
+    /// A pedimento number, normalized to the dataset key `YYYY-ASS-PPPP-NNNNNNN`.
+    Pedimento,
+    /// What discharged a lot: a pedimento (normalized as [`Kind::Pedimento`]) or a
+    /// destruction acta written `ACTA <acta>` (as the ledger names destruction records).
+    Descargo,
 }
 
 /// One profile table: file name, columns (name, kind, required).
@@ -178,8 +186,39 @@ pub const BOM: TableSpec = TableSpec {
     ],
 };
 
+/// Destruction records of desperdicios (actas de destrucción): what the company destroyed,
+/// per acta and fracción, in the insumo's tariff unit. Each row discharges that quantity
+/// from the fracción's open insumo lots by PEPS (or from the import pedimento it names);
+/// see `queries/views/ledger_movements.sql`. Extra rule: one row per (acta, fraccion).
+pub const DESPERDICIOS: TableSpec = TableSpec {
+    file: "desperdicios.csv",
+    columns: &[
+        ("rfc", Kind::Rfc, true),
+        ("fecha", Kind::Date, true),
+        ("acta", Kind::Text, true),
+        ("fraccion", Kind::Text, true),
+        ("umt", Kind::Text, true),
+        ("cantidad", Kind::Quantity, true),
+        ("pedimento", Kind::Pedimento, false),
+    ],
+};
+
+/// The company's own descargo report from its Anexo 24 inventory control system: which
+/// return (or other discharge) discharged how much of which import pedimento. Reconciled
+/// against the computed ledger by SALDO-DIFF (`queries/SALDO-DIFF.sql`).
+pub const ANEXO24: TableSpec = TableSpec {
+    file: "descargos_anexo24.csv",
+    columns: &[
+        ("pedimento_descargo", Kind::Descargo, true),
+        ("pedimento_importacion", Kind::Pedimento, true),
+        ("partida", Kind::Int, false),
+        ("fraccion", Kind::Text, true),
+        ("cantidad", Kind::Quantity, true),
+    ],
+};
+
 /// Every profile table, in the order the docs list them.
-pub const TABLES: [&TableSpec; 8] = [
+pub const TABLES: [&TableSpec; 10] = [
     &PROGRAMAS,
     &EMPRESAS,
     &IMSS,
@@ -188,6 +227,8 @@ pub const TABLES: [&TableSpec; 8] = [
     &DEVOLUCIONES,
     &CERTIFICACION,
     &BOM,
+    &DESPERDICIOS,
+    &ANEXO24,
 ];
 
 /// The file names a profile folder may hold (`programas.csv`, ...).
@@ -345,6 +386,7 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
             });
         }
         let mut periods = BomPeriods::default();
+        let mut actas: std::collections::HashMap<(String, String), usize> = Default::default();
         for rec in r.records() {
             let rec = rec.map_err(|e| ProfileError::Read {
                 file: path.clone(),
@@ -353,6 +395,31 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
             let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
             if spec.file == BOM.file {
                 check_bom_row(&headers, &rec, line, &path, &mut periods)?;
+            }
+            if spec.file == DESPERDICIOS.file {
+                // One row per (acta, fraccion): the row is the ledger movement's key.
+                let get = |n: &str| {
+                    headers
+                        .iter()
+                        .position(|h| h == n)
+                        .and_then(|j| rec.get(j))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                };
+                if let Some(first) = actas.insert((get("acta"), get("fraccion")), line) {
+                    return Err(ProfileError::Field {
+                        file: path.clone(),
+                        line,
+                        field: "fraccion".into(),
+                        reason: format!(
+                            "acta {} already has a row for fraccion {} (line {first}): add the \
+                             quantities in one row",
+                            get("acta"),
+                            get("fraccion")
+                        ),
+                    });
+                }
             }
             for (i, (name, kind, req)) in spec.columns.iter().enumerate() {
                 let v = headers
@@ -390,6 +457,24 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                         }
                         d.to_string()
                     }
+                    Kind::Quantity => {
+                        let d = model::decimal(v, 5).map_err(|e| fail(e.0))?;
+                        if d.is_sign_negative() || d.is_zero() {
+                            return Err(fail(format!("'{v}' is not greater than zero")));
+                        }
+                        d.to_string()
+                    }
+                    Kind::Pedimento => model::PedimentoKey::parse(v).map_err(|e| fail(e.0))?.id(),
+                    Kind::Descargo => match v.get(..5) {
+                        Some(p) if p.eq_ignore_ascii_case("ACTA ") => {
+                            format!("ACTA {}", v[5..].trim())
+                        }
+                        _ => model::PedimentoKey::parse(v)
+                            .map_err(|e| {
+                                fail(format!("{} (or ACTA <acta> for a destruction)", e.0))
+                            })?
+                            .id(),
+                    },
                     Kind::Flag => match v {
                         "0" | "1" => v.to_string(),
                         "true" | "si" | "sí" | "yes" => "1".into(),
@@ -439,6 +524,7 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                 Kind::Int | Kind::Flag => c.strict_cast(DataType::Int32),
                 Kind::Money => c.strict_cast(DataType::Decimal(18, 2)),
                 Kind::Ratio => c.strict_cast(DataType::Decimal(18, 6)),
+                Kind::Quantity => c.strict_cast(DataType::Decimal(18, 5)),
                 _ => c,
             }
         })

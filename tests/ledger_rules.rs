@@ -367,6 +367,7 @@ fn native_ledger_equals_sql_on_rule_fixtures() {
         ("a3", "2023-09-01"),
         ("late_return", "2024-06-30"),
         ("bom", "2022-12-31"),
+        ("desperdicios", "2022-12-31"),
     ] {
         let (_d, ds, opts) = open(point, as_of);
         let ctx = AuditContext::open(&ds, opts).unwrap();
@@ -419,6 +420,8 @@ fn ledger_files_cite_instruments_not_seed_lines() {
         "queries/DESCARGO-EXCESS.md",
         "queries/DESCARGO-UNIT.sql",
         "queries/DESCARGO-UNIT.md",
+        "queries/SALDO-DIFF.sql",
+        "queries/SALDO-DIFF.md",
     ] {
         let t = std::fs::read_to_string(root().join(f)).unwrap();
         for bad in ["seed 00", "not in the seeds"] {

@@ -2,7 +2,8 @@
 -- and how much (in the import's tariff unit). Deterministic: same input, same rows.
 --
 -- 1. EXPLICIT: descargos that name the original pedimento (Data Stage 512, CSV
---    descargo_*) are applied first, up to the quantities available on both sides.
+--    descargo_*) and destruction records that name their import pedimento (profile
+--    desperdicios.csv) are applied first, up to the quantities available on both sides.
 -- 2. FIFO (PEPS) on what remains, per pool (rfc, fraccion, umt, pool), oldest import first,
 --    as interval overlap over running totals: import k covers (CI[k-1], CI[k]] of the
 --    cumulative imported quantity, discharge j covers (CD[j-1], CD[j]] of the cumulative
@@ -17,7 +18,9 @@
 -- Pools: steps 2 and 3 run per (rfc, fraccion, umt, pool): insumos and activo fijo are
 -- discharged separately (see ledger_movements). Explicit descargos name their import.
 -- Ordering within a good: fecha_operacion, imports before discharges on the same day,
--- then pedimento_id, partida.
+-- then the moment of payment (ledger_movements.pago: PEPS is first in, first out by the
+-- payment; a payment without time after the timed ones of its day), then pedimento_id,
+-- partida.
 -- Bill of materials: a discharge of a product with a BOM in force is one movement per BOM
 -- line (the insumo; see ledger_movements), identified by (pedimento_id, partida, fraccion);
 -- producto_* / bom_* keep the chain: which return of which product, through which BOM
@@ -37,6 +40,12 @@ exp_req AS (
     FROM descargos d
     WHERE d.cantidad > 0 AND d.original_fraccion IS NOT NULL
     GROUP BY d.pedimento_id, d.original_id, d.original_fraccion
+    UNION ALL
+    -- A destruction record that names its import pedimento (profile desperdicios.csv).
+    SELECT 'ACTA ' || x.acta AS discharge_id, x.pedimento AS original_id, x.fraccion,
+           x.cantidad AS q
+    FROM desperdicios x
+    WHERE x.pedimento IS NOT NULL
 ),
 exp_i AS (
     SELECT pedimento_id, fraccion, MIN(partida) AS partida FROM mov_i
@@ -85,18 +94,18 @@ used_d AS (
 ),
 rem AS (
     SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+           m.pago, m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_i m
     LEFT JOIN used_i u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
     UNION ALL
     SELECT m.kind, m.rfc, m.fraccion, m.umt, m.pool, m.pedimento_id, m.partida, m.fecha_operacion,
-           m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
+           m.pago, m.only_open, m.cantidad - COALESCE(u.q, m.cantidad - m.cantidad) AS q
     FROM mov_d m
     LEFT JOIN used_d u ON u.pedimento_id = m.pedimento_id AND u.partida = m.partida
                       AND u.fraccion = m.fraccion
 ),
 ev AS (
-    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, only_open,
+    SELECT kind, rfc, fraccion, umt, pool, pedimento_id, partida, fecha_operacion, pago, only_open,
            CASE WHEN kind = 'I' THEN 0 ELSE 1 END AS k_ord,
            CASE WHEN kind = 'I' THEN q ELSE q - q END AS qi,
            CASE WHEN kind = 'D' THEN q ELSE q - q END AS qd
@@ -106,24 +115,24 @@ ev AS (
 cum AS (
     SELECT ev.*,
            SUM(qi) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ci,
            SUM(qd) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cd
     FROM ev
 ),
 ex AS (
     SELECT cum.*,
            MAX(GREATEST(cd - ci, ci - ci)) OVER (PARTITION BY rfc, fraccion, umt, pool
-                         ORDER BY fecha_operacion, k_ord, pedimento_id, partida
+                         ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS e
     FROM cum
 ),
 ex2 AS (
     SELECT ex.*,
            COALESCE(LAG(e) OVER (PARTITION BY rfc, fraccion, umt, pool
-                                 ORDER BY fecha_operacion, k_ord, pedimento_id, partida),
+                                 ORDER BY fecha_operacion, k_ord, pago, pedimento_id, partida),
                     e - e) AS e_prev
     FROM ex
 ),

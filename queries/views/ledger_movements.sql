@@ -25,6 +25,9 @@
 -- lower bound, empty fecha_fin = open-ended); among several, the latest fecha_inicio (then
 -- the highest program number) wins. Art. 106 temporales belong to no program.
 -- Dates are fecha_operacion (selección automatizada, else payment).
+-- pago = the moment of payment, 'YYYY-MM-DD hh:mm:ss' (fecha_pago and hora_pago; '99:99:99'
+--   when the source gives no time, so that timed payments of a day come first; destruction
+--   records: their fecha): PEPS orders same-day movements by it (ledger_allocations).
 -- valor_aduana: on 'I' rows the import's valor en aduana; on 'D'/'U' rows the value the
 -- discharge declares (valor comercial on exports and returns).
 -- Bill of materials (profile bom.csv): a discharge partida whose (rfc, fraccion) has BOM
@@ -32,8 +35,18 @@
 --   open-ended) discharges, instead of the product, each insumo of the BOM: one row per
 --   BOM line with fraccion = insumo_fraccion, umt = the line's umt and
 --   cantidad = product cantidad x consumo x (100 + merma_pct + desperdicio_pct) / 100
---   (5 decimals). Mermas are consumed in the process and desperdicios leave the regime
---   with the product's discharge (their own destruction or return is not modelled here).
+--   (5 decimals). Mermas are consumed in the process (Ley Aduanera art. 2 fr. XI).
+--   Desperdicios leave the regime by return, destruction or change of regime (Ley Aduanera
+--   art. 109): a company that files destruction records (profile desperdicios.csv, any row
+--   with its RFC) has its desperdicio discharged by those records, so its BOM explosions
+--   apply desperdicio_pct = 0 (bom_desperdicio_pct shows the percentage applied); a company
+--   without destruction records has the desperdicio leave with the product's discharge.
+-- Destruction records (profile desperdicios.csv, actas de destrucción, RGCE regla 4.3.5):
+--   one 'D' row per record, pedimento_id = 'ACTA ' || acta, partida 0, clave 'DESTRUCCION',
+--   pool 'insumo', valor_aduana NULL (a destruction declares no value); it discharges its
+--   fracción's open lots by PEPS, or the import pedimento it names (ledger_allocations,
+--   EXPLICIT). A destruction of a fracción never imported is an excess (DESCARGO-EXCESS),
+--   never DESCARGO-NO-BOM.
 --   producto_* and bom_* name the product and the BOM line (NULL on other rows);
 --   valor_aduana stays the product partida's declared value. A discharge row is then
 --   identified by (pedimento_id, partida, fraccion): bom.csv allows one line per insumo
@@ -51,7 +64,8 @@ imp0 AS (
     SELECT p.rfc, pa.fraccion, pa.umt, p.pedimento_id, pa.partida, p.clave,
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
            pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
-           pl.tipo_bien
+           pl.tipo_bien,
+           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN plazos pl ON pl.clave = p.clave
@@ -125,7 +139,8 @@ imp AS (
            CAST(CASE WHEN i.n_programa IS NOT NULL THEN i.n_prorroga ELSE l.prorroga END AS INTEGER)
                AS programa_prorroga,
            CASE WHEN i.n_programa IS NOT NULL OR l.pedimento_id IS NOT NULL THEN 1 ELSE 0 END
-               AS programa_vinculado
+               AS programa_vinculado,
+           i.pago
     FROM imp2 i
     LEFT JOIN link l ON l.pedimento_id = i.pedimento_id AND l.partida = i.partida
 ),
@@ -139,7 +154,8 @@ dis0 AS (
            CASE WHEN p.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END
                AS valor_aduana,
            pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
-           dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open
+           dc.regimen, CASE WHEN dc.kind = 'regularizacion' THEN 1 ELSE 0 END AS only_open,
+           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
@@ -155,20 +171,26 @@ dis AS (
     LEFT JOIN af_g g ON g.pedimento_id = d.pedimento_id
     LEFT JOIN af_p ap ON ap.pedimento_id = d.pedimento_id AND ap.partida = d.partida
 ),
+des_rfc AS (SELECT DISTINCT rfc FROM desperdicios),
 bom_d AS (
     SELECT d.rfc, b.insumo_fraccion AS fraccion, b.umt, d.pedimento_id, d.partida, d.clave,
            d.tipo_operacion, d.fecha_operacion, d.immex_programa,
            CAST(d.cantidad * b.consumo
-                * (100 + b.merma_pct + COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct))
+                * (100 + b.merma_pct
+                   + CASE WHEN dr.rfc IS NOT NULL THEN b.merma_pct - b.merma_pct
+                          ELSE COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) END)
                 / 100 AS DECIMAL(18, 5)) AS cantidad,
            d.valor_aduana, d.igi_tasa, d.iva_tasa, d.ieps_tasa, d.pool, d.only_open,
            d.fraccion AS producto_fraccion, d.umt AS producto_umt,
            d.cantidad AS producto_cantidad, b.consumo AS bom_consumo,
            b.merma_pct AS bom_merma_pct,
-           COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) AS bom_desperdicio_pct,
-           b.valid_from AS bom_valid_from
+           CASE WHEN dr.rfc IS NOT NULL THEN b.merma_pct - b.merma_pct
+                ELSE COALESCE(b.desperdicio_pct, b.merma_pct - b.merma_pct) END
+               AS bom_desperdicio_pct,
+           b.valid_from AS bom_valid_from, d.pago
     FROM dis d
     JOIN bom b ON b.rfc = d.rfc AND b.producto_fraccion = d.fraccion
+    LEFT JOIN des_rfc dr ON dr.rfc = d.rfc
     WHERE b.valid_from <= d.fecha_operacion
       AND (b.valid_to IS NULL OR d.fecha_operacion <= b.valid_to)
 ),
@@ -187,7 +209,7 @@ dis_all AS (
            CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
            CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
-           CAST(NULL AS DATE) AS bom_valid_from
+           CAST(NULL AS DATE) AS bom_valid_from, pago
     FROM dis_plain
     UNION ALL
     SELECT rfc, fraccion, umt, pedimento_id, partida, clave, tipo_operacion, fecha_operacion,
@@ -197,8 +219,24 @@ dis_all AS (
            CAST(bom_consumo AS DECIMAL(18, 6)) AS bom_consumo,
            CAST(bom_merma_pct AS DECIMAL(18, 6)) AS bom_merma_pct,
            CAST(bom_desperdicio_pct AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
-           bom_valid_from
+           bom_valid_from, pago
     FROM bom_d
+    UNION ALL
+    SELECT x.rfc, x.fraccion, x.umt, 'ACTA ' || x.acta AS pedimento_id,
+           CAST(0 AS INTEGER) AS partida, 'DESTRUCCION' AS clave,
+           CAST(NULL AS INTEGER) AS tipo_operacion, x.fecha AS fecha_operacion,
+           CAST(NULL AS VARCHAR) AS immex_programa, x.cantidad,
+           CAST(NULL AS DECIMAL(18, 2)) AS valor_aduana,
+           CAST(NULL AS DECIMAL(18, 6)) AS igi_tasa, CAST(NULL AS DECIMAL(18, 6)) AS iva_tasa,
+           CAST(NULL AS DECIMAL(18, 6)) AS ieps_tasa, 'insumo' AS pool, 0 AS only_open,
+           CAST(NULL AS VARCHAR) AS producto_fraccion, CAST(NULL AS VARCHAR) AS producto_umt,
+           CAST(NULL AS DECIMAL(18, 5)) AS producto_cantidad,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_consumo,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_merma_pct,
+           CAST(NULL AS DECIMAL(18, 6)) AS bom_desperdicio_pct,
+           CAST(NULL AS DATE) AS bom_valid_from,
+           CAST(x.fecha AS VARCHAR) || ' 99:99:99' AS pago
+    FROM desperdicios x
 ),
 imp_units AS (SELECT DISTINCT rfc, fraccion, umt FROM imp),
 imp_goods AS (SELECT DISTINCT rfc, fraccion FROM imp)
@@ -212,7 +250,8 @@ SELECT 'I' AS kind, imp.*,
 FROM imp
 UNION ALL
 SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
-            WHEN g.rfc IS NULL AND d.producto_fraccion IS NULL AND d.only_open = 0 THEN 'N'
+            WHEN g.rfc IS NULL AND d.producto_fraccion IS NULL AND d.only_open = 0
+                 AND d.clave <> 'DESTRUCCION' THEN 'N'
             ELSE 'D' END AS kind,
        d.rfc, d.fraccion, d.umt, d.pedimento_id, d.partida, d.clave, d.tipo_operacion,
        d.fecha_operacion, d.immex_programa, d.cantidad, d.valor_aduana, d.igi_tasa,
@@ -220,7 +259,7 @@ SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
        CAST(NULL AS VARCHAR) AS plazo_clave, d.only_open,
        CAST(NULL AS VARCHAR) AS programa, CAST(NULL AS DATE) AS programa_fin,
        CAST(NULL AS DATE) AS programa_cancelacion, CAST(NULL AS INTEGER) AS programa_prorroga,
-       0 AS programa_vinculado,
+       0 AS programa_vinculado, d.pago,
        d.producto_fraccion, d.producto_umt, d.producto_cantidad, d.bom_consumo,
        d.bom_merma_pct, d.bom_desperdicio_pct, d.bom_valid_from
 FROM dis_all d

@@ -7,6 +7,8 @@
 //! | `plazos`, `discharge_claves` | `src/catalogs/*.csv` |
 //! | `programas` | company profiles (`src/profile.rs`) |
 //! | `bom` | company profiles (`src/profile.rs`, `bom.csv`) |
+//! | `desperdicios` | company profiles (`src/profile.rs`, `desperdicios.csv`) |
+//! | `descargos_anexo24` | company profiles (`src/profile.rs`, `descargos_anexo24.csv`) |
 //! | `${as_of}`, `${expiring_days}` | parameters substituted into the SQL text |
 //! | views in [`super::VIEWS`] | materialized once, in order |
 
@@ -199,7 +201,15 @@ fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
         let schema = arrow_to_polars_schema(&dataset::schema_of(table));
         return Ok(DataFrame::empty_with_schema(&schema).lazy());
     }
-    LazyFrame::scan_parquet_files(files.into_iter().collect(), ScanArgsParquet::default())
+    let mut args = ScanArgsParquet::default();
+    if matches!(table, "pedimentos" | "conflicts") {
+        // Year files written before a nullable column existed (hora_pago) read it as null.
+        args.schema = Some(std::sync::Arc::new(arrow_to_polars_schema(
+            &dataset::schema_of(table),
+        )));
+        args.allow_missing_columns = true;
+    }
+    LazyFrame::scan_parquet_files(files.into_iter().collect(), args)
 }
 
 /// The polars schema equivalent to one of the dataset's arrow-rs schemas.
@@ -398,6 +408,25 @@ impl AuditContext {
         let bom = crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::BOM)
             .map_err(|e| CheckError::Other(e.to_string()))?;
         tables.insert("bom".into(), bom.lazy());
+        // Destruction records (profile desperdicios.csv): discharges of desperdicio
+        // (queries/views/ledger_movements.sql); only the batch's companies.
+        let mut desperdicios =
+            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::DESPERDICIOS)
+                .map_err(|e| CheckError::Other(e.to_string()))?;
+        if let Some(companies) = &scope.companies {
+            let rfcs = Series::new("rfc".into(), companies.clone());
+            desperdicios = desperdicios
+                .lazy()
+                .filter(col("rfc").is_in(lit(rfcs).implode(false), false))
+                .collect()?;
+        }
+        tables.insert("desperdicios".into(), desperdicios.lazy());
+        // The company's own Anexo 24 descargo report (profile descargos_anexo24.csv), for
+        // SALDO-DIFF; rows are attributed to companies through the dataset's pedimentos.
+        let anexo24 =
+            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::ANEXO24)
+                .map_err(|e| CheckError::Other(e.to_string()))?;
+        tables.insert("descargos_anexo24".into(), anexo24.lazy());
         let mut ctx = AuditContext {
             root: root.to_path_buf(),
             opts,
@@ -466,6 +495,27 @@ impl AuditContext {
                 col("cantidad"),
             ])
             .collect()?;
+        // Destruction records that name their import pedimento are explicit descargos too
+        // (ledger_allocations.sql, exp_req).
+        let named = self
+            .table("desperdicios")
+            .filter(col("pedimento").is_not_null())
+            .select([
+                (lit("ACTA ") + col("acta")).alias("pedimento_id"),
+                col("pedimento").alias("original_id"),
+                col("fraccion").alias("original_fraccion"),
+                col("cantidad"),
+            ])
+            .collect()?;
+        let descargos = if named.height() == 0 {
+            descargos
+        } else {
+            let named = named
+                .lazy()
+                .with_columns([col("cantidad").cast(descargos.column("cantidad")?.dtype().clone())])
+                .collect()?;
+            descargos.vstack(&named)?
+        };
         let plazos = self.table("plazos").collect()?;
         let inputs = super::ledger_native::Inputs {
             descargos: &descargos,

@@ -10,9 +10,9 @@
 //! 1. EXPLICIT: descargos naming their original are applied first, exactly as the SQL's
 //!    `exp_*` CTEs (cap per import in (discharge_id, discharge_partida) order).
 //! 2. FIFO: what remains, per good (rfc, fracción, umt), in ledger order (fecha_operacion,
-//!    imports before discharges on the same day, pedimento_id, partida): imports join a
-//!    queue and each discharge takes from the oldest open import first; what finds nothing
-//!    open is EXCESS. Equivalence with the SQL's interval-overlap formulation:
+//!    imports before discharges on the same day, moment of payment, pedimento_id, partida):
+//!    imports join a queue and each discharge takes from the oldest open import first; what
+//!    finds nothing open is EXCESS. Equivalence with the SQL's interval-overlap formulation:
 //!    consumed(j) = CD(j) - E(j) with E(j) = max over i <= j of (CD(i) - CI(i))⁺ (the SQL's
 //!    running max) is the queue's cumulative consumption, and each import k covers
 //!    (CI(k-1), CI(k)], so both give the same (import, discharge, quantity) rows.
@@ -99,6 +99,8 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let umt_ca = single_str(mov, "umt")?;
     let pid_ca = single_str(mov, "pedimento_id")?;
     let clave_ca = single_str(mov, "clave")?;
+    // The moment of payment ('YYYY-MM-DD hh:mm:ss'): PEPS order of same-day movements.
+    let pago_ca = single_str(mov, "pago")?;
     let (kind_s, rfc, fra, umt, pid) = (
         Strs(kind_ca.downcast_as_array()),
         Strs(rfc_ca.downcast_as_array()),
@@ -124,9 +126,11 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         || partida_ca.null_count() > 0
         || fecha_ca.null_count() > 0
         || q_ca.physical().null_count() > 0
-        || [&kind_ca, &rfc_ca, &fra_ca, &umt_ca, &pid_ca, &clave_ca]
-            .iter()
-            .any(|c| c.null_count() > 0)
+        || [
+            &kind_ca, &rfc_ca, &fra_ca, &umt_ca, &pid_ca, &clave_ca, &pago_ca,
+        ]
+        .iter()
+        .any(|c| c.null_count() > 0)
     {
         return Ok(None);
     }
@@ -149,6 +153,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         || rayon::join(|| dense_ranks(&rfc, n), || dense_ranks(&fra, n)),
         || rayon::join(|| dense_ranks(&umt, n), || dense_ranks(&pid, n)),
     );
+    let pago_r = dense_ranks(&Strs(pago_ca.downcast_as_array()), n).0;
     // Row sort keys are packed in u64s: ranks must fit in 30 bits (umt shares its 32 with
     // the pool bit).
     if [&rfc_r, &fra_r, &umt_r, &pid_r]
@@ -264,23 +269,24 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         .filter(|&i| in_mov(i) && rem_q(i) > 0)
         .map(|i| i as u32)
         .collect();
-    // Ledger order: pool (good and regime), fecha_operacion, imports first, pedimento_id,
-    // partida.
+    // Ledger order: pool (good and regime), fecha_operacion, imports first, moment of
+    // payment, pedimento_id, partida.
     let order: Vec<u32> = {
-        let mut k: Vec<(u64, u64, u64, u32)> = rem
+        let mut k: Vec<(u64, u64, u64, u64, u32)> = rem
             .par_iter()
             .map(|&r| {
                 let i = r as usize;
                 (
                     good(i),
                     (umt_pool(i) << 32) | bits(fecha[i]),
-                    ((kind[i] as u64) << 63) | ((pid_r[i] as u64) << 32) | bits(partida[i]),
+                    ((kind[i] as u64) << 32) | pago_r[i] as u64,
+                    ((pid_r[i] as u64) << 32) | bits(partida[i]),
                     r,
                 )
             })
             .collect();
         k.par_sort_unstable();
-        k.into_iter().map(|x| x.3).collect()
+        k.into_iter().map(|x| x.4).collect()
     };
     stages.mark("fifo sort");
     let m = order.len();

@@ -152,6 +152,14 @@ pub static REGISTRY: &[CheckDef] = &[
         doc: include_str!("../../queries/DESCARGO-UNIT.md"),
     },
     CheckDef {
+        code: "SALDO-DIFF",
+        title: "Import lot whose saldo in the company's Anexo 24 report differs from the ledger",
+        group: "temp",
+        citation: "Ley Aduanera art. 59 fr. I and Anexo 24 (automated inventory control: descargos and saldos); RCGMCE 2013 regla 5.2.14 fr. VII",
+        kind: sql!("SALDO-DIFF.sql"),
+        doc: include_str!("../../queries/SALDO-DIFF.md"),
+    },
+    CheckDef {
         code: "DATA-CONFLICT",
         title: "Same pedimento received twice with different content",
         group: "data",

@@ -255,6 +255,7 @@ impl Sim<'_> {
             contraparte_rfc: None,
             source_file: "generated".into(),
             source_line: 0,
+            hora_pago: None,
         });
         id
     }

@@ -166,6 +166,7 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
         contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, "bad RFC")?,
         source_file: file.to_string(),
         source_line: ln as i64,
+        hora_pago: model::time_of(rec.raw("fecha_pago")),
     };
     let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
     let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");

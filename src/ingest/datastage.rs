@@ -1831,6 +1831,7 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
         contraparte_rfc: None,
         source_file: r.t.file.clone(),
         source_line: 0,
+        hora_pago: model::time_of(r.raw(f::FechaPagoReal)),
     };
     Ok((tr, row))
 }

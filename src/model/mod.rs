@@ -231,6 +231,31 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
     }
 }
 
+/// The time of day a date field carries (`YYYY-MM-DD hh:mm[:ss]`, `...Thh:mm:ss`,
+/// `YYYYMMDDhhmmss`), as `hh:mm:ss`; None when the field has no time or the time is not
+/// valid (the date itself is parsed by [`date`]). Data Stage's FechaPagoReal carries the
+/// moment of payment, which orders same-day operations (PEPS).
+pub fn time_of(s: &str) -> Option<String> {
+    let t = trim(s);
+    let hms: (u32, u32, u32) = if t.len() == 14 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let n = |r: std::ops::Range<usize>| t[r].parse::<u32>().ok();
+        (n(8..10)?, n(10..12)?, n(12..14)?)
+    } else {
+        let rest = trim(t.split_once([' ', 'T'])?.1);
+        let rest = rest.split(['.', 'Z', '+']).next().unwrap_or(rest);
+        let mut it = rest.split(':').map(|p| p.trim().parse::<u32>().ok());
+        let h = it.next()??;
+        let m = it.next()??;
+        let sec = it.next().unwrap_or(Some(0))?;
+        if it.next().is_some() {
+            return None;
+        }
+        (h, m, sec)
+    };
+    let (h, m, sec) = hms;
+    (h < 24 && m < 60 && sec < 60).then(|| format!("{h:02}:{m:02}:{sec:02}"))
+}
+
 /// Parses an exact decimal. Accepts thousands commas (`1,234.50`) and a leading sign;
 /// rejects anything else (no exponents, no NaN). Decimals beyond `scale` are accepted
 /// only when they are zeros (Data Stage pads with zeros: `100.9900` is `100.99`); a
@@ -375,6 +400,20 @@ pub fn from_date32(days: i32) -> NaiveDate {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn time_of_date_fields() {
+        assert_eq!(time_of("2022-01-10 11:48:05").as_deref(), Some("11:48:05"));
+        assert_eq!(time_of("2022/01/10 9:05").as_deref(), Some("09:05:00"));
+        assert_eq!(
+            time_of("2022-01-10T13:58:00.000").as_deref(),
+            Some("13:58:00")
+        );
+        assert_eq!(time_of("20220110135800").as_deref(), Some("13:58:00"));
+        assert_eq!(time_of("2022-01-10"), None);
+        assert_eq!(time_of("2022-01-10 25:00:00"), None);
+        assert_eq!(time_of("10012022"), None);
+    }
 
     proptest! {
         /// `trim` is `str::trim`, for ASCII and Unicode spaces at either end.
