@@ -25,7 +25,10 @@ NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
 # and the profile's programas.csv columns (an empty table of these when the file is absent).
 DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
 RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
-               ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"])]
+               ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"]),
+               ("tasas_contribucion", ["tasa"])]
+# Every rule table is versioned: these columns are dates (empty valid_to = in force).
+RULE_DATES = ["valid_from", "valid_to"]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
              ("fecha_cancelacion", "date"), ("prorroga", "int"), ("sector", "string")]
 # The profile's bom.csv (src/profile.rs BOM; decimals are DECIMAL(18,6), quantities
@@ -104,13 +107,14 @@ def register(con, dataset, profiles):
         files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}.parquet")))
         lst = ", ".join(f"'{f}'" for f in files)
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
-    con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,
-        TRY_CAST(por_programa AS INTEGER) AS por_programa, cita,
-        TRY_CAST(requires_immex AS INTEGER) AS requires_immex
-        FROM read_csv('{ROOT}/src/catalogs/plazos.csv', header=true, all_varchar=true)""")
-    con.execute(f"""CREATE VIEW discharge_claves AS SELECT clave, CAST(tipo_operacion AS INTEGER) AS tipo_operacion,
-        kind, CAST(counts_in_ratio AS INTEGER) AS counts_in_ratio, CAST(requires_immex AS INTEGER) AS requires_immex, cita, regimen
-        FROM read_csv('{ROOT}/src/catalogs/discharge_claves.csv', header=true, all_varchar=true)""")
+    for name, ints in RULE_TABLES:
+        path = f"{ROOT}/src/catalogs/{name}.csv"
+        cols = duckdb.connect().execute(
+            f"SELECT * FROM read_csv('{path}', header=true, all_varchar=true) LIMIT 0").description
+        sel = ", ".join(f"TRY_CAST({c[0]} AS INTEGER) AS {c[0]}" if c[0] in ints
+                        else f"TRY_CAST({c[0]} AS DATE) AS {c[0]}" if c[0] in RULE_DATES
+                        else c[0] for c in cols)
+        con.execute(f"CREATE VIEW {name} AS SELECT {sel} FROM read_csv('{path}', header=true, all_varchar=true)")
     prog = os.path.join(profiles, "programas.csv") if profiles else ""
     if prog and os.path.exists(prog):
         con.execute(f"""CREATE VIEW programas AS SELECT rfc, programa, CAST(fecha_inicio AS DATE) fecha_inicio,

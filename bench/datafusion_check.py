@@ -48,7 +48,8 @@ def main():
         return pa.table(cols, names=tb.column_names)
 
     for name, ints in crossengine.RULE_TABLES:
-        reg(name, csv_table(os.path.join(ROOT, "src/catalogs", name + ".csv"), ints))
+        reg(name, csv_table(os.path.join(ROOT, "src/catalogs", name + ".csv"), ints,
+                            crossengine.RULE_DATES))
     prog = os.path.join(a.profiles or "", "programas.csv")
     types = {"string": pa.string(), "date": pa.date32(), "int": pa.int32()}
     schema = pa.schema([(n, types[t]) for n, t in crossengine.PROGRAMAS])

@@ -96,7 +96,8 @@ def check(spark, a):
         return df.select([F.col(c).cast(types[c]) if c in types else F.col(c) for c in df.columns])
 
     for name, ints in crossengine.RULE_TABLES:
-        csv_table(os.path.join(ROOT, "src/catalogs", name + ".csv"), {c: "int" for c in ints}) \
+        csv_table(os.path.join(ROOT, "src/catalogs", name + ".csv"),
+                  {**{c: "int" for c in ints}, **{c: "date" for c in crossengine.RULE_DATES}}) \
             .createOrReplaceTempView(name)
     prog = os.path.join(a.profiles or "", "programas.csv")
     if a.profiles and os.path.exists(prog):

@@ -6,7 +6,7 @@
 --   days late = discharge date - plazo end, in calendar days (computed from year, month
 --               and day: proleptic Gregorian day numbers, portable across SQL engines);
 --   amount    = valor_aduana of the import * late quantity / imported (rounded to cents);
---   igi, ieps, iva as TEMP-EXPIRED: the contributions that were at risk while the goods
+--   igi, ieps, iva as TEMP-EXPIRED (default IVA rate in force on the import's date): the contributions that were at risk while the goods
 --               stayed past the plazo (DTA, recargos, actualización and fines not included).
 WITH a AS (
     SELECT import_id, import_partida, discharge_id, discharge_partida, discharge_clave,
@@ -19,6 +19,7 @@ WITH a AS (
 l AS (
     SELECT b.rfc, b.pedimento_id, b.partida, b.fraccion, b.umt, b.clave, b.imported,
            b.valor_aduana, b.igi_tasa, b.iva_tasa, b.ieps_tasa, b.vence, b.cita,
+           b.fecha_operacion AS rate_fecha,
            a.discharge_id, a.discharge_partida, a.discharge_clave, a.discharge_fecha, a.cantidad,
            CAST(EXTRACT(YEAR FROM b.vence) AS INTEGER) AS y1,
            CAST(EXTRACT(MONTH FROM b.vence) AS INTEGER) AS m1,
@@ -48,10 +49,20 @@ n AS (
            ROUND(s.valor_aduana * s.cantidad / s.imported, 2) AS v
     FROM s
 ),
+iva_v AS (
+    SELECT DISTINCT z.pedimento_id, z.partida, t.tasa AS iva_default,
+           '[' || t.version || '] ' || t.instrumento AS iva_cita
+    FROM n z
+    CROSS JOIN tasas_contribucion t
+    WHERE t.contribucion = 'IVA' AND t.valid_from <= z.rate_fecha
+      AND (t.valid_to IS NULL OR z.rate_fecha <= t.valid_to)
+),
 y AS (
     SELECT n.*, ROUND(v * COALESCE(igi_tasa, 0) / 100, 2) AS igi_a,
-           ROUND(v * COALESCE(ieps_tasa, 0) / 100, 2) AS ieps_a
+           ROUND(v * COALESCE(ieps_tasa, 0) / 100, 2) AS ieps_a,
+           iv.iva_default, iv.iva_cita
     FROM n
+    LEFT JOIN iva_v iv ON iv.pedimento_id = n.pedimento_id AND iv.partida = n.partida
 )
 SELECT 'TEMP-LATE-RETURN' AS check_code,
        'high' AS severity,
@@ -65,7 +76,7 @@ SELECT 'TEMP-LATE-RETURN' AS check_code,
        cantidad AS quantity,
        v AS amount,
        igi_a AS igi,
-       ROUND((v + igi_a + ieps_a) * COALESCE(iva_tasa, 16) / 100, 2) AS iva,
+       ROUND((v + igi_a + ieps_a) * COALESCE(iva_tasa, iva_default) / 100, 2) AS iva,
        ieps_a AS ieps,
        'Temporary import ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fraccion ' || fraccion
            || '): ' || CAST(cantidad AS VARCHAR) || ' of ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
@@ -74,13 +85,25 @@ SELECT 'TEMP-LATE-RETURN' AS check_code,
                    ELSE ' discharged by ' || discharge_clave || ' ' || discharge_id || ' partida '
                         || CAST(discharge_partida AS VARCHAR) END
            || ' on ' || CAST(discharge_fecha AS VARCHAR) || ', '
-           || CAST(days_late AS VARCHAR) || ' day(s) after its plazo ended ' || CAST(vence AS VARCHAR) AS message,
+           || CAST(days_late AS VARCHAR) || ' day(s) after its plazo ended ' || CAST(vence AS VARCHAR)
+           || CASE WHEN iva_tasa IS NULL AND iva_default IS NULL
+                   THEN '; IVA unknown: the pedimento declares no IVA rate and no default rate is in force on '
+                        || CAST(rate_fecha AS VARCHAR)
+                   ELSE '' END AS message,
        'Importación temporal ' || clave || ' partida ' || CAST(partida AS VARCHAR) || ' (fracción ' || fraccion
            || '): ' || CAST(cantidad AS VARCHAR) || ' de ' || CAST(imported AS VARCHAR) || ' (UMT ' || umt || ')'
-           || ' descargada por ' || discharge_clave || ' ' || discharge_id || ' partida '
-           || CAST(discharge_partida AS VARCHAR) || ' el ' || CAST(discharge_fecha AS VARCHAR) || ', '
-           || CAST(days_late AS VARCHAR) || ' día(s) después de vencido el plazo el ' || CAST(vence AS VARCHAR) AS mensaje,
-       'RCGMCE 2013 regla 5.2.17 fr. VI (goods not returned, transferred or changed of regime within the plazo: cause to cancel the IVA/IEPS certification); Ley Aduanera art. 183 fr. II (fine when regularized once an audit has started, RCGMCE 2013 regla 2.5.2); plazo: ' || cita AS citation,
+           || CASE WHEN discharge_clave = 'DESTRUCCION'
+                   THEN ' destruida (desperdicio, desperdicios.csv ' || discharge_id || ')'
+                   ELSE ' descargada por ' || discharge_clave || ' ' || discharge_id || ' partida '
+                        || CAST(discharge_partida AS VARCHAR) END
+           || ' el ' || CAST(discharge_fecha AS VARCHAR) || ', '
+           || CAST(days_late AS VARCHAR) || ' día(s) después de vencido el plazo el ' || CAST(vence AS VARCHAR)
+           || CASE WHEN iva_tasa IS NULL AND iva_default IS NULL
+                   THEN '; IVA desconocido: el pedimento no declara tasa de IVA y no hay tasa general vigente el '
+                        || CAST(rate_fecha AS VARCHAR)
+                   ELSE '' END AS mensaje,
+       'RCGMCE 2013 regla 5.2.17 fr. VI (goods not returned, transferred or changed of regime within the plazo: cause to cancel the IVA/IEPS certification); Ley Aduanera art. 183 fr. II (fine when regularized once an audit has started, RCGMCE 2013 regla 2.5.2); plazo: ' || cita || CASE WHEN iva_tasa IS NULL AND iva_default IS NOT NULL
+                     THEN '; IVA at the default rate of ' || iva_cita ELSE '' END AS citation,
        'partidas:' || pedimento_id || '#' || CAST(partida AS VARCHAR) || ';partidas:' || discharge_id || '#'
            || CAST(discharge_partida AS VARCHAR) AS evidence
 FROM y

@@ -368,11 +368,103 @@ fn native_ledger_equals_sql_on_rule_fixtures() {
         ("late_return", "2024-06-30"),
         ("bom", "2022-12-31"),
         ("desperdicios", "2022-12-31"),
+        ("versions", "2012-06-30"),
     ] {
         let (_d, ds, opts) = open(point, as_of);
         let ctx = AuditContext::open(&ds, opts).unwrap();
         assert_native_ledger_equals_sql(&ctx);
     }
+}
+
+/// Rule versions (issue #19): the plazo and the default IVA rate are the versions in force
+/// on the import's date (src/catalogs/plazos.csv, tasas_contribucion.csv; docs/rules.md).
+/// IN imports, 10 units of 1000.00, IGI 10 % where declared, as of 2012-06-30:
+/// - 2006-06-01: no plazo version covers the date (the earliest, MOA2007, starts 2007-01-01):
+///   `plazo desconocido` and TEMP-PLAZO-UNKNOWN saying why, never the 18 months of a later
+///   version;
+/// - 2008-03-03: plazo MOA2007, 18 months → 2009-09-03, vencido; no IVA rate declared and the
+///   default version (16 %, LIVA2010) starts 2010-01-01: IVA empty and the message says so;
+/// - 2010-02-01: 18 months → 2011-08-01, vencido; IVA at the default 16 % of
+///   (1000.00 + 100.00) = 176.00, the citation names the version.
+#[test]
+fn plazo_and_default_iva_rate_by_version_in_force() {
+    let (_d, ds, opts) = open("versions", "2012-06-30");
+    let (ctx, df) = audit(&ds, opts, &["temp"]);
+    let b = balances(&ctx, &["vence", "estado", "cita"]);
+    assert_eq!(b.len(), 3);
+    assert_eq!(b[0][0], "2006-240-3953-6000001");
+    assert_eq!(
+        (b[0][1].as_str(), b[0][2].as_str()),
+        ("", "plazo desconocido")
+    );
+    assert!(
+        b[0][3].starts_with("No version of the plazo of clave IN in force on 2006-06-01"),
+        "{}",
+        b[0][3]
+    );
+    assert_eq!(
+        (b[1][1].as_str(), b[1][2].as_str()),
+        ("2009-09-03", "vencido")
+    );
+    assert!(
+        b[1][3].starts_with("[MOA2007] Ley Aduanera art. 108 fr. I"),
+        "{}",
+        b[1][3]
+    );
+    assert_eq!(
+        (b[2][1].as_str(), b[2][2].as_str()),
+        ("2011-08-01", "vencido")
+    );
+    assert_eq!(
+        rows(&df, "TEMP-EXPIRED"),
+        vec![
+            (
+                "2008-240-3953-8000001".into(),
+                "10.00000".into(),
+                "1000.00".into(),
+                "100.00".into(),
+                "".into()
+            ),
+            (
+                "2010-240-3953-0000001".into(),
+                "10.00000".into(),
+                "1000.00".into(),
+                "100.00".into(),
+                "176.00".into()
+            ),
+        ]
+    );
+    let f = df
+        .clone()
+        .lazy()
+        .filter(col("check_code").eq(lit("TEMP-EXPIRED")))
+        .sort(["pedimento_id"], Default::default())
+        .collect()
+        .unwrap();
+    assert!(cell(&f, "message", 0).contains(
+        "IVA unknown: the pedimento declares no IVA rate and no default rate is in force on 2008-03-03"
+    ));
+    assert!(!cell(&f, "citation", 0).contains("LIVA2010"));
+    assert!(!cell(&f, "message", 1).contains("IVA unknown"));
+    assert!(
+        cell(&f, "citation", 1)
+            .contains("; IVA at the default rate of [LIVA2010] Ley del IVA art. 1")
+    );
+    let u = df
+        .clone()
+        .lazy()
+        .filter(col("check_code").eq(lit("TEMP-PLAZO-UNKNOWN")))
+        .collect()
+        .unwrap();
+    assert_eq!(u.height(), 1);
+    assert_eq!(cell(&u, "pedimento_id", 0), "2006-240-3953-6000001");
+    assert!(
+        cell(&u, "message", 0)
+            .contains("no version of the plazo rule in force on its date 2006-06-01"),
+        "{}",
+        cell(&u, "message", 0)
+    );
+    assert_native_ledger_equals_sql(&ctx);
 }
 
 /// Any plazo length in months: ledger_balances.sql has one branch per length that
@@ -405,6 +497,7 @@ fn ledger_files_cite_instruments_not_seed_lines() {
     for f in [
         "src/catalogs/plazos.csv",
         "src/catalogs/discharge_claves.csv",
+        "src/catalogs/tasas_contribucion.csv",
         "queries/views/ledger_movements.sql",
         "queries/views/ledger_allocations.sql",
         "queries/views/ledger_balances.sql",

@@ -19,7 +19,12 @@
 -- has no generate_series / DATE_TRUNC to make a dense list of month ends, so the calendar
 -- (every month end from the first month with data to ${as_of}, plus ${as_of}) is a small
 -- registered table; everything else is here.
-WITH af_g AS (
+-- Rule versions: a clave's tipo_bien is the same in every plazos version; a discharge
+-- counts under the discharge_claves version in force on its date.
+WITH plazo_claves AS (
+    SELECT DISTINCT clave, tipo_bien, requires_immex FROM plazos
+),
+af_g AS (
     SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
 ),
 af_p AS (
@@ -39,7 +44,7 @@ ratio_lines AS (
 den AS (
     SELECT l.rfc, l.fecha_operacion AS fecha, l.valor
     FROM ratio_lines l
-    JOIN plazos pl ON pl.clave = l.clave
+    JOIN plazo_claves pl ON pl.clave = l.clave
     WHERE l.tipo_operacion = 1 AND pl.tipo_bien = 'insumo'
       AND (pl.requires_immex = 0 OR l.immex_programa IS NOT NULL)
 ),
@@ -48,6 +53,8 @@ num AS (
     FROM ratio_lines l
     JOIN discharge_claves dc ON dc.clave = l.clave AND dc.tipo_operacion = l.tipo_operacion
     WHERE dc.counts_in_ratio = 1
+      AND dc.valid_from <= l.fecha_operacion
+      AND (dc.valid_to IS NULL OR l.fecha_operacion <= dc.valid_to)
       AND (dc.requires_immex = 0 OR l.immex_programa IS NOT NULL)
 ),
 mov AS (

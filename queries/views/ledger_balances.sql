@@ -1,5 +1,8 @@
 -- Balance of every temporary-import partida at the as-of date, with its plazo and state.
---   plazo: the catalog row of the import's plazo_clave (its clave, or AF for activo fijo
+--   plazo: the catalog row of the import's plazo_clave in force on the import's date
+--     (plazos.valid_from <= fecha_operacion <= valid_to, empty valid_to = in force); the
+--     citation names that version ('[version] cita'). No version in force on that date:
+--     meses and por_programa NULL, estado 'plazo desconocido' and the citation says why; (its clave, or AF for activo fijo
 --     declared with identificador AF; see ledger_movements):
 --     meses:        fecha_operacion + meses months (Ley Aduanera art. 108 fr. I: 18 months for
 --                   insumos; art. 106 temporales 6 or 12 months), counted from the selección
@@ -17,6 +20,14 @@
 WITH imp AS (
     SELECT * FROM ledger_movements WHERE kind = 'I'
 ),
+pv AS (
+    SELECT i.pedimento_id, i.partida, pl.meses, pl.por_programa,
+           '[' || pl.version || '] ' || pl.cita AS cita
+    FROM imp i
+    JOIN plazos pl ON pl.clave = i.plazo_clave
+    WHERE pl.valid_from <= i.fecha_operacion
+      AND (pl.valid_to IS NULL OR i.fecha_operacion <= pl.valid_to)
+),
 disc AS (
     SELECT import_id, import_partida, SUM(cantidad) AS q
     FROM ledger_allocations
@@ -28,7 +39,11 @@ b AS (
            i.cantidad AS imported, COALESCE(d.q, i.cantidad - i.cantidad) AS discharged,
            i.cantidad - COALESCE(d.q, i.cantidad - i.cantidad) AS open_qty,
            i.valor_aduana, i.igi_tasa, i.iva_tasa, i.ieps_tasa,
-           pl.tipo_bien, pl.meses, pl.por_programa, pl.cita, i.programa,
+           i.tipo_bien, pl.meses, pl.por_programa,
+           COALESCE(pl.cita, 'No version of the plazo of clave ' || i.plazo_clave
+                    || ' in force on ' || CAST(i.fecha_operacion AS VARCHAR)
+                    || ' (src/catalogs/plazos.csv, docs/rules.md): plazo unknown') AS cita,
+           i.programa,
            CASE
                WHEN pl.meses = 6 THEN CAST(i.fecha_operacion + INTERVAL '6 months' AS DATE)
                WHEN pl.meses = 12 THEN CAST(i.fecha_operacion + INTERVAL '12 months' AS DATE)
@@ -47,7 +62,7 @@ b AS (
                ELSE 0
            END AS abierto
     FROM imp i
-    JOIN plazos pl ON pl.clave = i.plazo_clave
+    LEFT JOIN pv pl ON pl.pedimento_id = i.pedimento_id AND pl.partida = i.partida
     LEFT JOIN disc d ON d.import_id = i.pedimento_id AND d.import_partida = i.partida
     WHERE i.fecha_operacion <= ${as_of}
 ),

@@ -54,7 +54,15 @@
 -- kind 'N' = a discharge (not only_open) of a fracción the company never imported
 --   temporarily and with no BOM in force on its date: kept out of the ledger and reported
 --   by DESCARGO-NO-BOM (there is nothing it could discharge).
-WITH af_g AS (
+-- Rule versions: plazos rows are dated (valid_from/valid_to); whether a clave is a temporary
+--   import (and its tipo_bien, requires_immex) does not change across versions, so imports
+--   are classified by clave here and ledger_balances picks the plazo version in force on the
+--   import's date. A discharge counts only under the discharge_claves version in force on
+--   its date.
+WITH plazo_claves AS (
+    SELECT DISTINCT clave, tipo_bien, requires_immex FROM plazos
+),
+af_g AS (
     SELECT DISTINCT pedimento_id FROM identificadores WHERE clave = 'AF' AND partida IS NULL
 ),
 af_p AS (
@@ -68,7 +76,7 @@ imp0 AS (
            CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
-    JOIN plazos pl ON pl.clave = p.clave
+    JOIN plazo_claves pl ON pl.clave = p.clave
     WHERE p.tipo_operacion = 1 AND (pl.requires_immex = 0 OR p.immex_programa IS NOT NULL)
 ),
 imp1 AS (
@@ -159,7 +167,9 @@ dis0 AS (
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN discharge_claves dc ON dc.clave = p.clave AND dc.tipo_operacion = p.tipo_operacion
-    WHERE dc.requires_immex = 0 OR p.immex_programa IS NOT NULL
+    WHERE (dc.requires_immex = 0 OR p.immex_programa IS NOT NULL)
+      AND dc.valid_from <= p.fecha_operacion
+      AND (dc.valid_to IS NULL OR p.fecha_operacion <= dc.valid_to)
 ),
 dis AS (
     SELECT d.*,

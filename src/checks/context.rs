@@ -4,7 +4,7 @@
 //! | name | content |
 //! |---|---|
 //! | `pedimentos`, `partidas`, `identificadores`, `descargos`, `conflicts` | the dataset, all years |
-//! | `plazos`, `discharge_claves` | `src/catalogs/*.csv` |
+//! | `plazos`, `discharge_claves`, `tasas_contribucion` | `src/catalogs/*.csv` (dated rule versions) |
 //! | `programas` | company profiles (`src/profile.rs`) |
 //! | `bom` | company profiles (`src/profile.rs`, `bom.csv`) |
 //! | `desperdicios` | company profiles (`src/profile.rs`, `desperdicios.csv`) |
@@ -253,10 +253,16 @@ fn catalog_frame(text: &str, ints: &[&str]) -> PolarsResult<LazyFrame> {
         .map(|(h, v)| Series::new(h.as_str().into(), v).into())
         .collect();
     let df = DataFrame::new_infer_height(columns)?;
-    let exprs: Vec<Expr> = ints
+    let mut exprs: Vec<Expr> = ints
         .iter()
         .map(|c| col(*c).strict_cast(DataType::Int32))
         .collect();
+    // Versioned rule tables (`catalog::VERSIONED_TABLES`): the validity columns are dates.
+    for d in ["valid_from", "valid_to"] {
+        if headers.iter().any(|h| h == d) {
+            exprs.push(col(d).strict_cast(DataType::Date));
+        }
+    }
     Ok(df.lazy().with_columns(exprs))
 }
 
@@ -322,6 +328,10 @@ impl AuditContext {
                 catalog::DISCHARGES,
                 &["tipo_operacion", "counts_in_ratio", "requires_immex"],
             )?,
+        );
+        tables.insert(
+            "tasas_contribucion".into(),
+            catalog_frame(catalog::TASAS, &["tasa"])?,
         );
         // Every company of the dataset (the pairing needs to know whether a counterpart
         // company is present even when its pedimentos are filtered out).

@@ -28,8 +28,8 @@
 //! SQL. The native path relies on (kind, pedimento_id, partida, fraccion) identifying a
 //! movement (a discharge exploded through a bill of materials is one D movement per insumo
 //! fracción; the BOM columns of `ledger_allocations` are the discharge movement's), on
-//! non-null keys and quantities, on one quantity scale and on unique `plazos` claves (the
-//! dataset guarantees them); when the data breaks one, [`compute`] returns `None` and the
+//! non-null keys and quantities, on one quantity scale and on `plazos` versions that do not
+//! overlap per clave (the dataset and `catalog` tests guarantee them); when the data breaks one, [`compute`] returns `None` and the
 //! caller runs the SQL instead. `tests/ledger.rs` and `tests/generated.rs` (fixtures,
 //! generated histories, the property test) assert that both views equal the SQL's, row by
 //! row and in order; CI compares our findings with the other engines' SQL runs.
@@ -49,7 +49,8 @@ pub struct Views {
 pub struct Inputs<'a> {
     /// The `descargos` table (pedimento_id, original_id, original_fraccion, cantidad).
     pub descargos: &'a DataFrame,
-    /// The `plazos` catalog (clave, tipo_bien, meses, por_programa, cita). The program each
+    /// The `plazos` catalog (clave, tipo_bien, meses, por_programa, cita, version,
+    /// valid_from, valid_to): the version in force on the import's date applies. The program each
     /// import is linked to (and its dates) comes with the movement (`ledger_movements`).
     pub plazos: &'a DataFrame,
     pub as_of: NaiveDate,
@@ -426,14 +427,34 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let pl_meses: Vec<Option<i64>> = pl_meses.i64()?.iter().collect();
     let pl_prog = pl.column("por_programa")?.cast(&DataType::Int64)?;
     let pl_prog: Vec<Option<i64>> = pl_prog.i64()?.iter().collect();
-    let mut plazo: FnvMap<&str, usize> = HashMap::default();
+    let pl_from = pl.column("valid_from")?.date()?.physical().clone();
+    let pl_to = pl.column("valid_to")?.date()?.physical().clone();
+    let pl_version = single_str(pl, "version")?;
+    let pl_cita = single_str(pl, "cita")?;
+    // The SQL's pv: the version of the plazo_clave in force on the import's date.
+    let mut plazo: FnvMap<&str, Vec<usize>> = HashMap::default();
     for (k, c) in pl_clave.iter().enumerate() {
-        if let Some(c) = c
-            && plazo.insert(c, k).is_some()
-        {
-            return Ok(None); // a clave twice would multiply rows in the SQL's join
+        if let Some(c) = c {
+            if pl_from.get(k).is_none() {
+                return Ok(None); // a row without valid_from never matches in the SQL
+            }
+            plazo.entry(c).or_default().push(k);
         }
     }
+    let version_of = |c: &str, day: i32| -> Result<Option<usize>, ()> {
+        let mut hit = None;
+        for &k in plazo.get(c).map(Vec::as_slice).unwrap_or(&[]) {
+            let from_ok = pl_from.get(k).is_some_and(|f| f <= day);
+            let to_ok = pl_to.get(k).is_none_or(|t| day <= t);
+            if from_ok && to_ok {
+                if hit.is_some() {
+                    return Err(()); // overlapping versions would multiply rows in the SQL
+                }
+                hit = Some(k);
+            }
+        }
+        Ok(hit)
+    };
     // The program each import is linked to (ledger_movements: programa_*).
     let plazo_clave_ca = single_str(mov, "plazo_clave")?;
     let plazo_clave = Strs(plazo_clave_ca.downcast_as_array());
@@ -462,14 +483,14 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         })
         .collect();
     keyed.par_sort_unstable();
-    let rows: Vec<usize> = keyed
-        .into_iter()
-        .map(|k| k.3 as usize)
-        .filter(|&i| plazo_clave.get(i).is_some_and(|c| plazo.contains_key(c)))
-        .collect();
+    let rows: Vec<usize> = keyed.into_iter().map(|k| k.3 as usize).collect();
     let b = rows.len();
     let (mut disc_v, mut open_v) = (Vec::with_capacity(b), Vec::with_capacity(b));
-    let mut pl_rows: Vec<IdxSize> = Vec::with_capacity(b);
+    let (mut meses_v, mut prog_v, mut cita_v): (Vec<Option<i64>>, Vec<Option<i64>>, Vec<String>) = (
+        Vec::with_capacity(b),
+        Vec::with_capacity(b),
+        Vec::with_capacity(b),
+    );
     let (mut vp, mut vc, mut ve) = (
         Vec::with_capacity(b),
         Vec::with_capacity(b),
@@ -477,8 +498,30 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     );
     let mut estado: Vec<&str> = Vec::with_capacity(b);
     for &i in &rows {
-        let k = plazo[plazo_clave.at(i)];
-        pl_rows.push(k as IdxSize);
+        let Some(pc) = plazo_clave.get(i) else {
+            return Ok(None);
+        };
+        let Ok(kv) = version_of(pc, fecha[i]) else {
+            return Ok(None);
+        };
+        let (m, pp) = match kv {
+            Some(k) => (pl_meses[k], pl_prog[k]),
+            None => (None, None),
+        };
+        meses_v.push(m);
+        prog_v.push(pp);
+        cita_v.push(match kv {
+            Some(k) => format!(
+                "[{}] {}",
+                pl_version.get(k).unwrap_or_default(),
+                pl_cita.get(k).unwrap_or_default()
+            ),
+            None => format!(
+                "No version of the plazo of clave {pc} in force on {} \
+                 (src/catalogs/plazos.csv, docs/rules.md): plazo unknown",
+                date_of(fecha[i])
+            ),
+        });
         let d = discharged[i].unwrap_or(0);
         let open = q[i] - d;
         disc_v.push(d);
@@ -486,7 +529,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         // Any length in months (the SQL has one branch per length the catalog uses).
         let linked = pr_link.get(i) == Some(1);
         let fin = pr_fin.get(i);
-        let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (pl_meses[k], pl_prog[k]) {
+        let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (m, pp) {
             (Some(m), _) => (
                 u32::try_from(m)
                     .ok()
@@ -522,7 +565,6 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     }
     stages.mark("balances rows");
     let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&i| i as IdxSize).collect());
-    let pl_idx = IdxCa::from_vec("pl".into(), pl_rows);
     let mut cols: Vec<Column> = vec![];
     for c in [
         "rfc",
@@ -541,9 +583,10 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     for c in ["valor_aduana", "igi_tasa", "iva_tasa", "ieps_tasa"] {
         cols.push(take(c, &idx, c)?);
     }
-    for c in ["tipo_bien", "meses", "por_programa", "cita"] {
-        cols.push(pl.column(c)?.take(&pl_idx)?);
-    }
+    cols.push(take("tipo_bien", &idx, "tipo_bien")?);
+    cols.push(Column::new("meses".into(), meses_v));
+    cols.push(Column::new("por_programa".into(), prog_v));
+    cols.push(Column::new("cita".into(), cita_v));
     cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
         Ok(Int32Chunked::from_iter_options(name.into(), v.into_iter())

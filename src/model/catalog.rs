@@ -1,13 +1,74 @@
 //! Vendored catalogs (compiled in) and the project's rule tables (plazos, discharges).
 //! Sources are listed in `src/catalogs/README.md`.
 
-use std::collections::{HashMap, HashSet};
+use chrono::NaiveDate;
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 pub const APENDICE2: &str = include_str!("../catalogs/apendice2_claves_pedimento.csv");
 pub const APENDICE8: &str = include_str!("../catalogs/apendice8_identificadores.csv");
 pub const PLAZOS: &str = include_str!("../catalogs/plazos.csv");
 pub const DISCHARGES: &str = include_str!("../catalogs/discharge_claves.csv");
+/// Default contribution rates used to value amounts at risk when a pedimento does not
+/// declare its own rate (IVA 16 %), each with the dates it was in force.
+pub const TASAS: &str = include_str!("../catalogs/tasas_contribucion.csv");
+
+/// The rule tables whose rows carry `version`, `valid_from`, `valid_to` (empty = in force)
+/// and `instrumento`: a check takes the row in force on the date that matters and a date
+/// no row covers is reported as unknown, never defaulted. Registered as SQL tables
+/// under these names (`src/checks/context.rs`, `bench/crossengine.py`).
+pub const VERSIONED_TABLES: &[(&str, &str)] = &[
+    ("plazos", PLAZOS),
+    ("discharge_claves", DISCHARGES),
+    ("tasas_contribucion", TASAS),
+];
+
+/// One dated row of a rule table (see [`VERSIONED_TABLES`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validity {
+    pub version: String,
+    pub valid_from: NaiveDate,
+    /// None = still in force.
+    pub valid_to: Option<NaiveDate>,
+    pub instrumento: String,
+}
+
+impl Validity {
+    pub fn covers(&self, d: NaiveDate) -> bool {
+        self.valid_from <= d && self.valid_to.is_none_or(|t| d <= t)
+    }
+}
+
+/// The validity columns of every row of a versioned table, keyed by its first column
+/// (clave or contribución), in file order. Panics on a malformed date: the tables are
+/// compiled in and a unit test reads them all.
+pub fn validities(text: &str) -> Vec<(String, Validity)> {
+    let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let h = r.headers().expect("header").clone();
+    let idx = |n: &str| h.iter().position(|x| x == n).expect(n);
+    let (v, f, t, i) = (
+        idx("version"),
+        idx("valid_from"),
+        idx("valid_to"),
+        idx("instrumento"),
+    );
+    let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d");
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("row");
+            let to = rec[t].trim();
+            (
+                rec[0].to_string(),
+                Validity {
+                    version: rec[v].to_string(),
+                    valid_from: date(&rec[f]).expect("valid_from"),
+                    valid_to: (!to.is_empty()).then(|| date(to).expect("valid_to")),
+                    instrumento: rec[i].to_string(),
+                },
+            )
+        })
+        .collect()
+}
 
 /// Claves of the 2007-era manual (seed 004 L4239-4255, L2770-2794) that no longer appear in
 /// Apéndice 2 but do appear in historical filings: A2/A6 (PITEX), H2/H3 (maquila),
@@ -34,7 +95,8 @@ pub fn claves() -> &'static HashSet<String> {
     })
 }
 
-/// One row of `plazos.csv`: how long a temporary import under `clave` may stay.
+/// One row of `plazos.csv`: how long a temporary import under `clave` may stay, in the
+/// version of the rule in force between `validity.valid_from` and `validity.valid_to`.
 #[derive(Debug, Clone)]
 pub struct Plazo {
     pub clave: String,
@@ -44,25 +106,34 @@ pub struct Plazo {
     pub meses: Option<u32>,
     pub por_programa: bool,
     pub cita: String,
+    pub validity: Validity,
 }
 
-pub fn plazos() -> &'static HashMap<String, Plazo> {
-    static P: OnceLock<HashMap<String, Plazo>> = OnceLock::new();
+/// Every row of `plazos.csv` (several versions of a clave may follow each other).
+pub fn plazos() -> &'static Vec<Plazo> {
+    static P: OnceLock<Vec<Plazo>> = OnceLock::new();
     P.get_or_init(|| {
         records(PLAZOS)
             .iter()
-            .map(|r| {
-                let p = Plazo {
-                    clave: r[0].to_string(),
-                    tipo_bien: r[1].to_string(),
-                    meses: r[2].trim().parse().ok(),
-                    por_programa: r[3].trim() == "1",
-                    cita: r[4].to_string(),
-                };
-                (p.clave.clone(), p)
+            .zip(validities(PLAZOS))
+            .map(|(r, (_, validity))| Plazo {
+                clave: r[0].to_string(),
+                tipo_bien: r[1].to_string(),
+                meses: r[2].trim().parse().ok(),
+                por_programa: r[3].trim() == "1",
+                cita: r[4].to_string(),
+                validity,
             })
             .collect()
     })
+}
+
+/// The plazo of `clave` in force on `date` (the import's date), or None when no version
+/// covers that date (the balance is then `plazo desconocido`).
+pub fn plazo_in_force(clave: &str, date: NaiveDate) -> Option<&'static Plazo> {
+    plazos()
+        .iter()
+        .find(|p| p.clave == clave && p.validity.covers(date))
 }
 
 /// Contribution codes of Anexo 22 Apéndice 12 used by the dataset. Apéndice 12 is not in
@@ -85,8 +156,57 @@ mod tests {
             assert!(c.contains(k), "{k}");
         }
         assert!(!c.contains("ZZ"));
-        let p = plazos();
-        assert_eq!(p["IN"].meses, Some(18));
-        assert!(p["AF"].por_programa);
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let p = plazo_in_force("IN", d("2022-05-01")).unwrap();
+        assert_eq!(p.meses, Some(18));
+        assert_eq!(p.validity.version, "MOA2007");
+        assert!(plazo_in_force("AF", d("2022-05-01")).unwrap().por_programa);
+        // Before the earliest version the project has a source for: no plazo, not a default.
+        assert!(plazo_in_force("IN", d("2006-12-31")).is_none());
+    }
+
+    /// Versions of one key never overlap (a date picks at most one row, so the SQL join
+    /// by date cannot multiply rows), and a clave keeps its kind across versions (the
+    /// ledger classifies an import by clave before it knows the date's version).
+    #[test]
+    fn versioned_tables_are_disjoint_per_key() {
+        for (name, text) in VERSIONED_TABLES {
+            let rows = validities(text);
+            let recs = records(text);
+            // discharge_claves is keyed by (clave, tipo_operacion).
+            let key = |i: usize| match *name {
+                "discharge_claves" => format!("{}|{}", &recs[i][0], &recs[i][1]),
+                _ => recs[i][0].to_string(),
+            };
+            let mut kinds: std::collections::HashMap<String, Vec<String>> = Default::default();
+            for (i, (k, a)) in rows.iter().enumerate() {
+                assert!(
+                    a.valid_to.is_none_or(|t| t >= a.valid_from),
+                    "{name} {k}: valid_to before valid_from"
+                );
+                assert!(
+                    !a.instrumento.is_empty() && !a.version.is_empty(),
+                    "{name} {k}"
+                );
+                for (j, (_, b)) in rows.iter().enumerate().skip(i + 1) {
+                    let overlap = a.valid_from <= b.valid_to.unwrap_or(NaiveDate::MAX)
+                        && b.valid_from <= a.valid_to.unwrap_or(NaiveDate::MAX);
+                    assert!(
+                        !(key(i) == key(j) && overlap),
+                        "{name} {k}: versions overlap"
+                    );
+                }
+                if *name == "plazos" {
+                    let kind = format!("{}|{}", &recs[i][1], &recs[i][5]);
+                    kinds.entry(k.clone()).or_default().push(kind);
+                }
+            }
+            for (k, v) in kinds {
+                assert!(
+                    v.windows(2).all(|w| w[0] == w[1]),
+                    "plazos {k}: kind changes across versions"
+                );
+            }
+        }
     }
 }
