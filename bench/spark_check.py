@@ -126,7 +126,15 @@ def check(spark, a):
 
     def query(sql):
         return [r.asDict() for r in spark.sql(shim(sql)).collect()]
-    return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query)
+    spark_types = {"string": "string", "int": "int", "date": "date", "qty": "decimal(18,5)",
+                   "money": "decimal(18,2)"}
+
+    def register_rows(name, schema, rows):
+        # The tables the Rust-planned families build on the driver (bench/portable_audit.py).
+        spark.createDataFrame(rows, ", ".join(f"{c} {spark_types[t]}" for c, t in schema)) \
+            .createOrReplaceTempView(name)
+    return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query,
+                              register_rows, os.path.abspath(a.audit))
 
 
 if __name__ == "__main__":
