@@ -9,7 +9,7 @@ Without --dataset it builds one from the bundled fixtures with the dev binary.
 Dialect shim (everything else runs unchanged):
   * ${as_of} / ${expiring_days} are substituted exactly as the Rust runner does
     (CAST('YYYY-MM-DD' AS DATE) and an integer).
-  * Tables are registered as DuckDB views over the same files: year=*/<table>.parquet, the
+  * Tables are registered as DuckDB views over the same files: year=*/<table>*.parquet, the
     vendored catalogs src/catalogs/{plazos,discharge_claves}.csv, the profile programas.csv.
   * DuckDB divides DECIMALs in DOUBLE; results are compared after rounding to the column's
     scale (cents for money), which is exact for the fixtures and documented as the only
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = ["check_code", "rfc", "pedimento_id", "partida", "related_pedimento_id", "fraccion"]
 NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
 # Shared by the portability scripts (datafusion_check.py, spark_check.py): the dataset tables
-# (<dataset>/year=*/<table>.parquet), the vendored rule CSVs with the columns cast to INTEGER,
+# (<dataset>/year=*/<table>*.parquet), the vendored rule CSVs with the columns cast to INTEGER,
 # and the profile's programas.csv columns (an empty table of these when the file is absent).
 DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
 RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
@@ -81,7 +81,7 @@ class QueryFailed(Exception):
 
 def dataset_max_date(dataset):
     import duckdb
-    files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos.parquet")))
+    files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos*.parquet")))
     lst = ", ".join(f"'{f}'" for f in files)
     return str(duckdb.connect().execute(f"SELECT MAX(fecha_pago) FROM read_parquet([{lst}])").fetchone()[0])
 
@@ -89,7 +89,7 @@ def dataset_max_date(dataset):
 def register(con, dataset, profiles):
     """Registers the dataset, catalogs and profiles under the names the SQL expects."""
     for t in DATASET_TABLES:
-        files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}.parquet")))
+        files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}*.parquet")))
         lst = ", ".join(f"'{f}'" for f in files)
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
     con.execute(f"""CREATE VIEW plazos AS SELECT clave, tipo_bien, TRY_CAST(meses AS INTEGER) AS meses,

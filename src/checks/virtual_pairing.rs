@@ -1080,15 +1080,16 @@ fn fingerprint(ctx: &AuditContext) -> CacheKey {
     for y in crate::dataset::years(&ctx.root) {
         let dir = crate::dataset::year_dir(&ctx.root, y);
         for t in ["pedimentos", "partidas", "identificadores"] {
-            let p = dir.join(format!("{t}.parquet"));
-            if let Ok(m) = std::fs::metadata(&p) {
-                let mt = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0);
-                files.push((p, m.len(), mt));
+            for p in crate::dataset::table_files(&dir, t) {
+                if let Ok(m) = std::fs::metadata(&p) {
+                    let mt = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    files.push((p, m.len(), mt));
+                }
             }
         }
     }
