@@ -18,7 +18,7 @@ For each size N (partidas):
     with the min-max (shared VMs drift: one engine's run can take 2x another's minutes later).
 Writes bench/results.md (table + machine description) and prints it.
 """
-import argparse, glob, json, os, platform, resource, subprocess, sys, time
+import argparse, glob, json, os, platform, resource, shutil, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -116,15 +116,29 @@ def main():
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     a = ap.parse_args()
     exe = os.path.join(a.build_dir, "release", "examples", "bench")
-    if not os.path.exists(exe):
-        raise SystemExit(f"build first: cargo build --release --example bench (looked for {exe})")
+    cli = os.path.join(a.build_dir, "release", "pedimento-audit")
+    for b in (exe, cli):
+        if not os.path.exists(b):
+            raise SystemExit(f"build first: cargo build --release --bin pedimento-audit --example bench (looked for {b})")
     results = []
     for n in [int(x) for x in a.sizes.split(",")]:
         ingest = n <= a.ingest_max
         if ingest:
-            # Write the Data Stage files once; each run below ingests them in a fresh process
-            # (its peak RSS is the ingest's own; the input is in the page cache for both).
-            child([exe, "gen", "--partidas", str(n), "--work", a.work])
+            # Write the Data Stage files once with the streaming generator (company by company,
+            # bounded memory; byte-identical to the in-memory one, tests/generate_stream.rs);
+            # each run below ingests them in a fresh process (its peak RSS is the ingest's own;
+            # the input is in the page cache for both). 20 companies up to 10 M partidas (as in
+            # the earlier tables), then 500 k partidas per company.
+            gen = os.path.join(a.work, f"gen-{n}")
+            shutil.rmtree(gen, ignore_errors=True)
+            child([cli, "generate", "--out", gen, "--seed", "2024", "--companies", str(companies(n)),
+                   "--start-year", "2019", "--years", "5", "--partidas", str(n), "--inject", INJECT,
+                   "--format", "datastage"])
+            for src, dst in ((os.path.join(gen, "datastage"), os.path.join(a.work, f"datastage-{n}")),
+                             (os.path.join(gen, "profiles"), os.path.join(a.work, "profiles"))):
+                shutil.rmtree(dst, ignore_errors=True)
+                os.rename(src, dst)
+            shutil.rmtree(gen, ignore_errors=True)
         else:
             child([exe, "audit", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
         mem = ["--memory-mb", str(a.memory_mb)] if a.memory_mb else []
@@ -138,25 +152,29 @@ def main():
             if ingest:
                 stage = os.path.join(a.work, f"datastage-{n}")
                 warm(stage)
+                load = os.getloadavg()[0]
                 out, _ = child([exe, "ingest", "--reuse", "--partidas", str(n), "--work", a.work] + mem)
                 for o in (json.loads(l) for l in out.splitlines() if l.startswith("{")):
-                    add(dict(o, engine=ours_engine))
+                    add(dict(o, engine=ours_engine, load=load))
                 warm(stage)
+                load = os.getloadavg()[0]
                 out, _ = child([sys.executable, __file__, "--worker", "ingest",
                                 stage, os.path.join(a.work, f"duck-{n}")])
                 d = json.loads(out.strip().splitlines()[-1])
                 add({"engine": "duckdb", "phase": "ingest_datastage", "rows": d["rows"],
-                     "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"]})
+                     "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "load": load})
             # The audit in a fresh process that only audits.
             warm(ds)
+            load = os.getloadavg()[0]
             out, _ = child([exe, "audit", "--reuse", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
             audit = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
-            add(dict(audit, engine=ours_engine))
+            add(dict(audit, engine=ours_engine, load=load))
             warm(ds)
+            load = os.getloadavg()[0]
             out, _ = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
             d = json.loads(out.strip().splitlines()[-1])
             add({"engine": "duckdb", "phase": "audit_all_checks", "rows": audit["rows"],
-                 "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "findings": d["rows"]})
+                 "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "findings": d["rows"], "load": load})
             print(json.dumps({k: [round(r["seconds"], 2) for r in v] for k, v in
                               ((f"{e} {p}", v) for (e, p), v in runs.items())}), flush=True)
         for (engine, phase), rs in runs.items():
@@ -165,16 +183,32 @@ def main():
             label = engine + (f" (batch {a.batch})" if a.batch and engine == ours_engine and phase.startswith("audit") else "")
             r = {"engine": label, "phase": phase, "size": n, "rows": rs[0]["rows"], "seconds": med,
                  "min": secs[0], "max": secs[-1], "runs": len(secs), "rows_per_s": rs[0]["rows"] / med,
-                 "peak_rss_mb": max(x["peak_rss_mb"] for x in rs)}
-            for k in ("shards", "findings"):
+                 "peak_rss_mb": max(x["peak_rss_mb"] for x in rs),
+                 "load_min": min(x["load"] for x in rs), "load_max": max(x["load"] for x in rs),
+                 "per_run": [round(x["seconds"], 2) for x in rs]}
+            for k in ("shards", "findings", "batches"):
                 if k in rs[0]:
                     r[k] = rs[0][k]
             results.append(r)
             print(json.dumps(r), flush=True)
-    write_results(results)
+        # Each scale's data goes before the next (disk).
+        for d in (f"datastage-{n}", f"duck-{n}", f"dataset-{n}"):
+            shutil.rmtree(os.path.join(a.work, d), ignore_errors=True)
+        write_results(results, a.repeat)
+    write_results(results, a.repeat)
 
 
-def write_results(results):
+# The generator's violation kinds (all of them, as examples/bench.rs Violation::ALL).
+INJECT = "expired,excess,unit,virtual-unpaired,virtual-mismatch,virtual-late"
+
+
+def companies(n):
+    return max(20, n // 500_000)
+
+
+def write_results(results, repeat):
+    """Writes the table at the top of bench/results.md; the earlier tables of the file stay
+    below it (the first call of a run moves them under a heading)."""
     import duckdb
     cpu = platform.processor() or platform.machine()
     try:
@@ -185,21 +219,32 @@ def write_results(results):
     lines = ["# Benchmark results", "",
              f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}; "
              f"DuckDB {duckdb.__version__}; pedimento-audit release build. Produced by `python3 bench/bench.py`.",
-             f"Seconds are the median of {results[0]['runs'] if results else 0} runs per engine and phase, the engines "
-             "alternating run after run (min-max in brackets); peak RSS is the largest of the runs.",
-             "", "| size (partidas) | phase | engine | rows | seconds (min-max) | rows/s | peak RSS MB | us/DuckDB time |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"Seconds are the median of up to {repeat} runs per engine and phase (runs column), the engines "
+             "alternating run after run (min-max in brackets); peak RSS is the largest of the runs; load = the "
+             "machine's 1-minute load average at the start of the runs (min-max; 2 cores, shared with other builds).",
+             "", "| size (partidas) | companies | phase | engine | rows | runs | seconds (min-max) | us/partida | peak RSS MB | load | us/DuckDB time |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         other = [x for x in results if x["size"] == r["size"] and x["phase"] == r["phase"] and x is not r]
         ratio = ""
         if r["engine"].startswith("pedimento-audit") and other:
             ratio = f"{r['seconds'] / other[0]['seconds']:.2f}"
-        lines.append(f"| {r['size']:,} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | "
-                     f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} | {ratio} |")
+        lines.append(f"| {r['size']:,} | {companies(r['size'])} | {r['phase']} | {r['engine']} | {r['rows']:,} | {r['runs']} | "
+                     f"{r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | {r['seconds'] * 1e6 / r['size']:.2f} | "
+                     f"{r['peak_rss_mb']:,.0f} | {r['load_min']:.1f}-{r['load_max']:.1f} | {ratio} |")
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
-        f.write(text)
+    path = os.path.join(ROOT, "bench", "results.md")
+    global EARLIER
+    if EARLIER is None:
+        old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+        old = old.split("\n", 1)[1] if old.startswith("# Benchmark results") else old
+        EARLIER = "\n## Earlier tables\n" + old if old.strip() else ""
+    with open(path, "w") as f:
+        f.write(text + EARLIER)
     print(text)
+
+
+EARLIER = None
 
 
 if __name__ == "__main__":

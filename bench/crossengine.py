@@ -9,7 +9,7 @@ Without --dataset it builds one from the bundled fixtures with the dev binary.
 Dialect shim (everything else runs unchanged):
   * ${as_of} / ${expiring_days} are substituted exactly as the Rust runner does
     (CAST('YYYY-MM-DD' AS DATE) and an integer).
-  * Tables are registered as DuckDB views over the same files: year=*/<table>.parquet, the
+  * Tables are registered as DuckDB views over the same files: year=*/<table>*.parquet, the
     vendored catalogs src/catalogs/{plazos,discharge_claves}.csv, the profile programas.csv.
   * DuckDB divides DECIMALs in DOUBLE; results are compared after rounding to the column's
     scale (cents for money), which is exact for the fixtures and documented as the only
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = ["check_code", "rfc", "pedimento_id", "partida", "related_pedimento_id", "fraccion"]
 NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
 # Shared by the portability scripts (datafusion_check.py, spark_check.py): the dataset tables
-# (<dataset>/year=*/<table>.parquet), the vendored rule CSVs with the columns cast to INTEGER,
+# (<dataset>/year=*/<table>*.parquet), the vendored rule CSVs with the columns cast to INTEGER,
 # and the profile's programas.csv columns (an empty table of these when the file is absent).
 DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
 RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
@@ -96,7 +96,7 @@ class QueryFailed(Exception):
 
 def dataset_max_date(dataset):
     import duckdb
-    files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos.parquet")))
+    files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos*.parquet")))
     lst = ", ".join(f"'{f}'" for f in files)
     return str(duckdb.connect().execute(f"SELECT MAX(fecha_pago) FROM read_parquet([{lst}])").fetchone()[0])
 
@@ -104,7 +104,7 @@ def dataset_max_date(dataset):
 def register(con, dataset, profiles):
     """Registers the dataset, catalogs and profiles under the names the SQL expects."""
     for t in DATASET_TABLES:
-        files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}.parquet")))
+        files = sorted(glob.glob(os.path.join(dataset, "year=*", f"{t}*.parquet")))
         lst = ", ".join(f"'{f}'" for f in files)
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
     for name, ints in RULE_TABLES:
@@ -157,10 +157,11 @@ def run_queries(engine, as_of, days, materialize, query):
     return out
 
 
-def compare(label, engine, polars_rows, rows):
-    """Compares an engine's findings with polars' on the SQL checks (plans have no twin there);
-    prints the differences to stderr and returns None, or returns the number of findings."""
-    codes = {os.path.splitext(f)[0] for f in registry_order()[1]}
+def compare(label, engine, polars_rows, rows, extra_codes=()):
+    """Compares an engine's findings with polars' on the SQL checks and `extra_codes` (the
+    Rust-planned families run by bench/portable_audit.py); prints the differences to stderr
+    and returns None, or returns the number of findings."""
+    codes = {os.path.splitext(f)[0] for f in registry_order()[1]} | set(extra_codes)
     mine = sorted(key(r) for r in polars_rows if r["check_code"] in codes)
     theirs = sorted(key(r) for r in rows)
     if mine == theirs:
@@ -183,20 +184,54 @@ def portability_args():
     return ap.parse_args()
 
 
-def verify(label, engine, version, polars_rows, as_of, days, materialize, query):
-    """run_queries + compare for one engine, reported as `label version: ...`; returns the exit
-    status (0 when the findings are identical)."""
+def portable_families(label, engine, as_of, days, query, register_rows, audit_dir):
+    """The Rust-planned families (virtual pairing, CERT-RATIO) on the engine through
+    bench/portable_audit.py, after run_queries materialized the views. Returns (findings rows,
+    the check codes they cover, a summary) or raises QueryFailed."""
+    import portable_audit
+    try:
+        rows, series = portable_audit.run(lambda sql: render(sql, as_of, days), query, register_rows,
+                                          _date(as_of))
+    except Exception as e:
+        raise QueryFailed(f"virtual pairing / certification ratio failed on {engine}: {e!r}")
+    codes = {os.path.splitext(f)[0] for f in portable_audit.VIRTUAL_SQL} | {"CERT-RATIO"}
+    note = f"virtual pairing ({len(portable_audit.VIRTUAL_SQL)} checks) + CERT-RATIO"
+    product_series = os.path.join(audit_dir, "cert_ratio_series.parquet")
+    if os.path.exists(product_series):
+        import duckdb
+        prod = rows_of(duckdb.connect(), f"SELECT * FROM read_parquet('{product_series}')")
+        n = portable_audit.compare_series(label, engine, prod, series)
+        if n is None:
+            raise QueryFailed("cert_ratio_series differs")
+        note += f", {n} ratio-series points identical"
+    return rows, codes, note
+
+
+def _date(s):
+    import datetime
+    return datetime.date.fromisoformat(str(s))
+
+
+def verify(label, engine, version, polars_rows, as_of, days, materialize, query, register_rows=None,
+           audit_dir=None):
+    """run_queries (+ portable_families when register_rows is given) + compare for one engine,
+    reported as `label version: ...`; returns the exit status (0 when the findings are
+    identical)."""
+    extra, note = (), ""
     try:
         rows = run_queries(engine, as_of, days, materialize, query)
+        if register_rows is not None:
+            more, extra, note = portable_families(label, engine, as_of, days, query, register_rows, audit_dir)
+            rows += more
     except QueryFailed as e:
         print(f"{label}: {e}", file=sys.stderr)
         return 1
-    n = compare(label, engine, polars_rows, rows)
+    n = compare(label, engine, polars_rows, rows, extra)
     if n is None:
         return 1
     views, checks = registry_order()
-    print(f"{label} {version}: {len(checks)} SQL checks + {len(views)} views; "
-          f"{n} findings identical to polars (as of {as_of})")
+    print(f"{label} {version}: {len(checks)} SQL checks + {len(views)} views"
+          + (f" + {note}" if note else "") + f"; {n} findings identical to polars (as of {as_of})")
     return 0
 
 
@@ -237,19 +272,19 @@ def main():
     polars_rows = rows_of(con, f"SELECT * FROM read_parquet('{a.audit}/findings.parquet')")
     as_of = a.as_of or (str(polars_rows[0]["as_of"]) if polars_rows else None)
     as_of = as_of or dataset_max_date(a.dataset)
-    try:
-        duck = run_all(con, a.dataset, a.profiles, as_of, a.expiring_days)
-    except QueryFailed as e:
-        print(f"cross-engine: {e}", file=sys.stderr)
-        return 1
-    views, checks = registry_order()
-    n = compare("cross-engine", "DuckDB", polars_rows, duck)
-    if n is None:
-        return 1
-    print(f"cross-engine: {len(checks)} SQL checks + {len(views)} views ran on DuckDB {duckdb.__version__}; "
-          f"{n} findings identical to polars (as of {as_of})")
-    return 0
+    register(con, a.dataset, a.profiles)
+    duck_types = {"string": "VARCHAR", "int": "INTEGER", "date": "DATE", "qty": "DECIMAL(18, 5)",
+                  "money": "DECIMAL(18, 2)"}
 
+    def register_rows(name, schema, rows):
+        con.execute(f"CREATE OR REPLACE TABLE {name} ("
+                    + ", ".join(f"{c} {duck_types[t]}" for c, t in schema) + ")")
+        if rows:
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in schema)})",
+                            [list(r) for r in rows])
+    return verify("cross-engine", "DuckDB", duckdb.__version__, polars_rows, as_of, a.expiring_days,
+                  lambda name, sql: con.execute(f"CREATE TABLE {name} AS {sql}"),
+                  lambda sql: rows_of(con, sql), register_rows, a.audit)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,7 +6,7 @@ compare the findings with pedimento-audit's findings.parquet.
     pip install datafusion          # brings pyarrow
     python3 bench/datafusion_check.py --dataset DS --audit AUDIT_DIR [--profiles DIR]
 
-Shim (documented in docs/portability.md): tables are registered from the year=*/<table>.parquet
+Shim (documented in docs/portability.md): tables are registered from the year=*/<table>*.parquet
 files and the vendored catalog CSVs; ${as_of}/${expiring_days} are substituted as in the Rust
 runner. Everything else is the unchanged SQL text.
 """
@@ -30,7 +30,7 @@ def main():
         batches = table.to_batches() or [pa.RecordBatch.from_pylist([], schema=table.schema)]
         ctx.register_record_batches(name, [batches])
     for t in crossengine.DATASET_TABLES:
-        files = sorted(glob.glob(os.path.join(a.dataset, "year=*", f"{t}.parquet")))
+        files = sorted(glob.glob(os.path.join(a.dataset, "year=*", f"{t}*.parquet")))
         table = pa.concat_tables([pq.read_table(f) for f in files])
         reg(t, table)
 

@@ -8,7 +8,7 @@ findings.parquet, as bench/datafusion_check.py does for DataFusion.
 
 Shim (documented in docs/portability.md): registration and parameters as for the other
 engines (shared in bench/crossengine.py): the tables are read from the same files,
-spark.read.parquet("DS/year=*/<table>.parquet"), the rule CSVs and programas.csv with the same
+spark.read.parquet("DS/year=*/<table>*.parquet"), the rule CSVs and programas.csv with the same
 casts. SHIM below is the one text substitution applied to the SQL (VARCHAR -> STRING);
 everything else is the unchanged SQL text. Local mode: local[2], 4 shuffle partitions, 2 GB
 driver, JVM logging at ERROR.
@@ -88,7 +88,7 @@ def check(spark, a):
         # root with pathGlobFilter instead fails when ingest has written rejects/*.parquet beside
         # the year=* folders (CONFLICTING_DIRECTORY_STRUCTURES: partition discovery ignores the
         # filter).
-        spark.read.option("mergeSchema", "true").parquet(os.path.join(dataset, "year=*", f"{t}.parquet")) \
+        spark.read.option("mergeSchema", "true").parquet(os.path.join(dataset, "year=*", f"{t}*.parquet")) \
             .createOrReplaceTempView(t)
 
     def csv_table(path, types):
@@ -130,7 +130,15 @@ def check(spark, a):
 
     def query(sql):
         return [r.asDict() for r in spark.sql(shim(sql)).collect()]
-    return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query)
+    spark_types = {"string": "string", "int": "int", "date": "date", "qty": "decimal(18,5)",
+                   "money": "decimal(18,2)"}
+
+    def register_rows(name, schema, rows):
+        # The tables the Rust-planned families build on the driver (bench/portable_audit.py).
+        spark.createDataFrame(rows, ", ".join(f"{c} {spark_types[t]}" for c, t in schema)) \
+            .createOrReplaceTempView(name)
+    return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query,
+                              register_rows, os.path.abspath(a.audit))
 
 
 if __name__ == "__main__":

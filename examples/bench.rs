@@ -61,7 +61,8 @@ fn main() {
     let years: i32 = get("--years", "5").parse().expect("--years N");
     let work = PathBuf::from(get("--work", "out/bench"));
     let keep_inputs = args.iter().any(|a| a == "--keep");
-    // Audit N companies at a time (0 = all at once), as `audit --batch-companies N`.
+    // Audit N companies at a time, as `audit --batch-companies N` (0 = the CLI default: batches
+    // planned from the memory budget).
     let batch: usize = get("--batch", "0").parse().expect("--batch N");
     // Reuse a dataset written by an earlier `audit` run of the same size.
     let reuse = args.iter().any(|a| a == "--reuse");
@@ -182,7 +183,14 @@ fn audit(ds: &std::path::Path, profiles: &std::path::Path, batch: usize, n_parti
         .filter(|c| groups.is_empty() || groups.split(',').any(|g| g == c.group))
         .collect();
     let mut nothing = |_: &AuditContext, _: checks::Pass| Ok(());
-    let run = checks::run_batched(ds, &opts, &sel, batch, &mut nothing).unwrap();
+    // As `audit` without flags: batches planned from the default memory budget; `--batch N`
+    // as `audit --batch-companies N`.
+    let batching = if batch > 0 {
+        checks::Batching::Companies(batch)
+    } else {
+        checks::Batching::MemoryMb(pedaudit::memory::default_budget_mb())
+    };
+    let run = checks::run_with(ds, &opts, &sel, batching, &mut nothing).unwrap();
     let secs = t.elapsed().as_secs_f64();
     report(
         "audit_all_checks",

@@ -15,7 +15,7 @@ echo "-- bundled fixtures: Data Stage (with malformed rows) and CSV"
 "$B" audit --dataset "$OUT/fixtures-ds" --profiles fixtures/ledger/profiles --out "$OUT/fixtures-audit"
 
 echo "-- generated 3-company, 3-year history with injected violations"
-"$B" generate --out "$OUT/gen" --companies 3 --years 3 --partidas 5000 --inject expired,excess,unit
+"$B" generate --out "$OUT/gen" --companies 3 --years 3 --partidas 5000 --inject expired,excess,unit,virtual-unpaired,virtual-mismatch,virtual-late
 "$B" ingest "$OUT/gen/datastage" --dataset "$OUT/gen-ds"
 "$B" audit --dataset "$OUT/gen-ds" --profiles "$OUT/gen/profiles" --out "$OUT/gen-audit"
 echo "injected (expected findings):"

@@ -12,6 +12,14 @@
 //! ```
 //! A year is written to `<root>/.tmp-year=2024-<pid>/` and renamed into place (one atomic
 //! rename per year), so a killed ingest leaves each year either as before or as after.
+//!
+//! Appended segments: when an ingest only adds pedimentos a year does not hold yet (the
+//! usual monthly load), the year's files are not rewritten. The new rows go to segment files
+//! `<table>-00001.parquet`, `<table>-00002.parquet`, ... beside the base `<table>.parquet`;
+//! the old files are hard-linked into the `.tmp-year=*` directory, which is swapped in as
+//! above. A table of a year is the base followed by its segments ([`table_files`]; engines
+//! glob `year=*/<table>*.parquet`). A merge that replaces or extends stored pedimentos, or a
+//! year past [`MAX_SEGMENTS`], rewrites the year into one base file again.
 //! Money is Decimal128(18,2), quantities Decimal128(18,5), rates Decimal128(18,6).
 
 use crate::model::{self, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
@@ -772,6 +780,51 @@ pub fn year_dir(root: &Path, year: i32) -> PathBuf {
     root.join(format!("year={year}"))
 }
 
+/// Segments a table of a year may hold before an append rewrites the year whole.
+pub const MAX_SEGMENTS: u32 = 24;
+
+/// The segment number of `name` for `table`: 0 for the base `<table>.parquet`, n for
+/// `<table>-NNNNN.parquet`, None for anything else.
+fn segment_of(name: &str, table: &str) -> Option<u32> {
+    let rest = name.strip_prefix(table)?.strip_suffix(".parquet")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let n = rest.strip_prefix('-')?;
+    (n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| n.parse().ok())
+        .flatten()
+        .filter(|n| *n > 0)
+}
+
+fn segments(dir: &Path, table: &str) -> Vec<(u32, PathBuf)> {
+    let mut v: Vec<(u32, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name();
+            segment_of(n.to_str()?, table).map(|k| (k, e.path()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The files of `table` in a year directory, in row order: the base `<table>.parquet`
+/// (when present) then the appended segments `<table>-NNNNN.parquet` in number order.
+pub fn table_files(dir: &Path, table: &str) -> Vec<PathBuf> {
+    segments(dir, table).into_iter().map(|(_, p)| p).collect()
+}
+
+/// The files of `table` over every year of the dataset, years ascending.
+pub fn dataset_table_files(root: &Path, table: &str) -> Vec<PathBuf> {
+    years(root)
+        .into_iter()
+        .flat_map(|y| table_files(&year_dir(root, y), table))
+        .collect()
+}
+
 /// Years present in the dataset, ascending.
 pub fn years(root: &Path) -> Vec<i32> {
     let mut ys: Vec<i32> = fs::read_dir(root)
@@ -863,8 +916,8 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
             .collect();
         // The totals of a partial pedimento with new partidas: the new ones plus the
         // stored ones kept.
-        let old = year_dir(root, year).join("partidas.parquet");
-        if old.exists() {
+        let olds = table_files(&year_dir(root, year), "partidas");
+        if !olds.is_empty() {
             let mut add: FxMap<String, (Decimal, Decimal, Decimal)> = FxMap::default();
             let given: FxMap<(&str, i32), &PartidaRow> = new
                 .partidas
@@ -872,50 +925,52 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
                 .filter(|p| of(&p.pedimento_id))
                 .map(|p| ((p.pedimento_id.as_str(), p.partida), p))
                 .collect();
-            for_each_batch(&old, |b| {
-                let ids = col::<StringArray>(&b, "pedimento_id")?;
-                let n = col::<arrow::array::Int32Array>(&b, "partida")?;
-                let fr = col::<StringArray>(&b, "fraccion")?;
-                let q = col::<arrow::array::Decimal128Array>(&b, "cantidad_umt")?;
-                let v = |c: &str| col::<arrow::array::Decimal128Array>(&b, c);
-                let (vd, va, vc) = (
-                    v("valor_dolares")?,
-                    v("valor_aduana")?,
-                    v("valor_comercial")?,
-                );
-                for i in 0..b.num_rows() {
-                    let id = ids.value(i);
-                    if let Some(p) = given.get(&(id, n.value(i))) {
-                        let m = |a: &arrow::array::Decimal128Array, scale: u32| {
-                            Decimal::from_i128_with_scale(a.value(i), scale)
-                        };
-                        let same = p.fraccion.as_str() == fr.value(i)
-                            && p.cantidad_umt == m(q, QTY_SCALE)
-                            && p.valor_dolares == m(vd, MONEY_SCALE)
-                            && p.valor_aduana == m(va, MONEY_SCALE)
-                            && p.valor_comercial == m(vc, MONEY_SCALE);
-                        if !same {
-                            keep.changed.insert(id.to_string());
+            for old in &olds {
+                for_each_batch(old, |b| {
+                    let ids = col::<StringArray>(&b, "pedimento_id")?;
+                    let n = col::<arrow::array::Int32Array>(&b, "partida")?;
+                    let fr = col::<StringArray>(&b, "fraccion")?;
+                    let q = col::<arrow::array::Decimal128Array>(&b, "cantidad_umt")?;
+                    let v = |c: &str| col::<arrow::array::Decimal128Array>(&b, c);
+                    let (vd, va, vc) = (
+                        v("valor_dolares")?,
+                        v("valor_aduana")?,
+                        v("valor_comercial")?,
+                    );
+                    for i in 0..b.num_rows() {
+                        let id = ids.value(i);
+                        if let Some(p) = given.get(&(id, n.value(i))) {
+                            let m = |a: &arrow::array::Decimal128Array, scale: u32| {
+                                Decimal::from_i128_with_scale(a.value(i), scale)
+                            };
+                            let same = p.fraccion.as_str() == fr.value(i)
+                                && p.cantidad_umt == m(q, QTY_SCALE)
+                                && p.valor_dolares == m(vd, MONEY_SCALE)
+                                && p.valor_aduana == m(va, MONEY_SCALE)
+                                && p.valor_comercial == m(vc, MONEY_SCALE);
+                            if !same {
+                                keep.changed.insert(id.to_string());
+                            }
+                            continue;
                         }
-                        continue;
+                        if with_partidas.contains(id)
+                            && of(id)
+                            && !keep
+                                .partidas_replaced
+                                .contains(&(id.to_string(), n.value(i)))
+                        {
+                            let dec = |a: &arrow::array::Decimal128Array| {
+                                Decimal::from_i128_with_scale(a.value(i), MONEY_SCALE)
+                            };
+                            let e = add.entry(id.to_string()).or_default();
+                            add_checked(&mut e.0, dec(vd));
+                            add_checked(&mut e.1, dec(va));
+                            add_checked(&mut e.2, dec(vc));
+                        }
                     }
-                    if with_partidas.contains(id)
-                        && of(id)
-                        && !keep
-                            .partidas_replaced
-                            .contains(&(id.to_string(), n.value(i)))
-                    {
-                        let dec = |a: &arrow::array::Decimal128Array| {
-                            Decimal::from_i128_with_scale(a.value(i), MONEY_SCALE)
-                        };
-                        let e = add.entry(id.to_string()).or_default();
-                        add_checked(&mut e.0, dec(vd));
-                        add_checked(&mut e.1, dec(va));
-                        add_checked(&mut e.2, dec(vc));
-                    }
-                }
-                Ok(())
-            })?;
+                    Ok(())
+                })?;
+            }
             for p in pedimentos.iter_mut() {
                 if let Some((d, a, c)) = add.get(&p.pedimento_id) {
                     add_checked(&mut p.valor_dolares, *d);
@@ -956,14 +1011,15 @@ pub fn merge_year_rows(
     let mut stats = MergeStats::default();
     let new_ids: HashSet<String> = pedimentos.iter().map(|p| p.pedimento_id.clone()).collect();
     let mut existing_headers: BTreeMap<String, PedimentoRow> = BTreeMap::new();
-    if dir.join("pedimentos.parquet").exists() {
-        for b in read_parquet(&dir.join("pedimentos.parquet"))? {
+    for f in table_files(&dir, "pedimentos") {
+        for_each_batch(&f, |b| {
             for row in pedimento_rows(&b)? {
                 if new_ids.contains(&row.pedimento_id) {
                     existing_headers.insert(row.pedimento_id.clone(), row);
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     // A new version of a pedimento that arrives without any partida (its 551 rows all
     // rejected, or the request lacks its 551 file) keeps the partidas already stored,
@@ -1022,6 +1078,32 @@ pub fn merge_year_rows(
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    // Only new pedimentos (nothing stored to drop, replace or extend): append segments.
+    let next_segment = TABLES
+        .iter()
+        .filter_map(|t| segments(&dir, t).last().map(|(k, _)| k + 1))
+        .max()
+        .unwrap_or(1);
+    if dir.exists()
+        && existing_headers.is_empty()
+        && keep.ids.is_empty()
+        && next_segment <= MAX_SEGMENTS
+    {
+        let [partidas, identificadores, descargos] = rows;
+        return append_year(
+            &dir,
+            &tmp,
+            next_segment,
+            [
+                NewRows::Batch(pedimentos_batch(&pedimentos)?),
+                partidas,
+                identificadores,
+                descargos,
+            ],
+            conflicts,
+        )
+        .map(|()| stats);
+    }
     let [partidas, identificadores, descargos] = rows;
     let new_rows = [
         NewRows::Batch(pedimentos_batch(&pedimentos)?),
@@ -1033,8 +1115,7 @@ pub fn merge_year_rows(
     for (table, nb) in TABLES.iter().zip(new_rows) {
         let path = tmp.join(format!("{table}.parquet"));
         let mut w = ParWriter::create(&path, schema_of(table))?;
-        let old = dir.join(format!("{table}.parquet"));
-        if old.exists() {
+        for old in table_files(&dir, table) {
             let drop = match *table {
                 "partidas" => &drop_partidas,
                 "identificadores" => drop_identificadores.as_ref().unwrap_or(&new_ids),
@@ -1061,6 +1142,60 @@ pub fn merge_year_rows(
         }
         w.finish()?;
     }
+    write_conflicts(&dir, &tmp, conflicts)?;
+    crash_point("after-tmp-write");
+    swap_in(&tmp, &dir)?;
+    crash_point("after-swap");
+    Ok(stats)
+}
+
+/// The append path of [`merge_year_rows`]: the year's files are hard-linked into `tmp`, the
+/// new rows of each table written as segment `seg`, and `tmp` swapped in. No stored byte is
+/// rewritten.
+fn append_year(
+    dir: &Path,
+    tmp: &Path,
+    seg: u32,
+    new_rows: [NewRows; 4],
+    conflicts: Vec<PedimentoRow>,
+) -> Result<()> {
+    for e in fs::read_dir(dir).map_err(io(dir))? {
+        let e = e.map_err(io(dir))?;
+        if e.file_name() == "conflicts.parquet" {
+            continue;
+        }
+        let to = tmp.join(e.file_name());
+        if fs::hard_link(e.path(), &to).is_err() {
+            fs::copy(e.path(), &to).map_err(io(&to))?;
+        }
+    }
+    for (table, nb) in TABLES.iter().zip(new_rows) {
+        if let NewRows::Batch(b) = &nb
+            && b.num_rows() == 0
+        {
+            continue;
+        }
+        let path = tmp.join(format!("{table}-{seg:05}.parquet"));
+        let mut w = ParWriter::create(&path, schema_of(table))?;
+        match nb {
+            NewRows::Batch(b) => w.write(&b)?,
+            NewRows::Files(files) => {
+                for f in files {
+                    for_each_batch(f, |b| w.write(&b))?;
+                }
+            }
+        }
+        w.finish()?;
+    }
+    write_conflicts(dir, tmp, conflicts)?;
+    crash_point("after-tmp-write");
+    swap_in(tmp, dir)?;
+    crash_point("after-swap");
+    Ok(())
+}
+
+/// Writes `tmp/conflicts.parquet`: the year's stored conflicts plus the new ones.
+fn write_conflicts(dir: &Path, tmp: &Path, mut conflicts: Vec<PedimentoRow>) -> Result<()> {
     // conflicts accumulate: keep the old ones, add the new.
     // A conflict already recorded (e.g. the same input re-ingested after a crash, before
     // its hash was recorded) is not recorded twice.
@@ -1080,11 +1215,7 @@ pub fn merge_year_rows(
         cb.extend(old);
     }
     cb.push(pedimentos_batch(&distinct(conflicts))?);
-    write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)?;
-    crash_point("after-tmp-write");
-    swap_in(&tmp, &dir)?;
-    crash_point("after-swap");
-    Ok(stats)
+    write_parquet(&tmp.join("conflicts.parquet"), pedimentos_schema(), &cb)
 }
 
 /// Conflicts recorded once each (the same earlier version may come from several files).

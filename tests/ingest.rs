@@ -20,9 +20,8 @@ fn file<'a>(
 }
 
 fn lf(ds: &std::path::Path, table: &str) -> LazyFrame {
-    let files: Vec<PlRefPath> = dataset::years(ds)
+    let files: Vec<PlRefPath> = dataset::dataset_table_files(ds, table)
         .into_iter()
-        .map(|y| dataset::year_dir(ds, y).join(format!("{table}.parquet")))
         .map(|p| PlRefPath::new(p.to_string_lossy().to_string()))
         .collect();
     LazyFrame::scan_parquet_files(files.into_iter().collect(), Default::default()).unwrap()

@@ -190,10 +190,8 @@ pub struct AuditContext {
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
-    let files: Vec<PlRefPath> = dataset::years(root)
+    let files: Vec<PlRefPath> = dataset::dataset_table_files(root, table)
         .into_iter()
-        .map(|y| dataset::year_dir(root, y).join(format!("{table}.parquet")))
-        .filter(|p| p.exists())
         .map(|p| PlRefPath::new(p.to_string_lossy().to_string()))
         .collect();
     if files.is_empty() {

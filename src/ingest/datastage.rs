@@ -877,19 +877,20 @@ pub fn parse_inputs_in(files: &[Input], parsed: &mut Parsed, dataset: Option<&Pa
 fn dataset_headers(root: &Path, keys: &std::collections::HashSet<Triple>) -> Vec<PedimentoRow> {
     let mut out = vec![];
     for y in crate::dataset::years(root) {
-        let p = crate::dataset::year_dir(root, y).join("pedimentos.parquet");
-        let Ok(batches) = crate::dataset::read_parquet(&p) else {
-            continue;
-        };
-        for b in &batches {
-            for h in crate::dataset::pedimento_rows(b).unwrap_or_default() {
-                let t = Triple {
-                    aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
-                    patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
-                    numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
-                };
-                if keys.contains(&t) {
-                    out.push(h);
+        for p in crate::dataset::table_files(&crate::dataset::year_dir(root, y), "pedimentos") {
+            let Ok(batches) = crate::dataset::read_parquet(&p) else {
+                continue;
+            };
+            for b in &batches {
+                for h in crate::dataset::pedimento_rows(b).unwrap_or_default() {
+                    let t = Triple {
+                        aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
+                        patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
+                        numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
+                    };
+                    if keys.contains(&t) {
+                        out.push(h);
+                    }
                 }
             }
         }

@@ -476,35 +476,33 @@ pub fn read_pedimentos(root: &Path) -> Result<Vec<Pedimento>, ReportError> {
     let mut out = vec![];
     let mut rectified = std::collections::HashSet::new();
     for y in dataset::years(root) {
-        let path = dataset::year_dir(root, y).join("pedimentos.parquet");
-        if !path.exists() {
-            continue;
-        }
-        let f = std::fs::File::open(&path).map_err(|e| ReportError::Io {
-            path: path.clone(),
-            source: e,
-        })?;
-        let df = ParquetReader::new(f)
-            .with_columns(Some(cols.iter().map(|s| s.to_string()).collect()))
-            .finish()
-            .map_err(|e| ReportError::polars(&path, e))?;
-        let c: Vec<Vec<Option<String>>> = cols
-            .iter()
-            .map(|n| req(&df, n, &path))
-            .collect::<Result<_, _>>()?;
-        for i in 0..df.height() {
-            if let Some(r) = &c[7][i] {
-                rectified.insert(r.clone());
+        for path in dataset::table_files(&dataset::year_dir(root, y), "pedimentos") {
+            let f = std::fs::File::open(&path).map_err(|e| ReportError::Io {
+                path: path.clone(),
+                source: e,
+            })?;
+            let df = ParquetReader::new(f)
+                .with_columns(Some(cols.iter().map(|s| s.to_string()).collect()))
+                .finish()
+                .map_err(|e| ReportError::polars(&path, e))?;
+            let c: Vec<Vec<Option<String>>> = cols
+                .iter()
+                .map(|n| req(&df, n, &path))
+                .collect::<Result<_, _>>()?;
+            for i in 0..df.height() {
+                if let Some(r) = &c[7][i] {
+                    rectified.insert(r.clone());
+                }
+                out.push(Pedimento {
+                    pedimento_id: need(c[0][i].clone(), &path, cols[0], i)?,
+                    rfc: need(c[1][i].clone(), &path, cols[1], i)?,
+                    nombre: c[2][i].clone(),
+                    clave: c[3][i].clone().unwrap_or_default(),
+                    fecha_pago: need(date(&c[4][i], &path, cols[4], i)?, &path, cols[4], i)?,
+                    fecha_operacion: need(date(&c[5][i], &path, cols[5], i)?, &path, cols[5], i)?,
+                    valor_aduana: need(dec(&c[6][i], &path, cols[6], i)?, &path, cols[6], i)?,
+                });
             }
-            out.push(Pedimento {
-                pedimento_id: need(c[0][i].clone(), &path, cols[0], i)?,
-                rfc: need(c[1][i].clone(), &path, cols[1], i)?,
-                nombre: c[2][i].clone(),
-                clave: c[3][i].clone().unwrap_or_default(),
-                fecha_pago: need(date(&c[4][i], &path, cols[4], i)?, &path, cols[4], i)?,
-                fecha_operacion: need(date(&c[5][i], &path, cols[5], i)?, &path, cols[5], i)?,
-                valor_aduana: need(dec(&c[6][i], &path, cols[6], i)?, &path, cols[6], i)?,
-            });
         }
     }
     out.retain(|p| !rectified.contains(&p.pedimento_id));

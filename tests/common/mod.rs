@@ -144,7 +144,15 @@ pub struct TableDigest {
 pub type Snapshot = BTreeMap<i32, BTreeMap<String, TableDigest>>;
 
 pub fn table_digest(path: &Path) -> TableDigest {
-    let batches = dataset::read_parquet(path).unwrap();
+    table_digest_files(&[path.to_path_buf()])
+}
+
+/// [`table_digest`] of a table stored as several files (base and appended segments).
+pub fn table_digest_files(paths: &[PathBuf]) -> TableDigest {
+    let batches: Vec<_> = paths
+        .iter()
+        .flat_map(|p| dataset::read_parquet(p).unwrap())
+        .collect();
     let mut h = Sha256::new();
     let mut rows = 0;
     let opts = FormatOptions::default().with_null("<null>");
@@ -176,9 +184,9 @@ pub fn snapshot(root: &Path) -> Snapshot {
         let dir = dataset::year_dir(root, y);
         let mut t = BTreeMap::new();
         for table in TABLES {
-            let p = dir.join(format!("{table}.parquet"));
-            if p.exists() {
-                t.insert(table.to_string(), table_digest(&p));
+            let files = dataset::table_files(&dir, table);
+            if !files.is_empty() {
+                t.insert(table.to_string(), table_digest_files(&files));
             }
         }
         s.insert(y, t);
@@ -300,7 +308,10 @@ pub fn parquet_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
 
 /// Rows of one table of one year.
 pub fn table_rows(root: &Path, year: i32, table: &str) -> Vec<BTreeMap<String, String>> {
-    parquet_rows(&dataset::year_dir(root, year).join(format!("{table}.parquet")))
+    dataset::table_files(&dataset::year_dir(root, year), table)
+        .iter()
+        .flat_map(|p| parquet_rows(p))
+        .collect()
 }
 
 /// Rows of one table over all years.
