@@ -157,6 +157,7 @@ pub static REGISTRY: &[CheckDef] = &[
         group: "temp",
         citation: "Ley Aduanera art. 59 fr. I and Anexo 24 (automated inventory control: descargos and saldos); RCGMCE 2013 regla 5.2.14 fr. VII",
         kind: sql!("SALDO-DIFF.sql"),
+        needs: &[],
         doc: include_str!("../../queries/SALDO-DIFF.md"),
     },
     CheckDef {

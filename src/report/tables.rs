@@ -25,6 +25,15 @@ impl Table {
             rows: vec![],
         }
     }
+
+    /// Columns whose headers are already in the report's language: (header, right-aligned).
+    fn picked(cols: &[(&'static str, bool)]) -> Table {
+        Table {
+            headers: cols.iter().map(|c| c.0.to_string()).collect(),
+            right: cols.iter().map(|c| c.1).collect(),
+            rows: vec![],
+        }
+    }
 }
 
 pub fn title(d: &ReportData) -> String {
@@ -601,7 +610,7 @@ pub fn rejects(d: &ReportData) -> Option<Table> {
     let mut g: Vec<_> = groups.into_iter().collect();
     g.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     let l = d.meta.lang;
-    let mut t = Table::new(&[
+    let mut t = Table::picked(&[
         (l.pick("Archivo", "File"), false),
         (l.pick("Registro", "Record"), false),
         (l.pick("Campo", "Field"), false),
@@ -651,7 +660,7 @@ pub fn kardex(d: &ReportData) -> (Table, usize) {
     }
     cols.push((l.pick("Saldo final", "Closing saldo"), true));
     cols.push((l.pick("Movimientos", "Movements"), true));
-    let mut t = Table::new(&cols);
+    let mut t = Table::picked(&cols);
     for g in d.kardex.iter().take(MAX_KARDEX_GOODS) {
         let unit = match super::format::unit_name(&g.umt) {
             Some(n) => format!("{} {n}", g.umt),
