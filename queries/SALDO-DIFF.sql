@@ -87,6 +87,17 @@ SELECT 'SALDO-DIFF' AS check_code,
             END
            || '; ' || CAST(d.n_ret AS VARCHAR) || ' discharge(s) differ: ' || d.r_min
            || CASE WHEN d.r_max <> d.r_min THEN ' .. ' || d.r_max ELSE '' END AS message,
+       CASE WHEN l.import_id IS NULL
+            THEN 'Importación ' || d.import_id || ' (fracción ' || d.fraccion || '): el reporte de Anexo 24 de la empresa le descarga '
+                 || CAST(d.t AS VARCHAR) || ', pero no es una importación temporal del dataset (al '
+                 || CAST(${as_of} AS VARCHAR) || ')'
+            ELSE 'Importación ' || l.clave || ' ' || d.import_id || ' (fracción ' || d.fraccion || ', UMT ' || l.umt
+                 || '): saldo ' || CAST(l.imported - d.t AS VARCHAR) || ' según el reporte de Anexo 24 de la empresa, '
+                 || CAST(l.imported - d.o AS VARCHAR) || ' según el kardex calculado (importado ' || CAST(l.imported AS VARCHAR)
+                 || '; descargado ' || CAST(d.t AS VARCHAR) || ' contra ' || CAST(d.o AS VARCHAR) || ')'
+            END
+           || '; ' || CAST(d.n_ret AS VARCHAR) || ' descargo(s) difieren: ' || d.r_min
+           || CASE WHEN d.r_max <> d.r_min THEN ' .. ' || d.r_max ELSE '' END AS mensaje,
        'Ley Aduanera art. 59 fr. I and Anexo 24 (automated inventory control: descargos and saldos of the temporary imports); RCGMCE 2013 regla 5.2.14 fr. VII' AS citation,
        'descargos_anexo24.csv:' || d.import_id || ' fraccion ' || d.fraccion AS evidence
 FROM per_lot d

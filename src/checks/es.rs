@@ -70,6 +70,12 @@ pub static ES: &[CheckEs] = &[
         include_str!("../../queries/DESCARGO-UNIT.es.md"),
     ),
     es(
+        "SALDO-DIFF",
+        "Lote de importación cuyo saldo en el reporte de Anexo 24 de la empresa difiere del kardex calculado",
+        "Ley Aduanera art. 59 fr. I y Anexo 24 (control automatizado de inventarios: descargos y saldos); RCGMCE 2013 regla 5.2.14 fr. VII",
+        include_str!("../../queries/SALDO-DIFF.es.md"),
+    ),
+    es(
         "DATA-CONFLICT",
         "Mismo pedimento recibido dos veces con contenido distinto",
         "Ley Aduanera art. 89 (rectificación de pedimentos): un pedimento solo cambia mediante rectificación",
