@@ -479,3 +479,30 @@ proptest! {
         prop_assert_eq!(mixed.height(), 0);
     }
 }
+
+/// A 512 naming the original of a rectified import applies to the rectificación in force
+/// (fixture README: EXPLICIT 40 from R1 6000003, not PEPS from the older 6000001).
+#[test]
+fn explicit_descargo_follows_the_rectification_chain() {
+    let (_d, ds, opts) = open("rect_512", "2022-12-31");
+    let (ctx, _df) = audit(&ds, opts, &["temp"]);
+    let a = ctx.table("ledger_allocations").collect().unwrap();
+    assert_eq!(
+        table(&a, &["method", "import_id", "discharge_id", "cantidad"]),
+        vec![v(&[
+            "EXPLICIT",
+            "2022-240-3953-6000003",
+            "2022-240-3953-6000004",
+            "40.00000"
+        ])]
+    );
+    let b = ctx.table("ledger_balances").collect().unwrap();
+    assert_eq!(
+        table(&b, &["pedimento_id", "discharged", "open_qty"]),
+        vec![
+            v(&["2022-240-3953-6000001", "0.00000", "100.00000"]),
+            v(&["2022-240-3953-6000003", "40.00000", "60.00000"]),
+        ]
+    );
+    assert_native_ledger_equals_sql(&ctx);
+}

@@ -2,7 +2,7 @@
 -- and how much (in the import's tariff unit). Deterministic: same input, same rows.
 --
 -- 1. EXPLICIT: descargos that name the original pedimento (Data Stage 512, CSV
---    descargo_*) and destruction records that name their import pedimento (profile
+--    descargo_*; a rectified original stands for the version in force) and destruction records that name their import pedimento (profile
 --    desperdicios.csv) are applied first, up to the quantities available on both sides.
 -- 2. FIFO (PEPS) on what remains, per pool (rfc, fraccion, umt, pool), oldest import first,
 --    as interval overlap over running totals: import k covers (CI[k-1], CI[k]] of the
@@ -34,10 +34,25 @@ WITH mov AS (
 ),
 mov_i AS (SELECT * FROM mov WHERE kind = 'I'),
 mov_d AS (SELECT * FROM mov WHERE kind = 'D'),
+-- A descargo naming a pedimento that was rectified applies to the version in force (the
+-- last rectificación of its chain, up to three deep), whichever was filed first.
+rect AS (
+    SELECT rectifica_id AS old_id, MIN(pedimento_id) AS new_id
+    FROM pedimentos WHERE rectifica_id IS NOT NULL
+    GROUP BY rectifica_id
+),
+desc_cur AS (
+    SELECT d.pedimento_id, COALESCE(r3.new_id, r2.new_id, r1.new_id, d.original_id) AS original_id,
+           d.original_fraccion, d.cantidad
+    FROM descargos d
+    LEFT JOIN rect r1 ON r1.old_id = d.original_id
+    LEFT JOIN rect r2 ON r2.old_id = r1.new_id
+    LEFT JOIN rect r3 ON r3.old_id = r2.new_id
+),
 exp_req AS (
     SELECT d.pedimento_id AS discharge_id, d.original_id, d.original_fraccion AS fraccion,
            SUM(d.cantidad) AS q
-    FROM descargos d
+    FROM desc_cur d
     WHERE d.cantidad > 0 AND d.original_fraccion IS NOT NULL
     GROUP BY d.pedimento_id, d.original_id, d.original_fraccion
     UNION ALL

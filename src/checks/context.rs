@@ -503,6 +503,46 @@ impl AuditContext {
                 col("cantidad"),
             ])
             .collect()?;
+        // A descargo naming a rectified pedimento applies to the version in force
+        // (ledger_allocations.sql, rect / desc_cur: up to three rectifications deep).
+        let rect = self
+            .table("pedimentos")
+            .filter(col("rectifica_id").is_not_null())
+            .group_by([col("rectifica_id")])
+            .agg([col("pedimento_id").min().alias("new_id")])
+            .collect()?;
+        let descargos = if rect.height() == 0 {
+            descargos
+        } else {
+            let mut lf = descargos
+                .lazy()
+                .with_column(col("original_id").alias("cur_id"));
+            for _ in 0..3 {
+                lf = lf
+                    .join(
+                        rect.clone().lazy(),
+                        [col("cur_id")],
+                        [col("rectifica_id")],
+                        JoinArgs::new(JoinType::Left),
+                    )
+                    .select([
+                        col("pedimento_id"),
+                        col("original_fraccion"),
+                        col("cantidad"),
+                        when(col("new_id").is_not_null())
+                            .then(col("new_id"))
+                            .otherwise(col("cur_id"))
+                            .alias("cur_id"),
+                    ]);
+            }
+            lf.select([
+                col("pedimento_id"),
+                col("cur_id").alias("original_id"),
+                col("original_fraccion"),
+                col("cantidad"),
+            ])
+            .collect()?
+        };
         // Destruction records that name their import pedimento are explicit descargos too
         // (ledger_allocations.sql, exp_req).
         let named = self

@@ -140,6 +140,10 @@ struct Sim<'a> {
     counters: BTreeMap<(i32, String, String), u32>,
 }
 
+/// The time of payment of every generated pedimento (Data Stage FechaPagoReal is written
+/// with it; the dataset keeps it as hora_pago): same-day movements then order by number.
+pub const HORA_PAGO: &str = "10:15:00";
+
 const DESCRIPCIONES: [&str; 6] = [
     "RESINA DE POLIPROPILENO",
     "TORNILLO DE ACERO",
@@ -255,7 +259,7 @@ impl Sim<'_> {
             contraparte_rfc: None,
             source_file: "generated".into(),
             source_line: 0,
-            hora_pago: None,
+            hora_pago: Some(HORA_PAGO.into()),
         });
         id
     }

@@ -141,7 +141,7 @@ pub fn virtual_pedimento(
         contraparte_rfc: counterpart.map(|x| x.1.to_string()),
         source_file: "generated".into(),
         source_line: 0,
-        hora_pago: None,
+        hora_pago: Some(super::HORA_PAGO.into()),
     });
     id
 }

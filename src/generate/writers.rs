@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 fn dd(d: chrono::NaiveDate) -> String {
-    format!("{} 10:15:00", d.format("%Y-%m-%d"))
+    format!("{} {}", d.format("%Y-%m-%d"), super::HORA_PAGO)
 }
 
 fn opt<T: ToString>(x: &Option<T>) -> String {
