@@ -10,7 +10,7 @@ Dialect shim (everything else runs unchanged):
   * ${as_of} / ${expiring_days} are substituted exactly as the Rust runner does
     (CAST('YYYY-MM-DD' AS DATE) and an integer).
   * Tables are registered as DuckDB views over the same files: year=*/<table>*.parquet, the
-    vendored catalogs src/catalogs/{plazos,discharge_claves}.csv, the profile programas.csv.
+    vendored catalogs src/catalogs/{plazos,discharge_claves,tasas_contribucion}.csv (dated versions), the profile programas.csv.
   * DuckDB divides DECIMALs in DOUBLE; results are compared after rounding to the column's
     scale (cents for money), which is exact for the fixtures and documented as the only
     numeric difference between engines.
@@ -109,7 +109,7 @@ def register(con, dataset, profiles):
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet([{lst}], union_by_name=true)")
     for name, ints in RULE_TABLES:
         path = f"{ROOT}/src/catalogs/{name}.csv"
-        cols = duckdb.connect().execute(
+        cols = con.execute(
             f"SELECT * FROM read_csv('{path}', header=true, all_varchar=true) LIMIT 0").description
         sel = ", ".join(f"TRY_CAST({c[0]} AS INTEGER) AS {c[0]}" if c[0] in ints
                         else f"TRY_CAST({c[0]} AS DATE) AS {c[0]}" if c[0] in RULE_DATES

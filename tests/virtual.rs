@@ -12,7 +12,7 @@ use polars::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const FIXTURES: [&str; 8] = [
+const FIXTURES: [&str; 9] = [
     "VIRTUAL-CLEAN",
     "VIRTUAL-FALLBACK",
     "VIRTUAL-QTY",
@@ -21,7 +21,36 @@ const FIXTURES: [&str; 8] = [
     "VIRTUAL-UNPAIRED",
     "VIRTUAL-CLAVE",
     "VIRTUAL-WEEKEND",
+    "VIRTUAL-VERSIONS",
 ];
+
+/// Issue #19: a late V1 transfer on each side of the 2013 change cites the version of the
+/// virtual-operation rules in force on the receiver's date (fixtures/VIRTUAL-VERSIONS).
+#[test]
+fn late_transfers_cite_the_rule_version_of_their_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    ingest_into(&[root().join("fixtures/VIRTUAL-VERSIONS/input.csv")], &ds);
+    let (_ctx, df) = audit(&ds, NaiveDate::from_ymd_opt(2024, 6, 30));
+    let late = df
+        .clone()
+        .lazy()
+        .filter(col("check_code").eq(lit("VIRTUAL-LATE")))
+        .sort(["pedimento_id"], Default::default())
+        .collect()
+        .unwrap();
+    assert_eq!(late.height(), 2);
+    let (c2013, c2022) = (cell(&late, "citation", 0), cell(&late, "citation", 1));
+    assert_eq!(cell(&late, "pedimento_id", 0), "2013-240-3001-3000001");
+    assert!(c2013.starts_with("[MOA2007] "), "{c2013}");
+    assert!(c2013.contains("RCGMCE 2007 numbering"), "{c2013}");
+    assert!(c2013.contains("first 10 business days"), "{c2013}");
+    assert!(!c2013.contains("RCGMCE2013"), "{c2013}");
+    assert!(c2022.starts_with("[RCGMCE2013] "), "{c2022}");
+    assert!(c2022.contains("regla 2.5.2"), "{c2022}");
+    assert!(c2022.contains("first 20 days of each month"), "{c2022}");
+    assert!(c2022.contains("first transfer"), "{c2022}");
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

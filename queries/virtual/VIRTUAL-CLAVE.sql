@@ -3,6 +3,15 @@
 -- import side, tipo 1: Manual de Operación Aduanera 2007, apartado A.7, norma 123ª), or a clave combination that
 -- is not in src/catalogs/virtual_cases.csv (e.g. V1 paired with V5; V2 -> V1 is allowed:
 -- Anexo 22 (RGCE 2017), Apéndice 2, clave V2).
+-- The citation names the version of the virtual-operation rules in force on the receiver's
+-- date (src/catalogs/virtual_versions.csv).
+WITH vv AS (
+    SELECT p.sender_id, p.receiver_id, v.version
+    FROM virtual_pairs p
+    CROSS JOIN virtual_versions v
+    WHERE v.valid_from <= p.receiver_fecha
+      AND (v.valid_to IS NULL OR p.receiver_fecha <= v.valid_to)
+)
 SELECT 'VIRTUAL-CLAVE' AS check_code,
        'medium' AS severity,
        p.sender_rfc AS rfc,
@@ -39,7 +48,9 @@ SELECT 'VIRTUAL-CLAVE' AS check_code,
                    THEN 'los lados están invertidos: quien envía declaró una importación (1) y quien recibe una exportación (2)'
                    ELSE 'la clave ' || p.sender_clave || ' con la clave ' || p.receiver_clave
                         || ' no corresponde a ningún supuesto de operación virtual' END AS mensaje,
-       'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; two pedimentos per virtual operation, an export side and an import side (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)' AS citation,
+       COALESCE('[' || vv.version || '] ', '[no version of the virtual-operation rules in force on ' || CAST(p.receiver_fecha AS VARCHAR) || '] ')
+           || 'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; two pedimentos per virtual operation, an export side and an import side (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
+LEFT JOIN vv ON vv.sender_id = p.sender_id AND vv.receiver_id = p.receiver_id
 WHERE p.clave_ok = 0

@@ -4,6 +4,18 @@
 -- pedimento passes selección on the transfer day and the sender's no later than the next
 -- day, never before: Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2). Pairs whose claves no case covers are left
 -- to VIRTUAL-CLAVE.
+-- The citation names the version of the virtual-operation rules in force on the receiver's
+-- date (src/catalogs/virtual_versions.csv: MOA2007 until 2014-02-27, RCGMCE2013 from
+-- 2014-02-28), its rule numbering and its consolidated-pedimento deadline; a date no version
+-- covers says so. Consolidated pedimentos are not recognised in the data (the dataset keeps
+-- the first selección only), so the per-operation window is applied to every pair.
+WITH vv AS (
+    SELECT p.sender_id, p.receiver_id, v.version, v.cita, v.numbering, v.consolidated
+    FROM virtual_pairs p
+    CROSS JOIN virtual_versions v
+    WHERE v.valid_from <= p.receiver_fecha
+      AND (v.valid_to IS NULL OR p.receiver_fecha <= v.valid_to)
+)
 SELECT 'VIRTUAL-LATE' AS check_code,
        'medium' AS severity,
        p.sender_rfc AS rfc,
@@ -36,7 +48,12 @@ SELECT 'VIRTUAL-LATE' AS check_code,
                         || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); se permiten a lo más '
                         || CAST(p.window_max_days AS VARCHAR) || ' día(s)' END
            || ' (grupo ' || p.window_group || ', supuestos ' || p.cases || ')' AS mensaje,
-       'Presentation dates of virtual operations (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2 and 4; rules numbered as in the RCGMCE 2007); a late sender side of cases 17-19 needs the Ley Aduanera art. 185 fr. I fine (same norma 123ª num. 2)' AS citation,
+       COALESCE('[' || vv.version || '] ' || vv.cita || '; ' || vv.numbering
+                    || '; consolidated pedimentos: ' || vv.consolidated,
+                'No version of the virtual-operation rules in force on '
+                    || CAST(p.receiver_fecha AS VARCHAR) || ' (src/catalogs/virtual_versions.csv)')
+           || '; a late sender side of cases 17-19 needs the Ley Aduanera art. 185 fr. I fine (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2)' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
+LEFT JOIN vv ON vv.sender_id = p.sender_id AND vv.receiver_id = p.receiver_id
 WHERE p.clave_ok = 1 AND (p.days < p.window_min_days OR p.days > p.window_max_days)

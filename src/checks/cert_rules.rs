@@ -298,6 +298,9 @@ fn rule_tables_markdown() -> String {
          Aduanera 2007; LIVA2010 = the 16 % rate in force from 2010-01-01.\n",
     );
     for (name, text) in catalog::VERSIONED_TABLES {
+        if *name == "virtual_versions" {
+            continue;
+        }
         out.push_str(&format!(
             "\n### `src/catalogs/{name}.csv`\n\n| key | version | instrument | valid from | valid to |\n|---|---|---|---|---|\n"
         ));
@@ -321,6 +324,40 @@ fn rule_tables_markdown() -> String {
                     .unwrap_or_else(|| "in force".into())
             ));
         }
+    }
+    out.push_str(
+        "\n## Virtual operations\n\n\
+         `src/catalogs/virtual_versions.csv`: the VIRTUAL-* citations name the version in \
+         force on the receiver's date (the side's date for VIRTUAL-UNPAIRED), its rule \
+         numbering and its consolidated-pedimento deadline. The pairing windows of \
+         `src/catalogs/virtual_cases.csv` (Manual de Operación Aduanera 2007) apply to every \
+         date; consolidated pedimentos are not recognised in the data yet (the dataset keeps \
+         the first selección of a pedimento only), so their deadlines and plazo start are \
+         documented here and not checked.\n\n\
+         | version | valid from | valid to | instrument | numbering | consolidated pedimentos | plazo of a consolidated pedimento |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let recs: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(catalog::VIRTUAL_VERSIONS.as_bytes())
+            .records()
+            .map(|r| r.expect("virtual_versions row"))
+            .collect();
+    for (rec, (_, v)) in recs
+        .iter()
+        .zip(catalog::validities(catalog::VIRTUAL_VERSIONS))
+    {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            v.version,
+            v.valid_from,
+            v.valid_to
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "in force".into()),
+            v.instrumento,
+            &rec[5],
+            &rec[6],
+            &rec[7]
+        ));
     }
     out
 }

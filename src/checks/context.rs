@@ -4,7 +4,7 @@
 //! | name | content |
 //! |---|---|
 //! | `pedimentos`, `partidas`, `identificadores`, `descargos`, `conflicts` | the dataset, all years |
-//! | `plazos`, `discharge_claves`, `tasas_contribucion` | `src/catalogs/*.csv` (dated rule versions) |
+//! | `plazos`, `discharge_claves`, `tasas_contribucion`, `virtual_versions` | `src/catalogs/*.csv` (dated rule versions) |
 //! | `programas` | company profiles (`src/profile.rs`) |
 //! | `bom` | company profiles (`src/profile.rs`, `bom.csv`) |
 //! | `desperdicios` | company profiles (`src/profile.rs`, `desperdicios.csv`) |
@@ -330,6 +330,10 @@ impl AuditContext {
         tables.insert(
             "tasas_contribucion".into(),
             catalog_frame(catalog::TASAS, &["tasa"])?,
+        );
+        tables.insert(
+            "virtual_versions".into(),
+            catalog_frame(catalog::VIRTUAL_VERSIONS, &[])?,
         );
         // Every company of the dataset (the pairing needs to know whether a counterpart
         // company is present even when its pedimentos are filtered out).

@@ -21,7 +21,13 @@ pub const VERSIONED_TABLES: &[(&str, &str)] = &[
     ("plazos", PLAZOS),
     ("discharge_claves", DISCHARGES),
     ("tasas_contribucion", TASAS),
+    ("virtual_versions", VIRTUAL_VERSIONS),
 ];
+
+/// Versions of the virtual-operation rules (numbering, consolidated pedimentos, plazo start
+/// of consolidated pedimentos): the citations of the VIRTUAL-* checks name the version in
+/// force on the receiver's date.
+pub const VIRTUAL_VERSIONS: &str = include_str!("../catalogs/virtual_versions.csv");
 
 /// One dated row of a rule table (see [`VERSIONED_TABLES`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +169,19 @@ mod tests {
         assert!(plazo_in_force("AF", d("2022-05-01")).unwrap().por_programa);
         // Before the earliest version the project has a source for: no plazo, not a default.
         assert!(plazo_in_force("IN", d("2006-12-31")).is_none());
+        // Virtual-operation rules: the 2007 manual until the RCGMCE 2013 text of seed 002
+        // (Octava Resolución de Modificaciones, DOF 27-02-2014) takes over.
+        let vv = validities(VIRTUAL_VERSIONS);
+        let at = |s: &str| {
+            vv.iter()
+                .filter(|(_, v)| v.covers(d(s)))
+                .map(|(_, v)| v.version.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at("2014-02-27"), vec!["MOA2007"]);
+        assert_eq!(at("2014-02-28"), vec!["RCGMCE2013"]);
+        assert_eq!(at("2022-06-01"), vec!["RCGMCE2013"]);
+        assert!(at("2006-12-31").is_empty());
     }
 
     /// Versions of one key never overlap (a date picks at most one row, so the SQL join
