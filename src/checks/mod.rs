@@ -1,14 +1,24 @@
 //! The check registry and runner.
 //!
-//! A check is one entry of [`REGISTRY`]: a stable code, a title, a default severity, its
-//! legal citation, and either a SQL file under `queries/` (portable SQL run by polars
-//! SQL here and by DuckDB in the cross-engine test) or one polars plan in
-//! `src/checks/<code>.rs`. Shared intermediate tables (views) are SQL files under
-//! `queries/views/`, materialized once per run in [`VIEWS`] order, so every check reads
-//! the same ledger.
+//! A check is one entry of [`REGISTRY`]: a stable code, a title, a group, its legal
+//! citation, its doc, the Rust shared tables it reads ([`CheckDef::needs`]) and either a
+//! SQL file under `queries/` (portable SQL run by polars SQL here and by DuckDB in the
+//! cross-engine test) or a Rust plan (`Plan`; the CERT-* plans in `cert/`, the VIRTUAL-*
+//! plans in `virtual_pairing/`, which run SQL under `queries/virtual/` over the pairing).
 //!
-//! Adding a check: write `queries/<CODE>.sql` (or `src/checks/<code>.rs`), add one line
-//! to [`REGISTRY`], add `fixtures/<CODE>/` and its golden file.
+//! Shared computations are named tables in [`shared::TABLES`]: the SQL views under
+//! `queries/views/` (materialized once per context in [`VIEWS`] order, so every check reads
+//! the same ledger) and Rust tables computed once per context on first use (the
+//! certification assessment, the virtual pairing). [`run`] computes the Rust tables the
+//! selected checks need before those checks start; [`run_with`] runs checks that read a
+//! cross-company table in the cross-company pass of a batched audit. The audit's outputs
+//! (findings, persisted tables, manifest) are written by `audit::run` (the layer above).
+//!
+//! Adding a check today: write `queries/<CODE>.sql` and `queries/<CODE>.md` (or a plan
+//! under `src/checks/`), add one line to [`REGISTRY`] (naming the shared tables it needs),
+//! regenerate `docs/checks/` and the README table (tests/docs_registry.rs), and add a
+//! golden test. A per-check fixture folder discovered by one test is not built yet
+//! (issue #21).
 
 pub mod cert;
 pub mod cert_renewal;
