@@ -141,9 +141,9 @@ fn cert_glance(o: &mut String, d: &ReportData) {
                 ),
                 None => "n/a".into(),
             };
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<div class=\"card\">{}<b>{}</b>{} {}</div></div>\n",
+                "<div class=\"card\">{}<b>{}</b>{} {}</div></div>",
                 esc(l.pick(
                     "Meses para el próximo incumplimiento al ritmo actual",
                     "Months to the next failure at the current pace"
