@@ -4,6 +4,10 @@
 #
 #   scripts/render-report.sh <report.html> [screenshot.png]
 #
+# WINDOW=W,H sets the viewport (default 1280,2400); FRAGMENT=#id scrolls to a section
+# (e.g. FRAGMENT=#kardex); PRINT=1 also prints the page to PDF (print CSS) and checks that
+# run's console too.
+#
 # Installs Debian's `chromium` if missing. How errors are detected: Chromium runs with
 # `--enable-logging=stderr --v=0`, which copies every console message of the page to
 # stderr as `INFO:CONSOLE(...)`/`ERROR:CONSOLE(...)` lines; the script fails on
@@ -34,7 +38,7 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$profile" --enable-logging=stderr --v=0 \
     --hide-scrollbars --window-size=${WINDOW:-1280,2400} \
-    --screenshot="$png_abs" "file://$abs" 2>"$log" || {
+    --screenshot="$png_abs" "file://$abs${FRAGMENT:-}" 2>"$log" || {
     echo "chromium failed:" >&2
     cat "$log" >&2
     exit 1
@@ -43,6 +47,15 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 if grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\([0-9]+\).*[Ee]rror|net::ERR_" "$log" >&2; then
     echo "console errors while rendering $html (see above)" >&2
     exit 1
+fi
+if [ -n "${PRINT:-}" ]; then
+    chromium --headless --no-sandbox --disable-gpu --no-first-run \
+        --user-data-dir="$profile" --enable-logging=stderr --v=0 --no-pdf-header-footer \
+        --print-to-pdf="${png_abs%.png}.pdf" "file://$abs" 2>"$log" || { cat "$log" >&2; exit 1; }
+    if grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\([0-9]+\).*[Ee]rror|net::ERR_" "$log" >&2; then
+        echo "console errors while printing $html (see above)" >&2
+        exit 1
+    fi
 fi
 [ -s "$png_abs" ] || { echo "no screenshot written" >&2; cat "$log" >&2; exit 1; }
 echo "rendered $html -> $png_abs ($(stat -c %s "$png_abs") bytes); console: $(grep -c CONSOLE "$log" || true) message(s), no errors"

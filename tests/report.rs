@@ -679,3 +679,39 @@ fn trace_follows_one_pedimento() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("99-999-9999-9999999"));
 }
+
+/// `<out>/index.html` lists every company and period with a link and headline numbers,
+/// and keeps the reports of earlier runs; the report prints without clipped columns.
+#[test]
+fn index_page_lists_every_report() {
+    let f = fixture();
+    let mut a = args(f, "reports-index");
+    a.year = Some(2022);
+    report::run(&a).unwrap();
+    a.year = Some(2023);
+    let written = report::run(&a).unwrap();
+    let out = f.root.join("reports-index");
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for w in &written {
+        for y in ["2022", "2023"] {
+            let href = format!("{}/{y}/report.html", w.rfc);
+            assert!(index.contains(&href), "index links {href}");
+            assert!(out.join(&href).exists());
+        }
+    }
+    let s: report::index::Summary = serde_json::from_str(
+        &std::fs::read_to_string(written[0].dir.join("summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(s.findings, written[0].findings);
+    assert_eq!(s.period, "2023");
+    assert!(index.contains(&format!(">{}<", s.findings)));
+    assert!(index.contains("<html lang=\"es\">"));
+    let html = std::fs::read_to_string(written[0].dir.join("report.html")).unwrap();
+    assert!(html.contains("@media print"));
+    assert!(
+        html.contains("overflow-wrap:anywhere"),
+        "cells wrap when printed"
+    );
+    assert!(html.contains("id=\"kardex\"") && html.contains("id=\"rejects\""));
+}

@@ -728,6 +728,7 @@ fn xlsx_has_typed_sheets_readable_by_another_reader() {
             threshold_pct: Some(dec("80")),
             status: Some("fail".into()),
             shortfall: Some(dec("5000.00")),
+            full_window: Some(true),
         }]),
         dataset_years: vec![2024],
         ..Default::default()

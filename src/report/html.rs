@@ -9,7 +9,7 @@ use crate::model::lang::Label;
 use rust_decimal::Decimal;
 use std::fmt::Write;
 
-const CSS: &str = "\
+pub const CSS: &str = "\
 body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px auto;max-width:1200px;color:#222;line-height:1.4;padding:0 16px}\
 h1{font-size:22px;border-bottom:3px solid #1f5f8b;padding-bottom:6px}\
 h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc;padding-bottom:3px;color:#1f5f8b}\
@@ -29,7 +29,16 @@ tr.total td{font-weight:bold;background:#f7f7f7}\
 .verdict-unknown{color:#b9770e;font-weight:bold}\
 code{font-size:12px;background:#f4f4f4;padding:2px 4px;word-break:break-all}\
 figure{margin:8px 0 20px}\
-@media print{h2{page-break-after:avoid}table{page-break-inside:auto}}";
+ul.checklist{list-style:none;padding-left:8px;font-size:13px}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:10px}\
+h2{page-break-before:always;page-break-after:avoid}h1+table+h2,h2.first{page-break-before:avoid}\
+h3{page-break-after:avoid}\
+table{page-break-inside:auto;width:100%;table-layout:auto;font-size:9px}\
+tr{page-break-inside:avoid}thead{display:table-header-group}\
+td,th{white-space:normal!important;word-break:break-word;overflow-wrap:anywhere}\
+td.r{white-space:nowrap!important}\
+figure,svg,.cards{page-break-inside:avoid}svg{max-width:100%;height:auto}\
+code{white-space:pre-wrap}a{color:inherit;text-decoration:none}}";
 
 fn table(o: &mut String, t: &Table, total_last: bool) {
     o.push_str("<table><thead><tr>");
@@ -70,6 +79,132 @@ fn verdict_class(v: &str) -> String {
         .take_while(|c| c.is_ascii_alphanumeric())
         .collect();
     format!("verdict-{w}")
+}
+
+/// The certification page at a glance: the ratio now against the company's own threshold,
+/// the shortfall, months to the next failure at the current pace, and the manual
+/// requirements whose evidence must be attached.
+fn cert_glance(o: &mut String, d: &ReportData) {
+    let l = d.meta.lang;
+    let _ = writeln!(
+        o,
+        "<h3 id=\"certification\">{}</h3>",
+        esc(l.pick("Certificación de un vistazo", "Certification at a glance"))
+    );
+    match &d.cert_headline {
+        Some(h) => {
+            let below = h.ratio < h.threshold;
+            let _ = write!(
+                o,
+                "<div class=\"cards\"><div class=\"card\">{}<b class=\"{}\">{}</b>{}</div>",
+                esc(&format!(
+                    "{} ({} {})",
+                    l.pick("Índice de retorno a 12 meses", "12-month return ratio"),
+                    l.pick("ventana que termina en", "window ending"),
+                    h.month
+                )),
+                if below {
+                    "verdict-fail"
+                } else {
+                    "verdict-pass"
+                },
+                esc(&super::format::pct(h.ratio)),
+                esc(&format!(
+                    "{} {}{}",
+                    l.pick("umbral de la empresa", "company threshold"),
+                    super::format::pct(h.threshold),
+                    if h.partial {
+                        l.pick(" (ventana parcial)", " (partial window)")
+                    } else {
+                        ""
+                    }
+                ))
+            );
+            let _ = write!(
+                o,
+                "<div class=\"card\">{}<b>{}</b></div>",
+                esc(l.pick("Faltante para el umbral", "Shortfall to the threshold")),
+                esc(&match h.shortfall {
+                    Some(s) => l.money(s),
+                    None => l.pick("ninguno", "none").to_string(),
+                })
+            );
+            let pace = match h.pace {
+                Some(p) => format!(
+                    "{}{} {}",
+                    if p > rust_decimal::Decimal::ZERO {
+                        "+"
+                    } else {
+                        ""
+                    },
+                    p.normalize(),
+                    l.pick("pp/mes", "pp/month")
+                ),
+                None => "n/a".into(),
+            };
+            let _ = writeln!(
+                o,
+                "<div class=\"card\">{}<b>{}</b>{} {}</div></div>",
+                esc(l.pick(
+                    "Meses para el próximo incumplimiento al ritmo actual",
+                    "Months to the next failure at the current pace"
+                )),
+                esc(&match h.months_to_failure {
+                    Some(0) => l.pick("ya incumple", "already failing").to_string(),
+                    Some(m) => m.to_string(),
+                    None => "n/a".into(),
+                }),
+                esc(l.pick("ritmo:", "pace:")),
+                esc(&pace)
+            );
+            let _ = writeln!(
+                o,
+                "<p>{}</p>",
+                esc(l.pick(
+                    "Ritmo: el cambio mensual promedio del índice en los últimos 3 meses ((índice actual − índice de 3 meses antes) / 3, en puntos porcentuales). Meses para el incumplimiento: (índice − umbral) / −ritmo, redondeado hacia arriba; «n/a» cuando el índice no baja.",
+                    "Pace: the average monthly change of the ratio over the last 3 months ((ratio now − ratio 3 months earlier) / 3, in percentage points). Months to failure: (ratio − threshold) / −pace, rounded up; \"n/a\" when the ratio is not falling."
+                ))
+            );
+        }
+        None => na(
+            o,
+            l.pick(
+                "Sin serie del índice de retorno (cert_ratio_series.parquet) para esta empresa.",
+                "No return-ratio series (cert_ratio_series.parquet) for this company.",
+            ),
+        ),
+    }
+    // Checklist of the requirements no data can prove.
+    let manual: Vec<_> = d
+        .assessment
+        .iter()
+        .flatten()
+        .filter(|r| r.status == "unknown" && r.basis == "manual")
+        .collect();
+    if !manual.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p><b>{}</b></p><ul class=\"checklist\">",
+            esc(l.pick(
+                "Requisitos a comprobar con evidencia adjunta (no se pueden verificar con los datos):",
+                "Requirements to prove with attached evidence (the data cannot verify them):"
+            ))
+        );
+        for r in manual {
+            let _ = write!(
+                o,
+                "<li>&#9744; <b>{} {}</b>: {}",
+                esc(&r.modality),
+                esc(&r.code),
+                esc(&r.requirement)
+            );
+            if !r.citation.is_empty() {
+                let _ = write!(o, " <span class=\"na\">({})</span>", esc(&r.citation));
+            }
+            o.push_str("</li>");
+        }
+        o.push_str("</ul>\n");
+    }
 }
 
 pub fn render(d: &ReportData) -> String {
@@ -116,11 +251,16 @@ pub fn render(d: &ReportData) -> String {
     }
     let _ = write!(
         o,
-        "</div>\n<p>{}</p>\n<h3>{}</h3>\n",
+        "</div>\n<p>{}</p>\n",
         l.pick(
             "Cada monto anterior es un tipo de valor distinto; no se suman entre sí.",
             "Each amount above is a different kind of value; they are not added together."
-        ),
+        )
+    );
+    cert_glance(&mut o, d);
+    let _ = writeln!(
+        o,
+        "<h3>{}</h3>",
         l.pick(
             "Certificación (IVA/IEPS): dictamen por modalidad",
             "Certification (IVA/IEPS): verdict per modality"
@@ -208,10 +348,15 @@ pub fn render(d: &ReportData) -> String {
         Some(r) if !r.is_empty() => {
             let pts: Vec<(String, Option<Decimal>)> =
                 r.iter().map(|p| (p.month.clone(), p.ratio_pct)).collect();
+            let partial: Vec<bool> = r
+                .iter()
+                .map(|p| p.full_window == Some(false) || p.status.as_deref() == Some("partial"))
+                .collect();
+            let as_of_month = d.as_of.format("%Y-%m").to_string();
             let _ = writeln!(
                 o,
                 "<figure>{}</figure>",
-                svg::ratio_line(
+                svg::ratio_chart(
                     ratio_title,
                     &pts,
                     &[
@@ -224,6 +369,22 @@ pub fn render(d: &ReportData) -> String {
                             l.pick("80% (sectores sensibles)", "80% (sensitive sectors)"),
                         ),
                     ],
+                    &svg::RatioMarks {
+                        x_title: d.meta.lang.pick(
+                            "Mes en que termina la ventana de 12 meses",
+                            "Month the 12-month window ends",
+                        ),
+                        y_title: d
+                            .meta
+                            .lang
+                            .pick("Índice de retorno (%)", "Return ratio (%)"),
+                        as_of: Some((
+                            as_of_month.as_str(),
+                            d.meta.lang.pick("fecha de corte", "as-of date"),
+                        )),
+                        partial: &partial,
+                        partial_label: d.meta.lang.pick("ventana parcial", "partial window"),
+                    },
                 )
             );
             if let Some(t) = tables::ratio(d) {

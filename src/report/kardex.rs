@@ -177,8 +177,10 @@ pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Goo
     let inp = ix.inputs;
     let end = period.end().min(as_of);
     type Key = (String, String, &'static str);
+    /// (date, imports before discharges, pedimento, partida, row): the ledger order.
+    type Move = (NaiveDate, u8, String, i32, Row);
     // Movements per good: (date, order, pedimento, partida, row).
-    let mut moves: BTreeMap<Key, Vec<(NaiveDate, u8, String, i32, Row)>> = BTreeMap::new();
+    let mut moves: BTreeMap<Key, Vec<Move>> = BTreeMap::new();
     let empty = vec![];
     for &i in ix.balances.get(rfc).unwrap_or(&empty) {
         let b = &inp.balances[i];

@@ -164,6 +164,9 @@ pub struct RatioPoint {
     pub status: Option<String>,
     /// Value missing to reach the threshold (MXN with the default value basis).
     pub shortfall: Option<Decimal>,
+    /// False when the 12-month window starts before the first month with data (a partial
+    /// window); None when the series has no `full_window` column.
+    pub full_window: Option<bool>,
 }
 
 /// One row of `cert_assessment.parquet`: one requirement of one modality for one
@@ -537,6 +540,7 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
     let threshold = text(&df, "threshold", path)?;
     let status = text(&df, "status", path)?;
     let shortfall = text(&df, "shortfall", path)?;
+    let full_window = text(&df, "full_window", path)?;
     let mut out = vec![];
     let (ratio_col, name) = match (&ratio_pct, &ratio_frac) {
         (Some(p), _) => (Some(p), "ratio_pct"),
@@ -589,6 +593,10 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
                 Some(c) => dec(&c[i], path, "shortfall", i)?,
                 None => None,
             },
+            full_window: full_window
+                .as_ref()
+                .and_then(|c| c[i].as_deref())
+                .map(|v| v == "true" || v == "1"),
         });
     }
     out.sort_by(|a, b| (&a.rfc, &a.month).cmp(&(&b.rfc, &b.month)));

@@ -15,6 +15,7 @@
 //! | `findings.parquet` | [`parquet`] |
 //! | `saldos.csv` | [`saldos`] (open temporary-import balances at the as-of date) |
 //! | `rejects.csv` | [`rejects`] (rows ingest rejected: file, line, field, reason; dataset-wide) |
+//! | `summary.json` | [`index`] (headline numbers; `<out>/index.html` lists every report) |
 //! | `kardex.csv` | [`kardex`] (per good: entradas, salidas by kind, running saldo) |
 //! | `report.xlsx` | [`xlsx`] (findings, saldos, vencimientos, certification, ratio series) |
 //! | `sample.csv` | [`sample`] (with `--sample N`) |
@@ -24,6 +25,7 @@
 pub mod csv;
 pub mod format;
 pub mod html;
+pub mod index;
 pub mod json;
 pub mod kardex;
 pub mod load;
@@ -423,6 +425,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     saldos::write(d, &dir.join("saldos.csv"))?;
     kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
     rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
+    index::write_summary(d, dir)?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;
@@ -443,5 +446,6 @@ pub fn run(a: &ReportArgs) -> Result<Vec<Written>, ReportError> {
             findings: d.findings.len(),
         });
     }
+    index::write(&a.out, a.lang)?;
     Ok(out)
 }

@@ -236,6 +236,69 @@ pub struct YearTrend {
     pub open_partidas: usize,
 }
 
+/// The certification page at a glance: where the return ratio stands against the
+/// company's own threshold and how fast it is moving.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertHeadline {
+    /// `YYYY-MM` of the latest ratio point at or before the as-of date.
+    pub month: String,
+    /// Percent.
+    pub ratio: Decimal,
+    /// The company's own threshold, percent (60, or 80 for sensitive sectors).
+    pub threshold: Decimal,
+    /// Value missing to reach the threshold at that point (MXN), when below it.
+    pub shortfall: Option<Decimal>,
+    /// Pace: the average monthly change of the ratio over the last 3 months, in
+    /// percentage points ((ratio now − ratio 3 months earlier) / 3). None with fewer than
+    /// 4 points.
+    pub pace: Option<Decimal>,
+    /// Whole months until the ratio crosses the threshold at the current pace: Some(0)
+    /// when it is already below, None when the ratio is not falling (n/a).
+    pub months_to_failure: Option<i64>,
+    /// The latest window starts before the first month with data.
+    pub partial: bool,
+}
+
+/// [`CertHeadline`] from a company's ratio series (sorted by month), up to `as_of`.
+pub fn cert_headline(points: &[RatioPoint], as_of: NaiveDate) -> Option<CertHeadline> {
+    let cutoff = as_of.format("%Y-%m").to_string();
+    let pts: Vec<&RatioPoint> = points
+        .iter()
+        .filter(|p| p.month <= cutoff && p.ratio_pct.is_some())
+        .collect();
+    let last = *pts.last()?;
+    let ratio = last.ratio_pct?;
+    let threshold = last.threshold_pct.unwrap_or(Decimal::from(60));
+    let pace = (pts.len() >= 4).then(|| {
+        let before = pts[pts.len() - 4].ratio_pct.unwrap_or_default();
+        ((ratio - before) / Decimal::from(3)).round_dp(2)
+    });
+    let months_to_failure = if ratio < threshold {
+        Some(0)
+    } else {
+        match pace {
+            Some(p) if p < Decimal::ZERO => {
+                let m = ((ratio - threshold) / -p).ceil();
+                Some(
+                    rust_decimal::prelude::ToPrimitive::to_i64(&m)
+                        .unwrap_or(i64::MAX)
+                        .max(1),
+                )
+            }
+            _ => None,
+        }
+    };
+    Some(CertHeadline {
+        month: last.month.clone(),
+        ratio,
+        threshold,
+        shortfall: last.shortfall.filter(|_| ratio < threshold),
+        pace,
+        months_to_failure,
+        partial: last.full_window == Some(false) || last.status.as_deref() == Some("partial"),
+    })
+}
+
 /// Run facts shown in every report header.
 #[derive(Debug, Clone)]
 pub struct Meta {
@@ -277,6 +340,9 @@ pub struct ReportData {
     pub cert_verdict: Option<String>,
     /// One row per modality (A, AA, AAA) present in the assessment.
     pub modalities: Vec<ModalitySummary>,
+    /// Ratio now vs threshold, shortfall, pace and months to failure (None without a
+    /// ratio series).
+    pub cert_headline: Option<CertHeadline>,
     /// Headline amounts, one per kind of amount.
     pub risk: RiskTotals,
     /// This company's ledger balances with something open at the as-of date, by plazo
@@ -621,6 +687,12 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         .as_deref()
         .map(modality_summaries)
         .unwrap_or_default();
+    // The headline looks at the whole series up to the as-of date (not only the period):
+    // the pace needs the months before a January.
+    let cert_headline = inp.ratio.as_ref().and_then(|r| {
+        let own: Vec<RatioPoint> = r.iter().filter(|p| p.rfc == o.rfc).cloned().collect();
+        cert_headline(&own, o.as_of)
+    });
 
     let sample = o
         .sample
@@ -647,6 +719,7 @@ pub fn build(ix: &Index, o: BuildOptions) -> ReportData {
         assessment,
         cert_verdict,
         modalities,
+        cert_headline,
         risk,
         saldos,
         kardex: super::kardex::build(ix, o.rfc, o.period, o.as_of),
@@ -706,6 +779,53 @@ mod tests {
     use super::*;
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+    fn pt(month: &str, r: i64) -> RatioPoint {
+        RatioPoint {
+            rfc: "X".into(),
+            month: month.into(),
+            ratio_pct: Some(Decimal::from(r)),
+            numerator: None,
+            denominator: None,
+            threshold_pct: Some(Decimal::from(80)),
+            status: None,
+            shortfall: Some(Decimal::from(1000)),
+            full_window: Some(true),
+        }
+    }
+    #[test]
+    fn cert_headline_pace_and_months_to_failure() {
+        let s = [
+            pt("2024-01", 95),
+            pt("2024-02", 93),
+            pt("2024-03", 92),
+            pt("2024-04", 89),
+            pt("2024-05", 70),
+        ];
+        // As of April: pace (89 - 95) / 3 = -2 pp/month; 9 pp above 80 → 5 months.
+        let h = cert_headline(&s, d("2024-04-30")).unwrap();
+        assert_eq!(h.month, "2024-04");
+        assert_eq!(h.pace, Some(Decimal::from(-2)));
+        assert_eq!(h.months_to_failure, Some(5));
+        assert_eq!(h.shortfall, None, "no shortfall above the threshold");
+        // As of May: below 80 → already failing, shortfall shown.
+        let h = cert_headline(&s, d("2024-05-31")).unwrap();
+        assert_eq!(h.months_to_failure, Some(0));
+        assert_eq!(h.shortfall, Some(Decimal::from(1000)));
+        // Rising or flat: n/a; too few points: no pace.
+        let up = [
+            pt("2024-01", 81),
+            pt("2024-02", 82),
+            pt("2024-03", 83),
+            pt("2024-04", 84),
+        ];
+        assert_eq!(
+            cert_headline(&up, d("2024-12-31"))
+                .unwrap()
+                .months_to_failure,
+            None
+        );
+        assert_eq!(cert_headline(&up[..2], d("2024-12-31")).unwrap().pace, None);
     }
     #[test]
     fn months_and_buckets() {

@@ -212,13 +212,90 @@ fn legend<'a>(out: &mut String, names: impl Iterator<Item = &'a str>) {
 }
 
 /// A line of percentages per month with dashed threshold lines (return ratio).
+/// Extras of the ratio chart: axis titles, the as-of marker and partial windows.
+#[derive(Debug, Clone, Default)]
+pub struct RatioMarks<'a> {
+    pub x_title: &'a str,
+    pub y_title: &'a str,
+    /// The point (by month label) of the as-of date, and its legend text.
+    pub as_of: Option<(&'a str, &'a str)>,
+    /// One flag per point: the window starts before the first month with data (shaded).
+    pub partial: &'a [bool],
+    /// Legend text of the shading.
+    pub partial_label: &'a str,
+}
+
 pub fn ratio_line(
     title: &str,
     points: &[(String, Option<Decimal>)],
     thresholds: &[(Decimal, &str)],
 ) -> String {
+    ratio_chart(title, points, thresholds, &RatioMarks::default())
+}
+
+/// [`ratio_line`] with axis titles, an as-of marker and shaded partial windows.
+pub fn ratio_chart(
+    title: &str,
+    points: &[(String, Option<Decimal>)],
+    thresholds: &[(Decimal, &str)],
+    marks: &RatioMarks,
+) -> String {
     let mut out = String::new();
     open(&mut out, title);
+    let n = points.len().max(1) as i64;
+    let slot = plot_w() / d(n);
+    // Partial windows: a grey band behind each such point.
+    let mut any_partial = false;
+    for (i, p) in marks.partial.iter().enumerate().take(points.len()) {
+        if *p {
+            any_partial = true;
+            let _ = write!(
+                out,
+                r##"<rect x="{x}" y="{TOP}" width="{w}" height="{h}" fill="#e8e8e8"/>"##,
+                x = c(d(LEFT) + slot * d(i as i64)),
+                w = c(slot),
+                h = c(plot_h())
+            );
+        }
+    }
+    if !marks.y_title.is_empty() {
+        let _ = write!(
+            out,
+            r##"<text x="14" y="{y}" transform="rotate(-90 14 {y})" text-anchor="middle" fill="#333">{t}</text>"##,
+            y = TOP + (H - TOP - BOTTOM) / 2,
+            t = esc(marks.y_title)
+        );
+    }
+    if !marks.x_title.is_empty() {
+        let _ = write!(
+            out,
+            r##"<text x="{x}" y="{y}" text-anchor="middle" fill="#333">{t}</text>"##,
+            x = LEFT + (W - LEFT - RIGHT) / 2,
+            y = H - 4,
+            t = esc(marks.x_title)
+        );
+    }
+    if any_partial && !marks.partial_label.is_empty() {
+        let _ = write!(
+            out,
+            r##"<rect x="{x}" y="3" width="14" height="10" fill="#e8e8e8" stroke="#bbb"/><text x="{tx}" y="13" fill="#333">{t}</text>"##,
+            x = W - RIGHT - 230,
+            tx = W - RIGHT - 212,
+            t = esc(marks.partial_label)
+        );
+    }
+    if let Some((month, label)) = marks.as_of
+        && let Some(i) = points.iter().position(|p| p.0 == month)
+    {
+        let x = c(d(LEFT) + slot * d(i as i64) + slot / d(2));
+        let _ = write!(
+            out,
+            r##"<line x1="{x}" y1="{TOP}" x2="{x}" y2="{y2}" stroke="#555" stroke-width="1" stroke-dasharray="2 3"/><text x="{x}" y="{ty}" text-anchor="end" fill="#555">{t}</text>"##,
+            y2 = H - BOTTOM,
+            ty = TOP + 12,
+            t = esc(label)
+        );
+    }
     let top = points
         .iter()
         .filter_map(|p| p.1)
@@ -243,8 +320,6 @@ pub fn ratio_line(
             t = esc(name)
         );
     }
-    let n = points.len().max(1) as i64;
-    let slot = plot_w() / d(n);
     let mut path = String::new();
     let every = (points.len() / 24).max(1);
     for (i, (label, v)) in points.iter().enumerate() {
