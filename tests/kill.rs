@@ -205,7 +205,7 @@ fn crash_points_leave_before_or_after_and_recover() {
         }
         let text = assert_next_run_recovers(&f, &root, point);
         if leftover.is_some() {
-            assert!(text.contains("recovered: "), "{point}: {text}");
+            assert!(text.contains("recuperado: "), "{point}: {text}");
         }
         std::fs::remove_dir_all(&root).unwrap();
     }

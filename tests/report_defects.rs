@@ -13,7 +13,6 @@ use pedaudit::checks::{self, AuditOptions};
 use pedaudit::report::load::{Balance, Finding, Inputs};
 use pedaudit::report::model::{self, BuildOptions, Index, Meta, Period};
 use pedaudit::report::{self, ReportArgs};
-use polars::prelude::*;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

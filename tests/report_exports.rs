@@ -106,12 +106,11 @@ fn rejects_csv_and_xlsx_read_by_openpyxl() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     setup(root);
-    let written = report::run(&ReportArgs::new(
-        &root.join("ds"),
-        &root.join("audit"),
-        &root.join("reports"),
-    ))
-    .unwrap();
+    // English sheet and column names (the reader script below names them); the Spanish
+    // workbook has the same types under Spanish names.
+    let mut args = ReportArgs::new(&root.join("ds"), &root.join("audit"), &root.join("reports"));
+    args.lang = pedaudit::model::lang::Lang::En;
+    let written = report::run(&args).unwrap();
     let w = &written[0];
 
     // rejects.csv: every rejected row of the manifest, with file, line, field and reason.

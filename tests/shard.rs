@@ -388,7 +388,7 @@ fn killed_sharded_ingest_recovers() {
         assert!(out.status.success(), "{point}");
         assert!(
             String::from_utf8_lossy(&out.stderr)
-                .contains("recovered: removed unfinished .tmp-shards-"),
+                .contains("recuperado: removed unfinished .tmp-shards-"),
             "{point}: {}",
             String::from_utf8_lossy(&out.stderr)
         );

@@ -426,7 +426,13 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
             ]
         })
         .collect();
-    sheet(&mut wb, &fm, l.pick("Rechazos", "Rejects"), &super::rejects::HEADER, rejects)?;
+    sheet(
+        &mut wb,
+        &fm,
+        l.pick("Rechazos", "Rejects"),
+        &super::rejects::HEADER,
+        rejects,
+    )?;
     if let Some(sm) = &d.sample {
         let picks = sm
             .picks
