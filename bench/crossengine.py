@@ -10,7 +10,7 @@ Dialect shim (everything else runs unchanged):
   * ${as_of} / ${expiring_days} are substituted exactly as the Rust runner does
     (CAST('YYYY-MM-DD' AS DATE) and an integer).
   * Tables are registered as DuckDB views over the same files: year=*/<table>*.parquet, the
-    vendored catalogs src/catalogs/{plazos,discharge_claves,tasas_contribucion}.csv (dated versions), the profile programas.csv.
+    vendored catalogs src/catalogs/{plazos,discharge_claves,tasas_contribucion,virtual_versions}.csv (dated versions), the profile programas.csv.
   * DuckDB divides DECIMALs in DOUBLE; results are compared after rounding to the column's
     scale (cents for money), which is exact for the fixtures and documented as the only
     numeric difference between engines.
@@ -26,7 +26,8 @@ NUM = {"quantity": 5, "amount": 2, "igi": 2, "iva": 2, "ieps": 2}
 DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "conflicts"]
 RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
                ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"]),
-               ("tasas_contribucion", ["tasa"])]
+               ("tasas_contribucion", ["tasa"]),
+               ("virtual_versions", [])]
 # Every rule table is versioned: these columns are dates (empty valid_to = in force).
 RULE_DATES = ["valid_from", "valid_to"]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),
