@@ -26,6 +26,9 @@ pub enum TableKind {
     Rust(fn(&AuditContext) -> Result<Value, CheckError>),
 }
 
+/// The files a persisted shared table writes: (file name, frame) pairs.
+pub type PersistFiles = fn(&AuditContext) -> Result<Vec<(&'static str, DataFrame)>, CheckError>;
+
 /// When the audit writes a shared table into its output folder, and how.
 pub enum Persist {
     Never,
@@ -35,7 +38,7 @@ pub enum Persist {
     /// `<file name>`.
     WhenNeeded {
         table: &'static str,
-        files: fn(&AuditContext) -> Result<Vec<(&'static str, DataFrame)>, CheckError>,
+        files: PersistFiles,
     },
 }
 
