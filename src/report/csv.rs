@@ -77,15 +77,26 @@ pub fn header(l: Lang) -> [&'static str; 24] {
     }
 }
 
-pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
+/// A CSV file that opens in Excel as UTF-8: a byte-order mark, then `header`. Shared by
+/// findings.csv, kardex.csv and rejects.csv.
+pub fn with_bom<I, T>(path: &Path, header: I) -> Result<csv::Writer<std::fs::File>, ReportError>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
     use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
     file.write_all("\u{feff}".as_bytes())
         .map_err(ReportError::io(path))?;
     let mut w = csv::Writer::from_writer(file);
-    let l = d.meta.lang;
-    w.write_record(header(l))
+    w.write_record(header)
         .map_err(|e| ReportError::csv(path, e))?;
+    Ok(w)
+}
+
+pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
+    let l = d.meta.lang;
+    let mut w = with_bom(path, header(l))?;
     let s = |v: Option<String>| v.unwrap_or_default();
     for rf in &d.findings {
         let f = &rf.f;

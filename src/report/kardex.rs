@@ -351,13 +351,7 @@ pub const HEADER: [&str; 16] = [
 
 /// `kardex.csv`: every row of every good, UTF-8 BOM, exact decimals, ISO dates.
 pub fn write(goods: &[Good], lang: Lang, path: &Path) -> Result<(), ReportError> {
-    use std::io::Write;
-    let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
-    file.write_all("\u{feff}".as_bytes())
-        .map_err(ReportError::io(path))?;
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(HEADER)
-        .map_err(|e| ReportError::csv(path, e))?;
+    let mut w = super::csv::with_bom(path, HEADER)?;
     for g in goods {
         let unit = super::format::unit_name(&g.umt).unwrap_or_default();
         for r in &g.rows {

@@ -100,13 +100,7 @@ pub fn read(root: &Path) -> Result<Vec<Reject>, ReportError> {
 }
 
 pub fn write(rejects: &[Reject], path: &Path) -> Result<(), ReportError> {
-    use std::io::Write;
-    let mut file = std::fs::File::create(path).map_err(ReportError::io(path))?;
-    file.write_all("\u{feff}".as_bytes())
-        .map_err(ReportError::io(path))?;
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(HEADER)
-        .map_err(|e| ReportError::csv(path, e))?;
+    let mut w = super::csv::with_bom(path, HEADER)?;
     for r in rejects {
         w.write_record([
             r.run.as_str(),
