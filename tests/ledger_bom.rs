@@ -24,26 +24,6 @@ fn open(as_of: &str) -> (tempfile::TempDir, std::path::PathBuf, AuditOptions) {
     (d, ds, opts)
 }
 
-fn cell(df: &DataFrame, c: &str, i: usize) -> String {
-    match df.column(c).unwrap().get(i).unwrap() {
-        AnyValue::Null => String::new(),
-        v => v
-            .get_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string()),
-    }
-}
-
-fn table(df: &DataFrame, cols: &[&str]) -> Vec<Vec<String>> {
-    (0..df.height())
-        .map(|i| cols.iter().map(|c| cell(df, c, i)).collect())
-        .collect()
-}
-
-fn v(xs: &[&str]) -> Vec<String> {
-    xs.iter().map(|s| s.to_string()).collect()
-}
-
 const P: &str = "2022-240-3953-";
 
 fn id(n: &str) -> String {

@@ -15,6 +15,29 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// One cell as text (null = empty, strings unquoted).
+pub fn cell(df: &DataFrame, c: &str, i: usize) -> String {
+    match df.column(c).unwrap().get(i).unwrap() {
+        AnyValue::Null => String::new(),
+        v => v
+            .get_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()),
+    }
+}
+
+/// The named columns of every row, as text.
+pub fn table(df: &DataFrame, cols: &[&str]) -> Vec<Vec<String>> {
+    (0..df.height())
+        .map(|i| cols.iter().map(|c| cell(df, c, i)).collect())
+        .collect()
+}
+
+/// Owned strings, for comparing with [`table`] rows.
+pub fn v(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
 /// Ingests `inputs` into a fresh dataset under a temp dir.
 pub fn ingest(inputs: &[PathBuf]) -> (tempfile::TempDir, PathBuf, pedaudit::ingest::IngestReport) {
     let dir = tempfile::tempdir().unwrap();
