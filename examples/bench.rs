@@ -5,6 +5,7 @@
 //! cargo run --release --example bench -- audit  --partidas 10000000  # ledger + all checks
 //! cargo run --release --example bench -- all    --partidas 1000000
 //! cargo run --release --example bench -- gen    --partidas 10000000  # write the input only
+//! cargo run --release --example bench -- audit  --partidas 10000000 --bom-share 1.0  # a BOM on every company
 //! cargo run --release --example bench -- ingest --partidas 10000000 --reuse [--memory-mb N]
 //! ```
 //! Prints one JSON line per phase: rows, seconds, rows/s and peak RSS (VmHWM, reset between
@@ -74,6 +75,10 @@ fn main() {
         start_year: 2019,
         partidas,
         inject: generate::Violation::ALL.to_vec(),
+        // Share of manufacturers with a bill of materials (`--bom-share 1.0`: every company).
+        bom_share: get("--bom-share", "0")
+            .parse()
+            .expect("--bom-share 0.0-1.0"),
     };
     let ds = work.join(format!("dataset-{partidas}"));
     let profiles = work.join("profiles");

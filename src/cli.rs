@@ -69,6 +69,11 @@ pub struct GenerateArgs {
     /// virtual-mismatch, virtual-late.
     #[arg(long, value_delimiter = ',', value_parser = parse_violation)]
     pub inject: Vec<generate::Violation>,
+    /// Share of the companies (0.0-1.0) that are manufacturers with a bill of materials
+    /// (profiles bom.csv, desperdicios.csv): their returns export products that the ledger
+    /// explodes into insumos. 1.0 = every company, 0.0 = none.
+    #[arg(long, default_value_t = 0.5, value_parser = parse_share)]
+    pub bom_share: f64,
     /// What to write (dataset = Parquet directly).
     #[arg(long, value_enum, default_value_t = GenerateFormat::Datastage)]
     pub format: GenerateFormat,
@@ -226,6 +231,13 @@ impl CertArgs {
     }
 }
 
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("'{s}' is not a share between 0.0 and 1.0")),
+    }
+}
+
 fn parse_rule_version(s: &str) -> Result<&'static str, String> {
     checks::cert_rules::by_id(s).map(|v| v.id).ok_or_else(|| {
         format!(
@@ -244,6 +256,7 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         years: a.years,
         partidas: a.partidas,
         inject,
+        bom_share: a.bom_share,
     };
     let t = Instant::now();
     use GenerateFormat as F;

@@ -343,6 +343,7 @@ fn generated_company_passes_a_not_aa() {
         years: 2,
         partidas: 1500,
         inject: vec![],
+        bom_share: 0.0,
     };
     let h = generate::generate(&cfg);
     let ds = tmp.path().join("ds");
@@ -480,6 +481,7 @@ fn rules_in_force_follow_the_as_of_date() {
         years: 2,
         partidas: 600,
         inject: vec![],
+        bom_share: 0.0,
     });
     let ds = tmp.path().join("ds");
     let prof = tmp.path().join("profiles");

@@ -41,6 +41,7 @@ fn fixture() -> &'static Fixture {
             years: 3,
             partidas: 900,
             inject: vec![Violation::Expired, Violation::Excess],
+            bom_share: 0.0,
         });
         generate::writers::write_datastage(&h, &dir.join("a")).unwrap();
         generate::writers::write_profiles(&h, &dir.join("profiles")).unwrap();

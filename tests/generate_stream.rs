@@ -25,10 +25,12 @@ fn same_output(cfg: &Config) {
     let h = generate::generate(cfg);
     let n = writers::write_datastage(&h, &a.join("ds")).unwrap();
     cert_profiles::write_cert_profiles(&h, &a.join("profiles")).unwrap();
+    writers::write_profiles(&h, &a.join("profiles")).unwrap();
 
     let (hs, s) = generate::generate_datastage(cfg, &b.join("ds")).unwrap();
     assert_eq!(s.finish().unwrap(), n);
     cert_profiles::write_cert_profiles_streamed(&hs, &s, &b.join("profiles")).unwrap();
+    writers::write_profiles(&hs, &b.join("profiles")).unwrap();
     assert_eq!(
         s.pedimentos,
         h.years.values().map(|y| y.pedimentos.len()).sum::<usize>()
@@ -78,5 +80,17 @@ fn streamed_datastage_equals_whole_history() {
         years: 1,
         partidas: 6000,
         inject: vec![Violation::Expired, Violation::VirtualLate],
+        bom_share: 0.0,
+    });
+    // Manufacturers (every company): production orders, product returns exploded by the
+    // ledger, monthly actas (desperdicios.csv), BOM-based injected violations.
+    same_output(&Config {
+        seed: 9,
+        companies: 4,
+        years: 2,
+        partidas: 3000,
+        inject: Violation::ALL.to_vec(),
+        bom_share: 1.0,
+        ..Default::default()
     });
 }

@@ -9,6 +9,19 @@ use polars::prelude::*;
 use proptest::prelude::*;
 
 fn run_generated(cfg: &Config) -> (tempfile::TempDir, DataFrame, generate::History) {
+    let (dir, df, h, _) = run_generated_ledger(cfg);
+    (dir, df, h)
+}
+
+/// [`run_generated`], with the ledger's movements: (BOM explosion rows, destruction rows).
+fn run_generated_ledger(
+    cfg: &Config,
+) -> (
+    tempfile::TempDir,
+    DataFrame,
+    generate::History,
+    (usize, usize),
+) {
     let dir = tempfile::tempdir().unwrap();
     let h = generate::generate(cfg);
     generate::writers::write_datastage(&h, &dir.path().join("in")).unwrap();
@@ -20,22 +33,46 @@ fn run_generated(cfg: &Config) -> (tempfile::TempDir, DataFrame, generate::Histo
         profiles: Some(dir.path().join("profiles")),
         ..Default::default()
     };
-    let (_ctx, df) = audit(&ds, opts, &["temp", "data", "virtual"]);
-    (dir, df, h)
+    let (ctx, df) = audit(&ds, opts, &["temp", "data", "virtual"]);
+    let count = |e: Expr| {
+        ctx.table("ledger_movements")
+            .filter(col("kind").eq(lit("D")).and(e))
+            .collect()
+            .unwrap()
+            .height()
+    };
+    let moves = (
+        count(col("producto_fraccion").is_not_null()),
+        count(col("clave").eq(lit("DESTRUCCION"))),
+    );
+    (dir, df, h, moves)
 }
 
 #[test]
 fn clean_history_has_no_findings() {
+    // Half the companies are manufacturers (companies 0 and 2 of 3: one destroys its
+    // desperdicio under actas, one returns it with the product; company 1 returns what it
+    // imported): their insumos are discharged by the ledger's BOM explosion of the product
+    // returns, within the plazo, never beyond what is open.
     let cfg = Config {
         seed: 7,
         companies: 3,
         years: 3,
         partidas: 4000,
+        bom_share: 0.5,
         ..Default::default()
     };
-    let (_d, df, h) = run_generated(&cfg);
+    let (_d, df, h, (exploded, destroyed)) = run_generated_ledger(&cfg);
     assert!(h.years.values().map(|y| y.partidas.len()).sum::<usize>() > 3000);
     assert_eq!(df.height(), 0, "unexpected findings:\n{}", render(&df));
+    let manufacturers: std::collections::BTreeSet<&str> =
+        h.bom.iter().map(|b| b.rfc.as_str()).collect();
+    assert_eq!(manufacturers.len(), 2, "companies 0 and 2");
+    assert!(
+        exploded > 500,
+        "{exploded} insumo rows exploded from product returns"
+    );
+    assert!(destroyed > 100, "{destroyed} destruction records applied");
 }
 
 #[test]
@@ -46,6 +83,7 @@ fn injected_violations_are_all_found_and_nothing_else() {
         years: 3,
         partidas: 4000,
         inject: Violation::ALL.to_vec(),
+        bom_share: 0.5,
         ..Default::default()
     };
     let (_d, df, h) = run_generated(&cfg);
@@ -83,7 +121,22 @@ fn injected_violations_are_all_found_and_nothing_else() {
         })
         .collect();
     found.sort();
-    assert_eq!(expected.len(), 18, "3 companies x 6 violation kinds");
+    // 3 companies x 6 violation kinds, but a manufacturer's (companies 0 and 2) expired
+    // insumos come from a product returned short: both of its insumos stay open, two
+    // TEMP-EXPIRED each; its excess is one insumo of a product returned beyond the open
+    // lots (DESCARGO-EXCESS on the product's partida).
+    assert_eq!(expected.len(), 18 + 2);
+    let bom_cases = h
+        .injected
+        .iter()
+        .filter(|i| i.pedimento_id.len() > 0 && h.bom.iter().any(|b| b.rfc == i.rfc))
+        .filter(|i| i.check_code == "TEMP-EXPIRED" || i.check_code == "DESCARGO-EXCESS")
+        .count();
+    assert_eq!(
+        bom_cases,
+        2 * 3,
+        "per manufacturer: 2 TEMP-EXPIRED, 1 DESCARGO-EXCESS"
+    );
     assert_eq!(found, expected);
 }
 

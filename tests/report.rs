@@ -53,6 +53,7 @@ fn fixture() -> &'static Fixture {
             years: 2,
             partidas: 700,
             inject: vec![Violation::Expired, Violation::Excess, Violation::Unit],
+            bom_share: 0.0,
         });
         generate::writers::write_datastage(&h, &root.join("datastage")).unwrap();
         generate::writers::write_profiles(&h, &root.join("profiles")).unwrap();

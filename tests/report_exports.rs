@@ -25,6 +25,7 @@ fn setup(root: &Path) {
         years: 1,
         partidas: 250,
         inject: vec![Violation::Expired],
+        bom_share: 0.0,
     });
     let ds_in = root.join("datastage");
     generate::writers::write_datastage(&h, &ds_in).unwrap();

@@ -248,6 +248,7 @@ fn generated(inject: Vec<Violation>) -> (tempfile::TempDir, PathBuf, generate::H
         years: 2,
         partidas: 2500,
         inject,
+        bom_share: 0.0,
     };
     let h = generate::generate(&cfg);
     let tmp = tempfile::tempdir().unwrap();

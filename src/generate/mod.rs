@@ -9,6 +9,7 @@
 //! findings. Violations are injected on request ([`Violation`]) on dedicated fracciones
 //! so their expected findings are exact; the list is written to `injected.csv`.
 
+pub mod bom;
 pub mod cert_profiles;
 pub mod virtual_inject;
 pub mod writers;
@@ -81,6 +82,10 @@ pub struct Config {
     /// Approximate number of partidas to produce.
     pub partidas: usize,
     pub inject: Vec<Violation>,
+    /// Share (0.0-1.0) of the companies that are manufacturers with a bill of materials
+    /// ([`bom`]): their returns export products that the ledger explodes into insumos.
+    /// 0.0 = the plain history (every return names the imported fracción).
+    pub bom_share: f64,
 }
 
 impl Default for Config {
@@ -92,6 +97,7 @@ impl Default for Config {
             years: 3,
             partidas: 5_000,
             inject: vec![],
+            bom_share: 0.0,
         }
     }
 }
@@ -114,6 +120,8 @@ pub struct Company {
     pub fracciones: Vec<(String, String)>, // (fraccion, umt)
     pub patente: String,
     pub aduana: String,
+    /// The products of a manufacturer (empty for the others); see [`bom`].
+    pub products: Vec<bom::Product>,
 }
 
 #[derive(Default)]
@@ -122,6 +130,10 @@ pub struct History {
     pub companies: Vec<Company>,
     pub injected: Vec<Injected>,
     pub end: Option<NaiveDate>,
+    /// `bom.csv` rows of the manufacturers (and of injected BOM violations).
+    pub bom: Vec<bom::BomRow>,
+    /// `desperdicios.csv` rows: the manufacturers' monthly actas de destrucción.
+    pub desperdicios: Vec<bom::Destruction>,
 }
 
 #[allow(dead_code)]
@@ -288,6 +300,117 @@ impl Sim<'_> {
     }
 }
 
+impl Company {
+    /// Whether `fr` is an insumo of one of the company's products (any BOM version).
+    pub fn is_insumo(&self, fr: &str) -> bool {
+        self.products.iter().any(|p| {
+            p.versions
+                .iter()
+                .any(|v| v.lines.iter().any(|l| self.fracciones[l.insumo].0 == fr))
+        })
+    }
+}
+
+/// Measured: a manufacturer's production order yields this many partidas × 10 on average
+/// (3.5 insumos imported, and the product returns, transfers, leftover insumo returns and
+/// rectificaciones they cause).
+const MANUFACTURER_PARTIDAS_X10: usize = 33;
+
+/// The clave of a discharge: 15 % virtual transfers to the partner company (when there is
+/// one), 15 % changes of regime, the rest returns.
+fn discharge_kind(rng: &mut Rng, companies: usize) -> &'static str {
+    let r = rng.next() % 100;
+    if companies > 1 && r < 15 {
+        "V1"
+    } else if r < 30 {
+        "F4"
+    } else {
+        "RT"
+    }
+}
+
+/// A manufacturer's discharges of products on `fecha`: each product's BOM in force gives
+/// the insumo quantity per unit; the open lots allow `max` whole units; 40-90 % of them
+/// are returned (all of them once an insumo lot is 200 days old). The insumos are taken
+/// from `lots` by FIFO, as the ledger's explosion will (merma and desperdicio included:
+/// a company that destroys its desperdicio takes it by the month's acta instead, the
+/// same quantity). Appends the product partidas to `batches`; returns the desperdicio to
+/// destroy per insumo (index into `c.fracciones`), empty unless the company destroys.
+fn produce(
+    rng: &mut Rng,
+    c: &Company,
+    ci: usize,
+    fecha: NaiveDate,
+    lots: &mut BTreeMap<String, VecDeque<Lot>>,
+    batches: &mut BTreeMap<&'static str, Vec<(String, String, Decimal, Decimal)>>,
+    companies: usize,
+) -> BTreeMap<usize, Decimal> {
+    let mut waste: BTreeMap<usize, Decimal> = BTreeMap::new();
+    let destroys = bom::destroys_waste(ci);
+    for p in &c.products {
+        let Some(v) = p.at(fecha) else { continue };
+        let mut max: Option<Decimal> = None;
+        let mut old = false;
+        for l in &v.lines {
+            let q = lots.get(&c.fracciones[l.insumo].0);
+            let open: Decimal = q
+                .map(|q| q.iter().map(|x| x.open).sum())
+                .unwrap_or_default();
+            let per = l.per_unit();
+            let mut u = (open / per).floor();
+            // Decimal division rounds at 28 digits: never trust it by one unit.
+            while u > Decimal::ZERO && u * per > open {
+                u -= Decimal::ONE;
+            }
+            max = Some(max.map_or(u, |m| m.min(u)));
+            old |= q
+                .and_then(|q| q.front())
+                .is_some_and(|x| (fecha - x.fecha).num_days() > 200);
+        }
+        let max = max.unwrap_or_default();
+        if max <= Decimal::ZERO {
+            continue;
+        }
+        let units = if old {
+            max
+        } else {
+            let pct = Decimal::from(rng.range(40, 90));
+            (max * pct / Decimal::ONE_HUNDRED)
+                .round()
+                .clamp(Decimal::ONE, max)
+        };
+        let mut valor = Decimal::ZERO;
+        for l in &v.lines {
+            let q = lots
+                .get_mut(&c.fracciones[l.insumo].0)
+                .expect("an open insumo");
+            let mut want = units * l.per_unit();
+            while want > Decimal::ZERO {
+                let Some(front) = q.front_mut() else { break };
+                let t = front.open.min(want);
+                front.open -= t;
+                want -= t;
+                valor += t * front.valor_unit;
+                if front.open.is_zero() {
+                    q.pop_front();
+                }
+            }
+            if destroys {
+                *waste.entry(l.insumo).or_default() += l.waste(units);
+            }
+        }
+        // The product is worth its insumos plus 30 % of value added.
+        let vu = (valor * Decimal::new(13, 1) / units).round_dp(4);
+        let kind = discharge_kind(rng, companies);
+        batches
+            .entry(kind)
+            .or_default()
+            .push((p.fraccion.clone(), "6".to_string(), units, vu));
+    }
+    waste.retain(|_, q| !q.is_zero());
+    waste
+}
+
 fn company(i: usize, rng: &mut Rng) -> Company {
     let letters = |n: u64| -> String {
         let mut s = String::new();
@@ -327,6 +450,7 @@ fn company(i: usize, rng: &mut Rng) -> Company {
         fracciones,
         patente: format!("{:04}", 3000 + i % 7),
         aduana: ["240", "070", "800", "190"][i % 4].into(),
+        products: vec![],
     }
 }
 
@@ -369,17 +493,29 @@ fn simulate(
     flush: &mut dyn FnMut(&mut History) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut rng = Rng::new(cfg.seed);
-    let companies: Vec<Company> = (0..cfg.companies.max(1))
-        .map(|i| company(i, &mut rng))
-        .collect();
-    h.companies = companies.clone();
     let start = NaiveDate::from_ymd_opt(cfg.start_year, 1, 1).unwrap();
     let end = NaiveDate::from_ymd_opt(cfg.start_year + cfg.years.max(1) - 1, 12, 31).unwrap();
     h.end = Some(end);
     let months = (cfg.years.max(1) * 12) as usize;
+    // The first product's BOM changes half-way through a history of 2 months or more.
+    let bom_change = (months >= 2).then(|| add_months(start, (months / 2) as u32));
+    let companies: Vec<Company> = (0..cfg.companies.max(1))
+        .map(|i| {
+            let mut c = company(i, &mut rng);
+            if bom::is_manufacturer(i, cfg.bom_share) {
+                c.products = bom::products(cfg.seed, i, &c, bom_change);
+                h.bom.extend(bom::rows(&c, &c.products));
+            }
+            c
+        })
+        .collect();
+    h.companies = companies.clone();
     // Measured: one import event yields ~3.3 partidas on average (3 imported, and the
     // discharges, transfers and rectificaciones they cause), so this lands near the target.
-    let per_month = (cfg.partidas * 10 / (companies.len() * months * 33)).max(1);
+    // A manufacturer's production order yields ~MANUFACTURER_PARTIDAS_X10 / 10.
+    let per_month_plain = (cfg.partidas * 10 / (companies.len() * months * 33)).max(1);
+    let per_month_manuf =
+        (cfg.partidas * 10 / (companies.len() * months * MANUFACTURER_PARTIDAS_X10)).max(1);
     let mut sim = Sim {
         rng: rng.clone(),
         h,
@@ -391,18 +527,38 @@ fn simulate(
     for m in 0..months {
         let month_start = add_months(start, m as u32);
         for (ci, c) in companies.iter().enumerate() {
+            let manufacturer = !c.products.is_empty();
+            let per_month = if manufacturer {
+                per_month_manuf
+            } else {
+                per_month_plain
+            };
             // Imports.
             for k in 0..per_month {
                 let day = 1 + ((k * 5 + ci) % 27) as u32;
                 let fecha = month_start.with_day(day).unwrap();
-                let n = sim.rng.range(1, 5) as usize;
                 let mut lines = vec![];
-                for _ in 0..n {
-                    let (fr, umt) =
-                        c.fracciones[(sim.rng.next() % c.fracciones.len() as u64) as usize].clone();
-                    let qty = Decimal::from(sim.rng.range(100, 5000));
-                    let vu = Decimal::new(sim.rng.range(150, 25000) as i64, 2);
-                    lines.push((fr, umt, qty, vu));
+                if manufacturer {
+                    // A production order: the insumos of one product's BOM in force for
+                    // 50-500 units, merma and desperdicio included, in whole units.
+                    let p = &c.products[(sim.rng.next() % c.products.len() as u64) as usize];
+                    let units = Decimal::from(sim.rng.range(50, 500));
+                    for l in &p.at(fecha).expect("a BOM from 2015 on").lines {
+                        let (fr, umt) = c.fracciones[l.insumo].clone();
+                        let qty = (units * l.per_unit()).ceil();
+                        let vu = Decimal::new(sim.rng.range(150, 25000) as i64, 2);
+                        lines.push((fr, umt, qty, vu));
+                    }
+                } else {
+                    let n = sim.rng.range(1, 5) as usize;
+                    for _ in 0..n {
+                        let (fr, umt) = c.fracciones
+                            [(sim.rng.next() % c.fracciones.len() as u64) as usize]
+                            .clone();
+                        let qty = Decimal::from(sim.rng.range(100, 5000));
+                        let vu = Decimal::new(sim.rng.range(150, 25000) as i64, 2);
+                        lines.push((fr, umt, qty, vu));
+                    }
                 }
                 // Rectificación: 2% of imports are filed with quantities 10% higher and
                 // rectified (R1) three days later with the right ones.
@@ -461,6 +617,17 @@ fn simulate(
             let partner = (ci + 1) % companies.len();
             let mut batches: BTreeMap<&str, Vec<(String, String, Decimal, Decimal)>> =
                 BTreeMap::new();
+            // A manufacturer first returns products; the ledger explodes them into their
+            // insumos (FIFO), and the insumos are only returned as such once old.
+            let waste = produce(
+                &mut sim.rng,
+                c,
+                ci,
+                fecha,
+                &mut lots[ci],
+                &mut batches,
+                companies.len(),
+            );
             let held: Vec<String> = lots[ci].keys().cloned().collect();
             for fr in &held {
                 let Some(q) = lots[ci].get_mut(fr) else {
@@ -480,8 +647,12 @@ fn simulate(
                     .filter(|l| (fecha - l.fecha).num_days() > 300)
                     .map(|l| l.open)
                     .sum();
-                let pct = Decimal::from(sim.rng.range(40, 90));
-                let mut want = ((total * pct) / Decimal::from(100)).round().max(forced);
+                let mut want = if manufacturer && c.is_insumo(fr) {
+                    forced
+                } else {
+                    let pct = Decimal::from(sim.rng.range(40, 90));
+                    ((total * pct) / Decimal::from(100)).round().max(forced)
+                };
                 if want > total {
                     want = total;
                 }
@@ -500,14 +671,18 @@ fn simulate(
                     continue;
                 }
                 let vu = (valor / take).round_dp(4);
-                let r = sim.rng.next() % 100;
-                let kind = if companies.len() > 1 && r < 15 {
-                    "V1"
-                } else if r < 30 {
-                    "F4"
-                } else {
-                    "RT"
-                };
+                let mut kind = discharge_kind(&mut sim.rng, companies.len());
+                if kind == "V1"
+                    && companies[partner]
+                        .products
+                        .iter()
+                        .any(|p| &p.fraccion == fr)
+                {
+                    // Never transfer a manufacturer its own product back: a discharge of
+                    // that fracción by it is exploded into its insumos, not taken from the
+                    // product's lot. Returned instead.
+                    kind = "RT";
+                }
                 batches
                     .entry(kind)
                     .or_default()
@@ -542,6 +717,20 @@ fn simulate(
                     }
                 }
             }
+            // The month's acta de destrucción: the desperdicio of the products returned,
+            // per insumo (discharged by PEPS after the day's pedimentos).
+            let acta = format!("{}-{}", c.rfc, fecha.format("%Y%m"));
+            for (k, cantidad) in waste {
+                let (fr, umt) = &c.fracciones[k];
+                sim.h.desperdicios.push(bom::Destruction {
+                    rfc: c.rfc.clone(),
+                    fecha,
+                    acta: acta.clone(),
+                    fraccion: fr.clone(),
+                    umt: umt.clone(),
+                    cantidad,
+                });
+            }
         }
         flush(sim.h)?;
     }
@@ -558,6 +747,78 @@ fn simulate(
                     Decimal::new(cents, 2),
                 )]
             };
+            // A manufacturer's Expired and Excess come from explosions: a dedicated product
+            // (9912CCKK) of two dedicated insumos A (9910CCKK, 2 kg per unit) and B
+            // (9911CCKK, 1 kg per unit), no merma nor desperdicio.
+            let dedicated = |head: &str| format!("{head}{:02}{:02}", ci % 100, *v as u8 + 1);
+            let bom_case =
+                !c.products.is_empty() && matches!(v, Violation::Expired | Violation::Excess);
+            if bom_case {
+                let (a, b, z) = (dedicated("9910"), dedicated("9911"), dedicated("9912"));
+                // Consumo of B: 1 kg (Expired) or 2.5 kg (Excess).
+                let cb = if *v == Violation::Expired {
+                    Decimal::ONE
+                } else {
+                    Decimal::new(25, 1)
+                };
+                for (fr, consumo) in [(&a, Decimal::TWO), (&b, cb)] {
+                    sim.h.bom.push(bom::BomRow {
+                        rfc: c.rfc.clone(),
+                        producto_fraccion: z.clone(),
+                        producto_parte: format!("P{ci:04}-X{}", *v as u8 + 1),
+                        insumo_fraccion: fr.clone(),
+                        umt: "1".into(),
+                        consumo,
+                        merma_pct: Decimal::ZERO,
+                        desperdicio_pct: Decimal::ZERO,
+                        valid_from: bom::bom_start(),
+                        valid_to: None,
+                    });
+                }
+                let goods = |fr: &str, umt: &str, qty: i64| {
+                    (
+                        fr.to_string(),
+                        umt.to_string(),
+                        Decimal::from(qty),
+                        Decimal::new(5000, 2),
+                    )
+                };
+                if *v == Violation::Expired {
+                    // Imported A 200, B 100; products returned short: 60 (RT) and 30 (F4)
+                    // units take A 180 and B 90, so A 20 and B 10 stay open past 18 months.
+                    let f0 = start + Duration::days(14);
+                    let imp = [goods(&a, "1", 200), goods(&b, "1", 100)];
+                    let id = sim.pedimento(c, f0, "IN", 1, &imp, true);
+                    let rt = [goods(&z, "6", 60)];
+                    sim.pedimento(c, f0 + Duration::days(60), "RT", 2, &rt, true);
+                    let f4 = [goods(&z, "6", 30)];
+                    sim.pedimento(c, f0 + Duration::days(90), "F4", 1, &f4, true);
+                    for (partida, q) in [(1, 20), (2, 10)] {
+                        sim.h.injected.push(Injected {
+                            check_code: v.check_code().into(),
+                            rfc: c.rfc.clone(),
+                            pedimento_id: id.clone(),
+                            partida,
+                            quantity: Decimal::from(q),
+                        });
+                    }
+                } else {
+                    // Imported A 90, B 100; 45 units returned take A 90 (all of it) and
+                    // B 112.5: 12.5 of B beyond its open lots, on the product's partida.
+                    let f = start + Duration::days(200);
+                    let imp = [goods(&a, "1", 90), goods(&b, "1", 100)];
+                    sim.pedimento(c, f - Duration::days(30), "IN", 1, &imp, true);
+                    let id = sim.pedimento(c, f, "RT", 2, &[goods(&z, "6", 45)], true);
+                    sim.h.injected.push(Injected {
+                        check_code: v.check_code().into(),
+                        rfc: c.rfc.clone(),
+                        pedimento_id: id,
+                        partida: 1,
+                        quantity: Decimal::new(125, 1),
+                    });
+                }
+                continue;
+            }
             match v {
                 Violation::Expired => {
                     let f0 = start + Duration::days(14);

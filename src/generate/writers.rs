@@ -425,7 +425,8 @@ pub fn write_csv(h: &History, path: &Path) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Writes `programas.csv` (IMMEX program validity) for the generated companies.
+/// Writes `programas.csv` (IMMEX program validity) for the generated companies, and the
+/// manufacturers' `bom.csv` and `desperdicios.csv` ([`super::bom::write`]).
 pub fn write_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut s =
@@ -437,7 +438,8 @@ pub fn write_profiles(h: &History, dir: &Path) -> std::io::Result<()> {
             c.rfc, c.programa
         );
     }
-    fs::write(dir.join("programas.csv"), s)
+    fs::write(dir.join("programas.csv"), s)?;
+    super::bom::write(h, dir)
 }
 
 /// Writes the injected violations and the findings they must produce.

@@ -281,6 +281,7 @@ pub fn gen_datastage(dir: &Path, seed: u64, start_year: i32, years: i32, partida
         years,
         partidas,
         inject: vec![],
+        bom_share: 0.0,
     };
     let h = pedaudit::generate::generate(&cfg);
     pedaudit::generate::writers::write_datastage(&h, dir).unwrap();
