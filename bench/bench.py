@@ -113,6 +113,9 @@ def main():
     ap.add_argument("--batch", type=int, default=0, help="ours: audit N companies at a time (0 = all)")
     ap.add_argument("--memory-mb", type=int, default=0, help="ours: ingest memory budget (0 = the CLI default)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine and phase, interleaved; the median is reported")
+    ap.add_argument("--bom-share", type=float, default=0.0,
+                    help="share of the generated companies that are manufacturers with a bill of materials "
+                         "(bom.csv, desperdicios.csv; 1.0 = a BOM on every company, issue #18); 0.0 = the plain history")
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     a = ap.parse_args()
     exe = os.path.join(a.build_dir, "release", "examples", "bench")
@@ -133,14 +136,15 @@ def main():
             shutil.rmtree(gen, ignore_errors=True)
             child([cli, "generate", "--out", gen, "--seed", "2024", "--companies", str(companies(n)),
                    "--start-year", "2019", "--years", "5", "--partidas", str(n), "--inject", INJECT,
-                   "--format", "datastage"])
+                   "--format", "datastage", "--bom-share", str(a.bom_share)])
             for src, dst in ((os.path.join(gen, "datastage"), os.path.join(a.work, f"datastage-{n}")),
                              (os.path.join(gen, "profiles"), os.path.join(a.work, "profiles"))):
                 shutil.rmtree(dst, ignore_errors=True)
                 os.rename(src, dst)
             shutil.rmtree(gen, ignore_errors=True)
         else:
-            child([exe, "audit", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
+            child([exe, "audit", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch),
+                   "--bom-share", str(a.bom_share)])
         mem = ["--memory-mb", str(a.memory_mb)] if a.memory_mb else []
         runs = {}  # (engine, phase) -> list of result dicts
         add = lambda r: runs.setdefault((r["engine"], r["phase"]), []).append(r)
@@ -194,8 +198,8 @@ def main():
         # Each scale's data goes before the next (disk).
         for d in (f"datastage-{n}", f"duck-{n}", f"dataset-{n}"):
             shutil.rmtree(os.path.join(a.work, d), ignore_errors=True)
-        write_results(results, a.repeat)
-    write_results(results, a.repeat)
+        write_results(results, a.repeat, a.bom_share)
+    write_results(results, a.repeat, a.bom_share)
 
 
 # The generator's violation kinds (all of them, as examples/bench.rs Violation::ALL).
@@ -206,7 +210,7 @@ def companies(n):
     return max(20, n // 500_000)
 
 
-def write_results(results, repeat):
+def write_results(results, repeat, bom_share=0.0):
     """Writes the table at the top of bench/results.md; the earlier tables of the file stay
     below it (the first call of a run moves them under a heading)."""
     import duckdb
@@ -222,6 +226,7 @@ def write_results(results, repeat):
              f"Seconds are the median of up to {repeat} runs per engine and phase (runs column), the engines "
              "alternating run after run (min-max in brackets); peak RSS is the largest of the runs; load = the "
              "machine's 1-minute load average at the start of the runs (min-max; 2 cores, shared with other builds).",
+             f"Generated history: `--bom-share {bom_share}` ({'no manufacturers' if bom_share == 0 else f'{bom_share:.0%} of the companies are manufacturers with a bill of materials'}).",
              "", "| size (partidas) | companies | phase | engine | rows | runs | seconds (min-max) | us/partida | peak RSS MB | load | us/DuckDB time |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:

@@ -314,7 +314,7 @@ impl Company {
 /// Measured: a manufacturer's production order yields this many partidas × 10 on average
 /// (3.5 insumos imported, and the product returns, transfers, leftover insumo returns and
 /// rectificaciones they cause).
-const MANUFACTURER_PARTIDAS_X10: usize = 33;
+const MANUFACTURER_PARTIDAS_X10: usize = 32;
 
 /// The clave of a discharge: 15 % virtual transfers to the partner company (when there is
 /// one), 15 % changes of regime, the rest returns.
