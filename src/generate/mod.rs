@@ -4,9 +4,13 @@
 //! imports insumos temporarily (IN), discharges them oldest first by returns (RT),
 //! changes of regime (F4) and virtual transfers (V1) to a partner company (which files
 //! the receiving V1 import), imports activo fijo (AF) once a year, and rectifies (R1) a
-//! few imports. Clean histories never let a lot reach 12 months open, never
-//! over-discharge, and declare program dates for activo fijo, so a clean history has no
-//! findings. Violations are injected on request ([`Violation`]) on dedicated fracciones
+//! few imports. A share of the companies ([`Config::bom_share`]) are manufacturers
+//! ([`bom`]): they import the insumos of a product's bill of materials and return the
+//! product, which the ledger explodes into the insumos (with mermas; the desperdicio
+//! leaves with the product or by monthly destruction actas). Clean histories never let a
+//! lot reach 12 months open, never over-discharge (the generator takes each explosion from
+//! its own FIFO lots, exactly as the ledger will), and declare program dates for activo
+//! fijo, so a clean history has no findings. Violations are injected on request ([`Violation`]) on dedicated fracciones
 //! so their expected findings are exact; the list is written to `injected.csv`.
 
 pub mod bom;
@@ -25,9 +29,13 @@ pub use crate::model::rng::Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Violation {
     /// An IN import of 100 units: 60 returned (RT), 30 changed regime (F4), 10 left open
-    /// past 18 months → one TEMP-EXPIRED of 10 units per company.
+    /// past 18 months → one TEMP-EXPIRED of 10 units per company. On a manufacturer, from
+    /// an explosion: insumos A 200 and B 100 imported for a product taking 2 A + 1 B per
+    /// unit, 60 + 30 units returned → TEMP-EXPIRED A 20 (partida 1) and B 10 (partida 2).
     Expired,
-    /// A return of a fracción never imported → one DESCARGO-EXCESS.
+    /// 10 imported, 35 returned → one DESCARGO-EXCESS of 25. On a manufacturer, from an
+    /// explosion: A 90 and B 100 imported, 45 units of a product taking 2 A + 2.5 B
+    /// returned → DESCARGO-EXCESS of 12.5 (B) on the product's partida.
     Excess,
     /// A return in UMT 6 (pieza) of a fracción imported in UMT 1 (kilo) → DESCARGO-UNIT.
     Unit,
