@@ -69,6 +69,10 @@ fn clean_history_has_no_findings() {
         h.bom.iter().map(|b| b.rfc.as_str()).collect();
     assert_eq!(manufacturers.len(), 2, "companies 0 and 2");
     assert!(
+        h.bom.iter().any(|b| b.valid_to.is_some()),
+        "a BOM changes during the history"
+    );
+    assert!(
         exploded > 500,
         "{exploded} insumo rows exploded from product returns"
     );
@@ -222,6 +226,8 @@ fn batched_audit_equals_whole_audit() {
         years: 2,
         partidas: 2500,
         inject: Violation::ALL.to_vec(),
+        // BOM explosions and destruction records are per company too.
+        bom_share: 0.5,
         ..Default::default()
     };
     let h = generate::generate(&cfg);
