@@ -138,7 +138,7 @@ def check(spark, a):
         spark.createDataFrame(rows, ", ".join(f"{c} {spark_types[t]}" for c, t in schema)) \
             .createOrReplaceTempView(name)
     return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query,
-                              register_rows, os.path.abspath(a.audit))
+                              register_rows, os.path.abspath(a.audit), a.profiles)
 
 
 if __name__ == "__main__":
