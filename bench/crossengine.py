@@ -95,6 +95,16 @@ class QueryFailed(Exception):
     pass
 
 
+def manifest_as_of(audit_dir):
+    """The as-of date the audit ran with (audit_manifest.json), or None."""
+    import json
+    path = os.path.join(audit_dir or "", "audit_manifest.json")
+    if audit_dir and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("as_of")
+    return None
+
+
 def dataset_max_date(dataset):
     import duckdb
     files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos*.parquet")))
@@ -290,7 +300,7 @@ def main():
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     con = duckdb.connect()
     polars_rows = rows_of(con, f"SELECT * FROM read_parquet('{a.audit}/findings.parquet')")
-    as_of = a.as_of or (str(polars_rows[0]["as_of"]) if polars_rows else None)
+    as_of = a.as_of or manifest_as_of(a.audit) or (str(polars_rows[0]["as_of"]) if polars_rows else None)
     as_of = as_of or dataset_max_date(a.dataset)
     register(con, a.dataset, a.profiles)
     duck_types = {"string": "VARCHAR", "int": "INTEGER", "date": "DATE", "qty": "DECIMAL(18, 5)",

@@ -121,7 +121,7 @@ def check(spark, a):
 
     findings = [r.asDict() for r in spark.read.parquet(os.path.join(os.path.abspath(a.audit),
                                                                     "findings.parquet")).collect()]
-    as_of = str(findings[0]["as_of"]) if findings else \
+    as_of = crossengine.manifest_as_of(a.audit) or (str(findings[0]["as_of"]) if findings else None) or \
         str(spark.sql("SELECT MAX(fecha_pago) FROM pedimentos").first()[0])
 
     def materialize(name, sql):
