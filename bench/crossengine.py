@@ -188,11 +188,16 @@ def compare(label, engine, polars_rows, rows, extra_codes=()):
 def portability_args():
     """The command line of the portability scripts (datafusion_check.py, spark_check.py)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--audit", required=True)
+    ap.add_argument("--dataset")
+    ap.add_argument("--audit")
     ap.add_argument("--profiles")
     ap.add_argument("--expiring-days", type=int, default=60)
-    return ap.parse_args()
+    # Spark: more datasets in the same session (JVM start-up paid once); PROFILES "-" = none.
+    ap.add_argument("--case", nargs=3, action="append", default=[], metavar=("DATASET", "AUDIT", "PROFILES"))
+    a = ap.parse_args()
+    if bool(a.dataset) != bool(a.audit) or not (a.dataset or a.case):
+        ap.error("give --dataset and --audit (and optionally --profiles), or --case DATASET AUDIT PROFILES")
+    return a
 
 
 def portable_families(label, engine, as_of, days, query, register_rows, audit_dir, profiles=None):

@@ -630,8 +630,9 @@ def run(render, query, register_rows, as_of, tolerance_pct=VALUE_TOLERANCE_PCT, 
     present = register_cert_profile(profiles, register_rows)
     # The registry's CERT-A/AA/AAA see the companies of the as-of point; the
     # cert_assessment table those of the whole series.
-    at_rows, _ = cert_assessment(render, query, points, present, as_of, full_series=False, opts=opts)
-    full_rows, _ = cert_assessment(render, query, points, present, as_of, full_series=True, opts=opts)
+    facts = cert_facts_sql(render, query, as_of)
+    at_rows, _ = cert_assessment(facts, points, present, as_of, full_series=False, opts=opts)
+    full_rows, _ = cert_assessment(facts, points, present, as_of, full_series=True, opts=opts)
     return out + cert + cert_findings(at_rows) + renewal_findings(query, as_of), points, full_rows
 
 
@@ -814,12 +815,15 @@ CERT_FACTS = {
                    "AND fecha_opinion <= ${as_of} THEN COALESCE(compras_mxn, 0) + COALESCE(iva_mxn, 0) ELSE 0 END) AS good_iva "
                    "FROM proveedores WHERE year = ${prev_year} GROUP BY rfc",
     # AA-c / AAA-c: credits in the window, open (not paid, no convenio) and their amount.
-    "creditos_aa": "SELECT rfc, SUM(CASE WHEN pagado = 1 OR convenio = 1 THEN 0 ELSE 1 END) AS open_n, "
-                   "SUM(CASE WHEN pagado = 1 OR convenio = 1 THEN 0 ELSE COALESCE(monto_mxn, 0) END) AS open_amount "
-                   "FROM creditos WHERE fecha >= ${credits_aa_from} AND fecha <= ${as_of} GROUP BY rfc",
-    "creditos_aaa": "SELECT rfc, SUM(CASE WHEN pagado = 1 OR convenio = 1 THEN 0 ELSE 1 END) AS open_n, "
-                    "SUM(CASE WHEN pagado = 1 OR convenio = 1 THEN 0 ELSE COALESCE(monto_mxn, 0) END) AS open_amount "
-                    "FROM creditos WHERE fecha >= ${credits_aaa_from} AND fecha <= ${as_of} GROUP BY rfc",
+    # (AA window: open_aa, amount_aa; AAA window: open_aaa, amount_aaa)
+    "creditos": "SELECT rfc, "
+                "SUM(CASE WHEN fecha >= ${credits_aa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 THEN 1 ELSE 0 END) AS open_aa, "
+                "SUM(CASE WHEN fecha >= ${credits_aa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 "
+                "THEN COALESCE(monto_mxn, 0) ELSE 0 END) AS amount_aa, "
+                "SUM(CASE WHEN fecha >= ${credits_aaa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 THEN 1 ELSE 0 END) AS open_aaa, "
+                "SUM(CASE WHEN fecha >= ${credits_aaa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 "
+                "THEN COALESCE(monto_mxn, 0) ELSE 0 END) AS amount_aaa "
+                "FROM creditos WHERE fecha <= ${as_of} GROUP BY rfc",
     # AA-d / AAA-d: refunds requested in the 12-month window; undated rows make it unknown.
     "devoluciones": "SELECT rfc, SUM(CASE WHEN fecha_solicitud IS NULL THEN 1 ELSE 0 END) AS undated, "
                     "SUM(CASE WHEN fecha_solicitud >= ${refunds_from} AND fecha_solicitud <= ${as_of} "
@@ -1015,10 +1019,11 @@ def evaluate_req(code, rfc, f, pt, facts, present, as_of, opts):
         if "creditos" not in present:
             return _missing()
         frm = sub_months(as_of, iparam(code, "months")) + dt.timedelta(days=1)
-        c = facts["creditos_aa" if code == "AA-c" else "creditos_aaa"].get(rfc)
-        n = int(c["open_n"]) if c else 0
+        c = facts["creditos"].get(rfc)
+        w = "aa" if code == "AA-c" else "aaa"
+        n = int(c["open_" + w]) if c else 0
         return _row("pass" if n == 0 else "fail", period_start=frm,
-                    amount=decimal.Decimal(c["open_amount"]) if n else None)
+                    amount=decimal.Decimal(c["amount_" + w]) if n else None)
     if code in ("AA-d", "AAA-d"):
         if "devoluciones" not in present:
             return _missing()
@@ -1034,14 +1039,13 @@ def evaluate_req(code, rfc, f, pt, facts, present, as_of, opts):
     raise ValueError(f"requirement {code} has no evaluation")
 
 
-def cert_assessment(render, query, points, present, as_of, full_series=True, opts=None):
+def cert_assessment(facts, points, present, as_of, full_series=True, opts=None):
     """assessment::evaluate -> (rows, verdicts): one row per company and requirement
     (rfc, verdict, rule_version, modality, code, status, basis, missing, amount, citation,
     period_start). full_series: companies of the whole monthly series (the
     cert_assessment.parquet the audit writes), else of the as-of point only (what the
-    registry's CERT-A/AA/AAA findings see)."""
+    registry's CERT-A/AA/AAA findings see). facts: cert_facts_sql's result."""
     opts = opts or {}
-    facts = cert_facts_sql(render, query, as_of)
     prog, first = facts["programas"] if "programas" in present else {}, facts["first_immex"]
     companies = {p["rfc"] for p in points if full_series or p["period_end"] == as_of}
     companies |= set(prog) | set(first)
