@@ -95,6 +95,16 @@ class QueryFailed(Exception):
     pass
 
 
+def manifest_as_of(audit_dir):
+    """The as-of date the audit ran with (audit_manifest.json), or None."""
+    import json
+    path = os.path.join(audit_dir or "", "audit_manifest.json")
+    if audit_dir and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("as_of")
+    return None
+
+
 def dataset_max_date(dataset):
     import duckdb
     files = sorted(glob.glob(os.path.join(dataset, "year=*", "pedimentos*.parquet")))
@@ -178,33 +188,53 @@ def compare(label, engine, polars_rows, rows, extra_codes=()):
 def portability_args():
     """The command line of the portability scripts (datafusion_check.py, spark_check.py)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--audit", required=True)
+    ap.add_argument("--dataset")
+    ap.add_argument("--audit")
     ap.add_argument("--profiles")
     ap.add_argument("--expiring-days", type=int, default=60)
-    return ap.parse_args()
+    # Spark: more datasets in the same session (JVM start-up paid once); PROFILES "-" = none.
+    ap.add_argument("--case", nargs=3, action="append", default=[], metavar=("DATASET", "AUDIT", "PROFILES"))
+    a = ap.parse_args()
+    if bool(a.dataset) != bool(a.audit) or not (a.dataset or a.case):
+        ap.error("give --dataset and --audit (and optionally --profiles), or --case DATASET AUDIT PROFILES")
+    return a
 
 
-def portable_families(label, engine, as_of, days, query, register_rows, audit_dir):
-    """The Rust-planned families (virtual pairing, CERT-RATIO) on the engine through
-    bench/portable_audit.py, after run_queries materialized the views. Returns (findings rows,
-    the check codes they cover, a summary) or raises QueryFailed."""
+def portable_families(label, engine, as_of, days, query, register_rows, audit_dir, profiles=None):
+    """The Rust-planned families (virtual pairing, certification: CERT-RATIO, CERT-A/AA/AAA,
+    CERT-RENEWAL) on the engine through bench/portable_audit.py, after run_queries
+    materialized the views. Compares the ratio series and the per-requirement assessment
+    with the product's cert_ratio_series.parquet and cert_assessment.parquet. Returns
+    (findings rows, the check codes they cover, a summary) or raises QueryFailed."""
     import portable_audit
+    import duckdb
+    product_assessment = os.path.join(audit_dir, "cert_assessment.parquet")
+    opts = {}
+    if os.path.exists(product_assessment):
+        # The certification options the audit ran with (--cert-rules, readings): the
+        # assessment writes them in its `options` column.
+        o = duckdb.connect().execute(f"SELECT options FROM read_parquet('{product_assessment}') LIMIT 1").fetchone()
+        opts = portable_audit.parse_options(o[0] if o else "")
     try:
-        rows, series = portable_audit.run(lambda sql: render(sql, as_of, days), query, register_rows,
-                                          _date(as_of))
+        rows, series, assessment = portable_audit.run(lambda sql: render(sql, as_of, days), query, register_rows,
+                                                      _date(as_of), profiles=profiles, opts=opts)
     except Exception as e:
-        raise QueryFailed(f"virtual pairing / certification ratio failed on {engine}: {e!r}")
-    codes = {os.path.splitext(f)[0] for f in portable_audit.VIRTUAL_SQL} | {"CERT-RATIO"}
-    note = f"virtual pairing ({len(portable_audit.VIRTUAL_SQL)} checks) + CERT-RATIO"
+        raise QueryFailed(f"virtual pairing / certification failed on {engine}: {e!r}")
+    codes = {os.path.splitext(f)[0] for f in portable_audit.VIRTUAL_SQL} | set(portable_audit.CERT_CODES)
+    note = f"virtual pairing ({len(portable_audit.VIRTUAL_SQL)} checks) + {'/'.join(portable_audit.CERT_CODES)}"
     product_series = os.path.join(audit_dir, "cert_ratio_series.parquet")
     if os.path.exists(product_series):
-        import duckdb
         prod = rows_of(duckdb.connect(), f"SELECT * FROM read_parquet('{product_series}')")
         n = portable_audit.compare_series(label, engine, prod, series)
         if n is None:
             raise QueryFailed("cert_ratio_series differs")
         note += f", {n} ratio-series points identical"
+    if os.path.exists(product_assessment):
+        prod = rows_of(duckdb.connect(), f"SELECT * FROM read_parquet('{product_assessment}')")
+        n = portable_audit.compare_assessment(label, engine, prod, assessment)
+        if n is None:
+            raise QueryFailed("cert_assessment differs")
+        note += f", {n} assessment rows identical"
     return rows, codes, note
 
 
@@ -214,7 +244,7 @@ def _date(s):
 
 
 def verify(label, engine, version, polars_rows, as_of, days, materialize, query, register_rows=None,
-           audit_dir=None):
+           audit_dir=None, profiles=None):
     """run_queries (+ portable_families when register_rows is given) + compare for one engine,
     reported as `label version: ...`; returns the exit status (0 when the findings are
     identical)."""
@@ -222,7 +252,8 @@ def verify(label, engine, version, polars_rows, as_of, days, materialize, query,
     try:
         rows = run_queries(engine, as_of, days, materialize, query)
         if register_rows is not None:
-            more, extra, note = portable_families(label, engine, as_of, days, query, register_rows, audit_dir)
+            more, extra, note = portable_families(label, engine, as_of, days, query, register_rows, audit_dir,
+                                                  profiles)
             rows += more
     except QueryFailed as e:
         print(f"{label}: {e}", file=sys.stderr)
@@ -248,7 +279,9 @@ def main():
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     ap.add_argument("--dataset")
     ap.add_argument("--audit")
-    ap.add_argument("--profiles", default=os.path.join(ROOT, "fixtures/ledger/profiles"))
+    # Default (fixtures/ledger/profiles) only when the dataset is built here: with --dataset,
+    # pass the profiles the audit ran with (none when it ran without).
+    ap.add_argument("--profiles")
     ap.add_argument("--as-of")
     ap.add_argument("--expiring-days", type=int, default=60)
     a = ap.parse_args()
@@ -260,6 +293,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="crossengine-")
     binary = os.path.join(a.build_dir, "debug", "pedimento-audit")
     if not a.dataset:
+        a.profiles = a.profiles or os.path.join(ROOT, "fixtures/ledger/profiles")
         a.dataset = os.path.join(tmp, "ds")
         a.audit = os.path.join(tmp, "audit")
         subprocess.run([binary, "ingest", os.path.join(ROOT, "fixtures/datastage"),
@@ -271,7 +305,7 @@ def main():
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     con = duckdb.connect()
     polars_rows = rows_of(con, f"SELECT * FROM read_parquet('{a.audit}/findings.parquet')")
-    as_of = a.as_of or (str(polars_rows[0]["as_of"]) if polars_rows else None)
+    as_of = a.as_of or manifest_as_of(a.audit) or (str(polars_rows[0]["as_of"]) if polars_rows else None)
     as_of = as_of or dataset_max_date(a.dataset)
     register(con, a.dataset, a.profiles)
     duck_types = {"string": "VARCHAR", "int": "INTEGER", "date": "DATE", "qty": "DECIMAL(18, 5)",
@@ -285,7 +319,7 @@ def main():
                             [list(r) for r in rows])
     return verify("cross-engine", "DuckDB", duckdb.__version__, polars_rows, as_of, a.expiring_days,
                   lambda name, sql: con.execute(f"CREATE TABLE {name} AS {sql}"),
-                  lambda sql: rows_of(con, sql), register_rows, a.audit)
+                  lambda sql: rows_of(con, sql), register_rows, a.audit, a.profiles)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -84,7 +84,8 @@ def main():
         reg(name, t)
 
     findings = pq.read_table(os.path.join(a.audit, "findings.parquet")).to_pylist()
-    as_of = str(findings[0]["as_of"]) if findings else crossengine.dataset_max_date(a.dataset)
+    as_of = crossengine.manifest_as_of(a.audit) or (str(findings[0]["as_of"]) if findings else None) \
+        or crossengine.dataset_max_date(a.dataset)
 
     def query(sql):
         return [r for b in ctx.sql(sql).collect() for r in b.to_pylist()]

@@ -16,9 +16,16 @@ Certification ratio (src/checks/cert.rs): queries/cert/ratio_series.sql runs in 
 the `cert_calendar` table built here as cert::calendar builds it; the CERT-RATIO findings apply
 cert::ratio_points / ratio_findings (threshold 60 %/80 %, first-year exemption, partial window).
 The series is also compared row by row with the product's cert_ratio_series.parquet.
-Not ported: CERT-A/AA/AAA (the requirement engine over the profile files: opinions, IMSS,
-suppliers, ...) and CERT-RENEWAL (profile dates only, no dataset query); they are compared
-nowhere else either, and are left out of the comparison (`NOT_PORTED`).
+Certification assessment (src/checks/cert/{facts,eval,reqs,assessment}.rs): CERT-A, CERT-AA,
+CERT-AAA and the per-requirement cert_assessment table. The requirement facts are SQL
+aggregates run in the engine (CERT_FACTS: programas, first IMMEX pedimento, empresas, IMSS,
+suppliers, credits, refunds); requirement codes, rule versions, per-version treatments and
+thresholds are read from the rule tables the Rust code reads (src/catalogs/cert_*.csv); the
+verdict per requirement is `evaluate_req`. CERT-RENEWAL (src/checks/cert_renewal.rs): the
+certificacion.csv rows through SQL, the vigencia and renewal window from
+src/catalogs/cert_versions.csv and the business-day calendar below.
+Not ported: the assessment's texts (measured, threshold, window, missing reason, messages):
+the comparison is on statuses, bases, citations, verdicts, missing-data flags and amounts.
 
 Exact arithmetic: quantities and values are scaled integers (5 and 2 decimals) as in Rust,
 ratios use decimal.Decimal with enough precision.
@@ -38,7 +45,7 @@ MIN_SCORE = 70
 VALUE_TOLERANCE_PCT = 5
 QTY_SCALE, MONEY_SCALE = 5, 2
 VIRTUAL_SQL = ["VIRTUAL-UNPAIRED.sql", "VIRTUAL-MISMATCH.sql", "VIRTUAL-LATE.sql", "VIRTUAL-CLAVE.sql"]
-NOT_PORTED = {"CERT-A", "CERT-AA", "CERT-AAA", "CERT-RENEWAL"}
+CERT_CODES = ["CERT-RATIO", "CERT-A", "CERT-AA", "CERT-AAA", "CERT-RENEWAL"]
 EPOCH = dt.date(1970, 1, 1)
 
 _CL = ", ".join(f"'{c}'" for c in VIRTUAL_CLAVES)
@@ -567,20 +574,23 @@ def cert_facts(programas):
 
 
 def cert_ratio(series, facts, first, as_of):
-    """cert::ratio_points + ratio_findings: (series rows with status, CERT-RATIO findings)."""
+    """cert::ratio_points + ratio_findings: (series rows with status, CERT-RATIO findings).
+    Thresholds and the first-year exemption come from src/catalogs/cert_thresholds.csv
+    (cert_threshold and exempt_first_months, defined with the assessment below)."""
     first_month = first.replace(day=1)
     points, findings = [], []
     for r in series:
         f = facts.get(r["rfc"])
         sensitive = bool(f) and f["sector"] == "sensible"
-        t = decimal.Decimal("0.80") if sensitive else decimal.Decimal("0.60")
-        exempt = bool(f) and not sensitive and f["start"] is not None and r["period_end"] < _add_months(f["start"], 12)
+        t = cert_threshold(sensitive)
+        exempt = bool(f) and not sensitive and f["start"] is not None and \
+            r["period_end"] < _add_months(f["start"], iparam("B-I-d", "exempt_first_months"))
         num, den = decimal.Decimal(r["numerator"]), decimal.Decimal(r["denominator"])
         passes = num >= t * den
         full = r["period_start"] >= first_month
         status = "exempt" if exempt else "pass" if passes else "partial" if not full else "fail"
         shortfall = None if passes else (t * den - num).quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_EVEN)
-        points.append(dict(r, status=status))
+        points.append(dict(r, status=status, full_window=full))
         if r["period_end"] == as_of and status in ("fail", "partial"):
             findings.append({"check_code": "CERT-RATIO", "rfc": r["rfc"], "pedimento_id": None, "partida": None,
                              "related_pedimento_id": None, "fraccion": None, "quantity": None,
@@ -591,11 +601,16 @@ def cert_ratio(series, facts, first, as_of):
 
 # ------------------------------------------------------------------ driver
 
-def run(render, query, register_rows, as_of, tolerance_pct=VALUE_TOLERANCE_PCT):
+def run(render, query, register_rows, as_of, tolerance_pct=VALUE_TOLERANCE_PCT, profiles=None, opts=None):
     """Runs the Rust-planned families on an engine. render(sql) substitutes ${as_of} etc.;
     query(sql) -> list of row dicts; register_rows(name, schema, rows) makes a table of
-    Python values. Returns (findings rows, cert series rows). The engine must already hold
-    the dataset tables, the catalogs, programas and the materialized views."""
+    Python values. Returns (findings rows, cert series rows, cert assessment rows). The
+    engine must already hold the dataset tables, the catalogs, programas and the
+    materialized views; the other certification profile tables are registered here from
+    `profiles`. opts: the certification options (parse_options)."""
+    opts = opts or {}
+    if opts.get("value_basis", "declarado") != "declarado":
+        raise ValueError(f"value basis {opts['value_basis']} is not ported (declarado only)")
     q = {k: query(render(v)) for k, v in VIRTUAL_LOAD.items()}
     sides = load(q["sides"], q["lines"], q["refs"])
     rfcs = {r["rfc"] for r in q["rfcs"] if r["rfc"] is not None}
@@ -612,7 +627,13 @@ def run(render, query, register_rows, as_of, tolerance_pct=VALUE_TOLERANCE_PCT):
     series = query(render(text.replace("${cert_value}", CERT_VALUE)))
     facts = cert_facts(query("SELECT rfc, sector, fecha_inicio FROM programas"))
     points, cert = cert_ratio(series, facts, first, as_of)
-    return out + cert, points
+    present = register_cert_profile(profiles, register_rows)
+    # The registry's CERT-A/AA/AAA see the companies of the as-of point; the
+    # cert_assessment table those of the whole series.
+    facts = cert_facts_sql(render, query, as_of)
+    at_rows, _ = cert_assessment(facts, points, present, as_of, full_series=False, opts=opts)
+    full_rows, _ = cert_assessment(facts, points, present, as_of, full_series=True, opts=opts)
+    return out + cert + cert_findings(at_rows) + renewal_findings(query, as_of), points, full_rows
 
 
 def compare_series(label, engine, product, mine):
@@ -627,6 +648,536 @@ def compare_series(label, engine, product, mine):
         return len(a)
     import sys
     print(f"{label}: cert_ratio_series differs between the product and {engine}", file=sys.stderr)
+    for r in sorted(set(a) - set(b))[:20]:
+        print("  only product:", r, file=sys.stderr)
+    for r in sorted(set(b) - set(a))[:20]:
+        print(f"  only {engine}:", r, file=sys.stderr)
+    return None
+
+
+# ------------------------------------------------------------------ certification assessment
+#
+# CERT-A / CERT-AA / CERT-AAA and the per-requirement cert_assessment table
+# (src/checks/cert/{facts,eval,reqs,assessment}.rs), and CERT-RENEWAL
+# (src/checks/cert_renewal.rs). The requirement facts are SQL aggregates run in the engine
+# (CERT_FACTS below) over the dataset and the profile tables; the requirement codes, rule
+# versions, per-version treatments and thresholds are the rule tables the Rust code reads
+# (src/catalogs/cert_*.csv, loaded here as tables); the per-requirement verdict is the small
+# function `evaluate_req`, a port of reqs.rs::evaluate_req that reads those tables.
+
+def _catalog(name):
+    with open(os.path.join(ROOT, "src/catalogs", name), encoding="utf-8", newline="") as f:
+        return [{k: (v if v != "" else None) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def _iso(s):
+    return None if s is None else dt.date.fromisoformat(s)
+
+
+CERT_REQS = _catalog("cert_requirements.csv")
+CERT_VERSIONS = [dict(v, valid_from=_iso(v["valid_from"]), valid_to=_iso(v["valid_to"]))
+                 for v in _catalog("cert_versions.csv")]
+CERT_VERSION_REQS = {(r["version"], r["code"]): (r["treatment"], r["citation"])
+                     for r in _catalog("cert_version_reqs.csv")}
+CERT_THRESHOLDS = {(r["code"], r["parameter"]): decimal.Decimal(r["value"])
+                   for r in _catalog("cert_thresholds.csv")}
+
+
+def param(code, name):
+    return CERT_THRESHOLDS[(code, name)]
+
+
+def iparam(code, name):
+    return int(CERT_THRESHOLDS[(code, name)])
+
+
+def cert_threshold(sensitive):
+    """cert::threshold: the minimum return ratio (B-I-d general, S-b sensitive sectors)."""
+    return param("S-b" if sensitive else "B-I-d", "min_ratio")
+
+
+def version_in_force(d):
+    for v in CERT_VERSIONS:
+        if d >= v["valid_from"] and (v["valid_to"] is None or d <= v["valid_to"]):
+            return v
+    return None
+
+
+def resolve(v, code, base):
+    """cert_rules::resolve -> (treatment, citation); treatment cite | manual | repealed."""
+    t = CERT_VERSION_REQS.get((v["id"], code))
+    if t is not None:
+        return t
+    return v["unlisted"], v["unlisted_citation"] or base
+
+
+# The profile tables of the assessment (src/profile.rs): name -> columns and types. Loaded
+# here from the CSV (trimmed, empty = NULL, RFCs upper-case, absent optional columns NULL)
+# and registered in the engine with register_rows.
+CERT_PROFILE = {
+    "empresas": [("rfc", "string"), ("fecha_inicio_operaciones", "date"), ("capital_maquinaria_mxn", "money"),
+                 ("maquinaria_mxn", "money"), ("opinion_positiva", "int"), ("fecha_opinion", "date"),
+                 ("en_listas", "int"), ("csd_vigente", "int")],
+    "imss": [("rfc", "string"), ("bimestre", "string"), ("trabajadores", "int")],
+    "proveedores": [("rfc", "string"), ("proveedor_rfc", "string"), ("compras_mxn", "money"), ("iva_mxn", "money"),
+                    ("opinion_positiva", "int"), ("fecha_opinion", "date"), ("en_listas", "int"), ("year", "int")],
+    "creditos": [("rfc", "string"), ("fecha", "date"), ("monto_mxn", "money"), ("pagado", "int"),
+                 ("convenio", "int")],
+    "devoluciones": [("rfc", "string"), ("fecha_solicitud", "date"), ("fecha", "date"),
+                     ("autorizado_mxn", "money"), ("negado_mxn", "money")],
+    "certificacion": [("rfc", "string"), ("modalidad", "string"), ("fecha_autorizacion", "date"),
+                      ("fecha_renovacion", "date"), ("fecha_aviso_renovacion", "date")],
+}
+# programas.csv is registered by the engine scripts (crossengine.PROGRAMAS); its presence
+# matters to the assessment too.
+CERT_FILES = ["programas"] + list(CERT_PROFILE)
+
+
+def _profile_rows(profiles, name, schema):
+    path = os.path.join(profiles, name + ".csv") if profiles else ""
+    if not path or not os.path.exists(path):
+        return False, []
+    raw = open(path, "rb").read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    rd = csv.reader(text.splitlines())
+    head = [h.strip().lower() for h in next(rd, [])]
+    out = []
+    for rec in rd:
+        if not any(x.strip() for x in rec):
+            continue
+        row = []
+        for c, t in schema:
+            v = rec[head.index(c)].strip() if c in head and head.index(c) < len(rec) else ""
+            if v == "":
+                row.append(None)
+            elif t == "date":
+                row.append(dt.date.fromisoformat(v))
+            elif t == "int":
+                row.append(int(v))
+            elif t == "money":
+                row.append(decimal.Decimal(v))
+            else:
+                row.append(v.upper() if c == "rfc" else v)
+        out.append(tuple(row))
+    return True, out
+
+
+def register_cert_profile(profiles, register_rows):
+    """Registers the certification profile tables; returns the set of files present."""
+    present = set()
+    if profiles and os.path.exists(os.path.join(profiles, "programas.csv")):
+        present.add("programas")
+    for name, schema in CERT_PROFILE.items():
+        has, rows = _profile_rows(profiles, name, schema)
+        if has:
+            present.add(name)
+        register_rows(name, schema, rows)
+    return present
+
+
+def _lit(d):
+    return f"CAST('{d.isoformat()}' AS DATE)"
+
+
+def sub_months(d, m):
+    return _add_months(d, -m)
+
+
+# The requirement facts: one SQL aggregate per source, portable (CASE, SUM, MIN, GROUP BY),
+# parameters substituted as literals (${...}).
+CERT_FACTS = {
+    # facts::facts: sector and program start (programas.csv), first IMMEX pedimento.
+    "programas": "SELECT rfc, MAX(CASE WHEN sector = 'sensible' THEN 1 ELSE 0 END) AS sensible, "
+                 "MAX(CASE WHEN sector = 'general' THEN 1 ELSE 0 END) AS general, "
+                 "MIN(fecha_inicio) AS program_start, COUNT(*) AS n_rows, "
+                 "MAX(CASE WHEN (fecha_inicio IS NULL OR fecha_inicio <= ${as_of}) "
+                 "AND (fecha_fin IS NULL OR fecha_fin >= ${as_of}) "
+                 "AND (fecha_cancelacion IS NULL OR fecha_cancelacion > ${as_of}) THEN 1 ELSE 0 END) AS live "
+                 "FROM programas WHERE rfc IS NOT NULL GROUP BY rfc",
+    "first_immex": "SELECT rfc, MIN(fecha_operacion) AS first_immex FROM current_pedimentos "
+                   "WHERE immex_programa IS NOT NULL AND fecha_operacion <= ${as_of} GROUP BY rfc",
+    "empresas": "SELECT rfc, fecha_inicio_operaciones, capital_maquinaria_mxn, maquinaria_mxn, "
+                "opinion_positiva, fecha_opinion, en_listas, csd_vigente FROM empresas",
+    # IMSS headcount of the prior year's bimestres (A-VI, S-c, AA-b/AAA-b).
+    "imss": "SELECT rfc, bimestre, MIN(trabajadores) AS trabajadores FROM imss "
+            "WHERE bimestre LIKE '${prev_year}-%' AND trabajadores IS NOT NULL GROUP BY rfc, bimestre",
+    # AA-a / AAA-a: purchases of the prior year, and those from suppliers with a positive
+    # opinion issued within the window and not listed.
+    "proveedores": "SELECT rfc, COUNT(*) AS n_rows, "
+                   "SUM(CASE WHEN iva_mxn IS NULL THEN 1 ELSE 0 END) AS n_no_iva, "
+                   "SUM(COALESCE(compras_mxn, 0)) AS total, SUM(COALESCE(compras_mxn, 0) + COALESCE(iva_mxn, 0)) AS total_iva, "
+                   "SUM(CASE WHEN opinion_positiva = 1 AND en_listas = 0 AND fecha_opinion >= ${supplier_opinion_from} "
+                   "AND fecha_opinion <= ${as_of} THEN COALESCE(compras_mxn, 0) ELSE 0 END) AS good, "
+                   "SUM(CASE WHEN opinion_positiva = 1 AND en_listas = 0 AND fecha_opinion >= ${supplier_opinion_from} "
+                   "AND fecha_opinion <= ${as_of} THEN COALESCE(compras_mxn, 0) + COALESCE(iva_mxn, 0) ELSE 0 END) AS good_iva "
+                   "FROM proveedores WHERE year = ${prev_year} GROUP BY rfc",
+    # AA-c / AAA-c: credits in the window, open (not paid, no convenio) and their amount.
+    # (AA window: open_aa, amount_aa; AAA window: open_aaa, amount_aaa)
+    "creditos": "SELECT rfc, "
+                "SUM(CASE WHEN fecha >= ${credits_aa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 THEN 1 ELSE 0 END) AS open_aa, "
+                "SUM(CASE WHEN fecha >= ${credits_aa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 "
+                "THEN COALESCE(monto_mxn, 0) ELSE 0 END) AS amount_aa, "
+                "SUM(CASE WHEN fecha >= ${credits_aaa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 THEN 1 ELSE 0 END) AS open_aaa, "
+                "SUM(CASE WHEN fecha >= ${credits_aaa_from} AND COALESCE(pagado, 0) <> 1 AND COALESCE(convenio, 0) <> 1 "
+                "THEN COALESCE(monto_mxn, 0) ELSE 0 END) AS amount_aaa "
+                "FROM creditos WHERE fecha <= ${as_of} GROUP BY rfc",
+    # AA-d / AAA-d: refunds requested in the 12-month window; undated rows make it unknown.
+    "devoluciones": "SELECT rfc, SUM(CASE WHEN fecha_solicitud IS NULL THEN 1 ELSE 0 END) AS undated, "
+                    "SUM(CASE WHEN fecha_solicitud >= ${refunds_from} AND fecha_solicitud <= ${as_of} "
+                    "THEN COALESCE(autorizado_mxn, 0) ELSE 0 END) AS auth, "
+                    "SUM(CASE WHEN fecha_solicitud >= ${refunds_from} AND fecha_solicitud <= ${as_of} "
+                    "THEN COALESCE(negado_mxn, 0) ELSE 0 END) AS denied FROM devoluciones GROUP BY rfc",
+}
+
+
+def cert_params(as_of):
+    return {
+        "prev_year": str(as_of.year - 1),
+        "supplier_opinion_from": _lit(as_of - dt.timedelta(days=iparam("AA-a", "max_opinion_age_days"))),
+        "credits_aa_from": _lit(sub_months(as_of, iparam("AA-c", "months")) + dt.timedelta(days=1)),
+        "credits_aaa_from": _lit(sub_months(as_of, iparam("AAA-c", "months")) + dt.timedelta(days=1)),
+        "refunds_from": _lit(window_start(as_of)),
+    }
+
+
+def cert_facts_sql(render, query, as_of):
+    """Runs CERT_FACTS in the engine: name -> {rfc: row} (imss: {(rfc, bimestre): n})."""
+    ps = cert_params(as_of)
+    out = {}
+    for name, sql in CERT_FACTS.items():
+        for k, v in ps.items():
+            sql = sql.replace("${" + k + "}", v)
+        rows = query(render(sql))
+        if name == "imss":
+            out[name] = {(r["rfc"], r["bimestre"]): int(r["trabajadores"]) for r in rows}
+        else:
+            out[name] = {r["rfc"]: r for r in rows}
+    return out
+
+
+class Company:
+    """facts::Facts of one company."""
+
+    def __init__(self, prog, first_immex):
+        self.sector = None if prog is None else "sensible" if prog["sensible"] else "general" if prog["general"] else None
+        self.program_start = None if prog is None else prog["program_start"]
+        self.first_immex = first_immex
+
+    def sensitive(self):
+        return self.sector == "sensible"
+
+    def exempt_at(self, at):
+        return (not self.sensitive() and self.program_start is not None
+                and at < _add_months(self.program_start, iparam("B-I-d", "exempt_first_months")))
+
+
+def _row(status, basis="profile", missing=False, period_start=None, amount=None):
+    return {"status": status, "basis": basis, "missing": missing, "period_start": period_start, "amount": amount}
+
+
+def _missing(basis="profile"):
+    return _row("unknown", basis, True)
+
+
+MANUAL = _row("unknown", "manual")
+NA = _row("n/a", "-")
+
+
+def _cents(x):
+    return x.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_EVEN)
+
+
+def ratio_eval(pt, t):
+    """reqs::ratio_eval on the as-of point of the series (None: no point)."""
+    if pt is None:
+        return _row("pass", "pedimentos")
+    num, den = decimal.Decimal(pt["numerator"]), decimal.Decimal(pt["denominator"])
+    passes = num >= t * den
+    partial = not passes and not pt["full_window"]
+    r = _row("pass" if passes else "unknown" if partial else "fail", "pedimentos", partial, pt["period_start"])
+    if not passes and not partial:
+        r["amount"] = _cents(t * den - num)
+    return r
+
+
+def evaluate_req(code, rfc, f, pt, facts, present, as_of, opts):
+    """reqs::evaluate_req: the status, basis, whether data is missing, period and amount of
+    one requirement of one company (the measured/threshold/window texts are not ported)."""
+    new_program = f is not None and f.exempt_at(as_of)
+    prev = as_of.year - 1
+    emp = facts["empresas"].get(rfc) if "empresas" in present else None
+
+    def field(name):
+        # Ctx::flag / money_field: None when empresas.csv, the row or the field is missing.
+        return None if emp is None else emp[name]
+
+    def ops_start():
+        d = field("fecha_inicio_operaciones")
+        if d is not None:
+            return d, True
+        if f is not None and f.first_immex is not None:
+            return f.first_immex, False
+        return None
+
+    def imss(b):
+        return facts["imss"].get((rfc, f"{prev}-{b:02d}")) if "imss" in present else None
+
+    if code.startswith("S-"):
+        if f is None or f.sector is None:
+            return _missing()
+        if f.sector == "general":
+            return NA
+    if code in ("A-I", "A-II", "A-VII", "A-IX", "B-I-b", "B-I-c", "B-I-f", "B-I-g", "S-d", "A-III-b", "B-I-e"):
+        return MANUAL
+    if code == "A-VIII":
+        return NA if new_program else MANUAL
+    if code == "A-III":
+        pos = field("opinion_positiva")
+        if pos is None:
+            return _missing()
+        if pos != 1:
+            return _row("fail")
+        d = field("fecha_opinion")
+        if d is None:
+            return _missing()
+        return _row("pass" if 0 <= (as_of - d).days <= iparam("A-III", "max_opinion_age_days") else "fail")
+    if code == "A-IV":
+        v = field("en_listas")
+        return _missing() if v is None else _row("pass" if v == 0 else "fail")
+    if code == "A-V":
+        v = field("csd_vigente")
+        return _missing() if v is None else _row("pass" if v == 1 else "fail")
+    if code == "A-VI":
+        n = imss(6)
+        if n is None:
+            return MANUAL if new_program else _missing()
+        return _row("pass" if n >= iparam("A-VI", "min_employees") else "fail")
+    if code == "B-I-a":
+        p = facts["programas"].get(rfc) if "programas" in present else None
+        if p is None:
+            return _missing()
+        return _row("pass" if p["live"] else "fail")
+    if code == "B-I-d":
+        return NA if new_program else ratio_eval(pt, cert_threshold(False))
+    if code == "S-b":
+        return ratio_eval(pt, cert_threshold(True))
+    if code == "S-a":
+        s = ops_start()
+        if s is None:
+            return _missing()
+        d, exact = s
+        ok = _add_months(d, iparam("S-a", "min_months")) <= as_of
+        return _row("pass" if ok else "fail" if exact else "unknown", "pedimentos+profile", not ok and not exact)
+    if code == "S-c":
+        need = iparam("S-c", "additional_employees")
+        if opts.get("sc_headcount", "TenPlusTwenty") == "TenPlusTwenty":
+            need += iparam("A-VI", "min_employees")
+        counts = [imss(b) for b in (4, 5, 6)]
+        if "imss" not in present or any(c is None for c in counts):
+            return _missing()
+        return _row("pass" if min(counts) >= need else "fail")
+    if code == "S-e":
+        v = field("capital_maquinaria_mxn")
+        return _missing() if v is None else _row("pass" if v >= param("S-e", "min_mxn") else "fail")
+    if code in ("AA-a", "AAA-a"):
+        s = facts["proveedores"].get(rfc) if "proveedores" in present else None
+        if s is None:
+            return _missing()
+        con_iva = opts.get("supplier_value") == "ConIva"
+        if con_iva and s["n_no_iva"]:
+            return _missing()
+        total = decimal.Decimal(s["total_iva" if con_iva else "total"])
+        good = decimal.Decimal(s["good_iva" if con_iva else "good"])
+        return _row("pass" if good * 100 >= param(code, "min_pct") * total else "fail")
+    if code in ("AA-b", "AAA-b"):
+        any_pass, all_known = False, True
+        s = ops_start()
+        if s is None:
+            all_known = False
+        else:
+            d, exact = s
+            ok = _add_months(d, 12 * iparam(code, "min_years")) <= as_of
+            any_pass |= ok
+            if not ok and not exact:
+                all_known = False
+        counts = [imss(b) for b in range(1, 7)]
+        if all(c is not None for c in counts):
+            any_pass |= sum(counts) > 6 * param(code, "more_than_employees")
+        else:
+            all_known = False
+        m = field("maquinaria_mxn")
+        if m is None:
+            all_known = False
+        else:
+            any_pass |= m > param(code, "more_than_machinery_mxn")
+        st = "pass" if any_pass else "fail" if all_known else "unknown"
+        return _row(st, "pedimentos+profile", st == "unknown")
+    if code in ("AA-c", "AAA-c"):
+        if "creditos" not in present:
+            return _missing()
+        frm = sub_months(as_of, iparam(code, "months")) + dt.timedelta(days=1)
+        c = facts["creditos"].get(rfc)
+        w = "aa" if code == "AA-c" else "aaa"
+        n = int(c["open_" + w]) if c else 0
+        return _row("pass" if n == 0 else "fail", period_start=frm,
+                    amount=decimal.Decimal(c["amount_" + w]) if n else None)
+    if code in ("AA-d", "AAA-d"):
+        if "devoluciones" not in present:
+            return _missing()
+        c = facts["devoluciones"].get(rfc)
+        if c and c["undated"]:
+            return _missing()
+        auth = decimal.Decimal(c["auth"]) if c else decimal.Decimal(0)
+        denied = decimal.Decimal(c["denied"]) if c else decimal.Decimal(0)
+        over_pct = denied * 100 > param(code, "max_denied_pct") * auth
+        over_cap = denied > param(code, "max_denied_mxn")
+        fail = (over_pct and over_cap) if opts.get("refunds") == "BothExceeded" else (over_pct or over_cap)
+        return _row("fail" if fail else "pass", period_start=window_start(as_of))
+    raise ValueError(f"requirement {code} has no evaluation")
+
+
+def cert_assessment(facts, points, present, as_of, full_series=True, opts=None):
+    """assessment::evaluate -> (rows, verdicts): one row per company and requirement
+    (rfc, verdict, rule_version, modality, code, status, basis, missing, amount, citation,
+    period_start). full_series: companies of the whole monthly series (the
+    cert_assessment.parquet the audit writes), else of the as-of point only (what the
+    registry's CERT-A/AA/AAA findings see). facts: cert_facts_sql's result."""
+    opts = opts or {}
+    prog, first = facts["programas"] if "programas" in present else {}, facts["first_immex"]
+    companies = {p["rfc"] for p in points if full_series or p["period_end"] == as_of}
+    companies |= set(prog) | set(first)
+    if "empresas" in present:
+        companies |= set(facts["empresas"])
+    at = {p["rfc"]: p for p in points if p["period_end"] == as_of}
+    v = version_in_force(as_of) if opts.get("rule_version") is None else \
+        next(x for x in CERT_VERSIONS if x["id"].lower() == opts["rule_version"].lower())
+    rows, verdicts = [], {}
+    for rfc in sorted(companies):
+        f = Company(prog.get(rfc), first.get(rfc)["first_immex"] if rfc in first else None) \
+            if (rfc in prog or rfc in first) else None
+        mine = []
+        for d in CERT_REQS:
+            if v is None:
+                e, cite = _missing("rules"), "-"
+            else:
+                treatment, cite = resolve(v, d["code"], d["citation"])
+                e = evaluate_req(d["code"], rfc, f, at.get(rfc), facts, present, as_of, opts) \
+                    if treatment == "cite" else MANUAL if treatment == "manual" else NA
+            mine.append(dict(e, rfc=rfc, modality=d["modality"], code=d["code"], citation=cite,
+                             rule_version=v["id"] if v else "none"))
+
+        def ok(m):
+            return not any(r["modality"] == m and (r["status"] == "fail" or (
+                r["status"] == "unknown" and (r["basis"] != "manual" or opts.get("manual_blocks_verdict"))))
+                for r in mine)
+        verdict = "AAA" if ok("A") and ok("AAA") else "AA" if ok("A") and ok("AA") else "A" if ok("A") else "none"
+        verdicts[rfc] = verdict
+        for r in mine:
+            r["verdict"] = verdict
+        rows += mine
+    return rows, verdicts
+
+
+def cert_findings(rows):
+    """Assessment::findings for CERT-A, CERT-AA, CERT-AAA: one per failing row and per
+    row unknown for lack of data (not manual); no amount (it is in the assessment)."""
+    return [{"check_code": "CERT-" + r["modality"], "rfc": r["rfc"], "pedimento_id": None, "partida": None,
+             "related_pedimento_id": None, "fraccion": None, "quantity": None, "amount": None,
+             "igi": None, "iva": None, "ieps": None}
+            for r in rows if r["status"] == "fail" or (r["status"] == "unknown" and r["basis"] != "manual")]
+
+
+def is_business_day(d):
+    return d.weekday() < 5 and d not in holidays(d.year)
+
+
+def business_days_before(d, n):
+    while n > 0:
+        d -= dt.timedelta(days=1)
+        if is_business_day(d):
+            n -= 1
+    return d
+
+
+def business_days_between(a, b):
+    n = 0
+    while a < b:
+        a += dt.timedelta(days=1)
+        n += is_business_day(a)
+    return n
+
+
+def renewal(modality, start, notice, as_of):
+    """cert_renewal::assess -> (state, expires, severity of the finding or None)."""
+    v = version_in_force(start)
+    if v is None:
+        return "unknown", None, "low"
+    months = int(v.get({"A": "vigencia_a_months", "AA": "vigencia_aa_months",
+                        "AAA": "vigencia_aaa_months"}.get(modality, ""), None) or 12)
+    expires = _add_months(start, months) - dt.timedelta(days=1)
+    opens = business_days_before(expires, int(v["renewal_days"]))
+    if notice is not None and opens <= notice <= expires:
+        return "renewed", expires, None
+    if as_of > expires:
+        return "expired", expires, "high"
+    if as_of >= opens:
+        return "due", expires, "medium"
+    return "in_force", expires, None
+
+
+RENEWAL_SQL = ("SELECT rfc, modalidad, fecha_autorizacion, fecha_renovacion, fecha_aviso_renovacion "
+               "FROM certificacion WHERE rfc IS NOT NULL AND modalidad IS NOT NULL AND fecha_autorizacion IS NOT NULL")
+
+
+def renewal_findings(query, as_of):
+    """cert_renewal::plan: one CERT-RENEWAL finding per certification due, expired or of
+    unknown vigencia at the as-of date."""
+    out = []
+    for r in query(RENEWAL_SQL):
+        auth = r["fecha_autorizacion"]
+        start = max(r["fecha_renovacion"] or auth, auth)
+        state, _, sev = renewal(r["modalidad"], start, r["fecha_aviso_renovacion"], as_of)
+        if sev is not None:
+            out.append({"check_code": "CERT-RENEWAL", "rfc": r["rfc"], "pedimento_id": None, "partida": None,
+                        "related_pedimento_id": None, "fraccion": None, "quantity": None, "amount": None,
+                        "igi": None, "iva": None, "ieps": None, "severity": sev})
+    return out
+
+
+def parse_options(text):
+    """CertOptions::describe() (the `options` column of cert_assessment.parquet) -> the
+    options dict of cert_assessment, so the engine applies the options the audit ran with."""
+    out = {}
+    for part in (text or "").split("; "):
+        k, _, v = part.partition("=")
+        if k == "rules":
+            out["rule_version"] = None if v == "in force on the as-of date" else v
+        elif k == "manual_blocks_verdict":
+            out[k] = v == "true"
+        elif k:
+            out[k] = v
+    return out
+
+
+ASSESSMENT_KEY = ["rfc", "verdict", "rule_version", "modality", "code", "status", "basis", "citation"]
+
+
+def compare_assessment(label, engine, product, mine):
+    """The product's cert_assessment rows vs the engine's: same rows, statuses, verdicts,
+    citations, missing-data flags and exact amounts."""
+    def k(r, missing):
+        amt = r["amount"]
+        return tuple(str(r[c]) for c in ASSESSMENT_KEY) + (
+            bool(missing), "" if amt is None else str(_cents(decimal.Decimal(str(amt)))))
+    a = sorted(k(r, r["missing"] is not None) for r in product)
+    b = sorted(k(r, r["missing"]) for r in mine)
+    if a == b:
+        return len(a)
+    import sys
+    print(f"{label}: cert_assessment differs between the product and {engine}", file=sys.stderr)
     for r in sorted(set(a) - set(b))[:20]:
         print("  only product:", r, file=sys.stderr)
     for r in sorted(set(b) - set(a))[:20]:

@@ -5,6 +5,7 @@ findings.parquet, as bench/datafusion_check.py does for DataFusion.
 
     pip install pyspark             # needs a JVM (Java 17+) on PATH
     python3 bench/spark_check.py --dataset DS --audit AUDIT_DIR [--profiles DIR]
+    python3 bench/spark_check.py --case DS AUDIT_DIR PROFILES_DIR|- [--case ...]   # one session
 
 Shim (documented in docs/portability.md): registration and parameters as for the other
 engines (shared in bench/crossengine.py): the tables are read from the same files,
@@ -13,7 +14,7 @@ casts. SHIM below is the one text substitution applied to the SQL (VARCHAR -> ST
 everything else is the unchanged SQL text. Local mode: local[2], 4 shuffle partitions, 2 GB
 driver, JVM logging at ERROR.
 """
-import os, re, sys, tempfile
+import argparse, os, re, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -71,10 +72,21 @@ def session(tmp):
 
 def main():
     a = crossengine.portability_args()
+    cases = ([(a.dataset, a.audit, a.profiles)] if a.dataset else []) + \
+        [(d, au, None if p == "-" else p) for d, au, p in a.case]
     with tempfile.TemporaryDirectory(prefix="spark-check-") as tmp:
+        t0 = time.monotonic()
         spark = session(tmp)
+        print(f"spark: session started in {time.monotonic() - t0:.1f} s (local[2])")
+        status = 0
         try:
-            return check(spark, a)
+            for d, au, p in cases:
+                t = time.monotonic()
+                c = argparse.Namespace(dataset=d, audit=au, profiles=p, expiring_days=a.expiring_days)
+                status |= check(spark, c)
+                print(f"spark: {os.path.basename(os.path.dirname(os.path.abspath(au)))}/"
+                      f"{os.path.basename(os.path.abspath(au))}: {time.monotonic() - t:.1f} s")
+            return status
         finally:
             spark.stop()
 
@@ -121,7 +133,7 @@ def check(spark, a):
 
     findings = [r.asDict() for r in spark.read.parquet(os.path.join(os.path.abspath(a.audit),
                                                                     "findings.parquet")).collect()]
-    as_of = str(findings[0]["as_of"]) if findings else \
+    as_of = crossengine.manifest_as_of(a.audit) or (str(findings[0]["as_of"]) if findings else None) or \
         str(spark.sql("SELECT MAX(fecha_pago) FROM pedimentos").first()[0])
 
     def materialize(name, sql):
@@ -138,7 +150,7 @@ def check(spark, a):
         spark.createDataFrame(rows, ", ".join(f"{c} {spark_types[t]}" for c, t in schema)) \
             .createOrReplaceTempView(name)
     return crossengine.verify("spark", "Spark", spark.version, findings, as_of, a.expiring_days, materialize, query,
-                              register_rows, os.path.abspath(a.audit))
+                              register_rows, os.path.abspath(a.audit), a.profiles)
 
 
 if __name__ == "__main__":

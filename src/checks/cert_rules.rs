@@ -10,6 +10,10 @@
 //! manual requirement, or whether the version repealed it.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// How a version treats one requirement code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +27,8 @@ pub enum Applies {
     Repealed(&'static str),
 }
 
-/// One version of the certification rules.
+/// One version of the certification rules (a row of `src/catalogs/cert_versions.csv`, with
+/// its rows of `src/catalogs/cert_version_reqs.csv`).
 #[derive(Debug)]
 pub struct RuleVersion {
     /// Stable id (in findings' `rule_version` and docs/rules.md).
@@ -40,10 +45,12 @@ pub struct RuleVersion {
     /// Renewal: the notice is due within this many business days before expiry.
     pub renewal_days: i64,
     pub renewal_cite: &'static str,
-    /// Per requirement code, what this version changes from the RGCE common treatment
-    /// (`RGCE_COMMON`; codes in neither list are manual: text not verified). Unused for
-    /// the 2013 version, which is the text `cert.rs`'s table was written from.
-    pub reqs: &'static [(&'static str, Applies)],
+    /// Per requirement code, how this version treats it (`cert_version_reqs.csv`).
+    pub reqs: Vec<(&'static str, Applies)>,
+    /// Codes not in `reqs`: None = checked under `cert.rs`'s own citation (the 2013 text the
+    /// requirement table was written from, `unlisted = cite`); Some(text) = manual with
+    /// that citation (`unlisted = manual`: the text of this version was not verified).
+    pub unlisted_manual: Option<&'static str>,
 }
 
 impl RuleVersion {
@@ -61,111 +68,114 @@ impl RuleVersion {
     }
 }
 
-const fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(y, m, day) {
-        Some(x) => x,
-        None => panic!("bad date"),
+/// The rule tables, compiled in (bench/portable_audit.py reads the same files, so Spark and
+/// DuckDB apply the same versions and thresholds).
+pub const VERSIONS_CSV: &str = include_str!("../catalogs/cert_versions.csv");
+pub const VERSION_REQS_CSV: &str = include_str!("../catalogs/cert_version_reqs.csv");
+pub const THRESHOLDS_CSV: &str = include_str!("../catalogs/cert_thresholds.csv");
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+type Row = std::collections::HashMap<String, String>;
+
+fn rows(text: &'static str) -> Vec<Row> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head: Vec<String> = r
+        .headers()
+        .expect("rule table header")
+        .iter()
+        .map(String::from)
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("rule table row");
+            head.iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("rule table date")
+}
+
+fn version(v: &Row, reqs: &[Row]) -> RuleVersion {
+    let n = |c: &str| v[c].parse::<u32>().expect("rule table number");
+    RuleVersion {
+        id: leak(&v["id"]),
+        instrument: leak(&v["instrument"]),
+        valid_from: date(&v["valid_from"]),
+        valid_to: (!v["valid_to"].is_empty()).then(|| date(&v["valid_to"])),
+        vigencia_months: [
+            n("vigencia_a_months"),
+            n("vigencia_aa_months"),
+            n("vigencia_aaa_months"),
+        ],
+        vigencia_cite: leak(&v["vigencia_cite"]),
+        renewal_days: n("renewal_days") as i64,
+        renewal_cite: leak(&v["renewal_cite"]),
+        reqs: reqs
+            .iter()
+            .filter(|r| r["version"] == v["id"])
+            .map(|r| {
+                let c = leak(&r["citation"]);
+                let a = match r["treatment"].as_str() {
+                    "cite" => Applies::Cite(c),
+                    "manual" => Applies::Manual(c),
+                    "repealed" => Applies::Repealed(c),
+                    other => panic!("cert_version_reqs.csv: unknown treatment {other}"),
+                };
+                (leak(&r["code"]), a)
+            })
+            .collect(),
+        unlisted_manual: match v["unlisted"].as_str() {
+            "cite" => None,
+            "manual" => Some(leak(&v["unlisted_citation"])),
+            other => panic!("cert_versions.csv: unknown unlisted treatment {other}"),
+        },
     }
 }
 
-const RGCE_GENERAL: &str = "RGCE, reglas 7.1.1 y 7.1.2 (rubro A)";
-const RGCE_IMMEX: &str = "RGCE, regla 7.1.2 (rubro A, programa IMMEX)";
-const RGCE_NOT_VERIFIED: &str = "RGCE, reglas 7.1.1 a 7.1.3: texto de esta versión no verificado por el producto; verificar manualmente";
+/// Every version the product knows, oldest first (`src/catalogs/cert_versions.csv`). Gaps
+/// are deliberate: dates whose rule text the product does not have give `unknown`.
+pub static VERSIONS: LazyLock<Vec<RuleVersion>> = LazyLock::new(|| {
+    let reqs = rows(VERSION_REQS_CSV);
+    rows(VERSIONS_CSV)
+        .iter()
+        .map(|v| version(v, &reqs))
+        .collect()
+});
 
-/// The requirement codes whose substance under RGCE Título 7 the product could confirm
-/// (docs/rules.md says from which sources), and how the rest are treated.
-const RGCE_COMMON: &[(&str, Applies)] = &[
-    ("A-III", Applies::Cite(RGCE_GENERAL)),
-    ("A-IV", Applies::Cite(RGCE_GENERAL)),
-    ("A-V", Applies::Cite(RGCE_GENERAL)),
-    ("A-VI", Applies::Cite(RGCE_GENERAL)),
-    ("B-I-a", Applies::Cite(RGCE_IMMEX)),
-    ("B-I-d", Applies::Cite(RGCE_IMMEX)),
-    ("S-a", Applies::Cite(RGCE_IMMEX)),
-    ("S-b", Applies::Cite(RGCE_IMMEX)),
-    ("AA-c", Applies::Cite("RGCE, regla 7.1.3, fr. I (rubro AA)")),
-    (
-        "AAA-c",
-        Applies::Cite("RGCE, regla 7.1.3, fr. II (rubro AAA)"),
-    ),
-];
+/// The thresholds of the requirements (`src/catalogs/cert_thresholds.csv`): (code,
+/// parameter, value).
+static THRESHOLDS: LazyLock<Vec<(String, String, Decimal)>> = LazyLock::new(|| {
+    rows(THRESHOLDS_CSV)
+        .into_iter()
+        .map(|r| {
+            let v = Decimal::from_str(&r["value"]).expect("cert_thresholds.csv value");
+            (r["code"].clone(), r["parameter"].clone(), v)
+        })
+        .collect()
+});
 
-const RGCE_2017: &[(&str, Applies)] = &[
-    // In force until RGCE 2019, with a 12-month window instead of the prior fiscal year:
-    // a manual requirement here (the product checks the 2013 window only).
-    (
-        "AA-a",
-        Applies::Manual("RGCE 2017, regla 7.1.3, fr. I, inciso a) (40 %, últimos 12 meses)"),
-    ),
-    (
-        "AAA-a",
-        Applies::Manual("RGCE 2017, regla 7.1.3, fr. II, inciso a) (70 %, últimos 12 meses)"),
-    ),
-];
+/// A threshold of a requirement, e.g. `param("AA-b", "min_years")`; panics on a name the
+/// table lacks (the assessment tests evaluate every requirement).
+pub fn param(code: &str, name: &str) -> Decimal {
+    THRESHOLDS
+        .iter()
+        .find(|(c, n, _)| c == code && n == name)
+        .map(|t| t.2)
+        .unwrap_or_else(|| panic!("src/catalogs/cert_thresholds.csv has no {code} {name}"))
+}
 
-const RGCE_2019: &[(&str, Applies)] = &[
-    (
-        "AA-a",
-        Applies::Repealed("derogado por las RGCE para 2019 (DOF 24-06-2019)"),
-    ),
-    (
-        "AAA-a",
-        Applies::Repealed("derogado por las RGCE para 2019 (DOF 24-06-2019)"),
-    ),
-];
-
-/// Every version the product knows, oldest first. Gaps are deliberate: dates whose rule
-/// text the product does not have give `unknown`.
-pub const VERSIONS: &[RuleVersion] = &[
-    RuleVersion {
-        id: "RCGMCE2013",
-        instrument: "RCGMCE 2013 regla 5.2.13 (Octava Resolución de Modificaciones, DOF 27-02-2014)",
-        valid_from: d(2014, 2, 28),
-        // The RGCE 2014 and 2015 restated the scheme as reglas 5.2.12 / 5.2.19 (Anexo 22,
-        // identificador CI); their text is not encoded, so 2015-2016 is not covered.
-        valid_to: Some(d(2014, 12, 31)),
-        vigencia_months: [12, 24, 36],
-        vigencia_cite: "RCGMCE 2013 regla 5.2.14",
-        renewal_days: 30,
-        renewal_cite: "RCGMCE 2013 regla 5.2.14 (aviso de renovación dentro de los 30 días anteriores al vencimiento)",
-        reqs: &[],
-    },
-    RuleVersion {
-        id: "RGCE2017",
-        instrument: "RGCE 2017, Título 7, reglas 7.1.1 a 7.1.3 (DOF 27-01-2017)",
-        valid_from: d(2017, 1, 28),
-        valid_to: Some(d(2019, 6, 24)),
-        vigencia_months: [12, 24, 36],
-        vigencia_cite: "RGCE 2017, regla 7.1.6",
-        renewal_days: 30,
-        renewal_cite: "RGCE 2017, regla 7.2.3 (aviso único de renovación dentro de los 30 días previos al vencimiento)",
-        reqs: RGCE_2017,
-    },
-    RuleVersion {
-        id: "RGCE2019",
-        instrument: "RGCE 2019 a 2023, Título 7, reglas 7.1.1 a 7.1.3 (RGCE 2019, DOF 24-06-2019)",
-        valid_from: d(2019, 6, 25),
-        valid_to: Some(d(2023, 10, 30)),
-        vigencia_months: [12, 24, 36],
-        vigencia_cite: "RGCE, regla 7.1.6, séptimo párrafo",
-        renewal_days: 30,
-        renewal_cite: "RGCE, regla 7.2.3 (aviso único de renovación dentro de los 30 días previos al vencimiento)",
-        reqs: RGCE_2019,
-    },
-    RuleVersion {
-        id: "RGCE2023-4RM",
-        instrument: "RGCE 2023 y posteriores, Título 7 (Cuarta Resolución de Modificaciones a las RGCE 2023, DOF 30-10-2023)",
-        valid_from: d(2023, 10, 31),
-        valid_to: None,
-        // The Cuarta Resolución repealed 7.1.6, séptimo párrafo, fr. I (AA 2 years, AAA
-        // 3 years): every rubro is granted for one year.
-        vigencia_months: [12, 12, 12],
-        vigencia_cite: "RGCE, regla 7.1.6 (fr. I del séptimo párrafo derogada, DOF 30-10-2023)",
-        renewal_days: 30,
-        renewal_cite: "RGCE, regla 7.2.3 (aviso único de renovación dentro de los 30 días previos al vencimiento)",
-        reqs: RGCE_2019,
-    },
-];
+/// [`param`] as an integer (months, days, employees, pesos).
+pub fn iparam(code: &str, name: &str) -> i64 {
+    param(code, name).to_i64().expect("integer threshold")
+}
 
 /// The version in force on `d`, if the product knows one.
 pub fn in_force(d: NaiveDate) -> Option<&'static RuleVersion> {
@@ -182,18 +192,15 @@ pub fn ids() -> Vec<&'static str> {
 }
 
 /// How version `v` treats requirement `code`; `base` is the 2013 citation of `cert.rs`'s
-/// table. RGCE versions: their own list, then `RGCE_COMMON`, else manual (not verified).
+/// table. The version's rows of cert_version_reqs.csv, else its `unlisted` treatment.
 pub fn resolve(v: &RuleVersion, code: &str, base: &'static str) -> Applies {
-    if v.id == "RCGMCE2013" {
-        return Applies::Cite(base);
-    }
     if let Some((_, a)) = v.reqs.iter().find(|(c, _)| *c == code) {
         return *a;
     }
-    if let Some((_, a)) = RGCE_COMMON.iter().find(|(c, _)| *c == code) {
-        return *a;
+    match v.unlisted_manual {
+        None => Applies::Cite(base),
+        Some(cite) => Applies::Manual(cite),
     }
-    Applies::Manual(RGCE_NOT_VERIFIED)
 }
 
 /// Why no version applies on `d`, for the `unknown` rows.
@@ -231,7 +238,7 @@ pub fn markdown() -> String {
          | id | instrument | valid from | valid to | vigencia A/AA/AAA (months) | renewal notice |\n\
          |---|---|---|---|---|---|\n",
     );
-    for v in VERSIONS {
+    for v in VERSIONS.iter() {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {}/{}/{} ({}) | {} business days before expiry ({}) |\n",
             v.id,
@@ -255,9 +262,8 @@ pub fn markdown() -> String {
          the product did not verify their text under that version):\n\n\
          | version | code | treatment | citation |\n|---|---|---|---|\n",
     );
-    for v in VERSIONS.iter().filter(|v| v.id != "RCGMCE2013") {
-        let mut codes: Vec<&str> = RGCE_COMMON.iter().map(|(c, _)| *c).collect();
-        codes.extend(v.reqs.iter().map(|(c, _)| *c));
+    for v in VERSIONS.iter().filter(|v| !v.reqs.is_empty()) {
+        let mut codes: Vec<&str> = v.reqs.iter().map(|(c, _)| *c).collect();
         codes.sort();
         codes.dedup();
         for c in codes {

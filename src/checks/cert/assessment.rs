@@ -121,7 +121,7 @@ pub(super) fn evaluate(
             .iter()
             .find(|s| &s.rfc == rfc && s.period_end == ctx.as_of);
         let start = rows.len();
-        for def in REQS {
+        for def in REQS.iter() {
             let (e, citation) = match version
                 .map(|v| cert_rules::resolve(v, def.code, def.citation))
             {

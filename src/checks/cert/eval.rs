@@ -140,8 +140,10 @@ impl Ctx<'_> {
 
     /// Opinión positiva issued within the 30 days before the as-of date (002 L503).
     pub(super) fn opinion(&self, rfc: &str) -> Eval {
-        let th = "positive, issued within 30 days before the as-of date";
-        let w = format!("{}..{}", self.as_of - Duration::days(30), self.as_of);
+        let days = cert_rules::iparam("A-III", "max_opinion_age_days");
+        let th = format!("positive, issued within {days} days before the as-of date");
+        let th = th.as_str();
+        let w = format!("{}..{}", self.as_of - Duration::days(days), self.as_of);
         let pos = match self.flag(rfc, "opinion_positiva", th) {
             Ok(v) => v,
             Err(e) => return e.window(w),
@@ -156,7 +158,7 @@ impl Ctx<'_> {
             return missing("empresas.csv: fecha_opinion", th).window(w);
         };
         let age = (self.as_of - d).num_days();
-        let ok = (0..=30).contains(&age);
+        let ok = (0..=days).contains(&age);
         ev(
             if ok { Status::Pass } else { Status::Fail },
             format!("positive, issued {d} ({age} days before)"),
@@ -202,7 +204,9 @@ impl Ctx<'_> {
     }
 
     /// AA-a / AAA-a: share of domestic insumos bought from compliant suppliers.
-    pub(super) fn suppliers(&self, rfc: &str, min_pct: i64) -> Eval {
+    pub(super) fn suppliers(&self, rfc: &str, code: &str) -> Eval {
+        let min_pct = cert_rules::param(code, "min_pct");
+        let days = cert_rules::iparam(code, "max_opinion_age_days");
         let th = format!(">= {min_pct}% of domestic insumos");
         let year = self.as_of.year() - 1;
         let w = format!("purchases {year}; supplier status at {}", self.as_of);
@@ -240,7 +244,7 @@ impl Ctx<'_> {
             }
             total += v;
             let fresh = av_date(df, "fecha_opinion", i)
-                .map(|d| (0..=30).contains(&(self.as_of - d).num_days()))
+                .map(|d| (0..=days).contains(&(self.as_of - d).num_days()))
                 .unwrap_or(false);
             if av_int(df, "opinion_positiva", i) == Some(1)
                 && fresh
@@ -249,7 +253,7 @@ impl Ctx<'_> {
                 good += v;
             }
         }
-        let ok = good * Decimal::from(100) >= Decimal::from(min_pct) * total;
+        let ok = good * Decimal::from(100) >= min_pct * total;
         let share = if total.is_zero() {
             "n/a".to_string()
         } else {
@@ -264,17 +268,13 @@ impl Ctx<'_> {
     }
 
     /// AA-b / AAA-b: years under the regime OR average IMSS headcount OR machinery.
-    pub(super) fn size(
-        &self,
-        rfc: &str,
-        f: Option<&Facts>,
-        years: u32,
-        emp: i64,
-        maq: i64,
-    ) -> Eval {
+    pub(super) fn size(&self, rfc: &str, f: Option<&Facts>, code: &str) -> Eval {
+        let years = cert_rules::iparam(code, "min_years") as u32;
+        let emp = cert_rules::param(code, "more_than_employees");
+        let maq = cert_rules::param(code, "more_than_machinery_mxn");
         let th = format!(
             ">= {years} years OR > {emp} employees (avg) OR machinery > {}",
-            money(Decimal::from(maq))
+            money(maq)
         );
         let prev = self.as_of.year() - 1;
         let w = format!("years to {}; headcount {prev}", self.as_of);
@@ -306,7 +306,7 @@ impl Ctx<'_> {
         if counts.iter().all(Option::is_some) {
             let sum: i64 = counts.iter().flatten().sum();
             let avg = Decimal::from(sum) / Decimal::from(6);
-            any_pass |= avg > Decimal::from(emp);
+            any_pass |= avg > emp;
             parts.push(format!(
                 "avg employees {}",
                 avg.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
@@ -324,7 +324,7 @@ impl Ctx<'_> {
         }
         match self.money_field(rfc, "maquinaria_mxn", &th) {
             Ok(m) => {
-                any_pass |= m > Decimal::from(maq);
+                any_pass |= m > maq;
                 parts.push(format!("machinery {}", money(m)));
             }
             Err(_) => {
@@ -397,11 +397,22 @@ impl Ctx<'_> {
     }
 
     /// AA-d / AAA-d: IVA refunds denied (002 L549, L554).
-    pub(super) fn refunds(&self, rfc: &str) -> Eval {
+    pub(super) fn refunds(&self, rfc: &str, code: &str) -> Eval {
+        let max_pct = cert_rules::param(code, "max_denied_pct");
+        let max_mxn = cert_rules::param(code, "max_denied_mxn");
         let th = match self.opts.refunds {
-            RefundReading::Strict => "denied <= 20% of authorized and <= $5,000,000.00",
-            RefundReading::BothExceeded => "not (denied > 20% of authorized and > $5,000,000.00)",
+            RefundReading::Strict => {
+                format!(
+                    "denied <= {max_pct}% of authorized and <= {}",
+                    money(max_mxn)
+                )
+            }
+            RefundReading::BothExceeded => format!(
+                "not (denied > {max_pct}% of authorized and > {})",
+                money(max_mxn)
+            ),
         };
+        let th = th.as_str();
         let from = window_start(self.as_of);
         let w = format!("{from}..{}", self.as_of);
         if !self.p.has("devoluciones.csv") {
@@ -429,8 +440,8 @@ impl Ctx<'_> {
             )
             .window(w);
         }
-        let over_pct = denied * Decimal::from(100) > Decimal::from(20) * auth;
-        let over_cap = denied > Decimal::from(5_000_000);
+        let over_pct = denied * Decimal::from(100) > max_pct * auth;
+        let over_cap = denied > max_mxn;
         let fail = match self.opts.refunds {
             RefundReading::Strict => over_pct || over_cap,
             RefundReading::BothExceeded => over_pct && over_cap,

@@ -34,7 +34,9 @@ impl Facts {
         !self.sensitive()
             && self
                 .program_age_start()
-                .map(|s| at < s + Months::new(12))
+                .map(|s| {
+                    at < s + Months::new(cert_rules::iparam("B-I-d", "exempt_first_months") as u32)
+                })
                 .unwrap_or(false)
     }
 }

@@ -183,13 +183,10 @@ impl CertOptions {
     }
 }
 
-/// 60 % general (002 L521), 80 % sensitive sectors (002 L531).
+/// The minimum return ratio: B-I-d (general, 60 %, 002 L521) or S-b (sensitive sectors,
+/// 80 %, 002 L531), from `src/catalogs/cert_thresholds.csv`.
 pub fn threshold(sensitive: bool) -> Decimal {
-    if sensitive {
-        Decimal::new(80, 2)
-    } else {
-        Decimal::new(60, 2)
-    }
+    cert_rules::param(if sensitive { "S-b" } else { "B-I-d" }, "min_ratio")
 }
 
 fn last_day(d: NaiveDate) -> NaiveDate {

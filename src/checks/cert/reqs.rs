@@ -1,6 +1,7 @@
 //! The requirement catalogue of modalities A / AA / AAA and the evaluation of one requirement.
 
 use super::*;
+use std::sync::LazyLock;
 
 pub(super) struct ReqDef {
     pub(super) modality: &'static str,
@@ -9,203 +10,26 @@ pub(super) struct ReqDef {
     pub(super) citation: &'static str,
 }
 
-pub(super) const fn r(
-    modality: &'static str,
-    code: &'static str,
-    requirement: &'static str,
-    citation: &'static str,
-) -> ReqDef {
-    ReqDef {
-        modality,
-        code,
-        requirement,
-        citation,
-    }
-}
+/// Every requirement assessed, in report order (`src/catalogs/cert_requirements.csv`: the
+/// 2013 citation is the one applied when the version in force checks a code under
+/// `cert.rs`'s own text, see `cert_rules::resolve`).
+pub(super) static REQS: LazyLock<Vec<ReqDef>> = LazyLock::new(|| {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    csv::Reader::from_reader(REQS_CSV.as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.expect("cert_requirements.csv row");
+            ReqDef {
+                modality: leak(&r[0]),
+                code: leak(&r[1]),
+                requirement: leak(&r[2]),
+                citation: leak(&r[3]),
+            }
+        })
+        .collect()
+});
 
-/// Every requirement assessed, in report order.
-pub(super) const REQS: &[ReqDef] = &[
-    r(
-        "A",
-        "A-I",
-        "Solicitud filed in Ventanilla Digital",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. I",
-    ),
-    r(
-        "A",
-        "A-II",
-        "Inventory control per SAT provisions",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. II",
-    ),
-    r(
-        "A",
-        "A-III",
-        "Opinión positiva (CFF 32-D) of the applicant",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. III",
-    ),
-    r(
-        "A",
-        "A-III-b",
-        "Opinión positiva of socios, accionistas, legal rep., administrador",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. III",
-    ),
-    r(
-        "A",
-        "A-IV",
-        "Not on SAT lists (CFF 69 except fr. VI, 69-B)",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. IV",
-    ),
-    r(
-        "A",
-        "A-V",
-        "CSD in force; no CFF 17-H fr. X event in 12 months",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. V",
-    ),
-    r(
-        "A",
-        "A-VI",
-        "IMSS cuotas paid for >= 10 employees, last bimestre of prior year",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VI",
-    ),
-    r(
-        "A",
-        "A-VII",
-        "Investment in Mexico per the Instructivo",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VII",
-    ),
-    r(
-        "A",
-        "A-VIII",
-        "Foreign clients and suppliers of the prior year reported",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. VIII",
-    ),
-    r(
-        "A",
-        "A-IX",
-        "AGACE access for inspection visits",
-        "RCGMCE 2013 regla 5.2.13, apartado A, fr. IX",
-    ),
-    r(
-        "A",
-        "B-I-a",
-        "IMMEX program in force",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso a)",
-    ),
-    r(
-        "A",
-        "B-I-b",
-        "All program sites registered with SAT",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso b)",
-    ),
-    r(
-        "A",
-        "B-I-c",
-        "Infrastructure for the program's modality",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso c)",
-    ),
-    r(
-        "A",
-        "B-I-d",
-        "Return ratio >= 60% over the last 12 months",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d) (first-year programs: párrafo after inciso g))",
-    ),
-    r(
-        "A",
-        "B-I-e",
-        "Legal use of the premises for >= 1 year from filing",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso e)",
-    ),
-    r(
-        "A",
-        "B-I-f",
-        "Process description with photos",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso f)",
-    ),
-    r(
-        "A",
-        "B-I-g",
-        "Maquila/sale/service contract or firm orders in force",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso g)",
-    ),
-    r(
-        "A",
-        "S-a",
-        "Sensitive sector: >= 12 months of IMMEX operations",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso a)",
-    ),
-    r(
-        "A",
-        "S-b",
-        "Sensitive sector: return ratio >= 80%",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso b)",
-    ),
-    r(
-        "A",
-        "S-c",
-        "Sensitive sector: IMSS >= 20 additional employees, last 3 bimestres",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso c)",
-    ),
-    r(
-        "A",
-        "S-d",
-        "Sensitive sector: partners declared ISR income, 2 prior years",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso d)",
-    ),
-    r(
-        "A",
-        "S-e",
-        "Sensitive sector: fixed capital or machinery >= $4,000,000",
-        "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, sectores sensibles, inciso e)",
-    ),
-    r(
-        "AA",
-        "AA-a",
-        ">= 40% of domestic insumos from compliant suppliers",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso a)",
-    ),
-    r(
-        "AA",
-        "AA-b",
-        ">= 5 years under the regime, or > 1,000 employees, or machinery > $50M",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso b)",
-    ),
-    r(
-        "AA",
-        "AA-c",
-        "No unpaid crédito fiscal in the last 12 months",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso c), and antepenúltimo párrafo",
-    ),
-    r(
-        "AA",
-        "AA-d",
-        "IVA refunds denied within 20% / $5M",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. I, inciso d)",
-    ),
-    r(
-        "AAA",
-        "AAA-a",
-        ">= 70% of domestic insumos from compliant suppliers",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso a)",
-    ),
-    r(
-        "AAA",
-        "AAA-b",
-        ">= 7 years under the regime, or > 2,500 employees, or machinery > $100M",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso b)",
-    ),
-    r(
-        "AAA",
-        "AAA-c",
-        "No unpaid crédito fiscal in the last 24 months",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso c), and antepenúltimo párrafo",
-    ),
-    r(
-        "AAA",
-        "AAA-d",
-        "IVA refunds denied within 20% / $5M",
-        "RCGMCE 2013 regla 5.2.13, apartado C, fr. II, inciso d)",
-    ),
-];
+pub(super) const REQS_CSV: &str = include_str!("../../catalogs/cert_requirements.csv");
 
 pub(super) fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -> Eval {
     let th = format!(">= {}", pct(t));
@@ -318,7 +142,9 @@ pub(super) fn evaluate_req(
             .window(format!("at {as_of}"))
         }
         "A-VI" => {
-            let th = ">= 10 employees";
+            let min = cert_rules::iparam("A-VI", "min_employees");
+            let th = format!(">= {min} employees");
+            let th = th.as_str();
             let b = format!("{prev}-06");
             let w = format!("bimestre {b}");
             if !c.p.has("imss.csv") {
@@ -329,7 +155,7 @@ pub(super) fn evaluate_req(
             }
             match c.imss(rfc, &b) {
                 Some(n) => ev(
-                    if n >= 10 { Status::Pass } else { Status::Fail },
+                    if n >= min { Status::Pass } else { Status::Fail },
                     format!("{n} employees"),
                     th,
                 )
@@ -386,10 +212,12 @@ pub(super) fn evaluate_req(
         }
         "S-b" => ratio_eval(at_as_of, threshold(true), c.opts.value_basis.currency()),
         "S-a" => {
-            let th = ">= 12 months before the as-of date";
+            let months = cert_rules::iparam("S-a", "min_months");
+            let th = format!(">= {months} months before the as-of date");
+            let th = th.as_str();
             match c.ops_start(rfc, f) {
                 Some((d, src, exact)) => {
-                    let ok = d + Months::new(12) <= as_of;
+                    let ok = d + Months::new(months as u32) <= as_of;
                     let mut e = ev(
                         if ok {
                             Status::Pass
@@ -416,9 +244,12 @@ pub(super) fn evaluate_req(
             }
         }
         "S-c" => {
+            let additional = cert_rules::iparam("S-c", "additional_employees");
             let need = match c.opts.sc_headcount {
-                ScHeadcount::TenPlusTwenty => 30,
-                ScHeadcount::TwentyEach => 20,
+                ScHeadcount::TenPlusTwenty => {
+                    cert_rules::iparam("A-VI", "min_employees") + additional
+                }
+                ScHeadcount::TwentyEach => additional,
             };
             let th = format!(
                 ">= {need} employees in each bimestre ({:?})",
@@ -456,27 +287,22 @@ pub(super) fn evaluate_req(
             .window(w)
         }
         "S-e" => {
-            let th = ">= $4,000,000.00";
+            let min = cert_rules::param("S-e", "min_mxn");
+            let th = format!(">= {}", money(min));
+            let th = th.as_str();
             match c.money_field(rfc, "capital_maquinaria_mxn", th) {
                 Ok(v) => ev(
-                    if v >= Decimal::from(4_000_000) {
-                        Status::Pass
-                    } else {
-                        Status::Fail
-                    },
+                    if v >= min { Status::Pass } else { Status::Fail },
                     money(v),
                     th,
                 ),
                 Err(e) => e,
             }
         }
-        "AA-a" => c.suppliers(rfc, 40),
-        "AAA-a" => c.suppliers(rfc, 70),
-        "AA-b" => c.size(rfc, f, 5, 1000, 50_000_000),
-        "AAA-b" => c.size(rfc, f, 7, 2500, 100_000_000),
-        "AA-c" => c.credits(rfc, 12),
-        "AAA-c" => c.credits(rfc, 24),
-        "AA-d" | "AAA-d" => c.refunds(rfc),
+        "AA-a" | "AAA-a" => c.suppliers(rfc, def.code),
+        "AA-b" | "AAA-b" => c.size(rfc, f, def.code),
+        "AA-c" | "AAA-c" => c.credits(rfc, cert_rules::iparam(def.code, "months") as u32),
+        "AA-d" | "AAA-d" => c.refunds(rfc, def.code),
         other => unreachable!("requirement {other} has no evaluation"),
     }
 }
