@@ -9,6 +9,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use pedaudit::checks::{self, AuditContext, AuditOptions};
+use polars::prelude::*;
 
 const CSV: &str = "pedimento,tipo_operacion,clave,clave_original,rfc,nombre,immex_programa,fecha_pago,fecha_seleccion,rectifica,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares,descargo_pedimento,descargo_fraccion,descargo_cantidad,descargo_umt,identificadores
 2024-240-3953-1000001,1,IN,,AAA010101AA1,Uno SA,IMMEX-1,2024-02-29,2024-02-29,,1,84713001,6,0,0,0,0,,,,,IM:IMMEX-1
@@ -44,6 +45,7 @@ fn every_check_runs_on_odd_but_valid_data() {
     let all: Vec<&checks::CheckDef> = checks::REGISTRY.iter().collect();
     let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let mut expired_at = vec![];
+    let mut rectified_at = vec![];
     for as_of in [
         None,
         Some(date("2023-01-06")),
@@ -75,8 +77,18 @@ fn every_check_runs_on_odd_but_valid_data() {
             .filter_map(|i| ids.get(i).map(str::to_string))
             .collect();
         expired_at.push((as_of, expired));
+        // The 2023-01-06 import as rectified (R1 2023-240-3953-1000003; its plazo runs
+        // from the original's date): plazo end, open quantity, state.
+        let b = ctx
+            .table("ledger_balances")
+            .filter(col("pedimento_id").eq(lit("2023-240-3953-1000003")))
+            .collect()
+            .unwrap();
+        let row = table(&b, &["vence", "open_qty", "estado"]);
+        rectified_at.push((as_of, row));
     }
     eprintln!("TEMP-EXPIRED by as_of: {expired_at:?}");
+    eprintln!("rectified import by as_of: {rectified_at:?}");
     // Nothing has expired on the day of the first import; the 2024-02-29 import of 100
     // units (only 0 discharged) has expired by 2028.
     assert!(expired_at[1].1.is_empty(), "{expired_at:?}");
