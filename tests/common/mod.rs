@@ -546,3 +546,15 @@ pub fn assert_native_ledger_equals_sql(ctx: &AuditContext) {
         );
     }
 }
+
+/// Property-test settings for CI: `cases` cases (`PROPTEST_CASES` overrides) from a fixed
+/// seed (`PROPTEST_RNG_SEED` overrides), no failure-persistence files.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    proptest::test_runner::Config {
+        cases: env("PROPTEST_CASES").map_or(cases, |c| c as u32),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(21)),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
