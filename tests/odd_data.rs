@@ -87,11 +87,10 @@ fn every_check_runs_on_odd_but_valid_data() {
         let row = table(&b, &["vence", "open_qty", "estado"]);
         rectified_at.push((as_of, row));
     }
-    eprintln!("rectified import by as_of: {rectified_at:?}");
     // TEMP-EXPIRED at every date, the Friday/Saturday/Monday around the 2023 import's plazo
-    // end included: that import is discharged beyond what it holds (the rectificación leaves
-    // -5 units, the return takes 5 more), so it is never open and never expires; only the
-    // 100 units of 2024-02-29 (nothing discharged) expire, after 2025-08-29.
+    // end included: the 2023 import (rectified to -5 units, then returned) is reported at
+    // no date; only the 100 units of 2024-02-29 (nothing discharged) expire, after
+    // 2025-08-29.
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let want: Vec<(Option<NaiveDate>, Vec<String>)> = vec![
         (None, vec![]),
@@ -104,6 +103,19 @@ fn every_check_runs_on_odd_but_valid_data() {
         (Some(date("2028-02-29")), ids(&["2024-240-3953-1000001"])),
     ];
     assert_eq!(expired_at, want, "TEMP-EXPIRED by as_of");
+    // Its plazo ends on Saturday 2024-07-06 (2023-01-06 + 18 months, from the original's
+    // date), before and after that weekend; nothing of it is open (saldado).
+    for (as_of, row) in &rectified_at {
+        assert_eq!(
+            row,
+            &vec![vec![
+                "2024-07-06".to_string(),
+                "-5.00000".into(),
+                "saldado".into()
+            ]],
+            "rectified import at {as_of:?}"
+        );
+    }
     // Nothing has expired on the day of the first import; the 2024-02-29 import of 100
     // units (only 0 discharged) has expired by 2028.
     assert!(expired_at[1].1.is_empty(), "{expired_at:?}");
