@@ -3,6 +3,8 @@
 //! generated history. Golden file: `tests/golden/cert_assessment.txt`; regenerate with
 //! `UPDATE_GOLDEN=1 cargo test --test cert`.
 
+mod common;
+
 use chrono::NaiveDate;
 use pedaudit::checks::cert::{self, Assessment, CertOptions, Status, ValueBasis};
 use pedaudit::checks::{AuditContext, AuditOptions};
@@ -324,12 +326,7 @@ fn golden_assessment() {
     let (_t, ctx, _a) = fixture_assessment(&o);
     let (_, table) = cert::assess(&ctx, &o).unwrap();
     let got = cert::render(&table).unwrap();
-    let path = root().join("tests/golden/cert_assessment.txt");
-    if std::env::var("UPDATE_GOLDEN").is_ok() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).expect("golden missing: UPDATE_GOLDEN=1");
-    assert_eq!(got, want, "assessment changed; UPDATE_GOLDEN=1 to accept");
+    common::golden("cert_assessment.txt", &got);
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use pedaudit::checks::{self, AuditContext, AuditOptions};
+use polars::prelude::*;
 
 const CSV: &str = "pedimento,tipo_operacion,clave,clave_original,rfc,nombre,immex_programa,fecha_pago,fecha_seleccion,rectifica,partida,fraccion,umt,cantidad_umt,valor_aduana,valor_comercial,valor_dolares,descargo_pedimento,descargo_fraccion,descargo_cantidad,descargo_umt,identificadores
 2024-240-3953-1000001,1,IN,,AAA010101AA1,Uno SA,IMMEX-1,2024-02-29,2024-02-29,,1,84713001,6,0,0,0,0,,,,,IM:IMMEX-1
@@ -44,6 +45,7 @@ fn every_check_runs_on_odd_but_valid_data() {
     let all: Vec<&checks::CheckDef> = checks::REGISTRY.iter().collect();
     let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let mut expired_at = vec![];
+    let mut rectified_at = vec![];
     for as_of in [
         None,
         Some(date("2023-01-06")),
@@ -75,8 +77,45 @@ fn every_check_runs_on_odd_but_valid_data() {
             .filter_map(|i| ids.get(i).map(str::to_string))
             .collect();
         expired_at.push((as_of, expired));
+        // The 2023-01-06 import as rectified (R1 2023-240-3953-1000003; its plazo runs
+        // from the original's date): plazo end, open quantity, state.
+        let b = ctx
+            .table("ledger_balances")
+            .filter(col("pedimento_id").eq(lit("2023-240-3953-1000003")))
+            .collect()
+            .unwrap();
+        let row = table(&b, &["vence", "open_qty", "estado"]);
+        rectified_at.push((as_of, row));
     }
-    eprintln!("TEMP-EXPIRED by as_of: {expired_at:?}");
+    // TEMP-EXPIRED at every date, the Friday/Saturday/Monday around the 2023 import's plazo
+    // end included: the 2023 import (rectified to -5 units, then returned) is reported at
+    // no date; only the 100 units of 2024-02-29 (nothing discharged) expire, after
+    // 2025-08-29.
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let want: Vec<(Option<NaiveDate>, Vec<String>)> = vec![
+        (None, vec![]),
+        (Some(date("2023-01-06")), vec![]),
+        (Some(date("2024-02-29")), vec![]),
+        (Some(date("2024-07-05")), vec![]),
+        (Some(date("2024-07-06")), vec![]),
+        (Some(date("2024-07-08")), vec![]),
+        (Some(date("2025-08-29")), vec![]),
+        (Some(date("2028-02-29")), ids(&["2024-240-3953-1000001"])),
+    ];
+    assert_eq!(expired_at, want, "TEMP-EXPIRED by as_of");
+    // Its plazo ends on Saturday 2024-07-06 (2023-01-06 + 18 months, from the original's
+    // date), before and after that weekend; nothing of it is open (saldado).
+    for (as_of, row) in &rectified_at {
+        assert_eq!(
+            row,
+            &vec![vec![
+                "2024-07-06".to_string(),
+                "-5.00000".into(),
+                "saldado".into()
+            ]],
+            "rectified import at {as_of:?}"
+        );
+    }
     // Nothing has expired on the day of the first import; the 2024-02-29 import of 100
     // units (only 0 discharged) has expired by 2028.
     assert!(expired_at[1].1.is_empty(), "{expired_at:?}");

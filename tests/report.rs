@@ -5,6 +5,8 @@
 //! intended change, regenerate them with
 //! `UPDATE_GOLDEN=1 cargo test --test report` and review the diff.
 
+mod common;
+
 use pedaudit::generate::{self, Config, Violation};
 use pedaudit::report::{self, ReportArgs};
 use pedaudit::{checks, ingest};
@@ -92,40 +94,6 @@ fn normalize(s: &str, root: &Path) -> String {
         )
 }
 
-fn golden(name: &str, actual: &str) {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden/report")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
-        panic!(
-            "missing golden file {}; create it with UPDATE_GOLDEN=1 cargo test --test report",
-            p.display()
-        )
-    });
-    if expected != actual {
-        let diff: Vec<String> = expected
-            .lines()
-            .zip(actual.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(5)
-            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  actual:   {b}", i + 1))
-            .collect();
-        panic!(
-            "{name} differs from {} ({} vs {} lines):\n{}\n(regenerate with UPDATE_GOLDEN=1 if intended)",
-            p.display(),
-            expected.lines().count(),
-            actual.lines().count(),
-            diff.join("\n")
-        );
-    }
-}
-
 #[test]
 fn golden_markdown_and_json() {
     let f = fixture();
@@ -156,8 +124,8 @@ fn golden_markdown_and_json() {
     }
     let md = std::fs::read_to_string(first.dir.join("report.md")).unwrap();
     let json = std::fs::read_to_string(first.dir.join("findings.json")).unwrap();
-    golden("report.md", &normalize(&md, &f.root));
-    golden("findings.json", &normalize(&json, &f.root));
+    common::golden("report/report.md", &normalize(&md, &f.root));
+    common::golden("report/findings.json", &normalize(&json, &f.root));
 }
 
 /// Spanish is the default: headings, headers, dates, severities, finding texts and the
@@ -254,7 +222,7 @@ fn spanish_by_default_english_on_request() {
     assert!(csv.starts_with("\u{feff}check_code,severity,rfc,pedimento_id,"));
     let saldos = std::fs::read_to_string(dir.join("saldos.csv")).unwrap();
     assert!(saldos.starts_with("rfc,pedimento_id,partida,"));
-    golden("report.en.md", &normalize(&md_en, &f.root));
+    common::golden("report/report.en.md", &normalize(&md_en, &f.root));
 }
 
 /// True when `s` holds a date written DD/MM/YYYY.
@@ -596,7 +564,7 @@ fn golden_kardex_csv() {
     let text = String::from_utf8(bytes).unwrap();
     // The first 60 rows: enough to show opening, entradas, salidas and the saldo.
     let head: String = text.lines().take(61).map(|l| format!("{l}\n")).collect();
-    golden("kardex_head.csv", &head);
+    common::golden("report/kardex_head.csv", &head);
 }
 
 fn trace_cli(f: &Fixture, args: &[&str]) -> String {
@@ -634,7 +602,7 @@ fn trace_follows_one_pedimento() {
     }
     assert!(text.contains("TEMP-EXPIRED"), "{text}");
     assert!(text.contains("vencido"), "{text}");
-    golden("trace.txt", &text);
+    common::golden("report/trace.txt", &text);
     // Spanish by default, English with --lang en; terms of art stay.
     assert!(text.contains("Descargado por"), "{text}");
     let en = trace_cli(f, &[&inj.pedimento_id, "--lang", "en"]);
@@ -647,7 +615,7 @@ fn trace_follows_one_pedimento() {
     assert_eq!(v["pedimento_id"], inj.pedimento_id.as_str());
     let found = v["findings"].as_array().unwrap();
     assert!(found.iter().any(|x| x["check_code"] == "TEMP-EXPIRED"));
-    golden("trace.json", &json);
+    common::golden("report/trace.json", &json);
     // --partida narrows to one partida; separators in the id do not matter.
     let spaced = inj.pedimento_id.replace('-', " ");
     let one = trace_cli(

@@ -8,6 +8,8 @@
 //! report.md for one fixture company). Regenerate after an intended change with
 //! `UPDATE_GOLDEN=1 cargo test --test report_defects` and review the diff.
 
+mod common;
+
 use chrono::NaiveDate;
 use pedaudit::checks::{self, AuditOptions};
 use pedaudit::report::load::{Balance, Finding, Inputs};
@@ -53,27 +55,6 @@ fn args(dir: &Path) -> ReportArgs {
     let mut a = ReportArgs::new(&dir.join("ds"), &dir.join("audit"), &dir.join("reports"));
     a.lang = pedaudit::model::lang::Lang::En;
     a
-}
-
-fn golden(name: &str, actual: &str) {
-    let p = root().join("tests/golden/report").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
-        panic!(
-            "missing golden file {}; create it with UPDATE_GOLDEN=1 cargo test --test report_defects",
-            p.display()
-        )
-    });
-    assert_eq!(
-        expected,
-        actual,
-        "{} differs (regenerate with UPDATE_GOLDEN=1 if intended)",
-        p.display()
-    );
 }
 
 /// The lines of the Markdown table that follows `heading`.
@@ -157,7 +138,7 @@ fn certification_table_has_one_row_per_requirement() {
 
     let start = md.find("### Certification (IVA/IEPS)").unwrap();
     let end = md.find("### Totals by check").unwrap();
-    golden("cert_section.md", &md[start..end]);
+    common::golden("report/cert_section.md", &md[start..end]);
 }
 
 // ------------------------------------------------------------------ defect 2

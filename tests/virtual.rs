@@ -1,8 +1,7 @@
-//! VIRTUAL-* checks: fixtures with exact expected findings, a golden file of the findings
-//! and pairs tables, and the generator's injected virtual violations.
-//!
-//! Golden file: `tests/golden/virtual_fixtures.txt`. Regenerate it after an intended
-//! change with `UPDATE_GOLDEN=1 cargo test --test virtual` and review the diff.
+//! VIRTUAL-* checks beyond the fixture harness: citations by rule version, the split
+//! allocation, and the generator's injected virtual violations. The fixtures'
+//! findings (against their `expected.csv`) and pairs tables are snapshotted by
+//! tests/checks_fixtures.rs (`fixtures/VIRTUAL-*/findings.snap`).
 
 use chrono::NaiveDate;
 use pedaudit::checks::{self, AuditContext, AuditOptions, virtual_pairing};
@@ -11,18 +10,6 @@ use pedaudit::ingest;
 use polars::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-const FIXTURES: [&str; 9] = [
-    "VIRTUAL-CLEAN",
-    "VIRTUAL-FALLBACK",
-    "VIRTUAL-QTY",
-    "VIRTUAL-LATE",
-    "VIRTUAL-SPLIT",
-    "VIRTUAL-UNPAIRED",
-    "VIRTUAL-CLAVE",
-    "VIRTUAL-WEEKEND",
-    "VIRTUAL-VERSIONS",
-];
 
 /// Issue #19: a late V1 transfer on each side of the 2013 change cites the version of the
 /// virtual-operation rules in force on the receiver's date (fixtures/VIRTUAL-VERSIONS).
@@ -101,109 +88,6 @@ fn rows(df: &DataFrame, cols: &[&str]) -> Vec<String> {
                 .join(",")
         })
         .collect()
-}
-
-const KEY: [&str; 8] = [
-    "check_code",
-    "severity",
-    "rfc",
-    "pedimento_id",
-    "related_pedimento_id",
-    "fraccion",
-    "quantity",
-    "amount",
-];
-
-const PAIR_COLS: [&str; 12] = [
-    "group_id",
-    "sender_id",
-    "sender_rfc",
-    "receiver_id",
-    "receiver_rfc",
-    "method",
-    "score",
-    "days",
-    "sender_quantity",
-    "receiver_quantity",
-    "allocated_quantity",
-    "receiver_value",
-];
-
-fn run_fixture(name: &str) -> (Vec<String>, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let ds = tmp.path().join("ds");
-    ingest_into(&[root().join("fixtures").join(name).join("input.csv")], &ds);
-    let (ctx, df) = audit(&ds, NaiveDate::from_ymd_opt(2024, 6, 30));
-    let got = rows(&df, &KEY);
-    let t = virtual_pairing::virtual_tables(&ctx).unwrap();
-    let pairs = t
-        .pairs
-        .clone()
-        .lazy()
-        .sort(["sender_id", "receiver_id"], Default::default())
-        .collect()
-        .unwrap();
-    let mut golden = format!("== {name} ==\n-- findings\n");
-    let schema = pedaudit::findings::schema();
-    let all: Vec<&str> = schema
-        .iter_names()
-        .map(|s| s.as_str())
-        .filter(|c| *c != "as_of")
-        .collect();
-    for r in rows(&df, &all) {
-        golden.push_str(&r);
-        golden.push('\n');
-    }
-    golden.push_str("-- pairs (");
-    golden.push_str(&PAIR_COLS.join(","));
-    golden.push_str(")\n");
-    for r in rows(&pairs, &PAIR_COLS) {
-        golden.push_str(&r);
-        golden.push('\n');
-    }
-    (got, golden)
-}
-
-fn expected(name: &str) -> Vec<String> {
-    let text =
-        std::fs::read_to_string(root().join("fixtures").join(name).join("expected.csv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next().unwrap(),
-        KEY.join(","),
-        "{name}: expected.csv header"
-    );
-    lines.map(str::to_string).collect()
-}
-
-#[test]
-fn fixtures_give_exactly_the_expected_findings_and_match_golden() {
-    let mut golden = String::new();
-    let mut failures = vec![];
-    for name in FIXTURES {
-        let (got, g) = run_fixture(name);
-        golden.push_str(&g);
-        let want = expected(name);
-        if got != want {
-            failures.push(format!(
-                "{name}:\n  got:\n    {}\n  want:\n    {}",
-                got.join("\n    "),
-                want.join("\n    ")
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let path = root().join("tests/golden/virtual_fixtures.txt");
-    if std::env::var("UPDATE_GOLDEN").is_ok() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &golden).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .expect("golden file missing: run with UPDATE_GOLDEN=1 and review it");
-    assert_eq!(
-        golden, want,
-        "golden differs: rerun with UPDATE_GOLDEN=1 and review the diff"
-    );
 }
 
 #[test]

@@ -14,11 +14,14 @@
 //! cross-company table in the cross-company pass of a batched audit. The audit's outputs
 //! (findings, persisted tables, manifest) are written by `audit::run` (the layer above).
 //!
-//! Adding a check today: write `queries/<CODE>.sql` and `queries/<CODE>.md` (or a plan
-//! under `src/checks/`), add one line to [`REGISTRY`] (naming the shared tables it needs),
-//! regenerate `docs/checks/` and the README table (tests/docs_registry.rs), and add a
-//! golden test. A per-check fixture folder discovered by one test is not built yet
-//! (issue #21).
+//! Adding a check: its file(s) (`queries/<CODE>.sql` + `queries/<CODE>.md`, or a plan under
+//! `src/checks/`; Spanish texts in `es.rs`), one line in [`REGISTRY`] (naming the shared
+//! tables it needs) and one fixture folder `fixtures/<CODE>/` (`fixture.json`: inputs,
+//! profiles, as-of date, options; the committed `findings.snap`). tests/checks_fixtures.rs
+//! discovers every folder, ingests and audits it and compares the findings with the
+//! snapshot; it fails while a registry code has no folder or its folder produces no finding
+//! of that code. Then regenerate `docs/checks/` and the README table
+//! (tests/docs_registry.rs).
 
 pub mod cert;
 pub mod cert_renewal;

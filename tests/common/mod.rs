@@ -100,23 +100,50 @@ pub fn render(df: &DataFrame) -> String {
     out
 }
 
-/// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites the file.
+/// The one golden-file helper: compares `actual` with `tests/golden/<name>` (`name` may
+/// hold a folder, e.g. `report/x.md`). `UPDATE_GOLDEN=1` rewrites the file; a missing file is
+/// created outside CI (with `CI` set it fails). A difference names the first differing lines.
 pub fn golden(name: &str, actual: &str) {
     let p = root().join("tests/golden").join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok() || !p.exists() && std::env::var("CI").is_err() {
+    if std::env::var_os("UPDATE_GOLDEN").is_some()
+        || !p.exists() && std::env::var_os("CI").is_none()
+    {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, actual).unwrap();
     }
     let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
         panic!(
-            "golden file {} missing; run with UPDATE_GOLDEN=1",
+            "golden file {} missing; run the test with UPDATE_GOLDEN=1",
             p.display()
         )
     });
-    assert_eq!(
-        expected, actual,
-        "golden {name} differs; run with UPDATE_GOLDEN=1 to accept"
-    );
+    if expected != actual {
+        let diff: Vec<String> = expected
+            .lines()
+            .map(Some)
+            .chain(std::iter::repeat(None))
+            .zip(actual.lines().map(Some).chain(std::iter::repeat(None)))
+            .take_while(|(a, b)| a.is_some() || b.is_some())
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .take(5)
+            .map(|(i, (a, b))| {
+                format!(
+                    "line {}:\n  expected: {}\n  actual:   {}",
+                    i + 1,
+                    a.unwrap_or("<end>"),
+                    b.unwrap_or("<end>")
+                )
+            })
+            .collect();
+        panic!(
+            "golden {} differs ({} vs {} lines):\n{}\n(rerun with UPDATE_GOLDEN=1 if intended and review the diff)",
+            p.display(),
+            expected.lines().count(),
+            actual.lines().count(),
+            diff.join("\n")
+        );
+    }
 }
 
 /// Rows of `df` matching a check code, as (pedimento_id, quantity, amount, igi, iva) strings.
@@ -518,5 +545,17 @@ pub fn assert_native_ledger_equals_sql(ctx: &AuditContext) {
             sql.equals_missing(native),
             "{name}: native differs from the SQL\nSQL:\n{sql}\nnative:\n{native}"
         );
+    }
+}
+
+/// Property-test settings for CI: `cases` cases (`PROPTEST_CASES` overrides) from a fixed
+/// seed (`PROPTEST_RNG_SEED` overrides), no failure-persistence files.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    proptest::test_runner::Config {
+        cases: env("PROPTEST_CASES").map_or(cases, |c| c as u32),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(21)),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
     }
 }
