@@ -5,8 +5,8 @@
 use super::super::Parsed;
 use super::partidas::{Partidas, Sums, header_sums};
 use super::resolve::Ctx;
-use super::table::Triple;
 use crate::dataset::{DescargoRow, FxMap, IdentificadorRow, PartidaRow};
+use crate::model::{PedimentoKey, PedimentoNumber};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 /// identificadores, descargos.
 pub(super) type Kept = (
     Vec<PartidaRow>,
-    Vec<(Triple, i32)>,
+    Vec<PedimentoKey>,
     Vec<IdentificadorRow>,
     Vec<DescargoRow>,
 );
@@ -118,10 +118,10 @@ pub(super) fn distribute(
     seeded_from: usize,
     (partidas, pkeys, idents, descargos): Kept,
     parsed: &mut Parsed,
-) -> std::collections::HashSet<Triple> {
+) -> std::collections::HashSet<PedimentoNumber> {
     let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
     for k in &pkeys {
-        *per_year.entry(k.1).or_default() += 1;
+        *per_year.entry(k.year()).or_default() += 1;
     }
     for (y, n) in per_year {
         parsed.years.entry(y).or_default().partidas.reserve(n);
@@ -152,7 +152,7 @@ pub(super) fn distribute(
             .pedimentos
             .push(row);
     }
-    let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
+    let year_of = |id: &str| PedimentoKey::year_of_id(id).unwrap_or(0);
     for p in partidas {
         parsed
             .years

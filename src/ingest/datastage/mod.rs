@@ -24,12 +24,13 @@ mod table;
 use super::Parsed;
 use crate::dataset::PedimentoRow;
 use crate::model;
+use crate::model::PedimentoNumber;
 use finish::{distribute, keep_latest, latest};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 pub(super) use table::column_of;
-use table::{Loaded, Table, Triple, fixed, load};
+use table::{Loaded, Table, load};
 
 pub const USED: &[&str] = &[
     "501", "506", "507", "512", "551", "554", "556", "557", "701", "SEL",
@@ -119,7 +120,10 @@ pub fn parse_inputs_in(files: &[Input], parsed: &mut Parsed, dataset: Option<&Pa
 }
 
 /// The stored headers of the pedimentos with these (aduana-sección, patente, número).
-fn dataset_headers(root: &Path, keys: &std::collections::HashSet<Triple>) -> Vec<PedimentoRow> {
+fn dataset_headers(
+    root: &Path,
+    keys: &std::collections::HashSet<PedimentoNumber>,
+) -> Vec<PedimentoRow> {
     let mut out = vec![];
     for y in crate::dataset::years(root) {
         for p in crate::dataset::table_files(&crate::dataset::year_dir(root, y), "pedimentos") {
@@ -128,11 +132,7 @@ fn dataset_headers(root: &Path, keys: &std::collections::HashSet<Triple>) -> Vec
             };
             for b in &batches {
                 for h in crate::dataset::pedimento_rows(b).unwrap_or_default() {
-                    let t = Triple {
-                        aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
-                        patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
-                        numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
-                    };
+                    let t = PedimentoNumber::of_stored(&h.aduana_seccion, &h.patente, &h.numero);
                     if keys.contains(&t) {
                         out.push(h);
                     }
@@ -152,7 +152,7 @@ fn parse_seeded(
     files: &[Input],
     parsed: &mut Parsed,
     seeds: &[PedimentoRow],
-) -> std::collections::HashSet<Triple> {
+) -> std::collections::HashSet<PedimentoNumber> {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     let request = |p: &Path| {
         let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");

@@ -4,10 +4,10 @@
 
 use super::super::Parsed;
 use super::latest;
-use super::resolve::{Ctx, Memo, pid, pid_text, reject_row};
-use super::table::{Fail, Fd, Row, Table, Triple, dec, f, fields_buf, fraccion_text};
+use super::resolve::{Ctx, Memo, reject_row};
+use super::table::{Fail, Fd, Row, Table, dec, f, fields_buf, fraccion_text};
 use crate::dataset::{FxMap, IdentificadorRow, PartidaRow, RejectRow, Text};
-use crate::model::{self, FieldError, MONEY_SCALE, QTY_SCALE, RATE_SCALE, catalog};
+use crate::model::{self, FieldError, MONEY_SCALE, PedimentoKey, QTY_SCALE, RATE_SCALE, catalog};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -24,9 +24,9 @@ pub(super) struct Partidas {
     /// Per partida: (request, file index).
     pub(super) preq: Vec<(usize, usize)>,
     /// Per partida: its pedimento's key.
-    pub(super) pkeys: Vec<(Triple, i32)>,
+    pub(super) pkeys: Vec<PedimentoKey>,
     /// (triple, year, partida number) → index in `rows`.
-    pub(super) pindex: FxMap<(Triple, i32, i32), usize>,
+    pub(super) pindex: FxMap<(PedimentoKey, i32), usize>,
     /// Partidas replaced by a later row of the same partida: (index in `rows`, the
     /// earlier row, its file, whether it differs).
     pub(super) replaced: Vec<(usize, PartidaRow, usize, bool)>,
@@ -45,8 +45,8 @@ pub(super) fn partidas_551(
 ) -> Partidas {
     let mut partidas: Vec<PartidaRow> = vec![];
     let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
-    let mut pkeys: Vec<(Triple, i32)> = Vec::with_capacity(n551);
-    let mut pindex: FxMap<(Triple, i32, i32), usize> = FxMap::default();
+    let mut pkeys: Vec<PedimentoKey> = Vec::with_capacity(n551);
+    let mut pindex: FxMap<(PedimentoKey, i32), usize> = FxMap::default();
     pindex.reserve(n551);
     // Partidas replaced by a later row of the same partida: (index in `partidas`, the
     // earlier row, its file, whether it differs), and per file the count of those that
@@ -58,7 +58,7 @@ pub(super) fn partidas_551(
         // parallel parse: a clean first table becomes `partidas` as it is, without moving
         // every 400-byte row once more (that copy was ~4% of a 10M ingest's CPU). A row
         // that failed is a placeholder, never stored.
-        let mut results: Vec<Result<(Triple, i32), Fail>> = vec![];
+        let mut results: Vec<Result<PedimentoKey, Fail>> = vec![];
         let mut rows: Vec<PartidaRow> = vec![];
         t.par_lines()
             .map_init(
@@ -70,7 +70,7 @@ pub(super) fn partidas_551(
                         let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
                         let mut p = partida_551(&r, ln)?;
                         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
-                        p.pedimento_id = pid_text(&key.0, key.1);
+                        p.pedimento_id = key.id_text();
                         Ok((key, p))
                     };
                     match parse() {
@@ -84,7 +84,7 @@ pub(super) fn partidas_551(
             // Every row new and distinct: the rows are the partidas, in order.
             let distinct = results.iter().zip(&rows).enumerate().all(|(j, (key, p))| {
                 let key = *key.as_ref().expect("checked ok");
-                let k = (key.0, key.1, p.partida);
+                let k = (key, p.partida);
                 pindex.insert(k, j).is_none() && {
                     pkeys.push(key);
                     preq.push((t.req, t.fi));
@@ -106,7 +106,7 @@ pub(super) fn partidas_551(
         for ((ln, f), (res, p)) in t.lines().zip(results.into_iter().zip(rows)) {
             match res {
                 Ok(key) => {
-                    match pindex.entry((key.0, key.1, p.partida)) {
+                    match pindex.entry((key, p.partida)) {
                         std::collections::hash_map::Entry::Occupied(e) => {
                             // Same partida again: the later row wins. An identical
                             // repeat is counted; a different version is also a conflict
@@ -156,11 +156,11 @@ pub(super) fn partidas_551(
 pub(super) fn header_sums(
     ctx: &Ctx,
     partidas: &[PartidaRow],
-    pkeys: &[(Triple, i32)],
+    pkeys: &[PedimentoKey],
     keep: Option<&[bool]>,
 ) -> Vec<Sums> {
     let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
-    let mut last: Option<(&(Triple, i32), usize)> = None;
+    let mut last: Option<(&PedimentoKey, usize)> = None;
     for (j, (p, k)) in partidas.iter().zip(pkeys).enumerate() {
         if keep.is_some_and(|kp| !kp[j]) {
             continue;
@@ -291,7 +291,7 @@ pub(super) fn contribuciones(
                 // contributions are consecutive).
                 .map_init(
                     || {
-                        let last: Option<((Triple, i32, i32), usize)> = None;
+                        let last: Option<((PedimentoKey, i32), usize)> = None;
                         (Memo::default(), last, fields_buf())
                     },
                     |(memo, last, buf), (_, f)| {
@@ -308,7 +308,7 @@ pub(super) fn contribuciones(
                             },
                             "bad field",
                         )?;
-                        let pk = (key.0, key.1, sec);
+                        let pk = (key, sec);
                         let i = match *last {
                             Some((k, i)) if k == pk => i,
                             // The next partida (as stored: its key, once): the index the
@@ -326,7 +326,7 @@ pub(super) fn contribuciones(
                                         "SecuenciaFraccion".to_string(),
                                         format!(
                                             "missing partida: no 551 row for partida {sec} of {}",
-                                            pid(&key.0, key.1)
+                                            key.id()
                                         ),
                                     )
                                 })?;
@@ -426,8 +426,8 @@ pub(super) fn identificadores_554(
                     },
                     "bad field",
                 )?;
-                let id = pid(&key.0, key.1);
-                if !pindex.contains_key(&(key.0, key.1, sec)) {
+                let id = key.id();
+                if !pindex.contains_key(&(key, sec)) {
                     return Err((
                         "SecuenciaFraccion".into(),
                         format!("missing partida: no 551 row for partida {sec} of {id}"),

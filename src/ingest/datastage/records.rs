@@ -4,10 +4,10 @@
 
 use super::super::Parsed;
 use super::apply_identifier;
-use super::resolve::{Ctx, Memo, pid, reject_row};
-use super::table::{Fail, Row, Table, Triple, dec, f, fields_buf, fixed};
+use super::resolve::{Ctx, Memo, reject_row};
+use super::table::{Fail, Row, Table, dec, f, fields_buf};
 use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
-use crate::model::{self, QTY_SCALE};
+use crate::model::{self, PedimentoKey, PedimentoNumber, QTY_SCALE};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ pub(super) fn headers_501(
             match header_501(&r) {
                 Ok((tr, mut row)) => {
                     row.source_line = ln as i64;
-                    let key = (tr, row.year);
+                    let key = PedimentoKey::of(tr, row.year);
                     if let Some(&i) = ctx.headers.get(&key) {
                         if crate::dataset::same_content(&ctx.rows[i], &row) {
                             accepted += 1; // identical duplicate: kept once
@@ -69,12 +69,8 @@ pub(super) fn headers_501(
 /// Stored headers of pedimentos this input's rows name without their 501 row.
 pub(super) fn seed_headers(ctx: &mut Ctx, seeds: &[PedimentoRow]) {
     for h in seeds {
-        let tr = Triple {
-            aduana: fixed::<3>(&h.aduana_seccion, "").unwrap_or([0; 3]),
-            patente: fixed::<4>(&h.patente, "").unwrap_or([0; 4]),
-            numero: fixed::<7>(&h.numero, "").unwrap_or([0; 7]),
-        };
-        let key = (tr, h.year);
+        let tr = PedimentoNumber::of_stored(&h.aduana_seccion, &h.patente, &h.numero);
+        let key = PedimentoKey::of(tr, h.year);
         if ctx.headers.contains_key(&key) || ctx.rejected_headers.contains_key(&tr) {
             continue;
         }
@@ -214,7 +210,7 @@ pub(super) fn rectificaciones_701(
     names: &[String],
 ) {
     #[allow(clippy::type_complexity)]
-    let mut rect: HashMap<(Triple, i32), (String, Option<String>, Option<NaiveDate>, usize)> =
+    let mut rect: HashMap<PedimentoKey, (String, Option<String>, Option<NaiveDate>, usize)> =
         HashMap::new();
     for t in tables {
         let mut acc = 0;
@@ -233,10 +229,13 @@ pub(super) fn rectificaciones_701(
                 let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
                 let ant_year = match fa {
                     Some(d) => chrono::Datelike::year(&d),
-                    None => ctx.resolve(&ant, None).map(|k| k.1).unwrap_or(key.1),
+                    None => ctx
+                        .resolve(&ant, None)
+                        .map(|k| k.year())
+                        .unwrap_or(key.year()),
                 };
                 let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
-                Ok::<_, Fail>((key, pid(&ant, ant_year), doc, fa))
+                Ok::<_, Fail>((key, PedimentoKey::of(ant, ant_year).id(), doc, fa))
             })();
             match res {
                 Ok((key, ant, doc, fa)) => {
@@ -307,7 +306,7 @@ pub(super) fn descargos_512(
                 let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
                 let oy = match fo {
                     Some(d) => chrono::Datelike::year(&d),
-                    None => ctx.resolve(&orig, None).map(|k| k.1).map_err(|_| {
+                    None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
                         (
                             "FechaOperacionOrig".to_string(),
                             "bad date: empty, and the original pedimento is not in this input"
@@ -316,8 +315,8 @@ pub(super) fn descargos_512(
                     })?,
                 };
                 Ok::<_, Fail>(DescargoRow {
-                    pedimento_id: pid(&key.0, key.1),
-                    original_id: pid(&orig, oy),
+                    pedimento_id: key.id(),
+                    original_id: PedimentoKey::of(orig, oy).id(),
                     original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
                     unidad_medida: r.text(f::UnidadMedida),
                     cantidad: r.opt(
@@ -343,7 +342,7 @@ pub(super) fn descargos_512(
     (descargos, dreq)
 }
 
-fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
+fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
     let tr = r.triple()?;
     let tipo_operacion = r.req(f::TipoOperacion, model::tipo_operacion, "bad field")?;
     let clave = r.req(f::ClaveDocumento, model::clave, "unknown clave")?;
@@ -356,11 +355,11 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
         _ => 1,
     };
     let row = PedimentoRow {
-        pedimento_id: pid(&tr, year),
+        pedimento_id: PedimentoKey::of(tr, year).id(),
         year,
-        aduana_seccion: tr.a().to_string(),
-        patente: tr.p().to_string(),
-        numero: tr.n().to_string(),
+        aduana_seccion: tr.aduana_seccion().to_string(),
+        patente: tr.patente().to_string(),
+        numero: tr.numero().to_string(),
         tipo_operacion,
         clave: clave.clone(),
         clave_declarada: clave,

@@ -3,8 +3,9 @@
 //! (next-header fast path [`Ctx::resolve_at`], last-row memo [`Ctx::resolve_memo`]).
 
 use super::super::Parsed;
-use super::table::{Fail, Table, Triple};
-use crate::dataset::{FxMap, PedimentoRow, RejectRow, Text};
+use super::table::{Fail, Table};
+use crate::dataset::{FxMap, PedimentoRow, RejectRow};
+use crate::model::{PedimentoKey, PedimentoNumber};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -12,24 +13,24 @@ use std::collections::HashMap;
 /// the pedimento and that header's index in `rows`.
 #[derive(Default)]
 pub(super) struct Memo {
-    pub(super) last: Option<(RowRef, (Triple, i32), usize)>,
+    pub(super) last: Option<(RowRef, PedimentoKey, usize)>,
 }
 
 /// The pedimento reference of a dependent row: its triple and date.
-pub(super) type RowRef = (Triple, Option<NaiveDate>);
+pub(super) type RowRef = (PedimentoNumber, Option<NaiveDate>);
 
 pub(super) struct Ctx {
     /// Accepted 501 rows by (triple, year): their index in `rows`. The map holds small
     /// entries, not the rows: every 5xx row looks its pedimento up here, and a table of
     /// 300-byte buckets missed the cache on most probes.
-    pub(super) headers: FxMap<(Triple, i32), usize>,
+    pub(super) headers: FxMap<PedimentoKey, usize>,
     pub(super) rows: Vec<PedimentoRow>,
     /// Per row of `rows`: its key in `headers` (the cursor of [`Ctx::resolve_memo`]).
-    pub(super) keys: Vec<(Triple, i32)>,
+    pub(super) keys: Vec<PedimentoKey>,
     /// Years per triple (to resolve rows that carry no usable date).
-    pub(super) years_of: FxMap<Triple, Vec<i32>>,
+    pub(super) years_of: FxMap<PedimentoNumber, Vec<i32>>,
     /// 501 rows rejected: dependent rows are rejected with a pointer to them.
-    pub(super) rejected_headers: HashMap<Triple, String>,
+    pub(super) rejected_headers: HashMap<PedimentoNumber, String>,
     /// Per row of `rows`: the request of its 501 row.
     pub(super) reqs: Vec<usize>,
     /// Several requests in the run: rows are checked against their header's request.
@@ -43,7 +44,7 @@ pub(super) struct Ctx {
     /// (a value total that overflows): its later rows are rejected. Empty otherwise.
     pub(super) dead: Vec<bool>,
     /// Pedimentos (triples) some dependent row named without a 501 row for it.
-    pub(super) missing: std::sync::Mutex<std::collections::HashSet<Triple>>,
+    pub(super) missing: std::sync::Mutex<std::collections::HashSet<PedimentoNumber>>,
     /// Rows of `rows` whose 501 replaced a different earlier version in this run (that
     /// version is already a conflict: a partida of another request is not one again).
     pub(super) replaced: std::collections::HashSet<usize>,
@@ -71,11 +72,11 @@ impl Ctx {
         ctx.years_of.reserve(n501);
         ctx
     }
-    pub(super) fn row(&self, k: &(Triple, i32)) -> &PedimentoRow {
+    pub(super) fn row(&self, k: &PedimentoKey) -> &PedimentoRow {
         &self.rows[self.headers[k]]
     }
     /// The header of a key `resolve` returned.
-    pub(super) fn row_mut(&mut self, k: &(Triple, i32)) -> &mut PedimentoRow {
+    pub(super) fn row_mut(&mut self, k: &PedimentoKey) -> &mut PedimentoRow {
         &mut self.rows[self.headers[k]]
     }
     /// [`Ctx::resolve`] for a row of request `req` that is kept per latest request
@@ -86,10 +87,10 @@ impl Ctx {
     pub(super) fn resolve_memo(
         &self,
         memo: &mut Memo,
-        t: &Triple,
+        t: &PedimentoNumber,
         date: Option<NaiveDate>,
         req: usize,
-    ) -> Result<((Triple, i32), usize), Fail> {
+    ) -> Result<(PedimentoKey, usize), Fail> {
         if let Some(((mt, md), k, at)) = &memo.last
             && mt == t
             && *md == date
@@ -106,20 +107,20 @@ impl Ctx {
     /// [`Ctx::resolve`] with the header's index in `rows`, for a row that follows the row
     /// `memo` last resolved. Files list pedimentos in the order of their 501 rows, so the
     /// next pedimento is usually the next header: when `keys` there is the row's own
-    /// (triple, year of its date) it is the header `headers` would give (each key has one
+    /// (number, year of its date) it is the header `headers` would give (each key has one
     /// index), found without a probe of a table larger than the cache. Otherwise (no
     /// date, another order, another year) it is looked up as [`Ctx::locate`] does.
     pub(super) fn resolve_at(
         &self,
         memo: &mut Memo,
-        t: &Triple,
+        t: &PedimentoNumber,
         date: Option<NaiveDate>,
-    ) -> Result<((Triple, i32), usize), Fail> {
+    ) -> Result<(PedimentoKey, usize), Fail> {
         if let Some(d) = date
             && let Some((_, _, at)) = memo.last
             && let Some(k) = self.keys.get(at + 1)
-            && k.0 == *t
-            && k.1 == chrono::Datelike::year(&d)
+            && k.number() == *t
+            && k.year() == chrono::Datelike::year(&d)
         {
             memo.last = Some(((*t, date), *k, at + 1));
             return Ok((*k, at + 1));
@@ -150,9 +151,9 @@ impl Ctx {
     /// Finds the pedimento a dependent row belongs to.
     pub(super) fn resolve(
         &self,
-        t: &Triple,
+        t: &PedimentoNumber,
         date: Option<NaiveDate>,
-    ) -> Result<(Triple, i32), Fail> {
+    ) -> Result<PedimentoKey, Fail> {
         let (k, at) = self.locate(t, date)?;
         if !self.dead.is_empty() {
             self.alive(at.unwrap_or_else(|| self.headers[&k]))?;
@@ -163,36 +164,36 @@ impl Ctx {
     /// row's own date names the year; not when the year came from `years_of`).
     pub(super) fn locate(
         &self,
-        t: &Triple,
+        t: &PedimentoNumber,
         date: Option<NaiveDate>,
-    ) -> Result<((Triple, i32), Option<usize>), Fail> {
+    ) -> Result<(PedimentoKey, Option<usize>), Fail> {
         if let Some(d) = date {
             use chrono::Datelike;
-            let k = (*t, d.year());
+            let k = PedimentoKey::of(*t, d.year());
             if let Some(&at) = self.headers.get(&k) {
                 return Ok((k, Some(at)));
             }
         }
         match self.years_of.get(t).map(|v| v.as_slice()) {
-            Some([y]) => Ok(((*t, *y), None)),
+            Some([y]) => Ok((PedimentoKey::of(*t, *y), None)),
             Some(ys) if ys.len() > 1 => {
                 // Several years share this number: take the latest paid on or before the date.
                 if let Some(d) = date {
                     let best = ys
                         .iter()
-                        .filter(|y| self.row(&(*t, **y)).fecha_pago <= d)
+                        .filter(|y| self.row(&PedimentoKey::of(*t, **y)).fecha_pago <= d)
                         .max();
                     if let Some(y) = best {
-                        return Ok(((*t, *y), None));
+                        return Ok((PedimentoKey::of(*t, *y), None));
                     }
                 }
                 Err((
                     "Pedimento".into(),
                     format!(
                         "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
-                        t.a(),
-                        t.p(),
-                        t.n(),
+                        t.aduana_seccion(),
+                        t.patente(),
+                        t.numero(),
                         ys
                     ),
                 ))
@@ -211,44 +212,15 @@ impl Ctx {
                         "Pedimento".into(),
                         format!(
                             "missing pedimento: no 501 datos generales row for {}-{}-{} (in this input or the dataset)",
-                            t.a(),
-                            t.p(),
-                            t.n()
+                            t.aduana_seccion(),
+                            t.patente(),
+                            t.numero()
                         ),
                     ))
                 }
             }
         }
     }
-}
-
-/// `YYYY-ASS-PPPP-NNNNNNN` (the dataset's `pedimento_id`), built without `format!`: one
-/// per 551-557 row.
-pub(super) fn pid(t: &Triple, year: i32) -> String {
-    pid_text(t, year).into()
-}
-
-/// [`pid`] as inline text (no allocation: one per 551 row).
-pub(super) fn pid_text(t: &Triple, year: i32) -> Text {
-    if !(0..=9999).contains(&year) {
-        return compact_str::format_compact!("{year:04}-{}-{}-{}", t.a(), t.p(), t.n());
-    }
-    let y = year as u32;
-    let mut b = [0u8; 21];
-    for (i, d) in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10]
-        .iter()
-        .enumerate()
-    {
-        b[i] = b'0' + *d as u8;
-    }
-    b[4] = b'-';
-    b[5..8].copy_from_slice(&t.aduana);
-    b[8] = b'-';
-    b[9..13].copy_from_slice(&t.patente);
-    b[13] = b'-';
-    b[14..21].copy_from_slice(&t.numero);
-    // Triple's bytes are ASCII digits (`fixed`).
-    Text::from_utf8(b).expect("ASCII digits")
 }
 
 pub(super) fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, fail: Fail) {

@@ -5,7 +5,7 @@
 use super::super::{FileStats, text};
 use super::{Input, USED};
 use crate::dataset::{RejectRow, Text};
-use crate::model::{self, FieldError, FieldResult};
+use crate::model::{self, FieldError, FieldResult, PedimentoNumber, fixed_digits};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -226,61 +226,27 @@ impl<'a, 'b> Row<'a, 'b> {
         let v = self.raw(name);
         (!v.is_empty()).then(|| Text::from(v))
     }
-    pub(super) fn triple(&self) -> Result<Triple, Fail> {
+    pub(super) fn triple(&self) -> Result<PedimentoNumber, Fail> {
         self.triple_of(f::SeccionAduanera, f::Patente, f::Pedimento)
     }
 
     /// A pedimento reference from three columns (own key, anterior, original).
-    pub(super) fn triple_of(&self, aduana: Fd, patente: Fd, numero: Fd) -> Result<Triple, Fail> {
-        Ok(Triple {
-            aduana: self.req(aduana, |s| fixed::<3>(s, aduana.name()), "bad field")?,
-            patente: self.req(patente, |s| fixed::<4>(s, patente.name()), "bad field")?,
-            numero: self.req(numero, |s| fixed::<7>(s, numero.name()), "bad field")?,
+    pub(super) fn triple_of(
+        &self,
+        aduana: Fd,
+        patente: Fd,
+        numero: Fd,
+    ) -> Result<PedimentoNumber, Fail> {
+        Ok(PedimentoNumber {
+            aduana: self.req(aduana, |s| fixed_digits::<3>(s, aduana.name()), "bad field")?,
+            patente: self.req(
+                patente,
+                |s| fixed_digits::<4>(s, patente.name()),
+                "bad field",
+            )?,
+            numero: self.req(numero, |s| fixed_digits::<7>(s, numero.name()), "bad field")?,
         })
     }
-}
-
-/// (aduana-sección, patente, número) as fixed-width digits: Copy, no allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Triple {
-    pub(super) aduana: [u8; 3],
-    pub(super) patente: [u8; 4],
-    pub(super) numero: [u8; 7],
-}
-
-/// Hashed as one number (its 14 digits), not as three length-prefixed arrays: six
-/// hasher writes per lookup, and every 5xx row makes two or three lookups. Any byte
-/// works (equal triples give equal numbers).
-impl std::hash::Hash for Triple {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let digits = self.aduana.iter().chain(&self.patente).chain(&self.numero);
-        h.write_u64(digits.fold(0u64, |n, b| {
-            n.wrapping_mul(10).wrapping_add(b.wrapping_sub(b'0') as u64)
-        }));
-    }
-}
-
-impl Triple {
-    pub(super) fn a(&self) -> &str {
-        std::str::from_utf8(&self.aduana).unwrap_or("")
-    }
-    pub(super) fn p(&self) -> &str {
-        std::str::from_utf8(&self.patente).unwrap_or("")
-    }
-    pub(super) fn n(&self) -> &str {
-        std::str::from_utf8(&self.numero).unwrap_or("")
-    }
-}
-
-/// Left-pads a numeric code to N digits without allocating (same rules as `model::digits`).
-pub(super) fn fixed<const N: usize>(s: &str, what: &str) -> FieldResult<[u8; N]> {
-    let t = model::trim(s).as_bytes();
-    if t.is_empty() || t.len() > N || !t.iter().all(u8::is_ascii_digit) {
-        return model::digits(s, N, what).map(|_| [b'0'; N]);
-    }
-    let mut out = [b'0'; N];
-    out[N - t.len()..].copy_from_slice(t);
-    Ok(out)
 }
 
 /// `model::fraccion` as inline text, without collecting chars when the field is already
