@@ -110,11 +110,15 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let clave = rec.req("clave", model::clave, "unknown clave")?;
     let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
     let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
-    if chrono::Datelike::year(&fecha_pago) != key.year() {
+    // The key's year is the year of validation (Anexo 22 campo 1): payment falls in it,
+    // or in the next year when the número's first digit is the key's year's last digit
+    // (validated in December, paid in January).
+    let paid = chrono::Datelike::year(&fecha_pago);
+    if paid != key.year() && key.number().validation_year(paid) != key.year() {
         return Err((
             "fecha_pago".into(),
             format!(
-                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}",
+                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {} (nor in the next, for a número starting with the year's last digit)",
                 key.year()
             ),
         ));

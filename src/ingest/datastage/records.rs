@@ -228,7 +228,7 @@ pub(super) fn rectificaciones_701(
                 )?;
                 let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
                 let ant_year = match fa {
-                    Some(d) => chrono::Datelike::year(&d),
+                    Some(d) => ant.validation_year(chrono::Datelike::year(&d)),
                     None => ctx
                         .resolve(&ant, None)
                         .map(|k| k.year())
@@ -305,7 +305,7 @@ pub(super) fn descargos_512(
                 )?;
                 let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
                 let oy = match fo {
-                    Some(d) => chrono::Datelike::year(&d),
+                    Some(d) => orig.validation_year(chrono::Datelike::year(&d)),
                     None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
                         (
                             "FechaOperacionOrig".to_string(),
@@ -349,7 +349,8 @@ fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
     let rfc = r.req(f::Rfc, model::rfc, "bad RFC")?;
     let fecha_pago = r.req(f::FechaPagoReal, model::date, "bad date")?;
     let tipo_cambio = r.opt(f::TipoCambio, |s| dec(s, QTY_SCALE), "not a number")?;
-    let year = chrono::Datelike::year(&fecha_pago);
+    // The year on the number: of validation (Anexo 22 campo 1), not of payment.
+    let year = tr.validation_year(chrono::Datelike::year(&fecha_pago));
     let tipo_pedimento = match r.raw(f::TipoPedimento) {
         "2" => 2,
         _ => 1,

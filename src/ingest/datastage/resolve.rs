@@ -107,7 +107,7 @@ impl Ctx {
     /// [`Ctx::resolve`] with the header's index in `rows`, for a row that follows the row
     /// `memo` last resolved. Files list pedimentos in the order of their 501 rows, so the
     /// next pedimento is usually the next header: when `keys` there is the row's own
-    /// (number, year of its date) it is the header `headers` would give (each key has one
+    /// (number, year of validation its date gives) it is the header `headers` would give (each key has one
     /// index), found without a probe of a table larger than the cache. Otherwise (no
     /// date, another order, another year) it is looked up as [`Ctx::locate`] does.
     pub(super) fn resolve_at(
@@ -120,7 +120,7 @@ impl Ctx {
             && let Some((_, _, at)) = memo.last
             && let Some(k) = self.keys.get(at + 1)
             && k.number() == *t
-            && k.year() == chrono::Datelike::year(&d)
+            && k.year() == t.validation_year(chrono::Datelike::year(&d))
         {
             memo.last = Some(((*t, date), *k, at + 1));
             return Ok((*k, at + 1));
@@ -169,7 +169,7 @@ impl Ctx {
     ) -> Result<(PedimentoKey, Option<usize>), Fail> {
         if let Some(d) = date {
             use chrono::Datelike;
-            let k = PedimentoKey::of(*t, d.year());
+            let k = PedimentoKey::of(*t, t.validation_year(d.year()));
             if let Some(&at) = self.headers.get(&k) {
                 return Ok((k, Some(at)));
             }
