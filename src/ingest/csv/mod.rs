@@ -2,6 +2,12 @@
 //! row of a pedimento (what spreadsheets and broker systems export). Comma-separated,
 //! RFC 4180 quoting, UTF-8 or Latin-1, header row required, columns matched by name.
 //! The columns are documented in `docs/schema.md` ("CSV layout").
+//!
+//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines).
+
+mod row;
+
+pub use row::*;
 
 use super::{FileStats, Parsed, text};
 use crate::dataset::{
@@ -11,281 +17,6 @@ use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_S
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
-
-/// Columns every CSV file must have.
-pub const REQUIRED: &[&str] = &[
-    "pedimento",
-    "tipo_operacion",
-    "clave",
-    "rfc",
-    "fecha_pago",
-    "partida",
-    "fraccion",
-    "umt",
-    "cantidad_umt",
-    "valor_aduana",
-    "valor_comercial",
-    "valor_dolares",
-];
-
-/// Optional columns (empty cells allowed).
-pub const OPTIONAL: &[&str] = &[
-    "nombre",
-    "immex_programa",
-    "fecha_seleccion",
-    "fecha_entrada",
-    "tipo_cambio",
-    "descripcion",
-    "codigo_producto",
-    "pais_origen",
-    "umc",
-    "cantidad_umc",
-    "precio_unitario",
-    "igi_tasa",
-    "igi_importe",
-    "iva_tasa",
-    "iva_importe",
-    "ieps_tasa",
-    "ieps_importe",
-    "dta_importe",
-    "rectifica",
-    "clave_original",
-    "contraparte_pedimento",
-    "contraparte_rfc",
-    "descargo_pedimento",
-    "descargo_fraccion",
-    "descargo_cantidad",
-    "descargo_umt",
-    "identificadores",
-];
-
-type Fail = (String, String);
-
-struct Rec<'a> {
-    cols: &'a HashMap<String, usize>,
-    r: &'a csv::StringRecord,
-}
-
-impl Rec<'_> {
-    fn raw(&self, n: &str) -> &str {
-        self.cols
-            .get(n)
-            .and_then(|i| self.r.get(*i))
-            .map(str::trim)
-            .unwrap_or("")
-    }
-    fn req<T>(&self, n: &str, p: impl Fn(&str) -> FieldResult<T>, kind: &str) -> Result<T, Fail> {
-        p(self.raw(n)).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
-    }
-    fn opt<T>(
-        &self,
-        n: &str,
-        p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
-    ) -> Result<Option<T>, Fail> {
-        let v = self.raw(n);
-        if v.is_empty() {
-            Ok(None)
-        } else {
-            p(v).map(Some)
-                .map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
-        }
-    }
-    fn text(&self, n: &str) -> Option<String> {
-        let v = self.raw(n);
-        (!v.is_empty()).then(|| v.to_string())
-    }
-}
-
-struct RowOut {
-    header: PedimentoRow,
-    partida: PartidaRow,
-    descargo: Option<DescargoRow>,
-    idents: Vec<IdentificadorRow>,
-}
-
-fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
-    let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
-    let tipo_operacion = rec.req("tipo_operacion", model::tipo_operacion, "bad field")?;
-    let clave = rec.req("clave", model::clave, "unknown clave")?;
-    let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
-    let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
-    if chrono::Datelike::year(&fecha_pago) != key.year {
-        return Err((
-            "fecha_pago".into(),
-            format!(
-                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}",
-                key.year
-            ),
-        ));
-    }
-    let fecha_seleccion = rec.opt("fecha_seleccion", model::date, "bad date")?;
-    let rectifica = rec
-        .opt("rectifica", model::PedimentoKey::parse, "bad field")?
-        .map(|k| k.id());
-    let clave_original = rec.text("clave_original").map(|s| s.to_uppercase());
-    let effective = if clave == "R1" {
-        clave_original.clone().unwrap_or(clave.clone())
-    } else {
-        clave.clone()
-    };
-    let id = key.id();
-    let header = PedimentoRow {
-        pedimento_id: id.clone(),
-        year: key.year,
-        aduana_seccion: key.aduana_seccion.clone(),
-        patente: key.patente.clone(),
-        numero: key.numero.clone(),
-        tipo_operacion,
-        clave: effective,
-        clave_declarada: clave.clone(),
-        tipo_pedimento: if rectifica.is_some() { 2 } else { 1 },
-        rfc,
-        nombre: rec.text("nombre"),
-        immex_programa: rec.text("immex_programa"),
-        fecha_pago,
-        fecha_entrada: rec.opt("fecha_entrada", model::date, "bad date")?,
-        fecha_seleccion,
-        fecha_operacion: fecha_seleccion.unwrap_or(fecha_pago),
-        tipo_cambio: rec.opt(
-            "tipo_cambio",
-            |s| model::decimal(s, QTY_SCALE),
-            "not a number",
-        )?,
-        valor_dolares: Decimal::ZERO,
-        valor_aduana: Decimal::ZERO,
-        valor_comercial: Decimal::ZERO,
-        rectifica_id: rectifica,
-        contraparte_id: rec
-            .opt(
-                "contraparte_pedimento",
-                model::PedimentoKey::parse,
-                "bad field",
-            )?
-            .map(|k| k.id()),
-        contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, "bad RFC")?,
-        source_file: file.to_string(),
-        source_line: ln as i64,
-        hora_pago: model::time_of(rec.raw("fecha_pago")),
-    };
-    let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
-    let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
-    let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
-    let partida = PartidaRow {
-        pedimento_id: id.as_str().into(),
-        partida: rec.req(
-            "partida",
-            |s| {
-                s.parse::<i32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
-            },
-            "bad field",
-        )?,
-        fraccion: rec.req("fraccion", model::fraccion, "bad field")?.into(),
-        nico: None,
-        descripcion: rec.text("descripcion").map(Into::into),
-        codigo_producto: rec.text("codigo_producto").map(Into::into),
-        pais_origen: rec.text("pais_origen").map(Into::into),
-        umc: rec.text("umc").map(Into::into),
-        cantidad_umc: rec.opt(
-            "cantidad_umc",
-            |s| model::decimal(s, QTY_SCALE),
-            "not a number",
-        )?,
-        umt: rec.req(
-            "umt",
-            |s| {
-                if s.is_empty() {
-                    Err(FieldError("umt is empty".into()))
-                } else {
-                    Ok(s.into())
-                }
-            },
-            "bad field",
-        )?,
-        cantidad_umt: rec.req(
-            "cantidad_umt",
-            |s| model::decimal(s, QTY_SCALE),
-            "not a number",
-        )?,
-        precio_unitario: rec.opt(
-            "precio_unitario",
-            |s| model::decimal(s, QTY_SCALE),
-            "not a number",
-        )?,
-        valor_aduana: money("valor_aduana")?,
-        valor_comercial: money("valor_comercial")?,
-        valor_dolares: money("valor_dolares")?,
-        igi_tasa: orate("igi_tasa")?,
-        igi_importe: omoney("igi_importe")?,
-        iva_tasa: orate("iva_tasa")?,
-        iva_importe: omoney("iva_importe")?,
-        ieps_tasa: orate("ieps_tasa")?,
-        ieps_importe: omoney("ieps_importe")?,
-        dta_importe: omoney("dta_importe")?,
-        source_line: ln as i64,
-    };
-    let descargo = match rec.opt(
-        "descargo_pedimento",
-        model::PedimentoKey::parse,
-        "bad field",
-    )? {
-        None => None,
-        Some(k) => Some(DescargoRow {
-            pedimento_id: id.clone(),
-            original_id: k.id(),
-            original_fraccion: rec.opt("descargo_fraccion", model::fraccion, "bad field")?,
-            unidad_medida: rec.text("descargo_umt"),
-            cantidad: rec.opt(
-                "descargo_cantidad",
-                |s| model::decimal(s, QTY_SCALE),
-                "not a number",
-            )?,
-            fecha_original: None,
-            source_line: ln as i64,
-        }),
-    };
-    // identificadores: `CLAVE[:comp1[:comp2[:comp3]]]` separated by ';'. A clave prefixed
-    // with `P.` is partida level (e.g. `P.EB`), otherwise pedimento level.
-    let mut idents = vec![];
-    for item in rec
-        .raw("identificadores")
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let mut parts = item.split(':').map(|s| s.trim().to_string());
-        let c = parts.next().unwrap_or_default().to_uppercase();
-        let (clave, partida_level) = match c.strip_prefix("P.") {
-            Some(x) => (x.to_string(), true),
-            None => (c, false),
-        };
-        if clave.is_empty() || clave.len() > 3 {
-            return Err((
-                "identificadores".into(),
-                format!("bad field: identificador '{item}' is not CLAVE[:complemento...]"),
-            ));
-        }
-        let nz = |s: Option<String>| s.filter(|x| !x.is_empty());
-        idents.push(IdentificadorRow {
-            pedimento_id: id.clone(),
-            partida: partida_level.then_some(partida.partida),
-            clave,
-            complemento1: nz(parts.next()),
-            complemento2: nz(parts.next()),
-            complemento3: nz(parts.next()),
-            source_line: ln as i64,
-        });
-    }
-    Ok(RowOut {
-        header,
-        partida,
-        descargo,
-        idents,
-    })
-}
 
 /// Parses one CSV file into `parsed` (multi-line quoted fields rejected).
 pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
@@ -330,6 +61,8 @@ fn has_lone_cr(t: &str) -> bool {
 /// joined_lines`, `joined_lines` being the continuation lines of multi-line records
 /// accepted with [`CsvOptions::multiline`]).
 pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, parsed: &mut Parsed) {
+    // Long (over ~150 lines): one pass over the records with the per-pedimento dedupe state
+    // in locals; not yet cut into functions (left for a follow-up of issue #21).
     let file = path.display().to_string();
     let (txt, enc) = text::decode(bytes);
     // A lone CR ends a line for the CSV reader (old Mac files): made an LF, so records,
@@ -864,7 +597,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         }
         parsed.years.entry(h.year).or_default().pedimentos.push(h);
     }
-    let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
+    let year_of = |id: &str| model::PedimentoKey::year_of_id(id).unwrap_or(0);
     let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
     ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
     for p in ps {
