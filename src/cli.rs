@@ -341,11 +341,11 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     });
     for f in &r.files {
         let note = match &f.skipped {
-            Some(s) => s.clone(),
+            Some(s) => l.phrase(s),
             None => f
                 .rejected_by_reason
                 .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
+                .map(|(k, v)| format!("{}: {v}", l.phrase(k)))
                 .collect::<Vec<_>>()
                 .join("; "),
         };
@@ -598,7 +598,12 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     if !a.check.is_empty() && run.files.iter().any(|f| f == "cert_assessment.parquet") {
         let table = pedaudit::audit::read_table(&a.out.join("cert_assessment.parquet"))?;
         print!("{}", checks::cert::render(&table)?);
-        println!("certification options: {}", cfg.options.cert.describe());
+        println!(
+            "{}: {}",
+            a.lang
+                .pick("opciones de certificación", "certification options"),
+            cfg.options.cert.describe()
+        );
     }
     print_summary(&df, a.lang)?;
     println!(

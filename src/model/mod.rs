@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod lang;
 pub mod numbers;
+pub mod phrases;
 pub mod rng;
 pub mod text;
 

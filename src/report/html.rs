@@ -649,7 +649,7 @@ pub fn render(d: &ReportData) -> String {
                 o,
                 "<p><b>{}:</b> {}</p>",
                 l.label(Label::Citation),
-                esc(cit)
+                esc(&l.citation(cit))
             );
         }
         let (t, left) = tables::findings_of(d, &c.code);
@@ -680,7 +680,7 @@ pub fn render(d: &ReportData) -> String {
                 "<p>{} {}</p>",
                 d.rejects.len(),
                 esc(l.pick(
-                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rejects de report.xlsx.",
+                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rechazos de report.xlsx.",
                     "row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx."
                 ))
             );

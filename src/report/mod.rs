@@ -424,7 +424,7 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
     kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
-    rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
+    rejects::write(&d.rejects, d.meta.lang, &dir.join("rejects.csv"))?;
     index::write_summary(d, dir)?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
