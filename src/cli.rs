@@ -318,6 +318,7 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
         &ingest::IngestOptions {
             force: a.force,
             memory_mb: Some(a.memory_mb),
+            progress: crate::cli_progress::handle(l),
         },
         &ingest::csv::CsvOptions {
             multiline: a.csv_multiline,
@@ -576,6 +577,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         profiles: a.profiles.clone(),
         cert: a.cert.options(),
         virtual_value_tolerance_pct: a.virtual_value_tolerance,
+        progress: crate::cli_progress::handle(a.lang),
     };
     let cfg = pedaudit::audit::AuditConfig {
         dataset: a.dataset.clone(),
@@ -779,7 +781,7 @@ pub fn report(a: report::ReportArgs) -> Result<i32> {
         // The CLI requires the manifest: a folder without one may mix runs.
         report::manifest::verify(&a.audit, true)?;
     }
-    let written = report::run(&a)?;
+    let written = report::run_with(&a, &crate::cli_progress::handle(a.lang))?;
     let l = a.lang;
     for w in &written {
         println!(

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod lang;
 pub mod numbers;
 pub mod phrases;
+pub mod progress;
 pub mod rng;
 pub mod text;
 

@@ -435,17 +435,29 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
 
 /// The `report` subcommand.
 pub fn run(a: &ReportArgs) -> Result<Vec<Written>, ReportError> {
+    run_with(a, &Default::default())
+}
+
+/// [`run`], reporting one step per report written to `progress`.
+pub fn run_with(
+    a: &ReportArgs,
+    progress: &crate::model::progress::ProgressHandle,
+) -> Result<Vec<Written>, ReportError> {
+    use crate::model::progress::{Stage, Unit};
     let reports = build_all(a)?;
     let mut out = vec![];
+    progress.begin(Stage::Report, reports.len() as u64, Unit::Reports);
     for d in &reports {
         let dir = a.out.join(&d.rfc).join(d.period.label());
         write_one(d, &dir)?;
+        progress.advance(1);
         out.push(Written {
             rfc: d.rfc.clone(),
             dir,
             findings: d.findings.len(),
         });
     }
+    progress.end();
     index::write(&a.out, a.lang)?;
     Ok(out)
 }
