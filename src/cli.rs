@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use comfy_table::Table;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 use pedaudit::model::lang::Lang;
 use pedaudit::{checks, dataset, findings, generate, ingest, report};
 use polars::prelude::*;
@@ -328,18 +328,15 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     for act in &r.recovered {
         eprintln!("{}: {act}", l.pick("recuperado", "recovered"));
     }
-    let mut t1 = Table::new();
-    t1.set_header(match l {
-        Lang::Es => vec![
-            "archivo",
-            "tipo",
-            "leídos",
-            "aceptados",
-            "rechazados",
-            "nota",
-        ],
-        Lang::En => vec!["file", "type", "read", "accepted", "rejected", "note"],
-    });
+    let mut t1 = term_table(
+        match l {
+            Lang::Es => vec!["archivo", "tipo", "leídos", "aceptados", "rechazados"],
+            Lang::En => vec!["file", "type", "read", "accepted", "rejected"],
+        },
+        &[2, 3, 4],
+    );
+    // Notes (reject kinds, skipped files) go under the table, one wrapped line a file.
+    let mut notes = vec![];
     for f in &r.files {
         let note = match &f.skipped {
             Some(s) => l.phrase(s),
@@ -355,59 +352,78 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         t1.add_row(vec![
-            name,
+            name.clone(),
             f.record_type.clone(),
-            f.rows_read.to_string(),
-            f.accepted.to_string(),
-            f.rejected.to_string(),
-            note,
+            num(f.rows_read),
+            num(f.accepted),
+            num(f.rejected),
         ]);
+        if !note.is_empty() {
+            notes.push(format!("{name}: {note}"));
+        }
     }
     println!("{t1}");
-    let mut t2 = Table::new();
-    t2.set_header(match l {
-        Lang::Es => vec![
-            "año",
-            "pedimentos",
-            "partidas",
-            "nuevos",
-            "idénticos",
-            "sustituidos",
-        ],
-        Lang::En => vec![
-            "year",
-            "pedimentos",
-            "partidas",
-            "new",
-            "identical",
-            "replaced",
-        ],
-    });
+    for n in &notes {
+        print_wrapped(n);
+    }
+    let mut t2 = term_table(
+        match l {
+            Lang::Es => vec![
+                "año",
+                "pedimentos",
+                "partidas",
+                "nuevos",
+                "idénticos",
+                "sustituidos",
+            ],
+            Lang::En => vec![
+                "year",
+                "pedimentos",
+                "partidas",
+                "new",
+                "identical",
+                "replaced",
+            ],
+        },
+        &[1, 2, 3, 4, 5],
+    );
     for (y, c) in &r.years {
         t2.add_row(vec![
             y.to_string(),
-            c.pedimentos.to_string(),
-            c.partidas.to_string(),
-            c.new.to_string(),
-            c.identical.to_string(),
-            c.replaced.to_string(),
+            num(c.pedimentos),
+            num(c.partidas),
+            num(c.new),
+            num(c.identical),
+            num(c.replaced),
         ]);
     }
     println!("{t2}");
     let secs = t.elapsed().as_secs_f64();
     let rate = r.rows_read as f64 / secs.max(1e-9);
-    match l {
-        Lang::Es => println!(
-            "renglones leídos {} = aceptados {} + rechazados {}; rectificaciones que sustituyen a un original: {}; {:.2}s ({:.0} renglones/s); ejecución {}",
-            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+    print_wrapped(&match l {
+        Lang::Es => format!(
+            "renglones leídos {} = aceptados {} + rechazados {}; rectificaciones que sustituyen a un original: {}; {:.2} s ({} renglones/s); ejecución {}",
+            num(r.rows_read),
+            num(r.accepted),
+            num(r.rejected),
+            num(r.superseded),
+            secs,
+            num(rate as u64),
+            r.run_id
         ),
-        Lang::En => println!(
-            "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2}s ({:.0} rows/s); run {}",
-            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+        Lang::En => format!(
+            "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2} s ({} rows/s); run {}",
+            num(r.rows_read),
+            num(r.accepted),
+            num(r.rejected),
+            num(r.superseded),
+            secs,
+            num(rate as u64),
+            r.run_id
         ),
-    }
+    });
     if r.rejected > 0 {
-        println!(
+        print_wrapped(&format!(
             "{}: {}",
             l.pick(
                 "renglones rechazados con archivo, línea, campo y motivo",
@@ -417,9 +433,61 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
                 .join("rejects")
                 .join(format!("{}.parquet", r.run_id))
                 .display()
-        );
+        ));
     }
     Ok(0)
+}
+
+/// Width of the terminal summaries (tables and sentences).
+pub const TERM_WIDTH: usize = 80;
+
+/// A terminal summary table: at most [`TERM_WIDTH`] columns (cells wrap), condensed
+/// ASCII borders, the `right` columns (numbers) right-aligned.
+fn term_table(header: Vec<&str>, right: &[usize]) -> Table {
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(TERM_WIDTH as u16)
+        .set_header(header);
+    for &i in right {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+    t
+}
+
+/// A count with thousands separators.
+fn num(n: impl ToString) -> String {
+    report::format::thousands(&n.to_string())
+}
+
+/// `text` broken at spaces into lines of at most [`TERM_WIDTH`] characters (a word longer
+/// than that, such as a long path, gets a line of its own); continuation lines indented.
+fn wrap(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    let mut cur = String::new();
+    for w in text.split(' ') {
+        let len = cur.chars().count();
+        if !cur.trim().is_empty() && len + 1 + w.chars().count() > TERM_WIDTH {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str("  ");
+        } else if !cur.is_empty() && !cur.ends_with("  ") {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.trim().is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+fn print_wrapped(text: &str) {
+    for l in wrap(text) {
+        println!("{l}");
+    }
 }
 
 /// An ingest error caused by a dataset folder the user cannot write (read-only mount,
@@ -608,29 +676,26 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         );
     }
     print_summary(&df, a.lang)?;
-    println!(
-        "{}",
-        match a.lang {
-            Lang::Es => format!(
-                "fecha de corte {}; {} hallazgos de {} revisiones ({} lote(s) de empresas) en {:.2}s; escritos en {}",
-                a.lang.date(run.as_of),
-                df.height(),
-                selected.len(),
-                run.batches,
-                t.elapsed().as_secs_f64(),
-                fp.display()
-            ),
-            Lang::En => format!(
-                "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
-                run.as_of,
-                df.height(),
-                selected.len(),
-                run.batches,
-                t.elapsed().as_secs_f64(),
-                fp.display()
-            ),
-        }
-    );
+    print_wrapped(&match a.lang {
+        Lang::Es => format!(
+            "fecha de corte {}; {} hallazgos de {} revisiones ({} lote(s) de empresas) en {:.2}s; escritos en {}",
+            a.lang.date(run.as_of),
+            df.height(),
+            selected.len(),
+            run.batches,
+            t.elapsed().as_secs_f64(),
+            fp.display()
+        ),
+        Lang::En => format!(
+            "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
+            run.as_of,
+            df.height(),
+            selected.len(),
+            run.batches,
+            t.elapsed().as_secs_f64(),
+            fp.display()
+        ),
+    });
     if let Some(level) = a.fail_on
         && explain_fail_on(&df, level, a.lang)?
     {
@@ -712,34 +777,26 @@ pub fn print_summary(df: &DataFrame, l: Lang) -> Result<()> {
         .group_by([col("check_code"), col("rfc")])
         .agg([
             len().alias("n"),
-            col("quantity").sum().alias("quantity"),
             col("amount").sum().alias("amount"),
             (col("igi").fill_null(lit(0)).sum()
                 + col("iva").fill_null(lit(0)).sum()
                 + col("ieps").fill_null(lit(0)).sum())
             .alias("contributions"),
         ])
-        .sort(["check_code", "rfc"], Default::default())
+        .sort(["rfc", "check_code"], Default::default())
         .collect()?;
-    let mut t = Table::new();
-    t.set_header(match l {
-        Lang::Es => vec![
-            "revisión",
-            "empresa",
-            "hallazgos",
-            "cantidad",
-            "monto MXN",
-            "contribuciones MXN",
-        ],
-        Lang::En => vec![
-            "check",
-            "company",
-            "findings",
-            "quantity",
-            "amount MXN",
-            "contributions MXN",
-        ],
-    });
+    // One table per company (80 columns hold four). No quantity column: a check's
+    // findings mix units of measure (UMT), and a sum of kilos and pieces means nothing.
+    // Amounts are all MXN.
+    let new_table = || {
+        term_table(
+            match l {
+                Lang::Es => vec!["revisión", "hallazgos", "monto MXN", "contribuciones MXN"],
+                Lang::En => vec!["check", "findings", "amount MXN", "contributions MXN"],
+            },
+            &[1, 2, 3],
+        )
+    };
     let s = |c: &str, i: usize| -> Result<String> {
         let v = agg.column(c)?.get(i)?;
         // Text stays text (a one-row aggregate holds owned strings, which the
@@ -751,17 +808,33 @@ pub fn print_summary(df: &DataFrame, l: Lang) -> Result<()> {
             other => other.to_string(),
         })
     };
+    let mut current: Option<(String, Table)> = None;
     for i in 0..agg.height() {
-        t.add_row(vec![
-            s("check_code", i)?,
-            s("rfc", i)?,
-            s("n", i)?,
-            s("quantity", i)?,
-            s("amount", i)?,
-            s("contributions", i)?,
-        ]);
+        let rfc = s("rfc", i)?;
+        if current.as_ref().is_none_or(|(r, _)| *r != rfc) {
+            if let Some((r, t)) = current.take() {
+                println!(
+                    "{}: {r}\n{t}",
+                    l.label(pedaudit::model::lang::Label::Company)
+                );
+            }
+            current = Some((rfc.clone(), new_table()));
+        }
+        if let Some((_, t)) = current.as_mut() {
+            t.add_row(vec![
+                s("check_code", i)?,
+                s("n", i)?,
+                s("amount", i)?,
+                s("contributions", i)?,
+            ]);
+        }
     }
-    println!("{t}");
+    if let Some((r, t)) = current {
+        println!(
+            "{}: {r}\n{t}",
+            l.label(pedaudit::model::lang::Label::Company)
+        );
+    }
     Ok(())
 }
 
@@ -783,21 +856,27 @@ pub fn report(a: report::ReportArgs) -> Result<i32> {
     }
     let written = report::run_with(&a, &crate::cli_progress::handle(a.lang))?;
     let l = a.lang;
+    let mut table = term_table(
+        match l {
+            Lang::Es => vec!["empresa", "hallazgos", "carpeta"],
+            Lang::En => vec!["company", "findings", "folder"],
+        },
+        &[1],
+    );
     for w in &written {
-        println!(
-            "{}: {} {} -> {}",
-            w.rfc,
-            w.findings,
-            l.pick("hallazgo(s)", "finding(s)"),
-            w.dir.display()
-        );
+        table.add_row(vec![
+            w.rfc.clone(),
+            num(w.findings),
+            w.dir.display().to_string(),
+        ]);
     }
-    println!(
-        "{} {} {:.2}s",
+    println!("{table}");
+    print_wrapped(&format!(
+        "{} {} {:.2} s",
         written.len(),
         l.pick("reporte(s) en", "report(s) in"),
         t.elapsed().as_secs_f64()
-    );
+    ));
     Ok(0)
 }
 

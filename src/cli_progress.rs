@@ -124,12 +124,15 @@ impl Progress for Terminal {
                     } else {
                         p.done as f64 * 100.0 / p.total as f64
                     };
+                    let per_sec = match p.unit {
+                        Unit::Bytes => amount(p.unit, rate as u64),
+                        _ => format!("{rate:.1}"),
+                    };
                     eprintln!(
-                        "{}: {} / {} ({pct:.0} %), {}/s, {} {:.0} s",
+                        "{}: {} / {} ({pct:.0} %), {per_sec}/s, {} {:.0} s",
                         p.label,
                         amount(p.unit, p.done),
                         amount(p.unit, p.total),
-                        amount(p.unit, rate as u64),
                         l.pick("faltan", "ETA"),
                         left
                     );

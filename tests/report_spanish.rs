@@ -4,7 +4,8 @@
 //! report.md, findings.csv, rejects.csv, kardex.csv and saldos.csv are searched for English
 //! words. Stored values (reject reasons, certification measured/threshold texts,
 //! citations) stay English in Parquet and are shown through `model::phrases`; a phrase
-//! missing from that table shows up here.
+//! missing from that table shows up here. The same run checks the terminal summaries fit
+//! 80 columns.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,8 +68,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs the CLI; every stdout line (the summary tables and sentences) fits 80 columns.
 fn run(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{args:?}: a line of {} characters:\n{line}\n{stdout}",
+            line.chars().count()
+        );
+    }
+    assert!(
+        !stdout.contains("cantidad"),
+        "no quantity totals across units in the summaries: {stdout}"
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
