@@ -147,6 +147,7 @@ fn spanish_output_has_no_english_words() {
     let p = |x: &Path| x.to_string_lossy().to_string();
     let mut terminal = String::new();
     let mut leaks = vec![];
+    let mut estimates = 0;
 
     // Run 1: bad Data Stage rows, the CSV corpus, virtual and ledger fixtures.
     let mut inputs = vec![
@@ -163,8 +164,24 @@ fn spanish_output_has_no_english_words() {
         inputs.push(p(&fx.join(v).join("input.csv")));
     }
     // Run 2: the certification fixture with its profiles.
+    // Run 1's profiles: the ledger fixture's, plus a user inpc.csv with the two INPC
+    // months the regularization estimate of its expired lots needs (June 2023 and
+    // November 2024).
+    let prof = t.join("profiles-a");
+    std::fs::create_dir_all(&prof).unwrap();
+    for e in std::fs::read_dir(fx.join("ledger/profiles"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(e.path(), prof.join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        prof.join("inpc.csv"),
+        "periodo,inpc,fuente\n2023-06,128.084,user\n2024-11,137.424,user\n",
+    )
+    .unwrap();
     let runs: Vec<(Vec<String>, PathBuf, &str)> = vec![
-        (inputs, fx.join("ledger/profiles"), "a"),
+        (inputs, prof, "a"),
         (
             vec![p(&fx.join("CERT-RATIO/pedimentos.csv"))],
             fx.join("CERT-RATIO/profiles"),
@@ -195,6 +212,8 @@ fn spanish_output_has_no_english_words() {
             &au,
             "--out",
             &p(&rep),
+            "--profiles",
+            &p(profiles),
         ]);
         let reports: Vec<PathBuf> = walk(&rep)
             .into_iter()
@@ -222,6 +241,23 @@ fn spanish_output_has_no_english_words() {
                     }
                 }
             }
+            let reg = r.join("regularizacion.csv");
+            leaks.extend(
+                english(&header(&reg))
+                    .into_iter()
+                    .map(|h| format!("regularizacion.csv header: {h}")),
+            );
+            for v in column(&reg, "nota") {
+                leaks.extend(
+                    english(&v)
+                        .into_iter()
+                        .map(|h| format!("regularizacion.csv: {h}")),
+                );
+            }
+            estimates += column(&reg, "total_estimado")
+                .iter()
+                .filter(|v| !v.is_empty())
+                .count();
             for f in ["saldos.csv", "rejects.csv", "kardex.csv"] {
                 let h = header(&r.join(f));
                 for en in ["reason", "source_file", "kind", "pool", "unit", "open_qty"] {
@@ -231,6 +267,11 @@ fn spanish_output_has_no_english_words() {
         }
     }
     assert!(terminal.contains("rechazados"), "{terminal}");
+    // The user's INPC months give estimates for the lots that need exactly those.
+    assert!(
+        estimates > 0,
+        "no regularization estimate with the user's inpc.csv"
+    );
     leaks.extend(
         english(&terminal)
             .into_iter()

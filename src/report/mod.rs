@@ -442,7 +442,7 @@ pub fn write_one_with(
         before_last(
             markdown::render(d),
             "\n## ",
-            regularization::markdown(d, rates),
+            format!("\n{}\n", regularization::markdown(d, rates).trim_end()),
         ),
     )?;
     regularization::write(d, rates, &dir.join("regularizacion.csv"))?;
