@@ -2,6 +2,7 @@
 //! codes (0 ok / no findings at --fail-on, 1 findings at or above --fail-on, 2 failure).
 
 mod cli;
+mod cli_progress;
 
 use anyhow::{Context, Result};
 use clap::Parser;

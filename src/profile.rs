@@ -233,7 +233,10 @@ pub const TABLES: [&TableSpec; 10] = [
 
 /// The file names a profile folder may hold (`programas.csv`, ...).
 pub fn known_files() -> Vec<&'static str> {
-    TABLES.iter().map(|t| t.file).collect()
+    // inpc.csv: the report's regularization estimate reads it (report::regularization).
+    let mut v: Vec<&'static str> = TABLES.iter().map(|t| t.file).collect();
+    v.push("inpc.csv");
+    v
 }
 
 /// Checks a `--profiles` path before any work: it must be an existing folder (a missing

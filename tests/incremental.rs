@@ -20,6 +20,7 @@ fn run(inputs: &[PathBuf], root: &Path, memory_mb: Option<u64>) -> ingest::Inges
         &IngestOptions {
             force: false,
             memory_mb,
+            ..Default::default()
         },
     )
     .unwrap()

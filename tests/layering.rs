@@ -102,3 +102,18 @@ fn the_scanner_sees_grouped_imports() {
         vec!["model", "report", "checks"]
     );
 }
+
+/// Terminal rendering stays at the CLI edge: only `src/cli_progress.rs` uses indicatif;
+/// the library reports progress through `model::progress`.
+#[test]
+fn indicatif_only_at_the_cli_edge() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut fs = vec![];
+    files(&src, &mut fs);
+    let users: Vec<String> = fs
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).unwrap().contains("indicatif::"))
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert_eq!(users, ["cli_progress.rs"]);
+}

@@ -11,7 +11,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn run(inputs: &[PathBuf], root: &Path, memory_mb: Option<u64>, force: bool) -> IngestReport {
-    ingest::run(inputs, root, &IngestOptions { force, memory_mb }).unwrap()
+    ingest::run(
+        inputs,
+        root,
+        &IngestOptions {
+            force,
+            memory_mb,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 /// Every row of a table over all years, formatted and sorted (shards change row order,

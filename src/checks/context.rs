@@ -63,6 +63,8 @@ pub struct AuditOptions {
     pub cert: super::cert::CertOptions,
     /// VIRTUAL-MISMATCH: USD value differences above this percent are flagged (low).
     pub virtual_value_tolerance_pct: u32,
+    /// Progress sink: one step per check run on a batch (silent by default).
+    pub progress: crate::model::progress::ProgressHandle,
 }
 
 impl Default for AuditOptions {
@@ -74,6 +76,7 @@ impl Default for AuditOptions {
             profiles: None,
             cert: Default::default(),
             virtual_value_tolerance_pct: super::virtual_pairing::VALUE_TOLERANCE_PCT,
+            progress: Default::default(),
         }
     }
 }

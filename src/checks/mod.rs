@@ -321,13 +321,13 @@ pub fn run(ctx: &AuditContext, checks: &[&CheckDef]) -> Result<DataFrame, CheckE
                     .iter()
                     .try_for_each(|t| ctx.shared_value(t.name).map(|_| ()))
             },
-            || plain.par_iter().map(|c| run_one(ctx, c)).collect(),
+            || plain.par_iter().map(|c| run_counted(ctx, c)).collect(),
         );
     ready?;
     results.extend(
         dependent
             .par_iter()
-            .map(|c| run_one(ctx, c))
+            .map(|c| run_counted(ctx, c))
             .collect::<Vec<_>>(),
     );
     let mut all = findings::empty();
@@ -335,6 +335,13 @@ pub fn run(ctx: &AuditContext, checks: &[&CheckDef]) -> Result<DataFrame, CheckE
         all.vstack_mut(&r?)?;
     }
     Ok(findings::sort(all)?)
+}
+
+/// [`run_one`], then one step of the context's progress.
+fn run_counted(ctx: &AuditContext, c: &CheckDef) -> Result<DataFrame, CheckError> {
+    let r = run_one(ctx, c);
+    ctx.opts.progress.advance(1);
+    r
 }
 
 /// Result of [`run_batched`].
@@ -408,10 +415,14 @@ pub fn run_with(
     batching: Batching,
     each: &mut dyn FnMut(&AuditContext, Pass) -> Result<(), CheckError>,
 ) -> Result<AuditRun, CheckError> {
+    use crate::model::progress::{Stage, Unit};
+    let pg = opts.progress.clone();
     let Some(batches) = batching.plan(root)? else {
+        pg.begin(Stage::Audit, checks.len() as u64, Unit::Checks);
         let ctx = AuditContext::open(root, opts.clone())?;
         let findings = run(&ctx, checks)?;
         each(&ctx, Pass::Whole)?;
+        pg.end();
         return Ok(AuditRun {
             as_of: ctx.as_of,
             findings,
@@ -429,6 +440,12 @@ pub fn run_with(
         .iter()
         .copied()
         .partition(|c| shared::is_cross_company(c));
+    let n_batches = if per.is_empty() { 0 } else { batches.len() };
+    pg.begin(
+        Stage::Audit,
+        (n_batches * per.len() + cross.len()) as u64,
+        Unit::Checks,
+    );
     let mut all = findings::empty();
     for companies in batches.iter().filter(|_| !per.is_empty()) {
         let scope = Scope {
@@ -455,6 +472,7 @@ pub fn run_with(
         all.vstack_mut(&run(&ctx, &cross)?)?;
         each(&ctx, Pass::CrossCompany)?;
     }
+    pg.end();
     Ok(AuditRun {
         as_of: opts.as_of.expect("set above"),
         findings: findings::sort(all)?,

@@ -22,6 +22,7 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
         profiles: a.profiles.clone(),
         cert: a.cert.options(),
         virtual_value_tolerance_pct: a.virtual_value_tolerance,
+        progress: crate::cli_progress::handle(a.lang),
     };
     let cfg = pedaudit::audit::AuditConfig {
         dataset: a.dataset.clone(),
@@ -44,32 +45,34 @@ pub fn audit(a: AuditArgs) -> Result<i32> {
     if !a.check.is_empty() && run.files.iter().any(|f| f == "cert_assessment.parquet") {
         let table = pedaudit::audit::read_table(&a.out.join("cert_assessment.parquet"))?;
         print!("{}", checks::cert::render(&table)?);
-        println!("certification options: {}", cfg.options.cert.describe());
+        println!(
+            "{}: {}",
+            a.lang
+                .pick("opciones de certificación", "certification options"),
+            cfg.options.cert.describe()
+        );
     }
     print_summary(&df, a.lang)?;
-    println!(
-        "{}",
-        match a.lang {
-            Lang::Es => format!(
-                "fecha de corte {}; {} hallazgos de {} revisiones ({} lote(s) de empresas) en {:.2}s; escritos en {}",
-                a.lang.date(run.as_of),
-                df.height(),
-                selected.len(),
-                run.batches,
-                t.elapsed().as_secs_f64(),
-                fp.display()
-            ),
-            Lang::En => format!(
-                "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
-                run.as_of,
-                df.height(),
-                selected.len(),
-                run.batches,
-                t.elapsed().as_secs_f64(),
-                fp.display()
-            ),
-        }
-    );
+    print_wrapped(&match a.lang {
+        Lang::Es => format!(
+            "fecha de corte {}; {} hallazgos de {} revisiones ({} lote(s) de empresas) en {:.2}s; escritos en {}",
+            a.lang.date(run.as_of),
+            df.height(),
+            selected.len(),
+            run.batches,
+            t.elapsed().as_secs_f64(),
+            fp.display()
+        ),
+        Lang::En => format!(
+            "as of {}; {} findings from {} checks ({} company batch(es)) in {:.2}s; written to {}",
+            run.as_of,
+            df.height(),
+            selected.len(),
+            run.batches,
+            t.elapsed().as_secs_f64(),
+            fp.display()
+        ),
+    });
     if let Some(level) = a.fail_on
         && explain_fail_on(&df, level, a.lang)?
     {
@@ -151,34 +154,26 @@ pub fn print_summary(df: &DataFrame, l: Lang) -> Result<()> {
         .group_by([col("check_code"), col("rfc")])
         .agg([
             len().alias("n"),
-            col("quantity").sum().alias("quantity"),
             col("amount").sum().alias("amount"),
             (col("igi").fill_null(lit(0)).sum()
                 + col("iva").fill_null(lit(0)).sum()
                 + col("ieps").fill_null(lit(0)).sum())
             .alias("contributions"),
         ])
-        .sort(["check_code", "rfc"], Default::default())
+        .sort(["rfc", "check_code"], Default::default())
         .collect()?;
-    let mut t = Table::new();
-    t.set_header(match l {
-        Lang::Es => vec![
-            "revisión",
-            "empresa",
-            "hallazgos",
-            "cantidad",
-            "monto MXN",
-            "contribuciones MXN",
-        ],
-        Lang::En => vec![
-            "check",
-            "company",
-            "findings",
-            "quantity",
-            "amount MXN",
-            "contributions MXN",
-        ],
-    });
+    // One table per company (80 columns hold four). No quantity column: a check's
+    // findings mix units of measure (UMT), and a sum of kilos and pieces means nothing.
+    // Amounts are all MXN.
+    let new_table = || {
+        term_table(
+            match l {
+                Lang::Es => vec!["revisión", "hallazgos", "monto MXN", "contribuciones MXN"],
+                Lang::En => vec!["check", "findings", "amount MXN", "contributions MXN"],
+            },
+            &[1, 2, 3],
+        )
+    };
     let s = |c: &str, i: usize| -> Result<String> {
         let v = agg.column(c)?.get(i)?;
         // Text stays text (a one-row aggregate holds owned strings, which the
@@ -190,16 +185,32 @@ pub fn print_summary(df: &DataFrame, l: Lang) -> Result<()> {
             other => other.to_string(),
         })
     };
+    let mut current: Option<(String, Table)> = None;
     for i in 0..agg.height() {
-        t.add_row(vec![
-            s("check_code", i)?,
-            s("rfc", i)?,
-            s("n", i)?,
-            s("quantity", i)?,
-            s("amount", i)?,
-            s("contributions", i)?,
-        ]);
+        let rfc = s("rfc", i)?;
+        if current.as_ref().is_none_or(|(r, _)| *r != rfc) {
+            if let Some((r, t)) = current.take() {
+                println!(
+                    "{}: {r}\n{t}",
+                    l.label(pedaudit::model::lang::Label::Company)
+                );
+            }
+            current = Some((rfc.clone(), new_table()));
+        }
+        if let Some((_, t)) = current.as_mut() {
+            t.add_row(vec![
+                s("check_code", i)?,
+                s("n", i)?,
+                s("amount", i)?,
+                s("contributions", i)?,
+            ]);
+        }
     }
-    println!("{t}");
+    if let Some((r, t)) = current {
+        println!(
+            "{}: {r}\n{t}",
+            l.label(pedaudit::model::lang::Label::Company)
+        );
+    }
     Ok(())
 }

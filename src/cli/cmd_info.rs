@@ -18,23 +18,29 @@ pub fn report(a: report::ReportArgs) -> Result<i32> {
         // The CLI requires the manifest: a folder without one may mix runs.
         report::manifest::verify(&a.audit, true)?;
     }
-    let written = report::run(&a)?;
+    let written = report::run_with(&a, &crate::cli_progress::handle(a.lang))?;
     let l = a.lang;
+    let mut table = term_table(
+        match l {
+            Lang::Es => vec!["empresa", "hallazgos", "carpeta"],
+            Lang::En => vec!["company", "findings", "folder"],
+        },
+        &[1],
+    );
     for w in &written {
-        println!(
-            "{}: {} {} -> {}",
-            w.rfc,
-            w.findings,
-            l.pick("hallazgo(s)", "finding(s)"),
-            w.dir.display()
-        );
+        table.add_row(vec![
+            w.rfc.clone(),
+            num(w.findings),
+            w.dir.display().to_string(),
+        ]);
     }
-    println!(
-        "{} {} {:.2}s",
+    println!("{table}");
+    print_wrapped(&format!(
+        "{} {} {:.2} s",
         written.len(),
         l.pick("reporte(s) en", "report(s) in"),
         t.elapsed().as_secs_f64()
-    );
+    ));
     Ok(0)
 }
 

@@ -24,6 +24,7 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
         &ingest::IngestOptions {
             force: a.force,
             memory_mb: Some(a.memory_mb),
+            progress: crate::cli_progress::handle(l),
         },
         &ingest::csv::CsvOptions {
             multiline: a.csv_multiline,
@@ -33,25 +34,22 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
     for act in &r.recovered {
         eprintln!("{}: {act}", l.pick("recuperado", "recovered"));
     }
-    let mut t1 = Table::new();
-    t1.set_header(match l {
-        Lang::Es => vec![
-            "archivo",
-            "tipo",
-            "leídos",
-            "aceptados",
-            "rechazados",
-            "nota",
-        ],
-        Lang::En => vec!["file", "type", "read", "accepted", "rejected", "note"],
-    });
+    let mut t1 = term_table(
+        match l {
+            Lang::Es => vec!["archivo", "tipo", "leídos", "aceptados", "rechazados"],
+            Lang::En => vec!["file", "type", "read", "accepted", "rejected"],
+        },
+        &[2, 3, 4],
+    );
+    // Notes (reject kinds, skipped files) go under the table, one wrapped line a file.
+    let mut notes = vec![];
     for f in &r.files {
         let note = match &f.skipped {
-            Some(s) => s.clone(),
+            Some(s) => l.phrase(s),
             None => f
                 .rejected_by_reason
                 .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
+                .map(|(k, v)| format!("{}: {v}", l.phrase(k)))
                 .collect::<Vec<_>>()
                 .join("; "),
         };
@@ -60,59 +58,78 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         t1.add_row(vec![
-            name,
+            name.clone(),
             f.record_type.clone(),
-            f.rows_read.to_string(),
-            f.accepted.to_string(),
-            f.rejected.to_string(),
-            note,
+            num(f.rows_read),
+            num(f.accepted),
+            num(f.rejected),
         ]);
+        if !note.is_empty() {
+            notes.push(format!("{name}: {note}"));
+        }
     }
     println!("{t1}");
-    let mut t2 = Table::new();
-    t2.set_header(match l {
-        Lang::Es => vec![
-            "año",
-            "pedimentos",
-            "partidas",
-            "nuevos",
-            "idénticos",
-            "sustituidos",
-        ],
-        Lang::En => vec![
-            "year",
-            "pedimentos",
-            "partidas",
-            "new",
-            "identical",
-            "replaced",
-        ],
-    });
+    for n in &notes {
+        print_wrapped(n);
+    }
+    let mut t2 = term_table(
+        match l {
+            Lang::Es => vec![
+                "año",
+                "pedimentos",
+                "partidas",
+                "nuevos",
+                "idénticos",
+                "sustituidos",
+            ],
+            Lang::En => vec![
+                "year",
+                "pedimentos",
+                "partidas",
+                "new",
+                "identical",
+                "replaced",
+            ],
+        },
+        &[1, 2, 3, 4, 5],
+    );
     for (y, c) in &r.years {
         t2.add_row(vec![
             y.to_string(),
-            c.pedimentos.to_string(),
-            c.partidas.to_string(),
-            c.new.to_string(),
-            c.identical.to_string(),
-            c.replaced.to_string(),
+            num(c.pedimentos),
+            num(c.partidas),
+            num(c.new),
+            num(c.identical),
+            num(c.replaced),
         ]);
     }
     println!("{t2}");
     let secs = t.elapsed().as_secs_f64();
     let rate = r.rows_read as f64 / secs.max(1e-9);
-    match l {
-        Lang::Es => println!(
-            "renglones leídos {} = aceptados {} + rechazados {}; rectificaciones que sustituyen a un original: {}; {:.2}s ({:.0} renglones/s); ejecución {}",
-            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+    print_wrapped(&match l {
+        Lang::Es => format!(
+            "renglones leídos {} = aceptados {} + rechazados {}; rectificaciones que sustituyen a un original: {}; {:.2} s ({} renglones/s); ejecución {}",
+            num(r.rows_read),
+            num(r.accepted),
+            num(r.rejected),
+            num(r.superseded),
+            secs,
+            num(rate as u64),
+            r.run_id
         ),
-        Lang::En => println!(
-            "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2}s ({:.0} rows/s); run {}",
-            r.rows_read, r.accepted, r.rejected, r.superseded, secs, rate, r.run_id
+        Lang::En => format!(
+            "rows read {} = accepted {} + rejected {}; rectificaciones superseding an original: {}; {:.2} s ({} rows/s); run {}",
+            num(r.rows_read),
+            num(r.accepted),
+            num(r.rejected),
+            num(r.superseded),
+            secs,
+            num(rate as u64),
+            r.run_id
         ),
-    }
+    });
     if r.rejected > 0 {
-        println!(
+        print_wrapped(&format!(
             "{}: {}",
             l.pick(
                 "renglones rechazados con archivo, línea, campo y motivo",
@@ -122,7 +139,7 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
                 .join("rejects")
                 .join(format!("{}.parquet", r.run_id))
                 .display()
-        );
+        ));
     }
     Ok(0)
 }

@@ -18,12 +18,64 @@ pub use cmd_ingest::*;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use comfy_table::Table;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 use pedaudit::model::lang::Lang;
 use pedaudit::{checks, dataset, findings, generate, ingest, report};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Width of the terminal summaries (tables and sentences).
+pub const TERM_WIDTH: usize = 80;
+
+/// A terminal summary table: at most [`TERM_WIDTH`] columns (cells wrap), condensed
+/// ASCII borders, the `right` columns (numbers) right-aligned.
+fn term_table(header: Vec<&str>, right: &[usize]) -> Table {
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::ASCII_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(TERM_WIDTH as u16)
+        .set_header(header);
+    for &i in right {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+    t
+}
+
+/// A count with thousands separators.
+fn num(n: impl ToString) -> String {
+    report::format::thousands(&n.to_string())
+}
+
+/// `text` broken at spaces into lines of at most [`TERM_WIDTH`] characters (a word longer
+/// than that, such as a long path, gets a line of its own); continuation lines indented.
+fn wrap(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    let mut cur = String::new();
+    for w in text.split(' ') {
+        let len = cur.chars().count();
+        if !cur.trim().is_empty() && len + 1 + w.chars().count() > TERM_WIDTH {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str("  ");
+        } else if !cur.is_empty() && !cur.ends_with("  ") {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.trim().is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+fn print_wrapped(text: &str) {
+    for l in wrap(text) {
+        println!("{l}");
+    }
+}
 
 #[cfg(test)]
 mod tests {

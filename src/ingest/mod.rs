@@ -203,6 +203,8 @@ pub struct IngestOptions {
     /// Peak memory to aim for, in MiB (default [`DEFAULT_MEMORY_MB`]). Data Stage input
     /// larger than [`IngestOptions::shard_bytes`] is parsed in shards (`shard.rs`).
     pub memory_mb: Option<u64>,
+    /// Progress sink: bytes read+hashed, then bytes parsed (silent by default).
+    pub progress: crate::model::progress::ProgressHandle,
 }
 
 /// Default memory budget of an ingest (MiB).
@@ -488,7 +490,10 @@ pub fn run_with(
     let unique_size =
         |b: u64| size_count[&b] == 1 && known.sizes.as_ref().is_some_and(|k| !k.contains(&b));
     // Read and hash the files in parallel (SHA-256 of a large input is not free).
+    use crate::model::progress::{Stage, Unit};
     use rayon::prelude::*;
+    let pg = &opts.progress;
+    pg.begin(Stage::IngestRead, sizes.iter().sum(), Unit::Bytes);
     type Read = (PathBuf, Option<Vec<u8>>, u64, Option<String>);
     let read: Vec<Read> = files
         .into_par_iter()
@@ -503,14 +508,17 @@ pub fn run_with(
                     return Ok((f, None, size, None)); // hashed by the split
                 }
                 let (len, hash) = sha256_file(&f).map_err(err)?;
+                pg.advance(len);
                 return Ok((f, None, len, Some(hash)));
             }
             let bytes = fs::read(&f).map_err(err)?;
             let hash = sha256_hex(&bytes);
             let len = bytes.len() as u64;
+            pg.advance(len);
             Ok((f, Some(bytes), len, Some(hash)))
         })
         .collect::<Result<_>>()?;
+    pg.end();
     let is_known = |h: &Option<String>| h.as_ref().is_some_and(|h| known.hashes.contains(h));
     // Data Stage files of one request (`<dir>/<folio>_*.asc`) depend on each other (551
     // rows need their 501 row): when any file of a request is new, the whole request
@@ -577,6 +585,12 @@ pub fn run_with(
         .partition(|(p, _, _, _)| datastage::record_type_of(p).is_some());
     let t_parse = std::time::Instant::now();
     st.mark("read+hash");
+    let ds_len: u64 = ds.iter().map(|(_, _, len, _)| len).sum();
+    pg.begin(
+        Stage::IngestParse,
+        ds_len + csvs.iter().map(|(_, _, len, _)| len).sum::<u64>(),
+        Unit::Bytes,
+    );
     // Data Stage rows are parsed before the CSV rows (which win on dedupe). A sharded run
     // parses only the CSV files here: they are checked before anything is written, then
     // the shards check, stage and merge theirs, before the CSV years are merged.
@@ -596,8 +610,9 @@ pub fn run_with(
             })
             .collect();
         datastage::parse_in(&ds, &mut parsed, Some(root));
+        pg.advance(ds_len);
     }
-    for (p, bytes, _, hash) in &csvs {
+    for (p, bytes, len, hash) in &csvs {
         let hash = hash.as_deref().expect("a CSV file is hashed when read");
         csv::parse_with(
             p,
@@ -606,6 +621,7 @@ pub fn run_with(
             csv_opts,
             &mut parsed,
         );
+        pg.advance(*len);
     }
     let mut report = IngestReport {
         run_id: run_id(),
@@ -624,7 +640,9 @@ pub fn run_with(
         out.rejects.append(&mut parsed.rejects);
         parsed.rejects = out.rejects;
         parsed.superseded += out.superseded;
+        pg.advance(ds_len);
     }
+    pg.end();
     parsed.check_accounting()?;
     st.mark("parse");
     for y in parsed.years.values_mut() {

@@ -18,6 +18,9 @@
 //! - [`Lang::severity`]: display name of a stored severity code (`high` → `alta`).
 //! - [`Lang::money`]: `$1,234,567.89 MXN`; [`Lang::date`]: `31/12/2022` (es) or
 //!   `2022-12-31` (en) for text; data columns keep ISO dates.
+//! - [`Lang::phrase`]: a text a lower layer stored in English (ingest reject reasons,
+//!   certification measured/threshold/window values) in the output language; the table
+//!   is [`super::phrases`].
 //! - [`Lang::code`]: `"es"` / `"en"`, as typed on the command line and in `<html lang>`.
 //!
 //! Terms of art stay in Spanish in both languages (pedimento, partida, fracción, descargo,
@@ -159,6 +162,24 @@ impl Lang {
         match self {
             Lang::Es => d.format("%d/%m/%Y").to_string(),
             Lang::En => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// A phrase a lower layer stored in English (reject reason, certification value) in
+    /// this language: see [`super::phrases`].
+    pub fn phrase(self, text: &str) -> String {
+        match self {
+            Lang::Es => super::phrases::es(text),
+            Lang::En => text.to_string(),
+        }
+    }
+
+    /// A citation a check stored (English glue around instrument names) in this language:
+    /// see [`super::phrases::CITATION_FRAGMENTS`].
+    pub fn citation(self, text: &str) -> String {
+        match self {
+            Lang::Es => super::phrases::citation_es(text),
+            Lang::En => text.to_string(),
         }
     }
 

@@ -8,6 +8,8 @@ pub mod catalog;
 mod key;
 pub mod lang;
 pub mod numbers;
+pub mod phrases;
+pub mod progress;
 pub mod rng;
 pub mod text;
 

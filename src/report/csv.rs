@@ -117,7 +117,7 @@ pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
             s(f.iva.map(|x| x.to_string())),
             s(f.ieps.map(|x| x.to_string())),
             f.text(l).to_string(),
-            f.citation.clone(),
+            f.cite(l),
             f.evidence.clone(),
             rf.date.to_string(),
             s(b.and_then(|b| b.vence).map(|x| x.to_string())),

@@ -5,7 +5,7 @@ use super::format::html as esc;
 use super::model::ReportData;
 use super::svg;
 use super::tables::{self, Table};
-use crate::model::lang::Label;
+use crate::model::lang::{Label, Lang};
 use rust_decimal::Decimal;
 use std::fmt::Write;
 
@@ -196,10 +196,18 @@ fn cert_glance(o: &mut String, d: &ReportData) {
                 "<li>&#9744; <b>{} {}</b>: {}",
                 esc(&r.modality),
                 esc(&r.code),
-                esc(&r.requirement)
+                esc(match l {
+                    Lang::Es => crate::checks::cert::requirement_es(&r.code)
+                        .unwrap_or(r.requirement.as_str()),
+                    Lang::En => r.requirement.as_str(),
+                })
             );
             if !r.citation.is_empty() {
-                let _ = write!(o, " <span class=\"na\">({})</span>", esc(&r.citation));
+                let _ = write!(
+                    o,
+                    " <span class=\"na\">({})</span>",
+                    esc(&l.citation(&r.citation))
+                );
             }
             o.push_str("</li>");
         }
@@ -649,7 +657,7 @@ pub fn render(d: &ReportData) -> String {
                 o,
                 "<p><b>{}:</b> {}</p>",
                 l.label(Label::Citation),
-                esc(cit)
+                esc(&l.citation(cit))
             );
         }
         let (t, left) = tables::findings_of(d, &c.code);
@@ -680,7 +688,7 @@ pub fn render(d: &ReportData) -> String {
                 "<p>{} {}</p>",
                 d.rejects.len(),
                 esc(l.pick(
-                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rejects de report.xlsx.",
+                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rechazos de report.xlsx.",
                     "row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx."
                 ))
             );

@@ -349,9 +349,38 @@ pub const HEADER: [&str; 16] = [
     "unit",
 ];
 
+/// [`HEADER`] in Spanish, same order (`kind` stays the machine code; `concepto` is its
+/// label in the report language).
+pub const HEADER_ES: [&str; 16] = [
+    "rfc",
+    "fraccion",
+    "umt",
+    "grupo",
+    "fecha",
+    "tipo",
+    "concepto",
+    "pedimento",
+    "partida",
+    "clave",
+    "lotes",
+    "fraccion_producto",
+    "entrada",
+    "salida",
+    "saldo",
+    "unidad",
+];
+
+/// The header row in `l`.
+pub fn header(l: Lang) -> [&'static str; 16] {
+    match l {
+        Lang::Es => HEADER_ES,
+        Lang::En => HEADER,
+    }
+}
+
 /// `kardex.csv`: every row of every good, UTF-8 BOM, exact decimals, ISO dates.
 pub fn write(goods: &[Good], lang: Lang, path: &Path) -> Result<(), ReportError> {
-    let mut w = super::csv::with_bom(path, HEADER)?;
+    let mut w = super::csv::with_bom(path, header(lang))?;
     for g in goods {
         let unit = super::format::unit_name(&g.umt).unwrap_or_default();
         for r in &g.rows {

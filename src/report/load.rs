@@ -51,6 +51,12 @@ impl Finding {
             _ => &self.message,
         }
     }
+
+    /// The finding's citation in `lang` (stored with English glue; see
+    /// [`crate::model::lang::Lang::citation`]).
+    pub fn cite(&self, lang: crate::model::lang::Lang) -> String {
+        lang.citation(&self.citation)
+    }
 }
 
 /// The end of the window a finding is about, derived from the findings columns:

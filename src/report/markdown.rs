@@ -326,7 +326,12 @@ pub fn render(d: &ReportData) -> String {
             l.pick("hallazgo(s)", "finding(s)")
         );
         for cit in &c.citations {
-            let _ = writeln!(o, "{}: {}\n", l.label(Label::Citation), md(cit));
+            let _ = writeln!(
+                o,
+                "{}: {}\n",
+                l.label(Label::Citation),
+                md(&l.citation(cit))
+            );
         }
         let (t, left) = tables::findings_of(d, &c.code);
         table(&mut o, &t);
@@ -357,7 +362,7 @@ pub fn render(d: &ReportData) -> String {
                 "{} {}\n",
                 d.rejects.len(),
                 l.pick(
-                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rejects de report.xlsx.",
+                    "renglón(es) rechazados por la carga, por archivo, registro y campo; cada renglón con su línea y motivo está en rejects.csv y en la hoja Rechazos de report.xlsx.",
                     "row(s) rejected by ingest, by file, record and field; every row with its line and reason is in rejects.csv and the Rejects sheet of report.xlsx."
                 )
             );

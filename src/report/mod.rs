@@ -34,6 +34,7 @@ pub use crate::audit::manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod regularization;
 pub mod rejects;
 pub mod saldos;
 pub mod sample;
@@ -412,19 +413,45 @@ pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
 
 /// Writes every file of one report into `dir`.
 pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
+    write_one_with(d, dir, &regularization::Rates::vendored())
+}
+
+/// [`write_one`] with the INPC / recargo tables of the regularization estimate (the
+/// vendored ones plus a profile's `inpc.csv`).
+pub fn write_one_with(
+    d: &ReportData,
+    dir: &Path,
+    rates: &regularization::Rates,
+) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
     let put = |name: &str, text: String| -> Result<(), ReportError> {
         let p = dir.join(name);
         std::fs::write(&p, text).map_err(ReportError::io(&p))
     };
-    put("report.html", html::render(d))?;
-    put("report.md", markdown::render(d))?;
+    // The regularization section goes before the last section (notes).
+    let before_last = |doc: String, marker: &str, section: String| match doc.rfind(marker) {
+        Some(i) => format!("{}{section}{}", &doc[..i], &doc[i..]),
+        None => doc + &section,
+    };
+    put(
+        "report.html",
+        before_last(html::render(d), "<h2>", regularization::html(d, rates)),
+    )?;
+    put(
+        "report.md",
+        before_last(
+            markdown::render(d),
+            "\n## ",
+            format!("\n{}\n", regularization::markdown(d, rates).trim_end()),
+        ),
+    )?;
+    regularization::write(d, rates, &dir.join("regularizacion.csv"))?;
     put("findings.json", json::render(d))?;
     csv::write(d, &dir.join("findings.csv"))?;
     parquet::write(d, &dir.join("findings.parquet"))?;
     saldos::write(d, &dir.join("saldos.csv"))?;
     kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
-    rejects::write(&d.rejects, &dir.join("rejects.csv"))?;
+    rejects::write(&d.rejects, d.meta.lang, &dir.join("rejects.csv"))?;
     index::write_summary(d, dir)?;
     xlsx::write(d, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
@@ -435,17 +462,30 @@ pub fn write_one(d: &ReportData, dir: &Path) -> Result<(), ReportError> {
 
 /// The `report` subcommand.
 pub fn run(a: &ReportArgs) -> Result<Vec<Written>, ReportError> {
+    run_with(a, &Default::default())
+}
+
+/// [`run`], reporting one step per report written to `progress`.
+pub fn run_with(
+    a: &ReportArgs,
+    progress: &crate::model::progress::ProgressHandle,
+) -> Result<Vec<Written>, ReportError> {
+    use crate::model::progress::{Stage, Unit};
     let reports = build_all(a)?;
+    let rates = regularization::Rates::with_profiles(a.profiles.as_deref())?;
     let mut out = vec![];
+    progress.begin(Stage::Report, reports.len() as u64, Unit::Reports);
     for d in &reports {
         let dir = a.out.join(&d.rfc).join(d.period.label());
-        write_one(d, &dir)?;
+        write_one_with(d, &dir, &rates)?;
+        progress.advance(1);
         out.push(Written {
             rfc: d.rfc.clone(),
             dir,
             findings: d.findings.len(),
         });
     }
+    progress.end();
     index::write(&a.out, a.lang)?;
     Ok(out)
 }

@@ -2,9 +2,12 @@
 //! docs/reliability.md), with the file, line, record type, field and reason, so the filer
 //! can correct them at the source. Rejects are dataset-wide (a rejected row may have no
 //! readable RFC): every report of the dataset carries the same list. UTF-8 BOM; also the
-//! `Rejects` sheet of report.xlsx.
+//! `Rechazos` (`Rejects`) sheet of report.xlsx. Headers follow `--lang` ([`HEADER_ES`],
+//! default, or [`HEADER`]); the reason is stored in English by ingest and shown in the
+//! report language ([`Lang::phrase`]).
 
 use super::ReportError;
+use crate::model::lang::Lang;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -31,6 +34,25 @@ pub const HEADER: [&str; 7] = [
     "reason",
     "raw",
 ];
+
+/// [`HEADER`] in Spanish, same order.
+pub const HEADER_ES: [&str; 7] = [
+    "ejecucion",
+    "archivo",
+    "linea",
+    "tipo_registro",
+    "campo",
+    "motivo",
+    "renglon_original",
+];
+
+/// The header row in `l`.
+pub fn header(l: Lang) -> [&'static str; 7] {
+    match l {
+        Lang::Es => HEADER_ES,
+        Lang::En => HEADER,
+    }
+}
 
 /// Every reject of the dataset, by run, file and line.
 pub fn read(root: &Path) -> Result<Vec<Reject>, ReportError> {
@@ -99,8 +121,8 @@ pub fn read(root: &Path) -> Result<Vec<Reject>, ReportError> {
     Ok(out)
 }
 
-pub fn write(rejects: &[Reject], path: &Path) -> Result<(), ReportError> {
-    let mut w = super::csv::with_bom(path, HEADER)?;
+pub fn write(rejects: &[Reject], lang: Lang, path: &Path) -> Result<(), ReportError> {
+    let mut w = super::csv::with_bom(path, header(lang))?;
     for r in rejects {
         w.write_record([
             r.run.as_str(),
@@ -108,7 +130,7 @@ pub fn write(rejects: &[Reject], path: &Path) -> Result<(), ReportError> {
             &r.line.to_string(),
             &r.record_type,
             &r.field,
-            &r.reason,
+            &lang.phrase(&r.reason),
             &r.raw,
         ])
         .map_err(|e| ReportError::csv(path, e))?;

@@ -152,37 +152,6 @@ pub fn status_text(l: Lang, code: &str) -> String {
     }
 }
 
-/// Fixed phrases of the certification table's measured / threshold values in `l` (the
-/// assessment stores English; numbers, dates and file names pass through).
-pub fn value_text(l: Lang, v: &str) -> String {
-    if l == Lang::En {
-        return v.to_string();
-    }
-    let mut o = v.to_string();
-    for (en, es) in [
-        (
-            "not verifiable from pedimentos/profile",
-            "no verificable con los pedimentos ni el perfil",
-        ),
-        (
-            "n/a (no temporary imports)",
-            "no aplica (sin importaciones temporales)",
-        ),
-        (
-            "applies to sensitive sectors",
-            "aplica a sectores sensibles",
-        ),
-        ("in force, not cancelled", "vigente, no cancelado"),
-        ("CSD in force", "CSD vigente"),
-        ("not listed", "no listado"),
-        ("missing: ", "falta: "),
-        (": no row for ", ": sin renglón para "),
-    ] {
-        o = o.replace(en, es);
-    }
-    o
-}
-
 /// Display name of a balance estado (`ledger_balances.estado`, stored in Spanish).
 pub fn estado_text(l: Lang, code: &str) -> String {
     match l {
@@ -279,7 +248,7 @@ pub fn requirements(d: &ReportData) -> Option<Table> {
     );
     for r in a {
         let missing = match (&r.missing, r.status.as_str(), r.basis.as_str()) {
-            (Some(m), _, _) => m.clone(),
+            (Some(m), _, _) => l.phrase(m),
             (None, "unknown", "manual") => l
                 .pick("manual: anexar evidencia", "manual: attach evidence")
                 .into(),
@@ -295,9 +264,9 @@ pub fn requirements(d: &ReportData) -> Option<Table> {
                 Lang::En => r.requirement.clone(),
             },
             status_text(l, &r.status),
-            value_text(l, &r.measured),
-            value_text(l, &r.threshold),
-            r.window.clone(),
+            l.phrase(&r.measured),
+            l.phrase(&r.threshold),
+            l.phrase(&r.window),
             missing,
             r.citation.clone(),
         ]);
@@ -628,7 +597,7 @@ pub fn rejects(d: &ReportData) -> Option<Table> {
             field.to_string(),
             n.to_string(),
             line.to_string(),
-            reason.to_string(),
+            l.phrase(reason),
         ]);
     }
     Some(t)

@@ -503,7 +503,11 @@ pub fn render_text(t: &Trace) -> String {
             wrap(
                 &mut o,
                 4,
-                &format!("{}: {}", l.pick("Fundamento", "Basis"), f.citation),
+                &format!(
+                    "{}: {}",
+                    l.pick("Fundamento", "Basis"),
+                    l.citation(&f.citation)
+                ),
             );
         }
     }

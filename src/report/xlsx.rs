@@ -141,7 +141,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 opt(f.iva, Cell::Money),
                 opt(f.ieps, Cell::Money),
                 text(f.text(l)),
-                text(&f.citation),
+                text(f.cite(l)),
                 text(&f.evidence),
                 opt(b.and_then(|b| b.vence), Cell::Date),
                 opt(b.and_then(|b| b.vence), |v| {
@@ -254,23 +254,13 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         &fm,
         "Kardex",
         // The kardex.csv columns without the rfc, unit after umt.
-        &[
-            "fraccion",
-            "umt",
-            "unit",
-            "pool",
-            "fecha",
-            "kind",
-            "concepto",
-            "pedimento_id",
-            "partida",
-            "clave",
-            "lots",
-            "producto_fraccion",
-            "entrada",
-            "salida",
-            "saldo",
-        ],
+        &{
+            let h = super::kardex::header(l);
+            [
+                h[1], h[2], h[15], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
+                h[13], h[14],
+            ]
+        },
         kardex,
     )?;
 
@@ -342,11 +332,11 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 Lang::En => r.requirement.clone(),
             }),
             text(super::tables::status_text(l, &r.status)),
-            text(&r.measured),
-            text(&r.threshold),
-            text(&r.window),
+            text(l.phrase(&r.measured)),
+            text(l.phrase(&r.threshold)),
+            text(l.phrase(&r.window)),
             text(&r.basis),
-            opt(r.missing.clone(), Cell::Text),
+            opt(r.missing.as_deref().map(|m| l.phrase(m)), Cell::Text),
             opt(r.amount, Cell::Money),
             text(&r.citation),
         ]);
@@ -421,7 +411,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
                 Cell::Int(r.line),
                 text(&r.record_type),
                 text(&r.field),
-                text(&r.reason),
+                text(l.phrase(&r.reason)),
                 text(&r.raw),
             ]
         })
@@ -430,7 +420,7 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         &mut wb,
         &fm,
         l.pick("Rechazos", "Rejects"),
-        &super::rejects::HEADER,
+        &super::rejects::header(l),
         rejects,
     )?;
     if let Some(sm) = &d.sample {

@@ -251,22 +251,25 @@ impl Assessment {
                 }
             )
         };
+        // The measured / threshold / window / missing values are stored in English; the
+        // Spanish message shows their Spanish form (one table: model::phrases).
+        let es = crate::model::phrases::es;
         let mensaje = |r: &ReqRow| {
             let what = if r.status == Status::Fail {
-                format!("no se cumple: valor medido {}", r.measured)
+                format!("no se cumple: valor medido {}", es(&r.measured))
             } else {
-                format!("no puede verificarse: falta {}", r.missing)
+                format!("no puede verificarse: falta {}", es(&r.missing))
             };
             format!(
                 "Certificación {} requisito {} ({}) {what}; umbral {}{}",
                 r.modality,
                 r.code,
                 requirement_es(r.code).unwrap_or(r.requirement),
-                r.threshold,
+                es(&r.threshold),
                 if r.window.is_empty() {
                     String::new()
                 } else {
-                    format!("; ventana {}", r.window)
+                    format!("; ventana {}", es(&r.window))
                 }
             )
         };
