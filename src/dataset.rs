@@ -108,6 +108,12 @@ pub struct PedimentoRow {
     /// Time of payment (`hh:mm:ss`) when the source gives it (Data Stage FechaPagoReal,
     /// or a CSV fecha_pago with a time): orders same-day operations in the ledger (PEPS).
     pub hora_pago: Option<String>,
+    /// A consolidated pedimento (Ley Aduanera art. 37): `Some(true)` when the source marks
+    /// it (Data Stage: a Sel remesa with ConsecutivoRemesa > 0; CSV: the `consolidado`
+    /// column), `Some(false)` when the source says it is not, `None` when it says nothing.
+    /// Its first remesa is `fecha_seleccion` (the earliest selección); its closing is
+    /// `fecha_pago`.
+    pub consolidado: Option<bool>,
 }
 
 /// A small, fast hasher (FxHash) for the per-row lookups of short keys (pedimento ids,
@@ -350,6 +356,7 @@ pub fn pedimentos_schema() -> SchemaRef {
         utf8("source_file", false),
         Field::new("source_line", DataType::Int64, false),
         utf8("hora_pago", true),
+        Field::new("consolidado", DataType::Boolean, true),
     ]))
 }
 
@@ -490,6 +497,9 @@ pub fn pedimentos_batch(rows: &[PedimentoRow]) -> Result<RecordBatch> {
             s(r.iter().map(|x| x.source_file.as_str())),
             i64s(r.iter().map(|x| x.source_line)),
             so(r.iter().map(|x| x.hora_pago.as_deref())),
+            Arc::new(arrow::array::BooleanArray::from(
+                r.iter().map(|x| x.consolidado).collect::<Vec<_>>(),
+            )),
         ],
     )?)
 }
@@ -1461,6 +1471,11 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
         Ok(_) => Some(col::<StringArray>(b, "hora_pago")?),
         Err(_) => None,
     };
+    // Likewise consolidado (datasets written before it existed: unknown).
+    let co = match b.schema().index_of("consolidado") {
+        Ok(_) => Some(col::<arrow::array::BooleanArray>(b, "consolidado")?),
+        Err(_) => None,
+    };
     let dte = |n: &str| col::<Date32Array>(b, n);
     let (fp, fe, fs_, fo) = (
         dte("fecha_pago")?,
@@ -1510,6 +1525,7 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
             source_file: sf.value(i).into(),
             source_line: sl.value(i),
             hora_pago: hp.and_then(|a| opt_s(a, i)),
+            consolidado: co.and_then(|a| (!a.is_null(i)).then(|| a.value(i))),
         });
     }
     Ok(out)

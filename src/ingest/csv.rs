@@ -57,6 +57,7 @@ pub const OPTIONAL: &[&str] = &[
     "descargo_cantidad",
     "descargo_umt",
     "identificadores",
+    "consolidado",
 ];
 
 type Fail = (String, String);
@@ -94,6 +95,15 @@ impl Rec<'_> {
     fn text(&self, n: &str) -> Option<String> {
         let v = self.raw(n);
         (!v.is_empty()).then(|| v.to_string())
+    }
+}
+
+/// A yes/no cell: `1`/`0`, `si`/`no` (with or without accent), `s`/`n`, `true`/`false`.
+fn yes_no(s: &str) -> FieldResult<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "1" | "si" | "sí" | "s" | "true" => Ok(true),
+        "0" | "no" | "n" | "false" => Ok(false),
+        other => Err(FieldError(format!("expected 1/0 or si/no, got {other:?}"))),
     }
 }
 
@@ -167,6 +177,7 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
         source_file: file.to_string(),
         source_line: ln as i64,
         hora_pago: model::time_of(rec.raw("fecha_pago")),
+        consolidado: rec.opt("consolidado", yes_no, "bad field")?,
     };
     let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
     let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");

@@ -1833,6 +1833,7 @@ fn header_501(r: &Row) -> Result<(Triple, PedimentoRow), Fail> {
         source_file: r.t.file.clone(),
         source_line: 0,
         hora_pago: model::time_of(r.raw(f::FechaPagoReal)),
+        consolidado: None,
     };
     Ok((tr, row))
 }
