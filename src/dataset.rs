@@ -1497,7 +1497,7 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
     let mut out = Vec::with_capacity(b.num_rows());
     for i in 0..b.num_rows() {
         let pid = id.value(i).to_string();
-        let year: i32 = pid[..4].parse().unwrap_or(0);
+        let year: i32 = crate::model::PedimentoKey::year_of_id(&pid).unwrap_or(0);
         out.push(PedimentoRow {
             pedimento_id: pid,
             year,

@@ -266,7 +266,7 @@ impl Sim<'_> {
     }
 
     fn set_counterpart(&mut self, id: &str, other_id: &str, other_rfc: &str) {
-        let year: i32 = id[..4].parse().unwrap();
+        let year: i32 = crate::model::PedimentoKey::year_of_id(id).expect("generated id");
         let yd = self.h.years.get_mut(&year).unwrap();
         if let Some(p) = yd
             .pedimentos

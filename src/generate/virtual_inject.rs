@@ -150,7 +150,7 @@ pub fn virtual_pedimento(
 /// Points the receiver `rid`'s declared counterpart at `sid` (the receiver is filed
 /// first, before the sender's número exists).
 pub fn name_counterpart(h: &mut History, rid: &str, sid: &str) {
-    let year: i32 = rid[..4].parse().unwrap_or(0);
+    let year: i32 = crate::model::PedimentoKey::year_of_id(rid).unwrap_or(0);
     let Some(yd) = h.years.get_mut(&year) else {
         return;
     };

@@ -120,12 +120,16 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let clave = rec.req("clave", model::clave, "unknown clave")?;
     let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
     let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
-    if chrono::Datelike::year(&fecha_pago) != key.year {
+    // The key's year is the year of validation (Anexo 22 campo 1): payment falls in it,
+    // or in the next year when the número's first digit is the key's year's last digit
+    // (validated in December, paid in January).
+    let paid = chrono::Datelike::year(&fecha_pago);
+    if paid != key.year() && key.number().validation_year(paid) != key.year() {
         return Err((
             "fecha_pago".into(),
             format!(
-                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {}",
-                key.year
+                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {} (nor in the next, for a número starting with the year's last digit)",
+                key.year()
             ),
         ));
     }
@@ -142,10 +146,10 @@ fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     let id = key.id();
     let header = PedimentoRow {
         pedimento_id: id.clone(),
-        year: key.year,
-        aduana_seccion: key.aduana_seccion.clone(),
-        patente: key.patente.clone(),
-        numero: key.numero.clone(),
+        year: key.year(),
+        aduana_seccion: key.aduana_seccion().to_string(),
+        patente: key.patente().to_string(),
+        numero: key.numero().to_string(),
         tipo_operacion,
         clave: effective,
         clave_declarada: clave.clone(),
@@ -875,7 +879,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         }
         parsed.years.entry(h.year).or_default().pedimentos.push(h);
     }
-    let year_of = |id: &str| id[..4].parse::<i32>().unwrap_or(0);
+    let year_of = |id: &str| model::PedimentoKey::year_of_id(id).unwrap_or(0);
     let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
     ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
     for p in ps {

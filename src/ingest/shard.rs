@@ -183,7 +183,7 @@ fn cols_of(header: &[u8], rtype: &str) -> Cols {
 }
 
 /// A pedimento's key from its three columns: aduana-sección (3 digits), patente (4) and
-/// número (7) as one number (the order of the `Triple` the parse uses). `None` when a
+/// número (7) as one number (the order of the `PedimentoNumber` the parse uses). `None` when a
 /// column is not a valid number: the parse rejects that row, wherever it lands.
 fn key(fields: &[&[u8]], c: [usize; 3]) -> Option<u64> {
     let num = |i: usize, n: usize| -> Option<u64> {

@@ -5,10 +5,13 @@
 
 pub mod calendar;
 pub mod catalog;
+mod key;
 pub mod lang;
 pub mod numbers;
 pub mod rng;
 pub mod text;
+
+pub use key::{PedimentoKey, PedimentoNumber, fixed_digits};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -29,65 +32,6 @@ pub type FieldResult<T> = Result<T, FieldError>;
 
 fn err<T>(msg: impl Into<String>) -> FieldResult<T> {
     Err(FieldError(msg.into()))
-}
-
-/// The pedimento key: year of payment, aduana+sección (3 digits), patente (4 digits),
-/// número (7 digits). Displayed as `YYYY-ASS-PPPP-NNNNNNN`; that string is the join key
-/// (`pedimento_id`) of every table in the dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PedimentoKey {
-    pub year: i32,
-    pub aduana_seccion: String,
-    pub patente: String,
-    pub numero: String,
-}
-
-impl PedimentoKey {
-    pub fn new(year: i32, aduana: &str, patente: &str, numero: &str) -> FieldResult<Self> {
-        Ok(PedimentoKey {
-            year,
-            aduana_seccion: digits(aduana, 3, "aduana/sección")?,
-            patente: digits(patente, 4, "patente")?,
-            numero: digits(numero, 7, "número de pedimento")?,
-        })
-    }
-
-    pub fn id(&self) -> String {
-        self.to_string()
-    }
-
-    /// Parses `YYYY-ASS-PPPP-NNNNNNN`, `YY-ASS-PPPP-NNNNNNN`, or the same with spaces
-    /// (the printed form `24 240 3953 6000098`).
-    pub fn parse(s: &str) -> FieldResult<Self> {
-        let parts: Vec<&str> = s.split(['-', ' ', '/']).filter(|p| !p.is_empty()).collect();
-        if parts.len() != 4 {
-            return err(format!(
-                "pedimento '{s}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)"
-            ));
-        }
-        let year: i32 = parts[0].parse().map_err(|_| {
-            FieldError(format!(
-                "pedimento '{s}': year '{}' is not a number",
-                parts[0]
-            ))
-        })?;
-        let year = if parts[0].len() == 2 {
-            2000 + year
-        } else {
-            year
-        };
-        PedimentoKey::new(year, parts[1], parts[2], parts[3])
-    }
-}
-
-impl fmt::Display for PedimentoKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{}-{}-{}",
-            self.year, self.aduana_seccion, self.patente, self.numero
-        )
-    }
 }
 
 /// `char::is_whitespace` of the ASCII range: `\t`, `\n`, VT, FF, `\r` and space (not

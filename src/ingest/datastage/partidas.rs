@@ -1,0 +1,537 @@
+//! The partida-level record types: 551 (partidas, parsed in parallel: the largest table by
+//! far), 556/557 (tasas and contribuciones) and 554 (identificadores de partida), and the
+//! value totals of each header, summed from its partidas.
+
+use super::super::Parsed;
+use super::latest;
+use super::resolve::{Ctx, Memo, reject_row};
+use super::table::{Fail, Fd, Row, Table, dec, f, fields_buf, fraccion_text};
+use crate::dataset::{FxMap, IdentificadorRow, PartidaRow, RejectRow, Text};
+use crate::model::{self, FieldError, MONEY_SCALE, PedimentoKey, QTY_SCALE, RATE_SCALE, catalog};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// Value totals (dólares, aduana, comercial) of one header.
+pub(super) type Sums = (Decimal, Decimal, Decimal);
+
+/// (partida index, tasa (556) or importe (557), contribution, value, request, file)
+pub(super) type ContribRow = (usize, bool, Option<Contrib>, Decimal, usize, usize);
+
+/// The accepted partidas and their bookkeeping.
+pub(super) struct Partidas {
+    pub(super) rows: Vec<PartidaRow>,
+    /// Per partida: (request, file index).
+    pub(super) preq: Vec<(usize, usize)>,
+    /// Per partida: its pedimento's key.
+    pub(super) pkeys: Vec<PedimentoKey>,
+    /// (triple, year, partida number) → index in `rows`.
+    pub(super) pindex: FxMap<(PedimentoKey, i32), usize>,
+    /// Partidas replaced by a later row of the same partida: (index in `rows`, the
+    /// earlier row, its file, whether it differs).
+    pub(super) replaced: Vec<(usize, PartidaRow, usize, bool)>,
+    /// Per file: the count of replaced partidas that differ (conflicts).
+    pub(super) confl: Vec<usize>,
+}
+
+/// 551 partidas of `n551` rows in all, over `nfiles` files.
+pub(super) fn partidas_551(
+    tables: Vec<Table>,
+    ctx: &Ctx,
+    n551: usize,
+    nfiles: usize,
+    parsed: &mut Parsed,
+    dups: &mut [usize],
+) -> Partidas {
+    let mut partidas: Vec<PartidaRow> = vec![];
+    let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
+    let mut pkeys: Vec<PedimentoKey> = Vec::with_capacity(n551);
+    let mut pindex: FxMap<(PedimentoKey, i32), usize> = FxMap::default();
+    pindex.reserve(n551);
+    // Partidas replaced by a later row of the same partida: (index in `partidas`, the
+    // earlier row, its file, whether it differs), and per file the count of those that
+    // differ (conflicts).
+    let mut replaced: Vec<(usize, PartidaRow, usize, bool)> = vec![];
+    let mut confl: Vec<usize> = vec![0; nfiles];
+    for t in tables {
+        // Keys (or the failure) and rows in two vectors, each written in place by the
+        // parallel parse: a clean first table becomes `partidas` as it is, without moving
+        // every 400-byte row once more (that copy was ~4% of a 10M ingest's CPU). A row
+        // that failed is a placeholder, never stored.
+        let mut results: Vec<Result<PedimentoKey, Fail>> = vec![];
+        let mut rows: Vec<PartidaRow> = vec![];
+        t.par_lines()
+            .map_init(
+                || (Memo::default(), fields_buf()),
+                |(memo, buf), (ln, f)| {
+                    let mut parse = || {
+                        let r = Row::new(&t, f, buf);
+                        let tr = r.triple()?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let mut p = partida_551(&r, ln)?;
+                        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                        p.pedimento_id = key.id_text();
+                        Ok((key, p))
+                    };
+                    match parse() {
+                        Ok((key, p)) => (Ok(key), p),
+                        Err(e) => (Err(e), PartidaRow::default()),
+                    }
+                },
+            )
+            .unzip_into_vecs(&mut results, &mut rows);
+        if partidas.is_empty() && results.iter().all(|r| r.is_ok()) {
+            // Every row new and distinct: the rows are the partidas, in order.
+            let distinct = results.iter().zip(&rows).enumerate().all(|(j, (key, p))| {
+                let key = *key.as_ref().expect("checked ok");
+                let k = (key, p.partida);
+                pindex.insert(k, j).is_none() && {
+                    pkeys.push(key);
+                    preq.push((t.req, t.fi));
+                    true
+                }
+            });
+            if distinct {
+                partidas = rows;
+                parsed.accept(&t.file, partidas.len());
+                continue;
+            }
+            // A partida repeated: start over, row by row.
+            pindex.clear();
+            pkeys.clear();
+            preq.clear();
+        }
+        partidas.reserve(n551.saturating_sub(partidas.len()));
+        let mut acc = 0;
+        for ((ln, f), (res, p)) in t.lines().zip(results.into_iter().zip(rows)) {
+            match res {
+                Ok(key) => {
+                    match pindex.entry((key, p.partida)) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            // Same partida again: the later row wins. An identical
+                            // repeat is counted; a different version is also a conflict
+                            // (the earlier row's pedimento goes to `conflicts`).
+                            let i = *e.get();
+                            let fi = preq[i].1;
+                            dups[fi] += 1;
+                            let old = std::mem::replace(&mut partidas[i], p);
+                            // (A partida of another file whose pedimento's 501 was
+                            // replaced by a different version: already a conflict.)
+                            let differs = !crate::dataset::same_partida(&old, &partidas[i])
+                                && (fi == t.fi || !ctx.replaced.contains(&ctx.headers[&key]));
+                            if differs {
+                                confl[fi] += 1;
+                            }
+                            replaced.push((i, old, fi, differs));
+                            preq[i] = (t.req, t.fi);
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(partidas.len());
+                            partidas.push(p);
+                            preq.push((t.req, t.fi));
+                            pkeys.push(key);
+                        }
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+    Partidas {
+        rows: partidas,
+        preq,
+        pkeys,
+        pindex,
+        replaced,
+        confl,
+    }
+}
+
+/// Value totals per header index from the partidas (those `keep` marks; all without
+/// it), summed per header index: a partida's pedimento is its key's header, found once
+/// per run of partidas of one pedimento (the sums are `dataset::header_totals`', in the
+/// same order).
+pub(super) fn header_sums(
+    ctx: &Ctx,
+    partidas: &[PartidaRow],
+    pkeys: &[PedimentoKey],
+    keep: Option<&[bool]>,
+) -> Vec<Sums> {
+    let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
+    let mut last: Option<(&PedimentoKey, usize)> = None;
+    for (j, (p, k)) in partidas.iter().zip(pkeys).enumerate() {
+        if keep.is_some_and(|kp| !kp[j]) {
+            continue;
+        }
+        let at = match last {
+            Some((lk, at)) if lk == k => at,
+            _ => ctx.headers[k],
+        };
+        last = Some((k, at));
+        let e = &mut sums[at];
+        crate::dataset::add_checked(&mut e.0, p.valor_dolares);
+        crate::dataset::add_checked(&mut e.1, p.valor_aduana);
+        crate::dataset::add_checked(&mut e.2, p.valor_comercial);
+    }
+    sums
+}
+
+/// Value totals per header (501 carries none), checked: a total that does not fit
+/// DECIMAL(18,2) rejects its pedimento (the 501 row and every partida now; its other
+/// rows, parsed next, as rows of a rejected pedimento) instead of wrapping when stored.
+/// Summed over every partida; recomputed at the end only when some are not kept.
+pub(super) fn value_totals(
+    ctx: &mut Ctx,
+    p: &mut Partidas,
+    parsed: &mut Parsed,
+    dups: &mut [usize],
+    names: &[String],
+) -> Vec<Sums> {
+    let sums = header_sums(ctx, &p.rows, &p.pkeys, None);
+    let Partidas {
+        rows: partidas,
+        preq,
+        pkeys,
+        replaced,
+        confl,
+        ..
+    } = p;
+    let overflow: Vec<(usize, &'static str)> = sums
+        .iter()
+        .enumerate()
+        .filter_map(|(at, t)| crate::dataset::total_overflow(t).map(|c| (at, c)))
+        .collect();
+    if !overflow.is_empty() {
+        ctx.dead = vec![false; ctx.rows.len()];
+        let mut why: HashMap<usize, String> = HashMap::new();
+        for (at, col) in &overflow {
+            ctx.dead[*at] = true;
+            let h = &ctx.rows[*at];
+            let reason = format!(
+                "total overflow: the {col} of pedimento {} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected",
+                h.pedimento_id
+            );
+            parsed.unaccept(&h.source_file);
+            parsed.reject(RejectRow {
+                source_file: h.source_file.clone(),
+                line: h.source_line,
+                record_type: "501".into(),
+                field: (*col).into(),
+                reason: reason.clone(),
+                raw: String::new(),
+            });
+            why.insert(*at, reason);
+        }
+        let col_of = |at: usize| overflow.iter().find(|o| o.0 == at).map_or("", |o| o.1);
+        // Earlier rows of a repeated partida of such a pedimento: rejected too.
+        let mut kept = vec![];
+        for (i, old, fi, differs) in std::mem::take(replaced) {
+            let at = ctx.headers[&pkeys[i]];
+            match why.get(&at) {
+                Some(reason) => {
+                    dups[fi] -= 1;
+                    confl[fi] -= differs as usize;
+                    parsed.unaccept(&names[fi]);
+                    parsed.reject(RejectRow {
+                        source_file: names[fi].clone(),
+                        line: old.source_line,
+                        record_type: "551".into(),
+                        field: col_of(at).into(),
+                        reason: reason.clone(),
+                        raw: String::new(),
+                    });
+                }
+                None => kept.push((i, old, fi, differs)),
+            }
+        }
+        *replaced = kept;
+        for (i, (p, k)) in partidas.iter().zip(pkeys.iter()).enumerate() {
+            let at = ctx.headers[k];
+            if let Some(reason) = why.get(&at) {
+                let file = &names[preq[i].1];
+                parsed.unaccept(file);
+                parsed.reject(RejectRow {
+                    source_file: file.clone(),
+                    line: p.source_line,
+                    record_type: "551".into(),
+                    field: col_of(at).into(),
+                    reason: reason.clone(),
+                    raw: String::new(),
+                });
+            }
+        }
+    }
+    sums
+}
+
+/// 556 tasas and 557 contribuciones of the partida (`by_type`: the 556 tables, then the
+/// 557 ones), parsed in parallel; applied by [`apply_contribs`].
+pub(super) fn contribuciones(
+    by_type: [Vec<Table>; 2],
+    ctx: &Ctx,
+    p: &Partidas,
+    parsed: &mut Parsed,
+) -> Vec<ContribRow> {
+    let Partidas {
+        rows: partidas,
+        pkeys,
+        pindex,
+        ..
+    } = p;
+    let mut contribs: Vec<(usize, bool, Option<Contrib>, Decimal, usize, usize)> = vec![];
+    for (tasa, tables) in [true, false].into_iter().zip(by_type) {
+        for t in tables {
+            let mut acc = 0;
+            // Parse in parallel (read-only lookups), apply in order.
+            let results: Vec<Result<(usize, Option<Contrib>, Decimal), Fail>> = t
+                .par_lines()
+                // `last`: the previous row's partida and its index (a partida's
+                // contributions are consecutive).
+                .map_init(
+                    || {
+                        let last: Option<((PedimentoKey, i32), usize)> = None;
+                        (Memo::default(), last, fields_buf())
+                    },
+                    |(memo, last, buf), (_, f)| {
+                        let r = Row::new(&t, f, buf);
+                        let tr = r.triple()?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+                        let sec = r.req(
+                            f::SecuenciaFraccion,
+                            |s| {
+                                s.parse::<i32>().map_err(|_| {
+                                    FieldError(format!("'{s}' is not a partida number"))
+                                })
+                            },
+                            "bad field",
+                        )?;
+                        let pk = (key, sec);
+                        let i = match *last {
+                            Some((k, i)) if k == pk => i,
+                            // The next partida (as stored: its key, once): the index the
+                            // map holds for it, without a probe.
+                            Some((_, i))
+                                if pkeys.get(i + 1) == Some(&key)
+                                    && partidas[i + 1].partida == sec =>
+                            {
+                                *last = Some((pk, i + 1));
+                                i + 1
+                            }
+                            _ => {
+                                let i = *pindex.get(&pk).ok_or_else(|| {
+                                    (
+                                        "SecuenciaFraccion".to_string(),
+                                        format!(
+                                            "missing partida: no 551 row for partida {sec} of {}",
+                                            key.id()
+                                        ),
+                                    )
+                                })?;
+                                *last = Some((pk, i));
+                                i
+                            }
+                        };
+                        let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
+                        let v = if tasa {
+                            r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
+                        } else {
+                            r.req(f::ImportePago, |s| dec(s, MONEY_SCALE), "not a number")?
+                        };
+                        Ok::<_, Fail>((i, code, v))
+                    },
+                )
+                .collect();
+            for ((ln, f), res) in t.lines().zip(results) {
+                match res {
+                    Ok((i, code, v)) => {
+                        contribs.push((i, tasa, code, v, t.req, t.fi));
+                        acc += 1;
+                    }
+                    Err(e) => reject_row(parsed, &t, ln, f, e),
+                }
+            }
+            parsed.accept(&t.file, acc);
+        }
+    }
+    contribs
+}
+
+/// Applies the contributions: per pedimento and record type, only the latest request's
+/// count (`single`: one request, nothing to compare).
+pub(super) fn apply_contribs(
+    contribs: Vec<ContribRow>,
+    single: bool,
+    p: &mut Partidas,
+    dups: &mut [usize],
+) {
+    let Partidas {
+        rows: partidas,
+        pkeys,
+        ..
+    } = p;
+    let cmax = if single {
+        FxMap::default()
+    } else {
+        latest(contribs.iter().map(|c| ((pkeys[c.0], c.1), c.4)))
+    };
+    for (i, tasa, code, v, req, fi) in contribs {
+        if !single && cmax[&(pkeys[i], tasa)] != req {
+            dups[fi] += 1;
+            continue;
+        }
+        let p = &mut partidas[i];
+        let add =
+            |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
+        match (tasa, code) {
+            (true, Some(Contrib::Igi)) => p.igi_tasa = Some(v),
+            (true, Some(Contrib::Iva)) => p.iva_tasa = Some(v),
+            (true, Some(Contrib::Ieps)) => p.ieps_tasa = Some(v),
+            (false, Some(Contrib::Igi)) => add(&mut p.igi_importe, v),
+            (false, Some(Contrib::Iva)) => add(&mut p.iva_importe, v),
+            (false, Some(Contrib::Ieps)) => add(&mut p.ieps_importe, v),
+            (false, Some(Contrib::Dta)) => add(&mut p.dta_importe, v),
+            _ => {} // other contributions are kept in the source only
+        }
+    }
+}
+
+/// 554 identificadores de partida. Rows go to `idents`, their (request, file) to `ireq`.
+pub(super) fn identificadores_554(
+    tables: Vec<Table>,
+    ctx: &Ctx,
+    p: &Partidas,
+    parsed: &mut Parsed,
+    idents: &mut Vec<IdentificadorRow>,
+    ireq: &mut Vec<(usize, usize)>,
+) {
+    let pindex = &p.pindex;
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
+                let sec = r.req(
+                    f::SecuenciaFraccion,
+                    |s| {
+                        s.parse::<i32>()
+                            .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
+                    },
+                    "bad field",
+                )?;
+                let id = key.id();
+                if !pindex.contains_key(&(key, sec)) {
+                    return Err((
+                        "SecuenciaFraccion".into(),
+                        format!("missing partida: no 551 row for partida {sec} of {id}"),
+                    ));
+                }
+                let clave = r.raw(f::ClaveCaso).to_uppercase();
+                if clave.is_empty() {
+                    return Err((
+                        "ClaveCaso".into(),
+                        "bad field: identificador is empty".into(),
+                    ));
+                }
+                Ok::<_, Fail>(IdentificadorRow {
+                    pedimento_id: id,
+                    partida: Some(sec),
+                    clave,
+                    complemento1: r.text(f::IdentificadorCaso),
+                    complemento2: r.text(f::ComplementoCaso),
+                    complemento3: None,
+                    source_line: ln as i64,
+                })
+            })();
+            match res {
+                Ok(row) => {
+                    idents.push(row);
+                    ireq.push((t.req, t.fi));
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+}
+
+fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
+    let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
+    Ok(PartidaRow {
+        pedimento_id: Text::default(),
+        partida: r.req(
+            f::SecuenciaFraccion,
+            |s| {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+            },
+            "bad field",
+        )?,
+        fraccion: r.req(f::Fraccion, fraccion_text, "bad field")?,
+        nico: r.ctext(f::SubdivisionFraccion),
+        descripcion: r.ctext(f::DescripcionMercancia),
+        codigo_producto: r.ctext(f::CodigoMercanciaProducto),
+        pais_origen: r.ctext(f::PaisOrigenDestino),
+        umc: r.ctext(f::UnidadMedidaComercial),
+        cantidad_umc: r.opt(
+            f::CantidadUMComercial,
+            |s| dec(s, QTY_SCALE),
+            "not a number",
+        )?,
+        umt: r.req(
+            f::UnidadMedidaTarifa,
+            |s| {
+                if s.is_empty() {
+                    Err(FieldError("unidad de medida de tarifa is empty".into()))
+                } else {
+                    Ok(Text::from(s))
+                }
+            },
+            "bad field",
+        )?,
+        cantidad_umt: r.req(f::CantidadUMTarifa, |s| dec(s, QTY_SCALE), "not a number")?,
+        precio_unitario: r.opt(f::PrecioUnitario, |s| dec(s, QTY_SCALE), "not a number")?,
+        valor_aduana: money(f::ValorAduana)?,
+        valor_comercial: money(f::ValorComercial)?,
+        valor_dolares: money(f::ValorDolares)?,
+        igi_tasa: None,
+        igi_importe: None,
+        iva_tasa: None,
+        iva_importe: None,
+        ieps_tasa: None,
+        ieps_importe: None,
+        dta_importe: None,
+        source_line: ln as i64,
+    })
+}
+
+/// The contributions the dataset keeps (Apéndice 12 codes, `model::catalog`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Contrib {
+    Igi,
+    Iva,
+    Ieps,
+    Dta,
+}
+
+impl Contrib {
+    fn of(code: &str) -> Option<Contrib> {
+        match code {
+            catalog::CONTRIB_IGI => Some(Contrib::Igi),
+            catalog::CONTRIB_IVA => Some(Contrib::Iva),
+            catalog::CONTRIB_IEPS => Some(Contrib::Ieps),
+            catalog::CONTRIB_DTA => Some(Contrib::Dta),
+            _ => None,
+        }
+    }
+}

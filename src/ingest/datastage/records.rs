@@ -1,0 +1,404 @@
+//! The pedimento-level record types: 501 (datos generales), 506 (fechas), Sel
+//! (selección automatizada), 507 (identificadores), 701 (rectificaciones) and 512
+//! (descargos). One function per record type, each over the shared resolver ([`Ctx`]).
+
+use super::super::Parsed;
+use super::apply_identifier;
+use super::resolve::{Ctx, Memo, reject_row};
+use super::table::{Fail, Row, Table, dec, f, fields_buf};
+use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
+use crate::model::{self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// 501 datos generales: the headers, into `ctx`. An identical repeat is kept once (a
+/// duplicate of its file); a different version replaces the earlier, kept as a conflict.
+pub(super) fn headers_501(
+    tables: Vec<Table>,
+    ctx: &mut Ctx,
+    parsed: &mut Parsed,
+    dups: &mut [usize],
+) {
+    for t in tables {
+        let mut accepted = 0;
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            match header_501(&r) {
+                Ok((tr, mut row)) => {
+                    row.source_line = ln as i64;
+                    let key = PedimentoKey::of(tr, row.year);
+                    if let Some(&i) = ctx.headers.get(&key) {
+                        if crate::dataset::same_content(&ctx.rows[i], &row) {
+                            accepted += 1; // identical duplicate: kept once
+                            dups[t.fi] += 1;
+                            continue;
+                        }
+                        // A different version: the later row wins, the earlier is kept as a conflict.
+                        let year = row.year;
+                        if ctx.reqs[i] != t.req {
+                            *ctx.mixed.get_mut() = true;
+                            ctx.reqs[i] = t.req;
+                        }
+                        let old = std::mem::replace(&mut ctx.rows[i], row);
+                        parsed.years.entry(year).or_default().conflicts.push(old);
+                        ctx.replaced.insert(i);
+                    } else {
+                        ctx.years_of.entry(tr).or_default().push(row.year);
+                        ctx.headers.insert(key, ctx.rows.len());
+                        ctx.keys.push(key);
+                        ctx.rows.push(row);
+                        ctx.reqs.push(t.req);
+                    }
+                    accepted += 1;
+                }
+                Err(fail) => {
+                    if let Ok(tr) = r.triple() {
+                        ctx.rejected_headers
+                            .insert(tr, format!("{}:{}", t.file, ln));
+                    }
+                    reject_row(parsed, &t, ln, f, fail);
+                }
+            }
+        }
+        parsed.accept(&t.file, accepted);
+    }
+}
+
+/// Stored headers of pedimentos this input's rows name without their 501 row.
+pub(super) fn seed_headers(ctx: &mut Ctx, seeds: &[PedimentoRow]) {
+    for h in seeds {
+        let tr = PedimentoNumber::of_stored(&h.aduana_seccion, &h.patente, &h.numero);
+        let key = PedimentoKey::of(tr, h.year);
+        if ctx.headers.contains_key(&key) || ctx.rejected_headers.contains_key(&tr) {
+            continue;
+        }
+        ctx.years_of.entry(tr).or_default().push(h.year);
+        ctx.headers.insert(key, ctx.rows.len());
+        ctx.keys.push(key);
+        ctx.rows.push(h.clone());
+        ctx.reqs.push(0);
+    }
+}
+
+/// 506 fechas: TipoFecha 1 = entrada.
+pub(super) fn fechas_506(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let tipo = r.raw(f::TipoFecha).to_string();
+                let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
+                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+                let (_, at) = ctx.resolve_at(&mut memo, &tr, pd.or(Some(fecha)))?;
+                ctx.alive(at)?;
+                Ok::<_, Fail>((at, tipo, fecha))
+            })();
+            match res {
+                Ok((at, tipo, fecha)) => {
+                    if tipo == "1" {
+                        ctx.rows[at].fecha_entrada = Some(fecha);
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+}
+
+/// Sel ConsecutivoRemesa: a whole number (0 or empty on an ordinary pedimento).
+fn remesa(s: &str) -> FieldResult<u32> {
+    s.parse::<u32>()
+        .map_err(|_| FieldError(format!("expected a whole number, got {s:?}")))
+}
+
+/// Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
+/// A remesa numbered above 0 (ConsecutivoRemesa) marks a consolidated pedimento (Ley
+/// Aduanera art. 37: one selección per remesa); its earliest selección is the first remesa.
+/// A file with the column and only remesa 0 marks the pedimento as not consolidated; a
+/// file without the column says nothing (`consolidado` stays unknown).
+pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
+                let rem = r.opt(f::ConsecutivoRemesa, remesa, "not a number")?;
+                let (_, at) = ctx.resolve_at(&mut memo, &tr, Some(fecha))?;
+                ctx.alive(at)?;
+                Ok::<_, Fail>((at, fecha, rem))
+            })();
+            match res {
+                Ok((at, fecha, rem)) => {
+                    let h = &mut ctx.rows[at];
+                    match rem {
+                        Some(n) if n > 0 => h.consolidado = Some(true),
+                        Some(_) if h.consolidado.is_none() => h.consolidado = Some(false),
+                        _ => {}
+                    }
+                    // Several remesas: the plazo starts with the first selección.
+                    if h.fecha_seleccion.is_none_or(|d| fecha < d) {
+                        h.fecha_seleccion = Some(fecha);
+                        h.fecha_operacion = fecha;
+                    }
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+}
+
+/// 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
+/// Rows go to `idents`, their (request, file) to `ireq`.
+pub(super) fn identificadores_507(
+    tables: Vec<Table>,
+    ctx: &mut Ctx,
+    parsed: &mut Parsed,
+    idents: &mut Vec<IdentificadorRow>,
+    ireq: &mut Vec<(usize, usize)>,
+) {
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+                let (_, at) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
+                let clave = r.raw(f::ClaveCaso).to_uppercase();
+                if clave.is_empty() {
+                    return Err((
+                        "ClaveCaso".into(),
+                        "bad field: identificador is empty".into(),
+                    ));
+                }
+                Ok::<_, Fail>((
+                    at,
+                    clave,
+                    r.text(f::IdentificadorCaso),
+                    r.text(f::ComplementoCaso),
+                ))
+            })();
+            match res {
+                Ok((at, clave, c1, c2)) => {
+                    let h = &mut ctx.rows[at];
+                    apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
+                    ireq.push((t.req, t.fi));
+                    idents.push(IdentificadorRow {
+                        pedimento_id: h.pedimento_id.clone(),
+                        partida: None,
+                        clave,
+                        complemento1: c1,
+                        complemento2: c2,
+                        complemento3: None,
+                        source_line: ln as i64,
+                    });
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+}
+
+/// 701 rectificaciones: the R1 names the pedimento it rectifies (anterior); the
+/// rectifying header takes the anterior's clave and operation date.
+pub(super) fn rectificaciones_701(
+    tables: Vec<Table>,
+    ctx: &mut Ctx,
+    parsed: &mut Parsed,
+    names: &[String],
+) {
+    #[allow(clippy::type_complexity)]
+    let mut rect: HashMap<PedimentoKey, (String, Option<String>, Option<NaiveDate>, usize)> =
+        HashMap::new();
+    for t in tables {
+        let mut acc = 0;
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                let key = ctx.resolve(&tr, pd)?;
+                let ant = r.triple_of(
+                    f::SeccionAduaneraAnterior,
+                    f::PatenteAnterior,
+                    f::PedimentoAnterior,
+                )?;
+                let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
+                let ant_year = match fa {
+                    Some(d) => ant.validation_year(chrono::Datelike::year(&d)),
+                    None => ctx
+                        .resolve(&ant, None)
+                        .map(|k| k.year())
+                        .unwrap_or(key.year()),
+                };
+                let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
+                Ok::<_, Fail>((key, PedimentoKey::of(ant, ant_year).id(), doc, fa))
+            })();
+            match res {
+                Ok((key, ant, doc, fa)) => {
+                    rect.insert(key, (ant, doc, fa, t.fi));
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+    // The rectified pedimentos' date and clave, as they were before any rectificación
+    // is applied (only those named by a 701 row are looked up).
+    let anteriores: std::collections::HashSet<&str> = rect.values().map(|r| r.0.as_str()).collect();
+    let mut op_dates: HashMap<String, NaiveDate> = HashMap::new();
+    let mut claves_of: HashMap<String, String> = HashMap::new();
+    if !anteriores.is_empty() {
+        for h in &ctx.rows {
+            if anteriores.contains(h.pedimento_id.as_str()) {
+                op_dates.insert(h.pedimento_id.clone(), h.fecha_operacion);
+                claves_of.insert(h.pedimento_id.clone(), h.clave.clone());
+            }
+        }
+    }
+    drop(anteriores);
+    for (key, (ant, doc, fa, fi)) in rect {
+        let h = ctx.row_mut(&key);
+        h.tipo_pedimento = 2;
+        if h.clave == "R1"
+            && let Some(c) = doc.clone().or_else(|| claves_of.get(&ant).cloned())
+        {
+            h.clave = c;
+        }
+        // A rectificación passes no selección (seed 004 L686): the operation keeps the
+        // date of the pedimento it rectifies.
+        if let Some(d) = op_dates.get(&ant).copied().or(fa) {
+            h.fecha_operacion = d;
+        }
+        h.rectifica_id = Some(ant);
+        parsed.supersede(&names[fi]);
+    }
+}
+
+/// 512 descargos: which temporary import a return/virtual operation discharges. Returns
+/// the rows and their (request, file).
+pub(super) fn descargos_512(
+    tables: Vec<Table>,
+    ctx: &Ctx,
+    parsed: &mut Parsed,
+) -> (Vec<DescargoRow>, Vec<(usize, usize)>) {
+    let mut descargos: Vec<DescargoRow> = vec![];
+    let mut dreq: Vec<(usize, usize)> = vec![];
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            let res = (|| {
+                let tr = r.triple()?;
+                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
+                let orig = r.triple_of(
+                    f::SeccionAduaneraDespOrig,
+                    f::PatenteAduanalOrig,
+                    f::PedimentoOriginal,
+                )?;
+                let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
+                let oy = match fo {
+                    Some(d) => orig.validation_year(chrono::Datelike::year(&d)),
+                    None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
+                        (
+                            "FechaOperacionOrig".to_string(),
+                            "bad date: empty, and the original pedimento is not in this input"
+                                .to_string(),
+                        )
+                    })?,
+                };
+                Ok::<_, Fail>(DescargoRow {
+                    pedimento_id: key.id(),
+                    original_id: PedimentoKey::of(orig, oy).id(),
+                    original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
+                    unidad_medida: r.text(f::UnidadMedida),
+                    cantidad: r.opt(
+                        f::MercanciaDescargada,
+                        |s| dec(s, QTY_SCALE),
+                        "not a number",
+                    )?,
+                    fecha_original: fo,
+                    source_line: ln as i64,
+                })
+            })();
+            match res {
+                Ok(row) => {
+                    descargos.push(row);
+                    dreq.push((t.req, t.fi));
+                    acc += 1;
+                }
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
+    (descargos, dreq)
+}
+
+fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
+    let tr = r.triple()?;
+    let tipo_operacion = r.req(f::TipoOperacion, model::tipo_operacion, "bad field")?;
+    let clave = r.req(f::ClaveDocumento, model::clave, "unknown clave")?;
+    let rfc = r.req(f::Rfc, model::rfc, "bad RFC")?;
+    let fecha_pago = r.req(f::FechaPagoReal, model::date, "bad date")?;
+    let tipo_cambio = r.opt(f::TipoCambio, |s| dec(s, QTY_SCALE), "not a number")?;
+    // The year on the number: of validation (Anexo 22 campo 1), not of payment.
+    let year = tr.validation_year(chrono::Datelike::year(&fecha_pago));
+    let tipo_pedimento = match r.raw(f::TipoPedimento) {
+        "2" => 2,
+        _ => 1,
+    };
+    let row = PedimentoRow {
+        pedimento_id: PedimentoKey::of(tr, year).id(),
+        year,
+        aduana_seccion: tr.aduana_seccion().to_string(),
+        patente: tr.patente().to_string(),
+        numero: tr.numero().to_string(),
+        tipo_operacion,
+        clave: clave.clone(),
+        clave_declarada: clave,
+        tipo_pedimento,
+        rfc,
+        nombre: r.text(f::NombreContribuyente),
+        immex_programa: None,
+        fecha_pago,
+        fecha_entrada: None,
+        fecha_seleccion: None,
+        fecha_operacion: fecha_pago,
+        tipo_cambio,
+        valor_dolares: Decimal::ZERO,
+        valor_aduana: Decimal::ZERO,
+        valor_comercial: Decimal::ZERO,
+        rectifica_id: None,
+        contraparte_id: None,
+        contraparte_rfc: None,
+        source_file: r.t.file.clone(),
+        source_line: 0,
+        hora_pago: model::time_of(r.raw(f::FechaPagoReal)),
+        consolidado: None,
+    };
+    Ok((tr, row))
+}
