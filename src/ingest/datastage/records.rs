@@ -120,10 +120,11 @@ fn remesa(s: &str) -> FieldResult<u32> {
 }
 
 /// Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
-/// A remesa numbered above 0 (ConsecutivoRemesa) marks a consolidated pedimento (Ley
+/// A second remesa (ConsecutivoRemesa 2 or more) marks a consolidated pedimento (Ley
 /// Aduanera art. 37: one selección per remesa); its earliest selección is the first remesa.
-/// A file with the column and only remesa 0 marks the pedimento as not consolidated; a
-/// file without the column says nothing (`consolidado` stays unknown).
+/// Remesa 0 or 1 alone says nothing (an ordinary pedimento's single selección carries
+/// one of them, and so would a consolidated pedimento of one remesa): `consolidado` stays
+/// unknown, read as not consolidated.
 pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
     for t in tables {
         let mut acc = 0;
@@ -142,10 +143,8 @@ pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) 
             match res {
                 Ok((at, fecha, rem)) => {
                     let h = &mut ctx.rows[at];
-                    match rem {
-                        Some(n) if n > 0 => h.consolidado = Some(true),
-                        Some(_) if h.consolidado.is_none() => h.consolidado = Some(false),
-                        _ => {}
+                    if rem.is_some_and(|n| n >= 2) {
+                        h.consolidado = Some(true);
                     }
                     // Several remesas: the plazo starts with the first selección.
                     if h.fecha_seleccion.is_none_or(|d| fecha < d) {
