@@ -369,6 +369,7 @@ fn native_ledger_equals_sql_on_rule_fixtures() {
         ("bom", "2022-12-31"),
         ("desperdicios", "2022-12-31"),
         ("versions", "2012-06-30"),
+        ("consolidado", "2023-07-31"),
     ] {
         let (_d, ds, opts) = open(point, as_of);
         let ctx = AuditContext::open(&ds, opts).unwrap();
@@ -467,6 +468,55 @@ fn plazo_and_default_iva_rate_by_version_in_force() {
     assert_native_ledger_equals_sql(&ctx);
 }
 
+/// Consolidated pedimentos (Ley Aduanera art. 37): the plazo start follows the reading in
+/// force on the import's date (src/catalogs/virtual_versions.csv, inicio_plazo_consolidado).
+/// fixtures/ledger_rules/consolidado, IN imports of 10 units, as of 2023-07-31 (60-day
+/// expiring window):
+/// - 2013-240-3953-3000001, consolidated, first remesa (fecha_seleccion) 2013-01-07, closing
+///   (fecha_pago) 2013-02-12: MOA2007 is in force on 2013-01-07; the 2007 manual counts the
+///   plazo from the first remesa, declared as the entry date (Manual de Operación Aduanera
+///   2007, apartado E, norma 34ª; apartado D, norma 2ª): 2013-01-07 + 18 months =
+///   2014-07-07 (the 2013 reading would give 2013-02-12 + 18 = 2014-08-12): vencido;
+/// - 2022-240-3953-2000001, consolidated, first remesa 2022-01-10, closing 2022-02-15:
+///   RCGMCE2013 is in force; RCGMCE 2013 regla 4.3.1 counts it from the closing of the
+///   consolidated pedimento before the SAAI: 2022-02-15 + 18 = 2023-08-15, 15 days after
+///   the as-of date: por vencer (TEMP-EXPIRING), where the 2007 reading (2023-07-10) would
+///   make it vencido;
+/// - 2022-240-3953-2000002, not consolidated (consolidado 0), selección 2022-01-10:
+///   2023-07-10, vencido (TEMP-EXPIRED), its citation names no consolidated reading.
+#[test]
+fn consolidated_plazo_starts_by_the_reading_in_force() {
+    let (_d, ds, opts) = open("consolidado", "2023-07-31");
+    let (ctx, df) = audit(&ds, opts, &["temp"]);
+    let b = balances(&ctx, &["vence", "estado", "cita"]);
+    assert_eq!(b.len(), 3);
+    let by_id = |id: &str| b.iter().find(|r| r[0] == id).unwrap().clone();
+    let a = by_id("2013-240-3953-3000001");
+    assert_eq!((a[1].as_str(), a[2].as_str()), ("2014-07-07", "vencido"));
+    assert!(
+        a[3].contains("; consolidated pedimento [MOA2007]: plazo from its first remesa 2013-01-07 (Manual de Operación Aduanera 2007, apartado E, norma 34ª)"),
+        "{}",
+        a[3]
+    );
+    let c = by_id("2022-240-3953-2000001");
+    assert_eq!((c[1].as_str(), c[2].as_str()), ("2023-08-15", "por vencer"));
+    assert!(
+        c[3].contains("; consolidated pedimento [RCGMCE2013]: plazo from its closing 2022-02-15 (RCGMCE 2013 regla 4.3.1)"),
+        "{}",
+        c[3]
+    );
+    let n = by_id("2022-240-3953-2000002");
+    assert_eq!((n[1].as_str(), n[2].as_str()), ("2023-07-10", "vencido"));
+    assert!(!n[3].contains("consolidated"), "{}", n[3]);
+    let codes = |code: &str| -> Vec<String> { rows(&df, code).into_iter().map(|r| r.0).collect() };
+    assert_eq!(
+        codes("TEMP-EXPIRED"),
+        v(&["2013-240-3953-3000001", "2022-240-3953-2000002"])
+    );
+    assert_eq!(codes("TEMP-EXPIRING"), v(&["2022-240-3953-2000001"]));
+    assert_native_ledger_equals_sql(&ctx);
+}
+
 /// Any plazo length in months: ledger_balances.sql has one branch per length that
 /// src/catalogs/plazos.csv uses (polars SQL takes only literal intervals), and the native
 /// ledger computes any length; this keeps the two in step when a clave is added.
@@ -484,7 +534,7 @@ fn every_catalog_plazo_length_has_its_sql_branch() {
         }
         seen += 1;
         let branch = format!(
-            "WHEN pl.meses = {m} THEN CAST(i.fecha_operacion + INTERVAL '{m} months' AS DATE)"
+            "WHEN pl.meses = {m} THEN CAST(i.inicio_plazo + INTERVAL '{m} months' AS DATE)"
         );
         assert!(sql.contains(&branch), "ledger_balances.sql lacks: {branch}");
     }

@@ -16,7 +16,8 @@ SELECT p.pedimento_id, p.aduana_seccion, p.patente, p.numero, p.tipo_operacion, 
        p.fecha_entrada, p.fecha_seleccion,
        COALESCE(a.anterior_fecha, p.fecha_operacion) AS fecha_operacion,
        p.tipo_cambio, p.valor_dolares, p.valor_aduana, p.valor_comercial, p.rectifica_id,
-       p.contraparte_id, p.contraparte_rfc, p.source_file, p.source_line, p.hora_pago
+       p.contraparte_id, p.contraparte_rfc, p.source_file, p.source_line, p.hora_pago,
+       p.consolidado
 FROM pedimentos p
 LEFT JOIN superseded r ON r.rectifica_id = p.pedimento_id
 LEFT JOIN anterior a ON a.anterior_id = p.rectifica_id

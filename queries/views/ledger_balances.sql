@@ -4,9 +4,10 @@
 --     citation names that version ('[version] cita'). No version in force on that date:
 --     meses and por_programa NULL, estado 'plazo desconocido' and the citation says why; (its clave, or AF for activo fijo
 --     declared with identificador AF; see ledger_movements):
---     meses:        fecha_operacion + meses months (Ley Aduanera art. 108 fr. I: 18 months for
+--     meses:        inicio_plazo + meses months (Ley Aduanera art. 108 fr. I: 18 months for
 --                   insumos; art. 106 temporales 6 or 12 months), counted from the selección
---                   automatizada. One WHEN per length used in src/catalogs/plazos.csv
+--                   automatizada (inicio_plazo = fecha_operacion; for a consolidated pedimento
+--                   the start the reading in force gives, see ledger_movements). One WHEN per length used in src/catalogs/plazos.csv
 --                   (tests/ledger_rules.rs checks that every length has its branch);
 --     por_programa: the end of the IMMEX program the import is linked to (Ley Aduanera
 --                   art. 108 fr. III); an empty fecha_fin is open-ended ('vigente'); no linked
@@ -22,7 +23,7 @@ WITH imp AS (
 ),
 pv AS (
     SELECT i.pedimento_id, i.partida, pl.meses, pl.por_programa,
-           '[' || pl.version || '] ' || pl.cita AS cita
+           '[' || pl.version || '] ' || pl.cita || COALESCE(i.inicio_cita, '') AS cita
     FROM imp i
     JOIN plazos pl ON pl.clave = i.plazo_clave
     WHERE pl.valid_from <= i.fecha_operacion
@@ -45,9 +46,9 @@ b AS (
                     || ' (src/catalogs/plazos.csv, docs/rules.md): plazo unknown') AS cita,
            i.programa,
            CASE
-               WHEN pl.meses = 6 THEN CAST(i.fecha_operacion + INTERVAL '6 months' AS DATE)
-               WHEN pl.meses = 12 THEN CAST(i.fecha_operacion + INTERVAL '12 months' AS DATE)
-               WHEN pl.meses = 18 THEN CAST(i.fecha_operacion + INTERVAL '18 months' AS DATE)
+               WHEN pl.meses = 6 THEN CAST(i.inicio_plazo + INTERVAL '6 months' AS DATE)
+               WHEN pl.meses = 12 THEN CAST(i.inicio_plazo + INTERVAL '12 months' AS DATE)
+               WHEN pl.meses = 18 THEN CAST(i.inicio_plazo + INTERVAL '18 months' AS DATE)
                WHEN pl.meses IS NULL AND pl.por_programa = 1 THEN i.programa_fin
                ELSE CAST(NULL AS DATE)
            END AS vence_plazo,

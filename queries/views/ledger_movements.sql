@@ -54,6 +54,15 @@
 -- kind 'N' = a discharge (not only_open) of a fracción the company never imported
 --   temporarily and with no BOM in force on its date: kept out of the ledger and reported
 --   by DESCARGO-NO-BOM (there is nothing it could discharge).
+-- Consolidated pedimentos (Ley Aduanera art. 37; pedimentos.consolidado): inicio_plazo is
+--   the date the plazo counts from under the reading in force on the import's date
+--   (src/catalogs/virtual_versions.csv, inicio_plazo_consolidado): 'primera_remesa' (MOA2007:
+--   the consolidated pedimento declares the first remesa as entry date, Manual de Operación
+--   Aduanera 2007, apartado E, norma 34ª) = fecha_operacion (the earliest selección);
+--   'cierre' (RCGMCE2013: from the closing of the consolidated pedimento before the SAAI,
+--   RCGMCE 2013 regla 4.3.1) = fecha_pago. Other imports: fecha_operacion. inicio_cita names
+--   the reading applied (NULL when not consolidated); ledger_balances appends it to the
+--   plazo's citation. The plazo version itself is still picked on fecha_operacion.
 -- Rule versions: plazos rows are dated (valid_from/valid_to); whether a clave is a temporary
 --   import (and its tipo_bien, requires_immex) does not change across versions, so imports
 --   are classified by clave here and ledger_balances picks the plazo version in force on the
@@ -73,20 +82,43 @@ imp0 AS (
            p.tipo_operacion, p.fecha_operacion, p.immex_programa,
            pa.cantidad_umt AS cantidad, pa.valor_aduana, pa.igi_tasa, pa.iva_tasa, pa.ieps_tasa,
            pl.tipo_bien,
-           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago
+           CAST(p.fecha_pago AS VARCHAR) || ' ' || COALESCE(p.hora_pago, '99:99:99') AS pago,
+           p.fecha_pago, p.consolidado
     FROM current_pedimentos p
     JOIN partidas pa ON pa.pedimento_id = p.pedimento_id
     JOIN plazo_claves pl ON pl.clave = p.clave
     WHERE p.tipo_operacion = 1 AND (pl.requires_immex = 0 OR p.immex_programa IS NOT NULL)
 ),
+-- The reading of the plazo start of a consolidated pedimento in force on its date.
+cons AS (
+    SELECT DISTINCT i.pedimento_id, i.fecha_operacion, i.fecha_pago,
+           v.version, v.inicio_plazo_consolidado, v.cita_plazo_consolidado
+    FROM imp0 i
+    CROSS JOIN virtual_versions v
+    WHERE i.consolidado = TRUE
+      AND v.valid_from <= i.fecha_operacion
+      AND (v.valid_to IS NULL OR i.fecha_operacion <= v.valid_to)
+),
+cons_start AS (
+    SELECT pedimento_id,
+           CASE WHEN inicio_plazo_consolidado = 'cierre' THEN fecha_pago ELSE fecha_operacion END
+               AS inicio_plazo,
+           '; consolidated pedimento [' || version || ']: plazo from its '
+               || CASE WHEN inicio_plazo_consolidado = 'cierre' THEN 'closing ' || CAST(fecha_pago AS VARCHAR)
+                       ELSE 'first remesa ' || CAST(fecha_operacion AS VARCHAR) END
+               || ' (' || cita_plazo_consolidado || ')' AS inicio_cita
+    FROM cons
+),
 imp1 AS (
     SELECT i.*,
            CASE WHEN i.tipo_bien = 'insumo'
                      AND (g.pedimento_id IS NOT NULL OR ap.pedimento_id IS NOT NULL)
-                THEN 1 ELSE 0 END AS af
+                THEN 1 ELSE 0 END AS af,
+           COALESCE(cs.inicio_plazo, i.fecha_operacion) AS inicio_plazo, cs.inicio_cita
     FROM imp0 i
     LEFT JOIN af_g g ON g.pedimento_id = i.pedimento_id
     LEFT JOIN af_p ap ON ap.pedimento_id = i.pedimento_id AND ap.partida = i.partida
+    LEFT JOIN cons_start cs ON cs.pedimento_id = i.pedimento_id
 ),
 prog AS (
     SELECT rfc, programa, COALESCE(fecha_inicio, CAST('1900-01-01' AS DATE)) AS ini,
@@ -148,7 +180,7 @@ imp AS (
                AS programa_prorroga,
            CASE WHEN i.n_programa IS NOT NULL OR l.pedimento_id IS NOT NULL THEN 1 ELSE 0 END
                AS programa_vinculado,
-           i.pago
+           i.pago, i.inicio_plazo, i.inicio_cita
     FROM imp2 i
     LEFT JOIN link l ON l.pedimento_id = i.pedimento_id AND l.partida = i.partida
 ),
@@ -270,6 +302,7 @@ SELECT CASE WHEN u.umt IS NULL AND g.rfc IS NOT NULL THEN 'U'
        CAST(NULL AS VARCHAR) AS programa, CAST(NULL AS DATE) AS programa_fin,
        CAST(NULL AS DATE) AS programa_cancelacion, CAST(NULL AS INTEGER) AS programa_prorroga,
        0 AS programa_vinculado, d.pago,
+       CAST(NULL AS DATE) AS inicio_plazo, CAST(NULL AS VARCHAR) AS inicio_cita,
        d.producto_fraccion, d.producto_umt, d.producto_cantidad, d.bom_consumo,
        d.bom_merma_pct, d.bom_desperdicio_pct, d.bom_valid_from
 FROM dis_all d

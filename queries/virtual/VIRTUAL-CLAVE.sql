@@ -49,7 +49,7 @@ SELECT 'VIRTUAL-CLAVE' AS check_code,
                    ELSE 'la clave ' || p.sender_clave || ' con la clave ' || p.receiver_clave
                         || ' no corresponde a ningún supuesto de operación virtual' END AS mensaje,
        COALESCE('[' || vv.version || '] ', '[no version of the virtual-operation rules in force on ' || CAST(p.receiver_fecha AS VARCHAR) || '] ')
-           || 'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; two pedimentos per virtual operation, an export side and an import side (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª)' AS citation,
+           || 'Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9; Manual de Operación Aduanera 2007, apartado A.7, norma 123ª' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
 LEFT JOIN vv ON vv.sender_id = p.sender_id AND vv.receiver_id = p.receiver_id

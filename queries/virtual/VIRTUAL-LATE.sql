@@ -6,11 +6,11 @@
 -- to VIRTUAL-CLAVE.
 -- The citation names the version of the virtual-operation rules in force on the receiver's
 -- date (src/catalogs/virtual_versions.csv: MOA2007 until 2014-02-27, RCGMCE2013 from
--- 2014-02-28), its rule numbering and its consolidated-pedimento deadline; a date no version
--- covers says so. Consolidated pedimentos are not recognised in the data (the dataset keeps
+-- 2014-02-28) and its rule only (instrument + rule; the numbering notes are in the explain
+-- page, VIRTUAL-LATE.md); a date no version covers says so. Consolidated pedimentos are not recognised in the data (the dataset keeps
 -- the first selección only), so the per-operation window is applied to every pair.
 WITH vv AS (
-    SELECT p.sender_id, p.receiver_id, v.version, v.cita, v.numbering, v.consolidated
+    SELECT p.sender_id, p.receiver_id, v.version, v.cita
     FROM virtual_pairs p
     CROSS JOIN virtual_versions v
     WHERE v.valid_from <= p.receiver_fecha
@@ -48,11 +48,10 @@ SELECT 'VIRTUAL-LATE' AS check_code,
                         || p.receiver_id || ' (' || CAST(p.receiver_fecha AS VARCHAR) || '); se permiten a lo más '
                         || CAST(p.window_max_days AS VARCHAR) || ' día(s)' END
            || ' (grupo ' || p.window_group || ', supuestos ' || p.cases || ')' AS mensaje,
-       COALESCE('[' || vv.version || '] ' || vv.cita || '; ' || vv.numbering
-                    || '; consolidated pedimentos: ' || vv.consolidated,
+       COALESCE('[' || vv.version || '] ' || vv.cita,
                 'No version of the virtual-operation rules in force on '
                     || CAST(p.receiver_fecha AS VARCHAR) || ' (src/catalogs/virtual_versions.csv)')
-           || '; a late sender side of cases 17-19 needs the Ley Aduanera art. 185 fr. I fine (Manual de Operación Aduanera 2007, apartado A.7, norma 123ª num. 2)' AS citation,
+           || '; Ley Aduanera art. 185 fr. I' AS citation,
        'pedimentos:' || p.sender_id || ';pedimentos:' || p.receiver_id AS evidence
 FROM virtual_pairs p
 LEFT JOIN vv ON vv.sender_id = p.sender_id AND vv.receiver_id = p.receiver_id

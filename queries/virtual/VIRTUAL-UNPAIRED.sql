@@ -7,9 +7,9 @@
 -- An import side is reported only once the sender's deadline (the case window) has
 -- passed by as_of (column `due`).
 -- The citation names the version of the virtual-operation rules in force on the side's date
--- and its rule numbering (src/catalogs/virtual_versions.csv).
+-- (src/catalogs/virtual_versions.csv); its rule numbering is explained in VIRTUAL-UNPAIRED.md.
 WITH vv AS (
-    SELECT s.pedimento_id, v.version, v.numbering
+    SELECT s.pedimento_id, v.version
     FROM virtual_sides s
     CROSS JOIN virtual_versions v
     WHERE v.valid_from <= s.fecha_operacion
@@ -48,8 +48,7 @@ SELECT 'VIRTUAL-UNPAIRED' AS check_code,
                    WHEN s.counterpart_in_dataset = 1 THEN 'la empresa contraparte SÍ está en los datos; falta su pedimento'
                    ELSE 'la empresa contraparte no está en los datos' END AS mensaje,
        COALESCE('[' || vv.version || '] ', '[no version of the virtual-operation rules in force on ' || CAST(s.fecha_operacion AS VARCHAR) || '] ')
-           || 'Each virtual operation needs the pedimento of both sides, the import side in the receiving company''s name (Manual de Operación Aduanera 2007, apartado A.7, normas 123ª and 126ª; RCGMCE 2007 numbering); Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9'
-           || COALESCE('; ' || vv.numbering, '') AS citation,
+           || 'Manual de Operación Aduanera 2007, apartado A.7, normas 123ª y 126ª; Anexo 22 (RGCE 2017), Apéndice 2, claves V1-V9' AS citation,
        'pedimentos:' || s.pedimento_id AS evidence
 FROM virtual_sides s
 LEFT JOIN vv ON vv.pedimento_id = s.pedimento_id

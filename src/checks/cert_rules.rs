@@ -334,14 +334,18 @@ fn rule_tables_markdown() -> String {
     out.push_str(
         "\n## Virtual operations\n\n\
          `src/catalogs/virtual_versions.csv`: the VIRTUAL-* citations name the version in \
-         force on the receiver's date (the side's date for VIRTUAL-UNPAIRED), its rule \
-         numbering and its consolidated-pedimento deadline. The pairing windows of \
-         `src/catalogs/virtual_cases.csv` (Manual de Operación Aduanera 2007) apply to every \
-         date; consolidated pedimentos are not recognised in the data yet (the dataset keeps \
-         the first selección of a pedimento only), so their deadlines and plazo start are \
-         documented here and not checked.\n\n\
-         | version | valid from | valid to | instrument | numbering | consolidated pedimentos | plazo of a consolidated pedimento |\n\
-         |---|---|---|---|---|---|---|\n",
+         force on the receiver's date (the side's date for VIRTUAL-UNPAIRED) with its \
+         instrument and rule; the numbering notes are in the explain pages. The pairing \
+         windows of `src/catalogs/virtual_cases.csv` (Manual de Operación Aduanera 2007) apply \
+         to every date. Consolidated pedimentos (`pedimentos.consolidado`: the CSV column, or \
+         a second remesa in the Data Stage Sel file): the descargo ledger counts the plazo of \
+         a consolidated temporary import from the start the version in force on its date \
+         gives (`inicio_plazo_consolidado`: `primera_remesa` = its earliest selección, \
+         `cierre` = its closing, the payment date) and its citation names that version; the \
+         deadlines of consolidated virtual pedimentos are documented here and not checked \
+         yet.\n\n\
+         | version | valid from | valid to | instrument | numbering | consolidated pedimentos | plazo of a consolidated pedimento | plazo start applied |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     let recs: Vec<csv::StringRecord> =
         csv::Reader::from_reader(catalog::VIRTUAL_VERSIONS.as_bytes())
@@ -353,7 +357,7 @@ fn rule_tables_markdown() -> String {
         .zip(catalog::validities(catalog::VIRTUAL_VERSIONS))
     {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` ({}) |\n",
             v.version,
             v.valid_from,
             v.valid_to
@@ -362,7 +366,9 @@ fn rule_tables_markdown() -> String {
             v.instrumento,
             &rec[5],
             &rec[6],
-            &rec[7]
+            &rec[7],
+            &rec[9],
+            &rec[13]
         ));
     }
     out

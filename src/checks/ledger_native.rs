@@ -17,8 +17,9 @@
 //!    running max) is the queue's cumulative consumption, and each import k covers
 //!    (CI(k-1), CI(k)], so both give the same (import, discharge, quantity) rows.
 //! 3. Balances: per temporary-import partida, what the allocations dated up to the as-of
-//!    date discharged, its plazo end (the catalog row of its `plazo_clave`, any length in
-//!    months, or the linked program's end; an open-ended program keeps activo fijo
+//!    date discharged, its plazo end (the catalog row of its `plazo_clave` in force on its
+//!    date, any length in months counted from its `inicio_plazo` (a consolidated pedimento:
+//!    the first remesa or the closing, by the reading in force), or the linked program's end; an open-ended program keeps activo fijo
 //!    'vigente') and state, as `ledger_balances.sql`.
 //!
 //! FIFO runs per pool (rfc, fracción, umt, pool): insumos and activo fijo never discharge
@@ -458,6 +459,11 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     // The program each import is linked to (ledger_movements: programa_*).
     let plazo_clave_ca = single_str(mov, "plazo_clave")?;
     let plazo_clave = Strs(plazo_clave_ca.downcast_as_array());
+    // Where the plazo counts from (ledger_movements: fecha_operacion, or for a consolidated
+    // pedimento the start the reading in force gives) and that reading's citation.
+    let inicio_ca = mov.column("inicio_plazo")?.date()?.physical().rechunk();
+    let inicio_cita_ca = single_str(mov, "inicio_cita")?;
+    let inicio_cita = Strs(inicio_cita_ca.downcast_as_array());
     let pr_fin = mov.column("programa_fin")?.date()?.physical().rechunk();
     let pr_can = mov
         .column("programa_cancelacion")?
@@ -512,9 +518,10 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         prog_v.push(pp);
         cita_v.push(match kv {
             Some(k) => format!(
-                "[{}] {}",
+                "[{}] {}{}",
                 pl_version.get(k).unwrap_or_default(),
-                pl_cita.get(k).unwrap_or_default()
+                pl_cita.get(k).unwrap_or_default(),
+                inicio_cita.get(i).unwrap_or_default()
             ),
             None => format!(
                 "No version of the plazo of clave {pc} in force on {} \
@@ -529,11 +536,14 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         // Any length in months (the SQL has one branch per length the catalog uses).
         let linked = pr_link.get(i) == Some(1);
         let fin = pr_fin.get(i);
+        let Some(inicio) = inicio_ca.get(i) else {
+            return Ok(None); // an import row always has its start in the SQL
+        };
         let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (m, pp) {
             (Some(m), _) => (
                 u32::try_from(m)
                     .ok()
-                    .and_then(|m| date_of(fecha[i]).checked_add_months(Months::new(m))),
+                    .and_then(|m| date_of(inicio).checked_add_months(Months::new(m))),
                 false,
             ),
             (None, Some(1)) => (fin.map(date_of), linked && fin.is_none()),

@@ -38,6 +38,13 @@ pub struct PedimentoRow {
     /// Time of payment (`hh:mm:ss`) when the source gives it (Data Stage FechaPagoReal,
     /// or a CSV fecha_pago with a time): orders same-day operations in the ledger (PEPS).
     pub hora_pago: Option<String>,
+    /// A consolidated pedimento (Ley Aduanera art. 37): `Some(true)` when the source marks
+    /// it (Data Stage: a Sel remesa with ConsecutivoRemesa 2 or more; CSV: the `consolidado`
+    /// column), `Some(false)` when the source says it is not (CSV), `None` when it says
+    /// nothing (read as not consolidated).
+    /// Its first remesa is `fecha_seleccion` (the earliest selección); its closing is
+    /// `fecha_pago`.
+    pub consolidado: Option<bool>,
 }
 
 /// Value totals of each pedimento from its partidas (Data Stage 501 carries none):

@@ -42,6 +42,7 @@ pub fn pedimentos_schema() -> SchemaRef {
         utf8("source_file", false),
         Field::new("source_line", DataType::Int64, false),
         utf8("hora_pago", true),
+        Field::new("consolidado", DataType::Boolean, true),
     ]))
 }
 
@@ -182,6 +183,9 @@ pub fn pedimentos_batch(rows: &[PedimentoRow]) -> Result<RecordBatch> {
             s(r.iter().map(|x| x.source_file.as_str())),
             i64s(r.iter().map(|x| x.source_line)),
             so(r.iter().map(|x| x.hora_pago.as_deref())),
+            Arc::new(arrow::array::BooleanArray::from(
+                r.iter().map(|x| x.consolidado).collect::<Vec<_>>(),
+            )),
         ],
     )?)
 }
@@ -297,6 +301,11 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
         Ok(_) => Some(col::<StringArray>(b, "hora_pago")?),
         Err(_) => None,
     };
+    // Likewise consolidado (datasets written before it existed: unknown).
+    let co = match b.schema().index_of("consolidado") {
+        Ok(_) => Some(col::<arrow::array::BooleanArray>(b, "consolidado")?),
+        Err(_) => None,
+    };
     let dte = |n: &str| col::<Date32Array>(b, n);
     let (fp, fe, fs_, fo) = (
         dte("fecha_pago")?,
@@ -346,6 +355,7 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
             source_file: sf.value(i).into(),
             source_line: sl.value(i),
             hora_pago: hp.and_then(|a| opt_s(a, i)),
+            consolidado: co.and_then(|a| (!a.is_null(i)).then(|| a.value(i))),
         });
     }
     Ok(out)

@@ -280,6 +280,7 @@ impl Sim<'_> {
             source_file: "generated".into(),
             source_line: 0,
             hora_pago: Some(HORA_PAGO.into()),
+            consolidado: None,
         });
         id
     }

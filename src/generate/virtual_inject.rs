@@ -142,6 +142,7 @@ pub fn virtual_pedimento(
         source_file: "generated".into(),
         source_line: 0,
         hora_pago: Some(super::HORA_PAGO.into()),
+        consolidado: None,
     });
     id
 }

@@ -48,6 +48,7 @@ pub const OPTIONAL: &[&str] = &[
     "descargo_cantidad",
     "descargo_umt",
     "identificadores",
+    "consolidado",
 ];
 
 pub(super) type Fail = (String, String);
@@ -55,6 +56,15 @@ pub(super) type Fail = (String, String);
 pub(super) struct Rec<'a> {
     pub(super) cols: &'a HashMap<String, usize>,
     pub(super) r: &'a csv::StringRecord,
+}
+
+/// A yes/no cell: `1`/`0`, `si`/`no` (with or without accent), `s`/`n`, `true`/`false`.
+fn yes_no(s: &str) -> FieldResult<bool> {
+    match s.trim().to_lowercase().as_str() {
+        "1" | "si" | "sí" | "s" | "true" => Ok(true),
+        "0" | "no" | "n" | "false" => Ok(false),
+        other => Err(FieldError(format!("expected 1/0 or si/no, got {other:?}"))),
+    }
 }
 
 impl Rec<'_> {
@@ -169,6 +179,7 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         source_file: file.to_string(),
         source_line: ln as i64,
         hora_pago: model::time_of(rec.raw("fecha_pago")),
+        consolidado: rec.opt("consolidado", yes_no, "bad field")?,
     };
     let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
     let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");

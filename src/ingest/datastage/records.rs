@@ -7,7 +7,7 @@ use super::apply_identifier;
 use super::resolve::{Ctx, Memo, reject_row};
 use super::table::{Fail, Row, Table, dec, f, fields_buf};
 use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
-use crate::model::{self, PedimentoKey, PedimentoNumber, QTY_SCALE};
+use crate::model::{self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -113,7 +113,18 @@ pub(super) fn fechas_506(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed)
     }
 }
 
+/// Sel ConsecutivoRemesa: a whole number (0 or empty on an ordinary pedimento).
+fn remesa(s: &str) -> FieldResult<u32> {
+    s.parse::<u32>()
+        .map_err(|_| FieldError(format!("expected a whole number, got {s:?}")))
+}
+
 /// Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
+/// A second remesa (ConsecutivoRemesa 2 or more) marks a consolidated pedimento (Ley
+/// Aduanera art. 37: one selección per remesa); its earliest selección is the first remesa.
+/// Remesa 0 or 1 alone says nothing (an ordinary pedimento's single selección carries
+/// one of them, and so would a consolidated pedimento of one remesa): `consolidado` stays
+/// unknown, read as not consolidated.
 pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
     for t in tables {
         let mut acc = 0;
@@ -124,13 +135,17 @@ pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) 
             let res = (|| {
                 let tr = r.triple()?;
                 let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
+                let rem = r.opt(f::ConsecutivoRemesa, remesa, "not a number")?;
                 let (_, at) = ctx.resolve_at(&mut memo, &tr, Some(fecha))?;
                 ctx.alive(at)?;
-                Ok::<_, Fail>((at, fecha))
+                Ok::<_, Fail>((at, fecha, rem))
             })();
             match res {
-                Ok((at, fecha)) => {
+                Ok((at, fecha, rem)) => {
                     let h = &mut ctx.rows[at];
+                    if rem.is_some_and(|n| n >= 2) {
+                        h.consolidado = Some(true);
+                    }
                     // Several remesas: the plazo starts with the first selección.
                     if h.fecha_seleccion.is_none_or(|d| fecha < d) {
                         h.fecha_seleccion = Some(fecha);
@@ -382,6 +397,7 @@ fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
         source_file: r.t.file.clone(),
         source_line: 0,
         hora_pago: model::time_of(r.raw(f::FechaPagoReal)),
+        consolidado: None,
     };
     Ok((tr, row))
 }

@@ -97,6 +97,7 @@ fields!(
     FraccionOriginal,
     UnidadMedida,
     MercanciaDescargada,
+    ConsecutivoRemesa,
 );
 
 /// A field of [`FIELDS`] by position: rows look fields up by index, not by name.
