@@ -388,6 +388,10 @@ mod tests {
         );
     }
 
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
     #[test]
     fn versions_are_ordered_and_disjoint() {
         for w in VERSIONS.windows(2) {
