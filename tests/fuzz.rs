@@ -274,7 +274,7 @@ proptest! {
     fn pedimento_key_never_panics(s in any::<String>(), t in "[0-9]{1,5}[- /][0-9]{1,4}[- /][0-9]{1,5}[- /][0-9]{1,8}") {
         for x in [&s, &t] {
             if let Ok(k) = model::PedimentoKey::parse(x) {
-                prop_assert_eq!(model::PedimentoKey::parse(&k.id()).unwrap(), k.clone());
+                prop_assert_eq!(model::PedimentoKey::parse(&k.id()).unwrap(), k);
                 prop_assert_eq!(k.id().len() >= 21, true);
             }
             let _ = model::digits(x, 7, "x");

@@ -431,10 +431,9 @@ pub fn markdown(d: &ReportData, rates: &Rates) -> String {
     if xs.len() > 100 {
         let _ = writeln!(
             o,
-            "\n{} {} {}",
+            "\n{} {} regularizacion.csv",
             xs.len() - 100,
             l.pick("lote(s) más en", "more lot(s) in"),
-            "regularizacion.csv"
         );
     }
     let used = rates_used(&xs, rates);

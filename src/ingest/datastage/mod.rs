@@ -145,9 +145,6 @@ fn dataset_headers(
 
 /// The parse, with `seeds` (stored headers) known as pedimentos besides the 501 rows;
 /// returns the pedimentos some row missed.
-
-/// The parse, with `seeds` (stored headers) known as pedimentos besides the 501 rows;
-/// returns the pedimentos some row missed.
 fn parse_seeded(
     files: &[Input],
     parsed: &mut Parsed,

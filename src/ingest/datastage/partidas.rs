@@ -34,6 +34,8 @@ pub(super) struct Partidas {
     pub(super) confl: Vec<usize>,
 }
 
+/// One parsed 556/557 row: its partida index, the contribution, its amount.
+type ContribParse = Result<(usize, Option<Contrib>, Decimal), Fail>;
 /// 551 partidas of `n551` rows in all, over `nfiles` files.
 pub(super) fn partidas_551(
     tables: Vec<Table>,
@@ -285,7 +287,7 @@ pub(super) fn contribuciones(
         for t in tables {
             let mut acc = 0;
             // Parse in parallel (read-only lookups), apply in order.
-            let results: Vec<Result<(usize, Option<Contrib>, Decimal), Fail>> = t
+            let results: Vec<ContribParse> = t
                 .par_lines()
                 // `last`: the previous row's partida and its index (a partida's
                 // contributions are consecutive).
