@@ -4,7 +4,7 @@
 
 use super::super::Parsed;
 use super::latest;
-use super::resolve::{Ctx, Memo, reject_row};
+use super::resolve::{Ctx, Memo, each_line, reject_row};
 use super::table::{Fail, Fd, Row, Table, dec, f, fields_buf, fraccion_text};
 use crate::dataset::{FxMap, IdentificadorRow, PartidaRow, RejectRow, Text};
 use crate::model::{self, FieldError, MONEY_SCALE, PedimentoKey, QTY_SCALE, RATE_SCALE, catalog};
@@ -410,59 +410,44 @@ pub(super) fn identificadores_554(
     ireq: &mut Vec<(usize, usize)>,
 ) {
     let pindex = &p.pindex;
-    for t in tables {
-        let mut acc = 0;
-        let mut memo = Memo::default();
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
-                let sec = r.req(
-                    f::SecuenciaFraccion,
-                    |s| {
-                        s.parse::<i32>()
-                            .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
-                    },
-                    "bad field",
-                )?;
-                let id = key.id();
-                if !pindex.contains_key(&(key, sec)) {
-                    return Err((
-                        "SecuenciaFraccion".into(),
-                        format!("missing partida: no 551 row for partida {sec} of {id}"),
-                    ));
-                }
-                let clave = r.raw(f::ClaveCaso).to_uppercase();
-                if clave.is_empty() {
-                    return Err((
-                        "ClaveCaso".into(),
-                        "bad field: identificador is empty".into(),
-                    ));
-                }
-                Ok::<_, Fail>(IdentificadorRow {
-                    pedimento_id: id,
-                    partida: Some(sec),
-                    clave,
-                    complemento1: r.text(f::IdentificadorCaso),
-                    complemento2: r.text(f::ComplementoCaso),
-                    complemento3: None,
-                    source_line: ln as i64,
-                })
-            })();
-            match res {
-                Ok(row) => {
-                    idents.push(row);
-                    ireq.push((t.req, t.fi));
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
+    each_line(tables, parsed, |t, ln, r, memo| {
+        let tr = r.triple()?;
+        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+        let sec = r.req(
+            f::SecuenciaFraccion,
+            |s| {
+                s.parse::<i32>()
+                    .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
+            },
+            "bad field",
+        )?;
+        let id = key.id();
+        if !pindex.contains_key(&(key, sec)) {
+            return Err((
+                "SecuenciaFraccion".into(),
+                format!("missing partida: no 551 row for partida {sec} of {id}"),
+            ));
         }
-        parsed.accept(&t.file, acc);
-    }
+        let clave = r.raw(f::ClaveCaso).to_uppercase();
+        if clave.is_empty() {
+            return Err((
+                "ClaveCaso".into(),
+                "bad field: identificador is empty".into(),
+            ));
+        }
+        idents.push(IdentificadorRow {
+            pedimento_id: id,
+            partida: Some(sec),
+            clave,
+            complemento1: r.text(f::IdentificadorCaso),
+            complemento2: r.text(f::ComplementoCaso),
+            complemento3: None,
+            source_line: ln as i64,
+        });
+        ireq.push((t.req, t.fi));
+        Ok(())
+    });
 }
 
 fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {

@@ -4,7 +4,7 @@
 
 use super::super::Parsed;
 use super::apply_identifier;
-use super::resolve::{Ctx, Memo, reject_row};
+use super::resolve::{Ctx, each_line, reject_row};
 use super::table::{Fail, Row, Table, dec, f, fields_buf};
 use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
 use crate::model::{self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE};
@@ -84,33 +84,18 @@ pub(super) fn seed_headers(ctx: &mut Ctx, seeds: &[PedimentoRow]) {
 
 /// 506 fechas: TipoFecha 1 = entrada.
 pub(super) fn fechas_506(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
-    for t in tables {
-        let mut acc = 0;
-        let mut memo = Memo::default();
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let tipo = r.raw(f::TipoFecha).to_string();
-                let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
-                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
-                let (_, at) = ctx.resolve_at(&mut memo, &tr, pd.or(Some(fecha)))?;
-                ctx.alive(at)?;
-                Ok::<_, Fail>((at, tipo, fecha))
-            })();
-            match res {
-                Ok((at, tipo, fecha)) => {
-                    if tipo == "1" {
-                        ctx.rows[at].fecha_entrada = Some(fecha);
-                    }
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
+    each_line(tables, parsed, |_, _, r, memo| {
+        let tr = r.triple()?;
+        let tipo = r.raw(f::TipoFecha).to_string();
+        let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
+        let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+        let (_, at) = ctx.resolve_at(memo, &tr, pd.or(Some(fecha)))?;
+        ctx.alive(at)?;
+        if tipo == "1" {
+            ctx.rows[at].fecha_entrada = Some(fecha);
         }
-        parsed.accept(&t.file, acc);
-    }
+        Ok(())
+    });
 }
 
 /// Sel ConsecutivoRemesa: a whole number (0 or empty on an ordinary pedimento).
@@ -126,38 +111,23 @@ fn remesa(s: &str) -> FieldResult<u32> {
 /// one of them, and so would a consolidated pedimento of one remesa): `consolidado` stays
 /// unknown, read as not consolidated.
 pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
-    for t in tables {
-        let mut acc = 0;
-        let mut memo = Memo::default();
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
-                let rem = r.opt(f::ConsecutivoRemesa, remesa, "not a number")?;
-                let (_, at) = ctx.resolve_at(&mut memo, &tr, Some(fecha))?;
-                ctx.alive(at)?;
-                Ok::<_, Fail>((at, fecha, rem))
-            })();
-            match res {
-                Ok((at, fecha, rem)) => {
-                    let h = &mut ctx.rows[at];
-                    if rem.is_some_and(|n| n >= 2) {
-                        h.consolidado = Some(true);
-                    }
-                    // Several remesas: the plazo starts with the first selección.
-                    if h.fecha_seleccion.is_none_or(|d| fecha < d) {
-                        h.fecha_seleccion = Some(fecha);
-                        h.fecha_operacion = fecha;
-                    }
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
+    each_line(tables, parsed, |_, _, r, memo| {
+        let tr = r.triple()?;
+        let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
+        let rem = r.opt(f::ConsecutivoRemesa, remesa, "not a number")?;
+        let (_, at) = ctx.resolve_at(memo, &tr, Some(fecha))?;
+        ctx.alive(at)?;
+        let h = &mut ctx.rows[at];
+        if rem.is_some_and(|n| n >= 2) {
+            h.consolidado = Some(true);
         }
-        parsed.accept(&t.file, acc);
-    }
+        // Several remesas: the plazo starts with the first selección.
+        if h.fecha_seleccion.is_none_or(|d| fecha < d) {
+            h.fecha_seleccion = Some(fecha);
+            h.fecha_operacion = fecha;
+        }
+        Ok(())
+    });
 }
 
 /// 507 identificadores (pedimento level). IM → IMMEX program; V-series → counterpart.
@@ -169,51 +139,32 @@ pub(super) fn identificadores_507(
     idents: &mut Vec<IdentificadorRow>,
     ireq: &mut Vec<(usize, usize)>,
 ) {
-    for t in tables {
-        let mut acc = 0;
-        let mut memo = Memo::default();
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
-                let (_, at) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
-                let clave = r.raw(f::ClaveCaso).to_uppercase();
-                if clave.is_empty() {
-                    return Err((
-                        "ClaveCaso".into(),
-                        "bad field: identificador is empty".into(),
-                    ));
-                }
-                Ok::<_, Fail>((
-                    at,
-                    clave,
-                    r.text(f::IdentificadorCaso),
-                    r.text(f::ComplementoCaso),
-                ))
-            })();
-            match res {
-                Ok((at, clave, c1, c2)) => {
-                    let h = &mut ctx.rows[at];
-                    apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
-                    ireq.push((t.req, t.fi));
-                    idents.push(IdentificadorRow {
-                        pedimento_id: h.pedimento_id.clone(),
-                        partida: None,
-                        clave,
-                        complemento1: c1,
-                        complemento2: c2,
-                        complemento3: None,
-                        source_line: ln as i64,
-                    });
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
+    each_line(tables, parsed, |t, ln, r, memo| {
+        let tr = r.triple()?;
+        let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+        let (_, at) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+        let clave = r.raw(f::ClaveCaso).to_uppercase();
+        if clave.is_empty() {
+            return Err((
+                "ClaveCaso".into(),
+                "bad field: identificador is empty".into(),
+            ));
         }
-        parsed.accept(&t.file, acc);
-    }
+        let (c1, c2) = (r.text(f::IdentificadorCaso), r.text(f::ComplementoCaso));
+        let h = &mut ctx.rows[at];
+        apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
+        ireq.push((t.req, t.fi));
+        idents.push(IdentificadorRow {
+            pedimento_id: h.pedimento_id.clone(),
+            partida: None,
+            clave,
+            complemento1: c1,
+            complemento2: c2,
+            complemento3: None,
+            source_line: ln as i64,
+        });
+        Ok(())
+    });
 }
 
 /// 701 rectificaciones: the R1 names the pedimento it rectifies (anterior); the
@@ -227,41 +178,27 @@ pub(super) fn rectificaciones_701(
     #[allow(clippy::type_complexity)]
     let mut rect: HashMap<PedimentoKey, (String, Option<String>, Option<NaiveDate>, usize)> =
         HashMap::new();
-    for t in tables {
-        let mut acc = 0;
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let key = ctx.resolve(&tr, pd)?;
-                let ant = r.triple_of(
-                    f::SeccionAduaneraAnterior,
-                    f::PatenteAnterior,
-                    f::PedimentoAnterior,
-                )?;
-                let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
-                let ant_year = match fa {
-                    Some(d) => ant.validation_year(chrono::Datelike::year(&d)),
-                    None => ctx
-                        .resolve(&ant, None)
-                        .map(|k| k.year())
-                        .unwrap_or(key.year()),
-                };
-                let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
-                Ok::<_, Fail>((key, PedimentoKey::of(ant, ant_year).id(), doc, fa))
-            })();
-            match res {
-                Ok((key, ant, doc, fa)) => {
-                    rect.insert(key, (ant, doc, fa, t.fi));
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
-        }
-        parsed.accept(&t.file, acc);
-    }
+    each_line(tables, parsed, |t, _, r, _| {
+        let tr = r.triple()?;
+        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let key = ctx.resolve(&tr, pd)?;
+        let ant = r.triple_of(
+            f::SeccionAduaneraAnterior,
+            f::PatenteAnterior,
+            f::PedimentoAnterior,
+        )?;
+        let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
+        let ant_year = match fa {
+            Some(d) => ant.validation_year(chrono::Datelike::year(&d)),
+            None => ctx
+                .resolve(&ant, None)
+                .map(|k| k.year())
+                .unwrap_or(key.year()),
+        };
+        let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
+        rect.insert(key, (PedimentoKey::of(ant, ant_year).id(), doc, fa, t.fi));
+        Ok(())
+    });
     // The rectified pedimentos' date and clave, as they were before any rectificación
     // is applied (only those named by a 701 row are looked up).
     let anteriores: std::collections::HashSet<&str> = rect.values().map(|r| r.0.as_str()).collect();
@@ -303,57 +240,41 @@ pub(super) fn descargos_512(
 ) -> (Vec<DescargoRow>, Vec<(usize, usize)>) {
     let mut descargos: Vec<DescargoRow> = vec![];
     let mut dreq: Vec<(usize, usize)> = vec![];
-    for t in tables {
-        let mut acc = 0;
-        let mut memo = Memo::default();
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            let res = (|| {
-                let tr = r.triple()?;
-                let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
-                let (key, _) = ctx.resolve_memo(&mut memo, &tr, pd, t.req)?;
-                let orig = r.triple_of(
-                    f::SeccionAduaneraDespOrig,
-                    f::PatenteAduanalOrig,
-                    f::PedimentoOriginal,
-                )?;
-                let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
-                let oy = match fo {
-                    Some(d) => orig.validation_year(chrono::Datelike::year(&d)),
-                    None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
-                        (
-                            "FechaOperacionOrig".to_string(),
-                            "bad date: empty, and the original pedimento is not in this input"
-                                .to_string(),
-                        )
-                    })?,
-                };
-                Ok::<_, Fail>(DescargoRow {
-                    pedimento_id: key.id(),
-                    original_id: PedimentoKey::of(orig, oy).id(),
-                    original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
-                    unidad_medida: r.text(f::UnidadMedida),
-                    cantidad: r.opt(
-                        f::MercanciaDescargada,
-                        |s| dec(s, QTY_SCALE),
-                        "not a number",
-                    )?,
-                    fecha_original: fo,
-                    source_line: ln as i64,
-                })
-            })();
-            match res {
-                Ok(row) => {
-                    descargos.push(row);
-                    dreq.push((t.req, t.fi));
-                    acc += 1;
-                }
-                Err(e) => reject_row(parsed, &t, ln, f, e),
-            }
-        }
-        parsed.accept(&t.file, acc);
-    }
+    each_line(tables, parsed, |t, ln, r, memo| {
+        let tr = r.triple()?;
+        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
+        let orig = r.triple_of(
+            f::SeccionAduaneraDespOrig,
+            f::PatenteAduanalOrig,
+            f::PedimentoOriginal,
+        )?;
+        let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
+        let oy = match fo {
+            Some(d) => orig.validation_year(chrono::Datelike::year(&d)),
+            None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
+                (
+                    "FechaOperacionOrig".to_string(),
+                    "bad date: empty, and the original pedimento is not in this input".to_string(),
+                )
+            })?,
+        };
+        descargos.push(DescargoRow {
+            pedimento_id: key.id(),
+            original_id: PedimentoKey::of(orig, oy).id(),
+            original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
+            unidad_medida: r.text(f::UnidadMedida),
+            cantidad: r.opt(
+                f::MercanciaDescargada,
+                |s| dec(s, QTY_SCALE),
+                "not a number",
+            )?,
+            fecha_original: fo,
+            source_line: ln as i64,
+        });
+        dreq.push((t.req, t.fi));
+        Ok(())
+    });
     (descargos, dreq)
 }
 

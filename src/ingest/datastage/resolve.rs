@@ -3,7 +3,7 @@
 //! (next-header fast path [`Ctx::resolve_at`], last-row memo [`Ctx::resolve_memo`]).
 
 use super::super::Parsed;
-use super::table::{Fail, Table};
+use super::table::{Fail, Row, Table, fields_buf};
 use crate::dataset::{FxMap, PedimentoRow, RejectRow};
 use crate::model::{PedimentoKey, PedimentoNumber};
 use chrono::NaiveDate;
@@ -233,4 +233,27 @@ pub(super) fn reject_row(parsed: &mut Parsed, t: &Table, line: usize, f: &str, f
         reason: fail.1,
         raw,
     });
+}
+
+/// Every line of every table through `row`, a parse-then-apply step (it applies only
+/// after its last `?`): accepted lines are counted per file, failed ones rejected with
+/// their file, line and field. The memo serves [`Ctx::resolve_memo`]/[`Ctx::resolve_at`].
+pub(super) fn each_line<'a>(
+    tables: Vec<Table<'a>>,
+    parsed: &mut Parsed,
+    mut row: impl FnMut(&Table<'a>, usize, &Row, &mut Memo) -> Result<(), Fail>,
+) {
+    for t in tables {
+        let mut acc = 0;
+        let mut memo = Memo::default();
+        let mut buf = fields_buf();
+        for (ln, f) in t.lines() {
+            let r = Row::new(&t, f, &mut buf);
+            match row(&t, ln, &r, &mut memo) {
+                Ok(()) => acc += 1,
+                Err(e) => reject_row(parsed, &t, ln, f, e),
+            }
+        }
+        parsed.accept(&t.file, acc);
+    }
 }
