@@ -102,6 +102,38 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// Files partida-level rows (partidas, identificadores, descargos) under the year of
+    /// their pedimento, the year its id carries.
+    fn push_by_year(
+        &mut self,
+        partidas: impl IntoIterator<Item = dataset::PartidaRow>,
+        idents: impl IntoIterator<Item = dataset::IdentificadorRow>,
+        descargos: impl IntoIterator<Item = dataset::DescargoRow>,
+    ) {
+        let year_of = |id: &str| crate::model::PedimentoKey::year_of_id(id).unwrap_or(0);
+        for p in partidas {
+            self.years
+                .entry(year_of(&p.pedimento_id))
+                .or_default()
+                .partidas
+                .push(p);
+        }
+        for i in idents {
+            self.years
+                .entry(year_of(&i.pedimento_id))
+                .or_default()
+                .identificadores
+                .push(i);
+        }
+        for d in descargos {
+            self.years
+                .entry(year_of(&d.pedimento_id))
+                .or_default()
+                .descargos
+                .push(d);
+        }
+    }
+
     /// Records a reject and counts it on its file.
     pub fn reject(&mut self, r: RejectRow) {
         if let Some(f) = self.files.iter_mut().find(|f| f.file == r.source_file) {

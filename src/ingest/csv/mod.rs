@@ -597,31 +597,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         }
         parsed.years.entry(h.year).or_default().pedimentos.push(h);
     }
-    let year_of = |id: &str| model::PedimentoKey::year_of_id(id).unwrap_or(0);
     let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
     ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
-    for p in ps {
-        parsed
-            .years
-            .entry(year_of(&p.pedimento_id))
-            .or_default()
-            .partidas
-            .push(p);
-    }
-    for d in descargos {
-        parsed
-            .years
-            .entry(year_of(&d.pedimento_id))
-            .or_default()
-            .descargos
-            .push(d);
-    }
-    for i in idents {
-        parsed
-            .years
-            .entry(year_of(&i.pedimento_id))
-            .or_default()
-            .identificadores
-            .push(i);
-    }
+    parsed.push_by_year(ps, idents, descargos);
 }

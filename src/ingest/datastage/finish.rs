@@ -152,31 +152,7 @@ pub(super) fn distribute(
             .pedimentos
             .push(row);
     }
-    let year_of = |id: &str| PedimentoKey::year_of_id(id).unwrap_or(0);
-    for p in partidas {
-        parsed
-            .years
-            .entry(year_of(&p.pedimento_id))
-            .or_default()
-            .partidas
-            .push(p);
-    }
-    for i in idents {
-        parsed
-            .years
-            .entry(year_of(&i.pedimento_id))
-            .or_default()
-            .identificadores
-            .push(i);
-    }
-    for d in descargos {
-        parsed
-            .years
-            .entry(year_of(&d.pedimento_id))
-            .or_default()
-            .descargos
-            .push(d);
-    }
+    parsed.push_by_year(partidas, idents, descargos);
     for y in parsed.years.values_mut() {
         y.pedimentos
             .par_sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
