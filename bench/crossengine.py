@@ -27,7 +27,7 @@ DATASET_TABLES = ["pedimentos", "partidas", "identificadores", "descargos", "con
 RULE_TABLES = [("plazos", ["meses", "por_programa", "requires_immex"]),
                ("discharge_claves", ["tipo_operacion", "counts_in_ratio", "requires_immex"]),
                ("tasas_contribucion", ["tasa"]),
-               ("virtual_versions", [])]
+               ("virtual_versions", ["consolidado_dias_mes", "consolidado_dias_habiles"])]
 # Every rule table is versioned: these columns are dates (empty valid_to = in force).
 RULE_DATES = ["valid_from", "valid_to"]
 PROGRAMAS = [("rfc", "string"), ("programa", "string"), ("fecha_inicio", "date"), ("fecha_fin", "date"),

@@ -52,7 +52,8 @@ _CL = ", ".join(f"'{c}'" for c in VIRTUAL_CLAVES)
 # The SELECTs of virtual_pairing::load, verbatim.
 VIRTUAL_LOAD = {
     "sides": "SELECT pedimento_id, rfc, clave, tipo_operacion, fecha_operacion, aduana_seccion, "
-             "contraparte_id, contraparte_rfc FROM current_pedimentos "
+             "contraparte_id, contraparte_rfc, consolidado, fecha_seleccion, fecha_pago "
+             "FROM current_pedimentos "
              f"WHERE clave IN ({_CL}) AND fecha_operacion <= ${{as_of}}",
     "lines": "SELECT pa.pedimento_id, pa.fraccion, pa.umt, SUM(pa.cantidad_umt) AS qty, "
              "SUM(CASE WHEN v.tipo_operacion = 2 THEN pa.valor_comercial ELSE pa.valor_aduana END) AS valor, "
@@ -97,6 +98,46 @@ def next_business_day(d):
     while d.weekday() >= 5 or d in holidays(d.year):
         d += dt.timedelta(days=1)
     return d
+
+
+def _consolidated_rules():
+    """virtual_pairing::consolidated_rules: (version, from, to, days, business) per row of
+    src/catalogs/virtual_versions.csv."""
+    out = []
+    with open(os.path.join(ROOT, "src/catalogs/virtual_versions.csv"), encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            out.append((r["version"], dt.date.fromisoformat(r["valid_from"]),
+                        dt.date.fromisoformat(r["valid_to"]) if r["valid_to"] else None,
+                        int(r["consolidado_dias_mes"]), r["consolidado_dias_habiles"].strip() == "1"))
+    return out
+
+
+CONSOLIDATED_RULES = _consolidated_rules()
+
+
+def consolidated_deadline(first):
+    """virtual_pairing::consolidated_deadline: (version, deadline day number) of a
+    consolidated virtual pedimento whose first remesa is `first`, or None."""
+    f = date_of(first)
+    rule = next((r for r in CONSOLIDATED_RULES if r[1] <= f and (r[2] is None or f <= r[2])), None)
+    if rule is None:
+        return None
+    nxt = dt.date(f.year + (f.month == 12), f.month % 12 + 1, 1)
+    if rule[4]:
+        d = next_business_day(nxt)
+        for _ in range(1, rule[3]):
+            d = next_business_day(d + dt.timedelta(days=1))
+    else:
+        d = next_business_day(nxt.replace(day=rule[3]))
+    return rule[0], days(d)
+
+
+def consolidated_columns(s):
+    """virtual_sides' primera_remesa, cierre, plazo_version, plazo_consolidado."""
+    if not s.consolidado:
+        return (None, None, None, None)
+    due = consolidated_deadline(s.primera_remesa)
+    return (s.primera_remesa, s.cierre, due[0] if due else None, due[1] if due else None)
 
 
 def business_window_max(receiver, window_max):
@@ -191,7 +232,8 @@ def receiver_grace(clave):
 # ------------------------------------------------------------------ load
 
 class Side:
-    __slots__ = ("id", "rfc", "clave", "tipo", "fecha", "aduana", "declared_ids", "declared_rfc", "lines")
+    __slots__ = ("id", "rfc", "clave", "tipo", "fecha", "aduana", "declared_ids", "declared_rfc", "lines",
+                 "consolidado", "primera_remesa", "cierre")
 
     def single(self):
         return self.clave in SINGLE_CLAVES
@@ -217,6 +259,9 @@ def load(peds, lines, refs):
         s.declared_ids = [r["contraparte_id"]] if r["contraparte_id"] is not None else []
         s.declared_rfc = r["contraparte_rfc"]
         s.lines = []
+        s.consolidado = bool(r["consolidado"])
+        s.primera_remesa = days(r["fecha_seleccion"]) or s.fecha
+        s.cierre = days(r["fecha_pago"]) or s.fecha
         at[s.id] = len(sides)
         sides.append(s)
     for r in refs:
@@ -408,7 +453,8 @@ SIDES_SCHEMA = [("pedimento_id", "string"), ("rfc", "string"), ("clave", "string
                 ("declared_rfc", "string"), ("declared_ok", "int"), ("rfc_ok", "int"), ("partners", "string"),
                 ("partner_rfcs", "string"), ("n_partners", "int"), ("method", "string"),
                 ("counterpart_in_dataset", "int"), ("due", "int"), ("single", "int"), ("fraccion", "string"),
-                ("quantity", "qty"), ("valor", "money")]
+                ("quantity", "qty"), ("valor", "money"), ("consolidado", "int"), ("primera_remesa", "date"),
+                ("cierre", "date"), ("plazo_version", "string"), ("plazo_consolidado", "date")]
 PAIRS_SCHEMA = [("group_id", "int"), ("sender_id", "string"), ("sender_rfc", "string"), ("sender_clave", "string"),
                 ("sender_tipo", "int"), ("sender_fecha", "date"), ("sender_aduana", "string"),
                 ("receiver_id", "string"), ("receiver_rfc", "string"), ("receiver_clave", "string"),
@@ -477,7 +523,8 @@ def tables(pairing, rfcs, as_of, tolerance_pct=VALUE_TOLERANCE_PCT):
             int(s.fecha + grace < as_of),
             int(s.single()),
             s.lines[0][0] if s.lines else None,
-            s.qty(), s.value()))
+            s.qty(), s.value(),
+            int(s.consolidado)) + consolidated_columns(s))
     g_senders = [set() for _ in range(groups)]
     g_receivers = [set() for _ in range(groups)]
     for p in pairs:

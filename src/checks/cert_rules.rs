@@ -342,8 +342,10 @@ fn rule_tables_markdown() -> String {
          a consolidated temporary import from the start the version in force on its date \
          gives (`inicio_plazo_consolidado`: `primera_remesa` = its earliest selección, \
          `cierre` = its closing, the payment date) and its citation names that version; the \
-         deadlines of consolidated virtual pedimentos are documented here and not checked \
-         yet.\n\n\
+         deadline of a consolidated virtual pedimento is the monthly one of the version in \
+         force on its first remesa (`consolidado_dias_mes`, `consolidado_dias_habiles`: the \
+         10th business day or day 20 of the following month), checked by VIRTUAL-LATE \
+         against its closing.\n\n\
          | version | valid from | valid to | instrument | numbering | consolidated pedimentos | plazo of a consolidated pedimento | plazo start applied |\n\
          |---|---|---|---|---|---|---|---|\n",
     );

@@ -336,7 +336,10 @@ impl AuditContext {
         );
         tables.insert(
             "virtual_versions".into(),
-            catalog_frame(catalog::VIRTUAL_VERSIONS, &[])?,
+            catalog_frame(
+                catalog::VIRTUAL_VERSIONS,
+                &["consolidado_dias_mes", "consolidado_dias_habiles"],
+            )?,
         );
         // Every company of the dataset (the pairing needs to know whether a counterpart
         // company is present even when its pedimentos are filtered out).

@@ -22,6 +22,12 @@ pub(super) fn s_date(name: &str, v: Vec<i32>) -> Column {
         .into_series()
         .into()
 }
+pub(super) fn s_date_opt(name: &str, v: Vec<Option<i32>>) -> Column {
+    Int32Chunked::new(name.into(), &v)
+        .into_date()
+        .into_series()
+        .into()
+}
 pub(super) fn s_dec(name: &str, v: Vec<i128>, scale: usize) -> Column {
     Int128Chunked::from_vec(name.into(), v)
         .into_decimal_unchecked(18, scale)
@@ -89,6 +95,16 @@ pub fn tables(
         c.fraccion.push(s.lines.first().map(|l| l.fraccion.clone()));
         c.qty.push(s.qty());
         c.value.push(s.value());
+        c.consolidado.push(s.consolidado as i32);
+        let due = s
+            .consolidado
+            .then(|| consolidated_deadline(s.primera_remesa))
+            .flatten();
+        c.primera_remesa
+            .push(s.consolidado.then_some(s.primera_remesa));
+        c.cierre.push(s.consolidado.then_some(s.cierre));
+        c.plazo_version.push(due.map(|d| d.0.to_string()));
+        c.plazo_consolidado.push(due.map(|d| d.1));
     }
     let sides_df = DataFrame::new_infer_height(vec![
         s_str("pedimento_id", c.id),
@@ -111,6 +127,11 @@ pub fn tables(
         s_str("fraccion", c.fraccion),
         s_dec("quantity", c.qty, QTY_SCALE),
         s_dec("valor", c.value, MONEY_SCALE),
+        s_i32("consolidado", c.consolidado),
+        s_date_opt("primera_remesa", c.primera_remesa),
+        s_date_opt("cierre", c.cierre),
+        s_str("plazo_version", c.plazo_version),
+        s_date_opt("plazo_consolidado", c.plazo_consolidado),
     ])?;
 
     // Group membership for the pairs and lines tables.
@@ -291,6 +312,11 @@ pub(super) struct SidesCols {
     pub(super) fraccion: Vec<Option<String>>,
     pub(super) qty: Vec<i128>,
     pub(super) value: Vec<i128>,
+    pub(super) consolidado: Vec<i32>,
+    pub(super) primera_remesa: Vec<Option<i32>>,
+    pub(super) cierre: Vec<Option<i32>>,
+    pub(super) plazo_version: Vec<Option<String>>,
+    pub(super) plazo_consolidado: Vec<Option<i32>>,
 }
 
 #[derive(Default)]

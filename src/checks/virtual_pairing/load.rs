@@ -58,7 +58,8 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
     let peds = ctx.sql(
         &format!(
             "SELECT pedimento_id, rfc, clave, tipo_operacion, fecha_operacion, aduana_seccion, \
-             contraparte_id, contraparte_rfc FROM current_pedimentos \
+             contraparte_id, contraparte_rfc, consolidado, fecha_seleccion, fecha_pago \
+             FROM current_pedimentos \
              WHERE clave IN ({cl}) AND fecha_operacion <= ${{as_of}}"
         ),
         "virtual/load_sides",
@@ -92,6 +93,26 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
     let padu = str_col(&peds, "aduana_seccion")?;
     let pcid = str_col(&peds, "contraparte_id")?;
     let pcrfc = str_col(&peds, "contraparte_rfc")?;
+    let pcons: Vec<bool> = peds
+        .column("consolidado")?
+        .as_materialized_series()
+        .strict_cast(&DataType::Boolean)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let psel = peds
+        .column("fecha_seleccion")?
+        .as_materialized_series()
+        .date()?
+        .physical()
+        .clone();
+    let ppago = peds
+        .column("fecha_pago")?
+        .as_materialized_series()
+        .date()?
+        .physical()
+        .clone();
     let mut sides: Vec<Side> = Vec::with_capacity(ids.len());
     let mut at: HashMap<String, usize> = HashMap::with_capacity(ids.len());
     for i in 0..ids.len() {
@@ -107,6 +128,9 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
             declared_ids: pcid[i].iter().cloned().collect(),
             declared_rfc: pcrfc[i].clone(),
             lines: vec![],
+            consolidado: pcons[i],
+            primera_remesa: psel.get(i).unwrap_or(pfecha[i]),
+            cierre: ppago.get(i).unwrap_or(pfecha[i]),
         });
     }
     let rid = str_col(&refs, "pedimento_id")?;

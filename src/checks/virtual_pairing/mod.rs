@@ -197,6 +197,62 @@ pub fn business_window_max(receiver: i32, window_max: i32) -> i32 {
     (d - r).num_days() as i32
 }
 
+/// One row of `src/catalogs/virtual_versions.csv` as the consolidated deadline needs it.
+struct ConsolidatedRule {
+    validity: model::catalog::Validity,
+    /// Days of the following month allowed (`consolidado_dias_mes`).
+    days: u32,
+    /// 1 = business days (`consolidado_dias_habiles`), 0 = calendar days.
+    business: bool,
+}
+
+fn consolidated_rules() -> &'static [ConsolidatedRule] {
+    static R: OnceLock<Vec<ConsolidatedRule>> = OnceLock::new();
+    R.get_or_init(|| {
+        let text = model::catalog::VIRTUAL_VERSIONS;
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let h = r.headers().expect("virtual_versions header").clone();
+        let idx = |n: &str| h.iter().position(|x| x == n).expect(n);
+        let (d, b) = (idx("consolidado_dias_mes"), idx("consolidado_dias_habiles"));
+        r.records()
+            .zip(model::catalog::validities(text))
+            .map(|(rec, (_, validity))| {
+                let rec = rec.expect("virtual_versions row");
+                ConsolidatedRule {
+                    validity,
+                    days: rec[d].trim().parse().expect("consolidado_dias_mes"),
+                    business: rec[b].trim() == "1",
+                }
+            })
+            .collect()
+    })
+}
+
+/// Deadline of a consolidated virtual pedimento whose earliest operation (first remesa) is
+/// `first` (days since 1970-01-01), by the version of `src/catalogs/virtual_versions.csv`
+/// in force on that date: the version and the last allowed closing date. The data does not
+/// say whether the pedimento is weekly or monthly, so the later, monthly, deadline applies:
+/// MOA2007, the 10th business day of the following month (Manual de Operación Aduanera
+/// 2007, apartado A.7, norma 125ª); RCGMCE2013, day 20 of the following month (RCGMCE
+/// 2013 regla 3.8.9 fr. XXI), moved to the next business day when it is not one (Código
+/// Fiscal de la Federación art. 12). None when no version covers `first`.
+pub fn consolidated_deadline(first: i32) -> Option<(&'static str, i32)> {
+    let f = model::from_date32(first);
+    let rule = consolidated_rules().iter().find(|r| r.validity.covers(f))?;
+    use chrono::Datelike;
+    let next = model::calendar::add_months(f.with_day(1).expect("day 1"), 1);
+    let due = if rule.business {
+        let mut d = model::calendar::next_business_day(next);
+        for _ in 1..rule.days {
+            d = model::calendar::next_business_day(d.succ_opt().expect("date in range"));
+        }
+        d
+    } else {
+        model::calendar::next_business_day(next.with_day(rule.days).expect("day within the month"))
+    };
+    Some((rule.validity.version.as_str(), model::date32(due)))
+}
+
 /// One virtual pedimento.
 #[derive(Debug, Clone)]
 pub struct Side {
@@ -212,6 +268,13 @@ pub struct Side {
     pub declared_rfc: Option<String>,
     /// Sorted by (fracción, UMT).
     pub lines: Vec<Line>,
+    /// A consolidated pedimento (`pedimentos.consolidado`): its first remesa is
+    /// `fecha_seleccion` (else `fecha_operacion`), its closing `fecha_pago`.
+    pub consolidado: bool,
+    /// Earliest operation (first remesa) as days since 1970-01-01.
+    pub primera_remesa: i32,
+    /// Closing (payment) date as days since 1970-01-01.
+    pub cierre: i32,
 }
 
 impl Side {
@@ -432,7 +495,40 @@ mod tests {
                 value: q * 10,
                 usd: q,
             }],
+            consolidado: false,
+            primera_remesa: fecha,
+            cierre: fecha,
         }
+    }
+
+    #[test]
+    fn consolidated_deadline_by_version() {
+        let d = |y, m, dd| model::date32(chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap());
+        // MOA2007: June 2013 starts on a Saturday; its 10th business day is Friday 14.
+        assert_eq!(
+            consolidated_deadline(d(2013, 5, 6)),
+            Some(("MOA2007", d(2013, 6, 14)))
+        );
+        // Last day of MOA2007; March 2014 starts on a Saturday: 3-7, 10-14 → Friday 14.
+        assert_eq!(
+            consolidated_deadline(d(2014, 2, 27)),
+            Some(("MOA2007", d(2014, 3, 14)))
+        );
+        assert_eq!(
+            consolidated_deadline(d(2014, 2, 28)).map(|x| x.0),
+            Some("RCGMCE2013")
+        );
+        // RCGMCE2013: day 20 of the following month.
+        assert_eq!(
+            consolidated_deadline(d(2014, 5, 6)),
+            Some(("RCGMCE2013", d(2014, 6, 20)))
+        );
+        // Day 20 on a Saturday (September 2014) moves to Monday 22.
+        assert_eq!(
+            consolidated_deadline(d(2014, 8, 29)),
+            Some(("RCGMCE2013", d(2014, 9, 22)))
+        );
+        assert_eq!(consolidated_deadline(d(2006, 12, 31)), None);
     }
 
     #[test]
