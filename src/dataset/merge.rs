@@ -45,6 +45,21 @@ pub enum NewRows<'a> {
     Files(&'a [PathBuf]),
 }
 
+impl NewRows<'_> {
+    /// Writes these rows (one batch, or every batch of the files) to `w`.
+    fn write_to(self, w: &mut ParWriter) -> Result<()> {
+        match self {
+            NewRows::Batch(b) => w.write(&b),
+            NewRows::Files(files) => {
+                for f in files {
+                    for_each_batch(f, |b| w.write(&b))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Merges new rows for one year into the existing partition and swaps it in atomically.
 /// A pedimento already present with identical content is kept once; one present with
 /// different content is replaced by the new version and the old header goes to
@@ -296,14 +311,7 @@ pub fn merge_year_rows(
                 w.write(&kept)
             })?;
         }
-        match nb {
-            NewRows::Batch(b) => w.write(&b)?,
-            NewRows::Files(files) => {
-                for f in files {
-                    for_each_batch(f, |b| w.write(&b))?;
-                }
-            }
-        }
+        nb.write_to(&mut w)?;
         w.finish()?;
     }
     write_conflicts(&dir, &tmp, conflicts)?;
@@ -341,14 +349,7 @@ pub(super) fn append_year(
         }
         let path = tmp.join(format!("{table}-{seg:05}.parquet"));
         let mut w = ParWriter::create(&path, schema_of(table))?;
-        match nb {
-            NewRows::Batch(b) => w.write(&b)?,
-            NewRows::Files(files) => {
-                for f in files {
-                    for_each_batch(f, |b| w.write(&b))?;
-                }
-            }
-        }
+        nb.write_to(&mut w)?;
         w.finish()?;
     }
     write_conflicts(dir, tmp, conflicts)?;

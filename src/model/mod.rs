@@ -91,6 +91,14 @@ pub fn clave(s: &str) -> FieldResult<String> {
     }
 }
 
+/// Partida number: a whole number from 1 (Data Stage SecuenciaFraccion, CSV `partida`).
+pub fn partida_number(s: &str) -> FieldResult<i32> {
+    s.parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+}
+
 /// Fracción arancelaria: 8 digits (TIGIE). Dots are accepted and removed (`8471.30.01`).
 pub fn fraccion(s: &str) -> FieldResult<String> {
     let t: String = s.trim().chars().filter(|c| *c != '.').collect();

@@ -186,16 +186,7 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
     let partida = PartidaRow {
         pedimento_id: id.as_str().into(),
-        partida: rec.req(
-            "partida",
-            |s| {
-                s.parse::<i32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
-            },
-            "bad field",
-        )?,
+        partida: rec.req("partida", model::partida_number, "bad field")?,
         fraccion: rec.req("fraccion", model::fraccion, "bad field")?.into(),
         nico: None,
         descripcion: rec.text("descripcion").map(Into::into),

@@ -454,16 +454,7 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
     let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
     Ok(PartidaRow {
         pedimento_id: Text::default(),
-        partida: r.req(
-            f::SecuenciaFraccion,
-            |s| {
-                s.parse::<i32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
-            },
-            "bad field",
-        )?,
+        partida: r.req(f::SecuenciaFraccion, model::partida_number, "bad field")?,
         fraccion: r.req(f::Fraccion, fraccion_text, "bad field")?,
         nico: r.ctext(f::SubdivisionFraccion),
         descripcion: r.ctext(f::DescripcionMercancia),
