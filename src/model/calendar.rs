@@ -70,6 +70,16 @@ pub fn business_days_before(d: NaiveDate, n: i64) -> NaiveDate {
     x
 }
 
+/// The `n`-th business day after `d` (not counting `d` itself): the last day of a window
+/// "within the n business days after `d`"; `d` itself when `n` is 0.
+pub fn business_days_after(d: NaiveDate, n: u32) -> NaiveDate {
+    let mut x = d;
+    for _ in 0..n {
+        x = next_business_day(x.succ_opt().expect("date in range"));
+    }
+    x
+}
+
 /// Business days from `a` (exclusive) to `b` (inclusive); 0 when `b <= a`.
 pub fn business_days_between(a: NaiveDate, b: NaiveDate) -> i64 {
     let mut n = 0;

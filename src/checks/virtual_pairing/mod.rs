@@ -190,10 +190,7 @@ pub fn business_window_max(receiver: i32, window_max: i32) -> i32 {
         return window_max;
     }
     let r = model::from_date32(receiver);
-    let mut d = r;
-    for _ in 0..window_max {
-        d = model::calendar::next_business_day(d.succ_opt().unwrap_or(d));
-    }
+    let d = model::calendar::business_days_after(r, window_max as u32);
     (d - r).num_days() as i32
 }
 
@@ -242,11 +239,9 @@ pub fn consolidated_deadline(first: i32) -> Option<(&'static str, i32)> {
     use chrono::Datelike;
     let next = model::calendar::add_months(f.with_day(1).expect("day 1"), 1);
     let due = if rule.business {
-        let mut d = model::calendar::next_business_day(next);
-        for _ in 1..rule.days {
-            d = model::calendar::next_business_day(d.succ_opt().expect("date in range"));
-        }
-        d
+        // The rule.days-th business day of the month that starts on `next`.
+        let eve = next.pred_opt().expect("date in range");
+        model::calendar::business_days_after(eve, rule.days)
     } else {
         model::calendar::next_business_day(next.with_day(rule.days).expect("day within the month"))
     };
