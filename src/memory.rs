@@ -100,9 +100,10 @@ fn budget_from_available(available: Option<u64>) -> u64 {
 }
 
 /// Resident memory a materialized audit context costs per row of its batch (a partida or
-/// a pedimento), in bytes: the unbatched 10M-partida audit peaked at 10.6 GB for 10 M
-/// partidas and ~3.3 M pedimentos (bench/results.md, session 8), ~800 bytes a row.
-pub const AUDIT_BYTES_PER_ROW: u64 = 800;
+/// a pedimento), in bytes, at its peak (the batch's tables, the ledger views and the
+/// checks running in parallel): measured on the 10M-partida history, one company of
+/// ~465k rows a batch (bench/results.md, session 27).
+pub const AUDIT_BYTES_PER_ROW: u64 = 2600;
 
 /// What the audit holds besides its batch (MiB): the binary, polars' pools, the findings,
 /// the cross-company virtual pass's plans.

@@ -149,6 +149,7 @@ fn cross_company_pass_plans_no_ledger_view() {
         companies: None,
         lazy_views: true,
         virtual_only: true,
+        files: None,
     };
     let ctx = AuditContext::open_scoped(&ds, AuditOptions::default(), &scope).unwrap();
     assert!(ctx.tables.contains_key("current_pedimentos"));

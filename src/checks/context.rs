@@ -91,6 +91,10 @@ pub struct Scope {
     /// Only virtual-operation pedimentos (claves V1..V9) and their rows: the cross-company
     /// pairing pass of a batched audit. `dataset_rfcs` still lists every company.
     pub virtual_only: bool,
+    /// The batch's own rows, already split by company ([`super::partition`]): read from
+    /// this folder instead of filtering the dataset, with every RFC of the dataset (for
+    /// `dataset_rfcs`).
+    pub files: Option<(PathBuf, DataFrame)>,
 }
 
 /// Distinct RFCs of the dataset, sorted, in chunks of `size` (for batched audits).
@@ -193,8 +197,15 @@ pub struct AuditContext {
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
-    let files: Vec<PlRefPath> = dataset::dataset_table_files(root, table)
-        .into_iter()
+    scan_files(&dataset::dataset_table_files(root, table), table)
+}
+
+/// `files` of `table` (those that exist) as one lazy frame; an empty one with the
+/// table's schema when there is none.
+fn scan_files(files: &[PathBuf], table: &str) -> PolarsResult<LazyFrame> {
+    let files: Vec<PlRefPath> = files
+        .iter()
+        .filter(|p| p.exists())
         .map(|p| PlRefPath::new(p.to_string_lossy().to_string()))
         .collect();
     if files.is_empty() {
@@ -307,14 +318,16 @@ impl AuditContext {
             crate::profile::check_dir(dir).map_err(|e| CheckError::Other(e.to_string()))?;
         }
         let mut tables = BTreeMap::new();
-        for t in [
-            "pedimentos",
-            "partidas",
-            "identificadores",
-            "descargos",
-            "conflicts",
-        ] {
-            tables.insert(t.to_string(), scan_table(root, t)?);
+        let mut st = crate::timing::Stages::new("open_scoped");
+        for t in super::partition::TABLES {
+            let lf = match &scope.files {
+                // Materialized: the checks read these tables many times.
+                Some((dir, _)) => scan_files(&super::partition::Partition::files(dir, t), t)?
+                    .collect()?
+                    .lazy(),
+                None => scan_table(root, t)?,
+            };
+            tables.insert(t.to_string(), lf);
         }
         tables.insert(
             "plazos".into(),
@@ -343,10 +356,13 @@ impl AuditContext {
         );
         // Every company of the dataset (the pairing needs to know whether a counterpart
         // company is present even when its pedimentos are filtered out).
-        let rfcs_all = tables["pedimentos"]
-            .clone()
-            .select([col("rfc")])
-            .unique(None, UniqueKeepStrategy::Any);
+        let rfcs_all = match &scope.files {
+            Some((_, rfcs)) => rfcs.clone().lazy(),
+            None => tables["pedimentos"]
+                .clone()
+                .select([col("rfc")])
+                .unique(None, UniqueKeepStrategy::Any),
+        };
         tables.insert("dataset_rfcs".into(), rfcs_all);
         if scope.virtual_only {
             let claves = Series::new(
@@ -376,7 +392,8 @@ impl AuditContext {
             }
             tables.insert("pedimentos".into(), peds.lazy());
         }
-        if let Some(companies) = &scope.companies {
+        st.mark("tables");
+        if let (Some(companies), None) = (&scope.companies, &scope.files) {
             // Filters (not joins) so that the streaming engine keeps only this batch's rows
             // while it scans: first the batch's pedimentos, then the children by id.
             let rfcs = Series::new("rfc".into(), companies.clone());
@@ -417,6 +434,7 @@ impl AuditContext {
                 }
             }
         };
+        st.mark("scope");
         let programas =
             crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::PROGRAMAS)
                 .map_err(|e| CheckError::Other(e.to_string()))?;

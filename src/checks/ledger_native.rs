@@ -492,7 +492,9 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let rows: Vec<usize> = keyed.into_iter().map(|k| k.3 as usize).collect();
     let b = rows.len();
     let (mut disc_v, mut open_v) = (Vec::with_capacity(b), Vec::with_capacity(b));
-    let (mut meses_v, mut prog_v, mut cita_v): (Vec<Option<i64>>, Vec<Option<i64>>, Vec<String>) = (
+    let mut cita_pool: Vec<String> = vec![];
+    let mut cita_ix: FnvMap<(usize, &str), usize> = HashMap::default();
+    let (mut meses_v, mut prog_v, mut cita_v): (Vec<Option<i64>>, Vec<Option<i64>>, Vec<usize>) = (
         Vec::with_capacity(b),
         Vec::with_capacity(b),
         Vec::with_capacity(b),
@@ -516,18 +518,28 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         };
         meses_v.push(m);
         prog_v.push(pp);
+        // Few distinct citations: each is formatted once (one String per row cost a
+        // second and a few hundred MB per million imports).
         cita_v.push(match kv {
-            Some(k) => format!(
-                "[{}] {}{}",
-                pl_version.get(k).unwrap_or_default(),
-                pl_cita.get(k).unwrap_or_default(),
-                inicio_cita.get(i).unwrap_or_default()
-            ),
-            None => format!(
-                "No version of the plazo of clave {pc} in force on {} \
-                 (src/catalogs/plazos.csv, docs/rules.md): plazo unknown",
-                date_of(fecha[i])
-            ),
+            Some(k) => {
+                let ic = inicio_cita.get(i).unwrap_or_default();
+                *cita_ix.entry((k, ic)).or_insert_with(|| {
+                    cita_pool.push(format!(
+                        "[{}] {}{ic}",
+                        pl_version.get(k).unwrap_or_default(),
+                        pl_cita.get(k).unwrap_or_default(),
+                    ));
+                    cita_pool.len() - 1
+                })
+            }
+            None => {
+                cita_pool.push(format!(
+                    "No version of the plazo of clave {pc} in force on {} \
+                     (src/catalogs/plazos.csv, docs/rules.md): plazo unknown",
+                    date_of(fecha[i])
+                ));
+                cita_pool.len() - 1
+            }
         });
         let d = discharged[i].unwrap_or(0);
         let open = q[i] - d;
@@ -596,6 +608,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     cols.push(take("tipo_bien", &idx, "tipo_bien")?);
     cols.push(Column::new("meses".into(), meses_v));
     cols.push(Column::new("por_programa".into(), prog_v));
+    let cita_v: Vec<&str> = cita_v.iter().map(|&k| cita_pool[k].as_str()).collect();
     cols.push(Column::new("cita".into(), cita_v));
     cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {

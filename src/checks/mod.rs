@@ -29,6 +29,7 @@ pub mod cert_rules;
 pub mod context;
 pub mod es;
 pub mod ledger_native;
+pub mod partition;
 pub mod shared;
 pub mod virtual_pairing;
 
@@ -447,17 +448,32 @@ pub fn run_with(
         Unit::Checks,
     );
     let mut all = findings::empty();
-    for companies in batches.iter().filter(|_| !per.is_empty()) {
-        let scope = Scope {
-            companies: Some(companies.clone()),
-            lazy_views: false,
-            virtual_only: false,
+    if !per.is_empty() {
+        // Every table is split by batch once (partition.rs); each batch then reads only
+        // its own rows. `dataset_rfcs` lists every company for the pairing's checks.
+        let split = {
+            let _t = crate::timing::Timer::new("batch partition");
+            partition::Partition::build(root, &batches)?
         };
-        let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
-        all.vstack_mut(&run(&ctx, &per)?)?;
-        each(&ctx, Pass::Companies)?;
-        drop(ctx);
-        crate::memory::release();
+        let rfcs =
+            DataFrame::new_infer_height(vec![Series::new("rfc".into(), batches.concat()).into()])?;
+        for (b, companies) in batches.iter().enumerate() {
+            let scope = Scope {
+                companies: Some(companies.clone()),
+                lazy_views: false,
+                virtual_only: false,
+                files: Some((split.batch_dir(b), rfcs.clone())),
+            };
+            let mut st = crate::timing::Stages::new("batch");
+            let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
+            st.mark("open");
+            all.vstack_mut(&run(&ctx, &per)?)?;
+            st.mark("checks");
+            each(&ctx, Pass::Companies)?;
+            st.mark("persist");
+            drop(ctx);
+            crate::memory::release();
+        }
     }
     // Findings are few, but one chunk per batch: keep them in one.
     all.rechunk_mut();
@@ -467,6 +483,7 @@ pub fn run_with(
             companies: None,
             lazy_views: true,
             virtual_only: true,
+            files: None,
         };
         let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
         all.vstack_mut(&run(&ctx, &cross)?)?;

@@ -31,8 +31,13 @@ pub(super) const NO_DICTIONARY: &[&str] = &[
 ];
 
 pub(super) fn props() -> WriterProperties {
+    props_with(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+}
+
+/// [`props`] with another compression (scratch files: Snappy, faster to write and read).
+fn props_with(compression: Compression) -> WriterProperties {
     let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+        .set_compression(compression)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     for c in NO_DICTIONARY {
         b = b.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
@@ -59,12 +64,31 @@ pub struct ParWriter {
     pending: Vec<RecordBatch>,
     rows: usize,
     groups: usize,
+    /// Rows buffered before encoding ([`PENDING_ROWS`] unless [`Self::scratch`]).
+    pending_rows: usize,
+    /// Sync the file to disk on [`Self::finish`] (not for scratch files).
+    sync: bool,
 }
 
 impl ParWriter {
     pub fn create(path: &Path, schema: SchemaRef) -> Result<ParWriter> {
+        Self::open(path, schema, PENDING_ROWS, true)
+    }
+
+    /// A temporary file (the batched audit's company partition): `pending_rows` bounds
+    /// the rows buffered (many such files are open at once), Snappy, no sync on finish.
+    pub fn scratch(path: &Path, schema: SchemaRef, pending_rows: usize) -> Result<ParWriter> {
+        Self::open(path, schema, pending_rows.max(1), false)
+    }
+
+    fn open(path: &Path, schema: SchemaRef, pending_rows: usize, sync: bool) -> Result<ParWriter> {
         let f = fs::File::create(path).map_err(io(path))?;
-        let w = ArrowWriter::try_new(f, schema.clone(), Some(props())).map_err(pq(path))?;
+        let props = if sync {
+            props()
+        } else {
+            props_with(Compression::SNAPPY)
+        };
+        let w = ArrowWriter::try_new(f, schema.clone(), Some(props)).map_err(pq(path))?;
         let (writer, factory) = w.into_serialized_writer().map_err(pq(path))?;
         Ok(ParWriter {
             path: path.to_path_buf(),
@@ -74,6 +98,8 @@ impl ParWriter {
             pending: vec![],
             rows: 0,
             groups: 0,
+            pending_rows,
+            sync,
         })
     }
 
@@ -83,7 +109,7 @@ impl ParWriter {
         }
         self.pending.push(batch.clone());
         self.rows += batch.num_rows();
-        if self.rows >= PENDING_ROWS {
+        if self.rows >= self.pending_rows {
             self.flush()?;
         }
         Ok(())
@@ -142,7 +168,10 @@ impl ParWriter {
         self.flush()?;
         let path = self.path.clone();
         let f = self.writer.into_inner().map_err(pq(&path))?;
-        f.sync_all().map_err(io(&path))
+        if self.sync {
+            f.sync_all().map_err(io(&path))?;
+        }
+        Ok(())
     }
 }
 

@@ -319,15 +319,22 @@ pub fn assess(
 /// used to recompute it: the ratio SQL joins every partida, four times per run).
 pub const SHARED_AS_OF: &str = "cert_as_of";
 
-/// Computes the [`SHARED_AS_OF`] table.
+/// Computes the [`SHARED_AS_OF`] table: the assessment with the full monthly series,
+/// whose last window ends on the as-of date ([`calendar`]), so the checks (which read only
+/// that window) and the persisted series share one evaluation (two per batch before: the
+/// series SQL over every partida twice).
 pub fn shared_as_of(ctx: &AuditContext) -> Result<super::shared::Value, CheckError> {
-    Ok(Arc::new(evaluate_at_as_of(ctx, &ctx.opts.cert)?))
+    Ok(Arc::new(evaluate_all(ctx, &ctx.opts.cert)?))
 }
 
 /// What the audit writes when a certification check ran: the full monthly ratio series
 /// and the assessment, with the context's options.
 pub fn persisted_tables(ctx: &AuditContext) -> Result<Vec<(&'static str, DataFrame)>, CheckError> {
-    let (series, assessment) = assess(ctx, &ctx.opts.cert)?;
+    let a = default_assessment(ctx)?;
+    let (series, assessment) = (
+        a.series_frame(&ctx.opts.cert)?,
+        a.assessment_frame(ctx.as_of, &ctx.opts.cert)?,
+    );
     // Only this context's companies: the profile lists every company, so each batch of a
     // batched audit used to repeat the others' rows.
     let assessment = ctx.filter_scope(assessment)?;
