@@ -576,6 +576,7 @@ mod tests {
         assert!(r.recargos.values().all(|x| x.source.starts_with("http")));
         // Nothing invented: a month that was not found is absent.
         assert!(!r.inpc.contains_key("2024-01"));
+        assert!(!r.inpc.contains_key("2025-12"));
         assert!(!r.inpc.contains_key("2023-06"));
     }
 
@@ -662,6 +663,37 @@ mod tests {
             Lang::Es,
         );
         assert_eq!(missing, Err("falta el INPC de 2024-01".into()));
+    }
+
+    #[test]
+    fn estimate_with_the_2025_months() {
+        // Plazo ended 2025-02-10: INPC of January 2025 (138.343); as of 2025-12-05: INPC
+        // of November 2025 (142.645). 142.645 / 138.343 = 1.03109.. → 1.0310.
+        let e = estimate(
+            &Rates::vendored(),
+            Decimal::from(10_000),
+            d("2025-02-10"),
+            d("2025-12-05"),
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(e.factor, Decimal::from_str("1.0310").unwrap());
+        assert_eq!(e.actualizacion, Decimal::from_str("310.00").unwrap());
+        // 10 months or fractions (2025-02 .. 2025-11) at 1.47 % (LIF 2025) = 14.70 %;
+        // 10,310.00 × 14.70 % = 1,515.57; total 11,825.57.
+        assert_eq!(e.months, 10);
+        assert_eq!(e.recargo_pct, Decimal::from_str("14.70").unwrap());
+        assert_eq!(e.recargos, Decimal::from_str("1515.57").unwrap());
+        assert_eq!(e.total, Decimal::from_str("11825.57").unwrap());
+        // December 2025 is not in the table: an as-of date in January 2026 has no estimate.
+        let e = estimate(
+            &Rates::vendored(),
+            Decimal::ONE,
+            d("2025-02-10"),
+            d("2026-01-15"),
+            Lang::En,
+        );
+        assert_eq!(e, Err("no INPC value for 2025-12".into()));
     }
 
     #[test]
