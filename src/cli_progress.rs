@@ -1,11 +1,12 @@
 //! Terminal rendering of the library's progress events (`model::progress`): indicatif bars
 //! with rate and ETA when stderr is a terminal; otherwise plain lines on stderr at most
 //! every [`PLAIN_EVERY`] (a stage shorter than that prints nothing, so tests and short runs
-//! stay quiet). Labels in the command's language. The only module that uses indicatif.
+//! stay quiet). Labels and the library's messages ([`Message`]) in the command's language.
+//! The only module that uses indicatif.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pedaudit::model::lang::Lang;
-use pedaudit::model::progress::{Progress, ProgressHandle, Stage, Unit};
+use pedaudit::model::progress::{Message, Progress, ProgressHandle, Stage, Unit};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -148,6 +149,16 @@ impl Progress for Terminal {
             b.finish_and_clear();
         }
         *st = State::Idle;
+    }
+
+    /// The library's lines, on stderr in the command's language (above a running bar).
+    fn message(&self, m: &Message) {
+        let line = format!("  {}", m.text(self.lang));
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match &*st {
+            State::Bar(b) => b.suspend(|| eprintln!("{line}")),
+            _ => eprintln!("{line}"),
+        }
     }
 }
 

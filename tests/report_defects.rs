@@ -716,7 +716,7 @@ fn xlsx_has_typed_sheets_readable_by_another_reader() {
     let r = build(&inputs);
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("report.xlsx");
-    report::xlsx::write(&r, &path).unwrap();
+    report::xlsx::write(&r, &report::regularization::Rates::vendored(), &path).unwrap();
     assert!(std::fs::metadata(&path).unwrap().len() > 0);
     let Some(book) = read_xlsx_with_openpyxl(&path) else {
         return;

@@ -52,7 +52,10 @@ fn setup(root: &Path) {
         &ingest::IngestOptions::default(),
     )
     .unwrap();
+    // As of the end of 2023: the injected expired lot (imported January 2022) is past its
+    // plazo, so the report has a regularization estimate.
     let opts = checks::AuditOptions {
+        as_of: chrono::NaiveDate::from_ymd_opt(2023, 12, 31),
         profiles: Some(root.join("profiles")),
         ..Default::default()
     };
@@ -96,6 +99,24 @@ out["kardex_saldo"] = kinds(cells(k, "saldo"))
 out["kardex_fraccion"] = kinds(cells(k, "fraccion"))
 out["kardex_first_fracciones"] = [v for v in cells(k, "fraccion")][:3]
 out["kardex_rows"] = k.max_row - 1
+g = wb["Regularization"]
+out["reg_rows"] = g.max_row - 1
+out["reg_vence"] = kinds(cells(g, "plazo_end"))
+out["reg_contrib"] = kinds(cells(g, "contributions"))
+out["reg_factor"] = kinds(cells(g, "update_factor"))
+out["reg_months"] = kinds(cells(g, "recargo_months"))
+out["reg_rate"] = kinds(cells(g, "recargo_rate"))
+out["reg_total"] = kinds(cells(g, "estimated_total"))
+out["reg_inpc_month"] = kinds(cells(g, "inpc_recent_month"))
+out["reg_pedimento"] = kinds(cells(g, "pedimento_id"))
+out["reg_fraccion"] = kinds(cells(g, "fraccion"))
+out["reg_fracciones"] = [v for v in cells(g, "fraccion") if v is not None][:3]
+out["reg_factor_format"] = g.cell(row=2, column=col(g, "update_factor")).number_format
+t = wb["Rates used"]
+out["rates_series"] = sorted(set(cells(t, "series")))
+out["rates_month"] = kinds(cells(t, "month"))
+out["rates_value"] = kinds(cells(t, "value"))
+out["rates_source"] = kinds(cells(t, "source"))
 r = wb["Rejects"]
 out["rejects"] = [[r.cell(row=i, column=c).value for c in range(2, 7)] for i in range(2, r.max_row + 1)]
 out["rejects_line"] = kinds(cells(r, "line"))
@@ -111,6 +132,20 @@ fn rejects_csv_and_xlsx_read_by_openpyxl() {
     // workbook has the same types under Spanish names.
     let mut args = ReportArgs::new(&root.join("ds"), &root.join("audit"), &root.join("reports"));
     args.lang = pedaudit::model::lang::Lang::En;
+    // A user inpc.csv (profiles folder) with the months the vendored table lacks, so every
+    // expired lot gets an estimate: test values, labelled as such (not INEGI figures).
+    let vendored = report::regularization::Rates::vendored();
+    let mut inpc = String::from("periodo,inpc,fuente\n");
+    for y in 2018..=2026 {
+        for m in 1..=12 {
+            let k = format!("{y}-{m:02}");
+            if !vendored.inpc.contains_key(&k) {
+                inpc += &format!("{k},150.000,test fixture (not INEGI)\n");
+            }
+        }
+    }
+    std::fs::write(root.join("profiles/inpc.csv"), inpc).unwrap();
+    args.profiles = Some(root.join("profiles"));
     let written = report::run(&args).unwrap();
     let w = &written[0];
 
@@ -185,6 +220,8 @@ fn rejects_csv_and_xlsx_read_by_openpyxl() {
         "Certification",
         "Ratio series",
         "Rejects",
+        "Regularization",
+        "Rates used",
     ] {
         assert!(sheets.contains(&s), "sheet {s} in {sheets:?}");
     }
@@ -228,6 +265,38 @@ fn rejects_csv_and_xlsx_read_by_openpyxl() {
         "every kardex row in the sheet"
     );
     assert_eq!(kinds("rejects_line"), ["int"]);
+
+    // The regularization estimate: one row per expired lot (as in regularizacion.csv),
+    // dates as dates, money and the factor as numbers, months as integers, identifiers
+    // as text.
+    let csv_rows =
+        csv::Reader::from_reader(&std::fs::read(w.dir.join("regularizacion.csv")).unwrap()[3..])
+            .records()
+            .count();
+    assert!(csv_rows > 0, "the Expired violation gives expired lots");
+    assert_eq!(v["reg_rows"], csv_rows as u64, "every lot in the sheet");
+    assert_eq!(kinds("reg_vence"), ["datetime"]);
+    assert_eq!(kinds("reg_inpc_month"), ["datetime"]);
+    for k in ["reg_contrib", "reg_factor", "reg_rate", "reg_total"] {
+        let t = kinds(k);
+        assert!(
+            !t.is_empty() && t.iter().all(|x| x == "float" || x == "int"),
+            "{k} numeric: {t:?}"
+        );
+    }
+    assert_eq!(kinds("reg_months"), ["int"]);
+    assert_eq!(kinds("reg_pedimento"), ["str"]);
+    assert_eq!(kinds("reg_fraccion"), ["str"]);
+    for f in v["reg_fracciones"].as_array().unwrap() {
+        assert_eq!(f.as_str().unwrap().len(), 8, "fracción {f}");
+    }
+    assert_eq!(v["reg_factor_format"], "0.0000");
+    // The rates used: both series, months as dates, values as numbers, a source per row.
+    assert_eq!(v["rates_series"], serde_json::json!(["INPC", "recargos"]));
+    assert_eq!(kinds("rates_month"), ["datetime"]);
+    let t = kinds("rates_value");
+    assert!(t.iter().all(|x| x == "float" || x == "int"), "{t:?}");
+    assert_eq!(kinds("rates_source"), ["str"]);
     let rej = v["rejects"].as_array().unwrap();
     assert_eq!(rej.len() as u64, manifest_rejected);
     assert!(

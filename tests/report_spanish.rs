@@ -277,11 +277,6 @@ fn spanish_output_has_no_english_words() {
             .into_iter()
             .map(|h| format!("terminal: {h}")),
     );
-    // Known leftover: the ingest library's own progress lines on stderr are English until
-    // they move behind the progress callback (src/ingest is being split).
-    leaks.retain(|l| {
-        !l.contains("not stored again") && !l.contains("  read ") && !l.contains("  skipped ")
-    });
     assert!(
         leaks.is_empty(),
         "English in Spanish output:\n{}",

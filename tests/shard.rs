@@ -377,7 +377,8 @@ fn killed_sharded_ingest_recovers() {
     let out = sharded(&clean).output().unwrap();
     assert!(out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("shard(s)"),
+        // Spanish by default (`Message::Shards`).
+        String::from_utf8_lossy(&out.stderr).contains("fragmento(s)"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

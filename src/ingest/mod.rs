@@ -484,7 +484,11 @@ pub fn run_with(
     let recovered = dataset::recover(root)?;
     let (files, unlisted) = list_inputs_skipping(inputs)?;
     for (p, why) in &unlisted {
-        eprintln!("  skipped {}: {why}", p.display());
+        opts.progress
+            .message(crate::model::progress::Message::Skipped {
+                path: p.display().to_string(),
+                why: why.clone(),
+            });
     }
     if files.is_empty() {
         return Err(IngestError::NoInput(
@@ -641,7 +645,7 @@ pub fn run_with(
                 (p, b.unwrap_or_default(), h)
             })
             .collect();
-        datastage::parse_in(&ds, &mut parsed, Some(root));
+        datastage::parse_in_with(&ds, &mut parsed, Some(root), pg);
         pg.advance(ds_len);
     }
     for (p, bytes, len, hash) in &csvs {
@@ -664,7 +668,7 @@ pub fn run_with(
         parsed.check_accounting()?;
         // Shards parsed at once: one per core, up to 4 (each parse is itself parallel).
         let workers = rayon::current_num_threads().clamp(1, 4);
-        let mut out = shard::ingest(&shard_files, root, shard_bytes, workers)?;
+        let mut out = shard::ingest(&shard_files, root, shard_bytes, workers, pg)?;
         report.shards = out.shards;
         report.years = out.years;
         out.files.append(&mut parsed.files);
@@ -719,10 +723,12 @@ pub fn run_with(
     // Repeated and replaced rows are said, not only written to the manifest.
     for f in &report.files {
         if f.duplicates > 0 || f.conflicts > 0 {
-            eprintln!(
-                "  {}: {} accepted row(s) not stored again (a repeat, or taken from a later file or request); {} of them a different version of a partida of this file, kept in conflicts (DATA-CONFLICT)",
-                f.file, f.duplicates, f.conflicts
-            );
+            opts.progress
+                .message(crate::model::progress::Message::NotStoredAgain {
+                    file: f.file.clone(),
+                    duplicates: f.duplicates,
+                    conflicts: f.conflicts,
+                });
         }
     }
     for f in &report.files {

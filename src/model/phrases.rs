@@ -161,6 +161,16 @@ pub const PATTERNS: &[(&str, &str)] = &[
         "duplicate of another input file in this run (same SHA-256)",
         "duplicado de otro archivo de esta ejecución (mismo SHA-256)",
     ),
+    // Input paths not read (ingest's listing of the inputs).
+    (
+        "symbolic link loop: points to {}, a folder it is in: not followed",
+        "ciclo de enlaces simbólicos: apunta a {0}, una carpeta que lo contiene: no se sigue",
+    ),
+    (
+        "dangling symbolic link (to {}): nothing to read",
+        "enlace simbólico roto (a {0}): nada que leer",
+    ),
+    ("cannot read: {}", "no se puede leer: {0}"),
     // Certification: measured values.
     (
         "no temporary imports of insumos nor returns in the window (0 >= 0)",

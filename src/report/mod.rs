@@ -453,7 +453,7 @@ pub fn write_one_with(
     kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
     rejects::write(&d.rejects, d.meta.lang, &dir.join("rejects.csv"))?;
     index::write_summary(d, dir)?;
-    xlsx::write(d, &dir.join("report.xlsx"))?;
+    xlsx::write(d, rates, &dir.join("report.xlsx"))?;
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;
     }

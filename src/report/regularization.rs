@@ -556,24 +556,89 @@ mod tests {
             r.recargos["2023-05"].value,
             Decimal::from_str("1.47").unwrap()
         );
-        assert!(r.inpc["2022-07"].source.starts_with("https://"));
+        // January 2023: fiscalito.com, and 127.336 / 126.478 (December 2022) = +0.68 %,
+        // the monthly variation INEGI published.
+        assert_eq!(
+            r.inpc["2023-01"].value,
+            Decimal::from_str("127.336").unwrap()
+        );
+        // Ley de Ingresos de la Federación 2026 art. 8: prórroga 1.38 % a month, mora
+        // (CFF art. 21, prórroga + 50 %) 2.07 %.
+        assert_eq!(
+            r.recargos["2026-01"].value,
+            Decimal::from_str("2.07").unwrap()
+        );
+        assert_eq!(
+            r.recargos["2025-12"].value,
+            Decimal::from_str("1.47").unwrap()
+        );
+        assert!(r.inpc.values().all(|x| x.source.starts_with("https://")));
+        assert!(r.recargos.values().all(|x| x.source.starts_with("http")));
         // Nothing invented: a month that was not found is absent.
-        assert!(!r.inpc.contains_key("2023-01"));
+        assert!(!r.inpc.contains_key("2024-01"));
+        assert!(!r.inpc.contains_key("2025-12"));
+        assert!(!r.inpc.contains_key("2023-06"));
+    }
+
+    #[test]
+    fn vendored_tables_have_no_gaps_in_recargos_and_sane_inpc() {
+        let r = Rates::vendored();
+        // Recargos: every month from January 2020 to December 2026 (one LIF a year).
+        let mut m = d("2020-01-01");
+        while m <= d("2026-12-01") {
+            assert!(r.recargos.contains_key(&ym(m)), "recargos {}", ym(m));
+            m = m + Months::new(1);
+        }
+        // INPC, base 2Q July 2018 = 100: every listed month is after the base month, the
+        // values lie between 100 and 150, and two consecutive listed months differ by
+        // less than 2 % (a typo in a digit would break one of these).
+        let mut prev: Option<(NaiveDate, Decimal)> = None;
+        for (k, v) in &r.inpc {
+            assert!(k.as_str() >= "2018-08", "{k}");
+            assert!(
+                v.value > Decimal::from(100) && v.value < Decimal::from(150),
+                "INPC {k} {}",
+                v.value
+            );
+            let m = d(&format!("{k}-01"));
+            if let Some((pm, pv)) = prev
+                && pm + Months::new(1) == m
+            {
+                let change = (v.value / pv - Decimal::ONE).abs();
+                assert!(change < Decimal::from_str("0.02").unwrap(), "INPC {k}");
+            }
+            prev = Some((m, v.value));
+        }
     }
 
     #[test]
     fn estimate_is_exact_and_names_what_is_missing() {
         // Plazo ended 2022-08-10: INPC of July 2022 (122.948); as of 2023-10-05: INPC of
-        // September 2023 (130.120). Factor 1.0583 (4 decimals, truncated).
+        // September 2023 (130.120). CFF art. 17-A: factor = INPC of the month before the
+        // most recent month of the period / INPC of the month before the oldest one,
+        // computed to the ten-thousandth: 130.120 / 122.948 = 1.05833.. → 1.0583.
         let e = estimate(
             &rates(),
             Decimal::from(10_000),
             d("2022-08-10"),
             d("2023-10-05"),
             Lang::Es,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.inpc_from.as_str(), e.inpc_to.as_str()),
+            ("2022-07", "2023-09")
         );
-        // 2022-09..12 have no published recargo rate in the table: no estimate.
-        assert_eq!(e, Err("falta la tasa de recargos de 2022-09".into()));
+        assert_eq!(e.factor, Decimal::from_str("1.0583").unwrap());
+        // 10,000 × 1.0583 = 10,583.00.
+        assert_eq!(e.actualizacion, Decimal::from_str("583.00").unwrap());
+        // 2022-08-10 → 2023-10-05: 14 months or fractions (2022-08 .. 2023-09), each at
+        // 1.47 % (LIF 2022 and 2023 art. 8, 0.98 % + 50 %, CFF art. 21) = 20.58 %;
+        // 10,583.00 × 20.58 % = 2,177.9814 → 2,177.98; total 12,760.98.
+        assert_eq!(e.months, 14);
+        assert_eq!(e.recargo_pct, Decimal::from_str("20.58").unwrap());
+        assert_eq!(e.recargos, Decimal::from_str("2177.98").unwrap());
+        assert_eq!(e.total, Decimal::from_str("12760.98").unwrap());
         let e = estimate(
             &rates(),
             Decimal::from(10_000),
@@ -598,6 +663,37 @@ mod tests {
             Lang::Es,
         );
         assert_eq!(missing, Err("falta el INPC de 2024-01".into()));
+    }
+
+    #[test]
+    fn estimate_with_the_2025_months() {
+        // Plazo ended 2025-02-10: INPC of January 2025 (138.343); as of 2025-12-05: INPC
+        // of November 2025 (142.645). 142.645 / 138.343 = 1.03109.. → 1.0310.
+        let e = estimate(
+            &Rates::vendored(),
+            Decimal::from(10_000),
+            d("2025-02-10"),
+            d("2025-12-05"),
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(e.factor, Decimal::from_str("1.0310").unwrap());
+        assert_eq!(e.actualizacion, Decimal::from_str("310.00").unwrap());
+        // 10 months or fractions (2025-02 .. 2025-11) at 1.47 % (LIF 2025) = 14.70 %;
+        // 10,310.00 × 14.70 % = 1,515.57; total 11,825.57.
+        assert_eq!(e.months, 10);
+        assert_eq!(e.recargo_pct, Decimal::from_str("14.70").unwrap());
+        assert_eq!(e.recargos, Decimal::from_str("1515.57").unwrap());
+        assert_eq!(e.total, Decimal::from_str("11825.57").unwrap());
+        // December 2025 is not in the table: an as-of date in January 2026 has no estimate.
+        let e = estimate(
+            &Rates::vendored(),
+            Decimal::ONE,
+            d("2025-02-10"),
+            d("2026-01-15"),
+            Lang::En,
+        );
+        assert_eq!(e, Err("no INPC value for 2025-12".into()));
     }
 
     #[test]

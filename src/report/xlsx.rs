@@ -10,16 +10,20 @@
 //! | `Serie del índice` / `Ratio series` | the rolling 12-month return ratio per month |
 //! | `Rechazos` / `Rejects` | rows ingest rejected (rejects.csv: run, file, line, record type, field, reason) |
 //! | `Muestra` / `Sample` | the auditor's sample (with `--sample N`) |
+//! | `Regularización` / `Regularization` | the regularization estimate of expired lots (the regularizacion.csv rows, plus the two INPC months used) |
+//! | `Tasas usadas` / `Rates used` | the INPC values and monthly recargo rates the estimate used, by month, with their source |
 //!
 //! Headers, severities, statuses and the finding text follow `--lang`; check codes do not.
 //! Types: dates are Excel dates (`dd/mm/yyyy` in Spanish, `yyyy-mm-dd` in English), money and quantities are numbers
-//! (`#,##0.00` / `#,##0.#####`), ratios are numbers formatted as percent, and identifiers
+//! (`#,##0.00` / `#,##0.#####`), ratios are numbers formatted as percent (the update factor
+//! a number with 4 decimals), months of a rate table dates (day 1, shown `mm/yyyy`), and identifiers
 //! (pedimento, fracción, clave, UMT, RFC) are text so leading zeros survive. Excel stores
 //! every number as a binary double: the exact decimals stay in findings.csv/saldos.csv/
 //! findings.parquet; a cell holds the nearest double (exact to the cent below 10^13).
 
 use super::ReportError;
 use super::model::{ReportData, open_value};
+use super::regularization::{self, Rates};
 use crate::model::lang::Lang;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -39,6 +43,10 @@ enum Cell {
     /// A fraction shown as percent (0.6 → 60.00 %).
     Pct(Decimal),
     Date(NaiveDate),
+    /// A calendar month (its first day), shown as month and year.
+    Month(NaiveDate),
+    /// A number with 4 decimals (the CFF art. 17-A update factor).
+    Factor(Decimal),
     Empty,
 }
 
@@ -56,6 +64,8 @@ struct Formats {
     qty: Format,
     pct: Format,
     date: Format,
+    month: Format,
+    factor: Format,
 }
 
 fn sheet(
@@ -91,10 +101,18 @@ fn sheet(
                 Cell::Pct(d) => {
                     ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.pct)?;
                 }
-                Cell::Date(d) => {
+                Cell::Date(d) | Cell::Month(d) => {
                     let x =
                         ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-                    ws.write_datetime_with_format(r, c, &x, &fm.date)?;
+                    let f = if matches!(cell, Cell::Month(_)) {
+                        &fm.month
+                    } else {
+                        &fm.date
+                    };
+                    ws.write_datetime_with_format(r, c, &x, f)?;
+                }
+                Cell::Factor(d) => {
+                    ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.factor)?;
                 }
                 Cell::Text(_) | Cell::Empty => {}
             }
@@ -107,7 +125,7 @@ fn sheet(
     Ok(())
 }
 
-fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
+fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
     let l = d.meta.lang;
     let mut wb = Workbook::new();
     let fm = Formats {
@@ -116,6 +134,8 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
         qty: Format::new().set_num_format("#,##0.#####"),
         pct: Format::new().set_num_format("0.00%"),
         date: Format::new().set_num_format(l.pick("dd/mm/yyyy", "yyyy-mm-dd")),
+        month: Format::new().set_num_format(l.pick("mm/yyyy", "yyyy-mm")),
+        factor: Format::new().set_num_format("0.0000"),
     };
 
     let findings = d
@@ -462,7 +482,131 @@ fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
             picks,
         )?;
     }
+    regularization_sheets(&mut wb, &fm, d, rates)?;
     Ok(wb)
+}
+
+/// `YYYY-MM` → its first day.
+fn month(ym: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok()
+}
+
+/// The regularization estimate (one row per expired lot, oldest plazo end first) and the
+/// dated rates it used, with their source.
+fn regularization_sheets(
+    wb: &mut Workbook,
+    fm: &Formats,
+    d: &ReportData,
+    rates: &Rates,
+) -> Result<(), XlsxError> {
+    let l = d.meta.lang;
+    let lines = regularization::lines(d, rates);
+    let rows = lines
+        .iter()
+        .take(MAX_SHEET_ROWS)
+        .enumerate()
+        .map(|(i, x)| {
+            let mut row = vec![
+                Cell::Int(i as i64 + 1),
+                text(&x.pedimento_id),
+                opt(x.partida, |p| Cell::Int(p.into())),
+                opt(x.fraccion.clone(), Cell::Text),
+                Cell::Date(x.vence),
+                Cell::Money(x.contributions),
+            ];
+            match &x.estimate {
+                Ok(e) => row.extend([
+                    opt(month(&e.inpc_from), Cell::Month),
+                    opt(month(&e.inpc_to), Cell::Month),
+                    Cell::Factor(e.factor),
+                    Cell::Money(e.actualizacion),
+                    Cell::Int(e.months.into()),
+                    Cell::Pct(e.recargo_pct / Decimal::from(100)),
+                    Cell::Money(e.recargos),
+                    Cell::Money(e.total),
+                    Cell::Empty,
+                ]),
+                Err(why) => {
+                    row.extend((0..8).map(|_| Cell::Empty));
+                    row.push(text(format!(
+                        "{}: {why}",
+                        l.pick("sin estimación", "no estimate")
+                    )));
+                }
+            }
+            row
+        })
+        .collect();
+    sheet(
+        wb,
+        fm,
+        l.pick("Regularización", "Regularization"),
+        &pick(
+            l,
+            &[
+                ("orden", "order"),
+                ("pedimento", "pedimento_id"),
+                ("partida", "partida"),
+                ("fraccion", "fraccion"),
+                ("fin_plazo", "plazo_end"),
+                ("contribuciones", "contributions"),
+                ("inpc_mes_antiguo", "inpc_oldest_month"),
+                ("inpc_mes_reciente", "inpc_recent_month"),
+                ("factor_actualizacion", "update_factor"),
+                ("actualizacion", "actualizacion"),
+                ("meses_recargos", "recargo_months"),
+                ("tasa_recargos", "recargo_rate"),
+                ("recargos", "recargos"),
+                ("total_estimado", "estimated_total"),
+                ("nota", "note"),
+            ],
+        ),
+        rows,
+    )?;
+    let used = regularization::rates_used(&lines, rates)
+        .into_iter()
+        .map(|(series, m, value, source)| {
+            let (name, val, unit) = if series == "INPC" {
+                (
+                    "INPC",
+                    Cell::Qty(value),
+                    l.pick(
+                        "índice, base 2a quincena de julio de 2018 = 100",
+                        "index, base second half of July 2018 = 100",
+                    ),
+                )
+            } else {
+                (
+                    "recargos",
+                    Cell::Pct(value / Decimal::from(100)),
+                    l.pick("mensual", "monthly"),
+                )
+            };
+            vec![
+                text(name),
+                opt(month(&m), Cell::Month),
+                val,
+                text(unit),
+                text(source),
+            ]
+        })
+        .collect();
+    sheet(
+        wb,
+        fm,
+        l.pick("Tasas usadas", "Rates used"),
+        &pick(
+            l,
+            &[
+                ("serie", "series"),
+                ("mes", "month"),
+                ("valor", "value"),
+                ("unidad", "unit"),
+                ("fuente", "source"),
+            ],
+        ),
+        used,
+    )
 }
 
 /// Headers in `l` from (Spanish, English) pairs.
@@ -470,10 +614,10 @@ fn pick(l: Lang, cols: &[(&'static str, &'static str)]) -> Vec<&'static str> {
     cols.iter().map(|c| l.pick(c.0, c.1)).collect()
 }
 
-pub fn write(d: &ReportData, path: &Path) -> Result<(), ReportError> {
+pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportError> {
     let err = |e: XlsxError| ReportError::Xlsx {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    build(d).map_err(err)?.save(path).map_err(err)
+    build(d, rates).map_err(err)?.save(path).map_err(err)
 }

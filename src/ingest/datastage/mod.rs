@@ -25,6 +25,7 @@ use super::Parsed;
 use crate::dataset::PedimentoRow;
 use crate::model;
 use crate::model::PedimentoNumber;
+use crate::model::progress::ProgressHandle;
 use finish::{distribute, keep_latest, latest};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -80,6 +81,16 @@ pub fn parse(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed) {
 /// [`parse`], resolving rows whose 501 is not in the input against the dataset at
 /// `dataset` ([`parse_inputs_in`]).
 pub fn parse_in(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed, dataset: Option<&Path>) {
+    parse_in_with(files, parsed, dataset, &ProgressHandle::default())
+}
+
+/// [`parse_in`], telling `progress` about large files as they are parsed.
+pub fn parse_in_with(
+    files: &[(PathBuf, Vec<u8>, String)],
+    parsed: &mut Parsed,
+    dataset: Option<&Path>,
+    progress: &ProgressHandle,
+) {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, b, h)| Input {
@@ -90,7 +101,7 @@ pub fn parse_in(files: &[(PathBuf, Vec<u8>, String)], parsed: &mut Parsed, datas
             lines: None,
         })
         .collect();
-    parse_inputs_in(&inputs, parsed, dataset)
+    parse_inputs_with(&inputs, parsed, dataset, progress)
 }
 
 /// Parses a set of Data Stage inputs (all record types of one or more requests; in a
@@ -105,15 +116,26 @@ pub fn parse_inputs(files: &[Input], parsed: &mut Parsed) {
 /// parsed once; only when some row misses its pedimento and the dataset has it, it is
 /// parsed again with those headers known.
 pub fn parse_inputs_in(files: &[Input], parsed: &mut Parsed, dataset: Option<&Path>) {
+    parse_inputs_with(files, parsed, dataset, &ProgressHandle::default())
+}
+
+/// [`parse_inputs_in`], telling `progress` about large files as they are parsed
+/// ([`Message::Parsing`](crate::model::progress::Message::Parsing)).
+pub fn parse_inputs_with(
+    files: &[Input],
+    parsed: &mut Parsed,
+    dataset: Option<&Path>,
+    progress: &ProgressHandle,
+) {
     let mut first = Parsed::default();
-    let missing = parse_seeded(files, &mut first, &[]);
+    let missing = parse_seeded(files, &mut first, &[], progress);
     if let Some(root) = dataset
         && !missing.is_empty()
     {
         let seeds = dataset_headers(root, &missing);
         if !seeds.is_empty() {
             first = Parsed::default();
-            parse_seeded(files, &mut first, &seeds);
+            parse_seeded(files, &mut first, &seeds, &ProgressHandle::default());
         }
     }
     parsed.absorb(first);
@@ -149,6 +171,7 @@ fn parse_seeded(
     files: &[Input],
     parsed: &mut Parsed,
     seeds: &[PedimentoRow],
+    progress: &ProgressHandle,
 ) -> std::collections::HashSet<PedimentoNumber> {
     let mut tables: HashMap<String, Vec<Table>> = HashMap::new();
     let request = |p: &Path| {
@@ -169,7 +192,7 @@ fn parse_seeded(
         .enumerate()
         .map(|(fi, input)| {
             let rtype = record_type_of(input.path).unwrap_or_default();
-            load(input, &rtype, fi)
+            load(input, &rtype, fi, progress)
         })
         .collect();
     let names: Vec<String> = loaded.iter().map(|l| l.stats.file.clone()).collect();

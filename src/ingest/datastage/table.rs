@@ -376,7 +376,12 @@ pub(super) struct Loaded<'a> {
 /// Decodes one file and checks each row's shape. Pure (no shared state), so the files
 /// of a run are loaded in parallel; rows are byte ranges into the decoded text, not
 /// copies.
-pub(super) fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> {
+pub(super) fn load<'a>(
+    input: &Input<'a>,
+    rtype: &str,
+    fi: usize,
+    progress: &crate::model::progress::ProgressHandle,
+) -> Loaded<'a> {
     let (path, bytes, hash) = (input.path, input.bytes, input.hash);
     let file = path.display().to_string();
     let (txt, enc) = match input.latin1 {
@@ -425,8 +430,12 @@ pub(super) fn load<'a>(input: &Input<'a>, rtype: &str, fi: usize) -> Loaded<'a> 
     }
     stats.rows_read = data.len();
     if data.len() >= 100_000 {
-        // Periodic progress on long runs (stderr; the summary table follows on stdout).
-        eprintln!("  read {file}: {} rows ({enc}), parsing...", data.len());
+        // Said on long runs (the CLI prints it on stderr, in its language).
+        progress.message(crate::model::progress::Message::Parsing {
+            file: file.clone(),
+            rows: data.len(),
+            encoding: enc.to_string(),
+        });
     }
     let Some(header) = header else {
         // empty file: 0 rows read, nothing to do

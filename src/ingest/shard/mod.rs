@@ -34,6 +34,7 @@
 mod plan;
 mod split;
 
+use crate::model::progress::{Message, ProgressHandle};
 use plan::*;
 use split::*;
 
@@ -152,7 +153,13 @@ fn lines_in_blocks(
 
 /// Ingests Data Stage files shard by shard into the dataset at `root` (see the module
 /// documentation). `shard_bytes`: the input text parsed at once.
-pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -> Result<Outcome> {
+pub fn ingest(
+    files: &[DsFile],
+    root: &Path,
+    shard_bytes: u64,
+    workers: usize,
+    progress: &ProgressHandle,
+) -> Result<Outcome> {
     // Long (over ~150 lines): the plan, split, parse and merge steps share the run's
     // counters and staging folders; not yet cut into functions (follow-up of issue #21).
     let mut st = crate::timing::Stages::new("shards");
@@ -174,11 +181,11 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
     let want = total.div_ceil(each).max(1) as usize;
     let plan = plan(&typed, want)?;
     let n = plan.shards();
-    eprintln!(
-        "  {} bytes of Data Stage input: parsed in {n} shard(s) of ~{} MB",
-        total,
-        (total / n as u64) >> 20
-    );
+    progress.message(Message::Shards {
+        bytes: total,
+        shards: n,
+        mb: (total / n as u64) >> 20,
+    });
     st.mark("plan");
     let dir = root.join(format!(".tmp-shards-{}", std::process::id()));
     if dir.exists() {
@@ -198,7 +205,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
         .filter(|s| matches!(s.place, Some(Place::Copied)))
         .count();
     if copied > 0 {
-        eprintln!("  {copied} file(s) not in pedimento order: their lines copied into the shards");
+        progress.message(Message::CopiedToShards { files: copied });
     }
     st.mark("split");
 
@@ -246,7 +253,7 @@ pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -
     for group in order.chunks(workers) {
         let parsed: Vec<Result<Parsed>> = group
             .par_iter()
-            .map(|&s| parse_shard(&dir, s, &routed, &typed, &splits))
+            .map(|&s| parse_shard(&dir, s, &routed, &typed, &splits, progress))
             .collect();
         for (&s, parsed) in group.iter().zip(parsed) {
             let mut parsed = parsed?;
@@ -347,6 +354,7 @@ fn parse_shard(
     routed: &[usize],
     typed: &[(&DsFile, String)],
     splits: &[Split],
+    progress: &ProgressHandle,
 ) -> Result<Parsed> {
     let bufs: Vec<(Vec<u8>, Vec<u32>)> = routed
         .iter()
@@ -370,7 +378,7 @@ fn parse_shard(
         })
         .collect();
     let mut parsed = Parsed::default();
-    datastage::parse_inputs(&inputs, &mut parsed);
+    datastage::parse_inputs_with(&inputs, &mut parsed, None, progress);
     drop(inputs);
     drop(bufs);
     parsed.check_accounting()?;
