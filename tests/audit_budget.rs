@@ -162,3 +162,76 @@ fn cross_company_pass_plans_no_ledger_view() {
     let whole = AuditContext::open(&ds, AuditOptions::default()).unwrap();
     assert_eq!(checks::context::max_fecha_pago(&ds).unwrap(), whole.as_of);
 }
+
+/// The batched audit's company partition (checks/partition.rs): every row of the dataset
+/// lands in exactly one batch folder, the one of its company (children follow their
+/// pedimento), including rows appended as year segments by a second ingest.
+#[test]
+fn partition_puts_each_row_in_its_company_batch() {
+    use pedaudit::checks::partition::{Partition, TABLES};
+    let dir = tempfile::tempdir().unwrap();
+    let h = generate::generate(&Config {
+        seed: 5,
+        companies: 4,
+        years: 2,
+        partidas: 1500,
+        inject: Violation::ALL.to_vec(),
+        ..Default::default()
+    });
+    let ds = dir.path().join("ds");
+    generate::writers::write_dataset(&h, &ds).unwrap();
+    let read = |files: Vec<std::path::PathBuf>| -> DataFrame {
+        let mut out: Option<DataFrame> = None;
+        for f in files {
+            let df = ParquetReader::new(std::fs::File::open(&f).unwrap())
+                .finish()
+                .unwrap();
+            match &mut out {
+                Some(o) => {
+                    o.vstack_mut(&df).unwrap();
+                }
+                None => out = Some(df),
+            }
+        }
+        out.unwrap_or_default()
+    };
+    let batches = checks::company_batches(&ds, 3).unwrap();
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    let p = Partition::build(&ds, &batches).unwrap();
+    assert_eq!(p.len(), 2);
+    // The whole dataset, per table, and where each pedimento belongs.
+    let peds = read(pedaudit::dataset::dataset_table_files(&ds, "pedimentos"));
+    let ids = peds.column("pedimento_id").unwrap().str().unwrap().clone();
+    let rfcs = peds.column("rfc").unwrap().str().unwrap().clone();
+    let batch_of_rfc = |r: &str| batches.iter().position(|b| b.iter().any(|x| x == r));
+    let batch_of_ped: std::collections::HashMap<String, usize> = (0..peds.height())
+        .map(|i| {
+            let id = ids.get(i).unwrap().to_string();
+            (id, batch_of_rfc(rfcs.get(i).unwrap()).unwrap())
+        })
+        .collect();
+    for t in TABLES {
+        let whole = read(pedaudit::dataset::dataset_table_files(&ds, t)).height();
+        let mut split = 0;
+        for b in 0..p.len() {
+            let df = read(Partition::files(&p.batch_dir(b), t));
+            split += df.height();
+            if df.height() == 0 {
+                continue;
+            }
+            if t == "conflicts" {
+                let r = df.column("rfc").unwrap().str().unwrap().clone();
+                assert!(r.iter().all(|r| batch_of_rfc(r.unwrap()) == Some(b)));
+            } else {
+                let id = df.column("pedimento_id").unwrap().str().unwrap().clone();
+                for v in id.iter() {
+                    assert_eq!(batch_of_ped.get(v.unwrap()), Some(&b), "{t} row of {v:?}");
+                }
+            }
+        }
+        assert_eq!(split, whole, "{t}: rows split = rows in the dataset");
+        let counted = p.rows.iter().find(|(n, _)| *n == t).unwrap().1;
+        assert_eq!(counted as usize, whole, "{t}: rows counted");
+    }
+    assert!(peds.height() > 100);
+}

@@ -114,28 +114,40 @@ pub fn company_batches(root: &Path, size: usize) -> Result<Vec<Vec<String>>, Che
 /// Rows of each company (its pedimentos plus their partidas), sorted by RFC: what a
 /// batch of the audit holds in memory, for [`plan_batches`].
 pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
-    let peds = scan_table(root, "pedimentos")?.select([col("pedimento_id"), col("rfc")]);
-    let per_ped = scan_table(root, "partidas")?
-        .group_by([col("pedimento_id")])
-        .agg([len().cast(DataType::UInt64).alias("n")]);
-    let df = peds
-        .join(
-            per_ped,
-            [col("pedimento_id")],
-            [col("pedimento_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .group_by([col("rfc")])
-        .agg([(col("n").fill_null(lit(0u64)).sum() + len().cast(DataType::UInt64)).alias("rows")])
-        .sort(["rfc"], Default::default())
-        .with_streaming(true)
-        .collect()?;
-    let rfc = df.column("rfc")?.str()?.clone();
-    let rows = df.column("rows")?.cast(&DataType::UInt64)?;
-    let rows = rows.u64()?;
-    Ok((0..df.height())
-        .filter_map(|i| Some((rfc.get(i)?.to_string(), rows.get(i).unwrap_or(0))))
-        .collect())
+    // Year by year (a pedimento's partidas are in its year's files): the grouping by
+    // pedimento holds one year's pedimentos, not the dataset's.
+    let mut per_rfc: BTreeMap<String, u64> = BTreeMap::new();
+    for year in dataset::years(root) {
+        let dir = dataset::year_dir(root, year);
+        let peds = scan_files(&dataset::table_files(&dir, "pedimentos"), "pedimentos")?
+            .select([col("pedimento_id"), col("rfc")]);
+        let per_ped = scan_files(&dataset::table_files(&dir, "partidas"), "partidas")?
+            .group_by([col("pedimento_id")])
+            .agg([len().cast(DataType::UInt64).alias("n")]);
+        let df = peds
+            .join(
+                per_ped,
+                [col("pedimento_id")],
+                [col("pedimento_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .group_by([col("rfc")])
+            .agg([
+                (col("n").fill_null(lit(0u64)).sum() + len().cast(DataType::UInt64))
+                    .alias("rows"),
+            ])
+            .with_streaming(true)
+            .collect()?;
+        let rfc = df.column("rfc")?.str()?.clone();
+        let rows = df.column("rows")?.cast(&DataType::UInt64)?;
+        let rows = rows.u64()?;
+        for i in 0..df.height() {
+            if let Some(r) = rfc.get(i) {
+                *per_rfc.entry(r.to_string()).or_default() += rows.get(i).unwrap_or(0);
+            }
+        }
+    }
+    Ok(per_rfc.into_iter().collect())
 }
 
 /// Groups companies, in RFC order, into batches of at most `rows_per_batch` rows each (a
