@@ -92,6 +92,7 @@ fn days_of(d: NaiveDate) -> i32 {
 
 /// Computes both views, or `None` when the movements break an assumption of the native
 /// path (see the module doc); the caller then runs the SQL.
+// size-exception: mirrors the SQL ledger CTE by CTE (numbered stages) over shared packed arrays
 pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let mut stages = crate::timing::Stages::new("ledger native");
     let n = mov.height();

@@ -107,6 +107,7 @@ fn sheet(
     Ok(())
 }
 
+// size-exception: the workbook, one sheet after another, in sheet order
 fn build(d: &ReportData) -> Result<Workbook, XlsxError> {
     let l = d.meta.lang;
     let mut wb = Workbook::new();

@@ -153,7 +153,7 @@ fn lines_in_blocks(
 /// Ingests Data Stage files shard by shard into the dataset at `root` (see the module
 /// documentation). `shard_bytes`: the input text parsed at once.
 pub fn ingest(files: &[DsFile], root: &Path, shard_bytes: u64, workers: usize) -> Result<Outcome> {
-    // Long (over ~150 lines): the plan, split, parse and merge steps share the run's
+    // size-exception: the plan, split, parse and merge steps share the run's
     // counters and staging folders; not yet cut into functions (follow-up of issue #21).
     let mut st = crate::timing::Stages::new("shards");
     // Shards free and allocate the same ~1 GB every ~2 s: keep freed pages that long.
