@@ -14,89 +14,8 @@ use rust_decimal::Decimal;
 use std::path::Path;
 use std::str::FromStr;
 
-/// One finding as read from `findings.parquet` (the columns of `src/findings.rs`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub check_code: String,
-    pub severity: String,
-    pub rfc: String,
-    pub pedimento_id: Option<String>,
-    pub partida: Option<i32>,
-    pub related_pedimento_id: Option<String>,
-    pub fraccion: Option<String>,
-    pub period_start: Option<NaiveDate>,
-    pub as_of: NaiveDate,
-    pub quantity: Option<Decimal>,
-    pub amount: Option<Decimal>,
-    pub igi: Option<Decimal>,
-    pub iva: Option<Decimal>,
-    pub ieps: Option<Decimal>,
-    pub message: String,
-    /// The Spanish text (`mensaje`); empty when an older audit folder lacks the column.
-    pub mensaje: String,
-    pub citation: String,
-    pub evidence: String,
-    /// Last day of the window the finding is about, when it is about a window (not a
-    /// column of findings.parquet: derived on read by [`window_end`]). Certification
-    /// findings carry the window *start* in `period_start`; the report files them under
-    /// this date so a window that ends inside the period belongs to the period.
-    pub window_end: Option<NaiveDate>,
-}
-
-impl Finding {
-    /// The finding's sentence in `lang` (English when an older audit has no Spanish text).
-    pub fn text(&self, lang: crate::model::lang::Lang) -> &str {
-        match lang {
-            crate::model::lang::Lang::Es if !self.mensaje.is_empty() => &self.mensaje,
-            _ => &self.message,
-        }
-    }
-
-    /// The finding's citation in `lang` (stored with English glue; see
-    /// [`crate::model::lang::Lang::citation`]).
-    pub fn cite(&self, lang: crate::model::lang::Lang) -> String {
-        lang.citation(&self.citation)
-    }
-}
-
-/// The end of the window a finding is about, derived from the findings columns:
-///
-/// 1. `evidence` of the form `cert_ratio_series:<RFC>@<YYYY-MM-DD>` (CERT-RATIO): that
-///    date is the `period_end` of the ratio point;
-/// 2. a message with `window <YYYY-MM-DD>..<YYYY-MM-DD>` (CERT-A/AA/AAA rows such as
-///    S-b or AA-c): the second date;
-/// 3. any other `CERT-*` finding with a `period_start`: the `as_of` date (the
-///    certification is assessed at the as-of date and every window ends there).
-///
-/// Other findings: `None` (they are filed as before).
-pub fn window_end(
-    check_code: &str,
-    period_start: Option<NaiveDate>,
-    as_of: NaiveDate,
-    message: &str,
-    evidence: &str,
-) -> Option<NaiveDate> {
-    let iso = |s: &str| {
-        s.get(..10)
-            .and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok())
-    };
-    if let Some(rest) = evidence.strip_prefix("cert_ratio_series:")
-        && let Some((_, d)) = rest.rsplit_once('@')
-        && let Some(d) = iso(d)
-    {
-        return Some(d);
-    }
-    if !check_code.starts_with("CERT-") {
-        return None;
-    }
-    if let Some(i) = message.find("window ")
-        && let Some((_, end)) = message[i + 7..].split_once("..")
-        && let Some(d) = iso(end)
-    {
-        return Some(d);
-    }
-    period_start.map(|_| as_of)
-}
+/// One finding as read from `findings.parquet`: the one findings row type.
+pub use crate::findings::Finding;
 
 /// One row of `ledger_balances.parquet` (only the columns a report uses; the optional ones
 /// are `None` when an older audit folder lacks them).
@@ -335,49 +254,26 @@ fn need<T>(v: Option<T>, path: &Path, column: &str, row: usize) -> Result<T, Rep
 
 pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
     let df = read_df(path)?;
-    // `mensaje` (added with the Spanish output) is optional: an audit folder written
-    // before it still reports, in English.
-    let c: Vec<Vec<Option<String>>> = crate::findings::schema()
-        .iter_names()
-        .map(|n| match n.as_str() {
-            "mensaje" => Ok(text(&df, n, path)?.unwrap_or_else(|| vec![None; df.height()])),
-            _ => req(&df, n, path),
-        })
-        .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let s = |k: usize| c[k][i].clone();
-        out.push(Finding {
-            check_code: need(s(0), path, "check_code", i)?,
-            severity: need(s(1), path, "severity", i)?,
-            rfc: need(s(2), path, "rfc", i)?,
-            pedimento_id: s(3),
-            partida: int(&c[4][i], path, "partida", i)?,
-            related_pedimento_id: s(5),
-            fraccion: s(6),
-            period_start: date(&c[7][i], path, "period_start", i)?,
-            as_of: need(date(&c[8][i], path, "as_of", i)?, path, "as_of", i)?,
-            quantity: dec(&c[9][i], path, "quantity", i)?,
-            amount: dec(&c[10][i], path, "amount", i)?,
-            igi: dec(&c[11][i], path, "igi", i)?,
-            iva: dec(&c[12][i], path, "iva", i)?,
-            ieps: dec(&c[13][i], path, "ieps", i)?,
-            message: s(14).unwrap_or_default(),
-            mensaje: s(15).unwrap_or_default(),
-            citation: s(16).unwrap_or_default(),
-            evidence: s(17).unwrap_or_default(),
-            window_end: None,
-        });
-        let f = out.last_mut().expect("just pushed");
-        f.window_end = window_end(
-            &f.check_code,
-            f.period_start,
-            f.as_of,
-            &f.message,
-            &f.evidence,
-        );
+    Finding::from_frame(&df).map_err(|e| column_error(path, &df, e))
+}
+
+/// A [`crate::findings::ColumnError`] of the file at `path`.
+fn column_error(path: &Path, df: &DataFrame, e: crate::findings::ColumnError) -> ReportError {
+    use crate::findings::ColumnError as E;
+    match e {
+        E::Missing { column, .. } => ReportError::Column {
+            path: path.to_path_buf(),
+            column,
+            found: df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        E::Value { column, row, value } => bad(path, &column, row, &value),
+        E::Polars(e) => ReportError::polars(path, e),
     }
-    Ok(out)
 }
 
 pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {

@@ -159,7 +159,7 @@ fn period_findings(ix: &Index, rfc: &str, period: Period) -> Vec<ReportFinding> 
         // A finding about a window (certification) belongs to the period its window
         // ends in, not the one it starts in.
         let date = f
-            .window_end
+            .window_end()
             .or(f.period_start)
             .or_else(|| {
                 f.pedimento_id
