@@ -588,3 +588,58 @@ pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
         rejects: std::sync::Arc::new(super::rejects::read(dataset_root)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// A Decimal column with the widest values the ledger writes (DECIMAL(38, 5) sums,
+    /// 18 significant digits at DECIMAL(18, 2)) reads exactly, digit for digit.
+    #[test]
+    fn balances_read_decimals_exactly() {
+        let dec = |name: &str, v: i128, p: usize, s: usize| -> Column {
+            Int128Chunked::from_slice(name.into(), &[v])
+                .into_decimal(p, s)
+                .unwrap()
+                .into_series()
+                .into()
+        };
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("rfc".into(), ["AAA010101AA1"]),
+            Column::new("pedimento_id".into(), ["2024-240-3000-4000001"]),
+            Column::new("partida".into(), [1i32]),
+            Column::new(
+                "fecha_operacion".into(),
+                [crate::model::date32(
+                    NaiveDate::from_ymd_opt(2024, 1, 10).unwrap(),
+                )],
+            )
+            .cast(&DataType::Date)
+            .unwrap(),
+            dec("imported", 1_234_567_890_123_456_78, 18, 5),
+            dec("open_qty", 12_345_678_901_234_567_890_123_456_789, 38, 5),
+            dec("valor_aduana", 9_999_999_999_999_999_99, 18, 2),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger_balances.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let b = &read_balances(&path).unwrap()[0];
+        assert_eq!(
+            b.imported,
+            Decimal::from_str("1234567890123.45678").unwrap()
+        );
+        assert_eq!(
+            b.open_qty,
+            Decimal::from_str("123456789012345678901234.56789").unwrap()
+        );
+        assert_eq!(b.valor_aduana.to_string(), "9999999999999999.99");
+        assert_eq!(
+            b.fecha_operacion,
+            NaiveDate::from_ymd_opt(2024, 1, 10).unwrap()
+        );
+    }
+}
