@@ -358,6 +358,7 @@ pub fn load_cert(dir: Option<&Path>) -> Result<CertProfile, ProfileError> {
 }
 
 /// Loads one profile table as a typed frame; a missing file gives an empty frame.
+// size-exception: one pass reading, validating and typing a profile CSV, per-column rules inline
 pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, ProfileError> {
     let mut cols: Vec<Vec<Option<String>>> = vec![vec![]; spec.columns.len()];
     if let Some(path) = dir.map(|d| d.join(spec.file)).filter(|p| p.exists()) {

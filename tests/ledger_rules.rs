@@ -572,3 +572,39 @@ fn ledger_files_cite_instruments_not_seed_lines() {
         }
     }
 }
+
+/// The native ledger's fixed output schemas ([`ledger_native::alloc_schema`],
+/// [`ledger_native::balance_schema`]) are the ones polars plans for the SQL views, on a
+/// plain history and on one with bills of materials and destruction actas: the SQL and
+/// the native path cannot drift apart. (Planned, not run: only the schemas are compared.)
+#[test]
+fn fixed_ledger_schemas_equal_the_planned_sql() {
+    use pedaudit::checks::ledger_native;
+    let view = |n: &str| {
+        let v = pedaudit::checks::VIEWS.iter().find(|v| v.0 == n).unwrap();
+        (v.1, v.2)
+    };
+    let (afile, atext) = view("ledger_allocations");
+    let (bfile, btext) = view("ledger_balances");
+    for (point, as_of) in [("programs", "2023-06-30"), ("desperdicios", "2022-12-31")] {
+        let (_d, ds, opts) = open(point, as_of);
+        let ctx = AuditContext::open(&ds, opts).unwrap();
+        let alloc = ctx.sql_lazy(atext, afile).unwrap();
+        let alloc_schema = alloc.clone().collect_schema().unwrap();
+        let balance_schema = ctx
+            .sql_lazy_with(btext, bfile, &[("ledger_allocations", alloc)])
+            .unwrap()
+            .collect_schema()
+            .unwrap();
+        assert_eq!(
+            *alloc_schema,
+            ledger_native::alloc_schema(),
+            "{point}: ledger_allocations.sql vs ledger_native::alloc_schema"
+        );
+        assert_eq!(
+            *balance_schema,
+            ledger_native::balance_schema(),
+            "{point}: ledger_balances.sql vs ledger_native::balance_schema"
+        );
+    }
+}

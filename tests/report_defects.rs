@@ -173,7 +173,7 @@ fn cert_ratio_window_ending_in_period_is_listed() {
         .expect("the audit reports BBB's ratio");
     // The finding is dated at the start of its window, before the report's period.
     assert_eq!(stored.period_start, Some(d("2023-02-01")));
-    assert_eq!(stored.window_end, Some(d("2024-01-31")));
+    assert_eq!(stored.window_end(), Some(d("2024-01-31")));
 
     let mut a = args(dir);
     a.company = Some("BBB010101BB2".into());
@@ -237,7 +237,6 @@ fn finding(code: &str, amount: &str, contributions: Option<(&str, &str)>) -> Fin
         mensaje: String::new(),
         citation: "Ley Aduanera art. 108 fr. I".into(),
         evidence: String::new(),
-        window_end: None,
     }
 }
 

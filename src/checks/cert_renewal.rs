@@ -13,8 +13,9 @@
 //! window; `medium` inside the window with no notice; `low` when the term started on a
 //! date no rule version covers (vigencia unknown), naming the reason.
 
-use super::cert::{FindingRow, av_date, av_str, findings_frame};
+use super::cert::{av_date, av_str, findings_frame};
 use super::{AuditContext, CheckError, cert_rules};
+use crate::findings::Finding;
 use crate::model::calendar;
 use crate::profile;
 use chrono::{Duration, Months, NaiveDate};
@@ -136,18 +137,16 @@ pub fn plan(ctx: &AuditContext) -> Result<DataFrame, CheckError> {
                 ),
             ),
         };
-        rows.push(FindingRow {
-            severity,
-            rfc,
+        rows.push(Finding {
             period_start: Some(start),
-            amount: None,
             message,
             mensaje,
             citation: cite,
             evidence: format!("certificacion.csv:{}", i + 2),
+            ..Finding::new("CERT-RENEWAL", severity, &rfc, ctx.as_of)
         });
     }
-    Ok(findings_frame("CERT-RENEWAL", rows, ctx.as_of)?)
+    Ok(findings_frame(&rows)?)
 }
 
 #[cfg(test)]

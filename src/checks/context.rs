@@ -521,44 +521,6 @@ impl AuditContext {
     /// `ledger_movements` (see [`super::ledger_native`]), or None when the data breaks an
     /// assumption of the native path (then the SQL runs).
     pub fn native_ledger(&self) -> Result<Option<super::ledger_native::Views>, CheckError> {
-        let view = |n: &str| {
-            let v = super::VIEWS.iter().find(|v| v.0 == n).expect("a view");
-            (v.1, v.2)
-        };
-        let (afile, atext) = view("ledger_allocations");
-        let (bfile, btext) = view("ledger_balances");
-        // The schemas polars gives the SQL (planned, not run). Planning these deep plans
-        // is most of the time of opening a small context (about 20 s of 45 in a dev build,
-        // tests/odd_data.rs), and the result depends only on the SQL texts (compiled in)
-        // and the schemas of the tables they read: it is memoized per set of input
-        // schemas for the process. A pure function of its key, so never stale.
-        static SCHEMAS: std::sync::OnceLock<
-            std::sync::Mutex<std::collections::HashMap<String, (SchemaRef, SchemaRef)>>,
-        > = std::sync::OnceLock::new();
-        let mut key = String::new();
-        for (name, lf) in &self.tables {
-            key.push_str(&format!("{name}={:?};", lf.clone().collect_schema()?));
-        }
-        let memo = SCHEMAS.get_or_init(Default::default);
-        let known = memo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        let (alloc_schema, balance_schema) = match known {
-            Some(s) => s,
-            None => {
-                let alloc_plan = self.sql_lazy(atext, afile)?;
-                let alloc_schema = alloc_plan.clone().collect_schema()?;
-                let balance_schema = self
-                    .sql_lazy_with(btext, bfile, &[("ledger_allocations", alloc_plan)])?
-                    .collect_schema()?;
-                memo.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, (alloc_schema.clone(), balance_schema.clone()));
-                (alloc_schema, balance_schema)
-            }
-        };
         let mov = self.table("ledger_movements").collect()?;
         let descargos = self
             .table("descargos")
@@ -636,8 +598,6 @@ impl AuditContext {
             plazos: &plazos,
             as_of: self.as_of,
             expiring_days: self.opts.expiring_days,
-            alloc_schema: &alloc_schema,
-            balance_schema: &balance_schema,
         };
         Ok(super::ledger_native::compute(&mov, &inputs)?)
     }

@@ -26,7 +26,7 @@
 //! each other; a discharge marked `only_open` (A3) leaves no EXCESS row.
 //!
 //! Both outputs are sorted as the SQL's `ORDER BY` and cast to the schema polars gives the
-//! SQL. The native path relies on (kind, pedimento_id, partida, fraccion) identifying a
+//! SQL ([`alloc_schema`], [`balance_schema`]). The native path relies on (kind, pedimento_id, partida, fraccion) identifying a
 //! movement (a discharge exploded through a bill of materials is one D movement per insumo
 //! fracción; the BOM columns of `ledger_allocations` are the discharge movement's), on
 //! non-null keys and quantities, on one quantity scale and on `plazos` versions that do not
@@ -56,9 +56,62 @@ pub struct Inputs<'a> {
     pub plazos: &'a DataFrame,
     pub as_of: NaiveDate,
     pub expiring_days: i64,
-    /// The schemas polars gives the two SQL views.
-    pub alloc_schema: &'a Schema,
-    pub balance_schema: &'a Schema,
+}
+
+/// The columns of `ledger_allocations`, in order, with the types polars gives
+/// `queries/views/ledger_allocations.sql` (tests/ledger_rules.rs plans the SQL on fixture
+/// data and asserts the two agree, so the SQL and the native path cannot drift apart).
+pub fn alloc_schema() -> Schema {
+    Schema::from_iter([
+        Field::new("method".into(), DataType::String),
+        Field::new("rfc".into(), DataType::String),
+        Field::new("fraccion".into(), DataType::String),
+        Field::new("umt".into(), DataType::String),
+        Field::new("import_id".into(), DataType::String),
+        Field::new("import_partida".into(), DataType::Int32),
+        Field::new("discharge_id".into(), DataType::String),
+        Field::new("discharge_partida".into(), DataType::Int32),
+        Field::new("discharge_clave".into(), DataType::String),
+        Field::new("discharge_fecha".into(), DataType::Date),
+        Field::new("cantidad".into(), DataType::Decimal(18, 5)),
+        Field::new("producto_fraccion".into(), DataType::String),
+        Field::new("producto_cantidad".into(), DataType::Decimal(18, 5)),
+        Field::new("bom_consumo".into(), DataType::Decimal(18, 6)),
+        Field::new("bom_merma_pct".into(), DataType::Decimal(18, 6)),
+        Field::new("bom_desperdicio_pct".into(), DataType::Decimal(18, 6)),
+        Field::new("bom_valid_from".into(), DataType::Date),
+    ])
+}
+
+/// The columns of `ledger_balances`, in order, with the types polars gives
+/// `queries/views/ledger_balances.sql` (checked as [`alloc_schema`]).
+pub fn balance_schema() -> Schema {
+    Schema::from_iter([
+        // `discharged` and `open_qty` are SUMs of DECIMAL(18, 5): polars widens them to 38.
+        Field::new("rfc".into(), DataType::String),
+        Field::new("fraccion".into(), DataType::String),
+        Field::new("umt".into(), DataType::String),
+        Field::new("pedimento_id".into(), DataType::String),
+        Field::new("partida".into(), DataType::Int32),
+        Field::new("clave".into(), DataType::String),
+        Field::new("fecha_operacion".into(), DataType::Date),
+        Field::new("imported".into(), DataType::Decimal(18, 5)),
+        Field::new("discharged".into(), DataType::Decimal(38, 5)),
+        Field::new("open_qty".into(), DataType::Decimal(38, 5)),
+        Field::new("valor_aduana".into(), DataType::Decimal(18, 2)),
+        Field::new("igi_tasa".into(), DataType::Decimal(18, 6)),
+        Field::new("iva_tasa".into(), DataType::Decimal(18, 6)),
+        Field::new("ieps_tasa".into(), DataType::Decimal(18, 6)),
+        Field::new("tipo_bien".into(), DataType::String),
+        Field::new("meses".into(), DataType::Int32),
+        Field::new("por_programa".into(), DataType::Int32),
+        Field::new("cita".into(), DataType::String),
+        Field::new("programa".into(), DataType::String),
+        Field::new("vence_plazo".into(), DataType::Date),
+        Field::new("vence_cancelacion".into(), DataType::Date),
+        Field::new("vence".into(), DataType::Date),
+        Field::new("estado".into(), DataType::String),
+    ])
 }
 
 const I: u8 = 0;
@@ -92,6 +145,7 @@ fn days_of(d: NaiveDate) -> i32 {
 
 /// Computes both views, or `None` when the movements break an assumption of the native
 /// path (see the module doc); the caller then runs the SQL.
+// size-exception: mirrors the SQL ledger CTE by CTE (numbered stages) over shared packed arrays
 pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let mut stages = crate::timing::Stages::new("ledger native");
     let n = mov.height();
@@ -418,7 +472,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         take("bom_desperdicio_pct", &dis_idx, "bom_desperdicio_pct")?,
         take("bom_valid_from", &dis_idx, "bom_valid_from")?,
     ])?;
-    let alloc = conform(alloc, inp.alloc_schema)?;
+    let alloc = conform(alloc, &alloc_schema())?;
     stages.mark("allocations");
 
     // ---- 3. balances (the SQL's imp, disc, b, v).
@@ -621,7 +675,7 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     cols.push(date("vence_cancelacion", vc)?);
     cols.push(date("vence", ve)?);
     cols.push(Column::new("estado".into(), estado));
-    let bal = conform(DataFrame::new_infer_height(cols)?, inp.balance_schema)?;
+    let bal = conform(DataFrame::new_infer_height(cols)?, &balance_schema())?;
     stages.mark("balances");
     Ok(Some(Views {
         allocations: alloc,

@@ -322,7 +322,7 @@ pub fn bulk(pairs: usize, companies: usize, start_year: i32, years: i32, seed: u
     let mut rng = super::Rng::new(seed);
     let mut h = History::default();
     let cs: Vec<Company> = (0..companies.max(2))
-        .map(|i| super::company(i, &mut rng))
+        .map(|i| super::sim::company(i, &mut rng))
         .collect();
     h.companies = cs.clone();
     let start = NaiveDate::from_ymd_opt(start_year, 1, 1).unwrap();

@@ -215,6 +215,7 @@ fn cert_glance(o: &mut String, d: &ReportData) {
     }
 }
 
+// size-exception: the HTML page, one section after another, in page order
 pub fn render(d: &ReportData) -> String {
     let l = d.meta.lang;
     let mut o = String::new();

@@ -173,6 +173,7 @@ pub fn split_bom(a: &Allocation) -> (Decimal, Decimal) {
 
 /// The kardex of one company for `period`, up to `as_of`: one [`Good`] per good with a
 /// movement in the period or an opening saldo, sorted by fracción, UMT, pool.
+// size-exception: one pass over a good's movements with its running saldo in locals
 pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Good> {
     let inp = ix.inputs;
     let end = period.end().min(as_of);

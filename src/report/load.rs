@@ -1,102 +1,20 @@
 //! Reading what earlier stages wrote: the audit output folder, the dataset's pedimento
 //! headers and the ingest manifests. Nothing here evaluates a check.
 //!
-//! Every column is read through one path (cast to text by polars, then parsed), so money
-//! and quantities go Parquet Decimal → text → `rust_decimal::Decimal` without touching f64.
-
-#![allow(clippy::needless_range_loop)] // column-major reads: row i of several columns
+//! Every column is read by its type through the readers of [`crate::findings`]: money and
+//! quantities go from Parquet Decimal's scaled integers straight to `rust_decimal::Decimal`
+//! (never through text or f64), dates from their day numbers.
 
 use super::ReportError;
 use crate::dataset;
+use crate::findings::{self, ColumnError};
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rust_decimal::Decimal;
 use std::path::Path;
-use std::str::FromStr;
 
-/// One finding as read from `findings.parquet` (the columns of `src/findings.rs`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub check_code: String,
-    pub severity: String,
-    pub rfc: String,
-    pub pedimento_id: Option<String>,
-    pub partida: Option<i32>,
-    pub related_pedimento_id: Option<String>,
-    pub fraccion: Option<String>,
-    pub period_start: Option<NaiveDate>,
-    pub as_of: NaiveDate,
-    pub quantity: Option<Decimal>,
-    pub amount: Option<Decimal>,
-    pub igi: Option<Decimal>,
-    pub iva: Option<Decimal>,
-    pub ieps: Option<Decimal>,
-    pub message: String,
-    /// The Spanish text (`mensaje`); empty when an older audit folder lacks the column.
-    pub mensaje: String,
-    pub citation: String,
-    pub evidence: String,
-    /// Last day of the window the finding is about, when it is about a window (not a
-    /// column of findings.parquet: derived on read by [`window_end`]). Certification
-    /// findings carry the window *start* in `period_start`; the report files them under
-    /// this date so a window that ends inside the period belongs to the period.
-    pub window_end: Option<NaiveDate>,
-}
-
-impl Finding {
-    /// The finding's sentence in `lang` (English when an older audit has no Spanish text).
-    pub fn text(&self, lang: crate::model::lang::Lang) -> &str {
-        match lang {
-            crate::model::lang::Lang::Es if !self.mensaje.is_empty() => &self.mensaje,
-            _ => &self.message,
-        }
-    }
-
-    /// The finding's citation in `lang` (stored with English glue; see
-    /// [`crate::model::lang::Lang::citation`]).
-    pub fn cite(&self, lang: crate::model::lang::Lang) -> String {
-        lang.citation(&self.citation)
-    }
-}
-
-/// The end of the window a finding is about, derived from the findings columns:
-///
-/// 1. `evidence` of the form `cert_ratio_series:<RFC>@<YYYY-MM-DD>` (CERT-RATIO): that
-///    date is the `period_end` of the ratio point;
-/// 2. a message with `window <YYYY-MM-DD>..<YYYY-MM-DD>` (CERT-A/AA/AAA rows such as
-///    S-b or AA-c): the second date;
-/// 3. any other `CERT-*` finding with a `period_start`: the `as_of` date (the
-///    certification is assessed at the as-of date and every window ends there).
-///
-/// Other findings: `None` (they are filed as before).
-pub fn window_end(
-    check_code: &str,
-    period_start: Option<NaiveDate>,
-    as_of: NaiveDate,
-    message: &str,
-    evidence: &str,
-) -> Option<NaiveDate> {
-    let iso = |s: &str| {
-        s.get(..10)
-            .and_then(|x| NaiveDate::parse_from_str(x, "%Y-%m-%d").ok())
-    };
-    if let Some(rest) = evidence.strip_prefix("cert_ratio_series:")
-        && let Some((_, d)) = rest.rsplit_once('@')
-        && let Some(d) = iso(d)
-    {
-        return Some(d);
-    }
-    if !check_code.starts_with("CERT-") {
-        return None;
-    }
-    if let Some(i) = message.find("window ")
-        && let Some((_, end)) = message[i + 7..].split_once("..")
-        && let Some(d) = iso(end)
-    {
-        return Some(d);
-    }
-    period_start.map(|_| as_of)
-}
+/// One finding as read from `findings.parquet`: the one findings row type.
+pub use crate::findings::Finding;
 
 /// One row of `ledger_balances.parquet` (only the columns a report uses; the optional ones
 /// are `None` when an older audit folder lacks them).
@@ -236,43 +154,56 @@ fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
         .map_err(|e| ReportError::polars(path, e))
 }
 
-/// Column `name` as text; `None` when the column is absent.
-fn text(
+/// How a column is read: one of the typed readers of [`crate::findings`] (decimals from
+/// their scaled integers, dates from their day numbers, never through text).
+type Reader<T> = fn(&Column) -> Result<Vec<Option<T>>, ColumnError>;
+
+const STR: Reader<String> = findings::strings;
+const DEC: Reader<Decimal> = findings::decimals;
+const INT: Reader<i32> = findings::ints;
+const DATE: Reader<NaiveDate> = findings::dates;
+
+/// Column `name` read by `read`; `None` when the column is absent.
+fn opt<T>(
     df: &DataFrame,
     name: &str,
     path: &Path,
-) -> Result<Option<Vec<Option<String>>>, ReportError> {
-    let Ok(c) = df.column(name) else {
-        return Ok(None);
-    };
-    let c = c
-        .cast(&DataType::String)
-        .map_err(|e| ReportError::polars(path, e))?;
-    let ca = c.str().map_err(|e| ReportError::polars(path, e))?;
-    Ok(Some(ca.iter().map(|v| v.map(str::to_string)).collect()))
+    read: Reader<T>,
+) -> Result<Option<Vec<Option<T>>>, ReportError> {
+    match df.column(name) {
+        Ok(c) => read(c).map(Some).map_err(|e| column_error(path, df, e)),
+        Err(_) => Ok(None),
+    }
 }
 
-fn req(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<String>>, ReportError> {
-    text(df, name, path)?.ok_or_else(|| ReportError::Column {
-        path: path.to_path_buf(),
-        column: name.into(),
-        found: df
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+/// Column `name` read by `read`; an error naming the columns found when it is absent.
+fn req<T>(
+    df: &DataFrame,
+    name: &str,
+    path: &Path,
+    read: Reader<T>,
+) -> Result<Vec<Option<T>>, ReportError> {
+    opt(df, name, path, read)?.ok_or_else(|| {
+        column_error(
+            path,
+            df,
+            ColumnError::Missing {
+                column: name.into(),
+                found: String::new(),
+            },
+        )
     })
 }
 
-/// The first of `names` that exists.
-fn any_of(
+/// The first of `names` that exists, read by `read`.
+fn any_of<T>(
     df: &DataFrame,
     names: &[&str],
     path: &Path,
-) -> Result<Option<Vec<Option<String>>>, ReportError> {
+    read: Reader<T>,
+) -> Result<Option<Vec<Option<T>>>, ReportError> {
     for n in names {
-        if let Some(v) = text(df, n, path)? {
+        if let Some(v) = opt(df, n, path, read)? {
             return Ok(Some(v));
         }
     }
@@ -288,140 +219,78 @@ fn bad(path: &Path, column: &str, row: usize, value: &str) -> ReportError {
     }
 }
 
-fn dec(
-    v: &Option<String>,
-    path: &Path,
-    column: &str,
-    row: usize,
-) -> Result<Option<Decimal>, ReportError> {
-    match v {
-        None => Ok(None),
-        Some(s) => Decimal::from_str(s)
-            .or_else(|_| Decimal::from_scientific(s))
-            .map(Some)
-            .map_err(|_| bad(path, column, row, s)),
-    }
+/// Row `i` of a required non-null column.
+fn need<T: Clone>(v: &[Option<T>], path: &Path, column: &str, i: usize) -> Result<T, ReportError> {
+    v[i].clone().ok_or_else(|| bad(path, column, i, "null"))
 }
 
-fn date(
-    v: &Option<String>,
-    path: &Path,
-    column: &str,
-    row: usize,
-) -> Result<Option<NaiveDate>, ReportError> {
-    match v {
-        None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| bad(path, column, row, s)),
-    }
-}
-
-fn int(
-    v: &Option<String>,
-    path: &Path,
-    column: &str,
-    row: usize,
-) -> Result<Option<i32>, ReportError> {
-    match v {
-        None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| bad(path, column, row, s)),
-    }
-}
-
-fn need<T>(v: Option<T>, path: &Path, column: &str, row: usize) -> Result<T, ReportError> {
-    v.ok_or_else(|| bad(path, column, row, "null"))
+/// Row `i` of an optional column (`None` when the column is absent).
+fn get<T: Clone>(c: &Option<Vec<Option<T>>>, i: usize) -> Option<T> {
+    c.as_ref().and_then(|v| v[i].clone())
 }
 
 pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
     let df = read_df(path)?;
-    // `mensaje` (added with the Spanish output) is optional: an audit folder written
-    // before it still reports, in English.
-    let c: Vec<Vec<Option<String>>> = crate::findings::schema()
-        .iter_names()
-        .map(|n| match n.as_str() {
-            "mensaje" => Ok(text(&df, n, path)?.unwrap_or_else(|| vec![None; df.height()])),
-            _ => req(&df, n, path),
-        })
-        .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let s = |k: usize| c[k][i].clone();
-        out.push(Finding {
-            check_code: need(s(0), path, "check_code", i)?,
-            severity: need(s(1), path, "severity", i)?,
-            rfc: need(s(2), path, "rfc", i)?,
-            pedimento_id: s(3),
-            partida: int(&c[4][i], path, "partida", i)?,
-            related_pedimento_id: s(5),
-            fraccion: s(6),
-            period_start: date(&c[7][i], path, "period_start", i)?,
-            as_of: need(date(&c[8][i], path, "as_of", i)?, path, "as_of", i)?,
-            quantity: dec(&c[9][i], path, "quantity", i)?,
-            amount: dec(&c[10][i], path, "amount", i)?,
-            igi: dec(&c[11][i], path, "igi", i)?,
-            iva: dec(&c[12][i], path, "iva", i)?,
-            ieps: dec(&c[13][i], path, "ieps", i)?,
-            message: s(14).unwrap_or_default(),
-            mensaje: s(15).unwrap_or_default(),
-            citation: s(16).unwrap_or_default(),
-            evidence: s(17).unwrap_or_default(),
-            window_end: None,
-        });
-        let f = out.last_mut().expect("just pushed");
-        f.window_end = window_end(
-            &f.check_code,
-            f.period_start,
-            f.as_of,
-            &f.message,
-            &f.evidence,
-        );
+    Finding::from_frame(&df).map_err(|e| column_error(path, &df, e))
+}
+
+/// A [`ColumnError`] of the file at `path`.
+fn column_error(path: &Path, df: &DataFrame, e: ColumnError) -> ReportError {
+    match e {
+        ColumnError::Missing { column, .. } => ReportError::Column {
+            path: path.to_path_buf(),
+            column,
+            found: df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        ColumnError::Value { column, row, value } => bad(path, &column, row, &value),
+        ColumnError::Polars(e) => ReportError::polars(path, e),
     }
-    Ok(out)
 }
 
 pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
     let df = read_df(path)?;
-    let names = [
-        "rfc",
-        "pedimento_id",
-        "partida",
-        "fecha_operacion",
-        "imported",
-        "open_qty",
-        "valor_aduana",
-    ];
-    let c: Vec<Vec<Option<String>>> = names
-        .iter()
-        .map(|n| req(&df, n, path))
-        .collect::<Result<_, _>>()?;
-    let opt = |n: &str| text(&df, n, path);
-    let (fraccion, umt, clave, discharged, tipo, vence, estado) = (
-        opt("fraccion")?,
-        opt("umt")?,
-        opt("clave")?,
-        opt("discharged")?,
-        opt("tipo_bien")?,
-        opt("vence")?,
-        opt("estado")?,
+    let (rfc, id, partida, fecha) = (
+        req(&df, "rfc", path, STR)?,
+        req(&df, "pedimento_id", path, STR)?,
+        req(&df, "partida", path, INT)?,
+        req(&df, "fecha_operacion", path, DATE)?,
     );
-    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
+    let (imported, open_qty, valor) = (
+        req(&df, "imported", path, DEC)?,
+        req(&df, "open_qty", path, DEC)?,
+        req(&df, "valor_aduana", path, DEC)?,
+    );
+    let o = |n: &str| opt(&df, n, path, STR);
+    let (fraccion, umt, clave, tipo, estado) = (
+        o("fraccion")?,
+        o("umt")?,
+        o("clave")?,
+        o("tipo_bien")?,
+        o("estado")?,
+    );
+    let discharged = opt(&df, "discharged", path, DEC)?;
+    let vence = opt(&df, "vence", path, DATE)?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         out.push(Balance {
-            rfc: need(c[0][i].clone(), path, names[0], i)?,
-            pedimento_id: need(c[1][i].clone(), path, names[1], i)?,
-            partida: need(int(&c[2][i], path, names[2], i)?, path, names[2], i)?,
-            fecha_operacion: need(date(&c[3][i], path, names[3], i)?, path, names[3], i)?,
-            imported: need(dec(&c[4][i], path, names[4], i)?, path, names[4], i)?,
-            open_qty: need(dec(&c[5][i], path, names[5], i)?, path, names[5], i)?,
-            valor_aduana: need(dec(&c[6][i], path, names[6], i)?, path, names[6], i)?,
+            rfc: need(&rfc, path, "rfc", i)?,
+            pedimento_id: need(&id, path, "pedimento_id", i)?,
+            partida: need(&partida, path, "partida", i)?,
+            fecha_operacion: need(&fecha, path, "fecha_operacion", i)?,
+            imported: need(&imported, path, "imported", i)?,
+            open_qty: need(&open_qty, path, "open_qty", i)?,
+            valor_aduana: need(&valor, path, "valor_aduana", i)?,
             fraccion: get(&fraccion, i),
             umt: get(&umt, i),
             clave: get(&clave, i),
-            discharged: dec(&get(&discharged, i), path, "discharged", i)?,
+            discharged: get(&discharged, i),
             tipo_bien: get(&tipo, i),
-            vence: date(&get(&vence, i), path, "vence", i)?,
+            vence: get(&vence, i),
             estado: get(&estado, i),
         });
     }
@@ -430,40 +299,40 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
 
 pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
     let df = read_df(path)?;
-    let names = ["import_id", "import_partida", "discharge_fecha", "cantidad"];
-    let c: Vec<Vec<Option<String>>> = names
-        .iter()
-        .map(|n| req(&df, n, path))
-        .collect::<Result<_, _>>()?;
-    let opt = |n: &str| text(&df, n, path);
-    let (did, dpart, dclave, method, prod, merma, desp) = (
-        opt("discharge_id")?,
-        opt("discharge_partida")?,
-        opt("discharge_clave")?,
-        opt("method")?,
-        opt("producto_fraccion")?,
-        opt("bom_merma_pct")?,
-        opt("bom_desperdicio_pct")?,
+    let (import_id, import_partida, fecha, cantidad) = (
+        req(&df, "import_id", path, STR)?,
+        req(&df, "import_partida", path, INT)?,
+        req(&df, "discharge_fecha", path, DATE)?,
+        req(&df, "cantidad", path, DEC)?,
     );
-    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
+    let o = |n: &str| opt(&df, n, path, STR);
+    let (did, dclave, method, prod) = (
+        o("discharge_id")?,
+        o("discharge_clave")?,
+        o("method")?,
+        o("producto_fraccion")?,
+    );
+    let dpart = opt(&df, "discharge_partida", path, INT)?;
+    let merma = opt(&df, "bom_merma_pct", path, DEC)?;
+    let desp = opt(&df, "bom_desperdicio_pct", path, DEC)?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         // EXCESS rows discharge nothing (no import): not part of any balance.
-        let Some(import_id) = c[0][i].clone() else {
+        let Some(id) = import_id[i].clone() else {
             continue;
         };
         out.push(Allocation {
-            import_id,
-            import_partida: need(int(&c[1][i], path, names[1], i)?, path, names[1], i)?,
-            discharge_fecha: need(date(&c[2][i], path, names[2], i)?, path, names[2], i)?,
-            cantidad: need(dec(&c[3][i], path, names[3], i)?, path, names[3], i)?,
+            import_id: id,
+            import_partida: need(&import_partida, path, "import_partida", i)?,
+            discharge_fecha: need(&fecha, path, "discharge_fecha", i)?,
+            cantidad: need(&cantidad, path, "cantidad", i)?,
             discharge_id: get(&did, i),
-            discharge_partida: int(&get(&dpart, i), path, "discharge_partida", i)?,
+            discharge_partida: get(&dpart, i),
             discharge_clave: get(&dclave, i),
             method: get(&method, i),
             producto_fraccion: get(&prod, i),
-            bom_merma_pct: dec(&get(&merma, i), path, "bom_merma_pct", i)?,
-            bom_desperdicio_pct: dec(&get(&desp, i), path, "bom_desperdicio_pct", i)?,
+            bom_merma_pct: get(&merma, i),
+            bom_desperdicio_pct: get(&desp, i),
         });
     }
     Ok(out)
@@ -494,22 +363,31 @@ pub fn read_pedimentos(root: &Path) -> Result<Vec<Pedimento>, ReportError> {
                 .with_columns(Some(cols.iter().map(|s| s.to_string()).collect()))
                 .finish()
                 .map_err(|e| ReportError::polars(&path, e))?;
-            let c: Vec<Vec<Option<String>>> = cols
-                .iter()
-                .map(|n| req(&df, n, &path))
-                .collect::<Result<_, _>>()?;
+            let p = path.as_path();
+            let (id, rfc, nombre, clave, rectifica) = (
+                req(&df, "pedimento_id", p, STR)?,
+                req(&df, "rfc", p, STR)?,
+                req(&df, "nombre", p, STR)?,
+                req(&df, "clave", p, STR)?,
+                req(&df, "rectifica_id", p, STR)?,
+            );
+            let (pago, operacion) = (
+                req(&df, "fecha_pago", p, DATE)?,
+                req(&df, "fecha_operacion", p, DATE)?,
+            );
+            let valor = req(&df, "valor_aduana", p, DEC)?;
             for i in 0..df.height() {
-                if let Some(r) = &c[7][i] {
+                if let Some(r) = &rectifica[i] {
                     rectified.insert(r.clone());
                 }
                 out.push(Pedimento {
-                    pedimento_id: need(c[0][i].clone(), &path, cols[0], i)?,
-                    rfc: need(c[1][i].clone(), &path, cols[1], i)?,
-                    nombre: c[2][i].clone(),
-                    clave: c[3][i].clone().unwrap_or_default(),
-                    fecha_pago: need(date(&c[4][i], &path, cols[4], i)?, &path, cols[4], i)?,
-                    fecha_operacion: need(date(&c[5][i], &path, cols[5], i)?, &path, cols[5], i)?,
-                    valor_aduana: need(dec(&c[6][i], &path, cols[6], i)?, &path, cols[6], i)?,
+                    pedimento_id: need(&id, p, "pedimento_id", i)?,
+                    rfc: need(&rfc, p, "rfc", i)?,
+                    nombre: nombre[i].clone(),
+                    clave: clave[i].clone().unwrap_or_default(),
+                    fecha_pago: need(&pago, p, "fecha_pago", i)?,
+                    fecha_operacion: need(&operacion, p, "fecha_operacion", i)?,
+                    valor_aduana: need(&valor, p, "valor_aduana", i)?,
                 });
             }
         }
@@ -528,81 +406,60 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
         return Ok(None);
     }
     let df = read_df(path)?;
-    let rfc = req(&df, "rfc", path)?;
+    let rfc = req(&df, "rfc", path, STR)?;
     let month = any_of(
         &df,
         &["month", "period_end", "window_end", "mes", "period"],
         path,
+        STR,
     )?
     .ok_or_else(|| bad(path, "month", 0, "no month/period_end/window_end column"))?;
-    let ratio_pct = any_of(&df, &["ratio_pct", "return_ratio_pct", "pct"], path)?;
-    let ratio_frac = any_of(&df, &["ratio", "return_ratio"], path)?;
-    let num = any_of(&df, &["numerator", "returned_value", "retornos"], path)?;
+    let ratio_pct = any_of(&df, &["ratio_pct", "return_ratio_pct", "pct"], path, DEC)?;
+    let ratio_frac = any_of(&df, &["ratio", "return_ratio"], path, DEC)?;
+    let num = any_of(&df, &["numerator", "returned_value", "retornos"], path, DEC)?;
     let den = any_of(
         &df,
         &["denominator", "imported_value", "importaciones"],
         path,
+        DEC,
     )?;
-    let threshold = text(&df, "threshold", path)?;
-    let status = text(&df, "status", path)?;
-    let shortfall = text(&df, "shortfall", path)?;
-    let full_window = text(&df, "full_window", path)?;
+    let threshold = opt(&df, "threshold", path, DEC)?;
+    let status = opt(&df, "status", path, STR)?;
+    let shortfall = opt(&df, "shortfall", path, DEC)?;
+    let full_window = opt(&df, "full_window", path, STR)?;
+    let as_fraction = ratio_pct.is_none()
+        && ratio_frac
+            .iter()
+            .flatten()
+            .flatten()
+            .all(|v| *v <= Decimal::new(15, 1));
+    let ratio = ratio_pct.or(ratio_frac);
     let mut out = vec![];
-    let (ratio_col, name) = match (&ratio_pct, &ratio_frac) {
-        (Some(p), _) => (Some(p), "ratio_pct"),
-        (None, Some(f)) => (Some(f), "ratio"),
-        _ => (None, ""),
-    };
-    let mut vals = vec![];
     for i in 0..df.height() {
-        let r = match ratio_col {
-            Some(c) => dec(&c[i], path, name, i)?,
-            None => None,
-        };
-        vals.push(r);
-    }
-    let as_fraction =
-        ratio_pct.is_none() && vals.iter().flatten().all(|v| *v <= Decimal::new(15, 1));
-    for i in 0..df.height() {
-        let m = need(month[i].clone(), path, "month", i)?;
+        let m = need(&month, path, "month", i)?;
         out.push(RatioPoint {
-            rfc: need(rfc[i].clone(), path, "rfc", i)?,
+            rfc: need(&rfc, path, "rfc", i)?,
             month: m[..m.len().min(7)].to_string(),
-            ratio_pct: vals[i].map(|v| {
+            ratio_pct: get(&ratio, i).map(|v| {
                 if as_fraction {
                     v * Decimal::from(100)
                 } else {
                     v
                 }
             }),
-            numerator: match &num {
-                Some(c) => dec(&c[i], path, "numerator", i)?,
-                None => None,
-            },
-            denominator: match &den {
-                Some(c) => dec(&c[i], path, "denominator", i)?,
-                None => None,
-            },
-            threshold_pct: match &threshold {
-                // A fraction (0.60) when the ratio is one, else already percent.
-                Some(c) => dec(&c[i], path, "threshold", i)?.map(|t| {
-                    if t <= Decimal::ONE {
-                        t * Decimal::from(100)
-                    } else {
-                        t
-                    }
-                }),
-                None => None,
-            },
-            status: status.as_ref().and_then(|c| c[i].clone()),
-            shortfall: match &shortfall {
-                Some(c) => dec(&c[i], path, "shortfall", i)?,
-                None => None,
-            },
-            full_window: full_window
-                .as_ref()
-                .and_then(|c| c[i].as_deref())
-                .map(|v| v == "true" || v == "1"),
+            numerator: get(&num, i),
+            denominator: get(&den, i),
+            // A fraction (0.60) when the ratio is one, else already percent.
+            threshold_pct: get(&threshold, i).map(|t| {
+                if t <= Decimal::ONE {
+                    t * Decimal::from(100)
+                } else {
+                    t
+                }
+            }),
+            status: get(&status, i),
+            shortfall: get(&shortfall, i),
+            full_window: get(&full_window, i).map(|v| v == "true" || v == "1"),
         });
     }
     out.sort_by(|a, b| (&a.rfc, &a.month).cmp(&(&b.rfc, &b.month)));
@@ -617,28 +474,30 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
         return Ok(None);
     }
     let df = read_df(path)?;
-    let rfc = req(&df, "rfc", path)?;
-    let modality = req(&df, "modality", path)?;
-    let code = req(&df, "code", path)?;
-    let requirement = req(&df, "requirement", path)?;
-    let status = req(&df, "status", path)?;
-    let o = |n: &str| text(&df, n, path);
-    let (verdict, measured, threshold, window, basis, missing, amount, citation, as_of) = (
+    let r = |n: &str| req(&df, n, path, STR);
+    let (rfc, modality, code, requirement, status) = (
+        r("rfc")?,
+        r("modality")?,
+        r("code")?,
+        r("requirement")?,
+        r("status")?,
+    );
+    let o = |n: &str| opt(&df, n, path, STR);
+    let (verdict, measured, threshold, window, basis, missing, citation) = (
         o("verdict")?,
         o("measured")?,
         o("threshold")?,
         o("window")?,
         o("basis")?,
         o("missing")?,
-        o("amount")?,
         o("citation")?,
-        o("as_of")?,
     );
-    let get = |c: &Option<Vec<Option<String>>>, i: usize| c.as_ref().and_then(|v| v[i].clone());
+    let amount = opt(&df, "amount", path, DEC)?;
+    let as_of = opt(&df, "as_of", path, DATE)?;
     let mut out = vec![];
     for i in 0..df.height() {
         out.push(Assessment {
-            rfc: need(rfc[i].clone(), path, "rfc", i)?,
+            rfc: need(&rfc, path, "rfc", i)?,
             verdict: get(&verdict, i).unwrap_or_default(),
             modality: modality[i].clone().unwrap_or_default(),
             code: code[i].clone().unwrap_or_default(),
@@ -649,9 +508,9 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
             window: get(&window, i).unwrap_or_default(),
             basis: get(&basis, i).unwrap_or_default(),
             missing: get(&missing, i).filter(|m| !m.is_empty()),
-            amount: dec(&get(&amount, i), path, "amount", i)?,
+            amount: get(&amount, i),
             citation: get(&citation, i).unwrap_or_default(),
-            as_of: date(&get(&as_of, i), path, "as_of", i)?,
+            as_of: get(&as_of, i),
         });
     }
     Ok(Some(out))
@@ -728,4 +587,59 @@ pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
         dataset_years,
         rejects: std::sync::Arc::new(super::rejects::read(dataset_root)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// A Decimal column with the widest values the ledger writes (DECIMAL(38, 5) sums,
+    /// 18 significant digits at DECIMAL(18, 2)) reads exactly, digit for digit.
+    #[test]
+    fn balances_read_decimals_exactly() {
+        let dec = |name: &str, v: i128, p: usize, s: usize| -> Column {
+            Int128Chunked::from_slice(name.into(), &[v])
+                .into_decimal(p, s)
+                .unwrap()
+                .into_series()
+                .into()
+        };
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("rfc".into(), ["AAA010101AA1"]),
+            Column::new("pedimento_id".into(), ["2024-240-3000-4000001"]),
+            Column::new("partida".into(), [1i32]),
+            Column::new(
+                "fecha_operacion".into(),
+                [crate::model::date32(
+                    NaiveDate::from_ymd_opt(2024, 1, 10).unwrap(),
+                )],
+            )
+            .cast(&DataType::Date)
+            .unwrap(),
+            dec("imported", 1_234_567_890_123_456_78, 18, 5),
+            dec("open_qty", 12_345_678_901_234_567_890_123_456_789, 38, 5),
+            dec("valor_aduana", 9_999_999_999_999_999_99, 18, 2),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger_balances.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let b = &read_balances(&path).unwrap()[0];
+        assert_eq!(
+            b.imported,
+            Decimal::from_str("1234567890123.45678").unwrap()
+        );
+        assert_eq!(
+            b.open_qty,
+            Decimal::from_str("123456789012345678901234.56789").unwrap()
+        );
+        assert_eq!(b.valor_aduana.to_string(), "9999999999999999.99");
+        assert_eq!(
+            b.fecha_operacion,
+            NaiveDate::from_ymd_opt(2024, 1, 10).unwrap()
+        );
+    }
 }

@@ -35,6 +35,7 @@ fn table(out: &mut String, t: &Table) {
     out.push('\n');
 }
 
+// size-exception: the Markdown page, one section after another, in page order
 pub fn render(d: &ReportData) -> String {
     let l = d.meta.lang;
     let mut o = String::new();

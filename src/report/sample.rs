@@ -63,6 +63,7 @@ fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
     }
 }
 
+// size-exception: the sampling stages (findings first, value bands, round-robin) share the picked set
 pub fn draw(
     in_period: &[&Pedimento],
     findings: &[ReportFinding],

@@ -309,6 +309,7 @@ fn q(d: Decimal) -> String {
 }
 
 /// Plain text, every line at most 80 columns, in `t.lang`.
+// size-exception: one report section after another, in print order
 pub fn render_text(t: &Trace) -> String {
     use std::fmt::Write;
     let l = t.lang;

@@ -125,6 +125,7 @@ fn sheet(
     Ok(())
 }
 
+// size-exception: the workbook, one sheet after another, in sheet order
 fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
     let l = d.meta.lang;
     let mut wb = Workbook::new();

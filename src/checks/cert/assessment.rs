@@ -274,11 +274,8 @@ impl Assessment {
             )
         };
         findings_frame(
-            code,
-            rs.iter()
-                .map(|r| FindingRow {
-                    severity: sev(r),
-                    rfc: r.rfc.clone(),
+            &rs.iter()
+                .map(|r| Finding {
                     period_start: r.period_start,
                     // The shortfall is on the CERT-RATIO finding and the credit amount in
                     // the assessment table: no amount here, so sums across findings (and
@@ -288,9 +285,9 @@ impl Assessment {
                     mensaje: mensaje(r),
                     citation: r.citation.to_string(),
                     evidence: format!("cert_assessment:{}#{}", r.rfc, r.code),
+                    ..Finding::new(code, sev(r), &r.rfc, as_of)
                 })
-                .collect(),
-            as_of,
+                .collect::<Vec<_>>(),
         )
     }
 
@@ -301,11 +298,7 @@ impl Assessment {
             .series
             .iter()
             .filter(|p| p.period_end == as_of && (p.status == "fail" || p.status == "partial"))
-            .map(|p| FindingRow {
-                // A partial window says so and is not a high finding (issue: never a ratio
-                // failure on less than 12 months of data without saying so).
-                severity: if p.status == "partial" { "low" } else { "high" },
-                rfc: p.rfc.clone(),
+            .map(|p| Finding {
                 period_start: Some(p.period_start),
                 amount: if cur == "MXN" && p.status == "fail" {
                     p.shortfall
@@ -366,9 +359,17 @@ impl Assessment {
                     "RCGMCE 2013 regla 5.2.13, apartado B, fr. I, inciso d)".into()
                 },
                 evidence: format!("cert_ratio_series:{}@{}", p.rfc, p.period_end),
+                // A partial window says so and is not a high finding (issue: never a ratio
+                // failure on less than 12 months of data without saying so).
+                ..Finding::new(
+                    "CERT-RATIO",
+                    if p.status == "partial" { "low" } else { "high" },
+                    &p.rfc,
+                    as_of,
+                )
             })
-            .collect();
-        findings_frame("CERT-RATIO", rows, as_of)
+            .collect::<Vec<_>>();
+        findings_frame(&rows)
     }
 }
 
@@ -424,67 +425,6 @@ fn sector_es(sector: &str) -> String {
     }
 }
 
-pub(in crate::checks) struct FindingRow {
-    pub severity: &'static str,
-    pub rfc: String,
-    pub period_start: Option<NaiveDate>,
-    pub amount: Option<Decimal>,
-    pub message: String,
-    /// The same finding in Spanish (the `mensaje` column).
-    pub mensaje: String,
-    pub citation: String,
-    pub evidence: String,
-}
-
-pub(in crate::checks) fn findings_frame(
-    code: &str,
-    rows: Vec<FindingRow>,
-    as_of: NaiveDate,
-) -> PolarsResult<DataFrame> {
-    let n = rows.len();
-    let none = || Col::Str(vec![None; n]);
-    frame(vec![
-        ("check_code", Col::Str(vec![Some(code.to_string()); n])),
-        (
-            "severity",
-            Col::Str(rows.iter().map(|r| Some(r.severity.into())).collect()),
-        ),
-        (
-            "rfc",
-            Col::Str(rows.iter().map(|r| Some(r.rfc.clone())).collect()),
-        ),
-        ("pedimento_id", none()),
-        ("partida", Col::I32(vec![None; n])),
-        ("related_pedimento_id", none()),
-        ("fraccion", none()),
-        (
-            "period_start",
-            Col::Date(rows.iter().map(|r| r.period_start).collect()),
-        ),
-        ("as_of", Col::Date(vec![Some(as_of); n])),
-        ("quantity", Col::Dec(vec![None; n], 5)),
-        (
-            "amount",
-            Col::Dec(rows.iter().map(|r| r.amount).collect(), 2),
-        ),
-        ("igi", Col::Dec(vec![None; n], 2)),
-        ("iva", Col::Dec(vec![None; n], 2)),
-        ("ieps", Col::Dec(vec![None; n], 2)),
-        (
-            "message",
-            Col::Str(rows.iter().map(|r| Some(r.message.clone())).collect()),
-        ),
-        (
-            "mensaje",
-            Col::Str(rows.iter().map(|r| Some(r.mensaje.clone())).collect()),
-        ),
-        (
-            "citation",
-            Col::Str(rows.iter().map(|r| Some(r.citation.clone())).collect()),
-        ),
-        (
-            "evidence",
-            Col::Str(rows.iter().map(|r| Some(r.evidence.clone())).collect()),
-        ),
-    ])
+pub(in crate::checks) fn findings_frame(rows: &[Finding]) -> PolarsResult<DataFrame> {
+    Finding::to_frame(rows)
 }

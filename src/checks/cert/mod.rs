@@ -24,6 +24,7 @@
 //!   as-of date is below its threshold, amount = shortfall.
 
 use super::{AuditContext, CheckError, cert_rules};
+use crate::findings::Finding;
 use crate::model;
 use crate::profile::{self, CertProfile};
 use chrono::{Datelike, Duration, Months, NaiveDate};
@@ -258,7 +259,6 @@ enum Col {
     Date(Vec<Option<NaiveDate>>),
     Dec(Vec<Option<Decimal>>, usize),
     Int(Vec<Option<i64>>),
-    I32(Vec<Option<i32>>),
     Bool(Vec<bool>),
 }
 
@@ -282,7 +282,6 @@ fn frame(cols: Vec<(&str, Col)>) -> PolarsResult<DataFrame> {
             )
             .strict_cast(&DataType::Decimal(18, scale))?,
             Col::Int(v) => Series::new(name.into(), v),
-            Col::I32(v) => Series::new(name.into(), v),
             Col::Bool(v) => Series::new(name.into(), v),
         };
         out.push(s.into());

@@ -81,6 +81,7 @@ pub(super) fn ratio_eval(pt: Option<&RatioPoint>, t: Decimal, basis_cur: &str) -
     e
 }
 
+// size-exception: one match arm per certification requirement code
 pub(super) fn evaluate_req(
     c: &Ctx,
     rfc: &str,

@@ -3,6 +3,7 @@
 use super::*;
 
 /// Pairs the sides (see the module doc).
+// size-exception: the pairing stages (declared, scored fallback, splits, components) share the edge set
 pub fn pair(mut sides: Vec<Side>) -> Pairing {
     sides.sort_by(|a, b| (a.fecha, &a.id).cmp(&(b.fecha, &b.id)));
     let n = sides.len();

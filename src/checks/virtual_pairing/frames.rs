@@ -38,6 +38,7 @@ pub(super) fn s_dec(name: &str, v: Vec<i128>, scale: usize) -> Column {
 /// Builds [`VirtualTables`] from a pairing.
 /// `tolerance_pct`: value differences in USD above this percent of the larger side are
 /// flagged (`value_flag`).
+// size-exception: builds the four virtual_* frames column by column from one pairing
 pub fn tables(
     p: &Pairing,
     rfcs: &HashSet<String>,

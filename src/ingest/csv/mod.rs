@@ -61,7 +61,7 @@ fn has_lone_cr(t: &str) -> bool {
 /// joined_lines`, `joined_lines` being the continuation lines of multi-line records
 /// accepted with [`CsvOptions::multiline`]).
 pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, parsed: &mut Parsed) {
-    // Long (over ~150 lines): one pass over the records with the per-pedimento dedupe state
+    // size-exception: one pass over the records with the per-pedimento dedupe state
     // in locals; not yet cut into functions (left for a follow-up of issue #21).
     let file = path.display().to_string();
     let (txt, enc) = text::decode(bytes);

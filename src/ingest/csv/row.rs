@@ -111,7 +111,7 @@ pub(super) struct RowOut {
 }
 
 pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
-    // Long (over ~150 lines): one field after another of the documented CSV layout, in
+    // size-exception: one field after another of the documented CSV layout, in
     // column order; each step is a single validated field.
     let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
     let tipo_operacion = rec.req("tipo_operacion", model::tipo_operacion, "bad field")?;

@@ -160,7 +160,7 @@ pub fn ingest(
     workers: usize,
     progress: &ProgressHandle,
 ) -> Result<Outcome> {
-    // Long (over ~150 lines): the plan, split, parse and merge steps share the run's
+    // size-exception: the plan, split, parse and merge steps share the run's
     // counters and staging folders; not yet cut into functions (follow-up of issue #21).
     let mut st = crate::timing::Stages::new("shards");
     // Shards free and allocate the same ~1 GB every ~2 s: keep freed pages that long.
