@@ -235,3 +235,24 @@ fn partition_puts_each_row_in_its_company_batch() {
     }
     assert!(peds.height() > 100);
 }
+
+/// A killed batched audit leaves its scratch folder; the next one removes the folders of
+/// processes that no longer run, never a running one's.
+#[cfg(target_os = "linux")]
+#[test]
+fn orphan_scratch_folders_are_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Linux pids stay below 2^22: this one never runs.
+    let dead = tmp.path().join("pedaudit-batches-999999999-abc");
+    let alive = tmp
+        .path()
+        .join(format!("pedaudit-batches-{}-abc", std::process::id()));
+    let other = tmp.path().join("pedaudit-other-1");
+    for d in [&dead, &alive, &other] {
+        std::fs::create_dir_all(d.join("b00000")).unwrap();
+    }
+    pedaudit::checks::partition::remove_orphans(tmp.path());
+    assert!(!dead.exists());
+    assert!(alive.exists());
+    assert!(other.exists());
+}

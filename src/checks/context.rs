@@ -133,8 +133,7 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
             )
             .group_by([col("rfc")])
             .agg([
-                (col("n").fill_null(lit(0u64)).sum() + len().cast(DataType::UInt64))
-                    .alias("rows"),
+                (col("n").fill_null(lit(0u64)).sum() + len().cast(DataType::UInt64)).alias("rows"),
             ])
             .with_streaming(true)
             .collect()?;

@@ -11,7 +11,8 @@
 //! batch, as with the filter). Memory: one year's pedimento ids, one record batch, and
 //! the writers' buffers (bounded in total by [`BUFFERED_ROWS`]).
 //!
-//! The files live in a temporary folder (the system's, `TMPDIR`) removed on drop.
+//! The files live in a temporary folder (the system's, `TMPDIR`) removed on drop; the
+//! folders of audits killed before that are removed by the next batched audit.
 
 use super::CheckError;
 use crate::dataset::{self, ParWriter};
@@ -33,6 +34,32 @@ pub const TABLES: [&str; 5] = [
 /// Rows buffered by all of one table's writers together, before encoding.
 const BUFFERED_ROWS: usize = 256 * 1024;
 
+/// Scratch folders are `<temp>/pedaudit-batches-<pid>-<random>`.
+const PREFIX: &str = "pedaudit-batches-";
+
+/// Removes the scratch folders of audits that died without cleaning up (killed: the
+/// folder is removed on drop, which a signal skips), recognized by a process id that no
+/// longer runs (Linux: `/proc/<pid>`; elsewhere nothing is removed).
+pub fn remove_orphans(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// Batch number of a row that belongs to no batch.
 const NONE: u32 = u32::MAX;
 
@@ -47,8 +74,9 @@ pub struct Partition {
 impl Partition {
     /// Splits the dataset at `root` into `batches` (lists of RFCs, each company in one).
     pub fn build(root: &Path, batches: &[Vec<String>]) -> Result<Partition, CheckError> {
+        remove_orphans(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
-            .prefix("pedaudit-batches-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| {
                 CheckError::Other(format!(
