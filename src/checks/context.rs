@@ -289,6 +289,138 @@ fn catalog_frame(text: &str, ints: &[&str]) -> PolarsResult<LazyFrame> {
     Ok(df.lazy().with_columns(exprs))
 }
 
+type Tables = BTreeMap<String, LazyFrame>;
+
+/// The vendored rule catalogs the SQL reads.
+fn register_catalogs(tables: &mut Tables) -> Result<(), CheckError> {
+    tables.insert(
+        "plazos".into(),
+        catalog_frame(
+            catalog::PLAZOS,
+            &["meses", "por_programa", "requires_immex"],
+        )?,
+    );
+    tables.insert(
+        "discharge_claves".into(),
+        catalog_frame(
+            catalog::DISCHARGES,
+            &["tipo_operacion", "counts_in_ratio", "requires_immex"],
+        )?,
+    );
+    tables.insert(
+        "tasas_contribucion".into(),
+        catalog_frame(catalog::TASAS, &["tasa"])?,
+    );
+    tables.insert(
+        "virtual_versions".into(),
+        catalog_frame(
+            catalog::VIRTUAL_VERSIONS,
+            &["consolidado_dias_mes", "consolidado_dias_habiles"],
+        )?,
+    );
+    Ok(())
+}
+
+/// Keeps only the virtual-operation pedimentos (claves V1..V9) and their rows (the
+/// cross-company pairing pass).
+fn keep_virtual(tables: &mut Tables) -> Result<(), CheckError> {
+    let claves = Series::new(
+        "clave".into(),
+        crate::checks::virtual_pairing::VIRTUAL_CLAVES
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
+    );
+    let peds = tables["pedimentos"]
+        .clone()
+        .filter(col("clave").is_in(lit(claves).implode(false), false))
+        .with_streaming(true)
+        .collect()?;
+    let ids = peds
+        .column("pedimento_id")?
+        .as_materialized_series()
+        .clone();
+    let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
+    for t in ["partidas", "identificadores", "descargos", "conflicts"] {
+        let df = tables[t]
+            .clone()
+            .filter(by_id.clone())
+            .with_streaming(true)
+            .collect()?;
+        tables.insert(t.to_string(), df.lazy());
+    }
+    tables.insert("pedimentos".into(), peds.lazy());
+    Ok(())
+}
+
+/// Keeps only `companies`' rows, filtering the dataset's scans (a batch opened without
+/// the company partition).
+fn keep_companies(tables: &mut Tables, companies: &[String]) -> Result<(), CheckError> {
+    // Filters (not joins) so that the streaming engine keeps only this batch's rows
+    // while it scans: first the batch's pedimentos, then the children by id.
+    let rfcs = Series::new("rfc".into(), companies.to_vec());
+    let by_rfc = col("rfc").is_in(lit(rfcs).implode(false), false);
+    let peds = tables["pedimentos"]
+        .clone()
+        .filter(by_rfc.clone())
+        .with_streaming(true)
+        .collect()?;
+    let ids = peds
+        .column("pedimento_id")?
+        .as_materialized_series()
+        .clone();
+    let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
+    for t in ["partidas", "identificadores", "descargos"] {
+        let df = tables[t]
+            .clone()
+            .filter(by_id.clone())
+            .with_streaming(true)
+            .collect()?;
+        tables.insert(t.to_string(), df.lazy());
+    }
+    let conflicts = tables["conflicts"].clone().filter(by_rfc).collect()?;
+    tables.insert("conflicts".into(), conflicts.lazy());
+    tables.insert("pedimentos".into(), peds.lazy());
+    Ok(())
+}
+
+/// The company profiles (programas, bill of materials, destruction records, the Anexo 24
+/// descargo report).
+fn register_profiles(
+    tables: &mut Tables,
+    opts: &AuditOptions,
+    scope: &Scope,
+) -> Result<(), CheckError> {
+    let programas =
+        crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::PROGRAMAS)
+            .map_err(|e| CheckError::Other(e.to_string()))?;
+    tables.insert("programas".into(), programas.lazy());
+    // Bill of materials (profile bom.csv): discharges of a product explode into its
+    // insumos (queries/views/ledger_movements.sql).
+    let bom = crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::BOM)
+        .map_err(|e| CheckError::Other(e.to_string()))?;
+    tables.insert("bom".into(), bom.lazy());
+    // Destruction records (profile desperdicios.csv): discharges of desperdicio
+    // (queries/views/ledger_movements.sql); only the batch's companies.
+    let mut desperdicios =
+        crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::DESPERDICIOS)
+            .map_err(|e| CheckError::Other(e.to_string()))?;
+    if let Some(companies) = &scope.companies {
+        let rfcs = Series::new("rfc".into(), companies.clone());
+        desperdicios = desperdicios
+            .lazy()
+            .filter(col("rfc").is_in(lit(rfcs).implode(false), false))
+            .collect()?;
+    }
+    tables.insert("desperdicios".into(), desperdicios.lazy());
+    // The company's own Anexo 24 descargo report (profile descargos_anexo24.csv), for
+    // SALDO-DIFF; rows are attributed to companies through the dataset's pedimentos.
+    let anexo24 = crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::ANEXO24)
+        .map_err(|e| CheckError::Other(e.to_string()))?;
+    tables.insert("descargos_anexo24".into(), anexo24.lazy());
+    Ok(())
+}
+
 impl AuditContext {
     /// Opens the dataset, registers tables and materializes the shared views.
     pub fn open(root: &Path, opts: AuditOptions) -> Result<AuditContext, CheckError> {
@@ -340,31 +472,7 @@ impl AuditContext {
             };
             tables.insert(t.to_string(), lf);
         }
-        tables.insert(
-            "plazos".into(),
-            catalog_frame(
-                catalog::PLAZOS,
-                &["meses", "por_programa", "requires_immex"],
-            )?,
-        );
-        tables.insert(
-            "discharge_claves".into(),
-            catalog_frame(
-                catalog::DISCHARGES,
-                &["tipo_operacion", "counts_in_ratio", "requires_immex"],
-            )?,
-        );
-        tables.insert(
-            "tasas_contribucion".into(),
-            catalog_frame(catalog::TASAS, &["tasa"])?,
-        );
-        tables.insert(
-            "virtual_versions".into(),
-            catalog_frame(
-                catalog::VIRTUAL_VERSIONS,
-                &["consolidado_dias_mes", "consolidado_dias_habiles"],
-            )?,
-        );
+        register_catalogs(&mut tables)?;
         // Every company of the dataset (the pairing needs to know whether a counterpart
         // company is present even when its pedimentos are filtered out).
         let rfcs_all = match &scope.files {
@@ -376,60 +484,11 @@ impl AuditContext {
         };
         tables.insert("dataset_rfcs".into(), rfcs_all);
         if scope.virtual_only {
-            let claves = Series::new(
-                "clave".into(),
-                crate::checks::virtual_pairing::VIRTUAL_CLAVES
-                    .iter()
-                    .map(|c| c.to_string())
-                    .collect::<Vec<_>>(),
-            );
-            let peds = tables["pedimentos"]
-                .clone()
-                .filter(col("clave").is_in(lit(claves).implode(false), false))
-                .with_streaming(true)
-                .collect()?;
-            let ids = peds
-                .column("pedimento_id")?
-                .as_materialized_series()
-                .clone();
-            let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
-            for t in ["partidas", "identificadores", "descargos", "conflicts"] {
-                let df = tables[t]
-                    .clone()
-                    .filter(by_id.clone())
-                    .with_streaming(true)
-                    .collect()?;
-                tables.insert(t.to_string(), df.lazy());
-            }
-            tables.insert("pedimentos".into(), peds.lazy());
+            keep_virtual(&mut tables)?;
         }
         st.mark("tables");
         if let (Some(companies), None) = (&scope.companies, &scope.files) {
-            // Filters (not joins) so that the streaming engine keeps only this batch's rows
-            // while it scans: first the batch's pedimentos, then the children by id.
-            let rfcs = Series::new("rfc".into(), companies.clone());
-            let by_rfc = col("rfc").is_in(lit(rfcs).implode(false), false);
-            let peds = tables["pedimentos"]
-                .clone()
-                .filter(by_rfc.clone())
-                .with_streaming(true)
-                .collect()?;
-            let ids = peds
-                .column("pedimento_id")?
-                .as_materialized_series()
-                .clone();
-            let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
-            for t in ["partidas", "identificadores", "descargos"] {
-                let df = tables[t]
-                    .clone()
-                    .filter(by_id.clone())
-                    .with_streaming(true)
-                    .collect()?;
-                tables.insert(t.to_string(), df.lazy());
-            }
-            let conflicts = tables["conflicts"].clone().filter(by_rfc).collect()?;
-            tables.insert("conflicts".into(), conflicts.lazy());
-            tables.insert("pedimentos".into(), peds.lazy());
+            keep_companies(&mut tables, companies)?;
         }
         let as_of = match opts.as_of {
             Some(d) => d,
@@ -446,34 +505,7 @@ impl AuditContext {
             }
         };
         st.mark("scope");
-        let programas =
-            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::PROGRAMAS)
-                .map_err(|e| CheckError::Other(e.to_string()))?;
-        tables.insert("programas".into(), programas.lazy());
-        // Bill of materials (profile bom.csv): discharges of a product explode into its
-        // insumos (queries/views/ledger_movements.sql).
-        let bom = crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::BOM)
-            .map_err(|e| CheckError::Other(e.to_string()))?;
-        tables.insert("bom".into(), bom.lazy());
-        // Destruction records (profile desperdicios.csv): discharges of desperdicio
-        // (queries/views/ledger_movements.sql); only the batch's companies.
-        let mut desperdicios =
-            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::DESPERDICIOS)
-                .map_err(|e| CheckError::Other(e.to_string()))?;
-        if let Some(companies) = &scope.companies {
-            let rfcs = Series::new("rfc".into(), companies.clone());
-            desperdicios = desperdicios
-                .lazy()
-                .filter(col("rfc").is_in(lit(rfcs).implode(false), false))
-                .collect()?;
-        }
-        tables.insert("desperdicios".into(), desperdicios.lazy());
-        // The company's own Anexo 24 descargo report (profile descargos_anexo24.csv), for
-        // SALDO-DIFF; rows are attributed to companies through the dataset's pedimentos.
-        let anexo24 =
-            crate::profile::load_table(opts.profiles.as_deref(), &crate::profile::ANEXO24)
-                .map_err(|e| CheckError::Other(e.to_string()))?;
-        tables.insert("descargos_anexo24".into(), anexo24.lazy());
+        register_profiles(&mut tables, &opts, scope)?;
         let mut ctx = AuditContext {
             root: root.to_path_buf(),
             opts,
