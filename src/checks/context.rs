@@ -331,26 +331,12 @@ fn keep_virtual(tables: &mut Tables) -> Result<(), CheckError> {
             .map(|c| c.to_string())
             .collect::<Vec<_>>(),
     );
-    let peds = tables["pedimentos"]
-        .clone()
-        .filter(col("clave").is_in(lit(claves).implode(false), false))
-        .with_streaming(true)
-        .collect()?;
-    let ids = peds
-        .column("pedimento_id")?
-        .as_materialized_series()
-        .clone();
-    let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
-    for t in ["partidas", "identificadores", "descargos", "conflicts"] {
-        let df = tables[t]
-            .clone()
-            .filter(by_id.clone())
-            .with_streaming(true)
-            .collect()?;
-        tables.insert(t.to_string(), df.lazy());
-    }
-    tables.insert("pedimentos".into(), peds.lazy());
-    Ok(())
+    let pick = col("clave").is_in(lit(claves).implode(false), false);
+    keep_pedimentos(
+        tables,
+        pick,
+        &["partidas", "identificadores", "descargos", "conflicts"],
+    )
 }
 
 /// Keeps only `companies`' rows, filtering the dataset's scans (a batch opened without
@@ -360,9 +346,23 @@ fn keep_companies(tables: &mut Tables, companies: &[String]) -> Result<(), Check
     // while it scans: first the batch's pedimentos, then the children by id.
     let rfcs = Series::new("rfc".into(), companies.to_vec());
     let by_rfc = col("rfc").is_in(lit(rfcs).implode(false), false);
-    let peds = tables["pedimentos"]
+    let conflicts = tables["conflicts"]
         .clone()
         .filter(by_rfc.clone())
+        .collect()?;
+    tables.insert("conflicts".into(), conflicts.lazy());
+    keep_pedimentos(
+        tables,
+        by_rfc,
+        &["partidas", "identificadores", "descargos"],
+    )
+}
+
+/// Keeps the pedimentos `pick` selects and, of each table in `children`, their rows.
+fn keep_pedimentos(tables: &mut Tables, pick: Expr, children: &[&str]) -> Result<(), CheckError> {
+    let peds = tables["pedimentos"]
+        .clone()
+        .filter(pick)
         .with_streaming(true)
         .collect()?;
     let ids = peds
@@ -370,16 +370,14 @@ fn keep_companies(tables: &mut Tables, companies: &[String]) -> Result<(), Check
         .as_materialized_series()
         .clone();
     let by_id = col("pedimento_id").is_in(lit(ids).implode(false), false);
-    for t in ["partidas", "identificadores", "descargos"] {
-        let df = tables[t]
+    for t in children {
+        let df = tables[*t]
             .clone()
             .filter(by_id.clone())
             .with_streaming(true)
             .collect()?;
         tables.insert(t.to_string(), df.lazy());
     }
-    let conflicts = tables["conflicts"].clone().filter(by_rfc).collect()?;
-    tables.insert("conflicts".into(), conflicts.lazy());
     tables.insert("pedimentos".into(), peds.lazy());
     Ok(())
 }
