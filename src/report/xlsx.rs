@@ -92,14 +92,17 @@ fn sheet(
                 Cell::Int(n) => {
                     ws.write_number(r, c, *n as f64)?;
                 }
-                Cell::Money(d) => {
-                    ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.money)?;
-                }
-                Cell::Qty(d) => {
-                    ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.qty)?;
-                }
-                Cell::Pct(d) => {
-                    ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.pct)?;
+                Cell::Money(d) | Cell::Qty(d) | Cell::Pct(d) | Cell::Factor(d) => {
+                    let f = match cell {
+                        Cell::Money(_) => &fm.money,
+                        Cell::Qty(_) => &fm.qty,
+                        Cell::Pct(_) => &fm.pct,
+                        _ => &fm.factor,
+                    };
+                    match excel_number(d) {
+                        Some(v) => ws.write_number_with_format(r, c, v, f)?,
+                        None => ws.write_string(r, c, d.to_string())?,
+                    };
                 }
                 Cell::Date(d) | Cell::Month(d) => {
                     let x =
@@ -110,9 +113,6 @@ fn sheet(
                         &fm.date
                     };
                     ws.write_datetime_with_format(r, c, &x, f)?;
-                }
-                Cell::Factor(d) => {
-                    ws.write_number_with_format(r, c, d.to_f64().unwrap_or(f64::NAN), &fm.factor)?;
                 }
                 Cell::Text(_) | Cell::Empty => {}
             }
@@ -621,4 +621,27 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
         reason: e.to_string(),
     };
     build(d, rates).map_err(err)?.save(path).map_err(err)
+}
+
+/// `d` as an Excel number (Excel stores every number as an IEEE double: the one place the
+/// report leaves `Decimal`), or None when the double would not read back as exactly `d`
+/// at its scale; the cell then holds the exact decimal as text, never a rounded amount.
+fn excel_number(d: &Decimal) -> Option<f64> {
+    let v = d.to_f64()?;
+    let back = Decimal::from_f64_retain(v)?.round_dp(d.scale());
+    (back == *d).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_cells_are_numbers_only_when_exact() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(excel_number(&d("4488946.95")), Some(4_488_946.95));
+        assert_eq!(excel_number(&d("0.10")), Some(0.1));
+        // 20 significant digits: no double holds it; kept as exact text.
+        assert_eq!(excel_number(&d("123456789012345678.91")), None);
+    }
 }
