@@ -25,7 +25,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// and text and allocates the same again ~1.7 s later; with the default delay those pages
 /// went back to the OS in between and each shard faulted and zeroed them anew: 10M ingest
 /// 35.0 s with 10.5 s of system time, against 30.9-31.4 s and 3.1-3.4 s with 10 s, peak
-/// RSS 1.50 -> 1.72 GB (never purging: 31.0 s, 1.79 GB). The previous delay comes back
+/// RSS 1.50 -> 1.72 GB (never purging: 31.0 s, 1.79 GB). `ms` = -1 never purges while
+/// the guard lives (the batched audit: a finite delay still let `mi_collect` purge between
+/// batches, and each batch faulted its ~1.5 GB in again). The previous delay comes back
 /// when the returned guard drops. A user's `MIMALLOC_PURGE_DELAY` wins.
 pub fn hold_freed_pages(ms: i64) -> PurgeDelay {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {

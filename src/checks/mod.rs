@@ -457,6 +457,12 @@ pub fn run_with(
         };
         let rfcs =
             DataFrame::new_infer_height(vec![Series::new("rfc".into(), batches.concat()).into()])?;
+        // Each batch frees what it used and the next allocates about as much again: the
+        // freed pages stay with the allocator for the next batch instead of going back to
+        // the OS and being faulted and zeroed anew (see `memory::hold_freed_pages`; figures
+        // in bench/results.md). The largest batch still bounds the peak; the pages go back
+        // to the OS after the loop.
+        let hold = crate::memory::hold_freed_pages(-1);
         for (b, companies) in batches.iter().enumerate() {
             let scope = Scope {
                 companies: Some(companies.clone()),
@@ -471,9 +477,9 @@ pub fn run_with(
             st.mark("checks");
             each(&ctx, Pass::Companies)?;
             st.mark("persist");
-            drop(ctx);
-            crate::memory::release();
         }
+        drop(hold);
+        crate::memory::release();
     }
     // Findings are few, but one chunk per batch: keep them in one.
     all.rechunk_mut();
