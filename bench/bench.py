@@ -119,6 +119,9 @@ def main():
     ap.add_argument("--repeat-large", type=int, default=1,
                     help="runs per engine and phase above --large-from partidas (a 100M run takes ~10 min per engine)")
     ap.add_argument("--large-from", type=int, default=20000000)
+    ap.add_argument("--reuse-text", action="store_true",
+                    help="keep the Data Stage text of an earlier run of the same size in --work "
+                         "(datastage-N and profiles; same seed and options) instead of generating it again")
     ap.add_argument("--build-dir", default=os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")))
     a = ap.parse_args()
     exe = os.path.join(a.build_dir, "release", "examples", "bench")
@@ -129,7 +132,11 @@ def main():
     results = []
     for n in [int(x) for x in a.sizes.split(",")]:
         ingest = n <= a.ingest_max
-        if ingest:
+        stage_dir = os.path.join(a.work, f"datastage-{n}")
+        reuse = a.reuse_text and os.path.isdir(stage_dir) and os.path.isdir(os.path.join(a.work, "profiles"))
+        if ingest and reuse:
+            print(f"reusing {stage_dir} (--reuse-text)", flush=True)
+        elif ingest:
             # Write the Data Stage files once with the streaming generator (company by company,
             # bounded memory; byte-identical to the in-memory one, tests/generate_stream.rs);
             # each run below ingests them in a fresh process (its peak RSS is the ingest's own;
