@@ -13,7 +13,9 @@ use super::{FileStats, Parsed, text};
 use crate::dataset::{
     DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow, same_partida,
 };
-use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
+use crate::model::{
+    self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, RejectReason, Separator,
+};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -107,17 +109,13 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     // A one-column header with another separator in it: say so (spreadsheets in
     // Spanish locales save CSV with ';').
     let hint = match header.get(0) {
-        Some(h) if ncols == 1 && h.contains(';') => {
-            " (the header has one column with ';' in it: this layout is comma-separated)"
-        }
-        Some(h) if ncols == 1 && h.contains('\t') => {
-            " (the header has one column with tabs in it: this layout is comma-separated)"
-        }
-        _ => "",
+        Some(h) if ncols == 1 && h.contains(';') => Some(Separator::Semicolon),
+        Some(h) if ncols == 1 && h.contains('\t') => Some(Separator::Tab),
+        _ => None,
     };
     // (line, byte offset, record). Empty lines are skipped by the CSV reader; lines of
     // only separators (`,,,`) are skipped here; both are counted as `blank_lines`.
-    let mut rows: Vec<(usize, usize, Result<csv::StringRecord, String>)> = vec![];
+    let mut rows: Vec<(usize, usize, Result<csv::StringRecord, RejectReason>)> = vec![];
     let mut blank_records: Vec<(usize, usize)> = vec![];
     // The reader's position of a record after CRLF is the LF that ends the previous
     // line (the CR ended the record): the record starts after the line ends.
@@ -147,7 +145,8 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
             Some(Err(e)) => {
                 let pos = e.position().cloned().unwrap_or_else(csv::Position::new);
                 let (line, byte) = at(&pos);
-                rows.push((line, byte, Err(format!("bad CSV: {e}"))));
+                let error = e.to_string();
+                rows.push((line, byte, Err(RejectReason::BadCsv { error })));
             }
         }
     }
@@ -184,16 +183,17 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     // (Line, pedimento, byte range of its first line, continuation lines.)
     let mut recs: Vec<(usize, String, (usize, usize), usize)> = vec![];
     let mut accepted = 0;
-    let reject = |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
-        parsed.reject(RejectRow {
-            source_file: file.clone(),
-            line: ln as i64,
-            record_type: "partida".into(),
-            field: field.into(),
-            reason,
-            raw,
-        })
-    };
+    let reject =
+        |parsed: &mut Parsed, ln: usize, field: &str, reason: RejectReason, raw: String| {
+            parsed.reject(RejectRow {
+                source_file: file.clone(),
+                line: ln as i64,
+                record_type: "partida".into(),
+                field: field.into(),
+                reason,
+                raw,
+            })
+        };
     let ends: Vec<usize> = rows
         .iter()
         .skip(1)
@@ -246,14 +246,19 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
             let well_formed = r.len() == ncols && missing.is_empty();
             if !(opts.multiline && well_formed) {
                 let reason = if well_formed {
-                    format!(
-                        "bad quoting: the quoted field {field} spans lines {ln}-{last} (an unclosed quote, or a line break inside a field: multi-line fields are read only when allowed)"
-                    )
+                    RejectReason::QuotedFieldSpansLines {
+                        field: field.clone(),
+                        first: ln,
+                        last,
+                    }
                 } else {
-                    format!(
-                        "bad quoting: an unclosed or stray quote at line {ln} makes one record of lines {ln}-{last} ({} fields, the header has {ncols}; field {field})",
-                        r.len()
-                    )
+                    RejectReason::UnclosedQuote {
+                        first: ln,
+                        last,
+                        fields: r.len(),
+                        header: ncols,
+                        field: field.clone(),
+                    }
                 };
                 for (i, l) in span_lines {
                     if l.trim().is_empty() {
@@ -274,7 +279,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         read += 1;
         // A multi-line record (allowed) that is rejected: each of its lines is.
         let mut reject =
-            |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
+            |parsed: &mut Parsed, ln: usize, field: &str, reason: RejectReason, raw: String| {
                 if span_lines.len() == 1 {
                     return reject(parsed, ln, field, reason, raw);
                 }
@@ -304,10 +309,10 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                 parsed,
                 ln,
                 &missing.join(","),
-                format!(
-                    "missing column: the header lacks {}{hint}",
-                    missing.join(", ")
-                ),
+                RejectReason::MissingColumns {
+                    columns: missing.iter().map(|c| c.to_string()).collect(),
+                    hint,
+                },
                 raw,
             );
             continue;
@@ -331,11 +336,13 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                     parsed,
                     ln,
                     &name,
-                    format!(
-                        "bad quoting: quotes around field {} ({name}) make {} fields of a line of {naive} comma-separated parts; the header has {ncols}",
-                        i + 1,
-                        r.len()
-                    ),
+                    RejectReason::QuotesSplitField {
+                        index: i + 1,
+                        name: name.clone(),
+                        fields: r.len(),
+                        parts: naive,
+                        header: ncols,
+                    },
                     raw,
                 );
                 continue;
@@ -346,7 +353,10 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                 parsed,
                 ln,
                 "",
-                format!("truncated line: {} fields, the header has {ncols}", r.len()),
+                RejectReason::TruncatedLine {
+                    fields: r.len(),
+                    header: ncols,
+                },
                 raw,
             );
             continue;
@@ -356,10 +366,10 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                 parsed,
                 ln,
                 "",
-                format!(
-                    "too many fields: {} fields, the header has {ncols}",
-                    r.len()
-                ),
+                RejectReason::TooManyFields {
+                    fields: r.len(),
+                    header: ncols,
+                },
                 raw,
             );
             continue;
@@ -380,9 +390,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
                             parsed,
                             ln,
                             "pedimento",
-                            format!(
-                                "inconsistent header: rfc/clave/fecha_pago/tipo_operacion differ from line {first} of the same pedimento"
-                            ),
+                            RejectReason::InconsistentHeader { first_line: first },
                             raw,
                         );
                         continue;
@@ -485,9 +493,10 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
             let raw: String = txt.get(s..e).unwrap_or("").chars().take(500).collect();
             if let Some(col) = overflow.get(&id) {
                 accepted -= 1;
-                let reason = format!(
-                    "total overflow: the {col} of pedimento {id} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected"
-                );
+                let reason = RejectReason::TotalOverflow {
+                    column: col.to_string(),
+                    pedimento: id.clone(),
+                };
                 reject(parsed, ln, col, reason.clone(), raw);
                 // The continuation lines of a multi-line record: rejected with it.
                 for l in ln + 1..=ln + extra {
