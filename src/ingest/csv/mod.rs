@@ -3,7 +3,8 @@
 //! RFC 4180 quoting, UTF-8 or Latin-1, header row required, columns matched by name.
 //! The columns are documented in `docs/schema.md` ("CSV layout").
 //!
-//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines).
+//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines,
+//! and one file's records through [`parse_with`]'s steps).
 
 mod row;
 
