@@ -472,9 +472,8 @@ impl RejectReason {
         let Some(kind) = RejectKind::of_stored(text) else {
             return text.to_string();
         };
-        let detail = text[kind.key().len()..]
-            .strip_prefix(": ")
-            .unwrap_or(&text[kind.key().len()..]);
+        let detail = text.split_once(':').map_or("", |(_, d)| d);
+        let detail = detail.strip_prefix(' ').unwrap_or(detail);
         for s in RejectReason::samples().iter().filter(|s| s.kind() == kind) {
             let (en, es, vals) = s.parts();
             let Some(got) = captures(en, detail) else {
