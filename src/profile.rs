@@ -446,37 +446,39 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                     continue;
                 }
                 let norm = match kind {
-                    Kind::Rfc => model::rfc(v).map_err(|e| fail(e.0))?,
+                    Kind::Rfc => model::rfc(v).map_err(|e| fail(e.to_string()))?,
                     Kind::Text => v.to_string(),
-                    Kind::Date => model::date(v).map_err(|e| fail(e.0))?.to_string(),
+                    Kind::Date => model::date(v).map_err(|e| fail(e.to_string()))?.to_string(),
                     Kind::Int => v
                         .parse::<i64>()
                         .map_err(|_| fail(format!("'{v}' is not an integer")))?
                         .to_string(),
-                    Kind::Money => model::decimal(v, 2).map_err(|e| fail(e.0))?.to_string(),
+                    Kind::Money => model::decimal(v, 2)
+                        .map_err(|e| fail(e.to_string()))?
+                        .to_string(),
                     Kind::Ratio => {
-                        let d = model::decimal(v, 6).map_err(|e| fail(e.0))?;
+                        let d = model::decimal(v, 6).map_err(|e| fail(e.to_string()))?;
                         if d.is_sign_negative() && !d.is_zero() {
                             return Err(fail(format!("'{v}' is negative")));
                         }
                         d.to_string()
                     }
                     Kind::Quantity => {
-                        let d = model::decimal(v, 5).map_err(|e| fail(e.0))?;
+                        let d = model::decimal(v, 5).map_err(|e| fail(e.to_string()))?;
                         if d.is_sign_negative() || d.is_zero() {
                             return Err(fail(format!("'{v}' is not greater than zero")));
                         }
                         d.to_string()
                     }
-                    Kind::Pedimento => model::PedimentoKey::parse(v).map_err(|e| fail(e.0))?.id(),
+                    Kind::Pedimento => model::PedimentoKey::parse(v)
+                        .map_err(|e| fail(e.to_string()))?
+                        .id(),
                     Kind::Descargo => match v.get(..5) {
                         Some(p) if p.eq_ignore_ascii_case("ACTA ") => {
                             format!("ACTA {}", v[5..].trim())
                         }
                         _ => model::PedimentoKey::parse(v)
-                            .map_err(|e| {
-                                fail(format!("{} (or ACTA <acta> for a destruction)", e.0))
-                            })?
+                            .map_err(|e| fail(format!("{} (or ACTA <acta> for a destruction)", e)))?
                             .id(),
                     },
                     Kind::Flag => match v {
@@ -571,7 +573,7 @@ fn check_bom_row(
         }
         model::date(v)
             .map(|d| Some(d.to_string()))
-            .map_err(|e| fail(field, e.0))
+            .map_err(|e| fail(field, e.to_string()))
     };
     let (Some(from), to) = (date("valid_from")?, date("valid_to")?) else {
         return Ok(()); // the column check reports the empty valid_from

@@ -3,8 +3,8 @@
 //! through ingest, audit and report with the default language, and the terminal output,
 //! report.md, findings.csv, rejects.csv, kardex.csv and saldos.csv are searched for English
 //! words. Stored values (reject reasons, certification measured/threshold texts,
-//! citations) stay English in Parquet and are shown through `model::phrases`; a phrase
-//! missing from that table shows up here. The same run checks the terminal summaries fit
+//! citations) stay English in Parquet and are shown through `model::reject` (reject
+//! reasons) and `model::phrases` (the others); a phrase missing there shows up here. The same run checks the terminal summaries fit
 //! 80 columns.
 
 use std::path::{Path, PathBuf};

@@ -49,7 +49,7 @@ pub fn ingest(a: IngestArgs) -> Result<i32> {
             None => f
                 .rejected_by_reason
                 .iter()
-                .map(|(k, v)| format!("{}: {v}", l.phrase(k)))
+                .map(|(k, v)| format!("{}: {v}", l.reject_kind(k)))
                 .collect::<Vec<_>>()
                 .join("; "),
         };

@@ -39,7 +39,7 @@ pub use rows::*;
 pub use schema::*;
 pub use write::*;
 
-use crate::model::{self, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
+use crate::model::{self, MONEY_SCALE, QTY_SCALE, RATE_SCALE, RejectReason};
 use arrow::array::{
     Array, ArrayRef, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };

@@ -161,7 +161,8 @@ pub struct RejectRow {
     pub line: i64,
     pub record_type: String,
     pub field: String,
-    pub reason: String,
+    /// Stored as its English rendering.
+    pub reason: RejectReason,
     pub raw: String,
 }
 

@@ -252,6 +252,8 @@ pub fn descargos_batch(r: &[DescargoRow]) -> Result<RecordBatch> {
 }
 
 pub fn rejects_batch(r: &[RejectRow]) -> Result<RecordBatch> {
+    // The reason is stored as its English rendering.
+    let reasons: Vec<String> = r.iter().map(|x| x.reason.to_string()).collect();
     Ok(RecordBatch::try_new(
         rejects_schema(),
         vec![
@@ -259,7 +261,7 @@ pub fn rejects_batch(r: &[RejectRow]) -> Result<RecordBatch> {
             i64s(r.iter().map(|x| x.line)),
             s(r.iter().map(|x| x.record_type.as_str())),
             s(r.iter().map(|x| x.field.as_str())),
-            s(r.iter().map(|x| x.reason.as_str())),
+            s(reasons.iter().map(String::as_str)),
             s(r.iter().map(|x| x.raw.as_str())),
         ],
     )?)

@@ -71,6 +71,7 @@ pub struct FileStats {
     pub rows_read: usize,
     pub accepted: usize,
     pub rejected: usize,
+    /// Rejected rows by kind ([`crate::model::RejectKind::key`]).
     pub rejected_by_reason: BTreeMap<String, usize>,
     /// Rectificaciones in this file that supersede an earlier pedimento (Data Stage: on
     /// the 701 file; CSV: rows with `rectifica`).
@@ -142,7 +143,7 @@ impl Parsed {
         if let Some(f) = self.files.iter_mut().find(|f| f.file == r.source_file) {
             f.rejected += 1;
             *f.rejected_by_reason
-                .entry(reason_kind(&r.reason))
+                .entry(r.reason.kind().key().to_string())
                 .or_default() += 1;
         }
         self.rejects.push(r);
@@ -218,16 +219,6 @@ impl Parsed {
         }
         Ok(())
     }
-}
-
-/// The short kind of a reject reason (the text before the first ':'), for counts.
-pub fn reason_kind(reason: &str) -> String {
-    reason
-        .split(':')
-        .next()
-        .unwrap_or(reason)
-        .trim()
-        .to_string()
 }
 
 /// Options of one ingest run.

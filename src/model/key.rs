@@ -13,7 +13,7 @@
 //! reference to it (512 descargos, 701 rectificaciones, virtual counterparts) names
 //! that year. See [`PedimentoNumber::validation_year`] and docs/schema.md.
 
-use super::{FieldError, FieldResult, digits, err, trim};
+use super::{FieldError, FieldResult, digits, trim};
 use std::fmt;
 
 /// (aduana-sección, patente, número) as fixed-width ASCII digits: Copy, no allocation.
@@ -191,15 +191,11 @@ impl PedimentoKey {
     pub fn parse(s: &str) -> FieldResult<Self> {
         let parts: Vec<&str> = s.split(['-', ' ', '/']).filter(|p| !p.is_empty()).collect();
         if parts.len() != 4 {
-            return err(format!(
-                "pedimento '{s}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)"
-            ));
+            return Err(FieldError::PedimentoShape { value: s.into() });
         }
-        let year: i32 = parts[0].parse().map_err(|_| {
-            FieldError(format!(
-                "pedimento '{s}': year '{}' is not a number",
-                parts[0]
-            ))
+        let year: i32 = parts[0].parse().map_err(|_| FieldError::PedimentoYear {
+            value: s.into(),
+            year: parts[0].into(),
         })?;
         let year = if parts[0].len() == 2 {
             2000 + year

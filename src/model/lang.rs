@@ -18,9 +18,11 @@
 //! - [`Lang::severity`]: display name of a stored severity code (`high` → `alta`).
 //! - [`Lang::money`]: `$1,234,567.89 MXN`; [`Lang::date`]: `31/12/2022` (es) or
 //!   `2022-12-31` (en) for text; data columns keep ISO dates.
-//! - [`Lang::phrase`]: a text a lower layer stored in English (ingest reject reasons,
+//! - [`Lang::phrase`]: a text a lower layer stored in English (ingest file notes,
 //!   certification measured/threshold/window values) in the output language; the table
 //!   is [`super::phrases`].
+//! - [`Lang::reject_reason`] / [`Lang::reject_kind`]: a stored ingest reject reason / its
+//!   kind in the output language, from the templates of [`super::reject`].
 //! - [`Lang::code`]: `"es"` / `"en"`, as typed on the command line and in `<html lang>`.
 //!
 //! Terms of art stay in Spanish in both languages (pedimento, partida, fracción, descargo,
@@ -165,12 +167,30 @@ impl Lang {
         }
     }
 
-    /// A phrase a lower layer stored in English (reject reason, certification value) in
+    /// A phrase a lower layer stored in English (ingest file note, certification value) in
     /// this language: see [`super::phrases`].
     pub fn phrase(self, text: &str) -> String {
         match self {
             Lang::Es => super::phrases::es(text),
             Lang::En => text.to_string(),
+        }
+    }
+
+    /// A reject reason ingest stored (its English rendering) in this language: see
+    /// [`super::reject::RejectReason::es_of_en`].
+    pub fn reject_reason(self, stored: &str) -> String {
+        match self {
+            Lang::Es => super::reject::RejectReason::es_of_en(stored),
+            Lang::En => stored.to_string(),
+        }
+    }
+
+    /// A reject kind (the key of the per-file counts) in this language; an unknown key
+    /// passes through.
+    pub fn reject_kind(self, key: &str) -> String {
+        match (self, super::reject::RejectKind::from_key(key)) {
+            (Lang::Es, Some(k)) => k.es().to_string(),
+            _ => key.to_string(),
         }
     }
 

@@ -5,36 +5,24 @@
 
 pub mod calendar;
 pub mod catalog;
+mod field_error;
 mod key;
 pub mod lang;
 pub mod numbers;
 pub mod phrases;
 pub mod progress;
+pub mod reject;
 pub mod rng;
 pub mod text;
 
 pub use key::{PedimentoKey, PedimentoNumber, fixed_digits};
+pub use reject::{FieldError, RejectKind, RejectReason, Separator};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use std::fmt;
 use std::str::FromStr;
 
-/// Why a field did not parse. The reader adds file, line and field name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError(pub String);
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 pub type FieldResult<T> = Result<T, FieldError>;
-
-fn err<T>(msg: impl Into<String>) -> FieldResult<T> {
-    Err(FieldError(msg.into()))
-}
 
 /// `char::is_whitespace` of the ASCII range: `\t`, `\n`, VT, FF, `\r` and space (not
 /// `u8::is_ascii_whitespace`, which leaves out VT).
@@ -59,13 +47,20 @@ pub fn trim(s: &str) -> &str {
 pub fn digits(s: &str, width: usize, what: &str) -> FieldResult<String> {
     let t = s.trim();
     if t.is_empty() {
-        return err(format!("{what} is empty"));
+        return Err(FieldError::Empty { what: what.into() });
     }
     if !t.bytes().all(|b| b.is_ascii_digit()) {
-        return err(format!("{what} '{t}' has non-digit characters"));
+        return Err(FieldError::NonDigit {
+            what: what.into(),
+            value: t.into(),
+        });
     }
     if t.len() > width {
-        return err(format!("{what} '{t}' has more than {width} digits"));
+        return Err(FieldError::TooManyDigits {
+            what: what.into(),
+            value: t.into(),
+            width,
+        });
     }
     Ok(format!("{t:0>width$}"))
 }
@@ -75,9 +70,9 @@ pub fn tipo_operacion(s: &str) -> FieldResult<i32> {
     match s.trim() {
         "1" => Ok(1),
         "2" => Ok(2),
-        other => err(format!(
-            "'{other}' is not 1 (importación) or 2 (exportación)"
-        )),
+        other => Err(FieldError::TipoOperacion {
+            value: other.into(),
+        }),
     }
 }
 
@@ -87,7 +82,7 @@ pub fn clave(s: &str) -> FieldResult<String> {
     if catalog::claves().contains(&c) {
         Ok(c)
     } else {
-        err(format!("'{c}' is not in Anexo 22 Apéndice 2"))
+        Err(FieldError::UnknownClave { clave: c })
     }
 }
 
@@ -96,14 +91,16 @@ pub fn partida_number(s: &str) -> FieldResult<i32> {
     s.parse::<i32>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| FieldError(format!("'{s}' is not a partida number")))
+        .ok_or_else(|| FieldError::PartidaNumber { value: s.into() })
 }
 
 /// Fracción arancelaria: 8 digits (TIGIE). Dots are accepted and removed (`8471.30.01`).
 pub fn fraccion(s: &str) -> FieldResult<String> {
     let t: String = s.trim().chars().filter(|c| *c != '.').collect();
     if t.len() != 8 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return err(format!("fracción '{}' is not 8 digits", s.trim()));
+        return Err(FieldError::Fraccion {
+            value: s.trim().into(),
+        });
     }
     Ok(t)
 }
@@ -115,7 +112,7 @@ pub fn rfc(s: &str) -> FieldResult<String> {
     let chars: Vec<char> = t.chars().collect();
     let n = chars.len();
     if n != 12 && n != 13 {
-        return err(format!("RFC '{t}' must have 12 or 13 characters, has {n}"));
+        return Err(FieldError::RfcLength { rfc: t, len: n });
     }
     let letters = n - 9;
     let ok_letters = chars[..letters]
@@ -131,9 +128,7 @@ pub fn rfc(s: &str) -> FieldResult<String> {
         .iter()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !(ok_letters && ok_date && ok_homo) {
-        return err(format!(
-            "RFC '{t}' is not letters + YYMMDD + homoclave (e.g. ABC010203XY1)"
-        ));
+        return Err(FieldError::RfcShape { rfc: t });
     }
     Ok(t)
 }
@@ -144,7 +139,7 @@ pub fn rfc(s: &str) -> FieldResult<String> {
 pub fn date(s: &str) -> FieldResult<NaiveDate> {
     let t = trim(s);
     if t.is_empty() {
-        return err("date is empty");
+        return Err(FieldError::EmptyDate);
     }
     let head = t.split([' ', 'T']).next().unwrap_or(t);
     // Fast path for the common `YYYY-MM-DD`: no allocation.
@@ -179,9 +174,7 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
     };
     match parsed {
         Some(d) if (1900..=2200).contains(&d.year()) => Ok(d),
-        _ => err(format!(
-            "date '{t}' is not a valid date (YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY, DDMMYYYY or YYYYMMDDhhmmss)"
-        )),
+        _ => Err(FieldError::Date { value: t.into() }),
     }
 }
 
@@ -274,7 +267,7 @@ fn plain_decimal(t: &str, scale: u32) -> Option<Decimal> {
 
 fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
     if t.is_empty() {
-        return err("number is empty");
+        return Err(FieldError::EmptyNumber);
     }
     let cleaned: std::borrow::Cow<str> = if t.contains(',') {
         // Only thousands separators are allowed: groups of 3 after the first.
@@ -285,7 +278,7 @@ fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
             && groups[0].len() <= 3
             && groups[1..].iter().all(|g| g.len() == 3);
         if !ok {
-            return err(format!("'{t}' is not a number (misplaced comma)"));
+            return Err(FieldError::MisplacedComma { value: t.into() });
         }
         std::borrow::Cow::Owned(t.replace(',', ""))
     } else {
@@ -297,21 +290,24 @@ fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
         || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         || body == "."
     {
-        return err(format!("'{t}' is not a number"));
+        return Err(FieldError::NotANumber { value: t.into() });
     }
-    let d =
-        Decimal::from_str(&cleaned).map_err(|_| FieldError(format!("'{t}' is not a number")))?;
+    let d = Decimal::from_str(&cleaned).map_err(|_| FieldError::NotANumber { value: t.into() })?;
     if d.scale() > scale {
         let r = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::ToZero);
         if r != d {
-            return err(format!(
-                "'{t}' has more than {scale} decimals (the column is DECIMAL(18,{scale})); it is not rounded"
-            ));
+            return Err(FieldError::TooManyDecimals {
+                value: t.into(),
+                scale,
+            });
         }
     }
     let d = d.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointNearestEven);
     if d.abs() >= max_for(scale) {
-        return err(format!("'{t}' is too large for DECIMAL(18,{scale})"));
+        return Err(FieldError::TooLarge {
+            value: t.into(),
+            scale,
+        });
     }
     Ok(d)
 }
@@ -468,7 +464,7 @@ mod tests {
         assert_eq!(decimal("100.9900", 2).unwrap().to_string(), "100.99");
         // Nonzero digits beyond the scale are an error, never a rounding.
         for t in ["1,234,567.891", "100.999", "0.000001", "-0.001"] {
-            let e = decimal(t, 2).unwrap_err().0;
+            let e = decimal(t, 2).unwrap_err().to_string();
             assert!(e.contains("more than 2 decimals"), "{t}: {e}");
         }
         assert!(decimal("0.0000001", 6).is_err());

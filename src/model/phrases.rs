@@ -1,7 +1,8 @@
-//! Spanish forms of the English phrases the lower layers store as data: ingest reject
-//! reasons (`rejects/<run>.parquet`, the ingest summary's notes) and the certification
+//! Spanish forms of the English phrases the lower layers store as data: the ingest
+//! summary's file notes, the input paths ingest did not read, and the certification
 //! assessment's measured / threshold / window / missing / verdict texts
-//! (`cert_assessment.parquet`).
+//! (`cert_assessment.parquet`). Reject reasons have their Spanish beside their variants
+//! ([`super::reject::RejectReason`]).
 //!
 //! Those layers keep writing English (the stored values are stable across `--lang`, and
 //! tests and users grep them); every writer that shows one of them to a person passes it
@@ -9,8 +10,8 @@
 //! this table. Numbers, dates, file names, field names and legal citations pass through.
 //!
 //! A pattern is the English text with `{}` where a value goes; the Spanish template names
-//! the values `{0}`, `{1}`, ... Values are themselves translated (a reason's detail may be
-//! a phrase of its own). Matching, in order: the whole text against [`PATTERNS`]; then a
+//! the values `{0}`, `{1}`, ... Values are themselves translated (a value may be a
+//! phrase of its own). Matching, in order: the whole text against [`PATTERNS`]; then a
 //! `kind: detail` text by its two halves (when the kind is one); then `; `-separated parts
 //! one by one; then the
 //! fixed fragments of [`FRAGMENTS`] replaced inside the text. Unknown text passes through
@@ -19,135 +20,6 @@
 
 /// (English pattern, Spanish template). More specific patterns first.
 pub const PATTERNS: &[(&str, &str)] = &[
-    // Reject kinds (the text before the first ':' of a reason; also the summary's notes).
-    ("bad RFC", "RFC inválido"),
-    ("bad date", "fecha inválida"),
-    ("bad field", "campo inválido"),
-    ("bad CSV", "CSV inválido"),
-    ("bad quoting", "comillas inválidas"),
-    ("not a number", "no es un número"),
-    ("truncated line", "línea truncada"),
-    ("too many fields", "demasiados campos"),
-    ("unknown clave", "clave desconocida"),
-    ("missing pedimento", "pedimento faltante"),
-    ("missing partida", "partida faltante"),
-    ("missing column", "columna faltante"),
-    ("pedimento rejected", "pedimento rechazado"),
-    ("total overflow", "total fuera de rango"),
-    ("ambiguous pedimento", "pedimento ambiguo"),
-    // Reject details (src/model parsers and src/ingest).
-    (
-        "RFC '{}' must have 12 or 13 characters, has {}",
-        "el RFC '{0}' debe tener 12 o 13 caracteres y tiene {1}",
-    ),
-    (
-        "RFC '{}' is not letters + YYMMDD + homoclave (e.g. ABC010203XY1)",
-        "el RFC '{0}' no es letras + AAMMDD + homoclave (p. ej. ABC010203XY1)",
-    ),
-    (
-        "date '{}' is not a valid date (YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY, DDMMYYYY or YYYYMMDDhhmmss)",
-        "'{0}' no es una fecha válida (AAAA-MM-DD, AAAA/MM/DD, DD/MM/AAAA, DDMMAAAA o AAAAMMDDhhmmss)",
-    ),
-    ("date is empty", "la fecha está vacía"),
-    (
-        "fecha_pago {} is not in the pedimento's year {}",
-        "fecha_pago {0} no está en el año del pedimento ({1})",
-    ),
-    (
-        "'{}' is not 1 (importación) or 2 (exportación)",
-        "'{0}' no es 1 (importación) ni 2 (exportación)",
-    ),
-    (
-        "'{}' is not in Anexo 22 Apéndice 2",
-        "'{0}' no está en el Anexo 22, Apéndice 2",
-    ),
-    (
-        "fracción '{}' is not 8 digits",
-        "la fracción '{0}' no tiene 8 dígitos",
-    ),
-    (
-        "'{}' is not a number (misplaced comma)",
-        "'{0}' no es un número (coma de miles mal colocada)",
-    ),
-    (
-        "'{}' is not a partida number",
-        "'{0}' no es un número de partida",
-    ),
-    ("'{}' is not a number", "'{0}' no es un número"),
-    (
-        "'{}' has more than {} decimals (the column is DECIMAL(18,{})); it is not rounded",
-        "'{0}' tiene más de {1} decimales (la columna es DECIMAL(18,{2})); no se redondea",
-    ),
-    (
-        "'{}' is too large for DECIMAL(18,{})",
-        "'{0}' es demasiado grande para DECIMAL(18,{1})",
-    ),
-    (
-        "pedimento '{}' is not YYYY-ASS-PPPP-NNNNNNN (year, aduana-sección, patente, número)",
-        "el pedimento '{0}' no tiene la forma AAAA-ASS-PPPP-NNNNNNN (año, aduana-sección, patente, número)",
-    ),
-    (
-        "pedimento '{}': year '{}' is not a number",
-        "pedimento '{0}': el año '{1}' no es un número",
-    ),
-    (
-        "identificador '{}' is not CLAVE[:complemento...]",
-        "el identificador '{0}' no tiene la forma CLAVE[:complemento...]",
-    ),
-    (
-        "{} '{}' has non-digit characters",
-        "{0} '{1}' tiene caracteres que no son dígitos",
-    ),
-    (
-        "{} '{}' has more than {} digits",
-        "{0} '{1}' tiene más de {2} dígitos",
-    ),
-    ("{} is empty", "{0} está vacío"),
-    (
-        "the quoted field {} spans lines {}-{} (an unclosed quote, or a line break inside a field: multi-line fields are read only when allowed)",
-        "el campo entre comillas {0} abarca las líneas {1}-{2} (una comilla sin cerrar o un salto de línea dentro de un campo: los campos de varias líneas solo se leen con --csv-multiline)",
-    ),
-    (
-        "an unclosed or stray quote at line {} makes one record of lines {}-{} ({} fields, the header has {}; field {})",
-        "una comilla sin cerrar o suelta en la línea {0} hace un solo registro de las líneas {1}-{2} ({3} campos, el encabezado tiene {4}; campo {5})",
-    ),
-    (
-        "quotes around field {} ({}) make {} fields of a line of {} comma-separated parts; the header has {}",
-        "las comillas del campo {0} ({1}) hacen {2} campos de una línea de {3} partes separadas por comas; el encabezado tiene {4}",
-    ),
-    (
-        "the header of this file lacks {}",
-        "al encabezado de este archivo le falta {0}",
-    ),
-    ("the header lacks {}", "al encabezado le falta {0}"),
-    (
-        "{} fields, the header has {}",
-        "{0} campos, el encabezado tiene {1}",
-    ),
-    (
-        "the {} of pedimento {} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected",
-        "el {0} del pedimento {1} (la suma de sus partidas) no cabe en DECIMAL(18,2); se rechaza el pedimento",
-    ),
-    (
-        "no 501 datos generales row for {} (in this input or the dataset)",
-        "no hay renglón 501 de datos generales para {0} (ni en esta entrada ni en el conjunto de datos)",
-    ),
-    (
-        "no 551 row for partida {} of {}",
-        "no hay renglón 551 para la partida {0} de {1}",
-    ),
-    (
-        "its 501 row ({}) was rejected",
-        "se rechazó su renglón 501 ({0})",
-    ),
-    (
-        "{} was rejected (total overflow; see its 501 row, {})",
-        "se rechazó {0} (total fuera de rango; ver su renglón 501, {1})",
-    ),
-    (
-        "{} exists in years {}; the row's date does not pick one",
-        "{0} existe en los años {1}; la fecha del renglón no permite elegir uno",
-    ),
     // Ingest file notes.
     (
         "record type {} is not used by the dataset ({} rows)",
@@ -543,30 +415,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reject_reasons() {
-        assert_eq!(
-            es("bad RFC: RFC 'MNO01020' must have 12 or 13 characters, has 8"),
-            "RFC inválido: el RFC 'MNO01020' debe tener 12 o 13 caracteres y tiene 8"
-        );
-        assert_eq!(
-            es("not a number: 'uno' is not a number"),
-            "no es un número: 'uno' no es un número"
-        );
-        assert_eq!(
-            es("truncated line: 8 fields, the header has 31"),
-            "línea truncada: 8 campos, el encabezado tiene 31"
-        );
-        assert_eq!(
-            es("bad field: umt is empty"),
-            "campo inválido: umt está vacío"
-        );
-        assert_eq!(
-            es("pedimento rejected: its 501 row (a.asc:6) was rejected"),
-            "pedimento rechazado: se rechazó su renglón 501 (a.asc:6)"
-        );
-        // Unknown text passes through.
+    fn unknown_text_passes_through() {
         assert_eq!(es("zzz: qqq"), "zzz: qqq");
         assert_eq!(es("3001"), "3001");
+        assert_eq!(
+            es("record type 502 is not used by the dataset (1 rows)"),
+            "el tipo de registro 502 no se usa en el conjunto de datos (1 renglón(es))"
+        );
     }
 
     #[test]

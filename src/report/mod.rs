@@ -97,7 +97,7 @@ pub struct ReportArgs {
 /// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
 /// `31122022`, `20221231...`), for `--as-of` (clap value parser).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    crate::model::date(s).map_err(|e| e.0)
+    crate::model::date(s).map_err(|e| e.to_string())
 }
 
 impl ReportArgs {

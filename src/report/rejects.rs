@@ -4,7 +4,7 @@
 //! readable RFC): every report of the dataset carries the same list. UTF-8 BOM; also the
 //! `Rechazos` (`Rejects`) sheet of report.xlsx. Headers follow `--lang` ([`HEADER_ES`],
 //! default, or [`HEADER`]); the reason is stored in English by ingest and shown in the
-//! report language ([`Lang::phrase`]).
+//! report language ([`Lang::reject_reason`]).
 
 use super::ReportError;
 use crate::model::lang::Lang;
@@ -130,7 +130,7 @@ pub fn write(rejects: &[Reject], lang: Lang, path: &Path) -> Result<(), ReportEr
             &r.line.to_string(),
             &r.record_type,
             &r.field,
-            &lang.phrase(&r.reason),
+            &lang.reject_reason(&r.reason),
             &r.raw,
         ])
         .map_err(|e| ReportError::csv(path, e))?;

@@ -432,7 +432,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 Cell::Int(r.line),
                 text(&r.record_type),
                 text(&r.field),
-                text(l.phrase(&r.reason)),
+                text(l.reject_reason(&r.reason)),
                 text(&r.raw),
             ]
         })

@@ -3,7 +3,8 @@
 //! RFC 4180 quoting, UTF-8 or Latin-1, header row required, columns matched by name.
 //! The columns are documented in `docs/schema.md` ("CSV layout").
 //!
-//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines).
+//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines,
+//! and one file's records through [`parse_with`]'s steps).
 
 mod row;
 
@@ -13,9 +14,11 @@ use super::{FileStats, Parsed, text};
 use crate::dataset::{
     DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow, same_partida,
 };
-use crate::model::{self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE};
+use crate::model::{
+    self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, RejectReason, Separator,
+};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Parses one CSV file into `parsed` (multi-line quoted fields rejected).
@@ -60,9 +63,12 @@ fn has_lone_cr(t: &str) -> bool {
 /// an accepted record or a rejected line (`lines = blank_lines + rows_read +
 /// joined_lines`, `joined_lines` being the continuation lines of multi-line records
 /// accepted with [`CsvOptions::multiline`]).
+///
+/// Steps: the header's columns and the records ([`read_records`]), each record checked
+/// and parsed ([`FileRead::record`]), kept or deduplicated ([`FileRead::keep`]), the
+/// pedimentos whose totals overflow rejected ([`FileRead::reject_overflow`]), and the
+/// rows handed to `parsed` ([`FileRead::finish`]).
 pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, parsed: &mut Parsed) {
-    // size-exception: one pass over the records with the per-pedimento dedupe state
-    // in locals; not yet cut into functions (left for a follow-up of issue #21).
     let file = path.display().to_string();
     let (txt, enc) = text::decode(bytes);
     // A lone CR ends a line for the CSV reader (old Mac files): made an LF, so records,
@@ -80,6 +86,104 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         sha256: hash.into(),
         ..Default::default()
     };
+    let Some((columns, records)) = read_records(&txt) else {
+        parsed.files.push(stats); // empty file: nothing read
+        return;
+    };
+    stats.lines = records.lines;
+    parsed.files.push(stats);
+    let Records { rows, blank, .. } = records;
+    let mut f = FileRead::new(file, &txt, columns);
+    let ends: Vec<usize> = rows
+        .iter()
+        .skip(1)
+        .map(|x| x.1)
+        .chain([txt.len()])
+        .collect();
+    for (k, ((ln, start, r), end)) in rows.into_iter().zip(ends).enumerate() {
+        // The record's text ends where a blank record between it and the next begins.
+        // (Both are in file order: the first blank record after `start`.)
+        let next_blank = blank.partition_point(|b| b.0 <= start);
+        let end = blank
+            .get(next_blank)
+            .map(|b| b.0)
+            .filter(|b| *b < end)
+            .unwrap_or(end);
+        let span = txt.get(start..end.max(start)).unwrap_or("");
+        f.record(parsed, opts, k, ln, &record_lines(span), r);
+    }
+    let mut rows = f.take_rows();
+    f.reject_overflow(parsed, &mut rows);
+    f.finish(parsed, rows);
+}
+
+/// The header's columns, resolved by name.
+struct Columns {
+    /// Column index by name (trimmed, lowercase).
+    cols: HashMap<String, usize>,
+    /// Column names by index (trimmed, lowercase).
+    names: Vec<String>,
+    /// Required columns the header lacks.
+    missing: Vec<&'static str>,
+    ncols: usize,
+    /// A one-column header with another separator in it.
+    hint: Option<Separator>,
+}
+
+impl Columns {
+    fn of(header: &csv::StringRecord) -> Columns {
+        let cols: HashMap<String, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.trim().to_lowercase(), i))
+            .collect();
+        let names: Vec<String> = header.iter().map(|n| n.trim().to_lowercase()).collect();
+        let missing: Vec<&'static str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|c| !cols.contains_key(*c))
+            .collect();
+        let ncols = header.len();
+        // A one-column header with another separator in it: say so (spreadsheets in
+        // Spanish locales save CSV with ';').
+        let hint = match header.get(0) {
+            Some(h) if ncols == 1 && h.contains(';') => Some(Separator::Semicolon),
+            Some(h) if ncols == 1 && h.contains('\t') => Some(Separator::Tab),
+            _ => None,
+        };
+        Columns {
+            cols,
+            names,
+            missing,
+            ncols,
+            hint,
+        }
+    }
+
+    /// The name of column `i` (0-based), or `field N` past the header.
+    fn name(&self, i: usize) -> String {
+        self.names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("field {}", i + 1))
+    }
+}
+
+/// A record as the reader gave it: (line, byte offset, the record or why it failed).
+type RawRecord = (usize, usize, Result<csv::StringRecord, RejectReason>);
+
+/// The records after the header.
+struct Records {
+    rows: Vec<RawRecord>,
+    /// Records of only separators or spaces (skipped, counted as blank lines): (byte
+    /// offset, index in `rows` of the record after it), in file order.
+    blank: Vec<(usize, usize)>,
+    /// Physical lines after the header record.
+    lines: usize,
+}
+
+/// The header's columns and the records of `txt`; None for a file without a header.
+fn read_records(txt: &str) -> Option<(Columns, Records)> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -87,38 +191,13 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     let mut records = rdr.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        _ => {
-            parsed.files.push(stats); // empty file: nothing read
-            return;
-        }
+        _ => return None,
     };
-    let cols: HashMap<String, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.trim().to_lowercase(), i))
-        .collect();
-    let names: Vec<String> = header.iter().map(|n| n.trim().to_lowercase()).collect();
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|c| !cols.contains_key(*c))
-        .collect();
-    let ncols = header.len();
-    // A one-column header with another separator in it: say so (spreadsheets in
-    // Spanish locales save CSV with ';').
-    let hint = match header.get(0) {
-        Some(h) if ncols == 1 && h.contains(';') => {
-            " (the header has one column with ';' in it: this layout is comma-separated)"
-        }
-        Some(h) if ncols == 1 && h.contains('\t') => {
-            " (the header has one column with tabs in it: this layout is comma-separated)"
-        }
-        _ => "",
-    };
+    let columns = Columns::of(&header);
     // (line, byte offset, record). Empty lines are skipped by the CSV reader; lines of
     // only separators (`,,,`) are skipped here; both are counted as `blank_lines`.
-    let mut rows: Vec<(usize, usize, Result<csv::StringRecord, String>)> = vec![];
-    let mut blank_records: Vec<(usize, usize)> = vec![];
+    let mut rows: Vec<RawRecord> = vec![];
+    let mut blank: Vec<(usize, usize)> = vec![];
     // The reader's position of a record after CRLF is the LF that ends the previous
     // line (the CR ended the record): the record starts after the line ends.
     let at = |pos: &csv::Position| {
@@ -132,22 +211,22 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         }
         (line, b)
     };
-    loop {
-        match records.next() {
-            None => break,
-            Some(Ok(r)) => {
+    for rec in records {
+        match rec {
+            Ok(r) => {
                 let pos = r.position().cloned().unwrap_or_else(csv::Position::new);
                 let (line, byte) = at(&pos);
                 if r.iter().all(|f| f.trim().is_empty()) {
-                    blank_records.push((byte, rows.len()));
+                    blank.push((byte, rows.len()));
                     continue;
                 }
                 rows.push((line, byte, Ok(r)));
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 let pos = e.position().cloned().unwrap_or_else(csv::Position::new);
                 let (line, byte) = at(&pos);
-                rows.push((line, byte, Err(format!("bad CSV: {e}"))));
+                let error = e.to_string();
+                rows.push((line, byte, Err(RejectReason::BadCsv { error })));
             }
         }
     }
@@ -156,142 +235,182 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         .first()
         .map(|r| r.1)
         .into_iter()
-        .chain(blank_records.first().map(|b| b.0))
+        .chain(blank.first().map(|b| b.0))
         .min()
         .unwrap_or(txt.len());
     let header_lines = record_lines(txt.get(..first).unwrap_or("")).len();
-    // (`text::lines(&txt).len()`, counted without building the list.)
+    // (`text::lines(txt).len()`, counted without building the list.)
     let total_lines = memchr::memchr_iter(b'\n', txt.as_bytes()).count()
         + usize::from(!txt.is_empty() && !txt.ends_with('\n'));
-    stats.lines = total_lines.saturating_sub(header_lines);
-    parsed.files.push(stats);
-    let mut read = 0;
-    let mut joined = 0;
-    let mut headers: HashMap<String, (PedimentoRow, usize)> = HashMap::new();
-    let mut order: Vec<String> = vec![];
-    // (pedimento, partida) -> (row, index of the record that gave it).
-    let mut partidas: HashMap<(String, i32), (PartidaRow, usize)> = HashMap::new();
-    // Descargos and identificadores with the record that gave them: a record replaced by
-    // a later one of the same partida (or repeating it) gives none.
-    let mut descargos: Vec<(usize, DescargoRow)> = vec![];
-    let mut idents: Vec<(usize, IdentificadorRow)> = vec![];
-    let mut dead: std::collections::HashSet<usize> = Default::default();
-    // Earlier versions of a partida replaced by a later, different row of this file.
-    let mut replaced: Vec<PartidaRow> = vec![];
-    // Accepted rows not stored again (a repeat or an earlier version), per pedimento.
-    let mut dup_of: HashMap<String, usize> = HashMap::new();
-    // Every accepted record: (line, pedimento, raw), to reject a whole pedimento.
-    // (Line, pedimento, byte range of its first line, continuation lines.)
-    let mut recs: Vec<(usize, String, (usize, usize), usize)> = vec![];
-    let mut accepted = 0;
-    let reject = |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
+    let lines = total_lines.saturating_sub(header_lines);
+    Some((columns, Records { rows, blank, lines }))
+}
+
+/// One CSV file being read: its text and columns, and what its records gave so far.
+struct FileRead<'t> {
+    file: String,
+    txt: &'t str,
+    cols: Columns,
+    /// Rows read (records, or each line of a rejected multi-line record).
+    read: usize,
+    /// Continuation lines of accepted multi-line records.
+    joined: usize,
+    accepted: usize,
+    /// Each pedimento's header, from the first record that gave it (with its line).
+    headers: HashMap<String, (PedimentoRow, usize)>,
+    /// Pedimentos in the order of their first record.
+    order: Vec<String>,
+    /// (pedimento, partida) -> (row, index of the record that gave it).
+    partidas: HashMap<(String, i32), (PartidaRow, usize)>,
+    /// Descargos and identificadores with the record that gave them: a record replaced
+    /// by a later one of the same partida (or repeating it) gives none.
+    descargos: Vec<(usize, DescargoRow)>,
+    idents: Vec<(usize, IdentificadorRow)>,
+    /// Records whose partida a later record replaced.
+    dead: HashSet<usize>,
+    /// Earlier versions of a partida replaced by a later, different row of this file.
+    replaced: Vec<PartidaRow>,
+    /// Accepted rows not stored again (a repeat or an earlier version), per pedimento.
+    dup_of: HashMap<String, usize>,
+    /// Every accepted record, to reject a whole pedimento: (line, pedimento, byte range
+    /// of its first line, continuation lines).
+    recs: Vec<(usize, String, (usize, usize), usize)>,
+}
+
+/// The rows a file's accepted records gave, with the pedimentos' totals.
+struct FileRows {
+    partidas: HashMap<(String, i32), PartidaRow>,
+    descargos: Vec<DescargoRow>,
+    idents: Vec<IdentificadorRow>,
+    totals: crate::dataset::Totals,
+}
+
+impl<'t> FileRead<'t> {
+    fn new(file: String, txt: &'t str, cols: Columns) -> FileRead<'t> {
+        FileRead {
+            file,
+            txt,
+            cols,
+            read: 0,
+            joined: 0,
+            accepted: 0,
+            headers: HashMap::new(),
+            order: vec![],
+            partidas: HashMap::new(),
+            descargos: vec![],
+            idents: vec![],
+            dead: HashSet::new(),
+            replaced: vec![],
+            dup_of: HashMap::new(),
+            recs: vec![],
+        }
+    }
+
+    fn reject(
+        &self,
+        parsed: &mut Parsed,
+        ln: usize,
+        field: &str,
+        reason: RejectReason,
+        raw: String,
+    ) {
         parsed.reject(RejectRow {
-            source_file: file.clone(),
+            source_file: self.file.clone(),
             line: ln as i64,
             record_type: "partida".into(),
             field: field.into(),
             reason,
             raw,
         })
-    };
-    let ends: Vec<usize> = rows
-        .iter()
-        .skip(1)
-        .map(|x| x.1)
-        .chain([txt.len()])
-        .collect();
-    for (k, ((ln, start, r), end)) in rows.into_iter().zip(ends).enumerate() {
-        // The record's text ends where a blank record between it and the next begins.
-        // (Both are in file order: the first blank record after `start`.)
-        let next_blank = blank_records.partition_point(|b| b.0 <= start);
-        let end = blank_records
-            .get(next_blank)
-            .map(|b| b.0)
-            .filter(|b| *b < end)
-            .unwrap_or(end);
-        let span = txt.get(start..end.max(start)).unwrap_or("");
-        let span_lines = record_lines(span);
+    }
+
+    /// Rejects a record counted as read; a multi-line record (allowed) is rejected line
+    /// by line, each of its lines counted.
+    fn reject_record(
+        &mut self,
+        parsed: &mut Parsed,
+        ln: usize,
+        lines: &[(usize, &str)],
+        field: &str,
+        reason: RejectReason,
+        raw: String,
+    ) {
+        if lines.len() == 1 {
+            return self.reject(parsed, ln, field, reason, raw);
+        }
+        self.read -= 1;
+        for &(i, l) in lines {
+            if !l.trim().is_empty() {
+                self.read += 1;
+                let raw = l.chars().take(500).collect();
+                self.reject(parsed, ln + i - 1, field, reason.clone(), raw);
+            }
+        }
+    }
+
+    /// One record (`k`-th, at line `ln`, of physical `lines`): rejected with its reason,
+    /// or parsed and kept ([`FileRead::keep`]).
+    fn record(
+        &mut self,
+        parsed: &mut Parsed,
+        opts: &CsvOptions,
+        k: usize,
+        ln: usize,
+        lines: &[(usize, &str)],
+        r: Result<csv::StringRecord, RejectReason>,
+    ) {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                for (i, l) in &span_lines {
-                    read += 1;
-                    reject(
-                        parsed,
-                        ln + i - 1,
-                        "",
-                        e.clone(),
-                        l.chars().take(500).collect(),
-                    );
+                for &(i, l) in lines {
+                    self.read += 1;
+                    let raw = l.chars().take(500).collect();
+                    self.reject(parsed, ln + i - 1, "", e.clone(), raw);
                 }
-                continue;
+                return;
             }
         };
+        let ncols = self.cols.ncols;
         // A record spanning several lines comes from a quoted field with a line break:
         // legitimate only when allowed and the record is well formed; else an unclosed or
         // stray quote may have swallowed the following lines. Then every physical line
         // is read and rejected on its own, so none disappears from the accounting.
-        if span_lines.len() > 1 {
+        if lines.len() > 1 {
             let field = r
                 .iter()
                 .position(|f| f.contains('\n') || f.contains('\r'))
-                .map(|i| {
-                    names
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| format!("field {}", i + 1))
-                })
+                .map(|i| self.cols.name(i))
                 .unwrap_or_default();
-            let last = ln + span_lines.len() - 1;
-            let well_formed = r.len() == ncols && missing.is_empty();
+            let last = ln + lines.len() - 1;
+            let well_formed = r.len() == ncols && self.cols.missing.is_empty();
             if !(opts.multiline && well_formed) {
                 let reason = if well_formed {
-                    format!(
-                        "bad quoting: the quoted field {field} spans lines {ln}-{last} (an unclosed quote, or a line break inside a field: multi-line fields are read only when allowed)"
-                    )
+                    RejectReason::QuotedFieldSpansLines {
+                        field: field.clone(),
+                        first: ln,
+                        last,
+                    }
                 } else {
-                    format!(
-                        "bad quoting: an unclosed or stray quote at line {ln} makes one record of lines {ln}-{last} ({} fields, the header has {ncols}; field {field})",
-                        r.len()
-                    )
+                    RejectReason::UnclosedQuote {
+                        first: ln,
+                        last,
+                        fields: r.len(),
+                        header: ncols,
+                        field: field.clone(),
+                    }
                 };
-                for (i, l) in span_lines {
+                for &(i, l) in lines {
                     if l.trim().is_empty() {
                         continue; // an empty line inside the quote: a blank line
                     }
-                    read += 1;
-                    reject(
-                        parsed,
-                        ln + i - 1,
-                        &field,
-                        reason.clone(),
-                        l.chars().take(500).collect(),
-                    );
+                    self.read += 1;
+                    let raw = l.chars().take(500).collect();
+                    self.reject(parsed, ln + i - 1, &field, reason.clone(), raw);
                 }
-                continue;
+                return;
             }
         }
-        read += 1;
-        // A multi-line record (allowed) that is rejected: each of its lines is.
-        let mut reject =
-            |parsed: &mut Parsed, ln: usize, field: &str, reason: String, raw: String| {
-                if span_lines.len() == 1 {
-                    return reject(parsed, ln, field, reason, raw);
-                }
-                read -= 1;
-                for (i, l) in &span_lines {
-                    if !l.trim().is_empty() {
-                        read += 1;
-                        reject(
-                            parsed,
-                            ln + i - 1,
-                            field,
-                            reason.clone(),
-                            l.chars().take(500).collect(),
-                        );
-                    }
-                }
-            };
+        self.read += 1;
         let raw: String = r
             .iter()
             .collect::<Vec<_>>()
@@ -299,305 +418,321 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
             .chars()
             .take(500)
             .collect();
-        if !missing.is_empty() {
-            reject(
-                parsed,
-                ln,
-                &missing.join(","),
-                format!(
-                    "missing column: the header lacks {}{hint}",
-                    missing.join(", ")
-                ),
-                raw,
-            );
-            continue;
+        if !self.cols.missing.is_empty() {
+            let field = self.cols.missing.join(",");
+            let reason = RejectReason::MissingColumns {
+                columns: self.cols.missing.iter().map(|c| c.to_string()).collect(),
+                hint: self.cols.hint,
+            };
+            return self.reject_record(parsed, ln, lines, &field, reason, raw);
         }
         if r.len() != ncols {
             // Quotes that change the field count: split at every comma the line has the
             // header's count, read with its quotes it has not (a stray or unbalanced
             // quote took separators into a field). Say which field.
-            let line = span_lines.first().map(|x| x.1).unwrap_or("");
+            let line = lines.first().map(|x| x.1).unwrap_or("");
             let naive = line.split(',').count();
             let quoted = r
                 .iter()
                 .position(|f| f.contains(','))
                 .filter(|_| line.contains('"') && naive == ncols);
             if let Some(i) = quoted {
-                let name = names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("field {}", i + 1));
-                reject(
-                    parsed,
-                    ln,
-                    &name,
-                    format!(
-                        "bad quoting: quotes around field {} ({name}) make {} fields of a line of {naive} comma-separated parts; the header has {ncols}",
-                        i + 1,
-                        r.len()
-                    ),
-                    raw,
-                );
-                continue;
-            }
-        }
-        if r.len() < ncols {
-            reject(
-                parsed,
-                ln,
-                "",
-                format!("truncated line: {} fields, the header has {ncols}", r.len()),
-                raw,
-            );
-            continue;
-        }
-        if r.len() > ncols {
-            reject(
-                parsed,
-                ln,
-                "",
-                format!(
-                    "too many fields: {} fields, the header has {ncols}",
-                    r.len()
-                ),
-                raw,
-            );
-            continue;
-        }
-        let rec = Rec { cols: &cols, r: &r };
-        match parse_row(&rec, &file, ln) {
-            Err((field, reason)) => reject(parsed, ln, &field, reason, raw),
-            Ok(out) => {
-                let id = out.header.pedimento_id.clone();
-                if let Some((h, first)) = headers.get(&id) {
-                    let same = h.rfc == out.header.rfc
-                        && h.clave_declarada == out.header.clave_declarada
-                        && h.fecha_pago == out.header.fecha_pago
-                        && h.tipo_operacion == out.header.tipo_operacion;
-                    if !same {
-                        let first = *first;
-                        reject(
-                            parsed,
-                            ln,
-                            "pedimento",
-                            format!(
-                                "inconsistent header: rfc/clave/fecha_pago/tipo_operacion differ from line {first} of the same pedimento"
-                            ),
-                            raw,
-                        );
-                        continue;
-                    }
-                } else {
-                    order.push(id.clone());
-                    headers.insert(id.clone(), (out.header, ln));
-                }
-                accepted += 1;
-                joined += span_lines.len() - 1;
-                let first = span_lines.first().map_or("", |l| l.1);
-                let at = (first.as_ptr() as usize).wrapping_sub(txt.as_ptr() as usize);
-                recs.push((
-                    ln,
-                    id.clone(),
-                    (at, at.wrapping_add(first.len())),
-                    span_lines.len() - 1,
-                ));
-                let key = (id, out.partida.partida);
-                let same_extras = |j: usize| {
-                    let d: Vec<_> = descargos
-                        .iter()
-                        .filter(|x| x.0 == j)
-                        .map(|x| &x.1)
-                        .collect();
-                    let i: Vec<_> = idents.iter().filter(|x| x.0 == j).map(|x| &x.1).collect();
-                    let strip_d = |x: &DescargoRow| {
-                        (
-                            x.original_id.clone(),
-                            x.original_fraccion.clone(),
-                            x.unidad_medida.clone(),
-                            x.cantidad,
-                        )
-                    };
-                    let strip_i = |x: &IdentificadorRow| {
-                        (
-                            x.partida,
-                            x.clave.clone(),
-                            x.complemento1.clone(),
-                            x.complemento2.clone(),
-                            x.complemento3.clone(),
-                        )
-                    };
-                    d.iter()
-                        .map(|x| strip_d(x))
-                        .eq(out.descargo.iter().map(strip_d))
-                        && i.iter()
-                            .map(|x| strip_i(x))
-                            .eq(out.idents.iter().map(strip_i))
+                let name = self.cols.name(i);
+                let reason = RejectReason::QuotesSplitField {
+                    index: i + 1,
+                    name: name.clone(),
+                    fields: r.len(),
+                    parts: naive,
+                    header: ncols,
                 };
-                match partidas.get(&key) {
-                    Some((old, j)) if same_partida(old, &out.partida) && same_extras(*j) => {
-                        // The same row again: stored once, counted.
-                        *dup_of.entry(key.0).or_default() += 1;
-                        continue;
-                    }
-                    Some((_, j)) => {
-                        // Another version of the partida: the later row wins, the earlier
-                        // is a conflict (DATA-CONFLICT), never dropped silently.
-                        let j = *j;
-                        dead.insert(j);
-                        *dup_of.entry(key.0.clone()).or_default() += 1;
-                        let (old, _) = partidas.remove(&key).expect("present");
-                        replaced.push(old);
-                    }
-                    None => {}
-                }
-                partidas.insert(key, (out.partida, k));
-                descargos.extend(out.descargo.map(|d| (k, d)));
-                idents.extend(out.idents.into_iter().map(|i| (k, i)));
+                return self.reject_record(parsed, ln, lines, &name, reason, raw);
             }
+        }
+        let (fields, header) = (r.len(), ncols);
+        if fields < header {
+            let reason = RejectReason::TruncatedLine { fields, header };
+            return self.reject_record(parsed, ln, lines, "", reason, raw);
+        }
+        if fields > header {
+            let reason = RejectReason::TooManyFields { fields, header };
+            return self.reject_record(parsed, ln, lines, "", reason, raw);
+        }
+        let rec = Rec {
+            cols: &self.cols.cols,
+            r: &r,
+        };
+        match parse_row(&rec, &self.file, ln) {
+            Err((field, reason)) => self.reject_record(parsed, ln, lines, &field, reason, raw),
+            Ok(out) => self.keep(parsed, k, ln, lines, out, raw),
         }
     }
-    let descargos: Vec<DescargoRow> = descargos
-        .into_iter()
-        .filter(|x| !dead.contains(&x.0))
-        .map(|x| x.1)
-        .collect();
-    let idents: Vec<IdentificadorRow> = idents
-        .into_iter()
-        .filter(|x| !dead.contains(&x.0))
-        .map(|x| x.1)
-        .collect();
-    let partidas: HashMap<(String, i32), PartidaRow> =
-        partidas.into_iter().map(|(k, v)| (k, v.0)).collect();
-    // Totals that do not fit DECIMAL(18,2): the pedimento is rejected, every record of it
-    // (a wrapped total would be stored otherwise).
-    let mut totals = crate::dataset::header_totals(partidas.values());
-    let overflow: HashMap<String, &'static str> = totals
-        .iter()
-        .filter_map(|(id, t)| crate::dataset::total_overflow(t).map(|c| (id.clone(), c)))
-        .collect();
-    let mut partidas = partidas;
-    let mut descargos = descargos;
-    let mut idents = idents;
-    if !overflow.is_empty() {
-        let mut recs = recs;
+
+    /// A parsed record: rejected when its header fields contradict an earlier record of
+    /// its pedimento; counted once when it repeats an earlier record of its partida;
+    /// replacing the earlier one (kept as a conflict) when it differs.
+    fn keep(
+        &mut self,
+        parsed: &mut Parsed,
+        k: usize,
+        ln: usize,
+        lines: &[(usize, &str)],
+        out: RowOut,
+        raw: String,
+    ) {
+        let id = out.header.pedimento_id.clone();
+        if let Some((h, first)) = self.headers.get(&id) {
+            let same = h.rfc == out.header.rfc
+                && h.clave_declarada == out.header.clave_declarada
+                && h.fecha_pago == out.header.fecha_pago
+                && h.tipo_operacion == out.header.tipo_operacion;
+            if !same {
+                let reason = RejectReason::InconsistentHeader { first_line: *first };
+                return self.reject_record(parsed, ln, lines, "pedimento", reason, raw);
+            }
+        } else {
+            self.order.push(id.clone());
+            self.headers.insert(id.clone(), (out.header, ln));
+        }
+        self.accepted += 1;
+        self.joined += lines.len() - 1;
+        let first = lines.first().map_or("", |l| l.1);
+        let at = (first.as_ptr() as usize).wrapping_sub(self.txt.as_ptr() as usize);
+        self.recs.push((
+            ln,
+            id.clone(),
+            (at, at.wrapping_add(first.len())),
+            lines.len() - 1,
+        ));
+        let key = (id, out.partida.partida);
+        let (descargos, idents) = (&self.descargos, &self.idents);
+        let same_extras = |j: usize| {
+            let d: Vec<_> = descargos
+                .iter()
+                .filter(|x| x.0 == j)
+                .map(|x| &x.1)
+                .collect();
+            let i: Vec<_> = idents.iter().filter(|x| x.0 == j).map(|x| &x.1).collect();
+            let strip_d = |x: &DescargoRow| {
+                (
+                    x.original_id.clone(),
+                    x.original_fraccion.clone(),
+                    x.unidad_medida.clone(),
+                    x.cantidad,
+                )
+            };
+            let strip_i = |x: &IdentificadorRow| {
+                (
+                    x.partida,
+                    x.clave.clone(),
+                    x.complemento1.clone(),
+                    x.complemento2.clone(),
+                    x.complemento3.clone(),
+                )
+            };
+            d.iter()
+                .map(|x| strip_d(x))
+                .eq(out.descargo.iter().map(strip_d))
+                && i.iter()
+                    .map(|x| strip_i(x))
+                    .eq(out.idents.iter().map(strip_i))
+        };
+        match self.partidas.get(&key) {
+            Some((old, j)) if same_partida(old, &out.partida) && same_extras(*j) => {
+                // The same row again: stored once, counted.
+                *self.dup_of.entry(key.0).or_default() += 1;
+                return;
+            }
+            Some((_, j)) => {
+                // Another version of the partida: the later row wins, the earlier is a
+                // conflict (DATA-CONFLICT), never dropped silently.
+                let j = *j;
+                self.dead.insert(j);
+                *self.dup_of.entry(key.0.clone()).or_default() += 1;
+                let (old, _) = self.partidas.remove(&key).expect("present");
+                self.replaced.push(old);
+            }
+            None => {}
+        }
+        self.partidas.insert(key, (out.partida, k));
+        self.descargos.extend(out.descargo.map(|d| (k, d)));
+        self.idents.extend(out.idents.into_iter().map(|i| (k, i)));
+    }
+
+    /// The rows of the records kept (not replaced by a later record), with the totals.
+    fn take_rows(&mut self) -> FileRows {
+        let dead = &self.dead;
+        let descargos: Vec<DescargoRow> = std::mem::take(&mut self.descargos)
+            .into_iter()
+            .filter(|x| !dead.contains(&x.0))
+            .map(|x| x.1)
+            .collect();
+        let idents: Vec<IdentificadorRow> = std::mem::take(&mut self.idents)
+            .into_iter()
+            .filter(|x| !dead.contains(&x.0))
+            .map(|x| x.1)
+            .collect();
+        let partidas: HashMap<(String, i32), PartidaRow> = std::mem::take(&mut self.partidas)
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        let totals = crate::dataset::header_totals(partidas.values());
+        FileRows {
+            partidas,
+            descargos,
+            idents,
+            totals,
+        }
+    }
+
+    /// Totals that do not fit DECIMAL(18,2): the pedimento is rejected, every record of it
+    /// (a wrapped total would be stored otherwise).
+    fn reject_overflow(&mut self, parsed: &mut Parsed, rows: &mut FileRows) {
+        let overflow: HashMap<String, &'static str> = rows
+            .totals
+            .iter()
+            .filter_map(|(id, t)| crate::dataset::total_overflow(t).map(|c| (id.clone(), c)))
+            .collect();
+        if overflow.is_empty() {
+            return;
+        }
+        let mut recs = std::mem::take(&mut self.recs);
         recs.sort_by_key(|r| r.0);
         for (ln, id, (s, e), extra) in recs {
-            let raw: String = txt.get(s..e).unwrap_or("").chars().take(500).collect();
+            let raw: String = self.txt.get(s..e).unwrap_or("").chars().take(500).collect();
             if let Some(col) = overflow.get(&id) {
-                accepted -= 1;
-                let reason = format!(
-                    "total overflow: the {col} of pedimento {id} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected"
-                );
-                reject(parsed, ln, col, reason.clone(), raw);
+                self.accepted -= 1;
+                let reason = RejectReason::TotalOverflow {
+                    column: col.to_string(),
+                    pedimento: id.clone(),
+                };
+                self.reject(parsed, ln, col, reason.clone(), raw);
                 // The continuation lines of a multi-line record: rejected with it.
                 for l in ln + 1..=ln + extra {
-                    joined -= 1;
-                    read += 1;
-                    reject(parsed, l, col, reason.clone(), String::new());
+                    self.joined -= 1;
+                    self.read += 1;
+                    self.reject(parsed, l, col, reason.clone(), String::new());
                 }
             }
         }
         for id in overflow.keys() {
-            headers.remove(id);
-            totals.remove(id);
-            dup_of.remove(id);
+            self.headers.remove(id);
+            rows.totals.remove(id);
+            self.dup_of.remove(id);
         }
-        order.retain(|id| !overflow.contains_key(id));
-        partidas.retain(|k, _| !overflow.contains_key(&k.0));
-        descargos.retain(|d| !overflow.contains_key(&d.pedimento_id));
-        idents.retain(|i| !overflow.contains_key(&i.pedimento_id));
-        replaced.retain(|p| !overflow.contains_key(p.pedimento_id.as_str()));
+        self.order.retain(|id| !overflow.contains_key(id));
+        rows.partidas.retain(|k, _| !overflow.contains_key(&k.0));
+        rows.descargos
+            .retain(|d| !overflow.contains_key(&d.pedimento_id));
+        rows.idents
+            .retain(|i| !overflow.contains_key(&i.pedimento_id));
+        self.replaced
+            .retain(|p| !overflow.contains_key(p.pedimento_id.as_str()));
     }
-    parsed.accept(&file, accepted);
-    if let Some(f) = parsed.files.iter_mut().find(|f| f.file == file) {
-        f.rows_read = read;
-        f.joined_lines = joined;
-        f.blank_lines = f.lines.saturating_sub(read + joined);
-        f.duplicates += dup_of.values().sum::<usize>();
-        f.conflicts += replaced.len();
-    }
-    let op_dates: HashMap<String, chrono::NaiveDate> = headers
-        .iter()
-        .map(|(k, (h, _))| (k.clone(), h.fecha_operacion))
-        .collect();
-    // Identificadores also fill the header (IM program, virtual counterpart).
-    for i in idents.iter().filter(|i| i.partida.is_none()) {
-        if let Some((h, _)) = headers.get_mut(&i.pedimento_id) {
-            super::datastage::apply_identifier(
-                h,
-                &i.clave,
-                i.complemento1.as_deref(),
-                i.complemento2.as_deref(),
-            );
+
+    /// The file's counts, and its rows into `parsed`: headers with their totals (and the
+    /// header of an identificador), an earlier file's version of a pedimento replaced,
+    /// the earlier versions of a partida as conflicts.
+    fn finish(mut self, parsed: &mut Parsed, rows: FileRows) {
+        let file = self.file.clone();
+        let FileRows {
+            partidas,
+            descargos,
+            idents,
+            totals,
+        } = rows;
+        parsed.accept(&file, self.accepted);
+        if let Some(f) = parsed.files.iter_mut().find(|f| f.file == file) {
+            f.rows_read = self.read;
+            f.joined_lines = self.joined;
+            f.blank_lines = f.lines.saturating_sub(self.read + self.joined);
+            f.duplicates += self.dup_of.values().sum::<usize>();
+            f.conflicts += self.replaced.len();
         }
-    }
-    // A pedimento already read from an earlier file of this run: this (later) file's
-    // version wins. Its earlier partidas, identificadores and descargos are dropped
-    // (counted as duplicates of the earlier file); the earlier header stays for
-    // `YearData::dedupe`, which keeps it as a conflict when it differs.
-    let here: std::collections::HashSet<&String> = order.iter().collect();
-    let mut dropped: HashMap<String, usize> = HashMap::new();
-    for y in parsed.years.values_mut() {
-        let src: HashMap<&str, &String> = y
-            .pedimentos
+        let op_dates: HashMap<String, chrono::NaiveDate> = self
+            .headers
             .iter()
-            .filter(|p| here.contains(&p.pedimento_id))
-            .map(|p| (p.pedimento_id.as_str(), &p.source_file))
+            .map(|(k, (h, _))| (k.clone(), h.fecha_operacion))
             .collect();
-        if src.is_empty() {
-            continue;
-        }
-        y.partidas
-            .retain(|p| match src.get(p.pedimento_id.as_str()) {
-                Some(f) => {
-                    *dropped.entry((*f).clone()).or_default() += 1;
-                    false
-                }
-                None => true,
-            });
-        y.identificadores
-            .retain(|i| !src.contains_key(i.pedimento_id.as_str()));
-        y.descargos
-            .retain(|d| !src.contains_key(d.pedimento_id.as_str()));
-    }
-    for f in parsed.files.iter_mut() {
-        if let Some(n) = dropped.get(&f.file) {
-            f.duplicates += n;
-        }
-    }
-    let mut replaced_of: HashMap<String, Vec<PartidaRow>> = HashMap::new();
-    for p in replaced {
-        replaced_of
-            .entry(p.pedimento_id.to_string())
-            .or_default()
-            .push(p);
-    }
-    for id in order {
-        let (mut h, _) = headers.remove(&id).unwrap();
-        h.set_totals(&totals);
-        if let Some(ant) = &h.rectifica_id {
-            parsed.supersede(&file);
-            if let Some(d) = op_dates.get(ant) {
-                h.fecha_operacion = *d;
+        // Identificadores also fill the header (IM program, virtual counterpart).
+        for i in idents.iter().filter(|i| i.partida.is_none()) {
+            if let Some((h, _)) = self.headers.get_mut(&i.pedimento_id) {
+                super::datastage::apply_identifier(
+                    h,
+                    &i.clave,
+                    i.complemento1.as_deref(),
+                    i.complemento2.as_deref(),
+                );
             }
         }
-        // A partida given twice with different content: the pedimento as the earlier row
-        // had it is a conflict (its totals with that row), named by the row's line.
-        for old in replaced_of.remove(&id).unwrap_or_default() {
-            let kept = &partidas[&(id.clone(), old.partida)];
-            let mut c = h.clone();
-            let sub = |t: Decimal, k: Decimal, o: Decimal| {
-                t.checked_sub(k).and_then(|x| x.checked_add(o)).unwrap_or(t)
-            };
-            c.valor_dolares = sub(h.valor_dolares, kept.valor_dolares, old.valor_dolares);
-            c.valor_aduana = sub(h.valor_aduana, kept.valor_aduana, old.valor_aduana);
-            c.valor_comercial = sub(h.valor_comercial, kept.valor_comercial, old.valor_comercial);
-            c.source_line = old.source_line;
-            parsed.years.entry(c.year).or_default().conflicts.push(c);
+        // A pedimento already read from an earlier file of this run: this (later) file's
+        // version wins. Its earlier partidas, identificadores and descargos are dropped
+        // (counted as duplicates of the earlier file); the earlier header stays for
+        // `YearData::dedupe`, which keeps it as a conflict when it differs.
+        let here: HashSet<&String> = self.order.iter().collect();
+        let mut dropped: HashMap<String, usize> = HashMap::new();
+        for y in parsed.years.values_mut() {
+            let src: HashMap<&str, &String> = y
+                .pedimentos
+                .iter()
+                .filter(|p| here.contains(&p.pedimento_id))
+                .map(|p| (p.pedimento_id.as_str(), &p.source_file))
+                .collect();
+            if src.is_empty() {
+                continue;
+            }
+            y.partidas
+                .retain(|p| match src.get(p.pedimento_id.as_str()) {
+                    Some(f) => {
+                        *dropped.entry((*f).clone()).or_default() += 1;
+                        false
+                    }
+                    None => true,
+                });
+            y.identificadores
+                .retain(|i| !src.contains_key(i.pedimento_id.as_str()));
+            y.descargos
+                .retain(|d| !src.contains_key(d.pedimento_id.as_str()));
         }
-        parsed.years.entry(h.year).or_default().pedimentos.push(h);
+        for f in parsed.files.iter_mut() {
+            if let Some(n) = dropped.get(&f.file) {
+                f.duplicates += n;
+            }
+        }
+        let mut replaced_of: HashMap<String, Vec<PartidaRow>> = HashMap::new();
+        for p in std::mem::take(&mut self.replaced) {
+            replaced_of
+                .entry(p.pedimento_id.to_string())
+                .or_default()
+                .push(p);
+        }
+        for id in std::mem::take(&mut self.order) {
+            let (mut h, _) = self.headers.remove(&id).unwrap();
+            h.set_totals(&totals);
+            if let Some(ant) = &h.rectifica_id {
+                parsed.supersede(&file);
+                if let Some(d) = op_dates.get(ant) {
+                    h.fecha_operacion = *d;
+                }
+            }
+            // A partida given twice with different content: the pedimento as the earlier
+            // row had it is a conflict (its totals with that row), named by the row's line.
+            for old in replaced_of.remove(&id).unwrap_or_default() {
+                let kept = &partidas[&(id.clone(), old.partida)];
+                let mut c = h.clone();
+                let sub = |t: Decimal, k: Decimal, o: Decimal| {
+                    t.checked_sub(k).and_then(|x| x.checked_add(o)).unwrap_or(t)
+                };
+                c.valor_dolares = sub(h.valor_dolares, kept.valor_dolares, old.valor_dolares);
+                c.valor_aduana = sub(h.valor_aduana, kept.valor_aduana, old.valor_aduana);
+                c.valor_comercial =
+                    sub(h.valor_comercial, kept.valor_comercial, old.valor_comercial);
+                c.source_line = old.source_line;
+                parsed.years.entry(c.year).or_default().conflicts.push(c);
+            }
+            parsed.years.entry(h.year).or_default().pedimentos.push(h);
+        }
+        let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
+        ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+        parsed.push_by_year(ps, idents, descargos);
     }
-    let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
-    ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
-    parsed.push_by_year(ps, idents, descargos);
 }

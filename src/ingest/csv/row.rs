@@ -51,7 +51,11 @@ pub const OPTIONAL: &[&str] = &[
     "consolidado",
 ];
 
-pub(super) type Fail = (String, String);
+/// (field, reason).
+pub(super) type Fail = (String, RejectReason);
+
+/// A reject kind that takes a field error (`RejectReason::BadField`, ...).
+pub(super) type Kind = fn(FieldError) -> RejectReason;
 
 pub(super) struct Rec<'a> {
     pub(super) cols: &'a HashMap<String, usize>,
@@ -63,7 +67,9 @@ fn yes_no(s: &str) -> FieldResult<bool> {
     match s.trim().to_lowercase().as_str() {
         "1" | "si" | "sí" | "s" | "true" => Ok(true),
         "0" | "no" | "n" | "false" => Ok(false),
-        other => Err(FieldError(format!("expected 1/0 or si/no, got {other:?}"))),
+        other => Err(FieldError::YesNo {
+            value: other.into(),
+        }),
     }
 }
 
@@ -79,22 +85,21 @@ impl Rec<'_> {
         &self,
         n: &str,
         p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
+        kind: Kind,
     ) -> Result<T, Fail> {
-        p(self.raw(n)).map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
+        p(self.raw(n)).map_err(|e| (n.to_string(), kind(e)))
     }
     pub(super) fn opt<T>(
         &self,
         n: &str,
         p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
+        kind: Kind,
     ) -> Result<Option<T>, Fail> {
         let v = self.raw(n);
         if v.is_empty() {
             Ok(None)
         } else {
-            p(v).map(Some)
-                .map_err(|FieldError(e)| (n.to_string(), format!("{kind}: {e}")))
+            p(v).map(Some).map_err(|e| (n.to_string(), kind(e)))
         }
     }
     pub(super) fn text(&self, n: &str) -> Option<String> {
@@ -113,11 +118,19 @@ pub(super) struct RowOut {
 pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail> {
     // size-exception: one field after another of the documented CSV layout, in
     // column order; each step is a single validated field.
-    let key = rec.req("pedimento", model::PedimentoKey::parse, "bad field")?;
-    let tipo_operacion = rec.req("tipo_operacion", model::tipo_operacion, "bad field")?;
-    let clave = rec.req("clave", model::clave, "unknown clave")?;
-    let rfc = rec.req("rfc", model::rfc, "bad RFC")?;
-    let fecha_pago = rec.req("fecha_pago", model::date, "bad date")?;
+    let key = rec.req(
+        "pedimento",
+        model::PedimentoKey::parse,
+        RejectReason::BadField,
+    )?;
+    let tipo_operacion = rec.req(
+        "tipo_operacion",
+        model::tipo_operacion,
+        RejectReason::BadField,
+    )?;
+    let clave = rec.req("clave", model::clave, RejectReason::UnknownClave)?;
+    let rfc = rec.req("rfc", model::rfc, RejectReason::BadRfc)?;
+    let fecha_pago = rec.req("fecha_pago", model::date, RejectReason::BadDate)?;
     // The key's year is the year of validation (Anexo 22 campo 1): payment falls in it,
     // or in the next year when the número's first digit is the key's year's last digit
     // (validated in December, paid in January).
@@ -125,15 +138,19 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     if paid != key.year() && key.number().validation_year(paid) != key.year() {
         return Err((
             "fecha_pago".into(),
-            format!(
-                "bad date: fecha_pago {fecha_pago} is not in the pedimento's year {} (nor in the next, for a número starting with the year's last digit)",
-                key.year()
-            ),
+            RejectReason::BadDate(FieldError::PaidOutsideYear {
+                paid: fecha_pago,
+                year: key.year(),
+            }),
         ));
     }
-    let fecha_seleccion = rec.opt("fecha_seleccion", model::date, "bad date")?;
+    let fecha_seleccion = rec.opt("fecha_seleccion", model::date, RejectReason::BadDate)?;
     let rectifica = rec
-        .opt("rectifica", model::PedimentoKey::parse, "bad field")?
+        .opt(
+            "rectifica",
+            model::PedimentoKey::parse,
+            RejectReason::BadField,
+        )?
         .map(|k| k.id());
     let clave_original = rec.text("clave_original").map(|s| s.to_uppercase());
     let effective = if clave == "R1" {
@@ -156,13 +173,13 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         nombre: rec.text("nombre"),
         immex_programa: rec.text("immex_programa"),
         fecha_pago,
-        fecha_entrada: rec.opt("fecha_entrada", model::date, "bad date")?,
+        fecha_entrada: rec.opt("fecha_entrada", model::date, RejectReason::BadDate)?,
         fecha_seleccion,
         fecha_operacion: fecha_seleccion.unwrap_or(fecha_pago),
         tipo_cambio: rec.opt(
             "tipo_cambio",
             |s| model::decimal(s, QTY_SCALE),
-            "not a number",
+            RejectReason::NotANumber,
         )?,
         valor_dolares: Decimal::ZERO,
         valor_aduana: Decimal::ZERO,
@@ -172,22 +189,42 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
             .opt(
                 "contraparte_pedimento",
                 model::PedimentoKey::parse,
-                "bad field",
+                RejectReason::BadField,
             )?
             .map(|k| k.id()),
-        contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, "bad RFC")?,
+        contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, RejectReason::BadRfc)?,
         source_file: file.to_string(),
         source_line: ln as i64,
         hora_pago: model::time_of(rec.raw("fecha_pago")),
-        consolidado: rec.opt("consolidado", yes_no, "bad field")?,
+        consolidado: rec.opt("consolidado", yes_no, RejectReason::BadField)?,
     };
-    let money = |n: &str| rec.req(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
-    let omoney = |n: &str| rec.opt(n, |s| model::decimal(s, MONEY_SCALE), "not a number");
-    let orate = |n: &str| rec.opt(n, |s| model::decimal(s, RATE_SCALE), "not a number");
+    let money = |n: &str| {
+        rec.req(
+            n,
+            |s| model::decimal(s, MONEY_SCALE),
+            RejectReason::NotANumber,
+        )
+    };
+    let omoney = |n: &str| {
+        rec.opt(
+            n,
+            |s| model::decimal(s, MONEY_SCALE),
+            RejectReason::NotANumber,
+        )
+    };
+    let orate = |n: &str| {
+        rec.opt(
+            n,
+            |s| model::decimal(s, RATE_SCALE),
+            RejectReason::NotANumber,
+        )
+    };
     let partida = PartidaRow {
         pedimento_id: id.as_str().into(),
-        partida: rec.req("partida", model::partida_number, "bad field")?,
-        fraccion: rec.req("fraccion", model::fraccion, "bad field")?.into(),
+        partida: rec.req("partida", model::partida_number, RejectReason::BadField)?,
+        fraccion: rec
+            .req("fraccion", model::fraccion, RejectReason::BadField)?
+            .into(),
         nico: None,
         descripcion: rec.text("descripcion").map(Into::into),
         codigo_producto: rec.text("codigo_producto").map(Into::into),
@@ -196,28 +233,28 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         cantidad_umc: rec.opt(
             "cantidad_umc",
             |s| model::decimal(s, QTY_SCALE),
-            "not a number",
+            RejectReason::NotANumber,
         )?,
         umt: rec.req(
             "umt",
             |s| {
                 if s.is_empty() {
-                    Err(FieldError("umt is empty".into()))
+                    Err(FieldError::Empty { what: "umt".into() })
                 } else {
                     Ok(s.into())
                 }
             },
-            "bad field",
+            RejectReason::BadField,
         )?,
         cantidad_umt: rec.req(
             "cantidad_umt",
             |s| model::decimal(s, QTY_SCALE),
-            "not a number",
+            RejectReason::NotANumber,
         )?,
         precio_unitario: rec.opt(
             "precio_unitario",
             |s| model::decimal(s, QTY_SCALE),
-            "not a number",
+            RejectReason::NotANumber,
         )?,
         valor_aduana: money("valor_aduana")?,
         valor_comercial: money("valor_comercial")?,
@@ -234,18 +271,22 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     let descargo = match rec.opt(
         "descargo_pedimento",
         model::PedimentoKey::parse,
-        "bad field",
+        RejectReason::BadField,
     )? {
         None => None,
         Some(k) => Some(DescargoRow {
             pedimento_id: id.clone(),
             original_id: k.id(),
-            original_fraccion: rec.opt("descargo_fraccion", model::fraccion, "bad field")?,
+            original_fraccion: rec.opt(
+                "descargo_fraccion",
+                model::fraccion,
+                RejectReason::BadField,
+            )?,
             unidad_medida: rec.text("descargo_umt"),
             cantidad: rec.opt(
                 "descargo_cantidad",
                 |s| model::decimal(s, QTY_SCALE),
-                "not a number",
+                RejectReason::NotANumber,
             )?,
             fecha_original: None,
             source_line: ln as i64,
@@ -269,7 +310,7 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         if clave.is_empty() || clave.len() > 3 {
             return Err((
                 "identificadores".into(),
-                format!("bad field: identificador '{item}' is not CLAVE[:complemento...]"),
+                RejectReason::BadField(FieldError::Identificador { value: item.into() }),
             ));
         }
         let nz = |s: Option<String>| s.filter(|x| !x.is_empty());

@@ -7,7 +7,9 @@ use super::latest;
 use super::resolve::{Ctx, Memo, each_line, reject_row};
 use super::table::{Fail, Fd, Row, Table, dec, f, fields_buf, fraccion_text};
 use crate::dataset::{FxMap, IdentificadorRow, PartidaRow, RejectRow, Text};
-use crate::model::{self, FieldError, MONEY_SCALE, PedimentoKey, QTY_SCALE, RATE_SCALE, catalog};
+use crate::model::{
+    self, FieldError, MONEY_SCALE, PedimentoKey, QTY_SCALE, RATE_SCALE, RejectReason, catalog,
+};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -69,7 +71,7 @@ pub(super) fn partidas_551(
                     let mut parse = || {
                         let r = Row::new(&t, f, buf);
                         let tr = r.triple()?;
-                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
                         let mut p = partida_551(&r, ln)?;
                         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                         p.pedimento_id = key.id_text();
@@ -207,14 +209,14 @@ pub(super) fn value_totals(
         .collect();
     if !overflow.is_empty() {
         ctx.dead = vec![false; ctx.rows.len()];
-        let mut why: HashMap<usize, String> = HashMap::new();
+        let mut why: HashMap<usize, RejectReason> = HashMap::new();
         for (at, col) in &overflow {
             ctx.dead[*at] = true;
             let h = &ctx.rows[*at];
-            let reason = format!(
-                "total overflow: the {col} of pedimento {} (the sum of its partidas) does not fit DECIMAL(18,2); the pedimento is rejected",
-                h.pedimento_id
-            );
+            let reason = RejectReason::TotalOverflow {
+                column: col.to_string(),
+                pedimento: h.pedimento_id.clone(),
+            };
             parsed.unaccept(&h.source_file);
             parsed.reject(RejectRow {
                 source_file: h.source_file.clone(),
@@ -299,16 +301,15 @@ pub(super) fn contribuciones(
                     |(memo, last, buf), (_, f)| {
                         let r = Row::new(&t, f, buf);
                         let tr = r.triple()?;
-                        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+                        let pd = r.opt(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
                         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
                         let sec = r.req(
                             f::SecuenciaFraccion,
                             |s| {
-                                s.parse::<i32>().map_err(|_| {
-                                    FieldError(format!("'{s}' is not a partida number"))
-                                })
+                                s.parse::<i32>()
+                                    .map_err(|_| FieldError::PartidaNumber { value: s.into() })
                             },
-                            "bad field",
+                            RejectReason::BadField,
                         )?;
                         let pk = (key, sec);
                         let i = match *last {
@@ -326,10 +327,10 @@ pub(super) fn contribuciones(
                                 let i = *pindex.get(&pk).ok_or_else(|| {
                                     (
                                         "SecuenciaFraccion".to_string(),
-                                        format!(
-                                            "missing partida: no 551 row for partida {sec} of {}",
-                                            key.id()
-                                        ),
+                                        RejectReason::MissingPartida {
+                                            partida: sec,
+                                            pedimento: key.id(),
+                                        },
                                     )
                                 })?;
                                 *last = Some((pk, i));
@@ -338,9 +339,17 @@ pub(super) fn contribuciones(
                         };
                         let code = Contrib::of(r.raw(f::ClaveContribucion).trim_start_matches('0'));
                         let v = if tasa {
-                            r.req(f::TasaContribucion, |s| dec(s, RATE_SCALE), "not a number")?
+                            r.req(
+                                f::TasaContribucion,
+                                |s| dec(s, RATE_SCALE),
+                                RejectReason::NotANumber,
+                            )?
                         } else {
-                            r.req(f::ImportePago, |s| dec(s, MONEY_SCALE), "not a number")?
+                            r.req(
+                                f::ImportePago,
+                                |s| dec(s, MONEY_SCALE),
+                                RejectReason::NotANumber,
+                            )?
                         };
                         Ok::<_, Fail>((i, code, v))
                     },
@@ -412,28 +421,33 @@ pub(super) fn identificadores_554(
     let pindex = &p.pindex;
     each_line(tables, parsed, |t, ln, r, memo| {
         let tr = r.triple()?;
-        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let pd = r.opt(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
         let sec = r.req(
             f::SecuenciaFraccion,
             |s| {
                 s.parse::<i32>()
-                    .map_err(|_| FieldError(format!("'{s}' is not a partida number")))
+                    .map_err(|_| FieldError::PartidaNumber { value: s.into() })
             },
-            "bad field",
+            RejectReason::BadField,
         )?;
         let id = key.id();
         if !pindex.contains_key(&(key, sec)) {
             return Err((
                 "SecuenciaFraccion".into(),
-                format!("missing partida: no 551 row for partida {sec} of {id}"),
+                RejectReason::MissingPartida {
+                    partida: sec,
+                    pedimento: id,
+                },
             ));
         }
         let clave = r.raw(f::ClaveCaso).to_uppercase();
         if clave.is_empty() {
             return Err((
                 "ClaveCaso".into(),
-                "bad field: identificador is empty".into(),
+                RejectReason::BadField(FieldError::Empty {
+                    what: "identificador".into(),
+                }),
             ));
         }
         idents.push(IdentificadorRow {
@@ -451,11 +465,15 @@ pub(super) fn identificadores_554(
 }
 
 fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
-    let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), "not a number");
+    let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), RejectReason::NotANumber);
     Ok(PartidaRow {
         pedimento_id: Text::default(),
-        partida: r.req(f::SecuenciaFraccion, model::partida_number, "bad field")?,
-        fraccion: r.req(f::Fraccion, fraccion_text, "bad field")?,
+        partida: r.req(
+            f::SecuenciaFraccion,
+            model::partida_number,
+            RejectReason::BadField,
+        )?,
+        fraccion: r.req(f::Fraccion, fraccion_text, RejectReason::BadField)?,
         nico: r.ctext(f::SubdivisionFraccion),
         descripcion: r.ctext(f::DescripcionMercancia),
         codigo_producto: r.ctext(f::CodigoMercanciaProducto),
@@ -464,21 +482,31 @@ fn partida_551(r: &Row, ln: usize) -> Result<PartidaRow, Fail> {
         cantidad_umc: r.opt(
             f::CantidadUMComercial,
             |s| dec(s, QTY_SCALE),
-            "not a number",
+            RejectReason::NotANumber,
         )?,
         umt: r.req(
             f::UnidadMedidaTarifa,
             |s| {
                 if s.is_empty() {
-                    Err(FieldError("unidad de medida de tarifa is empty".into()))
+                    Err(FieldError::Empty {
+                        what: "unidad de medida de tarifa".into(),
+                    })
                 } else {
                     Ok(Text::from(s))
                 }
             },
-            "bad field",
+            RejectReason::BadField,
         )?,
-        cantidad_umt: r.req(f::CantidadUMTarifa, |s| dec(s, QTY_SCALE), "not a number")?,
-        precio_unitario: r.opt(f::PrecioUnitario, |s| dec(s, QTY_SCALE), "not a number")?,
+        cantidad_umt: r.req(
+            f::CantidadUMTarifa,
+            |s| dec(s, QTY_SCALE),
+            RejectReason::NotANumber,
+        )?,
+        precio_unitario: r.opt(
+            f::PrecioUnitario,
+            |s| dec(s, QTY_SCALE),
+            RejectReason::NotANumber,
+        )?,
         valor_aduana: money(f::ValorAduana)?,
         valor_comercial: money(f::ValorComercial)?,
         valor_dolares: money(f::ValorDolares)?,

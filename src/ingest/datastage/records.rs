@@ -7,7 +7,9 @@ use super::apply_identifier;
 use super::resolve::{Ctx, each_line, reject_row};
 use super::table::{Fail, Row, Table, dec, f, fields_buf};
 use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
-use crate::model::{self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE};
+use crate::model::{
+    self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE, RejectReason,
+};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -87,8 +89,8 @@ pub(super) fn fechas_506(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed)
     each_line(tables, parsed, |_, _, r, memo| {
         let tr = r.triple()?;
         let tipo = r.raw(f::TipoFecha).to_string();
-        let fecha = r.req(f::FechaOperacion, model::date, "bad date")?;
-        let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+        let fecha = r.req(f::FechaOperacion, model::date, RejectReason::BadDate)?;
+        let pd = r.opt(f::FechaValidacionPagoR, model::date, RejectReason::BadDate)?;
         let (_, at) = ctx.resolve_at(memo, &tr, pd.or(Some(fecha)))?;
         ctx.alive(at)?;
         if tipo == "1" {
@@ -101,7 +103,7 @@ pub(super) fn fechas_506(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed)
 /// Sel ConsecutivoRemesa: a whole number (0 or empty on an ordinary pedimento).
 fn remesa(s: &str) -> FieldResult<u32> {
     s.parse::<u32>()
-        .map_err(|_| FieldError(format!("expected a whole number, got {s:?}")))
+        .map_err(|_| FieldError::WholeNumber { value: s.into() })
 }
 
 /// Sel: fecha de selección automatizada (the date plazos count from, seed 004 L4089).
@@ -113,8 +115,8 @@ fn remesa(s: &str) -> FieldResult<u32> {
 pub(super) fn seleccion(tables: Vec<Table>, ctx: &mut Ctx, parsed: &mut Parsed) {
     each_line(tables, parsed, |_, _, r, memo| {
         let tr = r.triple()?;
-        let fecha = r.req(f::FechaSeleccion, model::date, "bad date")?;
-        let rem = r.opt(f::ConsecutivoRemesa, remesa, "not a number")?;
+        let fecha = r.req(f::FechaSeleccion, model::date, RejectReason::BadDate)?;
+        let rem = r.opt(f::ConsecutivoRemesa, remesa, RejectReason::NotANumber)?;
         let (_, at) = ctx.resolve_at(memo, &tr, Some(fecha))?;
         ctx.alive(at)?;
         let h = &mut ctx.rows[at];
@@ -141,13 +143,15 @@ pub(super) fn identificadores_507(
 ) {
     each_line(tables, parsed, |t, ln, r, memo| {
         let tr = r.triple()?;
-        let pd = r.opt(f::FechaValidacionPagoR, model::date, "bad date")?;
+        let pd = r.opt(f::FechaValidacionPagoR, model::date, RejectReason::BadDate)?;
         let (_, at) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
         let clave = r.raw(f::ClaveCaso).to_uppercase();
         if clave.is_empty() {
             return Err((
                 "ClaveCaso".into(),
-                "bad field: identificador is empty".into(),
+                RejectReason::BadField(FieldError::Empty {
+                    what: "identificador".into(),
+                }),
             ));
         }
         let (c1, c2) = (r.text(f::IdentificadorCaso), r.text(f::ComplementoCaso));
@@ -180,14 +184,18 @@ pub(super) fn rectificaciones_701(
         HashMap::new();
     each_line(tables, parsed, |t, _, r, _| {
         let tr = r.triple()?;
-        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let pd = r.opt(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
         let key = ctx.resolve(&tr, pd)?;
         let ant = r.triple_of(
             f::SeccionAduaneraAnterior,
             f::PatenteAnterior,
             f::PedimentoAnterior,
         )?;
-        let fa = r.opt(f::FechaOperacionAnterior, model::date, "bad date")?;
+        let fa = r.opt(
+            f::FechaOperacionAnterior,
+            model::date,
+            RejectReason::BadDate,
+        )?;
         let ant_year = match fa {
             Some(d) => ant.validation_year(chrono::Datelike::year(&d)),
             None => ctx
@@ -242,32 +250,36 @@ pub(super) fn descargos_512(
     let mut dreq: Vec<(usize, usize)> = vec![];
     each_line(tables, parsed, |t, ln, r, memo| {
         let tr = r.triple()?;
-        let pd = r.opt(f::FechaPagoReal, model::date, "bad date")?;
+        let pd = r.opt(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
         let (key, _) = ctx.resolve_memo(memo, &tr, pd, t.req)?;
         let orig = r.triple_of(
             f::SeccionAduaneraDespOrig,
             f::PatenteAduanalOrig,
             f::PedimentoOriginal,
         )?;
-        let fo = r.opt(f::FechaOperacionOrig, model::date, "bad date")?;
+        let fo = r.opt(f::FechaOperacionOrig, model::date, RejectReason::BadDate)?;
         let oy = match fo {
             Some(d) => orig.validation_year(chrono::Datelike::year(&d)),
             None => ctx.resolve(&orig, None).map(|k| k.year()).map_err(|_| {
                 (
                     "FechaOperacionOrig".to_string(),
-                    "bad date: empty, and the original pedimento is not in this input".to_string(),
+                    RejectReason::BadDate(FieldError::EmptyOriginalDate),
                 )
             })?,
         };
         descargos.push(DescargoRow {
             pedimento_id: key.id(),
             original_id: PedimentoKey::of(orig, oy).id(),
-            original_fraccion: r.opt(f::FraccionOriginal, model::fraccion, "bad field")?,
+            original_fraccion: r.opt(
+                f::FraccionOriginal,
+                model::fraccion,
+                RejectReason::BadField,
+            )?,
             unidad_medida: r.text(f::UnidadMedida),
             cantidad: r.opt(
                 f::MercanciaDescargada,
                 |s| dec(s, QTY_SCALE),
-                "not a number",
+                RejectReason::NotANumber,
             )?,
             fecha_original: fo,
             source_line: ln as i64,
@@ -280,11 +292,19 @@ pub(super) fn descargos_512(
 
 fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
     let tr = r.triple()?;
-    let tipo_operacion = r.req(f::TipoOperacion, model::tipo_operacion, "bad field")?;
-    let clave = r.req(f::ClaveDocumento, model::clave, "unknown clave")?;
-    let rfc = r.req(f::Rfc, model::rfc, "bad RFC")?;
-    let fecha_pago = r.req(f::FechaPagoReal, model::date, "bad date")?;
-    let tipo_cambio = r.opt(f::TipoCambio, |s| dec(s, QTY_SCALE), "not a number")?;
+    let tipo_operacion = r.req(
+        f::TipoOperacion,
+        model::tipo_operacion,
+        RejectReason::BadField,
+    )?;
+    let clave = r.req(f::ClaveDocumento, model::clave, RejectReason::UnknownClave)?;
+    let rfc = r.req(f::Rfc, model::rfc, RejectReason::BadRfc)?;
+    let fecha_pago = r.req(f::FechaPagoReal, model::date, RejectReason::BadDate)?;
+    let tipo_cambio = r.opt(
+        f::TipoCambio,
+        |s| dec(s, QTY_SCALE),
+        RejectReason::NotANumber,
+    )?;
     // The year on the number: of validation (Anexo 22 campo 1), not of payment.
     let year = tr.validation_year(chrono::Datelike::year(&fecha_pago));
     let tipo_pedimento = match r.raw(f::TipoPedimento) {

@@ -5,6 +5,7 @@
 use super::super::Parsed;
 use super::table::{Fail, Row, Table, fields_buf};
 use crate::dataset::{FxMap, PedimentoRow, RejectRow};
+use crate::model::RejectReason;
 use crate::model::{PedimentoKey, PedimentoNumber};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -138,10 +139,11 @@ impl Ctx {
         }
         Err((
             "Pedimento".into(),
-            format!(
-                "pedimento rejected: {} was rejected (total overflow; see its 501 row, {}:{})",
-                self.rows[at].pedimento_id, self.rows[at].source_file, self.rows[at].source_line
-            ),
+            RejectReason::HeaderOverflow {
+                pedimento: self.rows[at].pedimento_id.clone(),
+                file: self.rows[at].source_file.clone(),
+                line: self.rows[at].source_line,
+            },
         ))
     }
     /// Whether a row may come from another request than its pedimento's 501.
@@ -189,20 +191,17 @@ impl Ctx {
                 }
                 Err((
                     "Pedimento".into(),
-                    format!(
-                        "ambiguous pedimento: {}-{}-{} exists in years {:?}; the row's date does not pick one",
-                        t.aduana_seccion(),
-                        t.patente(),
-                        t.numero(),
-                        ys
-                    ),
+                    RejectReason::AmbiguousPedimento {
+                        number: format!("{}-{}-{}", t.aduana_seccion(), t.patente(), t.numero()),
+                        years: ys.to_vec(),
+                    },
                 ))
             }
             _ => {
                 if let Some(at) = self.rejected_headers.get(t) {
                     Err((
                         "Pedimento".into(),
-                        format!("pedimento rejected: its 501 row ({at}) was rejected"),
+                        RejectReason::HeaderRejected { at: at.clone() },
                     ))
                 } else {
                     if let Ok(mut m) = self.missing.lock() {
@@ -210,12 +209,14 @@ impl Ctx {
                     }
                     Err((
                         "Pedimento".into(),
-                        format!(
-                            "missing pedimento: no 501 datos generales row for {}-{}-{} (in this input or the dataset)",
-                            t.aduana_seccion(),
-                            t.patente(),
-                            t.numero()
-                        ),
+                        RejectReason::MissingPedimento {
+                            number: format!(
+                                "{}-{}-{}",
+                                t.aduana_seccion(),
+                                t.patente(),
+                                t.numero()
+                            ),
+                        },
                     ))
                 }
             }

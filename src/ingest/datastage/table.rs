@@ -5,7 +5,7 @@
 use super::super::{FileStats, text};
 use super::{Input, USED};
 use crate::dataset::{RejectRow, Text};
-use crate::model::{self, FieldError, FieldResult, PedimentoNumber, fixed_digits};
+use crate::model::{self, FieldError, FieldResult, PedimentoNumber, RejectReason, fixed_digits};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -173,7 +173,11 @@ pub(super) struct Row<'a, 'b> {
     pub(super) f: &'b [&'a str],
 }
 
-pub(super) type Fail = (String, String); // (field, reason)
+/// (field, reason).
+pub(super) type Fail = (String, RejectReason);
+
+/// A reject kind that takes a field error (`RejectReason::BadField`, ...).
+pub(super) type Kind = fn(FieldError) -> RejectReason;
 
 /// A vector of fields for [`Row::new`] to reuse.
 pub(super) fn fields_buf<'a>() -> Vec<&'a str> {
@@ -200,22 +204,22 @@ impl<'a, 'b> Row<'a, 'b> {
         &self,
         name: Fd,
         p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
+        kind: Kind,
     ) -> Result<T, Fail> {
-        p(self.raw(name)).map_err(|FieldError(e)| (name.name().to_string(), format!("{kind}: {e}")))
+        p(self.raw(name)).map_err(|e| (name.name().to_string(), kind(e)))
     }
     pub(super) fn opt<T>(
         &self,
         name: Fd,
         p: impl Fn(&str) -> FieldResult<T>,
-        kind: &str,
+        kind: Kind,
     ) -> Result<Option<T>, Fail> {
         let v = self.raw(name);
         if v.is_empty() {
             Ok(None)
         } else {
             p(v).map(Some)
-                .map_err(|FieldError(e)| (name.name().to_string(), format!("{kind}: {e}")))
+                .map_err(|e| (name.name().to_string(), kind(e)))
         }
     }
     pub(super) fn text(&self, name: Fd) -> Option<String> {
@@ -239,13 +243,21 @@ impl<'a, 'b> Row<'a, 'b> {
         numero: Fd,
     ) -> Result<PedimentoNumber, Fail> {
         Ok(PedimentoNumber {
-            aduana: self.req(aduana, |s| fixed_digits::<3>(s, aduana.name()), "bad field")?,
+            aduana: self.req(
+                aduana,
+                |s| fixed_digits::<3>(s, aduana.name()),
+                RejectReason::BadField,
+            )?,
             patente: self.req(
                 patente,
                 |s| fixed_digits::<4>(s, patente.name()),
-                "bad field",
+                RejectReason::BadField,
             )?,
-            numero: self.req(numero, |s| fixed_digits::<7>(s, numero.name()), "bad field")?,
+            numero: self.req(
+                numero,
+                |s| fixed_digits::<7>(s, numero.name()),
+                RejectReason::BadField,
+            )?,
         })
     }
 }
@@ -485,10 +497,9 @@ pub(super) fn load<'a>(
                 line: ln as i64,
                 record_type: rtype.into(),
                 field: missing.join(","),
-                reason: format!(
-                    "missing column: the header of this file lacks {}",
-                    missing.join(", ")
-                ),
+                reason: RejectReason::MissingColumnsOfFile {
+                    columns: missing.iter().map(|c| c.to_string()).collect(),
+                },
                 raw: l.chars().take(500).collect(),
             });
             continue;
@@ -502,17 +513,18 @@ pub(super) fn load<'a>(
             nf -= 1;
         }
         if nf != ncols {
-            let kind = if nf < ncols {
-                "truncated line"
+            let (fields, header) = (nf, ncols);
+            let reason = if nf < ncols {
+                RejectReason::TruncatedLine { fields, header }
             } else {
-                "too many fields"
+                RejectReason::TooManyFields { fields, header }
             };
             rejects.push(RejectRow {
                 source_file: file.clone(),
                 line: ln as i64,
                 record_type: rtype.into(),
                 field: String::new(),
-                reason: format!("{kind}: {nf} fields, the header has {ncols}"),
+                reason,
                 raw: l.chars().take(500).collect(),
             });
             continue;

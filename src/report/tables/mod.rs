@@ -340,7 +340,7 @@ pub fn rejects(d: &ReportData) -> Option<Table> {
             field.to_string(),
             n.to_string(),
             line.to_string(),
-            l.phrase(reason),
+            l.reject_reason(reason),
         ]);
     }
     Some(t)
