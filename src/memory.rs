@@ -5,9 +5,14 @@
 /// global allocator of the binary, see main.rs) through `mi_collect`, and glibc's heap (used by the C
 /// libraries, e.g. zstd) through `malloc_trim`.
 pub fn release() {
-    // SAFETY: mi_collect only frees memory mimalloc no longer uses.
+    // SAFETY: as in `hold_freed_pages`; mi_collect only frees memory mimalloc no longer
+    // uses. The purge delay is 0 for this call, so that it also returns the pages a
+    // `hold_freed_pages` guard keeps waiting (the guard's delay comes back afterwards).
     unsafe {
+        let before = libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
         libmimalloc_sys::mi_collect(true);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, before);
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory held by the allocator.
@@ -25,10 +30,11 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// and text and allocates the same again ~1.7 s later; with the default delay those pages
 /// went back to the OS in between and each shard faulted and zeroed them anew: 10M ingest
 /// 35.0 s with 10.5 s of system time, against 30.9-31.4 s and 3.1-3.4 s with 10 s, peak
-/// RSS 1.50 -> 1.72 GB (never purging: 31.0 s, 1.79 GB). `ms` = -1 never purges while
-/// the guard lives (the batched audit: a finite delay still let `mi_collect` purge between
-/// batches, and each batch faulted its ~1.5 GB in again). The previous delay comes back
-/// when the returned guard drops. A user's `MIMALLOC_PURGE_DELAY` wins.
+/// RSS 1.50 -> 1.72 GB (never purging: 31.0 s, 1.79 GB). Keep `ms` finite: with -1
+/// mimalloc schedules no purge at all, so not even [`release`] returns those pages (the
+/// batched audit crept from 1.9 to 2.3 GB over the first 12 batches at 100 M partidas).
+/// The previous delay comes back when the returned guard drops. A user's
+/// `MIMALLOC_PURGE_DELAY` wins.
 pub fn hold_freed_pages(ms: i64) -> PurgeDelay {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
         return PurgeDelay(None);
@@ -40,6 +46,23 @@ pub fn hold_freed_pages(ms: i64) -> PurgeDelay {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms as _);
         PurgeDelay(Some(before))
     }
+}
+
+/// A `kB` field of `/proc/self/status` (e.g. `VmRSS:`, `VmHWM:`), in KiB; None where
+/// the file or the field does not exist.
+pub fn status_kb(key: &str) -> Option<u64> {
+    let st = std::fs::read_to_string("/proc/self/status").ok()?;
+    st.lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// This process's resident memory (MiB), when the OS tells it.
+pub fn resident_mb() -> Option<u64> {
+    status_kb("VmRSS:").map(|kb| kb >> 10)
 }
 
 /// Restores mimalloc's purge delay when dropped (see [`hold_freed_pages`]).

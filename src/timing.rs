@@ -58,19 +58,9 @@ impl Stages {
 
 /// `  rss N MB, peak M MB` from /proc/self/status (Linux), else empty.
 fn rss() -> String {
-    let Ok(st) = std::fs::read_to_string("/proc/self/status") else {
-        return String::new();
-    };
-    let kb = |key: &str| {
-        st.lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    format!(
-        "  rss {} MB, peak {} MB",
-        kb("VmRSS:") >> 10,
-        kb("VmHWM:") >> 10
-    )
+    use crate::memory::status_kb;
+    match (status_kb("VmRSS:"), status_kb("VmHWM:")) {
+        (Some(r), Some(p)) => format!("  rss {} MB, peak {} MB", r >> 10, p >> 10),
+        _ => String::new(),
+    }
 }

@@ -30,14 +30,13 @@ pub mod context;
 pub mod es;
 pub mod ledger_native;
 pub mod partition;
+pub mod plan;
 pub mod shared;
 pub mod virtual_pairing;
 
 use crate::findings;
-pub use context::{
-    AuditContext, AuditOptions, CheckError, Scope, company_batches, company_rows, pack_batches,
-    plan_batches,
-};
+pub use context::{AuditContext, AuditOptions, CheckError, Scope, company_batches};
+pub use plan::{company_rows, pack_batches, plan_batches};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -371,7 +370,7 @@ pub enum Batching {
     /// N companies per batch (`audit --batch-companies N`).
     Companies(usize),
     /// Batches planned so that each fits a memory budget in MiB (`audit --memory-mb`):
-    /// companies grouped by their row counts ([`context::plan_batches`]); one batch when
+    /// companies grouped by their row counts ([`plan::plan_batches`]); one batch when
     /// everything fits.
     MemoryMb(u64),
 }
@@ -384,7 +383,7 @@ impl Batching {
             Batching::Whole | Batching::Companies(0) => Ok(None),
             Batching::Companies(n) => Ok(Some(company_batches(root, n)?)),
             Batching::MemoryMb(mb) => {
-                let batches = context::plan_batches(root, mb)?;
+                let batches = plan::plan_batches(root, mb)?;
                 Ok((batches.len() > 1).then_some(batches))
             }
         }
@@ -458,11 +457,17 @@ pub fn run_with(
         let rfcs =
             DataFrame::new_infer_height(vec![Series::new("rfc".into(), batches.concat()).into()])?;
         // Each batch frees what it used and the next allocates about as much again: the
-        // freed pages stay with the allocator for the next batch instead of going back to
-        // the OS and being faulted and zeroed anew (see `memory::hold_freed_pages`; figures
-        // in bench/results.md). The largest batch still bounds the peak; the pages go back
-        // to the OS after the loop.
-        let hold = crate::memory::hold_freed_pages(-1);
+        // freed pages stay with the allocator for 10 s (a batch takes a few) instead of
+        // going back to the OS at once and being faulted and zeroed anew by the next batch
+        // (see `memory::hold_freed_pages`; figures in bench/results.md). The largest batch
+        // still bounds the peak. Over many batches the held pages fragment, so a batch
+        // that leaves the process above 9/10 of its budget gives them back; all go back
+        // after the loop.
+        let hold = crate::memory::hold_freed_pages(10_000);
+        let budget_mb = match batching {
+            Batching::MemoryMb(mb) => mb,
+            _ => crate::memory::default_budget_mb(),
+        };
         for (b, companies) in batches.iter().enumerate() {
             let scope = Scope {
                 companies: Some(companies.clone()),
@@ -477,6 +482,10 @@ pub fn run_with(
             st.mark("checks");
             each(&ctx, Pass::Companies)?;
             st.mark("persist");
+            drop(ctx);
+            if crate::memory::resident_mb().is_some_and(|mb| mb > budget_mb / 10 * 9) {
+                crate::memory::release();
+            }
         }
         drop(hold);
         crate::memory::release();

@@ -213,13 +213,25 @@ pub(super) fn tmp_sibling(path: &Path) -> PathBuf {
 }
 
 /// Streams the record batches of a Parquet file to `f`, one at a time.
-pub fn for_each_batch(path: &Path, mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+pub fn for_each_batch(path: &Path, f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+    for_each_batch_of(path, None, f)
+}
+
+/// [`for_each_batch`] decoding only the named `columns` (all when None; a name the file
+/// lacks is skipped).
+pub fn for_each_batch_of(
+    path: &Path,
+    columns: Option<&[&str]>,
+    mut f: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
     let file = fs::File::open(path).map_err(io(path))?;
-    let r = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq(path))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(pq(path))?;
+    let mut b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq(path))?;
+    if let Some(cols) = columns {
+        let mask =
+            parquet::arrow::ProjectionMask::columns(b.parquet_schema(), cols.iter().copied());
+        b = b.with_projection(mask);
+    }
+    let r = b.with_batch_size(64 * 1024).build().map_err(pq(path))?;
     for b in r {
         // A corrupt page fails here, after the footer was read: name the file.
         let b =
