@@ -212,18 +212,7 @@ fn split_year(
                         to.push(NONE);
                         continue;
                     }
-                    let v = id.value(i);
-                    if at >= ids.len() || *ids[at].0 > *v {
-                        at = ids.partition_point(|x| *x.0 < *v);
-                    } else {
-                        while at < ids.len() && *ids[at].0 < *v {
-                            at += 1;
-                        }
-                    }
-                    to.push(match ids.get(at) {
-                        Some((k, b)) if **k == *v => *b,
-                        _ => NONE,
-                    });
+                    to.push(seek(&ids, &mut at, id.value(i)).unwrap_or(NONE));
                 }
                 w.route(&rb, &to)
             })?;
@@ -231,6 +220,22 @@ fn split_year(
         rows.push((t, w.finish()?));
     }
     Ok(rows)
+}
+
+/// The value of key `v` in `ids` (sorted by key), moving the cursor `at`: rows come in key
+/// order, so the cursor steps forward; a row that goes back (appended segments) searches.
+pub(super) fn seek(ids: &[(Box<str>, u32)], at: &mut usize, v: &str) -> Option<u32> {
+    if *at >= ids.len() || *ids[*at].0 > *v {
+        *at = ids.partition_point(|x| *x.0 < *v);
+    } else {
+        while *at < ids.len() && *ids[*at].0 < *v {
+            *at += 1;
+        }
+    }
+    match ids.get(*at) {
+        Some((k, b)) if **k == *v => Some(*b),
+        _ => None,
+    }
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> CheckError {

@@ -74,18 +74,8 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
                 };
                 let mut at = 0usize;
                 for i in (0..rb.num_rows()).filter(|&i| id.is_valid(i)) {
-                    let v = id.value(i);
-                    if at >= ids.len() || *ids[at].0 > *v {
-                        at = ids.partition_point(|x| *x.0 < *v);
-                    } else {
-                        while at < ids.len() && *ids[at].0 < *v {
-                            at += 1;
-                        }
-                    }
-                    if let Some((k, c)) = ids.get(at)
-                        && **k == *v
-                    {
-                        rows[*c as usize] += 1;
+                    if let Some(c) = super::partition::seek(&ids, &mut at, id.value(i)) {
+                        rows[c as usize] += 1;
                     }
                 }
                 Ok(())
