@@ -19,7 +19,9 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
     let text = |rb: &arrow::record_batch::RecordBatch, name: &str, file: &Path| {
         rb.column_by_name(name)
             .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-            .ok_or_else(|| CheckError::Other(format!("{}: no text column {name}", file.display())))
+            .ok_or_else(|| {
+                dataset::DatasetError::Other(format!("{}: no text column {name}", file.display()))
+            })
     };
     let mut rfcs: Vec<String> = vec![];
     let mut rfc_ix: std::collections::HashMap<String, u32> = Default::default();
@@ -28,50 +30,34 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
         let dir = dataset::year_dir(root, year);
         let mut ids: Vec<(Box<str>, u32)> = vec![];
         for file in dataset::table_files(&dir, "pedimentos") {
-            let mut res = Ok(());
             dataset::for_each_batch_of(&file, Some(&["pedimento_id", "rfc"]), |rb| {
-                let mut run = || -> Result<(), CheckError> {
-                    let (id, rfc) = (text(&rb, "pedimento_id", &file)?, text(&rb, "rfc", &file)?);
-                    for i in 0..rb.num_rows() {
-                        if !rfc.is_valid(i) {
-                            continue;
+                let (id, rfc) = (text(&rb, "pedimento_id", &file)?, text(&rb, "rfc", &file)?);
+                for i in (0..rb.num_rows()).filter(|&i| rfc.is_valid(i)) {
+                    let r = rfc.value(i);
+                    let k = match rfc_ix.get(r) {
+                        Some(&k) => k,
+                        None => {
+                            rfcs.push(r.to_string());
+                            rows.push(0);
+                            rfc_ix.insert(r.to_string(), (rfcs.len() - 1) as u32);
+                            (rfcs.len() - 1) as u32
                         }
-                        let r = rfc.value(i);
-                        let k = match rfc_ix.get(r) {
-                            Some(&k) => k,
-                            None => {
-                                rfcs.push(r.to_string());
-                                rows.push(0);
-                                rfc_ix.insert(r.to_string(), (rfcs.len() - 1) as u32);
-                                (rfcs.len() - 1) as u32
-                            }
-                        };
-                        rows[k as usize] += 1;
-                        if id.is_valid(i) {
-                            ids.push((id.value(i).into(), k));
-                        }
+                    };
+                    rows[k as usize] += 1;
+                    if id.is_valid(i) {
+                        ids.push((id.value(i).into(), k));
                     }
-                    Ok(())
-                };
-                res = run();
+                }
                 Ok(())
             })
             .map_err(err)?;
-            res?;
         }
         if !ids.is_sorted_by(|a, b| a.0 <= b.0) {
             ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
         for file in dataset::table_files(&dir, "partidas") {
-            let mut res = Ok(());
             dataset::for_each_batch_of(&file, Some(&["pedimento_id"]), |rb| {
-                let id = match text(&rb, "pedimento_id", &file) {
-                    Ok(id) => id,
-                    Err(e) => {
-                        res = Err(e);
-                        return Ok(());
-                    }
-                };
+                let id = text(&rb, "pedimento_id", &file)?;
                 let mut at = 0usize;
                 for i in (0..rb.num_rows()).filter(|&i| id.is_valid(i)) {
                     if let Some(c) = super::partition::seek(&ids, &mut at, id.value(i)) {
@@ -81,7 +67,6 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
                 Ok(())
             })
             .map_err(err)?;
-            res?;
         }
     }
     let mut out: Vec<(String, u64)> = rfcs.into_iter().zip(rows).collect();
