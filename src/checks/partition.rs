@@ -261,7 +261,7 @@ fn rfc_batch(by_rfc: &HashMap<&str, u32>, rfc: &StringArray, i: usize) -> u32 {
     }
 }
 
-fn strings<'a>(
+pub(super) fn strings<'a>(
     rb: &'a RecordBatch,
     name: &str,
     file: &Path,

@@ -14,15 +14,9 @@ use std::path::Path;
 /// join and group-by by pedimento held 2.8 GB at 100 M partidas (6 M pedimentos a year),
 /// more than any batch.
 pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
-    use arrow::array::{Array, StringArray};
+    use super::partition::{seek, strings};
+    use arrow::array::Array;
     let err = |e: dataset::DatasetError| CheckError::Other(e.to_string());
-    let text = |rb: &arrow::record_batch::RecordBatch, name: &str, file: &Path| {
-        rb.column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-            .ok_or_else(|| {
-                dataset::DatasetError::Other(format!("{}: no text column {name}", file.display()))
-            })
-    };
     let mut rfcs: Vec<String> = vec![];
     let mut rfc_ix: std::collections::HashMap<String, u32> = Default::default();
     let mut rows: Vec<u64> = vec![];
@@ -31,7 +25,10 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
         let mut ids: Vec<(Box<str>, u32)> = vec![];
         for file in dataset::table_files(&dir, "pedimentos") {
             dataset::for_each_batch_of(&file, Some(&["pedimento_id", "rfc"]), |rb| {
-                let (id, rfc) = (text(&rb, "pedimento_id", &file)?, text(&rb, "rfc", &file)?);
+                let (id, rfc) = (
+                    strings(&rb, "pedimento_id", &file)?,
+                    strings(&rb, "rfc", &file)?,
+                );
                 for i in (0..rb.num_rows()).filter(|&i| rfc.is_valid(i)) {
                     let r = rfc.value(i);
                     let k = match rfc_ix.get(r) {
@@ -57,10 +54,10 @@ pub fn company_rows(root: &Path) -> Result<Vec<(String, u64)>, CheckError> {
         }
         for file in dataset::table_files(&dir, "partidas") {
             dataset::for_each_batch_of(&file, Some(&["pedimento_id"]), |rb| {
-                let id = text(&rb, "pedimento_id", &file)?;
+                let id = strings(&rb, "pedimento_id", &file)?;
                 let mut at = 0usize;
                 for i in (0..rb.num_rows()).filter(|&i| id.is_valid(i)) {
-                    if let Some(c) = super::partition::seek(&ids, &mut at, id.value(i)) {
+                    if let Some(c) = seek(&ids, &mut at, id.value(i)) {
                         rows[c as usize] += 1;
                     }
                 }
