@@ -51,8 +51,12 @@ pub fn hold_freed_pages(ms: i64) -> PurgeDelay {
 /// A `kB` field of `/proc/self/status` (e.g. `VmRSS:`, `VmHWM:`), in KiB; None where
 /// the file or the field does not exist.
 pub fn status_kb(key: &str) -> Option<u64> {
-    let st = std::fs::read_to_string("/proc/self/status").ok()?;
-    st.lines()
+    kb_field(&std::fs::read_to_string("/proc/self/status").ok()?, key)
+}
+
+/// The value of a `Key:  123456 kB` line of a /proc file (status, meminfo), in KiB.
+fn kb_field(text: &str, key: &str) -> Option<u64> {
+    text.lines()
         .find(|l| l.starts_with(key))?
         .split_whitespace()
         .nth(1)?
@@ -106,9 +110,7 @@ pub fn available_mb() -> Option<u64> {
 
 /// `MemAvailable:  123456 kB` → MiB.
 fn parse_mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
+    kb_field(meminfo, "MemAvailable:").map(|kb| kb / 1024)
 }
 
 /// The audit's default budget (MiB): three quarters of the available memory, at most
