@@ -106,6 +106,13 @@ fn batches_are_planned_from_the_memory_budget() {
     assert_eq!(one.batches, 1);
     assert_eq!(one.as_of, small.as_of);
     assert!(one.findings.height() >= 15, "{}", one.findings.height());
+    // The cross-company pass of the batched run pairs the virtual pedimentos the batches
+    // collected (no dataset scan): the same virtual findings as the one-batch run.
+    let codes = one.findings.column("check_code").unwrap().str().unwrap();
+    assert!(
+        codes.iter().flatten().any(|c| c.starts_with("VIRTUAL-")),
+        "the generated history has virtual findings"
+    );
     assert_eq!(render(&one.findings), render(&small.findings));
 }
 
@@ -149,7 +156,8 @@ fn cross_company_pass_plans_no_ledger_view() {
         companies: None,
         lazy_views: true,
         virtual_only: true,
-        files: None,
+        rows: checks::Rows::Dataset,
+        dataset_rfcs: None,
     };
     let ctx = AuditContext::open_scoped(&ds, AuditOptions::default(), &scope).unwrap();
     assert!(ctx.tables.contains_key("current_pedimentos"));

@@ -35,10 +35,11 @@ pub mod shared;
 pub mod virtual_pairing;
 
 use crate::findings;
-pub use context::{AuditContext, AuditOptions, CheckError, Scope, company_batches};
+pub use context::{AuditContext, AuditOptions, CheckError, Rows, Scope, company_batches};
 pub use plan::{company_rows, pack_batches, plan_batches};
 use polars::prelude::*;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// How a check is computed.
 pub enum CheckKind {
@@ -447,15 +448,22 @@ pub fn run_with(
         Unit::Checks,
     );
     let mut all = findings::empty();
+    // Every company of the dataset (the plan's), for `dataset_rfcs`: the pairing asks
+    // whether a counterpart company is present even when it is in another batch.
+    let rfcs =
+        DataFrame::new_infer_height(vec![Series::new("rfc".into(), batches.concat()).into()])?;
+    // The virtual pedimentos and their rows, collected from the batches for the
+    // cross-company pass (a few per thousand rows): that pass then reads no dataset file.
+    // Scanning the whole dataset for them instead peaked at 4 GB at 100 M partidas.
+    let mut virtual_rows: Option<BTreeMap<String, Vec<DataFrame>>> =
+        (!cross.is_empty() && !per.is_empty()).then(BTreeMap::new);
     if !per.is_empty() {
         // Every table is split by batch once (partition.rs); each batch then reads only
-        // its own rows. `dataset_rfcs` lists every company for the pairing's checks.
+        // its own rows.
         let split = {
             let _t = crate::timing::Timer::new("batch partition");
             partition::Partition::build(root, &batches)?
         };
-        let rfcs =
-            DataFrame::new_infer_height(vec![Series::new("rfc".into(), batches.concat()).into()])?;
         // Each batch frees what it used and the next allocates about as much again: the
         // freed pages stay with the allocator for 10 s (a batch takes a few) instead of
         // going back to the OS at once and being faulted and zeroed anew by the next batch
@@ -473,7 +481,8 @@ pub fn run_with(
                 companies: Some(companies.clone()),
                 lazy_views: false,
                 virtual_only: false,
-                files: Some((split.batch_dir(b), rfcs.clone())),
+                rows: Rows::Batch(split.batch_dir(b)),
+                dataset_rfcs: Some(rfcs.clone()),
             };
             let mut st = crate::timing::Stages::new("batch");
             let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
@@ -482,6 +491,12 @@ pub fn run_with(
             st.mark("checks");
             each(&ctx, Pass::Companies)?;
             st.mark("persist");
+            if let Some(v) = virtual_rows.as_mut() {
+                for (t, df) in ctx.virtual_rows()? {
+                    v.entry(t).or_default().push(df);
+                }
+                st.mark("virtual rows");
+            }
             drop(ctx);
             if crate::memory::resident_mb().is_some_and(|mb| mb > budget_mb / 10 * 9) {
                 crate::memory::release();
@@ -494,11 +509,21 @@ pub fn run_with(
     all.rechunk_mut();
     if !cross.is_empty() {
         // Only the virtual pedimentos: the pairing never needs the rest.
+        let rows = match virtual_rows {
+            Some(v) => Rows::Frames(
+                v.into_iter()
+                    .map(|(t, dfs)| Ok((t, concat_frames(dfs)?)))
+                    .collect::<Result<_, CheckError>>()?,
+            ),
+            // Only cross-company checks asked for: no batch read the rows.
+            None => Rows::Dataset,
+        };
         let scope = Scope {
             companies: None,
             lazy_views: true,
             virtual_only: true,
-            files: None,
+            rows,
+            dataset_rfcs: Some(rfcs),
         };
         let ctx = AuditContext::open_scoped(root, opts.clone(), &scope)?;
         all.vstack_mut(&run(&ctx, &cross)?)?;
@@ -510,6 +535,19 @@ pub fn run_with(
         findings: findings::sort(all)?,
         batches: batches.len(),
     })
+}
+
+/// One table's rows gathered batch by batch, in one frame.
+fn concat_frames(dfs: Vec<DataFrame>) -> Result<DataFrame, CheckError> {
+    let mut it = dfs.into_iter();
+    let Some(mut df) = it.next() else {
+        return Err(CheckError::Other("no batch rows to gather".into()));
+    };
+    for d in it {
+        df.vstack_mut(&d)?;
+    }
+    df.rechunk_mut();
+    Ok(df)
 }
 
 /// One check's page for `docs/checks/<CODE>.md` (the text `explain` prints).
