@@ -119,6 +119,9 @@ def main():
     ap.add_argument("--repeat-large", type=int, default=1,
                     help="runs per engine and phase above --large-from partidas (a 100M run takes ~10 min per engine)")
     ap.add_argument("--large-from", type=int, default=20000000)
+    ap.add_argument("--duck-audit-max", type=int, default=0,
+                    help="skip DuckDB's audit above this many partidas (0 = never skip): at 100M it spilled "
+                         "~47 GB of temp files until the disk was full and the run died (bench/results.md)")
     ap.add_argument("--reuse-text", action="store_true",
                     help="keep the Data Stage text of an earlier run of the same size in --work "
                          "(datastage-N and profiles; same seed and options) instead of generating it again")
@@ -189,12 +192,15 @@ def main():
             out, _ = child([exe, "audit", "--reuse", "--partidas", str(n), "--work", a.work, "--batch", str(a.batch)])
             audit = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
             add(dict(audit, engine=ours_engine, load=load))
-            warm(ds)
-            load = os.getloadavg()[0]
-            out, _ = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
-            d = json.loads(out.strip().splitlines()[-1])
-            add({"engine": "duckdb", "phase": "audit_all_checks", "rows": audit["rows"],
-                 "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "findings": d["rows"], "load": load})
+            if a.duck_audit_max and n > a.duck_audit_max:
+                print(f"DuckDB audit skipped above {a.duck_audit_max:,} partidas (--duck-audit-max)", flush=True)
+            else:
+                warm(ds)
+                load = os.getloadavg()[0]
+                out, _ = child([sys.executable, __file__, "--worker", "audit", ds, os.path.join(a.work, "profiles")])
+                d = json.loads(out.strip().splitlines()[-1])
+                add({"engine": "duckdb", "phase": "audit_all_checks", "rows": audit["rows"],
+                     "seconds": d["seconds"], "peak_rss_mb": d["peak_rss_mb"], "findings": d["rows"], "load": load})
             print(json.dumps({k: [round(r["seconds"], 2) for r in v] for k, v in
                               ((f"{e} {p}", v) for (e, p), v in runs.items())}), flush=True)
         for (engine, phase), rs in runs.items():
