@@ -79,6 +79,13 @@ def warm(path):
     # This VM's kernel (DAMON, action pageout) drops cached pages idle for 60 s: a pass
     # that read from disk for longer than that lost its first files again, so read until
     # a pass is served from memory.
+    size = sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(path) for n in names)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if size > ram // 2:
+        # Cannot stay cached (100M: 31 GB of text, 24 GB RAM): every engine reads from disk,
+        # and four passes over it took longer than the runs.
+        print(f"not warming {path}: {size / 2**30:.1f} GiB, more than half the RAM", flush=True)
+        return
     for _ in range(4):
         t = time.time()
         for d, _, names in os.walk(path):
