@@ -37,8 +37,10 @@ folder's file list shows the segments); `ingest month-with-correction` into the 
 year is rewritten). The first JSON line (step "split") gives the month, the corrected key,
 partidas per part and lines per file; then one line per ingest (seconds, peak_rss_mb of that
 child, partidas, load average at start). --verify (small scale only) also ingests the whole
-folder into another dataset and compares row counts per year and table (DuckDB over
-`year=*/<table>*.parquet`) with base + month. --keep leaves the work folder.
+folder into another dataset and compares with base + month: row counts per year and table
+(DuckDB over `year=*/<table>*.parquet`) and the rows themselves (EXCEPT ALL both ways, source_*
+columns aside); the step "rewrite" also gives the year's conflicts rows (1 = the correction).
+The work folder (split text ~ year Y's size, datasets) is removed at the end unless --keep.
 """
 import argparse, csv, json, os, shutil, subprocess, sys, tempfile, time
 
