@@ -129,6 +129,8 @@ def main():
     ap.add_argument("--duck-audit-max", type=int, default=0,
                     help="skip DuckDB's audit above this many partidas (0 = never skip): at 100M it spilled "
                          "~47 GB of temp files until the disk was full and the run died (bench/results.md)")
+    ap.add_argument("--keep-text", action="store_true",
+                    help="do not delete the Data Stage text at the end (for bench/incremental.py --datastage)")
     ap.add_argument("--reuse-text", action="store_true",
                     help="keep the Data Stage text of an earlier run of the same size in --work "
                          "(datastage-N and profiles; same seed and options) instead of generating it again")
@@ -191,7 +193,7 @@ def main():
                 if n >= a.large_from and rep == repeat - 1:
                     # Disk: a 100M history is 33 GB of text and two ~10 GB Parquet copies; the
                     # audits below read only our dataset.
-                    for d in (f"datastage-{n}", f"duck-{n}"):
+                    for d in (f"duck-{n}",) if a.keep_text else (f"datastage-{n}", f"duck-{n}"):
                         shutil.rmtree(os.path.join(a.work, d), ignore_errors=True)
             # The audit in a fresh process that only audits.
             warm(ds)
@@ -225,7 +227,7 @@ def main():
             results.append(r)
             print(json.dumps(r), flush=True)
         # Each scale's data goes before the next (disk).
-        for d in (f"datastage-{n}", f"duck-{n}", f"dataset-{n}"):
+        for d in (f"duck-{n}", f"dataset-{n}") if a.keep_text else (f"datastage-{n}", f"duck-{n}", f"dataset-{n}"):
             shutil.rmtree(os.path.join(a.work, d), ignore_errors=True)
         write_results(results, a.repeat, a.bom_share)
     write_results(results, a.repeat, a.bom_share)
