@@ -158,3 +158,41 @@ impl<'t> Records<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_is_the_only_line_record_lines_gives() {
+        let spans = [
+            "a,b\n",
+            "a,b\r\n",
+            "a,b",
+            "a,b\n\n\n",
+            "a,b\r\n\r\n",
+            "",
+            "\n",
+            "a\nb\n",
+            "a\r\nb",
+            "\"x\ny\",z\n",
+        ];
+        for span in spans {
+            let lines = record_lines(span);
+            match one_line(span) {
+                Some(l) => assert_eq!(lines, vec![(1, l)], "{span:?}"),
+                None => assert!(lines.len() > 1, "{span:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_column_resolves_to_its_own_name() {
+        let names: Vec<&str> = REQUIRED.iter().chain(OPTIONAL).copied().collect();
+        assert_eq!(Col::all().count(), names.len());
+        for (c, n) in Col::all().zip(&names) {
+            assert_eq!(c.name(), *n);
+            assert_eq!(Col::of(n), c);
+        }
+    }
+}
