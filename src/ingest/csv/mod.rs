@@ -3,23 +3,40 @@
 //! RFC 4180 quoting, UTF-8 or Latin-1, header row required, columns matched by name.
 //! The columns are documented in `docs/schema.md` ("CSV layout").
 //!
-//! Layout: `row.rs` (the columns and one record's parse), this file (files, quoting, lines,
-//! and one file's records through [`parse_with`]'s steps).
+//! Layout: `row.rs` (the columns and one record's parse), `read.rs` (the records, a batch
+//! at a time, parsed in parallel), this file (files, quoting, lines, and one file's
+//! records through [`parse_with`]'s steps).
 
+mod read;
 mod row;
 
+use read::*;
 pub use row::*;
 
 use super::{FileStats, Parsed, text};
 use crate::dataset::{
-    DescargoRow, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow, same_partida,
+    DescargoRow, FxMap, IdentificadorRow, PartidaRow, PedimentoRow, RejectRow, Text, same_partida,
 };
 use crate::model::{
     self, FieldError, FieldResult, MONEY_SCALE, QTY_SCALE, RATE_SCALE, RejectReason, Separator,
 };
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+
+/// A HashSet with [`crate::dataset::Fx`] hashing.
+type FxSet<T> = HashSet<T, std::hash::BuildHasherDefault<crate::dataset::Fx>>;
+
+/// A record as the reject's `raw` text: its fields joined by commas, up to 500 chars.
+fn raw_of(r: &csv::StringRecord) -> String {
+    r.iter()
+        .collect::<Vec<_>>()
+        .join(",")
+        .chars()
+        .take(500)
+        .collect()
+}
 
 /// Parses one CSV file into `parsed` (multi-line quoted fields rejected).
 pub fn parse(path: &Path, bytes: &[u8], hash: &str, parsed: &mut Parsed) {
@@ -64,10 +81,11 @@ fn has_lone_cr(t: &str) -> bool {
 /// joined_lines`, `joined_lines` being the continuation lines of multi-line records
 /// accepted with [`CsvOptions::multiline`]).
 ///
-/// Steps: the header's columns and the records ([`read_records`]), each record checked
-/// and parsed ([`FileRead::record`]), kept or deduplicated ([`FileRead::keep`]), the
-/// pedimentos whose totals overflow rejected ([`FileRead::reject_overflow`]), and the
-/// rows handed to `parsed` ([`FileRead::finish`]).
+/// Steps: the header's columns and the records ([`Records`]), read a batch at a time,
+/// each batch's records parsed in parallel ([`parse_batch`]), then in file order checked
+/// ([`FileRead::record`]) and kept or deduplicated ([`FileRead::keep`]); the pedimentos
+/// whose totals overflow rejected ([`FileRead::reject_overflow`]), and the rows handed to
+/// `parsed` ([`FileRead::finish`]).
 pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, parsed: &mut Parsed) {
     let file = path.display().to_string();
     let (txt, enc) = text::decode(bytes);
@@ -78,7 +96,7 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
     } else {
         txt
     };
-    let mut stats = FileStats {
+    let stats = FileStats {
         file: file.clone(),
         layout: format!("csv ({enc})"),
         record_type: "partida".into(),
@@ -86,31 +104,50 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
         sha256: hash.into(),
         ..Default::default()
     };
-    let Some((columns, records)) = read_records(&txt) else {
+    let Some((columns, mut records)) = Records::of(&txt) else {
         parsed.files.push(stats); // empty file: nothing read
         return;
     };
-    stats.lines = records.lines;
     parsed.files.push(stats);
-    let Records { rows, blank, .. } = records;
+    // (`text::lines(txt).len()`, counted without building the list.)
+    let total_lines = memchr::memchr_iter(b'\n', txt.as_bytes()).count()
+        + usize::from(!txt.is_empty() && !txt.ends_with('\n'));
     let mut f = FileRead::new(file, &txt, columns);
-    let ends: Vec<usize> = rows
-        .iter()
-        .skip(1)
-        .map(|x| x.1)
-        .chain([txt.len()])
-        .collect();
-    for (k, ((ln, start, r), end)) in rows.into_iter().zip(ends).enumerate() {
-        // The record's text ends where a blank record between it and the next begins.
-        // (Both are in file order: the first blank record after `start`.)
-        let next_blank = blank.partition_point(|b| b.0 <= start);
-        let end = blank
-            .get(next_blank)
-            .map(|b| b.0)
-            .filter(|b| *b < end)
-            .unwrap_or(end);
-        let span = txt.get(start..end.max(start)).unwrap_or("");
-        f.record(parsed, opts, k, ln, &record_lines(span), r);
+    // At most a partida a line: the rows and their index never grow (nor move) again.
+    f.partidas.reserve(total_lines);
+    f.pindex.reserve(total_lines);
+    let mut batch = Batch::default();
+    let mut k = 0;
+    let mut first = None;
+    loop {
+        let item = records.next();
+        let at = item.as_ref().map_or(txt.len(), |i| i.byte());
+        first.get_or_insert(at);
+        batch.end_last(at);
+        if batch.rows.len() == BATCH || item.is_none() {
+            let pre = parse_batch(&f, &batch);
+            for ((ln, start, end, slot), pre) in batch.rows.drain(..).zip(pre) {
+                let span = txt.get(start..end.max(start)).unwrap_or("");
+                let r = slot.map(|i| &batch.recs[i]);
+                match pre {
+                    Some(p) => f.parsed_row(parsed, k, ln, &[(1, single_line(span))], r, p),
+                    None => f.record(parsed, opts, k, ln, &record_lines(span), r),
+                }
+                k += 1;
+            }
+            batch.used = 0;
+        }
+        match item {
+            None => break,
+            Some(Item::Blank(_)) => {}
+            Some(Item::Row(ln, b, res)) => batch.push(ln, b, res, &mut records.rec),
+        }
+    }
+    // Physical lines after the header record.
+    let first = first.unwrap_or(txt.len());
+    let header_lines = record_lines(txt.get(..first).unwrap_or("")).len();
+    if let Some(st) = parsed.files.iter_mut().find(|x| x.file == f.file) {
+        st.lines = total_lines.saturating_sub(header_lines);
     }
     let mut rows = f.take_rows();
     f.reject_overflow(parsed, &mut rows);
@@ -119,8 +156,8 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
 
 /// The header's columns, resolved by name.
 struct Columns {
-    /// Column index by name (trimmed, lowercase).
-    cols: HashMap<String, usize>,
+    /// Each [`Col`]'s position in the header.
+    pos: [Option<usize>; NCOLS],
     /// Column names by index (trimmed, lowercase).
     names: Vec<String>,
     /// Required columns the header lacks.
@@ -143,6 +180,10 @@ impl Columns {
             .copied()
             .filter(|c| !cols.contains_key(*c))
             .collect();
+        let mut pos = [None; NCOLS];
+        for (p, c) in pos.iter_mut().zip(Col::all()) {
+            *p = cols.get(c.name()).copied();
+        }
         let ncols = header.len();
         // A one-column header with another separator in it: say so (spreadsheets in
         // Spanish locales save CSV with ';').
@@ -152,7 +193,7 @@ impl Columns {
             _ => None,
         };
         Columns {
-            cols,
+            pos,
             names,
             missing,
             ncols,
@@ -169,83 +210,6 @@ impl Columns {
     }
 }
 
-/// A record as the reader gave it: (line, byte offset, the record or why it failed).
-type RawRecord = (usize, usize, Result<csv::StringRecord, RejectReason>);
-
-/// The records after the header.
-struct Records {
-    rows: Vec<RawRecord>,
-    /// Records of only separators or spaces (skipped, counted as blank lines): (byte
-    /// offset, index in `rows` of the record after it), in file order.
-    blank: Vec<(usize, usize)>,
-    /// Physical lines after the header record.
-    lines: usize,
-}
-
-/// The header's columns and the records of `txt`; None for a file without a header.
-fn read_records(txt: &str) -> Option<(Columns, Records)> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(txt.as_bytes());
-    let mut records = rdr.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        _ => return None,
-    };
-    let columns = Columns::of(&header);
-    // (line, byte offset, record). Empty lines are skipped by the CSV reader; lines of
-    // only separators (`,,,`) are skipped here; both are counted as `blank_lines`.
-    let mut rows: Vec<RawRecord> = vec![];
-    let mut blank: Vec<(usize, usize)> = vec![];
-    // The reader's position of a record after CRLF is the LF that ends the previous
-    // line (the CR ended the record): the record starts after the line ends.
-    let at = |pos: &csv::Position| {
-        let (mut line, mut b) = (pos.line() as usize, pos.byte() as usize);
-        let bytes = txt.as_bytes();
-        while b < bytes.len() && (bytes[b] == b'\r' || bytes[b] == b'\n') {
-            if bytes[b] == b'\n' {
-                line += 1;
-            }
-            b += 1;
-        }
-        (line, b)
-    };
-    for rec in records {
-        match rec {
-            Ok(r) => {
-                let pos = r.position().cloned().unwrap_or_else(csv::Position::new);
-                let (line, byte) = at(&pos);
-                if r.iter().all(|f| f.trim().is_empty()) {
-                    blank.push((byte, rows.len()));
-                    continue;
-                }
-                rows.push((line, byte, Ok(r)));
-            }
-            Err(e) => {
-                let pos = e.position().cloned().unwrap_or_else(csv::Position::new);
-                let (line, byte) = at(&pos);
-                let error = e.to_string();
-                rows.push((line, byte, Err(RejectReason::BadCsv { error })));
-            }
-        }
-    }
-    // Physical lines after the header record.
-    let first = rows
-        .first()
-        .map(|r| r.1)
-        .into_iter()
-        .chain(blank.first().map(|b| b.0))
-        .min()
-        .unwrap_or(txt.len());
-    let header_lines = record_lines(txt.get(..first).unwrap_or("")).len();
-    // (`text::lines(txt).len()`, counted without building the list.)
-    let total_lines = memchr::memchr_iter(b'\n', txt.as_bytes()).count()
-        + usize::from(!txt.is_empty() && !txt.ends_with('\n'));
-    let lines = total_lines.saturating_sub(header_lines);
-    Some((columns, Records { rows, blank, lines }))
-}
-
 /// One CSV file being read: its text and columns, and what its records gave so far.
 struct FileRead<'t> {
     file: String,
@@ -257,29 +221,34 @@ struct FileRead<'t> {
     joined: usize,
     accepted: usize,
     /// Each pedimento's header, from the first record that gave it (with its line).
-    headers: HashMap<String, (PedimentoRow, usize)>,
+    headers: FxMap<String, (PedimentoRow, usize)>,
     /// Pedimentos in the order of their first record.
     order: Vec<String>,
-    /// (pedimento, partida) -> (row, index of the record that gave it).
-    partidas: HashMap<(String, i32), (PartidaRow, usize)>,
+    /// The partidas kept so far. (Kept in a vector beside an index: a map of whole rows moved every row on each
+    /// resize, and zeroed fresh pages for it, the most of a large file's parse.)
+    partidas: Vec<PartidaRow>,
+    /// (pedimento, partida) -> (index in `partidas`, index of the record that gave it).
+    pindex: FxMap<(Text, i32), (usize, usize)>,
     /// Descargos and identificadores with the record that gave them: a record replaced
-    /// by a later one of the same partida (or repeating it) gives none.
+    /// by a later one of the same partida (or repeating it) gives none. In record order.
     descargos: Vec<(usize, DescargoRow)>,
     idents: Vec<(usize, IdentificadorRow)>,
     /// Records whose partida a later record replaced.
-    dead: HashSet<usize>,
+    dead: FxSet<usize>,
     /// Earlier versions of a partida replaced by a later, different row of this file.
     replaced: Vec<PartidaRow>,
     /// Accepted rows not stored again (a repeat or an earlier version), per pedimento.
-    dup_of: HashMap<String, usize>,
+    dup_of: FxMap<Text, usize>,
     /// Every accepted record, to reject a whole pedimento: (line, pedimento, byte range
     /// of its first line, continuation lines).
-    recs: Vec<(usize, String, (usize, usize), usize)>,
+    recs: Vec<(usize, Text, (usize, usize), usize)>,
 }
 
 /// The rows a file's accepted records gave, with the pedimentos' totals.
 struct FileRows {
-    partidas: HashMap<(String, i32), PartidaRow>,
+    partidas: Vec<PartidaRow>,
+    /// (pedimento, partida) -> (index in `partidas`, record).
+    index: FxMap<(Text, i32), (usize, usize)>,
     descargos: Vec<DescargoRow>,
     idents: Vec<IdentificadorRow>,
     totals: crate::dataset::Totals,
@@ -294,14 +263,15 @@ impl<'t> FileRead<'t> {
             read: 0,
             joined: 0,
             accepted: 0,
-            headers: HashMap::new(),
+            headers: FxMap::default(),
             order: vec![],
-            partidas: HashMap::new(),
+            partidas: vec![],
+            pindex: FxMap::default(),
             descargos: vec![],
             idents: vec![],
-            dead: HashSet::new(),
+            dead: FxSet::default(),
             replaced: vec![],
-            dup_of: HashMap::new(),
+            dup_of: FxMap::default(),
             recs: vec![],
         }
     }
@@ -357,7 +327,7 @@ impl<'t> FileRead<'t> {
         k: usize,
         ln: usize,
         lines: &[(usize, &str)],
-        r: Result<csv::StringRecord, RejectReason>,
+        r: Result<&csv::StringRecord, RejectReason>,
     ) {
         let r = match r {
             Ok(r) => r,
@@ -411,20 +381,13 @@ impl<'t> FileRead<'t> {
             }
         }
         self.read += 1;
-        let raw: String = r
-            .iter()
-            .collect::<Vec<_>>()
-            .join(",")
-            .chars()
-            .take(500)
-            .collect();
         if !self.cols.missing.is_empty() {
             let field = self.cols.missing.join(",");
             let reason = RejectReason::MissingColumns {
                 columns: self.cols.missing.iter().map(|c| c.to_string()).collect(),
                 hint: self.cols.hint,
             };
-            return self.reject_record(parsed, ln, lines, &field, reason, raw);
+            return self.reject_record(parsed, ln, lines, &field, reason, raw_of(r));
         }
         if r.len() != ncols {
             // Quotes that change the field count: split at every comma the line has the
@@ -445,25 +408,47 @@ impl<'t> FileRead<'t> {
                     parts: naive,
                     header: ncols,
                 };
-                return self.reject_record(parsed, ln, lines, &name, reason, raw);
+                return self.reject_record(parsed, ln, lines, &name, reason, raw_of(r));
             }
         }
         let (fields, header) = (r.len(), ncols);
         if fields < header {
             let reason = RejectReason::TruncatedLine { fields, header };
-            return self.reject_record(parsed, ln, lines, "", reason, raw);
+            return self.reject_record(parsed, ln, lines, "", reason, raw_of(r));
         }
         if fields > header {
             let reason = RejectReason::TooManyFields { fields, header };
-            return self.reject_record(parsed, ln, lines, "", reason, raw);
+            return self.reject_record(parsed, ln, lines, "", reason, raw_of(r));
         }
         let rec = Rec {
-            cols: &self.cols.cols,
-            r: &r,
+            pos: &self.cols.pos,
+            r,
         };
-        match parse_row(&rec, &self.file, ln) {
-            Err((field, reason)) => self.reject_record(parsed, ln, lines, &field, reason, raw),
-            Ok(out) => self.keep(parsed, k, ln, lines, out, raw),
+        let out = parse_row(&rec, &self.file, ln);
+        self.read -= 1; // (counted again by `parsed_row`)
+        self.parsed_row(parsed, k, ln, lines, Ok(r), out)
+    }
+
+    /// A well-formed record (counted as read here) and its parse: rejected with the
+    /// failing field, or kept ([`FileRead::keep`]).
+    fn parsed_row(
+        &mut self,
+        parsed: &mut Parsed,
+        k: usize,
+        ln: usize,
+        lines: &[(usize, &str)],
+        r: Result<&csv::StringRecord, RejectReason>,
+        out: Result<RowOut, Fail>,
+    ) {
+        let Ok(r) = r else {
+            unreachable!("a record the reader failed on is never parsed")
+        };
+        self.read += 1;
+        match out {
+            Err((field, reason)) => {
+                self.reject_record(parsed, ln, lines, &field, reason, raw_of(r))
+            }
+            Ok(out) => self.keep(parsed, k, ln, lines, out, r),
         }
     }
 
@@ -477,21 +462,22 @@ impl<'t> FileRead<'t> {
         ln: usize,
         lines: &[(usize, &str)],
         out: RowOut,
-        raw: String,
+        r: &csv::StringRecord,
     ) {
-        let id = out.header.pedimento_id.clone();
-        if let Some((h, first)) = self.headers.get(&id) {
+        let id = out.partida.pedimento_id.clone();
+        if let Some((h, first)) = self.headers.get(id.as_str()) {
             let same = h.rfc == out.header.rfc
                 && h.clave_declarada == out.header.clave_declarada
                 && h.fecha_pago == out.header.fecha_pago
                 && h.tipo_operacion == out.header.tipo_operacion;
             if !same {
                 let reason = RejectReason::InconsistentHeader { first_line: *first };
-                return self.reject_record(parsed, ln, lines, "pedimento", reason, raw);
+                return self.reject_record(parsed, ln, lines, "pedimento", reason, raw_of(r));
             }
         } else {
-            self.order.push(id.clone());
-            self.headers.insert(id.clone(), (out.header, ln));
+            self.order.push(out.header.pedimento_id.clone());
+            self.headers
+                .insert(out.header.pedimento_id.clone(), (out.header, ln));
         }
         self.accepted += 1;
         self.joined += lines.len() - 1;
@@ -506,12 +492,11 @@ impl<'t> FileRead<'t> {
         let key = (id, out.partida.partida);
         let (descargos, idents) = (&self.descargos, &self.idents);
         let same_extras = |j: usize| {
-            let d: Vec<_> = descargos
-                .iter()
-                .filter(|x| x.0 == j)
-                .map(|x| &x.1)
-                .collect();
-            let i: Vec<_> = idents.iter().filter(|x| x.0 == j).map(|x| &x.1).collect();
+            // (Both lists are in record order: record `j`'s rows are one run of each.)
+            let d = descargos.partition_point(|x| x.0 < j)..descargos.partition_point(|x| x.0 <= j);
+            let d: Vec<_> = descargos[d].iter().map(|x| &x.1).collect();
+            let i = idents.partition_point(|x| x.0 < j)..idents.partition_point(|x| x.0 <= j);
+            let i: Vec<_> = idents[i].iter().map(|x| &x.1).collect();
             let strip_d = |x: &DescargoRow| {
                 (
                     x.original_id.clone(),
@@ -536,24 +521,26 @@ impl<'t> FileRead<'t> {
                     .map(|x| strip_i(x))
                     .eq(out.idents.iter().map(strip_i))
         };
-        match self.partidas.get(&key) {
-            Some((old, j)) if same_partida(old, &out.partida) && same_extras(*j) => {
+        match self.pindex.get(&key).copied() {
+            Some((at, j)) if same_partida(&self.partidas[at], &out.partida) && same_extras(j) => {
                 // The same row again: stored once, counted.
                 *self.dup_of.entry(key.0).or_default() += 1;
                 return;
             }
-            Some((_, j)) => {
+            Some((at, j)) => {
                 // Another version of the partida: the later row wins, the earlier is a
                 // conflict (DATA-CONFLICT), never dropped silently.
-                let j = *j;
                 self.dead.insert(j);
                 *self.dup_of.entry(key.0.clone()).or_default() += 1;
-                let (old, _) = self.partidas.remove(&key).expect("present");
+                let old = std::mem::replace(&mut self.partidas[at], out.partida);
                 self.replaced.push(old);
+                self.pindex.insert(key, (at, k));
             }
-            None => {}
+            None => {
+                self.pindex.insert(key, (self.partidas.len(), k));
+                self.partidas.push(out.partida);
+            }
         }
-        self.partidas.insert(key, (out.partida, k));
         self.descargos.extend(out.descargo.map(|d| (k, d)));
         self.idents.extend(out.idents.into_iter().map(|i| (k, i)));
     }
@@ -571,13 +558,12 @@ impl<'t> FileRead<'t> {
             .filter(|x| !dead.contains(&x.0))
             .map(|x| x.1)
             .collect();
-        let partidas: HashMap<(String, i32), PartidaRow> = std::mem::take(&mut self.partidas)
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
-        let totals = crate::dataset::header_totals(partidas.values());
+        let partidas = std::mem::take(&mut self.partidas);
+        let index = std::mem::take(&mut self.pindex);
+        let totals = crate::dataset::header_totals(&partidas);
         FileRows {
             partidas,
+            index,
             descargos,
             idents,
             totals,
@@ -599,11 +585,11 @@ impl<'t> FileRead<'t> {
         recs.sort_by_key(|r| r.0);
         for (ln, id, (s, e), extra) in recs {
             let raw: String = self.txt.get(s..e).unwrap_or("").chars().take(500).collect();
-            if let Some(col) = overflow.get(&id) {
+            if let Some(col) = overflow.get(id.as_str()) {
                 self.accepted -= 1;
                 let reason = RejectReason::TotalOverflow {
                     column: col.to_string(),
-                    pedimento: id.clone(),
+                    pedimento: id.to_string(),
                 };
                 self.reject(parsed, ln, col, reason.clone(), raw);
                 // The continuation lines of a multi-line record: rejected with it.
@@ -617,10 +603,14 @@ impl<'t> FileRead<'t> {
         for id in overflow.keys() {
             self.headers.remove(id);
             rows.totals.remove(id);
-            self.dup_of.remove(id);
+            self.dup_of.remove(id.as_str());
         }
         self.order.retain(|id| !overflow.contains_key(id));
-        rows.partidas.retain(|k, _| !overflow.contains_key(&k.0));
+        rows.partidas
+            .retain(|p| !overflow.contains_key(p.pedimento_id.as_str()));
+        rows.index = (rows.partidas.iter().enumerate())
+            .map(|(i, p)| ((p.pedimento_id.clone(), p.partida), (i, 0)))
+            .collect();
         rows.descargos
             .retain(|d| !overflow.contains_key(&d.pedimento_id));
         rows.idents
@@ -636,6 +626,7 @@ impl<'t> FileRead<'t> {
         let file = self.file.clone();
         let FileRows {
             partidas,
+            index,
             descargos,
             idents,
             totals,
@@ -717,7 +708,7 @@ impl<'t> FileRead<'t> {
             // A partida given twice with different content: the pedimento as the earlier
             // row had it is a conflict (its totals with that row), named by the row's line.
             for old in replaced_of.remove(&id).unwrap_or_default() {
-                let kept = &partidas[&(id.clone(), old.partida)];
+                let kept = &partidas[index[&(Text::from(id.as_str()), old.partida)].0];
                 let mut c = h.clone();
                 let sub = |t: Decimal, k: Decimal, o: Decimal| {
                     t.checked_sub(k).and_then(|x| x.checked_add(o)).unwrap_or(t)
@@ -731,8 +722,11 @@ impl<'t> FileRead<'t> {
             }
             parsed.years.entry(h.year).or_default().pedimentos.push(h);
         }
-        let mut ps: Vec<PartidaRow> = partidas.into_values().collect();
-        ps.sort_by(|a, b| (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida)));
+        let mut ps = partidas;
+        // (Each (pedimento, partida) once: the unstable sort gives the one order.)
+        ps.par_sort_unstable_by(|a, b| {
+            (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida))
+        });
         parsed.push_by_year(ps, idents, descargos);
     }
 }

@@ -57,8 +57,63 @@ pub(super) type Fail = (String, RejectReason);
 /// A reject kind that takes a field error (`RejectReason::BadField`, ...).
 pub(super) type Kind = fn(FieldError) -> RejectReason;
 
+/// A column of the layout: its index in [`REQUIRED`] then [`OPTIONAL`] (resolved to the
+/// file's position once per file, so a record's fields are read by index, not by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Col(usize);
+
+/// The layout's columns: [`REQUIRED`] then [`OPTIONAL`].
+pub(super) const NCOLS: usize = REQUIRED.len() + OPTIONAL.len();
+
+impl Col {
+    /// The column named `name` (a compile-time error in `col!` for a name not in the
+    /// layout).
+    pub(super) const fn of(name: &str) -> Col {
+        let mut i = 0;
+        while i < NCOLS {
+            let n = if i < REQUIRED.len() {
+                REQUIRED[i]
+            } else {
+                OPTIONAL[i - REQUIRED.len()]
+            };
+            if n.len() == name.len() {
+                let (a, b) = (n.as_bytes(), name.as_bytes());
+                let mut j = 0;
+                while j < a.len() && a[j] == b[j] {
+                    j += 1;
+                }
+                if j == a.len() {
+                    return Col(i);
+                }
+            }
+            i += 1;
+        }
+        panic!("not a column of the CSV layout")
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match REQUIRED.get(self.0) {
+            Some(n) => n,
+            None => OPTIONAL[self.0 - REQUIRED.len()],
+        }
+    }
+
+    /// Every column, in [`Col`] order.
+    pub(super) fn all() -> impl Iterator<Item = Col> {
+        (0..NCOLS).map(Col)
+    }
+}
+
+/// The [`Col`] of a column name, checked at compile time.
+macro_rules! col {
+    ($name:literal) => {
+        const { Col::of($name) }
+    };
+}
+
 pub(super) struct Rec<'a> {
-    pub(super) cols: &'a HashMap<String, usize>,
+    /// Each [`Col`]'s position in the file's header (None: the file lacks it).
+    pub(super) pos: &'a [Option<usize>; NCOLS],
     pub(super) r: &'a csv::StringRecord,
 }
 
@@ -74,37 +129,41 @@ fn yes_no(s: &str) -> FieldResult<bool> {
 }
 
 impl Rec<'_> {
-    pub(super) fn raw(&self, n: &str) -> &str {
-        self.cols
-            .get(n)
-            .and_then(|i| self.r.get(*i))
+    pub(super) fn raw(&self, c: Col) -> &str {
+        self.pos[c.0]
+            .and_then(|i| self.r.get(i))
             .map(str::trim)
             .unwrap_or("")
     }
     pub(super) fn req<T>(
         &self,
-        n: &str,
+        c: Col,
         p: impl Fn(&str) -> FieldResult<T>,
         kind: Kind,
     ) -> Result<T, Fail> {
-        p(self.raw(n)).map_err(|e| (n.to_string(), kind(e)))
+        p(self.raw(c)).map_err(|e| (c.name().to_string(), kind(e)))
     }
     pub(super) fn opt<T>(
         &self,
-        n: &str,
+        c: Col,
         p: impl Fn(&str) -> FieldResult<T>,
         kind: Kind,
     ) -> Result<Option<T>, Fail> {
-        let v = self.raw(n);
+        let v = self.raw(c);
         if v.is_empty() {
             Ok(None)
         } else {
-            p(v).map(Some).map_err(|e| (n.to_string(), kind(e)))
+            p(v).map(Some).map_err(|e| (c.name().to_string(), kind(e)))
         }
     }
-    pub(super) fn text(&self, n: &str) -> Option<String> {
-        let v = self.raw(n);
+    pub(super) fn text(&self, c: Col) -> Option<String> {
+        let v = self.raw(c);
         (!v.is_empty()).then(|| v.to_string())
+    }
+    /// [`Rec::text`] as a compact string (short values stay inline, no allocation).
+    pub(super) fn text_c(&self, c: Col) -> Option<crate::dataset::Text> {
+        let v = self.raw(c);
+        (!v.is_empty()).then(|| v.into())
     }
 }
 
@@ -119,18 +178,18 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     // size-exception: one field after another of the documented CSV layout, in
     // column order; each step is a single validated field.
     let key = rec.req(
-        "pedimento",
+        col!("pedimento"),
         model::PedimentoKey::parse,
         RejectReason::BadField,
     )?;
     let tipo_operacion = rec.req(
-        "tipo_operacion",
+        col!("tipo_operacion"),
         model::tipo_operacion,
         RejectReason::BadField,
     )?;
-    let clave = rec.req("clave", model::clave, RejectReason::UnknownClave)?;
-    let rfc = rec.req("rfc", model::rfc, RejectReason::BadRfc)?;
-    let fecha_pago = rec.req("fecha_pago", model::date, RejectReason::BadDate)?;
+    let clave = rec.req(col!("clave"), model::clave, RejectReason::UnknownClave)?;
+    let rfc = rec.req(col!("rfc"), model::rfc, RejectReason::BadRfc)?;
+    let fecha_pago = rec.req(col!("fecha_pago"), model::date, RejectReason::BadDate)?;
     // The key's year is the year of validation (Anexo 22 campo 1): payment falls in it,
     // or in the next year when the número's first digit is the key's year's last digit
     // (validated in December, paid in January).
@@ -144,15 +203,15 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
             }),
         ));
     }
-    let fecha_seleccion = rec.opt("fecha_seleccion", model::date, RejectReason::BadDate)?;
+    let fecha_seleccion = rec.opt(col!("fecha_seleccion"), model::date, RejectReason::BadDate)?;
     let rectifica = rec
         .opt(
-            "rectifica",
+            col!("rectifica"),
             model::PedimentoKey::parse,
             RejectReason::BadField,
         )?
         .map(|k| k.id());
-    let clave_original = rec.text("clave_original").map(|s| s.to_uppercase());
+    let clave_original = rec.text(col!("clave_original")).map(|s| s.to_uppercase());
     let effective = if clave == "R1" {
         clave_original.clone().unwrap_or(clave.clone())
     } else {
@@ -170,14 +229,14 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         clave_declarada: clave.clone(),
         tipo_pedimento: if rectifica.is_some() { 2 } else { 1 },
         rfc,
-        nombre: rec.text("nombre"),
-        immex_programa: rec.text("immex_programa"),
+        nombre: rec.text(col!("nombre")),
+        immex_programa: rec.text(col!("immex_programa")),
         fecha_pago,
-        fecha_entrada: rec.opt("fecha_entrada", model::date, RejectReason::BadDate)?,
+        fecha_entrada: rec.opt(col!("fecha_entrada"), model::date, RejectReason::BadDate)?,
         fecha_seleccion,
         fecha_operacion: fecha_seleccion.unwrap_or(fecha_pago),
         tipo_cambio: rec.opt(
-            "tipo_cambio",
+            col!("tipo_cambio"),
             |s| model::decimal(s, QTY_SCALE),
             RejectReason::NotANumber,
         )?,
@@ -187,32 +246,32 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         rectifica_id: rectifica,
         contraparte_id: rec
             .opt(
-                "contraparte_pedimento",
+                col!("contraparte_pedimento"),
                 model::PedimentoKey::parse,
                 RejectReason::BadField,
             )?
             .map(|k| k.id()),
-        contraparte_rfc: rec.opt("contraparte_rfc", model::rfc, RejectReason::BadRfc)?,
+        contraparte_rfc: rec.opt(col!("contraparte_rfc"), model::rfc, RejectReason::BadRfc)?,
         source_file: file.to_string(),
         source_line: ln as i64,
-        hora_pago: model::time_of(rec.raw("fecha_pago")),
-        consolidado: rec.opt("consolidado", yes_no, RejectReason::BadField)?,
+        hora_pago: model::time_of(rec.raw(col!("fecha_pago"))),
+        consolidado: rec.opt(col!("consolidado"), yes_no, RejectReason::BadField)?,
     };
-    let money = |n: &str| {
+    let money = |n: Col| {
         rec.req(
             n,
             |s| model::decimal(s, MONEY_SCALE),
             RejectReason::NotANumber,
         )
     };
-    let omoney = |n: &str| {
+    let omoney = |n: Col| {
         rec.opt(
             n,
             |s| model::decimal(s, MONEY_SCALE),
             RejectReason::NotANumber,
         )
     };
-    let orate = |n: &str| {
+    let orate = |n: Col| {
         rec.opt(
             n,
             |s| model::decimal(s, RATE_SCALE),
@@ -221,22 +280,26 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     };
     let partida = PartidaRow {
         pedimento_id: id.as_str().into(),
-        partida: rec.req("partida", model::partida_number, RejectReason::BadField)?,
+        partida: rec.req(
+            col!("partida"),
+            model::partida_number,
+            RejectReason::BadField,
+        )?,
         fraccion: rec
-            .req("fraccion", model::fraccion, RejectReason::BadField)?
+            .req(col!("fraccion"), model::fraccion, RejectReason::BadField)?
             .into(),
         nico: None,
-        descripcion: rec.text("descripcion").map(Into::into),
-        codigo_producto: rec.text("codigo_producto").map(Into::into),
-        pais_origen: rec.text("pais_origen").map(Into::into),
-        umc: rec.text("umc").map(Into::into),
+        descripcion: rec.text_c(col!("descripcion")),
+        codigo_producto: rec.text_c(col!("codigo_producto")),
+        pais_origen: rec.text_c(col!("pais_origen")),
+        umc: rec.text_c(col!("umc")),
         cantidad_umc: rec.opt(
-            "cantidad_umc",
+            col!("cantidad_umc"),
             |s| model::decimal(s, QTY_SCALE),
             RejectReason::NotANumber,
         )?,
         umt: rec.req(
-            "umt",
+            col!("umt"),
             |s| {
                 if s.is_empty() {
                     Err(FieldError::Empty { what: "umt".into() })
@@ -247,29 +310,29 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
             RejectReason::BadField,
         )?,
         cantidad_umt: rec.req(
-            "cantidad_umt",
+            col!("cantidad_umt"),
             |s| model::decimal(s, QTY_SCALE),
             RejectReason::NotANumber,
         )?,
         precio_unitario: rec.opt(
-            "precio_unitario",
+            col!("precio_unitario"),
             |s| model::decimal(s, QTY_SCALE),
             RejectReason::NotANumber,
         )?,
-        valor_aduana: money("valor_aduana")?,
-        valor_comercial: money("valor_comercial")?,
-        valor_dolares: money("valor_dolares")?,
-        igi_tasa: orate("igi_tasa")?,
-        igi_importe: omoney("igi_importe")?,
-        iva_tasa: orate("iva_tasa")?,
-        iva_importe: omoney("iva_importe")?,
-        ieps_tasa: orate("ieps_tasa")?,
-        ieps_importe: omoney("ieps_importe")?,
-        dta_importe: omoney("dta_importe")?,
+        valor_aduana: money(col!("valor_aduana"))?,
+        valor_comercial: money(col!("valor_comercial"))?,
+        valor_dolares: money(col!("valor_dolares"))?,
+        igi_tasa: orate(col!("igi_tasa"))?,
+        igi_importe: omoney(col!("igi_importe"))?,
+        iva_tasa: orate(col!("iva_tasa"))?,
+        iva_importe: omoney(col!("iva_importe"))?,
+        ieps_tasa: orate(col!("ieps_tasa"))?,
+        ieps_importe: omoney(col!("ieps_importe"))?,
+        dta_importe: omoney(col!("dta_importe"))?,
         source_line: ln as i64,
     };
     let descargo = match rec.opt(
-        "descargo_pedimento",
+        col!("descargo_pedimento"),
         model::PedimentoKey::parse,
         RejectReason::BadField,
     )? {
@@ -278,13 +341,13 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
             pedimento_id: id.clone(),
             original_id: k.id(),
             original_fraccion: rec.opt(
-                "descargo_fraccion",
+                col!("descargo_fraccion"),
                 model::fraccion,
                 RejectReason::BadField,
             )?,
-            unidad_medida: rec.text("descargo_umt"),
+            unidad_medida: rec.text(col!("descargo_umt")),
             cantidad: rec.opt(
-                "descargo_cantidad",
+                col!("descargo_cantidad"),
                 |s| model::decimal(s, QTY_SCALE),
                 RejectReason::NotANumber,
             )?,
@@ -296,7 +359,7 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     // with `P.` is partida level (e.g. `P.EB`), otherwise pedimento level.
     let mut idents = vec![];
     for item in rec
-        .raw("identificadores")
+        .raw(col!("identificadores"))
         .split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())
