@@ -495,7 +495,12 @@ pub fn run_with(
                 for (t, df) in ctx.virtual_rows()? {
                     v.entry(t).or_default().push(df);
                 }
-                st.mark("virtual rows");
+                let held: usize = v.values().flatten().map(|d| d.estimated_size()).sum();
+                st.mark(&format!(
+                    "virtual rows ({} KB held; findings {} KB)",
+                    held >> 10,
+                    all.estimated_size() >> 10
+                ));
             }
             drop(ctx);
             if crate::memory::resident_mb().is_some_and(|mb| mb > budget_mb / 10 * 9) {
