@@ -128,10 +128,12 @@ pub fn parse_with(path: &Path, bytes: &[u8], hash: &str, opts: &CsvOptions, pars
             let pre = parse_batch(&f, &batch);
             for ((ln, start, end, slot), pre) in batch.rows.drain(..).zip(pre) {
                 let span = txt.get(start..end.max(start)).unwrap_or("");
-                let r = slot.map(|i| &batch.recs[i]);
-                match pre {
-                    Some(p) => f.parsed_row(parsed, k, ln, &[(1, single_line(span))], r, p),
-                    None => f.record(parsed, opts, k, ln, &record_lines(span), r),
+                match (pre, slot.map(|i| &batch.recs[i])) {
+                    (Some(p), Ok(r)) => {
+                        f.read += 1;
+                        f.parsed_row(parsed, k, ln, &[(1, single_line(span))], r, p)
+                    }
+                    (_, r) => f.record(parsed, opts, k, ln, &record_lines(span), r),
                 }
                 k += 1;
             }
@@ -425,11 +427,10 @@ impl<'t> FileRead<'t> {
             r,
         };
         let out = parse_row(&rec, &self.file, ln);
-        self.read -= 1; // (counted again by `parsed_row`)
-        self.parsed_row(parsed, k, ln, lines, Ok(r), out)
+        self.parsed_row(parsed, k, ln, lines, r, out)
     }
 
-    /// A well-formed record (counted as read here) and its parse: rejected with the
+    /// A well-formed record (already counted as read) and its parse: rejected with the
     /// failing field, or kept ([`FileRead::keep`]).
     fn parsed_row(
         &mut self,
@@ -437,13 +438,9 @@ impl<'t> FileRead<'t> {
         k: usize,
         ln: usize,
         lines: &[(usize, &str)],
-        r: Result<&csv::StringRecord, RejectReason>,
+        r: &csv::StringRecord,
         out: Result<RowOut, Fail>,
     ) {
-        let Ok(r) = r else {
-            unreachable!("a record the reader failed on is never parsed")
-        };
-        self.read += 1;
         match out {
             Err((field, reason)) => {
                 self.reject_record(parsed, ln, lines, &field, reason, raw_of(r))
