@@ -12,8 +12,47 @@ use cli::{Cli, Command};
 /// library): ingest builds and drops millions of small strings
 /// per shard, and glibc's arenas spent ~20% of the ingest in malloc/free and page faults
 /// (perf, 1M partidas). See `memory::release` for returning memory between audit batches.
+#[cfg(not(feature = "alloc-count"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// With `--features alloc-count` (diagnostics only): mimalloc behind a counter of the
+/// bytes the program holds, which `PEDAUDIT_TIMING=1` prints beside the resident size
+/// (`live N MB`): resident memory that grows while the live bytes do not is the
+/// allocator's (held or fragmented pages); live bytes that grow are kept by the program.
+/// Off by default: one atomic add per allocation and free.
+#[cfg(feature = "alloc-count")]
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[cfg(feature = "alloc-count")]
+struct Counting;
+
+#[cfg(feature = "alloc-count")]
+// SAFETY: every call forwards to mimalloc with the caller's arguments; the counter only
+// adds and subtracts sizes.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        pedaudit::memory::count_alloc(l.size() as isize);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { mimalloc::MiMalloc.alloc(l) }
+    }
+    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+        pedaudit::memory::count_alloc(l.size() as isize);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        pedaudit::memory::count_alloc(-(l.size() as isize));
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { mimalloc::MiMalloc.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, n: usize) -> *mut u8 {
+        pedaudit::memory::count_alloc(n as isize - l.size() as isize);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { mimalloc::MiMalloc.realloc(p, l, n) }
+    }
+}
 
 fn main() {
     pedaudit::memory::init();

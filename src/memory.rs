@@ -161,3 +161,18 @@ mod tests {
         assert!(audit_rows_per_batch(4096) > audit_rows_per_batch(2048));
     }
 }
+
+/// Bytes the program holds, counted by the binary's allocator when built with
+/// `--features alloc-count` (see main.rs); 0 otherwise.
+static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+/// Adds `bytes` (negative for a free) to the live count (the `alloc-count` allocator).
+#[inline]
+pub fn count_alloc(bytes: isize) {
+    LIVE.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bytes the program holds (MiB), when the binary counts them (`alloc-count`).
+pub fn live_mb() -> Option<isize> {
+    cfg!(feature = "alloc-count").then(|| LIVE.load(std::sync::atomic::Ordering::Relaxed) >> 20)
+}

@@ -1,6 +1,7 @@
 //! Stage timings for profiling runs: with `PEDAUDIT_TIMING=1`, how long each ingest stage,
 //! view and check took is printed on stderr, to find what dominates a run (on Linux with
-//! the resident and peak resident memory at the end of the stage).
+//! the resident and peak resident memory at the end of the stage, and the bytes the
+//! program holds when built with `--features alloc-count`).
 
 use std::time::Instant;
 
@@ -60,7 +61,12 @@ impl Stages {
 fn rss() -> String {
     use crate::memory::status_kb;
     match (status_kb("VmRSS:"), status_kb("VmHWM:")) {
-        (Some(r), Some(p)) => format!("  rss {} MB, peak {} MB", r >> 10, p >> 10),
+        (Some(r), Some(p)) => {
+            let live = crate::memory::live_mb()
+                .map(|l| format!(", live {l} MB"))
+                .unwrap_or_default();
+            format!("  rss {} MB, peak {} MB{live}", r >> 10, p >> 10)
+        }
         _ => String::new(),
     }
 }

@@ -126,7 +126,11 @@ pub fn run(cfg: &AuditConfig) -> Result<AuditOutput, AuditError> {
         as_of_option: cfg.options.as_of.map(|d| d.to_string()),
         companies: Some(match &cfg.options.company {
             Some(c) => vec![c.clone()],
-            None => checks::company_batches(&cfg.dataset, usize::MAX)?.concat(),
+            // The plan's list when the run was batched (no second read of the dataset).
+            None => match &run.companies {
+                Some(c) => c.clone(),
+                None => checks::company_batches(&cfg.dataset, usize::MAX)?.concat(),
+            },
         }),
         checks: selected.iter().map(|c| c.code.to_string()).collect(),
         expiring_days: cfg.options.expiring_days,

@@ -126,6 +126,14 @@ impl Partition {
         self.batches == 0
     }
 
+    /// Where batch `b` keeps its share of `table` for a later pass (the virtual rows of
+    /// the cross-company pairing), beside the batch folders.
+    pub fn spill_path(&self, b: usize, table: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join(format!("spill-b{b:05}-{table}.parquet"))
+    }
+
     /// The folder of batch `b` (`<table>-<year>.parquet` per table and year with rows).
     pub fn batch_dir(&self, b: usize) -> PathBuf {
         self.dir.path().join(format!("b{b:05}"))
