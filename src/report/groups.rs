@@ -28,9 +28,9 @@ use std::path::Path;
 /// allocation) costs at the group's peak, in bytes: its typed row and index entries, the
 /// scan that read it, and the report being built and written from it (kardex, saldos,
 /// the rendered HTML, Markdown and workbook). Measured on generated histories (dev
-/// build, one group of 12 and of 60 companies; see the `report` section of
-/// bench/results.md).
-pub const REPORT_BYTES_PER_ROW: u64 = 1600;
+/// build, every company in one group): 620 bytes a row with 467 k rows (12 companies),
+/// 500 with 1.4 M rows (60 companies); 800 leaves a margin.
+pub const REPORT_BYTES_PER_ROW: u64 = 800;
 
 /// What a report run holds besides its group (MiB): the binary, polars' pools, the
 /// findings and certification tables, the rejects, the census and the rectified ids.
@@ -39,9 +39,10 @@ pub const REPORT_RESERVE_MB: u64 = 256;
 /// How many rows one group may hold under `budget_mb` (at least 1: a company larger
 /// than the budget is still reported, alone).
 pub fn rows_per_group(budget_mb: u64) -> u64 {
-    (budget_mb.saturating_sub(REPORT_RESERVE_MB) << 20)
-        .checked_div(REPORT_BYTES_PER_ROW)
-        .unwrap_or(0)
+    (budget_mb
+        .saturating_sub(REPORT_RESERVE_MB)
+        .saturating_mul(1 << 20)
+        / REPORT_BYTES_PER_ROW)
         .max(1)
 }
 
@@ -276,9 +277,8 @@ impl Census {
         let cols = ["pedimento_id", "rfc", "fecha_pago", "fecha_operacion"];
         for path in dataset::dataset_table_files(root, "pedimentos") {
             stream(&path, &cols, |rb, first| {
-                let col = |name: &str| {
-                    text(rb, name, &path)?.ok_or_else(|| missing(&path, rb, name))
-                };
+                let col =
+                    |name: &str| text(rb, name, &path)?.ok_or_else(|| missing(&path, rb, name));
                 let (id, rfc) = (col(cols[0])?, col(cols[1])?);
                 let (pago, op) = (days(rb, cols[2], &path)?, days(rb, cols[3], &path)?);
                 for i in 0..rb.num_rows() {
@@ -396,8 +396,7 @@ fn days(rb: &RecordBatch, name: &str, path: &Path) -> Result<Vec<Option<NaiveDat
     let Some(c) = rb.column_by_name(name) else {
         return Err(missing(path, rb, name));
     };
-    let c =
-        arrow::compute::cast(c, &DataType::Date32).map_err(|e| ReportError::polars(path, e))?;
+    let c = arrow::compute::cast(c, &DataType::Date32).map_err(|e| ReportError::polars(path, e))?;
     let d = c.as_primitive::<Date32Type>();
     Ok((0..d.len())
         .map(|i| d.is_valid(i).then(|| crate::model::from_date32(d.value(i))))
@@ -412,8 +411,13 @@ mod tests {
     fn groups_fill_the_budget_in_rfc_order() {
         let per = rows_per_group(REPORT_RESERVE_MB + 1);
         assert_eq!(per, (1 << 20) / REPORT_BYTES_PER_ROW);
-        assert_eq!(rows_per_group(1), 1, "below the reserve: one company a group");
+        assert_eq!(
+            rows_per_group(1),
+            1,
+            "below the reserve: one company a group"
+        );
         assert!(rows_per_group(2048) > rows_per_group(1024));
+        assert_eq!(rows_per_group(u64::MAX), u64::MAX / REPORT_BYTES_PER_ROW);
         let companies: Vec<String> = ["A", "B", "C", "D", "E"].map(String::from).to_vec();
         let rows: HashMap<String, u64> = [("A", 40), ("B", 50), ("C", 200), ("D", 10)]
             .map(|(c, n)| (c.to_string(), n))

@@ -456,11 +456,9 @@ pub(super) fn read_df_where(
 ) -> Result<DataFrame, ReportError> {
     let err = |e| ReportError::polars(path, e);
     let file = PlRefPath::new(path.to_string_lossy().to_string());
-    let mut lf = LazyFrame::scan_parquet_files(
-        std::iter::once(file).collect(),
-        ScanArgsParquet::default(),
-    )
-    .map_err(err)?;
+    let mut lf =
+        LazyFrame::scan_parquet_files(std::iter::once(file).collect(), ScanArgsParquet::default())
+            .map_err(err)?;
     let schema = lf.collect_schema().map_err(err)?;
     let cols: Vec<Expr> = columns
         .iter()

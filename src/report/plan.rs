@@ -20,6 +20,8 @@ pub struct Plan {
     rectified: HashSet<String>,
     /// The first group's inputs when planning read them already (`--company`).
     loaded: Option<Inputs>,
+    /// The memory budget (MiB).
+    budget_mb: u64,
 }
 
 /// The run's period: `--year`, or `--from`/`--to` defaulting to the dataset's years.
@@ -68,6 +70,7 @@ impl Plan {
         // The audit folder must be one audit's output (see `manifest`); folders without a
         // manifest are accepted here (library callers), the CLI requires one.
         manifest::verify(&a.audit, false)?;
+        let mut st = crate::timing::Stages::new("report plan");
         let shared = groups::load_shared(&a.dataset, &a.audit)?;
         let period = period_of(a, &shared.dataset_years)?;
         let rectified = groups::rectified_ids(&a.dataset)?;
@@ -78,6 +81,7 @@ impl Plan {
             shared,
             rectified,
             loaded: None,
+            budget_mb: budget_mb(a),
         };
         // With --company, only that company's rows are read (the dataset-wide census
         // only for an unknown company's message or the as-of date of an empty audit).
@@ -95,6 +99,7 @@ impl Plan {
                 (census, all)
             }
         };
+        st.mark("census");
         plan.as_of = plan.as_of_date(a, &census)?;
         if let Some(c) = company.filter(|c| !plan.companies(&census).contains(c)) {
             let known: Vec<String> = plan.companies(&plan.census(a)?).into_iter().collect();
@@ -105,8 +110,9 @@ impl Plan {
             vec![selected]
         } else {
             let rows = groups::company_rows(&census, &a.audit)?;
-            groups::pack(&selected, &rows, groups::rows_per_group(budget_mb(a)))
+            groups::pack(&selected, &rows, groups::rows_per_group(plan.budget_mb))
         };
+        st.mark(&format!("{} groups", plan.groups.len()));
         Ok(plan)
     }
 
@@ -209,18 +215,21 @@ impl Plan {
     }
 
     /// Builds each report, in RFC order, and hands it to `each`; one group's rows are in
-    /// memory at a time (freed, and their pages returned, before the next group's).
+    /// memory at a time (freed before the next group's; their pages go back to the OS
+    /// when the process holds more than 9/10 of the budget, as between audit batches).
     pub fn build_each(
         mut self,
         a: &ReportArgs,
         mut each: impl FnMut(ReportData) -> Result<(), ReportError>,
     ) -> Result<(), ReportError> {
         let (period, as_of) = (self.period, self.as_of);
+        let mut st = crate::timing::Stages::new("report");
         for group in std::mem::take(&mut self.groups) {
             let inputs = match self.loaded.take() {
                 Some(i) => i,
                 None => self.load(a, &group)?,
             };
+            st.mark("group read");
             let ix = Index::new(&inputs);
             for rfc in &group {
                 each(model::build(
@@ -240,9 +249,16 @@ impl Plan {
                     },
                 ))?;
             }
+            st.mark(&format!(
+                "group of {} companies built and written",
+                group.len()
+            ));
             drop(ix);
             drop(inputs);
-            crate::memory::release();
+            if crate::memory::resident_mb().is_some_and(|mb| mb > self.budget_mb / 10 * 9) {
+                crate::memory::release();
+            }
+            st.mark("group released");
         }
         Ok(())
     }
