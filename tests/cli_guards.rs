@@ -435,17 +435,15 @@ fn options_are_validated_before_any_work() {
         assert_eq!(code(&o), 2, "{bad:?}: {:?}", text(&o));
         assert!(!g.exists(), "{bad:?}: generated before rejecting it");
     }
-    let o = run(&[
-        "report",
-        "--dataset",
-        s(&f.ds),
-        "--as-of",
-        "yesterday",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(code(&o), 2);
-    assert!(!out.exists());
+    for bad in [vec!["--as-of", "yesterday"], vec!["--memory-mb", "0"]] {
+        let mut args = vec!["report", "--dataset", s(&f.ds), "--out", s(&out)];
+        args.extend(&bad);
+        let o = run(&args);
+        let (_, err) = text(&o);
+        assert_eq!(code(&o), 2, "{bad:?}: {err}");
+        assert!(err.contains(bad[1]), "{bad:?} named: {err}");
+        assert!(!out.exists(), "{bad:?}: work was done before rejecting it");
+    }
 }
 
 #[test]

@@ -684,3 +684,129 @@ fn index_page_lists_every_report() {
     );
     assert!(html.contains("id=\"kardex\"") && html.contains("id=\"rejects\""));
 }
+
+/// Every file under `dir` (relative path → bytes), `report.xlsx` without its
+/// `docProps/core.xml` (the workbook's creation time): compared as unzipped parts.
+fn folder_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+        let bytes = std::fs::read(e.path()).unwrap();
+        if rel.ends_with("report.xlsx") {
+            let mut z = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            for i in 0..z.len() {
+                let mut part = z.by_index(i).unwrap();
+                let name = part.name().unwrap().to_string();
+                if name != "docProps/core.xml" {
+                    let mut b = vec![];
+                    std::io::Read::read_to_end(&mut part, &mut b).unwrap();
+                    out.insert(format!("{rel}!{name}"), b);
+                }
+            }
+        } else {
+            out.insert(rel, bytes);
+        }
+    }
+    out
+}
+
+/// Reports built a group of companies at a time (a budget so small that each company
+/// is a group of its own) are the reports built from every company's rows at once, file
+/// for file; `--company` reads only its company and writes that company's same files.
+#[test]
+fn small_memory_budget_writes_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let h = generate::generate(&Config {
+        seed: 5,
+        companies: 5,
+        start_year: 2021,
+        years: 2,
+        partidas: 1500,
+        inject: vec![
+            Violation::Expired,
+            Violation::Excess,
+            Violation::Unit,
+            Violation::VirtualUnpaired,
+            Violation::VirtualMismatch,
+        ],
+        bom_share: 0.4,
+    });
+    generate::writers::write_datastage(&h, &root.join("datastage")).unwrap();
+    generate::writers::write_profiles(&h, &root.join("profiles")).unwrap();
+    let (ds, audit) = (root.join("ds"), root.join("audit"));
+    ingest::run(
+        &[root.join("datastage")],
+        &ds,
+        &ingest::IngestOptions::default(),
+    )
+    .unwrap();
+    pedaudit::audit::run(&pedaudit::audit::AuditConfig {
+        dataset: ds.clone(),
+        out: audit.clone(),
+        options: checks::AuditOptions {
+            profiles: Some(root.join("profiles")),
+            ..Default::default()
+        },
+        checks: checks::REGISTRY.iter().collect(),
+        batching: checks::Batching::Whole,
+        tool: "tests/report.rs".into(),
+    })
+    .unwrap();
+    // The same --out for every run: the folder name is part of each report's command.
+    let out = root.join("reports");
+    let mut a = ReportArgs::new(&ds, &audit, &out);
+    a.sample = Some(8);
+    let mut run = |memory_mb: Option<u64>, company: Option<&str>, keep: &str| {
+        a.memory_mb = memory_mb;
+        a.company = company.map(str::to_string);
+        let plan = report::plan::Plan::new(&a).unwrap();
+        let groups = plan.groups.clone();
+        let written = report::run(&a).unwrap();
+        std::fs::rename(&out, root.join(keep)).unwrap();
+        (groups, written)
+    };
+    let (whole, all) = run(None, None, "whole");
+    let (tiny, _) = run(Some(1), None, "tiny");
+    assert_eq!(whole.len(), 1, "a small history fits the default budget");
+    assert_eq!(all.len(), 5, "one report per company");
+    let rfcs: Vec<String> = all.iter().map(|w| w.rfc.clone()).collect();
+    assert_eq!(whole[0], rfcs);
+    assert_eq!(
+        tiny,
+        rfcs.iter().map(|r| vec![r.clone()]).collect::<Vec<_>>(),
+        "a budget below the reserve: one company a group, in RFC order"
+    );
+    let (w, t) = (
+        folder_files(&root.join("whole")),
+        folder_files(&root.join("tiny")),
+    );
+    assert!(w.keys().any(|k| k.ends_with("sample.csv")) && w.len() > 5 * 12);
+    assert_eq!(w.keys().collect::<Vec<_>>(), t.keys().collect::<Vec<_>>());
+    for (k, v) in &w {
+        assert!(t[k] == *v, "{k} differs between one group and five");
+    }
+    // --company: that company's report only, the same files.
+    let (one, _) = run(Some(1), Some(&rfcs[2].to_lowercase()), "one");
+    assert_eq!(one, vec![vec![rfcs[2].clone()]]);
+    let o = folder_files(&root.join("one"));
+    let prefix = format!("{}/", rfcs[2]);
+    for (k, v) in &o {
+        if k == "index.html" {
+            continue;
+        }
+        assert!(k.starts_with(&prefix), "{k}");
+        assert!(
+            w[k] == *v,
+            "{k} differs between --company and every company"
+        );
+    }
+    assert_eq!(
+        o.len(),
+        1 + w.keys().filter(|k| k.starts_with(&prefix)).count()
+    );
+}

@@ -146,7 +146,7 @@ pub struct Inputs {
     pub rejects: std::sync::Arc<Vec<super::rejects::Reject>>,
 }
 
-fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
+pub(super) fn read_df(path: &Path) -> Result<DataFrame, ReportError> {
     let f = std::fs::File::open(path).map_err(|e| ReportError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -255,19 +255,23 @@ fn column_error(path: &Path, df: &DataFrame, e: ColumnError) -> ReportError {
 }
 
 pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
-    let df = read_df(path)?;
+    balances_of(&read_df(path)?, path)
+}
+
+/// The rows of a `ledger_balances` frame read from `path` (all of it or some companies').
+pub(super) fn balances_of(df: &DataFrame, path: &Path) -> Result<Vec<Balance>, ReportError> {
     let (rfc, id, partida, fecha) = (
-        req(&df, "rfc", path, STR)?,
-        req(&df, "pedimento_id", path, STR)?,
-        req(&df, "partida", path, INT)?,
-        req(&df, "fecha_operacion", path, DATE)?,
+        req(df, "rfc", path, STR)?,
+        req(df, "pedimento_id", path, STR)?,
+        req(df, "partida", path, INT)?,
+        req(df, "fecha_operacion", path, DATE)?,
     );
     let (imported, open_qty, valor) = (
-        req(&df, "imported", path, DEC)?,
-        req(&df, "open_qty", path, DEC)?,
-        req(&df, "valor_aduana", path, DEC)?,
+        req(df, "imported", path, DEC)?,
+        req(df, "open_qty", path, DEC)?,
+        req(df, "valor_aduana", path, DEC)?,
     );
-    let o = |n: &str| opt(&df, n, path, STR);
+    let o = |n: &str| opt(df, n, path, STR);
     let (fraccion, umt, clave, tipo, estado) = (
         o("fraccion")?,
         o("umt")?,
@@ -275,8 +279,8 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
         o("tipo_bien")?,
         o("estado")?,
     );
-    let discharged = opt(&df, "discharged", path, DEC)?;
-    let vence = opt(&df, "vence", path, DATE)?;
+    let discharged = opt(df, "discharged", path, DEC)?;
+    let vence = opt(df, "vence", path, DATE)?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         out.push(Balance {
@@ -300,23 +304,28 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
 }
 
 pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
-    let df = read_df(path)?;
+    allocations_of(&read_df(path)?, path)
+}
+
+/// The rows of a `ledger_allocations` frame read from `path` (all of it or some
+/// companies').
+pub(super) fn allocations_of(df: &DataFrame, path: &Path) -> Result<Vec<Allocation>, ReportError> {
     let (import_id, import_partida, fecha, cantidad) = (
-        req(&df, "import_id", path, STR)?,
-        req(&df, "import_partida", path, INT)?,
-        req(&df, "discharge_fecha", path, DATE)?,
-        req(&df, "cantidad", path, DEC)?,
+        req(df, "import_id", path, STR)?,
+        req(df, "import_partida", path, INT)?,
+        req(df, "discharge_fecha", path, DATE)?,
+        req(df, "cantidad", path, DEC)?,
     );
-    let o = |n: &str| opt(&df, n, path, STR);
+    let o = |n: &str| opt(df, n, path, STR);
     let (did, dclave, method, prod) = (
         o("discharge_id")?,
         o("discharge_clave")?,
         o("method")?,
         o("producto_fraccion")?,
     );
-    let dpart = opt(&df, "discharge_partida", path, INT)?;
-    let merma = opt(&df, "bom_merma_pct", path, DEC)?;
-    let desp = opt(&df, "bom_desperdicio_pct", path, DEC)?;
+    let dpart = opt(df, "discharge_partida", path, INT)?;
+    let merma = opt(df, "bom_merma_pct", path, DEC)?;
+    let desp = opt(df, "bom_desperdicio_pct", path, DEC)?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         // EXCESS rows discharge nothing (no import): not part of any balance.
@@ -340,64 +349,127 @@ pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
     Ok(out)
 }
 
+/// The columns of the pedimento headers a report reads.
+pub(super) const PEDIMENTO_COLUMNS: [&str; 8] = [
+    "pedimento_id",
+    "rfc",
+    "nombre",
+    "clave",
+    "fecha_pago",
+    "fecha_operacion",
+    "valor_aduana",
+    "rectifica_id",
+];
+
 /// Pedimento headers of every year, without the originals a rectificación replaced
 /// (the same rule as `queries/views/current_pedimentos.sql`).
 pub fn read_pedimentos(root: &Path) -> Result<Vec<Pedimento>, ReportError> {
-    let cols = [
-        "pedimento_id",
-        "rfc",
-        "nombre",
-        "clave",
-        "fecha_pago",
-        "fecha_operacion",
-        "valor_aduana",
-        "rectifica_id",
-    ];
-    let mut out = vec![];
     let mut rectified = std::collections::HashSet::new();
+    let all = read_pedimentos_where(root, None, &mut rectified)?;
+    Ok(current(all, &rectified))
+}
+
+/// The headers `pick` selects (every header with `None`) of every year, as stored; the
+/// ids their rectificaciones replace are added to `rectified`.
+pub(super) fn read_pedimentos_where(
+    root: &Path,
+    pick: Option<&Expr>,
+    rectified: &mut std::collections::HashSet<String>,
+) -> Result<Vec<Pedimento>, ReportError> {
+    let mut out = vec![];
     for y in dataset::years(root) {
         for path in dataset::table_files(&dataset::year_dir(root, y), "pedimentos") {
-            let f = std::fs::File::open(&path).map_err(|e| ReportError::Io {
-                path: path.clone(),
-                source: e,
-            })?;
-            let df = ParquetReader::new(f)
-                .with_columns(Some(cols.iter().map(|s| s.to_string()).collect()))
-                .finish()
-                .map_err(|e| ReportError::polars(&path, e))?;
-            let p = path.as_path();
-            let (id, rfc, nombre, clave, rectifica) = (
-                req(&df, "pedimento_id", p, STR)?,
-                req(&df, "rfc", p, STR)?,
-                req(&df, "nombre", p, STR)?,
-                req(&df, "clave", p, STR)?,
-                req(&df, "rectifica_id", p, STR)?,
-            );
-            let (pago, operacion) = (
-                req(&df, "fecha_pago", p, DATE)?,
-                req(&df, "fecha_operacion", p, DATE)?,
-            );
-            let valor = req(&df, "valor_aduana", p, DEC)?;
-            for i in 0..df.height() {
-                if let Some(r) = &rectifica[i] {
-                    rectified.insert(r.clone());
+            let df = match pick {
+                Some(e) => read_df_where(&path, &PEDIMENTO_COLUMNS, e.clone())?,
+                None => {
+                    let f = std::fs::File::open(&path).map_err(|e| ReportError::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    let cols = PEDIMENTO_COLUMNS.iter().map(|s| s.to_string()).collect();
+                    ParquetReader::new(f)
+                        .with_columns(Some(cols))
+                        .finish()
+                        .map_err(|e| ReportError::polars(&path, e))?
                 }
-                out.push(Pedimento {
-                    pedimento_id: need(&id, p, "pedimento_id", i)?,
-                    rfc: need(&rfc, p, "rfc", i)?,
-                    nombre: nombre[i].clone(),
-                    clave: clave[i].clone().unwrap_or_default(),
-                    fecha_pago: need(&pago, p, "fecha_pago", i)?,
-                    fecha_operacion: need(&operacion, p, "fecha_operacion", i)?,
-                    valor_aduana: need(&valor, p, "valor_aduana", i)?,
-                });
-            }
+            };
+            pedimentos_of(&df, &path, &mut out, rectified)?;
         }
     }
-    out.retain(|p| !rectified.contains(&p.pedimento_id));
-    out.sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
-    out.dedup_by(|a, b| a.pedimento_id == b.pedimento_id);
     Ok(out)
+}
+
+/// The rows of one pedimentos frame read from `p`, appended to `out`.
+fn pedimentos_of(
+    df: &DataFrame,
+    p: &Path,
+    out: &mut Vec<Pedimento>,
+    rectified: &mut std::collections::HashSet<String>,
+) -> Result<(), ReportError> {
+    let (id, rfc, nombre, clave, rectifica) = (
+        req(df, "pedimento_id", p, STR)?,
+        req(df, "rfc", p, STR)?,
+        req(df, "nombre", p, STR)?,
+        req(df, "clave", p, STR)?,
+        req(df, "rectifica_id", p, STR)?,
+    );
+    let (pago, operacion) = (
+        req(df, "fecha_pago", p, DATE)?,
+        req(df, "fecha_operacion", p, DATE)?,
+    );
+    let valor = req(df, "valor_aduana", p, DEC)?;
+    for i in 0..df.height() {
+        if let Some(r) = &rectifica[i] {
+            rectified.insert(r.clone());
+        }
+        out.push(Pedimento {
+            pedimento_id: need(&id, p, "pedimento_id", i)?,
+            rfc: need(&rfc, p, "rfc", i)?,
+            nombre: nombre[i].clone(),
+            clave: clave[i].clone().unwrap_or_default(),
+            fecha_pago: need(&pago, p, "fecha_pago", i)?,
+            fecha_operacion: need(&operacion, p, "fecha_operacion", i)?,
+            valor_aduana: need(&valor, p, "valor_aduana", i)?,
+        });
+    }
+    Ok(())
+}
+
+/// `all` without the originals in `rectified`, sorted by id, one header per id.
+pub(super) fn current(
+    mut all: Vec<Pedimento>,
+    rectified: &std::collections::HashSet<String>,
+) -> Vec<Pedimento> {
+    all.retain(|p| !rectified.contains(&p.pedimento_id));
+    all.sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+    all.dedup_by(|a, b| a.pedimento_id == b.pedimento_id);
+    all
+}
+
+/// The rows of the Parquet file at `path` that `pick` selects, with those of `columns`
+/// the file has (a filtered scan: polars skips the row groups whose statistics rule
+/// them out and never holds the file's other rows).
+pub(super) fn read_df_where(
+    path: &Path,
+    columns: &[&str],
+    pick: Expr,
+) -> Result<DataFrame, ReportError> {
+    let err = |e| ReportError::polars(path, e);
+    let file = PlRefPath::new(path.to_string_lossy().to_string());
+    let mut lf =
+        LazyFrame::scan_parquet_files(std::iter::once(file).collect(), ScanArgsParquet::default())
+            .map_err(err)?;
+    let schema = lf.collect_schema().map_err(err)?;
+    let cols: Vec<Expr> = columns
+        .iter()
+        .filter(|c| schema.contains(c))
+        .map(|c| col(*c))
+        .collect();
+    lf.select(cols)
+        .filter(pick)
+        .with_streaming(true)
+        .collect()
+        .map_err(err)
 }
 
 /// `cert_ratio_series.parquet`, if the certification checks wrote it. Column names are

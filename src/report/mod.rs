@@ -24,6 +24,7 @@
 
 pub mod csv;
 pub mod format;
+pub mod groups;
 pub mod html;
 pub mod index;
 pub mod json;
@@ -34,6 +35,7 @@ pub use crate::audit::manifest;
 pub mod markdown;
 pub mod model;
 pub mod parquet;
+pub mod plan;
 pub mod regularization;
 pub mod rejects;
 pub mod saldos;
@@ -45,7 +47,7 @@ pub mod xlsx;
 
 use crate::model::lang::Lang;
 use chrono::NaiveDate;
-use model::{BuildOptions, Index, Meta, Period, ReportData};
+use model::{Period, ReportData};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -92,6 +94,12 @@ pub struct ReportArgs {
     /// (check_code, severity codes, ISO dates in CSV/Parquet/JSON) do not change.
     #[arg(long, value_enum, default_value_t = Lang::Es)]
     pub lang: Lang,
+    /// Memory budget in MiB (same meaning as on `audit`): companies are reported in
+    /// groups, each reading only its own rows, sized so that a group fits. Default: three
+    /// quarters of the machine's available memory, at most 2048. Also the budget of
+    /// --run-audit.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_mb: Option<u64>,
 }
 
 /// Parses a date in any format ingest accepts (`2022-12-31`, `2022/12/31`, `31/12/2022`,
@@ -117,6 +125,7 @@ impl ReportArgs {
             run_audit: false,
             profiles: None,
             lang: Lang::Es,
+            memory_mb: None,
         }
     }
 }
@@ -179,6 +188,9 @@ pub enum ReportError {
     /// The audit folder (its manifest or its files).
     #[error(transparent)]
     AuditFolder(crate::audit::AuditError),
+    /// A dataset file read column by column (see [`groups`]).
+    #[error(transparent)]
+    Dataset(crate::dataset::DatasetError),
 }
 
 impl From<crate::audit::AuditError> for ReportError {
@@ -219,7 +231,7 @@ pub struct Written {
     pub findings: usize,
 }
 
-/// Runs the audit ([`crate::audit::run`], all checks, default memory budget) and writes its
+/// Runs the audit ([`crate::audit::run`], all checks, the run's memory budget) and writes its
 /// outputs into `audit` (what `pedimento-audit audit --out <audit>` writes).
 pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
     let cfg = crate::audit::AuditConfig {
@@ -231,7 +243,7 @@ pub fn run_audit(a: &ReportArgs) -> Result<(), ReportError> {
             ..Default::default()
         },
         checks: crate::checks::REGISTRY.iter().collect(),
-        batching: crate::checks::Batching::MemoryMb(crate::memory::default_budget_mb()),
+        batching: crate::checks::Batching::MemoryMb(plan::budget_mb(a)),
         tool: "pedimento-audit report --run-audit".into(),
     };
     crate::audit::run(&cfg)?;
@@ -275,140 +287,15 @@ fn command(a: &ReportArgs, rfc: &str, period: Period, as_of: NaiveDate) -> Strin
     c
 }
 
-/// Builds the in-memory reports (one per company) without writing anything.
+/// Builds the in-memory reports (one per company) without writing anything; every
+/// report at once (library callers and tests; [`run`] writes each as it is built).
 pub fn build_all(a: &ReportArgs) -> Result<Vec<ReportData>, ReportError> {
-    let unfinished = crate::dataset::unfinished(&a.dataset);
-    if !unfinished.is_empty() {
-        return Err(ReportError::HalfWritten {
-            dataset: a.dataset.clone(),
-            entries: unfinished.join(", "),
-        });
-    }
-    if a.run_audit {
-        run_audit(a)?;
-    }
-    // The audit folder must be one audit's output (see `manifest`); folders without a
-    // manifest are accepted here (library callers), the CLI requires one.
-    manifest::verify(&a.audit, false)?;
-    let inputs = load::load(&a.dataset, &a.audit)?;
-    let ix = Index::new(&inputs);
-    let years = &inputs.dataset_years;
-    let period = match (a.year, a.from, a.to) {
-        (Some(y), _, _) => Period { from: y, to: y },
-        (None, f, t) => Period {
-            from: f.unwrap_or(years[0]),
-            to: t.unwrap_or(years[years.len() - 1]),
-        },
-    };
-    if period.from > period.to {
-        return Err(ReportError::Period(format!(
-            "--from {} is after --to {}",
-            period.from, period.to
-        )));
-    }
-    if !(1900..=9999).contains(&period.from) || !(1900..=9999).contains(&period.to) {
-        return Err(ReportError::Period(format!(
-            "years must be 1900..=9999, got {}",
-            period.label()
-        )));
-    }
-    let found = inputs.findings.iter().map(|f| f.as_of).max();
-    let as_of = match (a.as_of, found) {
-        (Some(w), Some(f)) if w != f => {
-            return Err(ReportError::AsOfMismatch {
-                audit: a.audit.clone(),
-                found: f,
-                wanted: w,
-            });
-        }
-        (Some(w), _) => w,
-        (None, Some(f)) => f,
-        // No findings at all: the audit's default, the latest payment date.
-        (None, None) => inputs
-            .pedimentos
-            .iter()
-            .map(|p| p.fecha_pago)
-            .max()
-            .unwrap_or(period.end()),
-    };
-    let companies = ix.companies();
-    let selected = match &a.company {
-        Some(c) => {
-            let c = c.trim().to_uppercase();
-            if !companies.contains(&c) {
-                return Err(ReportError::UnknownCompany(c, companies.join(", ")));
-            }
-            vec![c]
-        }
-        None => companies,
-    };
-    // A period without data for a company is an error (with --company) or that company is
-    // left out (without), never an empty report.
-    let has_data = |rfc: &str| {
-        inputs.pedimentos.iter().any(|p| {
-            p.rfc == rfc && (period.contains(p.fecha_pago) || period.contains(p.fecha_operacion))
-        }) || inputs
-            .findings
-            .iter()
-            .any(|f| f.rfc == rfc && f.period_start.is_some_and(|d| period.contains(d)))
-    };
-    let years_of = |rfc: &str| {
-        let mut ys: Vec<i32> = inputs
-            .pedimentos
-            .iter()
-            .filter(|p| p.rfc == rfc)
-            .map(|p| chrono::Datelike::year(&p.fecha_pago))
-            .collect();
-        ys.sort();
-        ys.dedup();
-        ys.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
-    };
-    let (selected, empty): (Vec<String>, Vec<String>) =
-        selected.into_iter().partition(|rfc| has_data(rfc));
-    if selected.is_empty() {
-        let who = if a.company.is_some() {
-            empty.join(", ")
-        } else {
-            "any company".to_string()
-        };
-        let have = if a.company.is_some() {
-            format!("; years with data: {}", years_of(&empty[0]))
-        } else {
-            format!("; years in the dataset: {years:?}")
-        };
-        return Err(ReportError::NoData(format!(
-            "{who} in {}{have}: choose another --year or --from/--to",
-            period.label()
-        )));
-    }
-    for rfc in &empty {
-        eprintln!(
-            "note: {rfc} has no data in {} (years with data: {}); no report for it",
-            period.label(),
-            years_of(rfc)
-        );
-    }
-    Ok(selected
-        .iter()
-        .map(|rfc| {
-            model::build(
-                &ix,
-                BuildOptions {
-                    rfc,
-                    period,
-                    as_of,
-                    meta: Meta {
-                        lang: a.lang,
-                        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                        command: command(a, rfc, period, as_of),
-                        dataset: a.dataset.display().to_string(),
-                        audit: a.audit.display().to_string(),
-                    },
-                    sample: a.sample.map(|n| (n, a.seed)),
-                },
-            )
-        })
-        .collect())
+    let mut out = vec![];
+    plan::Plan::new(a)?.build_each(a, |d| {
+        out.push(d);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Writes every file of one report into `dir`.
@@ -471,20 +358,23 @@ pub fn run_with(
     progress: &crate::model::progress::ProgressHandle,
 ) -> Result<Vec<Written>, ReportError> {
     use crate::model::progress::{Stage, Unit};
-    let reports = build_all(a)?;
+    let plan = plan::Plan::new(a)?;
     let rates = regularization::Rates::with_profiles(a.profiles.as_deref())?;
     let mut out = vec![];
-    progress.begin(Stage::Report, reports.len() as u64, Unit::Reports);
-    for d in &reports {
+    progress.begin(Stage::Report, plan.reports() as u64, Unit::Reports);
+    // Each report is written as soon as it is built and dropped: one company's report
+    // and one group's rows in memory at a time.
+    plan.build_each(a, |d| {
         let dir = a.out.join(&d.rfc).join(d.period.label());
-        write_one_with(d, &dir, &rates)?;
+        write_one_with(&d, &dir, &rates)?;
         progress.advance(1);
         out.push(Written {
             rfc: d.rfc.clone(),
             dir,
             findings: d.findings.len(),
         });
-    }
+        Ok(())
+    })?;
     progress.end();
     index::write(&a.out, a.lang)?;
     Ok(out)
