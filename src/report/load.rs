@@ -630,20 +630,14 @@ pub fn read_manifests(root: &Path) -> Result<IngestTotals, ReportError> {
     Ok(t)
 }
 
-/// Reads the audit folder, the dataset headers and the manifests.
+/// Reads the audit folder, the dataset headers and the manifests, for every company at
+/// once (`trace`; the reports read a group of companies at a time, [`super::groups`]).
 pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
-    let fp = audit.join("findings.parquet");
-    if !fp.exists() {
-        return Err(ReportError::NoAudit(audit.to_path_buf()));
-    }
-    let dataset_years = dataset::years(dataset_root);
-    if dataset_years.is_empty() {
-        return Err(ReportError::NoDataset(dataset_root.to_path_buf()));
-    }
+    let shared = super::groups::load_shared(dataset_root, audit)?;
     let bp = audit.join("ledger_balances.parquet");
     let ap = audit.join("ledger_allocations.parquet");
     Ok(Inputs {
-        findings: read_findings(&fp)?,
+        findings: shared.findings,
         balances: if bp.exists() {
             read_balances(&bp)?
         } else {
@@ -655,11 +649,11 @@ pub fn load(dataset_root: &Path, audit: &Path) -> Result<Inputs, ReportError> {
             vec![]
         },
         pedimentos: read_pedimentos(dataset_root)?,
-        ratio: read_ratio(&audit.join("cert_ratio_series.parquet"))?,
-        assessment: read_assessment(&audit.join("cert_assessment.parquet"))?,
-        ingest: read_manifests(dataset_root)?,
-        dataset_years,
-        rejects: std::sync::Arc::new(super::rejects::read(dataset_root)?),
+        ratio: shared.ratio,
+        assessment: shared.assessment,
+        ingest: shared.ingest,
+        dataset_years: shared.dataset_years,
+        rejects: shared.rejects,
     })
 }
 
