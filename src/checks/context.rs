@@ -121,20 +121,18 @@ pub fn company_batches(root: &Path, size: usize) -> Result<Vec<Vec<String>>, Che
     use arrow::array::Array;
     let err = |e: dataset::DatasetError| CheckError::Other(e.to_string());
     let mut set = std::collections::BTreeSet::new();
-    for year in dataset::years(root) {
-        for file in dataset::table_files(&dataset::year_dir(root, year), "pedimentos") {
-            dataset::for_each_batch_of(&file, Some(&["rfc"]), |rb| {
-                let rfc = super::partition::strings(&rb, "rfc", &file)?;
-                for i in (0..rfc.len()).filter(|&i| rfc.is_valid(i)) {
-                    let r = rfc.value(i);
-                    if !set.contains(r) {
-                        set.insert(r.to_string());
-                    }
+    for file in dataset::dataset_table_files(root, "pedimentos") {
+        dataset::for_each_batch_of(&file, Some(&["rfc"]), |rb| {
+            let rfc = super::partition::strings(&rb, "rfc", &file)?;
+            for i in (0..rfc.len()).filter(|&i| rfc.is_valid(i)) {
+                let r = rfc.value(i);
+                if !set.contains(r) {
+                    set.insert(r.to_string());
                 }
-                Ok(())
-            })
-            .map_err(err)?;
-        }
+            }
+            Ok(())
+        })
+        .map_err(err)?;
     }
     let rfcs: Vec<String> = set.into_iter().collect();
     Ok(rfcs.chunks(size.max(1)).map(|c| c.to_vec()).collect())
