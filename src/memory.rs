@@ -42,12 +42,23 @@ pub fn release() {
 /// `mimalloc.h` vendored by libmimalloc-sys 0.1.49, which names no Rust constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// How long the sharded ingest and the batched audit keep freed pages ([`hold_freed_pages`]):
+/// longer than any run's step, so within a run they are never returned by the timer. A
+/// delay of a few seconds is not "keep each page that long": mimalloc v3 schedules one
+/// expiry per arena when the first range is freed and, when it passes, purges every range
+/// freed since, including those freed a millisecond before (`mi_arena_try_purge`, v3
+/// arena.c). With 10 s the 10 M-partida ingest still faulted ~1.5 GB back in and spent
+/// 27 % of its samples zeroing pages (`clear_page_erms`): 26.6 s, 14.3 s of system time,
+/// 856 k minor faults, against 21.3 s, 6.3 s and 472 k (the first touch of its peak) when
+/// never purging, at 1.58 -> 1.78 GB peak (bench/results.md, session 32). The peak stays
+/// bounded by the largest shard or batch: the next one reuses the same pages. [`release`]
+/// still returns them (a forced collect ignores the delay).
+pub const HOLD_MS: i64 = 600_000;
+
 /// Keeps pages mimalloc frees committed for `ms` milliseconds before returning them to
-/// the OS (mimalloc v3's default: 1,000). The sharded ingest frees a shard's ~1 GB of rows
-/// and text and allocates the same again ~1.7 s later; with the default delay those pages
-/// went back to the OS in between and each shard faulted and zeroed them anew: 10M ingest
-/// 35.0 s with 10.5 s of system time, against 30.9-31.4 s and 3.1-3.4 s with 10 s, peak
-/// RSS 1.50 -> 1.72 GB (never purging: 31.0 s, 1.79 GB). Keep `ms` finite: with -1
+/// the OS (mimalloc v3's default: 1,000): the sharded ingest frees a shard's rows and
+/// text and allocates as much again a second later, and returning the pages in between
+/// made each shard fault and zero them anew (see [`HOLD_MS`]). Keep `ms` finite: with -1
 /// mimalloc schedules no purge at all, so not even [`release`] returns those pages (the
 /// batched audit crept from 1.9 to 2.3 GB over the first 12 batches at 100 M partidas).
 /// The previous delay comes back when the returned guard drops. A user's

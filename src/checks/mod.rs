@@ -472,7 +472,7 @@ pub fn run_with(
             partition::Partition::build(root, &batches)?
         });
         // Each batch frees what it used and the next allocates about as much again: the
-        // freed pages stay with the allocator for 10 s (a batch takes a few) instead of
+        // freed pages stay with the allocator for the run instead of
         // going back to the OS at once and being faulted and zeroed anew by the next batch
         // (see `memory::hold_freed_pages`; figures in bench/results.md). The largest batch
         // still bounds the peak. A batch that leaves the process above its budget gives
@@ -480,7 +480,7 @@ pub fn run_with(
         // them after every batch above 9/10 of the budget made the 10 M-partida audit with
         // a bill of materials on every company 60 -> 82 s at the same peak (each batch of
         // that history peaks at 1.9-2.3 GB by itself).
-        let hold = crate::memory::hold_freed_pages(10_000);
+        let hold = crate::memory::hold_freed_pages(crate::memory::HOLD_MS);
         let budget_mb = match batching {
             Batching::MemoryMb(mb) => mb,
             _ => crate::memory::default_budget_mb(),

@@ -163,8 +163,8 @@ pub fn ingest(
     // size-exception: the plan, split, parse and merge steps share the run's
     // counters and staging folders; not yet cut into functions (follow-up of issue #21).
     let mut st = crate::timing::Stages::new("shards");
-    // Shards free and allocate the same ~1 GB every ~2 s: keep freed pages that long.
-    let _hold = crate::memory::hold_freed_pages(10_000);
+    // Shards free and allocate the same ~1 GB every second or two: keep freed pages.
+    let _hold = crate::memory::hold_freed_pages(crate::memory::HOLD_MS);
     let typed: Vec<(&DsFile, String)> = files
         .iter()
         .map(|f| (f, datastage::record_type_of(&f.path).unwrap_or_default()))
