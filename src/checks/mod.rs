@@ -465,22 +465,22 @@ pub fn run_with(
         (!cross.is_empty() && !per.is_empty()).then(BTreeMap::new);
     let mut split = None;
     if !per.is_empty() {
-        // Every table is split by batch once (partition.rs); each batch then reads only
-        // its own rows.
-        let split = split.insert({
-            let _t = crate::timing::Timer::new("batch partition");
-            partition::Partition::build(root, &batches)?
-        });
-        // Each batch frees what it used and the next allocates about as much again: the
-        // freed pages stay with the allocator for the run instead of
-        // going back to the OS at once and being faulted and zeroed anew by the next batch
-        // (see `memory::hold_freed_pages`; figures in bench/results.md). The largest batch
+        // The partition and each batch free what they used and the next step allocates
+        // about as much again: the freed pages stay with the allocator for the run instead
+        // of going back to the OS at once and being faulted and zeroed anew by the next
+        // batch (see `memory::HOLD_MS`; figures in bench/results.md). The largest batch
         // still bounds the peak. A batch that leaves the process above its budget gives
         // them back (`memory::release`); all go back after the loop. Not sooner: returning
         // them after every batch above 9/10 of the budget made the 10 M-partida audit with
         // a bill of materials on every company 60 -> 82 s at the same peak (each batch of
         // that history peaks at 1.9-2.3 GB by itself).
         let hold = crate::memory::hold_freed_pages(crate::memory::HOLD_MS);
+        // Every table is split by batch once (partition.rs); each batch then reads only
+        // its own rows.
+        let split = split.insert({
+            let _t = crate::timing::Timer::new("batch partition");
+            partition::Partition::build(root, &batches)?
+        });
         let budget_mb = match batching {
             Batching::MemoryMb(mb) => mb,
             _ => crate::memory::default_budget_mb(),
