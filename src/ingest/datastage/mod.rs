@@ -195,6 +195,7 @@ fn parse_seeded(
             load(input, &rtype, fi, progress)
         })
         .collect();
+    st.mark("load");
     let names: Vec<String> = loaded.iter().map(|l| l.stats.file.clone()).collect();
     for (l, Input { path: p, .. }) in loaded.into_iter().zip(files) {
         parsed.files.push(l.stats);

@@ -11,6 +11,7 @@ use crate::model::{
     self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE, RejectReason,
 };
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -24,10 +25,17 @@ pub(super) fn headers_501(
 ) {
     for t in tables {
         let mut accepted = 0;
-        let mut buf = fields_buf();
-        for (ln, f) in t.lines() {
-            let r = Row::new(&t, f, &mut buf);
-            match header_501(&r) {
+        // Rows parsed in parallel (each on its own), then taken in file order: which
+        // version of a repeated pedimento wins depends on the order.
+        let rows: Vec<_> = t
+            .par_lines()
+            .map_init(fields_buf, |buf, (_, f)| {
+                let r = Row::new(&t, f, buf);
+                header_501(&r).map_err(|fail| (fail, r.triple().ok()))
+            })
+            .collect();
+        for ((ln, f), parsed_row) in t.lines().zip(rows) {
+            match parsed_row {
                 Ok((tr, mut row)) => {
                     row.source_line = ln as i64;
                     let key = PedimentoKey::of(tr, row.year);
@@ -55,8 +63,8 @@ pub(super) fn headers_501(
                     }
                     accepted += 1;
                 }
-                Err(fail) => {
-                    if let Ok(tr) = r.triple() {
+                Err((fail, triple)) => {
+                    if let Some(tr) = triple {
                         ctx.rejected_headers
                             .insert(tr, format!("{}:{}", t.file, ln));
                     }
