@@ -73,16 +73,21 @@ fn sheet(
     fm: &Formats,
     name: &str,
     headers: &[&str],
-    rows: Vec<Vec<Cell>>,
+    rows: impl IntoIterator<Item = Vec<Cell>>,
 ) -> Result<(), XlsxError> {
-    let ws: &mut Worksheet = wb.add_worksheet();
+    // "Low memory" mode: each row goes to the sheet's temporary file as it is written
+    // (strings still in the workbook's shared string table, as in the standard mode),
+    // so a sheet of a million kardex rows is never held as cells.
+    let ws: &mut Worksheet = wb.add_worksheet_with_low_memory()?;
     ws.set_name(name)?;
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &fm.header)?;
         ws.set_column_width(c as u16, (h.chars().count() + 4).clamp(10, 40) as f64)?;
     }
-    for (r, row) in rows.iter().enumerate() {
+    let mut last = 0u32;
+    for (r, row) in rows.into_iter().enumerate() {
         let r = r as u32 + 1;
+        last = r;
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {
@@ -120,7 +125,7 @@ fn sheet(
     }
     ws.set_freeze_panes(1, 0)?;
     if !headers.is_empty() {
-        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+        ws.autofilter(0, 0, last, headers.len() as u16 - 1)?;
     }
     Ok(())
 }
@@ -178,7 +183,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 ),
             ]
         })
-        .collect();
+        ;
     sheet(
         &mut wb,
         &fm,
@@ -237,7 +242,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 opt(b.estado.clone(), Cell::Text),
             ]
         })
-        .collect();
+        ;
     sheet(
         &mut wb,
         &fm,
@@ -247,11 +252,10 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         saldos,
     )?;
 
-    let mut kardex = vec![];
-    for g in &d.kardex {
+    let kardex = d.kardex.iter().flat_map(|g| {
         let unit = super::format::unit_name(&g.umt).unwrap_or_default();
-        for r in &g.rows {
-            kardex.push(vec![
+        g.rows.iter().map(move |r| {
+            vec![
                 text(&g.fraccion),
                 text(&g.umt),
                 text(unit),
@@ -267,9 +271,9 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 Cell::Qty(r.entrada),
                 Cell::Qty(r.salida),
                 Cell::Qty(r.saldo),
-            ]);
-        }
-    }
+            ]
+        })
+    });
     sheet(
         &mut wb,
         &fm,
@@ -303,7 +307,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 Cell::Money(b.af_value),
             ]
         })
-        .collect();
+        ;
     sheet(
         &mut wb,
         &fm,
@@ -401,7 +405,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 opt(p.shortfall, Cell::Money),
             ]
         })
-        .collect();
+        ;
     sheet(
         &mut wb,
         &fm,
@@ -436,7 +440,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 text(&r.raw),
             ]
         })
-        .collect();
+        ;
     sheet(
         &mut wb,
         &fm,
@@ -461,7 +465,7 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                     text(&p.reason),
                 ]
             })
-            .collect();
+            ;
         sheet(
             &mut wb,
             &fm,
@@ -537,7 +541,7 @@ fn regularization_sheets(
             }
             row
         })
-        .collect();
+        ;
     sheet(
         wb,
         fm,
@@ -591,7 +595,7 @@ fn regularization_sheets(
                 text(source),
             ]
         })
-        .collect();
+        ;
     sheet(
         wb,
         fm,
@@ -620,7 +624,12 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    build(d, rates).map_err(err)?.save(path).map_err(err)
+    let mut st = crate::timing::Stages::new("report xlsx");
+    let mut wb = build(d, rates).map_err(err)?;
+    st.mark("built");
+    wb.save(path).map_err(err)?;
+    st.mark("saved");
+    Ok(())
 }
 
 /// `d` as an Excel number (Excel stores every number as an IEEE double: the one place the
