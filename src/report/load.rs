@@ -261,6 +261,45 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
 
 /// The rows of a `ledger_balances` frame read from `path` (all of it or some companies').
 pub(super) fn balances_of(df: &DataFrame, path: &Path) -> Result<Vec<Balance>, ReportError> {
+    let mut out = Vec::with_capacity(df.height());
+    for (first, part) in slices(df) {
+        balance_rows(&part, path, &mut out).map_err(|e| shifted(e, first))?;
+    }
+    Ok(out)
+}
+
+/// Rows converted at a time: the typed columns (and their strings) of one slice of a
+/// frame exist beside the rows, never the whole frame's.
+const SLICE_ROWS: usize = 1 << 16;
+
+/// `df` in slices of [`SLICE_ROWS`] rows (no copy), each with the frame row it starts at
+/// (one empty slice for an empty frame: its columns are still checked).
+fn slices(df: &DataFrame) -> impl Iterator<Item = (usize, DataFrame)> + '_ {
+    (0..df.height().max(1))
+        .step_by(SLICE_ROWS)
+        .map(|first| (first, df.slice(first as i64, SLICE_ROWS)))
+}
+
+/// `e` of a slice starting at frame row `first`, naming the frame's row.
+fn shifted(e: ReportError, first: usize) -> ReportError {
+    match e {
+        ReportError::Value {
+            path,
+            column,
+            row,
+            value,
+        } => ReportError::Value {
+            path,
+            column,
+            row: row + first,
+            value,
+        },
+        other => other,
+    }
+}
+
+/// The rows of one slice of a `ledger_balances` frame, appended to `out`.
+fn balance_rows(df: &DataFrame, path: &Path, out: &mut Vec<Balance>) -> Result<(), ReportError> {
     let (mut rfc, mut id, mut partida, mut fecha) = (
         req(df, "rfc", path, STR)?,
         req(df, "pedimento_id", path, STR)?,
@@ -282,7 +321,6 @@ pub(super) fn balances_of(df: &DataFrame, path: &Path) -> Result<Vec<Balance>, R
     );
     let mut discharged = opt(df, "discharged", path, DEC)?;
     let mut vence = opt(df, "vence", path, DATE)?;
-    let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         out.push(Balance {
             rfc: need(&mut rfc, path, "rfc", i)?,
@@ -301,7 +339,7 @@ pub(super) fn balances_of(df: &DataFrame, path: &Path) -> Result<Vec<Balance>, R
             estado: get(&mut estado, i),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
@@ -311,6 +349,19 @@ pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
 /// The rows of a `ledger_allocations` frame read from `path` (all of it or some
 /// companies').
 pub(super) fn allocations_of(df: &DataFrame, path: &Path) -> Result<Vec<Allocation>, ReportError> {
+    let mut out = Vec::with_capacity(df.height());
+    for (first, part) in slices(df) {
+        allocation_rows(&part, path, &mut out).map_err(|e| shifted(e, first))?;
+    }
+    Ok(out)
+}
+
+/// The rows of one slice of a `ledger_allocations` frame, appended to `out`.
+fn allocation_rows(
+    df: &DataFrame,
+    path: &Path,
+    out: &mut Vec<Allocation>,
+) -> Result<(), ReportError> {
     let (mut import_id, mut import_partida, mut fecha, mut cantidad) = (
         req(df, "import_id", path, STR)?,
         req(df, "import_partida", path, INT)?,
@@ -327,7 +378,6 @@ pub(super) fn allocations_of(df: &DataFrame, path: &Path) -> Result<Vec<Allocati
     let mut dpart = opt(df, "discharge_partida", path, INT)?;
     let mut merma = opt(df, "bom_merma_pct", path, DEC)?;
     let mut desp = opt(df, "bom_desperdicio_pct", path, DEC)?;
-    let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         // EXCESS rows discharge nothing (no import): not part of any balance.
         let Some(id) = import_id[i].take() else {
@@ -347,7 +397,7 @@ pub(super) fn allocations_of(df: &DataFrame, path: &Path) -> Result<Vec<Allocati
             bom_desperdicio_pct: get(&mut desp, i),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The columns of the pedimento headers a report reads.
@@ -402,6 +452,19 @@ pub(super) fn read_pedimentos_where(
 
 /// The rows of one pedimentos frame read from `p`, appended to `out`.
 fn pedimentos_of(
+    df: &DataFrame,
+    p: &Path,
+    out: &mut Vec<Pedimento>,
+    rectified: &mut std::collections::HashSet<String>,
+) -> Result<(), ReportError> {
+    for (first, part) in slices(df) {
+        pedimento_rows(&part, p, out, rectified).map_err(|e| shifted(e, first))?;
+    }
+    Ok(())
+}
+
+/// The rows of one slice of a pedimentos frame, appended to `out`.
+fn pedimento_rows(
     df: &DataFrame,
     p: &Path,
     out: &mut Vec<Pedimento>,
