@@ -191,7 +191,13 @@ struct Move<'a> {
 
 impl Move<'_> {
     fn key(&self) -> (NaiveDate, u8, &str, i32, Kind) {
-        (self.fecha, self.order, self.pedimento_id, self.partida, self.kind)
+        (
+            self.fecha,
+            self.order,
+            self.pedimento_id,
+            self.partida,
+            self.kind,
+        )
     }
 }
 

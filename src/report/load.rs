@@ -621,7 +621,15 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
         r("status")?,
     );
     let o = |n: &str| opt(&df, n, path, STR);
-    let (mut verdict, mut measured, mut threshold, mut window, mut basis, mut missing, mut citation) = (
+    let (
+        mut verdict,
+        mut measured,
+        mut threshold,
+        mut window,
+        mut basis,
+        mut missing,
+        mut citation,
+    ) = (
         o("verdict")?,
         o("measured")?,
         o("threshold")?,
