@@ -26,11 +26,27 @@ use std::path::Path;
 
 /// Resident memory one row of a group (a pedimento header, a ledger balance or a ledger
 /// allocation) costs at the group's peak, in bytes: its typed row and index entries, the
-/// scan that read it, and the report being built and written from it (kardex, saldos,
-/// the rendered HTML, Markdown and workbook). Measured on generated histories (dev
-/// build, every company in one group): 620 bytes a row with 467 k rows (12 companies),
-/// 500 with 1.4 M rows (60 companies); 800 leaves a margin.
-pub const REPORT_BYTES_PER_ROW: u64 = 800;
+/// scan that read it, and the report being built and written from it (kardex, saldos;
+/// the workbook's sheets are streamed to disk row by row, the CSVs written as they go).
+/// Measured on generated histories ([`MEASURED_PEAKS`], dev build): 512 bytes a row over
+/// the run's base with one company of 1.06 M rows (its report's kardex on top of its
+/// rows), 435 with two such companies in one group, 418 with three (3.37 M rows); 560
+/// leaves a margin (three companies of that size a group under the default 2048 MiB).
+pub const REPORT_BYTES_PER_ROW: u64 = 560;
+
+/// Measured peaks of one group: (rows, peak resident MiB, resident MiB before the group).
+/// Generated histories of ~470 k partidas a company (`generate --partidas 490000` a
+/// company, `--inject expired,excess,unit,virtual-unpaired,virtual-mismatch`), dev build
+/// with `--features alloc-count`, `PEDAUDIT_TIMING=1`. [`REPORT_BYTES_PER_ROW`] and
+/// [`REPORT_RESERVE_MB`] must cover each.
+pub const MEASURED_PEAKS: [(u64, u64, u64); 3] = [
+    // `--company DAA900115L10`: 154 k headers, 459 k balances, 452 k allocations.
+    (1_064_254, 630, 110),
+    // Two such companies (the default budget's first group of a 3-company history).
+    (2_095_958, 988, 118),
+    // Three in one group (`--memory-mb 16000`).
+    (3_365_338, 1_459, 118),
+];
 
 /// What a report run holds besides its group (MiB): the binary, polars' pools, the
 /// findings and certification tables, the rejects, the census and the rectified ids.
@@ -427,5 +443,31 @@ mod tests {
         assert_eq!(g, vec![vec!["A", "B"], vec!["C"], vec!["D", "E"]]);
         assert_eq!(pack(&companies, &rows, u64::MAX).len(), 1);
         assert_eq!(pack(&companies, &rows, 1).len(), 5);
+    }
+
+    #[test]
+    fn group_sizes_cover_the_measured_peaks() {
+        for (rows, peak_mb, base_mb) in MEASURED_PEAKS {
+            let predicted =
+                REPORT_RESERVE_MB.max(base_mb) + rows * REPORT_BYTES_PER_ROW / (1 << 20);
+            assert!(
+                predicted >= peak_mb,
+                "{rows} rows: predicted {predicted} MiB < measured {peak_mb} MiB"
+            );
+        }
+    }
+
+    #[test]
+    fn the_100m_history_packs_three_companies_a_group() {
+        // bench/results.md's 100 M-partida history: 200 companies of ~466 k partidas,
+        // about 1.07 M report rows each (headers + ledger balances + allocations).
+        let companies: Vec<String> = (0..200).map(|i| format!("C{i:03}")).collect();
+        let rows: HashMap<String, u64> = companies.iter().map(|c| (c.clone(), 1_066_000)).collect();
+        let g = pack(&companies, &rows, rows_per_group(2048));
+        assert_eq!(g.len(), 67);
+        assert!(g.iter().all(|x| x.len() <= 3));
+        assert_eq!(g.iter().map(Vec::len).sum::<usize>(), 200);
+        // One such company alone is planned within half the budget.
+        assert!(rows_per_group(1024) >= 1_066_000);
     }
 }

@@ -171,16 +171,41 @@ pub fn split_bom(a: &Allocation) -> (Decimal, Decimal) {
     (consumo, a.cantidad - consumo)
 }
 
+/// One movement of a good before the kardex rows are made: where it comes from, and the
+/// ledger order (date, imports before discharges, pedimento, partida, kind), borrowing
+/// the inputs' strings (a company's movements are sorted and merged without a copy of
+/// their ids; only the rows of the period are built).
+struct Move<'a> {
+    fecha: NaiveDate,
+    /// 0 = entrada (import), 1 = salida (discharge).
+    order: u8,
+    pedimento_id: &'a str,
+    /// The sort's partida (0 for a discharge without one).
+    partida: i32,
+    kind: Kind,
+    /// The balance (entrada) or the allocation (salida) of the inputs.
+    src: usize,
+    /// A salida's quantity (the consumption or the merma/desperdicio part of a BOM row).
+    salida: Decimal,
+}
+
+impl Move<'_> {
+    fn key(&self) -> (NaiveDate, u8, &str, i32, Kind) {
+        (
+            self.fecha,
+            self.order,
+            self.pedimento_id,
+            self.partida,
+            self.kind,
+        )
+    }
+}
+
 /// The kardex of one company for `period`, up to `as_of`: one [`Good`] per good with a
 /// movement in the period or an opening saldo, sorted by fracción, UMT, pool.
-// size-exception: one pass over a good's movements with its running saldo in locals
 pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Good> {
     let inp = ix.inputs;
-    let end = period.end().min(as_of);
-    type Key = (String, String, &'static str);
-    /// (date, imports before discharges, pedimento, partida, row): the ledger order.
-    type Move = (NaiveDate, u8, String, i32, Row);
-    // Movements per good: (date, order, pedimento, partida, row).
+    type Key<'a> = (&'a str, &'a str, &'static str);
     let mut moves: BTreeMap<Key, Vec<Move>> = BTreeMap::new();
     let empty = vec![];
     for &i in ix.balances.get(rfc).unwrap_or(&empty) {
@@ -189,29 +214,20 @@ pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Goo
             continue;
         }
         let key: Key = (
-            b.fraccion.clone().unwrap_or_default(),
-            b.umt.clone().unwrap_or_default(),
+            b.fraccion.as_deref().unwrap_or_default(),
+            b.umt.as_deref().unwrap_or_default(),
             pool_of(b),
         );
         let m = moves.entry(key).or_default();
-        m.push((
-            b.fecha_operacion,
-            0,
-            b.pedimento_id.clone(),
-            b.partida,
-            Row {
-                fecha: b.fecha_operacion,
-                kind: Kind::Entrada,
-                pedimento_id: b.pedimento_id.clone(),
-                partida: Some(b.partida),
-                clave: b.clave.clone(),
-                lots: 1,
-                producto_fraccion: None,
-                entrada: b.imported,
-                salida: Decimal::ZERO,
-                saldo: Decimal::ZERO,
-            },
-        ));
+        m.push(Move {
+            fecha: b.fecha_operacion,
+            order: 0,
+            pedimento_id: &b.pedimento_id,
+            partida: b.partida,
+            kind: Kind::Entrada,
+            src: i,
+            salida: Decimal::ZERO,
+        });
         // Salidas of this import, aggregated per (discharge, kind) below.
         for &k in ix
             .allocs
@@ -229,24 +245,15 @@ pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Goo
             };
             let (q, waste) = split_bom(a);
             let mut push = |kind: Kind, q: Decimal| {
-                m.push((
-                    a.discharge_fecha,
-                    1,
-                    a.discharge_id.clone().unwrap_or_default(),
-                    a.discharge_partida.unwrap_or(0),
-                    Row {
-                        fecha: a.discharge_fecha,
-                        kind,
-                        pedimento_id: a.discharge_id.clone().unwrap_or_default(),
-                        partida: a.discharge_partida,
-                        clave: a.discharge_clave.clone(),
-                        lots: 1,
-                        producto_fraccion: a.producto_fraccion.clone(),
-                        entrada: Decimal::ZERO,
-                        salida: q,
-                        saldo: Decimal::ZERO,
-                    },
-                ));
+                m.push(Move {
+                    fecha: a.discharge_fecha,
+                    order: 1,
+                    pedimento_id: a.discharge_id.as_deref().unwrap_or_default(),
+                    partida: a.discharge_partida.unwrap_or(0),
+                    kind,
+                    src: k,
+                    salida: q,
+                });
             };
             push(kind, q);
             if waste > Decimal::ZERO {
@@ -256,79 +263,132 @@ pub fn build(ix: &Index, rfc: &str, period: Period, as_of: NaiveDate) -> Vec<Goo
     }
     let mut out = vec![];
     for ((fraccion, umt, pool), mut ms) in moves {
-        ms.sort_by(|a, b| (a.0, a.1, &a.2, a.3, a.4.kind).cmp(&(b.0, b.1, &b.2, b.3, b.4.kind)));
-        // One salida row per (discharge partida, kind): merge consecutive equal keys.
-        let mut merged: Vec<Row> = vec![];
-        for (_, _, _, _, r) in ms {
-            if let Some(last) = merged.last_mut()
-                && r.kind != Kind::Entrada
-                && last.kind == r.kind
-                && last.fecha == r.fecha
-                && last.pedimento_id == r.pedimento_id
-                && last.partida == r.partida
-            {
-                last.salida += r.salida;
-                last.lots += 1;
-                continue;
-            }
-            merged.push(r);
+        ms.sort_by(|a, b| a.key().cmp(&b.key()));
+        if let Some(g) = good(ix, rfc, period, as_of, (fraccion, umt, pool), &ms) {
+            out.push(g);
         }
-        let mut opening = Decimal::ZERO;
-        let mut rows = vec![];
-        let mut entradas = Decimal::ZERO;
-        let mut salidas = [Decimal::ZERO; SALIDAS.len()];
-        for r in merged {
-            if r.fecha < period.start() {
-                opening += r.entrada - r.salida;
-                continue;
-            }
-            if r.fecha > end {
-                continue;
-            }
-            rows.push(r);
-        }
-        let mut saldo = opening;
-        for r in rows.iter_mut() {
-            saldo += r.entrada - r.salida;
-            r.saldo = saldo;
-            entradas += r.entrada;
-            if let Some(k) = SALIDAS.iter().position(|k| *k == r.kind) {
-                salidas[k] += r.salida;
-            }
-        }
-        if rows.is_empty() && opening.is_zero() {
-            continue;
-        }
-        {
-            rows.insert(
-                0,
-                Row {
-                    fecha: period.start(),
-                    kind: Kind::Opening,
-                    pedimento_id: String::new(),
-                    partida: None,
-                    clave: None,
-                    lots: 0,
-                    producto_fraccion: None,
-                    entrada: Decimal::ZERO,
-                    salida: Decimal::ZERO,
-                    saldo: opening,
-                },
-            );
-        }
-        out.push(Good {
-            rfc: rfc.to_string(),
-            fraccion,
-            umt,
-            pool,
-            opening,
-            rows,
-            entradas,
-            salidas,
-            closing: saldo,
-        });
     }
     out
+}
+
+/// One good's kardex from its sorted movements (None without a movement in the period
+/// and without an opening saldo).
+fn good(
+    ix: &Index,
+    rfc: &str,
+    period: Period,
+    as_of: NaiveDate,
+    (fraccion, umt, pool): (&str, &str, &'static str),
+    ms: &[Move],
+) -> Option<Good> {
+    let inp = ix.inputs;
+    let end = period.end().min(as_of);
+    let mut opening = Decimal::ZERO;
+    let mut rows: Vec<Row> = vec![];
+    // One salida row per (discharge partida, kind): consecutive movements of one
+    // discharge and kind are one row. Movements before the period only add up to the
+    // opening saldo; those after its end are left out.
+    let mut k = 0;
+    while k < ms.len() {
+        let m = &ms[k];
+        let mut salida = m.salida;
+        let mut lots = 1;
+        let mut next = k + 1;
+        if m.kind != Kind::Entrada {
+            let partida = inp.allocations[m.src].discharge_partida;
+            while let Some(n) = ms.get(next).filter(|n| {
+                n.kind == m.kind
+                    && n.fecha == m.fecha
+                    && n.pedimento_id == m.pedimento_id
+                    && inp.allocations[n.src].discharge_partida == partida
+            }) {
+                salida += n.salida;
+                lots += 1;
+                next += 1;
+            }
+        }
+        k = next;
+        let entrada = match m.kind {
+            Kind::Entrada => inp.balances[m.src].imported,
+            _ => Decimal::ZERO,
+        };
+        if m.fecha < period.start() {
+            opening += entrada - salida;
+            continue;
+        }
+        if m.fecha > end {
+            continue;
+        }
+        rows.push(if m.kind == Kind::Entrada {
+            let b = &inp.balances[m.src];
+            Row {
+                fecha: m.fecha,
+                kind: Kind::Entrada,
+                pedimento_id: b.pedimento_id.clone(),
+                partida: Some(b.partida),
+                clave: b.clave.clone(),
+                lots: 1,
+                producto_fraccion: None,
+                entrada,
+                salida: Decimal::ZERO,
+                saldo: Decimal::ZERO,
+            }
+        } else {
+            let a = &inp.allocations[m.src];
+            Row {
+                fecha: m.fecha,
+                kind: m.kind,
+                pedimento_id: m.pedimento_id.to_string(),
+                partida: a.discharge_partida,
+                clave: a.discharge_clave.clone(),
+                lots,
+                producto_fraccion: a.producto_fraccion.clone(),
+                entrada: Decimal::ZERO,
+                salida,
+                saldo: Decimal::ZERO,
+            }
+        });
+    }
+    let mut entradas = Decimal::ZERO;
+    let mut salidas = [Decimal::ZERO; SALIDAS.len()];
+    let mut saldo = opening;
+    for r in rows.iter_mut() {
+        saldo += r.entrada - r.salida;
+        r.saldo = saldo;
+        entradas += r.entrada;
+        if let Some(k) = SALIDAS.iter().position(|k| *k == r.kind) {
+            salidas[k] += r.salida;
+        }
+    }
+    if rows.is_empty() && opening.is_zero() {
+        return None;
+    }
+    rows.insert(
+        0,
+        Row {
+            fecha: period.start(),
+            kind: Kind::Opening,
+            pedimento_id: String::new(),
+            partida: None,
+            clave: None,
+            lots: 0,
+            producto_fraccion: None,
+            entrada: Decimal::ZERO,
+            salida: Decimal::ZERO,
+            saldo: opening,
+        },
+    );
+    Some(Good {
+        rfc: rfc.to_string(),
+        fraccion: fraccion.to_string(),
+        umt: umt.to_string(),
+        pool,
+        opening,
+        rows,
+        entradas,
+        salidas,
+        closing: saldo,
+    })
 }
 
 pub const HEADER: [&str; 16] = [

@@ -221,14 +221,15 @@ fn bad(path: &Path, column: &str, row: usize, value: &str) -> ReportError {
     }
 }
 
-/// Row `i` of a required non-null column.
-fn need<T: Clone>(v: &[Option<T>], path: &Path, column: &str, i: usize) -> Result<T, ReportError> {
-    v[i].clone().ok_or_else(|| bad(path, column, i, "null"))
+/// Row `i` of a required non-null column, moved out of it (each row is read once: the
+/// column's values move into the rows instead of being copied beside them).
+fn need<T>(v: &mut [Option<T>], path: &Path, column: &str, i: usize) -> Result<T, ReportError> {
+    v[i].take().ok_or_else(|| bad(path, column, i, "null"))
 }
 
-/// Row `i` of an optional column (`None` when the column is absent).
-fn get<T: Clone>(c: &Option<Vec<Option<T>>>, i: usize) -> Option<T> {
-    c.as_ref().and_then(|v| v[i].clone())
+/// Row `i` of an optional column (`None` when the column is absent), moved out of it.
+fn get<T>(c: &mut Option<Vec<Option<T>>>, i: usize) -> Option<T> {
+    c.as_mut().and_then(|v| v[i].take())
 }
 
 pub fn read_findings(path: &Path) -> Result<Vec<Finding>, ReportError> {
@@ -260,47 +261,85 @@ pub fn read_balances(path: &Path) -> Result<Vec<Balance>, ReportError> {
 
 /// The rows of a `ledger_balances` frame read from `path` (all of it or some companies').
 pub(super) fn balances_of(df: &DataFrame, path: &Path) -> Result<Vec<Balance>, ReportError> {
-    let (rfc, id, partida, fecha) = (
+    let mut out = Vec::with_capacity(df.height());
+    for (first, part) in slices(df) {
+        balance_rows(&part, path, &mut out).map_err(|e| shifted(e, first))?;
+    }
+    Ok(out)
+}
+
+/// Rows converted at a time: the typed columns (and their strings) of one slice of a
+/// frame exist beside the rows, never the whole frame's.
+const SLICE_ROWS: usize = 1 << 16;
+
+/// `df` in slices of [`SLICE_ROWS`] rows (no copy), each with the frame row it starts at
+/// (one empty slice for an empty frame: its columns are still checked).
+fn slices(df: &DataFrame) -> impl Iterator<Item = (usize, DataFrame)> + '_ {
+    (0..df.height().max(1))
+        .step_by(SLICE_ROWS)
+        .map(|first| (first, df.slice(first as i64, SLICE_ROWS)))
+}
+
+/// `e` of a slice starting at frame row `first`, naming the frame's row.
+fn shifted(e: ReportError, first: usize) -> ReportError {
+    match e {
+        ReportError::Value {
+            path,
+            column,
+            row,
+            value,
+        } => ReportError::Value {
+            path,
+            column,
+            row: row + first,
+            value,
+        },
+        other => other,
+    }
+}
+
+/// The rows of one slice of a `ledger_balances` frame, appended to `out`.
+fn balance_rows(df: &DataFrame, path: &Path, out: &mut Vec<Balance>) -> Result<(), ReportError> {
+    let (mut rfc, mut id, mut partida, mut fecha) = (
         req(df, "rfc", path, STR)?,
         req(df, "pedimento_id", path, STR)?,
         req(df, "partida", path, INT)?,
         req(df, "fecha_operacion", path, DATE)?,
     );
-    let (imported, open_qty, valor) = (
+    let (mut imported, mut open_qty, mut valor) = (
         req(df, "imported", path, DEC)?,
         req(df, "open_qty", path, DEC)?,
         req(df, "valor_aduana", path, DEC)?,
     );
     let o = |n: &str| opt(df, n, path, STR);
-    let (fraccion, umt, clave, tipo, estado) = (
+    let (mut fraccion, mut umt, mut clave, mut tipo, mut estado) = (
         o("fraccion")?,
         o("umt")?,
         o("clave")?,
         o("tipo_bien")?,
         o("estado")?,
     );
-    let discharged = opt(df, "discharged", path, DEC)?;
-    let vence = opt(df, "vence", path, DATE)?;
-    let mut out = Vec::with_capacity(df.height());
+    let mut discharged = opt(df, "discharged", path, DEC)?;
+    let mut vence = opt(df, "vence", path, DATE)?;
     for i in 0..df.height() {
         out.push(Balance {
-            rfc: need(&rfc, path, "rfc", i)?,
-            pedimento_id: need(&id, path, "pedimento_id", i)?,
-            partida: need(&partida, path, "partida", i)?,
-            fecha_operacion: need(&fecha, path, "fecha_operacion", i)?,
-            imported: need(&imported, path, "imported", i)?,
-            open_qty: need(&open_qty, path, "open_qty", i)?,
-            valor_aduana: need(&valor, path, "valor_aduana", i)?,
-            fraccion: get(&fraccion, i),
-            umt: get(&umt, i),
-            clave: get(&clave, i),
-            discharged: get(&discharged, i),
-            tipo_bien: get(&tipo, i),
-            vence: get(&vence, i),
-            estado: get(&estado, i),
+            rfc: need(&mut rfc, path, "rfc", i)?,
+            pedimento_id: need(&mut id, path, "pedimento_id", i)?,
+            partida: need(&mut partida, path, "partida", i)?,
+            fecha_operacion: need(&mut fecha, path, "fecha_operacion", i)?,
+            imported: need(&mut imported, path, "imported", i)?,
+            open_qty: need(&mut open_qty, path, "open_qty", i)?,
+            valor_aduana: need(&mut valor, path, "valor_aduana", i)?,
+            fraccion: get(&mut fraccion, i),
+            umt: get(&mut umt, i),
+            clave: get(&mut clave, i),
+            discharged: get(&mut discharged, i),
+            tipo_bien: get(&mut tipo, i),
+            vence: get(&mut vence, i),
+            estado: get(&mut estado, i),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
@@ -310,43 +349,55 @@ pub fn read_allocations(path: &Path) -> Result<Vec<Allocation>, ReportError> {
 /// The rows of a `ledger_allocations` frame read from `path` (all of it or some
 /// companies').
 pub(super) fn allocations_of(df: &DataFrame, path: &Path) -> Result<Vec<Allocation>, ReportError> {
-    let (import_id, import_partida, fecha, cantidad) = (
+    let mut out = Vec::with_capacity(df.height());
+    for (first, part) in slices(df) {
+        allocation_rows(&part, path, &mut out).map_err(|e| shifted(e, first))?;
+    }
+    Ok(out)
+}
+
+/// The rows of one slice of a `ledger_allocations` frame, appended to `out`.
+fn allocation_rows(
+    df: &DataFrame,
+    path: &Path,
+    out: &mut Vec<Allocation>,
+) -> Result<(), ReportError> {
+    let (mut import_id, mut import_partida, mut fecha, mut cantidad) = (
         req(df, "import_id", path, STR)?,
         req(df, "import_partida", path, INT)?,
         req(df, "discharge_fecha", path, DATE)?,
         req(df, "cantidad", path, DEC)?,
     );
     let o = |n: &str| opt(df, n, path, STR);
-    let (did, dclave, method, prod) = (
+    let (mut did, mut dclave, mut method, mut prod) = (
         o("discharge_id")?,
         o("discharge_clave")?,
         o("method")?,
         o("producto_fraccion")?,
     );
-    let dpart = opt(df, "discharge_partida", path, INT)?;
-    let merma = opt(df, "bom_merma_pct", path, DEC)?;
-    let desp = opt(df, "bom_desperdicio_pct", path, DEC)?;
-    let mut out = Vec::with_capacity(df.height());
+    let mut dpart = opt(df, "discharge_partida", path, INT)?;
+    let mut merma = opt(df, "bom_merma_pct", path, DEC)?;
+    let mut desp = opt(df, "bom_desperdicio_pct", path, DEC)?;
     for i in 0..df.height() {
         // EXCESS rows discharge nothing (no import): not part of any balance.
-        let Some(id) = import_id[i].clone() else {
+        let Some(id) = import_id[i].take() else {
             continue;
         };
         out.push(Allocation {
             import_id: id,
-            import_partida: need(&import_partida, path, "import_partida", i)?,
-            discharge_fecha: need(&fecha, path, "discharge_fecha", i)?,
-            cantidad: need(&cantidad, path, "cantidad", i)?,
-            discharge_id: get(&did, i),
-            discharge_partida: get(&dpart, i),
-            discharge_clave: get(&dclave, i),
-            method: get(&method, i),
-            producto_fraccion: get(&prod, i),
-            bom_merma_pct: get(&merma, i),
-            bom_desperdicio_pct: get(&desp, i),
+            import_partida: need(&mut import_partida, path, "import_partida", i)?,
+            discharge_fecha: need(&mut fecha, path, "discharge_fecha", i)?,
+            cantidad: need(&mut cantidad, path, "cantidad", i)?,
+            discharge_id: get(&mut did, i),
+            discharge_partida: get(&mut dpart, i),
+            discharge_clave: get(&mut dclave, i),
+            method: get(&mut method, i),
+            producto_fraccion: get(&mut prod, i),
+            bom_merma_pct: get(&mut merma, i),
+            bom_desperdicio_pct: get(&mut desp, i),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The columns of the pedimento headers a report reads.
@@ -406,30 +457,43 @@ fn pedimentos_of(
     out: &mut Vec<Pedimento>,
     rectified: &mut std::collections::HashSet<String>,
 ) -> Result<(), ReportError> {
-    let (id, rfc, nombre, clave, rectifica) = (
+    for (first, part) in slices(df) {
+        pedimento_rows(&part, p, out, rectified).map_err(|e| shifted(e, first))?;
+    }
+    Ok(())
+}
+
+/// The rows of one slice of a pedimentos frame, appended to `out`.
+fn pedimento_rows(
+    df: &DataFrame,
+    p: &Path,
+    out: &mut Vec<Pedimento>,
+    rectified: &mut std::collections::HashSet<String>,
+) -> Result<(), ReportError> {
+    let (mut id, mut rfc, mut nombre, mut clave, mut rectifica) = (
         req(df, "pedimento_id", p, STR)?,
         req(df, "rfc", p, STR)?,
         req(df, "nombre", p, STR)?,
         req(df, "clave", p, STR)?,
         req(df, "rectifica_id", p, STR)?,
     );
-    let (pago, operacion) = (
+    let (mut pago, mut operacion) = (
         req(df, "fecha_pago", p, DATE)?,
         req(df, "fecha_operacion", p, DATE)?,
     );
-    let valor = req(df, "valor_aduana", p, DEC)?;
+    let mut valor = req(df, "valor_aduana", p, DEC)?;
     for i in 0..df.height() {
-        if let Some(r) = &rectifica[i] {
-            rectified.insert(r.clone());
+        if let Some(r) = rectifica[i].take() {
+            rectified.insert(r);
         }
         out.push(Pedimento {
-            pedimento_id: need(&id, p, "pedimento_id", i)?,
-            rfc: need(&rfc, p, "rfc", i)?,
-            nombre: nombre[i].clone(),
-            clave: clave[i].clone().unwrap_or_default(),
-            fecha_pago: need(&pago, p, "fecha_pago", i)?,
-            fecha_operacion: need(&operacion, p, "fecha_operacion", i)?,
-            valor_aduana: need(&valor, p, "valor_aduana", i)?,
+            pedimento_id: need(&mut id, p, "pedimento_id", i)?,
+            rfc: need(&mut rfc, p, "rfc", i)?,
+            nombre: nombre[i].take(),
+            clave: clave[i].take().unwrap_or_default(),
+            fecha_pago: need(&mut pago, p, "fecha_pago", i)?,
+            fecha_operacion: need(&mut operacion, p, "fecha_operacion", i)?,
+            valor_aduana: need(&mut valor, p, "valor_aduana", i)?,
         });
     }
     Ok(())
@@ -480,8 +544,8 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
         return Ok(None);
     }
     let df = read_df(path)?;
-    let rfc = req(&df, "rfc", path, STR)?;
-    let month = any_of(
+    let mut rfc = req(&df, "rfc", path, STR)?;
+    let mut month = any_of(
         &df,
         &["month", "period_end", "window_end", "mes", "period"],
         path,
@@ -490,50 +554,50 @@ pub fn read_ratio(path: &Path) -> Result<Option<Vec<RatioPoint>>, ReportError> {
     .ok_or_else(|| bad(path, "month", 0, "no month/period_end/window_end column"))?;
     let ratio_pct = any_of(&df, &["ratio_pct", "return_ratio_pct", "pct"], path, DEC)?;
     let ratio_frac = any_of(&df, &["ratio", "return_ratio"], path, DEC)?;
-    let num = any_of(&df, &["numerator", "returned_value", "retornos"], path, DEC)?;
-    let den = any_of(
+    let mut num = any_of(&df, &["numerator", "returned_value", "retornos"], path, DEC)?;
+    let mut den = any_of(
         &df,
         &["denominator", "imported_value", "importaciones"],
         path,
         DEC,
     )?;
-    let threshold = opt(&df, "threshold", path, DEC)?;
-    let status = opt(&df, "status", path, STR)?;
-    let shortfall = opt(&df, "shortfall", path, DEC)?;
-    let full_window = opt(&df, "full_window", path, STR)?;
+    let mut threshold = opt(&df, "threshold", path, DEC)?;
+    let mut status = opt(&df, "status", path, STR)?;
+    let mut shortfall = opt(&df, "shortfall", path, DEC)?;
+    let mut full_window = opt(&df, "full_window", path, STR)?;
     let as_fraction = ratio_pct.is_none()
         && ratio_frac
             .iter()
             .flatten()
             .flatten()
             .all(|v| *v <= Decimal::new(15, 1));
-    let ratio = ratio_pct.or(ratio_frac);
+    let mut ratio = ratio_pct.or(ratio_frac);
     let mut out = vec![];
     for i in 0..df.height() {
-        let m = need(&month, path, "month", i)?;
+        let m = need(&mut month, path, "month", i)?;
         out.push(RatioPoint {
-            rfc: need(&rfc, path, "rfc", i)?,
+            rfc: need(&mut rfc, path, "rfc", i)?,
             month: m[..m.len().min(7)].to_string(),
-            ratio_pct: get(&ratio, i).map(|v| {
+            ratio_pct: get(&mut ratio, i).map(|v| {
                 if as_fraction {
                     v * Decimal::from(100)
                 } else {
                     v
                 }
             }),
-            numerator: get(&num, i),
-            denominator: get(&den, i),
+            numerator: get(&mut num, i),
+            denominator: get(&mut den, i),
             // A fraction (0.60) when the ratio is one, else already percent.
-            threshold_pct: get(&threshold, i).map(|t| {
+            threshold_pct: get(&mut threshold, i).map(|t| {
                 if t <= Decimal::ONE {
                     t * Decimal::from(100)
                 } else {
                     t
                 }
             }),
-            status: get(&status, i),
-            shortfall: get(&shortfall, i),
-            full_window: get(&full_window, i).map(|v| v == "true" || v == "1"),
+            status: get(&mut status, i),
+            shortfall: get(&mut shortfall, i),
+            full_window: get(&mut full_window, i).map(|v| v == "true" || v == "1"),
         });
     }
     out.sort_by(|a, b| (&a.rfc, &a.month).cmp(&(&b.rfc, &b.month)));
@@ -549,7 +613,7 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
     }
     let df = read_df(path)?;
     let r = |n: &str| req(&df, n, path, STR);
-    let (rfc, modality, code, requirement, status) = (
+    let (mut rfc, mut modality, mut code, mut requirement, mut status) = (
         r("rfc")?,
         r("modality")?,
         r("code")?,
@@ -557,7 +621,15 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
         r("status")?,
     );
     let o = |n: &str| opt(&df, n, path, STR);
-    let (verdict, measured, threshold, window, basis, missing, citation) = (
+    let (
+        mut verdict,
+        mut measured,
+        mut threshold,
+        mut window,
+        mut basis,
+        mut missing,
+        mut citation,
+    ) = (
         o("verdict")?,
         o("measured")?,
         o("threshold")?,
@@ -566,25 +638,25 @@ pub fn read_assessment(path: &Path) -> Result<Option<Vec<Assessment>>, ReportErr
         o("missing")?,
         o("citation")?,
     );
-    let amount = opt(&df, "amount", path, DEC)?;
-    let as_of = opt(&df, "as_of", path, DATE)?;
+    let mut amount = opt(&df, "amount", path, DEC)?;
+    let mut as_of = opt(&df, "as_of", path, DATE)?;
     let mut out = vec![];
     for i in 0..df.height() {
         out.push(Assessment {
-            rfc: need(&rfc, path, "rfc", i)?,
-            verdict: get(&verdict, i).unwrap_or_default(),
-            modality: modality[i].clone().unwrap_or_default(),
-            code: code[i].clone().unwrap_or_default(),
-            requirement: requirement[i].clone().unwrap_or_default(),
-            status: status[i].clone().unwrap_or_default(),
-            measured: get(&measured, i).unwrap_or_default(),
-            threshold: get(&threshold, i).unwrap_or_default(),
-            window: get(&window, i).unwrap_or_default(),
-            basis: get(&basis, i).unwrap_or_default(),
-            missing: get(&missing, i).filter(|m| !m.is_empty()),
-            amount: get(&amount, i),
-            citation: get(&citation, i).unwrap_or_default(),
-            as_of: get(&as_of, i),
+            rfc: need(&mut rfc, path, "rfc", i)?,
+            verdict: get(&mut verdict, i).unwrap_or_default(),
+            modality: modality[i].take().unwrap_or_default(),
+            code: code[i].take().unwrap_or_default(),
+            requirement: requirement[i].take().unwrap_or_default(),
+            status: status[i].take().unwrap_or_default(),
+            measured: get(&mut measured, i).unwrap_or_default(),
+            threshold: get(&mut threshold, i).unwrap_or_default(),
+            window: get(&mut window, i).unwrap_or_default(),
+            basis: get(&mut basis, i).unwrap_or_default(),
+            missing: get(&mut missing, i).filter(|m| !m.is_empty()),
+            amount: get(&mut amount, i),
+            citation: get(&mut citation, i).unwrap_or_default(),
+            as_of: get(&mut as_of, i),
         });
     }
     Ok(Some(out))

@@ -311,6 +311,7 @@ pub fn write_one_with(
     rates: &regularization::Rates,
 ) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    let mut st = crate::timing::Stages::new("report write");
     let put = |name: &str, text: String| -> Result<(), ReportError> {
         let p = dir.join(name);
         std::fs::write(&p, text).map_err(ReportError::io(&p))
@@ -324,6 +325,7 @@ pub fn write_one_with(
         "report.html",
         before_last(html::render(d), "<h2>", regularization::html(d, rates)),
     )?;
+    st.mark("html");
     put(
         "report.md",
         before_last(
@@ -332,6 +334,7 @@ pub fn write_one_with(
             format!("\n{}\n", regularization::markdown(d, rates).trim_end()),
         ),
     )?;
+    st.mark("markdown");
     regularization::write(d, rates, &dir.join("regularizacion.csv"))?;
     put("findings.json", json::render(d))?;
     csv::write(d, &dir.join("findings.csv"))?;
@@ -340,7 +343,9 @@ pub fn write_one_with(
     kardex::write(&d.kardex, d.meta.lang, &dir.join("kardex.csv"))?;
     rejects::write(&d.rejects, d.meta.lang, &dir.join("rejects.csv"))?;
     index::write_summary(d, dir)?;
+    st.mark("csv, json, parquet, kardex");
     xlsx::write(d, rates, &dir.join("report.xlsx"))?;
+    st.mark("xlsx");
     if let Some(s) = &d.sample {
         sample::write_csv(s, &dir.join("sample.csv"))?;
     }

@@ -232,7 +232,7 @@ impl Plan {
             st.mark("group read");
             let ix = Index::new(&inputs);
             for rfc in &group {
-                each(model::build(
+                let d = model::build(
                     &ix,
                     BuildOptions {
                         rfc,
@@ -247,7 +247,9 @@ impl Plan {
                         },
                         sample: a.sample.map(|n| (n, a.seed)),
                     },
-                ))?;
+                );
+                st.mark("one report built");
+                each(d)?;
             }
             st.mark(&format!(
                 "group of {} companies built and written",

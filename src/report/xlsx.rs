@@ -73,16 +73,21 @@ fn sheet(
     fm: &Formats,
     name: &str,
     headers: &[&str],
-    rows: Vec<Vec<Cell>>,
+    rows: impl IntoIterator<Item = Vec<Cell>>,
 ) -> Result<(), XlsxError> {
-    let ws: &mut Worksheet = wb.add_worksheet();
+    // "Low memory" mode: each row goes to the sheet's temporary file as it is written
+    // (strings still in the workbook's shared string table, as in the standard mode),
+    // so a sheet of a million kardex rows is never held as cells.
+    let ws: &mut Worksheet = wb.add_worksheet_with_low_memory()?;
     ws.set_name(name)?;
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &fm.header)?;
         ws.set_column_width(c as u16, (h.chars().count() + 4).clamp(10, 40) as f64)?;
     }
-    for (r, row) in rows.iter().enumerate() {
+    let mut last = 0u32;
+    for (r, row) in rows.into_iter().enumerate() {
         let r = r as u32 + 1;
+        last = r;
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {
@@ -120,7 +125,7 @@ fn sheet(
     }
     ws.set_freeze_panes(1, 0)?;
     if !headers.is_empty() {
-        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+        ws.autofilter(0, 0, last, headers.len() as u16 - 1)?;
     }
     Ok(())
 }
@@ -139,46 +144,42 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         factor: Format::new().set_num_format("0.0000"),
     };
 
-    let findings = d
-        .findings
-        .iter()
-        .map(|rf| {
-            let f = &rf.f;
-            let b = rf.balance.as_ref();
-            vec![
-                text(&f.check_code),
-                text(l.severity(&f.severity)),
-                text(&f.rfc),
-                opt(f.pedimento_id.clone(), Cell::Text),
-                opt(f.partida, |p| Cell::Int(p.into())),
-                opt(f.related_pedimento_id.clone(), Cell::Text),
-                opt(f.fraccion.clone(), Cell::Text),
-                Cell::Date(rf.date),
-                opt(f.period_start, Cell::Date),
-                Cell::Date(f.as_of),
-                opt(f.quantity, Cell::Qty),
-                opt(f.amount, Cell::Money),
-                opt(f.igi, Cell::Money),
-                opt(f.iva, Cell::Money),
-                opt(f.ieps, Cell::Money),
-                text(f.text(l)),
-                text(f.cite(l)),
-                text(&f.evidence),
-                opt(b.and_then(|b| b.vence), Cell::Date),
-                opt(b.and_then(|b| b.vence), |v| {
-                    Cell::Int((d.as_of - v).num_days().max(0))
-                }),
-                opt(b.map(|b| b.imported), Cell::Qty),
-                opt(b.map(|b| b.open_qty), Cell::Qty),
-                opt(b.and_then(|b| b.umt.clone()), Cell::Text),
-                opt(
-                    b.and_then(|b| b.umt.as_deref())
-                        .and_then(super::format::unit_name),
-                    text,
-                ),
-            ]
-        })
-        .collect();
+    let findings = d.findings.iter().map(|rf| {
+        let f = &rf.f;
+        let b = rf.balance.as_ref();
+        vec![
+            text(&f.check_code),
+            text(l.severity(&f.severity)),
+            text(&f.rfc),
+            opt(f.pedimento_id.clone(), Cell::Text),
+            opt(f.partida, |p| Cell::Int(p.into())),
+            opt(f.related_pedimento_id.clone(), Cell::Text),
+            opt(f.fraccion.clone(), Cell::Text),
+            Cell::Date(rf.date),
+            opt(f.period_start, Cell::Date),
+            Cell::Date(f.as_of),
+            opt(f.quantity, Cell::Qty),
+            opt(f.amount, Cell::Money),
+            opt(f.igi, Cell::Money),
+            opt(f.iva, Cell::Money),
+            opt(f.ieps, Cell::Money),
+            text(f.text(l)),
+            text(f.cite(l)),
+            text(&f.evidence),
+            opt(b.and_then(|b| b.vence), Cell::Date),
+            opt(b.and_then(|b| b.vence), |v| {
+                Cell::Int((d.as_of - v).num_days().max(0))
+            }),
+            opt(b.map(|b| b.imported), Cell::Qty),
+            opt(b.map(|b| b.open_qty), Cell::Qty),
+            opt(b.and_then(|b| b.umt.clone()), Cell::Text),
+            opt(
+                b.and_then(|b| b.umt.as_deref())
+                    .and_then(super::format::unit_name),
+                text,
+            ),
+        ]
+    });
     sheet(
         &mut wb,
         &fm,
@@ -215,29 +216,25 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         findings,
     )?;
 
-    let saldos = d
-        .saldos
-        .iter()
-        .map(|b| {
-            vec![
-                text(&b.pedimento_id),
-                Cell::Int(b.partida.into()),
-                opt(b.clave.clone(), Cell::Text),
-                opt(b.fraccion.clone(), Cell::Text),
-                opt(b.tipo_bien.clone(), Cell::Text),
-                Cell::Date(b.fecha_operacion),
-                Cell::Qty(b.imported),
-                opt(b.discharged, Cell::Qty),
-                Cell::Qty(b.open_qty),
-                opt(b.umt.clone(), Cell::Text),
-                Cell::Money(b.valor_aduana),
-                Cell::Money(open_value(b, b.open_qty)),
-                opt(b.vence, Cell::Date),
-                opt(b.vence, |v| Cell::Int((v - d.as_of).num_days())),
-                opt(b.estado.clone(), Cell::Text),
-            ]
-        })
-        .collect();
+    let saldos = d.saldos.iter().map(|b| {
+        vec![
+            text(&b.pedimento_id),
+            Cell::Int(b.partida.into()),
+            opt(b.clave.clone(), Cell::Text),
+            opt(b.fraccion.clone(), Cell::Text),
+            opt(b.tipo_bien.clone(), Cell::Text),
+            Cell::Date(b.fecha_operacion),
+            Cell::Qty(b.imported),
+            opt(b.discharged, Cell::Qty),
+            Cell::Qty(b.open_qty),
+            opt(b.umt.clone(), Cell::Text),
+            Cell::Money(b.valor_aduana),
+            Cell::Money(open_value(b, b.open_qty)),
+            opt(b.vence, Cell::Date),
+            opt(b.vence, |v| Cell::Int((v - d.as_of).num_days())),
+            opt(b.estado.clone(), Cell::Text),
+        ]
+    });
     sheet(
         &mut wb,
         &fm,
@@ -247,11 +244,10 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         saldos,
     )?;
 
-    let mut kardex = vec![];
-    for g in &d.kardex {
+    let kardex = d.kardex.iter().flat_map(|g| {
         let unit = super::format::unit_name(&g.umt).unwrap_or_default();
-        for r in &g.rows {
-            kardex.push(vec![
+        g.rows.iter().map(move |r| {
+            vec![
                 text(&g.fraccion),
                 text(&g.umt),
                 text(unit),
@@ -267,9 +263,9 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
                 Cell::Qty(r.entrada),
                 Cell::Qty(r.salida),
                 Cell::Qty(r.saldo),
-            ]);
-        }
-    }
+            ]
+        })
+    });
     sheet(
         &mut wb,
         &fm,
@@ -285,25 +281,21 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         kardex,
     )?;
 
-    let buckets = d
-        .aging
-        .iter()
-        .map(|b| {
-            vec![
-                text(
-                    super::model::AGE_BUCKETS
-                        .iter()
-                        .position(|x| *x == b.label)
-                        .map(|k| super::tables::bucket_text(l, k))
-                        .unwrap_or_else(|| b.label.to_string()),
-                ),
-                Cell::Int(b.partidas as i64),
-                Cell::Money(b.value),
-                Cell::Int(b.af_partidas as i64),
-                Cell::Money(b.af_value),
-            ]
-        })
-        .collect();
+    let buckets = d.aging.iter().map(|b| {
+        vec![
+            text(
+                super::model::AGE_BUCKETS
+                    .iter()
+                    .position(|x| *x == b.label)
+                    .map(|k| super::tables::bucket_text(l, k))
+                    .unwrap_or_else(|| b.label.to_string()),
+            ),
+            Cell::Int(b.partidas as i64),
+            Cell::Money(b.value),
+            Cell::Int(b.af_partidas as i64),
+            Cell::Money(b.af_value),
+        ]
+    });
     sheet(
         &mut wb,
         &fm,
@@ -386,22 +378,17 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
     )?;
 
     let hundred = Decimal::from(100);
-    let ratio = d
-        .ratio
-        .iter()
-        .flatten()
-        .map(|p| {
-            vec![
-                text(&p.month),
-                opt(p.numerator, Cell::Money),
-                opt(p.denominator, Cell::Money),
-                opt(p.ratio_pct, |v| Cell::Pct(v / hundred)),
-                opt(p.threshold_pct, |v| Cell::Pct(v / hundred)),
-                opt(p.status.clone(), Cell::Text),
-                opt(p.shortfall, Cell::Money),
-            ]
-        })
-        .collect();
+    let ratio = d.ratio.iter().flatten().map(|p| {
+        vec![
+            text(&p.month),
+            opt(p.numerator, Cell::Money),
+            opt(p.denominator, Cell::Money),
+            opt(p.ratio_pct, |v| Cell::Pct(v / hundred)),
+            opt(p.threshold_pct, |v| Cell::Pct(v / hundred)),
+            opt(p.status.clone(), Cell::Text),
+            opt(p.shortfall, Cell::Money),
+        ]
+    });
     sheet(
         &mut wb,
         &fm,
@@ -421,22 +408,17 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         ratio,
     )?;
     // Excel holds 1,048,576 rows a sheet: the rest stay in rejects.csv.
-    let rejects = d
-        .rejects
-        .iter()
-        .take(MAX_SHEET_ROWS)
-        .map(|r| {
-            vec![
-                text(&r.run),
-                text(&r.file),
-                Cell::Int(r.line),
-                text(&r.record_type),
-                text(&r.field),
-                text(l.reject_reason(&r.reason)),
-                text(&r.raw),
-            ]
-        })
-        .collect();
+    let rejects = d.rejects.iter().take(MAX_SHEET_ROWS).map(|r| {
+        vec![
+            text(&r.run),
+            text(&r.file),
+            Cell::Int(r.line),
+            text(&r.record_type),
+            text(&r.field),
+            text(l.reject_reason(&r.reason)),
+            text(&r.raw),
+        ]
+    });
     sheet(
         &mut wb,
         &fm,
@@ -445,23 +427,19 @@ fn build(d: &ReportData, rates: &Rates) -> Result<Workbook, XlsxError> {
         rejects,
     )?;
     if let Some(sm) = &d.sample {
-        let picks = sm
-            .picks
-            .iter()
-            .map(|p| {
-                vec![
-                    Cell::Int(p.order as i64),
-                    text(&p.pedimento_id),
-                    text(&p.clave),
-                    opt(p.fecha_pago, Cell::Date),
-                    opt(p.valor_aduana, Cell::Money),
-                    text(&p.stratum),
-                    Cell::Int(p.findings as i64),
-                    text(&p.checks),
-                    text(&p.reason),
-                ]
-            })
-            .collect();
+        let picks = sm.picks.iter().map(|p| {
+            vec![
+                Cell::Int(p.order as i64),
+                text(&p.pedimento_id),
+                text(&p.clave),
+                opt(p.fecha_pago, Cell::Date),
+                opt(p.valor_aduana, Cell::Money),
+                text(&p.stratum),
+                Cell::Int(p.findings as i64),
+                text(&p.checks),
+                text(&p.reason),
+            ]
+        });
         sheet(
             &mut wb,
             &fm,
@@ -502,42 +480,37 @@ fn regularization_sheets(
 ) -> Result<(), XlsxError> {
     let l = d.meta.lang;
     let lines = regularization::lines(d, rates);
-    let rows = lines
-        .iter()
-        .take(MAX_SHEET_ROWS)
-        .enumerate()
-        .map(|(i, x)| {
-            let mut row = vec![
-                Cell::Int(i as i64 + 1),
-                text(&x.pedimento_id),
-                opt(x.partida, |p| Cell::Int(p.into())),
-                opt(x.fraccion.clone(), Cell::Text),
-                Cell::Date(x.vence),
-                Cell::Money(x.contributions),
-            ];
-            match &x.estimate {
-                Ok(e) => row.extend([
-                    opt(month(&e.inpc_from), Cell::Month),
-                    opt(month(&e.inpc_to), Cell::Month),
-                    Cell::Factor(e.factor),
-                    Cell::Money(e.actualizacion),
-                    Cell::Int(e.months.into()),
-                    Cell::Pct(e.recargo_pct / Decimal::from(100)),
-                    Cell::Money(e.recargos),
-                    Cell::Money(e.total),
-                    Cell::Empty,
-                ]),
-                Err(why) => {
-                    row.extend((0..8).map(|_| Cell::Empty));
-                    row.push(text(format!(
-                        "{}: {why}",
-                        l.pick("sin estimación", "no estimate")
-                    )));
-                }
+    let rows = lines.iter().take(MAX_SHEET_ROWS).enumerate().map(|(i, x)| {
+        let mut row = vec![
+            Cell::Int(i as i64 + 1),
+            text(&x.pedimento_id),
+            opt(x.partida, |p| Cell::Int(p.into())),
+            opt(x.fraccion.clone(), Cell::Text),
+            Cell::Date(x.vence),
+            Cell::Money(x.contributions),
+        ];
+        match &x.estimate {
+            Ok(e) => row.extend([
+                opt(month(&e.inpc_from), Cell::Month),
+                opt(month(&e.inpc_to), Cell::Month),
+                Cell::Factor(e.factor),
+                Cell::Money(e.actualizacion),
+                Cell::Int(e.months.into()),
+                Cell::Pct(e.recargo_pct / Decimal::from(100)),
+                Cell::Money(e.recargos),
+                Cell::Money(e.total),
+                Cell::Empty,
+            ]),
+            Err(why) => {
+                row.extend((0..8).map(|_| Cell::Empty));
+                row.push(text(format!(
+                    "{}: {why}",
+                    l.pick("sin estimación", "no estimate")
+                )));
             }
-            row
-        })
-        .collect();
+        }
+        row
+    });
     sheet(
         wb,
         fm,
@@ -564,34 +537,34 @@ fn regularization_sheets(
         ),
         rows,
     )?;
-    let used = regularization::rates_used(&lines, rates)
-        .into_iter()
-        .map(|(series, m, value, source)| {
-            let (name, val, unit) = if series == "INPC" {
-                (
-                    "INPC",
-                    Cell::Qty(value),
-                    l.pick(
-                        "índice, base 2a quincena de julio de 2018 = 100",
-                        "index, base second half of July 2018 = 100",
-                    ),
-                )
-            } else {
-                (
-                    "recargos",
-                    Cell::Pct(value / Decimal::from(100)),
-                    l.pick("mensual", "monthly"),
-                )
-            };
-            vec![
-                text(name),
-                opt(month(&m), Cell::Month),
-                val,
-                text(unit),
-                text(source),
-            ]
-        })
-        .collect();
+    let used =
+        regularization::rates_used(&lines, rates)
+            .into_iter()
+            .map(|(series, m, value, source)| {
+                let (name, val, unit) = if series == "INPC" {
+                    (
+                        "INPC",
+                        Cell::Qty(value),
+                        l.pick(
+                            "índice, base 2a quincena de julio de 2018 = 100",
+                            "index, base second half of July 2018 = 100",
+                        ),
+                    )
+                } else {
+                    (
+                        "recargos",
+                        Cell::Pct(value / Decimal::from(100)),
+                        l.pick("mensual", "monthly"),
+                    )
+                };
+                vec![
+                    text(name),
+                    opt(month(&m), Cell::Month),
+                    val,
+                    text(unit),
+                    text(source),
+                ]
+            });
     sheet(
         wb,
         fm,
@@ -620,7 +593,12 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    build(d, rates).map_err(err)?.save(path).map_err(err)
+    let mut st = crate::timing::Stages::new("report xlsx");
+    let mut wb = build(d, rates).map_err(err)?;
+    st.mark("built");
+    wb.save(path).map_err(err)?;
+    st.mark("saved");
+    Ok(())
 }
 
 /// `d` as an Excel number (Excel stores every number as an IEEE double: the one place the
