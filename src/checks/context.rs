@@ -501,7 +501,13 @@ impl AuditContext {
             {
                 b.lazy()
             } else {
-                ctx.sql(text, file)?.lazy()
+                let mut df = ctx.sql(text, file)?;
+                // One chunk per column (the UNION ALL of imports and discharges gives two):
+                // the native ledger reads them as slices, and rechunking here, while this
+                // frame is their only owner, replaces each column instead of copying it
+                // beside the stored one.
+                df.rechunk_mut();
+                df.lazy()
             };
             ctx.tables.insert(name.to_string(), lf);
         }

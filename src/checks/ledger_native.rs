@@ -662,8 +662,10 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     cols.push(take("tipo_bien", &idx, "tipo_bien")?);
     cols.push(Column::new("meses".into(), meses_v));
     cols.push(Column::new("por_programa".into(), prog_v));
-    let cita_v: Vec<&str> = cita_v.iter().map(|&k| cita_pool[k].as_str()).collect();
-    cols.push(Column::new("cita".into(), cita_v));
+    // Each row's view points into one copy of its citation (a take from the distinct
+    // citations shares their buffer): ~170 bytes of text a row copied per row held 106 MB
+    // at 625 k imports.
+    cols.push(shared_strs("cita", &cita_pool, &cita_v)?);
     cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
         Ok(Int32Chunked::from_iter_options(name.into(), v.into_iter())
@@ -681,6 +683,14 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         allocations: alloc,
         balances: bal,
     }))
+}
+
+/// A string column whose row `r` is `pool[ix[r]]`: taken from a column of the distinct
+/// values, so that the rows' views share one buffer instead of each copying its text.
+fn shared_strs(name: &str, pool: &[String], ix: &[usize]) -> PolarsResult<Column> {
+    let pool = StringChunked::from_iter_values(name.into(), pool.iter().map(String::as_str));
+    let idx = IdxCa::from_vec("ix".into(), ix.iter().map(|&k| k as IdxSize).collect());
+    Ok(pool.take(&idx)?.into_series().into())
 }
 
 /// Selects and casts the columns to `schema` (the SQL's), in its order.
