@@ -760,3 +760,24 @@ impl std::hash::Hasher for Fnv {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `shared_strs` gives each row its pool value, and the rows' views share the pool's
+    /// text instead of copying it per row.
+    #[test]
+    fn ledger_shared_strs_share_the_pool_text() {
+        let pool: Vec<String> = (0..3).map(|k| format!("[v{k}] {}", "x".repeat(100))).collect();
+        let ix: Vec<usize> = (0..3000).map(|r| r % 3).collect();
+        let c = shared_strs("cita", &pool, &ix).unwrap();
+        let s = c.str().unwrap();
+        assert_eq!(s.len(), 3000);
+        for (r, v) in s.iter().enumerate() {
+            assert_eq!(v, Some(pool[ix[r]].as_str()));
+        }
+        let text: usize = s.downcast_iter().map(|a| a.total_buffer_len()).sum();
+        assert!(text < 1000, "{text} bytes of text for 3 distinct values");
+    }
+}
