@@ -769,7 +769,9 @@ mod tests {
     /// text instead of copying it per row.
     #[test]
     fn ledger_shared_strs_share_the_pool_text() {
-        let pool: Vec<String> = (0..3).map(|k| format!("[v{k}] {}", "x".repeat(100))).collect();
+        let pool: Vec<String> = (0..3)
+            .map(|k| format!("[v{k}] {}", "x".repeat(100)))
+            .collect();
         let ix: Vec<usize> = (0..3000).map(|r| r % 3).collect();
         let c = shared_strs("cita", &pool, &ix).unwrap();
         let s = c.str().unwrap();
