@@ -275,6 +275,9 @@ fn batched_ledger_tables_equal_the_whole_ones() {
         if p == Pass::Companies {
             let plan = ctx.table("ledger_movements").describe_plan().unwrap();
             assert!(plan.contains("Parquet"), "not spilled: {plan}");
+            // Only this batch's spilled view is on disk: earlier batches' contexts removed
+            // theirs when dropped (this is the test binary's only batched audit).
+            assert_eq!(spilled_views().len(), 1, "{:?}", spilled_views());
             for (k, v) in VIEWS.iter().enumerate() {
                 got[k].push(ctx.table(v).collect().unwrap());
             }
@@ -310,4 +313,35 @@ fn batched_ledger_tables_equal_the_whole_ones() {
     let kinds = m.column("kind").unwrap().str().unwrap();
     assert!(kinds.iter().any(|k| k == Some("U")));
     assert!(m.column("producto_fraccion").unwrap().null_count() < m.height());
+}
+
+/// The spilled view files in this process's batch scratch folders
+/// (`<temp>/pedaudit-batches-<pid>-*/b*/view-*.parquet`).
+fn spilled_views() -> Vec<std::path::PathBuf> {
+    let prefix = format!("pedaudit-batches-{}-", std::process::id());
+    let ls = |d: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    ls(&std::env::temp_dir())
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+        })
+        .flat_map(|d| ls(&d))
+        .flat_map(|b| ls(&b))
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("view-")
+        })
+        .collect()
 }

@@ -163,6 +163,19 @@ pub struct AuditContext {
     pub scope: Option<Vec<String>>,
     /// The Rust shared tables computed so far (see [`Self::shared`]).
     shared: std::sync::Mutex<BTreeMap<&'static str, super::shared::Value>>,
+    /// Files of views moved to a batch's scratch folder (see [`Self::spill`]), removed
+    /// with the context.
+    spilled: Vec<PathBuf>,
+}
+
+impl Drop for AuditContext {
+    /// Removes the spilled views' files: a batch's scratch folder lives until the end of
+    /// the run, and 200 batches' ledgers would otherwise stay on disk until then.
+    fn drop(&mut self) {
+        for p in &self.spilled {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
@@ -473,6 +486,7 @@ impl AuditContext {
             tables,
             scope: scope.companies.clone(),
             shared: Default::default(),
+            spilled: vec![],
         };
         // The ledger views are computed natively (ledger_native.rs) when the context is
         // materialized; lazy contexts (few rows read, or none) keep every view as a plan.
@@ -532,6 +546,7 @@ impl AuditContext {
         let mut df = self.table(name).collect()?;
         let f = std::fs::File::create(&path)
             .map_err(|e| CheckError::Other(format!("{}: {e}", path.display())))?;
+        self.spilled.push(path.clone());
         ParquetWriter::new(f).finish(&mut df)?;
         drop(df);
         let scan = LazyFrame::scan_parquet(
