@@ -37,12 +37,16 @@ co AS (
        OR COALESCE(p.fecha_operacion, x.fecha) <= ${as_of}
 ),
 co_rfc AS (SELECT DISTINCT rfc FROM co WHERE rfc IS NOT NULL),
+-- The lots of the companies that gave a report, before the allocations are joined to them
+-- (most histories have no report: the allocations then join no row instead of all of them).
+co_lots AS (
+    SELECT l.rfc, l.import_id, l.fraccion FROM lots l JOIN co_rfc c ON c.rfc = l.rfc
+),
 pairs AS (
     SELECT l.rfc, a.import_id, a.fraccion, a.discharge_id AS ret, a.cantidad AS o,
            a.cantidad - a.cantidad AS t
     FROM ledger_allocations a
-    JOIN lots l ON l.import_id = a.import_id AND l.fraccion = a.fraccion
-    JOIN co_rfc c ON c.rfc = l.rfc
+    JOIN co_lots l ON l.import_id = a.import_id AND l.fraccion = a.fraccion
     WHERE a.import_id IS NOT NULL AND a.discharge_fecha <= ${as_of}
     UNION ALL
     SELECT rfc, import_id, fraccion, ret, q - q AS o, q AS t

@@ -8,11 +8,22 @@
 --   amount    = valor_aduana of the import * late quantity / imported (rounded to cents);
 --   igi, ieps, iva as TEMP-EXPIRED (default IVA rate in force on the import's date): the contributions that were at risk while the goods
 --               stayed past the plazo (DTA, recargos, actualización and fines not included).
-WITH a AS (
+-- The allocations discharged after their lot's plazo ended are picked first, joining the
+-- allocations to the lots' plazo ends only (one allocation per lot and discharge insumo on a
+-- bill of materials: joining every allocation to the lots' whole rows held hundreds of MB
+-- to keep a few); a lot's late allocations of one discharge are then summed.
+WITH late AS (
+    SELECT al.import_id, al.import_partida, al.discharge_id, al.discharge_partida,
+           al.discharge_clave, al.discharge_fecha, al.cantidad
+    FROM ledger_allocations al
+    JOIN ledger_balances v ON v.pedimento_id = al.import_id AND v.partida = al.import_partida
+    WHERE al.import_id IS NOT NULL AND al.discharge_fecha <= ${as_of}
+      AND v.vence IS NOT NULL AND al.discharge_fecha > v.vence
+),
+a AS (
     SELECT import_id, import_partida, discharge_id, discharge_partida, discharge_clave,
            discharge_fecha, SUM(cantidad) AS cantidad
-    FROM ledger_allocations
-    WHERE import_id IS NOT NULL AND discharge_fecha <= ${as_of}
+    FROM late
     GROUP BY import_id, import_partida, discharge_id, discharge_partida, discharge_clave,
              discharge_fecha
 ),

@@ -242,3 +242,106 @@ fn bom_profile_validation() {
     ))
     .unwrap();
 }
+
+/// A batched audit moves `ledger_movements` to the batch's scratch folder once the native
+/// ledger has read it (checks/context.rs, `spill`): what each batch's checks read of the
+/// three ledger tables equals the whole-dataset context's rows of its companies (same
+/// schema, same rows), on a generated history with a bill of materials on every company.
+#[test]
+fn batched_ledger_tables_equal_the_whole_ones() {
+    use pedaudit::checks::{self, Batching, CheckDef, Pass};
+    use pedaudit::generate::{self, Config, Violation};
+    let dir = tempfile::tempdir().unwrap();
+    let h = generate::generate(&Config {
+        seed: 23,
+        companies: 3,
+        years: 2,
+        partidas: 4000,
+        inject: Violation::ALL.to_vec(),
+        bom_share: 1.0,
+        ..Default::default()
+    });
+    let ds = dir.path().join("ds");
+    generate::writers::write_dataset(&h, &ds).unwrap();
+    generate::writers::write_profiles(&h, &dir.path().join("profiles")).unwrap();
+    let mut opts = AuditOptions {
+        profiles: Some(dir.path().join("profiles")),
+        ..Default::default()
+    };
+    const VIEWS: [&str; 3] = ["ledger_movements", "ledger_allocations", "ledger_balances"];
+    let all: Vec<&'static CheckDef> = checks::REGISTRY.iter().collect();
+    let mut got: Vec<Vec<DataFrame>> = vec![vec![]; VIEWS.len()];
+    let mut each = |ctx: &AuditContext, p: Pass| {
+        if p == Pass::Companies {
+            let plan = ctx.table("ledger_movements").describe_plan().unwrap();
+            assert!(plan.contains("Parquet"), "not spilled: {plan}");
+            // Only this batch's spilled view is on disk: earlier batches' contexts removed
+            // theirs when dropped (this is the test binary's only batched audit).
+            assert_eq!(spilled_views().len(), 1, "{:?}", spilled_views());
+            for (k, v) in VIEWS.iter().enumerate() {
+                got[k].push(ctx.table(v).collect().unwrap());
+            }
+        }
+        Ok(())
+    };
+    let run = checks::run_with(&ds, &opts, &all, Batching::Companies(1), &mut each).unwrap();
+    assert_eq!(run.batches, 3);
+    opts.as_of = Some(run.as_of);
+    let whole = AuditContext::open(&ds, opts).unwrap();
+    for (k, v) in VIEWS.iter().enumerate() {
+        let w = whole.table(v).collect().unwrap();
+        let cols: Vec<String> = w.get_column_names().iter().map(|c| c.to_string()).collect();
+        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
+        let mut b: Option<DataFrame> = None;
+        for df in &got[k] {
+            assert_eq!(df.schema(), w.schema(), "{v}: schema");
+            match b.as_mut() {
+                Some(b) => {
+                    b.vstack_mut(df).unwrap();
+                }
+                None => b = Some(df.clone()),
+            }
+        }
+        let (mut want, mut have) = (table(&w, &cols), table(&b.unwrap(), &cols));
+        want.sort();
+        have.sort();
+        assert!(want.len() > 100, "{v}: {} rows", want.len());
+        assert_eq!(have, want, "{v}");
+    }
+    // The history exercises the bill of materials and the units the spilled table feeds.
+    let m = whole.table("ledger_movements").collect().unwrap();
+    let kinds = m.column("kind").unwrap().str().unwrap();
+    assert!(kinds.iter().any(|k| k == Some("U")));
+    assert!(m.column("producto_fraccion").unwrap().null_count() < m.height());
+}
+
+/// The spilled view files in this process's batch scratch folders
+/// (`<temp>/pedaudit-batches-<pid>-*/b*/view-*.parquet`).
+fn spilled_views() -> Vec<std::path::PathBuf> {
+    let prefix = format!("pedaudit-batches-{}-", std::process::id());
+    let ls = |d: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    ls(&std::env::temp_dir())
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+        })
+        .flat_map(|d| ls(&d))
+        .flat_map(|b| ls(&b))
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("view-")
+        })
+        .collect()
+}

@@ -163,6 +163,19 @@ pub struct AuditContext {
     pub scope: Option<Vec<String>>,
     /// The Rust shared tables computed so far (see [`Self::shared`]).
     shared: std::sync::Mutex<BTreeMap<&'static str, super::shared::Value>>,
+    /// Files of views moved to a batch's scratch folder (see [`Self::spill`]), removed
+    /// with the context.
+    spilled: Vec<PathBuf>,
+}
+
+impl Drop for AuditContext {
+    /// Removes the spilled views' files: a batch's scratch folder lives until the end of
+    /// the run, and 200 batches' ledgers would otherwise stay on disk until then.
+    fn drop(&mut self) {
+        for p in &self.spilled {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 fn scan_table(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
@@ -473,6 +486,7 @@ impl AuditContext {
             tables,
             scope: scope.companies.clone(),
             shared: Default::default(),
+            spilled: vec![],
         };
         // The ledger views are computed natively (ledger_native.rs) when the context is
         // materialized; lazy contexts (few rows read, or none) keep every view as a plan.
@@ -501,11 +515,46 @@ impl AuditContext {
             {
                 b.lazy()
             } else {
-                ctx.sql(text, file)?.lazy()
+                let mut df = ctx.sql(text, file)?;
+                // One chunk per column (the UNION ALL of imports and discharges gives two):
+                // the native ledger reads them as slices, and rechunking here, while this
+                // frame is their only owner, replaces each column instead of copying it
+                // beside the stored one.
+                df.rechunk_mut();
+                df.lazy()
             };
             ctx.tables.insert(name.to_string(), lf);
         }
+        // A batch keeps `ledger_movements` in its scratch folder once the native ledger
+        // has read it: after the ledger only DESCARGO-EXCESS, -UNIT and -NO-BOM read it
+        // (their few discharge rows and the imports' units), and holding it (~290 MB at
+        // 626 k movements, 33 columns) beside the ledger tables made the batch's checks
+        // peak 2.05 GB on a one-company history with a bill of materials on every product.
+        if let (Rows::Batch(dir), false) = (&scope.rows, scope.lazy_views || scope.virtual_only) {
+            let _t = crate::timing::Timer::new("ledger_movements spill");
+            ctx.spill("ledger_movements", dir)?;
+        }
         Ok(ctx)
+    }
+
+    /// Moves the materialized view `name` to a Parquet file in `dir` (a batch's scratch
+    /// folder) and registers a scan of it instead: the checks then decode only the
+    /// columns and rows they read, when they read them, instead of the batch holding the
+    /// whole table from the ledger to the end of its checks.
+    fn spill(&mut self, name: &str, dir: &Path) -> Result<(), CheckError> {
+        let path = dir.join(format!("view-{name}.parquet"));
+        let mut df = self.table(name).collect()?;
+        let f = std::fs::File::create(&path)
+            .map_err(|e| CheckError::Other(format!("{}: {e}", path.display())))?;
+        self.spilled.push(path.clone());
+        ParquetWriter::new(f).finish(&mut df)?;
+        drop(df);
+        let scan = LazyFrame::scan_parquet(
+            PlRefPath::new(path.to_string_lossy().to_string()),
+            ScanArgsParquet::default(),
+        )?;
+        self.tables.insert(name.to_string(), scan);
+        Ok(())
     }
 
     /// This context's virtual-operation pedimentos (claves V1..V9) and their rows, by table

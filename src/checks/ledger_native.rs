@@ -662,8 +662,10 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     cols.push(take("tipo_bien", &idx, "tipo_bien")?);
     cols.push(Column::new("meses".into(), meses_v));
     cols.push(Column::new("por_programa".into(), prog_v));
-    let cita_v: Vec<&str> = cita_v.iter().map(|&k| cita_pool[k].as_str()).collect();
-    cols.push(Column::new("cita".into(), cita_v));
+    // Each row's view points into one copy of its citation (a take from the distinct
+    // citations shares their buffer): ~170 bytes of text a row copied per row held 106 MB
+    // at 625 k imports.
+    cols.push(shared_strs("cita", &cita_pool, &cita_v)?);
     cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
         Ok(Int32Chunked::from_iter_options(name.into(), v.into_iter())
@@ -681,6 +683,14 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         allocations: alloc,
         balances: bal,
     }))
+}
+
+/// A string column whose row `r` is `pool[ix[r]]`: taken from a column of the distinct
+/// values, so that the rows' views share one buffer instead of each copying its text.
+fn shared_strs(name: &str, pool: &[String], ix: &[usize]) -> PolarsResult<Column> {
+    let pool = StringChunked::from_iter_values(name.into(), pool.iter().map(String::as_str));
+    let idx = IdxCa::from_vec("ix".into(), ix.iter().map(|&k| k as IdxSize).collect());
+    Ok(pool.take(&idx)?.into_series().into())
 }
 
 /// Selects and casts the columns to `schema` (the SQL's), in its order.
@@ -748,5 +758,28 @@ impl std::hash::Hasher for Fnv {
         for b in bytes {
             self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `shared_strs` gives each row its pool value, and the rows' views share the pool's
+    /// text instead of copying it per row.
+    #[test]
+    fn ledger_shared_strs_share_the_pool_text() {
+        let pool: Vec<String> = (0..3)
+            .map(|k| format!("[v{k}] {}", "x".repeat(100)))
+            .collect();
+        let ix: Vec<usize> = (0..3000).map(|r| r % 3).collect();
+        let c = shared_strs("cita", &pool, &ix).unwrap();
+        let s = c.str().unwrap();
+        assert_eq!(s.len(), 3000);
+        for (r, v) in s.iter().enumerate() {
+            assert_eq!(v, Some(pool[ix[r]].as_str()));
+        }
+        let text: usize = s.downcast_iter().map(|a| a.total_buffer_len()).sum();
+        assert!(text < 1000, "{text} bytes of text for 3 distinct values");
     }
 }
