@@ -594,11 +594,27 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
         reason: e.to_string(),
     };
     let mut st = crate::timing::Stages::new("report xlsx");
-    let mut wb = build(d, rates).map_err(err)?;
-    st.mark("built");
-    wb.save(path).map_err(err)?;
-    st.mark("saved");
-    Ok(())
+    // In low-memory mode rust_xlsxwriter writes each sheet's rows to a temporary file as
+    // they come and panics when that write fails ("Couldn't write to xml file: No space
+    // left on device", seen at 100 M partidas): the panic becomes this file's error.
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut wb = build(d, rates).map_err(err)?;
+        st.mark("built");
+        wb.save(path).map_err(err)?;
+        st.mark("saved");
+        Ok(())
+    }));
+    built.unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(ReportError::Xlsx {
+            path: path.to_path_buf(),
+            reason: format!("the workbook's temporary files (TMPDIR) could not be written: {why}"),
+        })
+    })
 }
 
 /// `d` as an Excel number (Excel stores every number as an IEEE double: the one place the
