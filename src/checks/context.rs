@@ -544,10 +544,8 @@ impl AuditContext {
     fn spill(&mut self, name: &str, dir: &Path) -> Result<(), CheckError> {
         let path = dir.join(format!("view-{name}.parquet"));
         let mut df = self.table(name).collect()?;
-        let f = std::fs::File::create(&path)
-            .map_err(|e| CheckError::Other(format!("{}: {e}", path.display())))?;
         self.spilled.push(path.clone());
-        ParquetWriter::new(f).finish(&mut df)?;
+        super::write_frame(&mut df, &path)?;
         drop(df);
         let scan = LazyFrame::scan_parquet(
             PlRefPath::new(path.to_string_lossy().to_string()),
