@@ -114,25 +114,25 @@ pub enum Rows {
 
 /// Distinct RFCs of the dataset, sorted, in chunks of `size` (for batched audits).
 ///
-/// Streams the `rfc` column file by file (Arrow batches of 64 k rows) into a set: a
+/// Streams the `rfc` column file by file into a set ([`dataset::for_each_text`]): a
 /// polars `unique` over the whole column held every pedimento's RFC at once (the CLI
 /// audit peaked at 3.47 GB after its checks at 100 M partidas listing the companies).
 pub fn company_batches(root: &Path, size: usize) -> Result<Vec<Vec<String>>, CheckError> {
-    use arrow::array::Array;
     let err = |e: dataset::DatasetError| CheckError::Other(e.to_string());
     let mut set = std::collections::BTreeSet::new();
     for file in dataset::dataset_table_files(root, "pedimentos") {
-        dataset::for_each_batch_of(&file, Some(&["rfc"]), |rb| {
-            let rfc = super::partition::strings(&rb, "rfc", &file)?;
-            for i in (0..rfc.len()).filter(|&i| rfc.is_valid(i)) {
-                let r = rfc.value(i);
-                if !set.contains(r) {
-                    set.insert(r.to_string());
-                }
+        let found = dataset::for_each_text(&file, "rfc", |r| {
+            if !set.contains(r) {
+                set.insert(r.to_string());
             }
-            Ok(())
         })
         .map_err(err)?;
+        if !found {
+            return Err(CheckError::Other(format!(
+                "{}: no text column rfc",
+                file.display()
+            )));
+        }
     }
     let rfcs: Vec<String> = set.into_iter().collect();
     Ok(rfcs.chunks(size.max(1)).map(|c| c.to_vec()).collect())

@@ -229,16 +229,12 @@ fn has_column(path: &Path, name: &str) -> Result<bool, ReportError> {
 pub fn rectified_ids(root: &Path) -> Result<HashSet<String>, ReportError> {
     let mut out = HashSet::new();
     for path in dataset::dataset_table_files(root, "pedimentos") {
-        stream(&path, &["rectifica_id"], |rb, _| {
-            if let Some(r) = text(rb, "rectifica_id", &path)? {
-                for i in (0..r.len()).filter(|&i| r.is_valid(i)) {
-                    if !out.contains(r.value(i)) {
-                        out.insert(r.value(i).to_string());
-                    }
-                }
+        dataset::for_each_text(&path, "rectifica_id", |r| {
+            if !out.contains(r) {
+                out.insert(r.to_string());
             }
-            Ok(())
-        })?;
+        })
+        .map_err(ReportError::Dataset)?;
     }
     Ok(out)
 }
@@ -330,19 +326,14 @@ pub fn add_ledger_rows(path: &Path, rows: &mut HashMap<String, u64>) -> Result<(
     if !path.exists() {
         return Ok(());
     }
-    stream(path, &["rfc"], |rb, _| {
-        if let Some(rfc) = text(rb, "rfc", path)? {
-            for i in (0..rfc.len()).filter(|&i| rfc.is_valid(i)) {
-                match rows.get_mut(rfc.value(i)) {
-                    Some(n) => *n += 1,
-                    None => {
-                        rows.insert(rfc.value(i).to_string(), 1);
-                    }
-                }
-            }
+    dataset::for_each_text(path, "rfc", |rfc| match rows.get_mut(rfc) {
+        Some(n) => *n += 1,
+        None => {
+            rows.insert(rfc.to_string(), 1);
         }
-        Ok(())
     })
+    .map_err(ReportError::Dataset)?;
+    Ok(())
 }
 
 /// Rows per company that a group holds: its current headers (from `census`) and its

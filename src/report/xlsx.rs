@@ -597,13 +597,13 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
     // In low-memory mode rust_xlsxwriter writes each sheet's rows to a temporary file as
     // they come and panics when that write fails ("Couldn't write to xml file: No space
     // left on device", seen at 100 M partidas): the panic becomes this file's error.
-    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let built = catch_quietly(|| {
         let mut wb = build(d, rates).map_err(err)?;
         st.mark("built");
         wb.save(path).map_err(err)?;
         st.mark("saved");
         Ok(())
-    }));
+    });
     built.unwrap_or_else(|p| {
         let why = p
             .downcast_ref::<String>()
@@ -615,6 +615,30 @@ pub fn write(d: &ReportData, rates: &Rates, path: &Path) -> Result<(), ReportErr
             reason: format!("the workbook's temporary files (TMPDIR) could not be written: {why}"),
         })
     })
+}
+
+thread_local! {
+    /// Calls of [`catch_quietly`] running on this thread.
+    static QUIET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// `f`, with a panic on this thread caught and returned, and without the panic hook's
+/// message on stderr (the caller reports it as its own error; the default hook would print
+/// "thread panicked at ..." above it). Panics elsewhere go to the hook as before.
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|q| q.get()) == 0 {
+                previous(info)
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(q.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(q.get() - 1));
+    r
 }
 
 /// `d` as an Excel number (Excel stores every number as an IEEE double: the one place the
@@ -629,6 +653,18 @@ fn excel_number(d: &Decimal) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caught_panic_is_returned_and_the_next_call_works() {
+        let r = catch_quietly(|| -> u32 { panic!("Couldn't write to xml file") });
+        let p = r.expect_err("the panic is returned");
+        assert_eq!(
+            p.downcast_ref::<&str>(),
+            Some(&"Couldn't write to xml file")
+        );
+        assert_eq!(catch_quietly(|| 7).ok(), Some(7));
+        assert_eq!(QUIET.with(|q| q.get()), 0);
+    }
 
     #[test]
     fn money_cells_are_numbers_only_when_exact() {
