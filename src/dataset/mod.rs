@@ -158,6 +158,70 @@ mod tests {
         assert_eq!(next, total);
     }
 
+    /// A stream writer's row groups are what its caller closed (and full ones at
+    /// `ROW_GROUP_ROWS`); every row comes back in order, the nulls too.
+    #[test]
+    fn stream_writer_closes_groups_when_asked_and_keeps_every_row() {
+        use arrow::array::{Int64Array, StringArray};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let batch = |from: i64, n: i64| {
+            let v: Vec<i64> = (from..from + n).collect();
+            let s: Vec<Option<String>> = v
+                .iter()
+                .map(|i| (i % 3 > 0).then(|| i.to_string()))
+                .collect();
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(v)),
+                    Arc::new(StringArray::from(s)),
+                ],
+            )
+            .unwrap()
+        };
+        let mut w = StreamWriter::scratch(&path, schema.clone()).unwrap();
+        assert_eq!(w.memory_size(), 0);
+        w.write(&batch(0, 3_000)).unwrap();
+        assert!(w.memory_size() > 0);
+        w.close_group().unwrap();
+        assert_eq!(w.memory_size(), 0);
+        w.close_group().unwrap(); // nothing open: no empty group
+        w.write(&batch(3_000, 500)).unwrap();
+        let rest = ROW_GROUP_ROWS as i64 + 1_000;
+        w.write(&batch(3_500, rest)).unwrap();
+        w.finish().unwrap();
+        let f = fs::File::open(&path).unwrap();
+        let r = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let groups: Vec<i64> = r
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        let full = ROW_GROUP_ROWS as i64;
+        assert_eq!(groups, vec![3_000, full, 500 + rest - full], "{groups:?}");
+        let mut next = 0i64;
+        for b in r.build().unwrap() {
+            let b = b.unwrap();
+            let n = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let s = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..b.num_rows() {
+                assert_eq!(n.value(i), next);
+                assert_eq!(s.is_null(i), next % 3 == 0);
+                if !s.is_null(i) {
+                    assert_eq!(s.value(i), next.to_string());
+                }
+                next += 1;
+            }
+        }
+        assert_eq!(next, 3_500 + rest);
+    }
+
     /// Keys of one shard differ in the last digits of the número; hashbrown takes the
     /// bucket from the hash's low bits, so those must differ too.
     #[test]
