@@ -242,28 +242,6 @@ fn partition_puts_each_row_in_its_company_batch() {
         assert_eq!(counted as usize, whole, "{t}: rows counted");
     }
     assert!(peds.height() > 100);
-    // With no memory for open row groups each write closes its group: as many groups or
-    // more (partition.rs's unit test counts them), the same rows in every batch file.
-    let tight = Partition::build_with(&ds, &batches, 1).unwrap();
-    let groups = |files: Vec<std::path::PathBuf>| -> usize {
-        files
-            .iter()
-            .map(|f| {
-                let f = std::fs::File::open(f).unwrap();
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-                    .unwrap()
-                    .metadata()
-                    .num_row_groups()
-            })
-            .sum()
-    };
-    for t in TABLES {
-        for b in 0..p.len() {
-            let (a, z) = (p.batch_dir(b), tight.batch_dir(b));
-            assert!(read(Partition::files(&a, t)).equals_missing(&read(Partition::files(&z, t))));
-            assert!(groups(Partition::files(&z, t)) >= groups(Partition::files(&a, t)));
-        }
-    }
 }
 
 /// A killed batched audit leaves its scratch folder; the next one removes the folders of

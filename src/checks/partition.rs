@@ -15,7 +15,7 @@
 //! folders of audits killed before that are removed by the next batched audit.
 
 use super::CheckError;
-use crate::dataset::{self, StreamWriter};
+use crate::dataset::{self, ParWriter};
 use arrow::array::{Array, RecordBatch, StringArray, UInt32Array};
 use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
@@ -31,10 +31,8 @@ pub const TABLES: [&str; 5] = [
     "descargos",
 ];
 
-/// Memory of the open row groups of one table's writers together (encoded, compressed
-/// rows; [`dataset::StreamWriter`]): past it, the largest groups are closed until half of
-/// it is left. Two years are split at once (two cores).
-const OPEN_GROUP_BYTES: usize = 160 << 20;
+/// Rows buffered by all of one table's writers together, before encoding.
+const BUFFERED_ROWS: usize = 256 * 1024;
 
 /// Scratch folders are `<temp>/pedaudit-batches-<pid>-<random>`.
 const PREFIX: &str = "pedaudit-batches-";
@@ -69,7 +67,6 @@ const NONE: u32 = u32::MAX;
 pub struct Partition {
     dir: tempfile::TempDir,
     batches: usize,
-    open_group_bytes: usize,
     /// Rows written per table.
     pub rows: Vec<(&'static str, u64)>,
 }
@@ -77,16 +74,6 @@ pub struct Partition {
 impl Partition {
     /// Splits the dataset at `root` into `batches` (lists of RFCs, each company in one).
     pub fn build(root: &Path, batches: &[Vec<String>]) -> Result<Partition, CheckError> {
-        Self::build_with(root, batches, OPEN_GROUP_BYTES)
-    }
-
-    /// [`Self::build`] with `open_group_bytes` for the open row groups of one table and year
-    /// ([`OPEN_GROUP_BYTES`]; tests give a tiny one: a row group per write).
-    pub fn build_with(
-        root: &Path,
-        batches: &[Vec<String>],
-        open_group_bytes: usize,
-    ) -> Result<Partition, CheckError> {
         remove_orphans(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
             .prefix(&format!("{PREFIX}{}-", std::process::id()))
@@ -110,15 +97,15 @@ impl Partition {
         let mut p = Partition {
             dir,
             batches: batches.len(),
-            open_group_bytes,
             rows: vec![],
         };
         // Years in parallel (each year's rows go to its own files in every batch
-        // folder: `<table>-<year>.parquet`); the writers' memory is bounded per year.
+        // folder: `<table>-<year>.parquet`); the writers' buffers are bounded per year.
+        let pending = (BUFFERED_ROWS / batches.len().max(1)).clamp(1024, 64 * 1024);
         let years = dataset::years(root);
         let counts = years
             .par_iter()
-            .map(|&year| split_year(root, year, &p, &by_rfc))
+            .map(|&year| split_year(root, year, &p, &by_rfc, pending))
             .collect::<Result<Vec<_>, CheckError>>()?;
         for t in TABLES {
             let n = counts
@@ -179,11 +166,12 @@ fn split_year(
     year: i32,
     p: &Partition,
     by_rfc: &HashMap<&str, u32>,
+    pending: usize,
 ) -> Result<Vec<(&'static str, u64)>, CheckError> {
     let ydir = dataset::year_dir(root, year);
     // Pedimentos first: their RFC gives the batch, and the year's id → batch map (sorted
     // by id) routes the children.
-    let mut w = Writers::new(p, "pedimentos", year);
+    let mut w = Writers::new(p, "pedimentos", year, pending);
     let mut ids: Vec<(Box<str>, u32)> = vec![];
     for file in dataset::table_files(&ydir, "pedimentos") {
         read(&file, |rb| {
@@ -207,7 +195,7 @@ fn split_year(
     if !ids.is_sorted_by(|a, b| a.0 <= b.0) {
         ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     }
-    let mut w = Writers::new(p, "conflicts", year);
+    let mut w = Writers::new(p, "conflicts", year, pending);
     for file in dataset::table_files(&ydir, "conflicts") {
         read(&file, |rb| {
             let rb = conform(rb, &w.schema, &file)?;
@@ -220,7 +208,7 @@ fn split_year(
     }
     rows.push(("conflicts", w.finish()?));
     for t in ["partidas", "identificadores", "descargos"] {
-        let mut w = Writers::new(p, t, year);
+        let mut w = Writers::new(p, t, year, pending);
         for file in dataset::table_files(&ydir, t) {
             read(&file, |rb| {
                 let rb = conform(rb, &w.schema, &file)?;
@@ -340,21 +328,20 @@ struct Writers {
     year: i32,
     schema: SchemaRef,
     dirs: Vec<PathBuf>,
-    out: Vec<Option<StreamWriter>>,
-    /// See [`OPEN_GROUP_BYTES`].
-    limit: usize,
+    out: Vec<Option<ParWriter>>,
+    pending: usize,
     rows: u64,
 }
 
 impl Writers {
-    fn new(p: &Partition, table: &'static str, year: i32) -> Writers {
+    fn new(p: &Partition, table: &'static str, year: i32, pending: usize) -> Writers {
         Writers {
             table,
             year,
             schema: dataset::schema_of(table),
             dirs: (0..p.batches).map(|b| p.batch_dir(b)).collect(),
             out: (0..p.batches).map(|_| None).collect(),
-            limit: p.open_group_bytes,
+            pending,
             rows: 0,
         }
     }
@@ -372,7 +359,11 @@ impl Writers {
                 Some(w) => w,
                 slot => {
                     let path = self.dirs[b].join(format!("{}-{}.parquet", self.table, self.year));
-                    slot.insert(StreamWriter::scratch(&path, self.schema.clone())?)
+                    slot.insert(ParWriter::scratch(
+                        &path,
+                        self.schema.clone(),
+                        self.pending,
+                    )?)
                 }
             };
             let part = if rows.len() == rb.num_rows() {
@@ -383,32 +374,6 @@ impl Writers {
             };
             self.rows += part.num_rows() as u64;
             w.write(&part)?;
-        }
-        self.bound_memory()
-    }
-
-    /// Past `limit` bytes of open row groups, closes the largest until half is left.
-    fn bound_memory(&mut self) -> Result<(), dataset::DatasetError> {
-        let limit = self.limit;
-        let mut sizes: Vec<(usize, usize)> = self
-            .out
-            .iter()
-            .enumerate()
-            .filter_map(|(b, w)| w.as_ref().map(|w| (w.memory_size(), b)))
-            .collect();
-        let mut held: usize = sizes.iter().map(|s| s.0).sum();
-        if held <= limit {
-            return Ok(());
-        }
-        sizes.sort_unstable_by(|a, b| b.cmp(a));
-        for (size, b) in sizes {
-            if held <= limit / 2 {
-                break;
-            }
-            if let Some(w) = self.out[b].as_mut() {
-                w.close_group()?;
-            }
-            held -= size;
         }
         Ok(())
     }
@@ -425,7 +390,6 @@ impl Writers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     /// The cursor finds every key and misses absent ones, in order, going back, and far
     /// ahead (the rows of a table with some rows out of order).
@@ -445,42 +409,5 @@ mod tests {
         }
         assert_eq!(seek(&ids, &mut at, "k99999"), None);
         assert_eq!(seek(&ids, &mut at, "k00000"), Some(0));
-    }
-
-    /// Past their bound the writers close the open row groups: with no room, a group per
-    /// write; with room, one group for all.
-    #[test]
-    fn open_groups_are_closed_past_the_bound() {
-        use arrow::array::Int64Array;
-        use arrow::datatypes::{DataType, Field, Schema};
-        let dir = tempfile::tempdir().unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-        let rb = RecordBatch::try_new(
-            schema.clone(),
-            vec![Arc::new(Int64Array::from_iter_values(0..5_000))],
-        )
-        .unwrap();
-        for (limit, want) in [(1usize, 3usize), (usize::MAX, 1)] {
-            let out = dir.path().join(format!("b{limit}"));
-            std::fs::create_dir(&out).unwrap();
-            let mut w = Writers {
-                table: "partidas",
-                year: 2024,
-                schema: schema.clone(),
-                dirs: vec![out.clone()],
-                out: vec![None],
-                limit,
-                rows: 0,
-            };
-            let to = vec![0u32; rb.num_rows()];
-            for _ in 0..3 {
-                w.route(&rb, &to).unwrap();
-            }
-            assert_eq!(w.finish().unwrap(), 15_000);
-            let f = std::fs::File::open(out.join("partidas-2024.parquet")).unwrap();
-            let r =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
-            assert_eq!(r.metadata().num_row_groups(), want, "limit {limit}");
-        }
     }
 }

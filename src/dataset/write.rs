@@ -31,18 +31,13 @@ pub(super) const NO_DICTIONARY: &[&str] = &[
 ];
 
 pub(super) fn props() -> WriterProperties {
-    props_with(
-        Compression::ZSTD(ZstdLevel::try_new(1).unwrap()),
-        parquet::file::properties::DEFAULT_DATA_PAGE_ROW_COUNT_LIMIT,
-    )
+    props_with(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
 }
 
-/// [`props`] with another compression and data pages of at most `page_rows` rows (scratch
-/// files: Snappy, faster to write and read).
-fn props_with(compression: Compression, page_rows: usize) -> WriterProperties {
+/// [`props`] with another compression (scratch files: Snappy, faster to write and read).
+fn props_with(compression: Compression) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(compression)
-        .set_data_page_row_count_limit(page_rows)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     for c in NO_DICTIONARY {
         b = b.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
@@ -69,18 +64,31 @@ pub struct ParWriter {
     pending: Vec<RecordBatch>,
     rows: usize,
     groups: usize,
-    /// Rows buffered before encoding ([`PENDING_ROWS`]).
+    /// Rows buffered before encoding ([`PENDING_ROWS`] unless [`Self::scratch`]).
     pending_rows: usize,
+    /// Sync the file to disk on [`Self::finish`] (not for scratch files).
+    sync: bool,
 }
 
 impl ParWriter {
     pub fn create(path: &Path, schema: SchemaRef) -> Result<ParWriter> {
-        Self::open(path, schema, PENDING_ROWS)
+        Self::open(path, schema, PENDING_ROWS, true)
     }
 
-    fn open(path: &Path, schema: SchemaRef, pending_rows: usize) -> Result<ParWriter> {
+    /// A temporary file (the batched audit's company partition): `pending_rows` bounds
+    /// the rows buffered (many such files are open at once), Snappy, no sync on finish.
+    pub fn scratch(path: &Path, schema: SchemaRef, pending_rows: usize) -> Result<ParWriter> {
+        Self::open(path, schema, pending_rows.max(1), false)
+    }
+
+    fn open(path: &Path, schema: SchemaRef, pending_rows: usize, sync: bool) -> Result<ParWriter> {
         let f = fs::File::create(path).map_err(io(path))?;
-        let w = ArrowWriter::try_new(f, schema.clone(), Some(props())).map_err(pq(path))?;
+        let props = if sync {
+            props()
+        } else {
+            props_with(Compression::SNAPPY)
+        };
+        let w = ArrowWriter::try_new(f, schema.clone(), Some(props)).map_err(pq(path))?;
         let (writer, factory) = w.into_serialized_writer().map_err(pq(path))?;
         Ok(ParWriter {
             path: path.to_path_buf(),
@@ -91,6 +99,7 @@ impl ParWriter {
             rows: 0,
             groups: 0,
             pending_rows,
+            sync,
         })
     }
 
@@ -159,118 +168,9 @@ impl ParWriter {
         self.flush()?;
         let path = self.path.clone();
         let f = self.writer.into_inner().map_err(pq(&path))?;
-        f.sync_all().map_err(io(&path))?;
-        Ok(())
-    }
-}
-
-/// Rows a data page of a [`StreamWriter`] holds before it is compressed: an open row
-/// group's last page of each column is its only uncompressed part.
-const STREAM_PAGE_ROWS: usize = 1024;
-
-/// A Parquet scratch file whose row group stays open in encoded form: each
-/// [`Self::write`] encodes its rows into the open row group's column writers at once
-/// (Snappy pages of [`STREAM_PAGE_ROWS`] rows, in memory), and the group is closed at
-/// [`ROW_GROUP_ROWS`] rows or when the caller asks ([`Self::close_group`]: its memory
-/// bound, from [`Self::memory_size`]). For many files written at once (the batched audit's
-/// partition routes a table's rows to one file per batch, 200 at 100 M partidas): rows wait
-/// compressed, a fraction of their Arrow size, so in the same memory the row groups are
-/// many times larger than with Arrow rows buffered (1,310-row groups at 200 batches made
-/// the partition's time grow faster than the dataset: per-group setup, metadata and, on
-/// read, per-group decoding).
-pub struct StreamWriter {
-    path: PathBuf,
-    schema: SchemaRef,
-    writer: parquet::file::writer::SerializedFileWriter<fs::File>,
-    factory: parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory,
-    /// The open row group's column writers (empty: no group open).
-    open: Vec<parquet::arrow::arrow_writer::ArrowColumnWriter>,
-    rows: usize,
-    groups: usize,
-}
-
-impl StreamWriter {
-    pub fn scratch(path: &Path, schema: SchemaRef) -> Result<StreamWriter> {
-        let f = fs::File::create(path).map_err(io(path))?;
-        let props = props_with(Compression::SNAPPY, STREAM_PAGE_ROWS);
-        let w = ArrowWriter::try_new(f, schema.clone(), Some(props)).map_err(pq(path))?;
-        let (writer, factory) = w.into_serialized_writer().map_err(pq(path))?;
-        Ok(StreamWriter {
-            path: path.to_path_buf(),
-            schema,
-            writer,
-            factory,
-            open: vec![],
-            rows: 0,
-            groups: 0,
-        })
-    }
-
-    /// Encodes `batch`'s rows into the open row group (opening one; closing it at
-    /// [`ROW_GROUP_ROWS`]).
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        use parquet::arrow::arrow_writer::compute_leaves;
-        let mut at = 0;
-        while at < batch.num_rows() {
-            let path = &self.path;
-            if self.open.is_empty() {
-                self.open = self
-                    .factory
-                    .create_column_writers(self.groups)
-                    .map_err(pq(path))?;
-            }
-            let n = (ROW_GROUP_ROWS - self.rows).min(batch.num_rows() - at);
-            let part = batch.slice(at, n);
-            // Flat schemas: one leaf (and one writer) per column.
-            for ((w, field), col) in self
-                .open
-                .iter_mut()
-                .zip(self.schema.fields())
-                .zip(part.columns())
-            {
-                for leaf in compute_leaves(field, col).map_err(pq(path))? {
-                    w.write(&leaf).map_err(pq(path))?;
-                }
-            }
-            self.rows += n;
-            at += n;
-            if self.rows >= ROW_GROUP_ROWS {
-                self.close_group()?;
-            }
+        if self.sync {
+            f.sync_all().map_err(io(&path))?;
         }
-        Ok(())
-    }
-
-    /// Memory held by the open row group (its encoded pages and the last page's values).
-    pub fn memory_size(&self) -> usize {
-        self.open.iter().map(|w| w.memory_size()).sum()
-    }
-
-    /// Closes the open row group (if any): its column chunks go to the file.
-    pub fn close_group(&mut self) -> Result<()> {
-        if self.open.is_empty() {
-            return Ok(());
-        }
-        let path = &self.path;
-        let chunks = std::mem::take(&mut self.open)
-            .into_iter()
-            .map(|w| w.close())
-            .collect::<parquet::errors::Result<Vec<_>>>()
-            .map_err(pq(path))?;
-        let mut rg = self.writer.next_row_group().map_err(pq(path))?;
-        for c in chunks {
-            c.append_to_row_group(&mut rg).map_err(pq(path))?;
-        }
-        rg.close().map_err(pq(path))?;
-        self.groups += 1;
-        self.rows = 0;
-        Ok(())
-    }
-
-    /// Closes the open row group and writes the footer (no sync: a scratch file).
-    pub fn finish(mut self) -> Result<()> {
-        self.close_group()?;
-        self.writer.into_inner().map_err(pq(&self.path))?;
         Ok(())
     }
 }
