@@ -83,10 +83,14 @@ pub(super) fn evaluate(
     opts: &CertOptions,
     full_series: bool,
 ) -> Result<Assessment, CheckError> {
+    let mut st = crate::timing::Stages::new("cert evaluate");
     let p = profile::load_cert(ctx.opts.profiles.as_deref())
         .map_err(|e| CheckError::Other(e.to_string()))?;
+    st.mark("profiles");
     let facts = facts(ctx, &p)?;
+    st.mark("facts");
     let series = ratio_points(ctx, opts, &facts, full_series)?;
+    st.mark("series");
     let mut companies: BTreeSet<String> = series.iter().map(|s| s.rfc.clone()).collect();
     companies.extend(facts.keys().cloned());
     for i in 0..p.empresas.height() {
@@ -96,6 +100,14 @@ pub(super) fn evaluate(
     }
     if let Some(c) = &ctx.opts.company {
         companies.retain(|r| r == c);
+    }
+    // A batch assesses its own companies only: the profile lists every company, and what a
+    // batch says about the others is dropped ([`AuditContext::filter_scope`]). Assessing
+    // them anyway made the batched audit quadratic in the number of companies (10 M
+    // partidas of 200 companies in 200 batches: `cert_as_of` 0.12 -> 0.08 s a batch).
+    if let Some(scope) = &ctx.scope {
+        let scope: BTreeSet<&str> = scope.iter().map(String::as_str).collect();
+        companies.retain(|r| scope.contains(r.as_str()));
     }
     let c = Ctx {
         p: &p,
@@ -164,6 +176,7 @@ pub(super) fn evaluate(
         verdict_detail.insert(rfc.clone(), verdict_words(v, mine, version));
         verdicts.insert(rfc.clone(), v);
     }
+    st.mark("requirements");
     Ok(Assessment {
         series,
         rows,
