@@ -122,9 +122,9 @@ pub struct IngestArgs {
     /// Re-parse files already ingested (same SHA-256).
     #[arg(long)]
     pub force: bool,
-    /// Peak memory to aim for (MiB): Data Stage input larger than an eighth of it is
-    /// parsed in shards of pedimentos, one after the other (the parse peaks at about 8
-    /// bytes per byte of input).
+    /// Peak memory to aim for (MiB): Data Stage input larger than an eighth of it (at
+    /// most 96 MiB) is parsed in shards of pedimentos, one after the other (the parse
+    /// peaks at about 8 bytes per byte of input).
     #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_MB, value_parser = clap::value_parser!(u64).range(1..))]
     pub memory_mb: u64,
     /// Accept CSV quoted fields that span lines (RFC 4180). Off by default: an unclosed

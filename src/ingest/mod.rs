@@ -235,7 +235,7 @@ pub struct IngestOptions {
 
 /// Default memory budget of an ingest (MiB).
 pub const DEFAULT_MEMORY_MB: u64 = 1536;
-// 1536 MiB / 8 = 192 MiB of input per shard: 1M partidas (339 MB) in 2 shards, 10M in 17.
+// 1536 MiB / 8 = 192 MiB, capped at SHARD_BYTES_MAX (96 MiB) of input per shard.
 
 /// Peak memory of the Data Stage parse per byte of input text, rounded up (measured,
 /// release build: 2,017 MB of peak RSS for 339 MB parsed at once at 1M partidas; sharded
@@ -243,10 +243,19 @@ pub const DEFAULT_MEMORY_MB: u64 = 1536;
 /// shards; see bench/results.md).
 pub const PEAK_PER_INPUT_BYTE: u64 = 8;
 
+/// The most Data Stage text parsed at once, whatever the budget: larger shards were not
+/// faster but slower, their larger peak being paid in first-touch page faults (measured,
+/// release build, 2 cores, text parsed at once 192 MiB (two shards of 96 MiB) against 96
+/// MiB: 10M partidas 20.9 s at 1.70 GB against 19.8 s at 1.09 GB, 1M 2.59 s against
+/// 2.27 s; less was slower again: 64 MiB 20.5 s, 48 MiB 21.0 s; bench/results.md).
+pub const SHARD_BYTES_MAX: u64 = 96 << 20;
+
 impl IngestOptions {
-    /// Data Stage text parsed at once: the memory budget over the parse's peak per byte.
+    /// Data Stage text parsed at once: the memory budget over the parse's peak per byte,
+    /// at most [`SHARD_BYTES_MAX`].
     pub fn shard_bytes(&self) -> u64 {
-        (self.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) << 20) / PEAK_PER_INPUT_BYTE
+        let budget = (self.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) << 20) / PEAK_PER_INPUT_BYTE;
+        budget.min(SHARD_BYTES_MAX)
     }
 }
 
@@ -608,4 +617,22 @@ fn run_id() -> String {
         now.format("%Y%m%dT%H%M%S%3f"),
         std::process::id()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_size_follows_the_budget_up_to_its_cap() {
+        let of = |mb| IngestOptions {
+            memory_mb: mb,
+            ..Default::default()
+        };
+        // A small budget: an eighth of it.
+        assert_eq!(of(Some(256)).shard_bytes(), 32 << 20);
+        // The default (1536 MiB) and anything larger: the cap, not an eighth.
+        assert_eq!(of(None).shard_bytes(), SHARD_BYTES_MAX);
+        assert_eq!(of(Some(16_384)).shard_bytes(), SHARD_BYTES_MAX);
+    }
 }
