@@ -190,33 +190,100 @@ pub fn pedimentos_batch(rows: &[PedimentoRow]) -> Result<RecordBatch> {
     )?)
 }
 
+/// A Decimal128(18, scale) column built row by row.
+struct DecCol(arrow::array::Decimal128Builder, u32);
+
+impl DecCol {
+    fn new(n: usize, scale: u32) -> DecCol {
+        DecCol(arrow::array::Decimal128Builder::with_capacity(n), scale)
+    }
+    fn push(&mut self, v: Decimal) {
+        self.0.append_value(model::to_scaled_i128(v, self.1));
+    }
+    fn push_opt(&mut self, v: Option<Decimal>) {
+        self.0
+            .append_option(v.map(|v| model::to_scaled_i128(v, self.1)));
+    }
+    fn finish(mut self) -> ArrayRef {
+        Arc::new(
+            self.0
+                .finish()
+                .with_precision_and_scale(18, self.1 as i8)
+                .expect("valid decimal precision"),
+        )
+    }
+}
+
+/// The partidas as a record batch, in one pass over the rows: a row is ~500 bytes, and a
+/// pass per column (23) read each row's cache lines over and over (this conversion was
+/// 8% of a 10M ingest's CPU that way).
 pub fn partidas_batch(r: &[PartidaRow]) -> Result<RecordBatch> {
+    use arrow::array::{Int32Builder, Int64Builder, StringBuilder};
+    let n = r.len();
+    let text = |bytes: usize| StringBuilder::with_capacity(n, n * bytes);
+    let (mut id, mut fraccion, mut nico, mut descripcion) = (text(24), text(8), text(2), text(32));
+    let (mut codigo, mut pais, mut umc, mut umt) = (text(8), text(3), text(2), text(2));
+    let mut partida = Int32Builder::with_capacity(n);
+    let mut line = Int64Builder::with_capacity(n);
+    let (mut cantidad_umc, mut cantidad_umt) =
+        (DecCol::new(n, QTY_SCALE), DecCol::new(n, QTY_SCALE));
+    let mut precio = DecCol::new(n, QTY_SCALE);
+    let money = || DecCol::new(n, MONEY_SCALE);
+    let rate = || DecCol::new(n, RATE_SCALE);
+    let (mut aduana, mut comercial, mut dolares) = (money(), money(), money());
+    let (mut igi_t, mut igi_i, mut iva_t, mut iva_i) = (rate(), money(), rate(), money());
+    let (mut ieps_t, mut ieps_i, mut dta) = (rate(), money(), money());
+    for x in r {
+        id.append_value(&x.pedimento_id);
+        partida.append_value(x.partida);
+        fraccion.append_value(&x.fraccion);
+        nico.append_option(x.nico.as_deref());
+        descripcion.append_option(x.descripcion.as_deref());
+        codigo.append_option(x.codigo_producto.as_deref());
+        pais.append_option(x.pais_origen.as_deref());
+        umc.append_option(x.umc.as_deref());
+        cantidad_umc.push_opt(x.cantidad_umc);
+        umt.append_value(&x.umt);
+        cantidad_umt.push(x.cantidad_umt);
+        precio.push_opt(x.precio_unitario);
+        aduana.push(x.valor_aduana);
+        comercial.push(x.valor_comercial);
+        dolares.push(x.valor_dolares);
+        igi_t.push_opt(x.igi_tasa);
+        igi_i.push_opt(x.igi_importe);
+        iva_t.push_opt(x.iva_tasa);
+        iva_i.push_opt(x.iva_importe);
+        ieps_t.push_opt(x.ieps_tasa);
+        ieps_i.push_opt(x.ieps_importe);
+        dta.push_opt(x.dta_importe);
+        line.append_value(x.source_line);
+    }
     Ok(RecordBatch::try_new(
         partidas_schema(),
         vec![
-            s(r.iter().map(|x| x.pedimento_id.as_str())),
-            i32s(r.iter().map(|x| x.partida)),
-            s(r.iter().map(|x| x.fraccion.as_str())),
-            so(r.iter().map(|x| x.nico.as_deref())),
-            so(r.iter().map(|x| x.descripcion.as_deref())),
-            so(r.iter().map(|x| x.codigo_producto.as_deref())),
-            so(r.iter().map(|x| x.pais_origen.as_deref())),
-            so(r.iter().map(|x| x.umc.as_deref())),
-            dopt(r.iter().map(|x| x.cantidad_umc), QTY_SCALE),
-            s(r.iter().map(|x| x.umt.as_str())),
-            d(r.iter().map(|x| x.cantidad_umt), QTY_SCALE),
-            dopt(r.iter().map(|x| x.precio_unitario), QTY_SCALE),
-            d(r.iter().map(|x| x.valor_aduana), MONEY_SCALE),
-            d(r.iter().map(|x| x.valor_comercial), MONEY_SCALE),
-            d(r.iter().map(|x| x.valor_dolares), MONEY_SCALE),
-            dopt(r.iter().map(|x| x.igi_tasa), RATE_SCALE),
-            dopt(r.iter().map(|x| x.igi_importe), MONEY_SCALE),
-            dopt(r.iter().map(|x| x.iva_tasa), RATE_SCALE),
-            dopt(r.iter().map(|x| x.iva_importe), MONEY_SCALE),
-            dopt(r.iter().map(|x| x.ieps_tasa), RATE_SCALE),
-            dopt(r.iter().map(|x| x.ieps_importe), MONEY_SCALE),
-            dopt(r.iter().map(|x| x.dta_importe), MONEY_SCALE),
-            i64s(r.iter().map(|x| x.source_line)),
+            Arc::new(id.finish()),
+            Arc::new(partida.finish()),
+            Arc::new(fraccion.finish()),
+            Arc::new(nico.finish()),
+            Arc::new(descripcion.finish()),
+            Arc::new(codigo.finish()),
+            Arc::new(pais.finish()),
+            Arc::new(umc.finish()),
+            cantidad_umc.finish(),
+            Arc::new(umt.finish()),
+            cantidad_umt.finish(),
+            precio.finish(),
+            aduana.finish(),
+            comercial.finish(),
+            dolares.finish(),
+            igi_t.finish(),
+            igi_i.finish(),
+            iva_t.finish(),
+            iva_i.finish(),
+            ieps_t.finish(),
+            ieps_i.finish(),
+            dta.finish(),
+            Arc::new(line.finish()),
         ],
     )?)
 }

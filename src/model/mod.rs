@@ -319,6 +319,10 @@ pub fn max_for(scale: u32) -> Decimal {
 
 /// Decimal as the scaled i128 Parquet stores for DECIMAL(p, scale).
 pub fn to_scaled_i128(d: Decimal, scale: u32) -> i128 {
+    // Parsed values already carry their column's scale: no rescale to do.
+    if d.scale() == scale {
+        return d.mantissa();
+    }
     let mut x = d;
     x.rescale(scale);
     x.mantissa()
