@@ -16,10 +16,7 @@ pub struct Timer(Stages);
 
 impl Timer {
     pub fn new(name: &'static str) -> Timer {
-        Timer(Stages {
-            prefix: name,
-            last: start(),
-        })
+        Timer(Stages::new(name))
     }
 }
 
@@ -33,6 +30,8 @@ impl Drop for Timer {
 pub struct Stages {
     prefix: &'static str,
     last: Option<Instant>,
+    /// The process's CPU time at the last mark (threads summed).
+    cpu: f64,
 }
 
 impl Stages {
@@ -40,21 +39,40 @@ impl Stages {
         Stages {
             prefix,
             last: start(),
+            cpu: cpu_seconds(),
         }
     }
 
     pub fn mark(&mut self, stage: &str) {
         if let Some(t) = self.last {
             let sep = if stage.is_empty() { "" } else { " " };
+            let cpu = cpu_seconds();
             eprintln!(
-                "timing {}{sep}{stage}: {:.3}s{}",
+                "timing {}{sep}{stage}: {:.3}s cpu {:.3}s{}",
                 self.prefix,
                 t.elapsed().as_secs_f64(),
+                cpu - self.cpu,
                 rss()
             );
             self.last = Some(Instant::now());
+            self.cpu = cpu;
         }
     }
+}
+
+/// User + system CPU time of the process so far, all threads (0 where unknown): a stage's
+/// CPU time over its wall time is how many cores it kept busy.
+fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return tv(u.ru_utime) + tv(u.ru_stime);
+        }
+    }
+    0.0
 }
 
 /// `  rss N MB, peak M MB` from /proc/self/status (Linux), else empty.

@@ -416,18 +416,21 @@ pub(super) fn load<'a>(
     let mut rejects = vec![];
     let base = txt.as_ptr() as usize;
     let (header, data) = {
-        let lines = text::lines(&txt);
-        let data: Vec<(usize, usize, usize)> = lines
-            .iter()
-            .skip(1)
-            .filter(|(_, l)| !model::trim(l).is_empty())
-            .map(|(ln, l)| {
-                let s = l.as_ptr() as usize - base;
-                (line_no(*ln), s, s + l.len())
-            })
-            .collect();
-        stats.blank_lines = lines.len().saturating_sub(1) - data.len();
-        (lines.first().map(|(_, h)| h.to_string()), data)
+        // One pass over the lines, none of them listed: the header, then the data rows.
+        let mut it = text::line_iter(&txt);
+        let header = it.next().map(|(_, h)| h.to_string());
+        let mut data: Vec<(usize, usize, usize)> = Vec::with_capacity(txt.len() / 128);
+        let mut blank = 0;
+        for (ln, l) in it {
+            if model::trim(l).is_empty() {
+                blank += 1;
+                continue;
+            }
+            let s = l.as_ptr() as usize - base;
+            data.push((line_no(ln), s, s + l.len()));
+        }
+        stats.blank_lines = blank;
+        (header, data)
     };
     if !USED.contains(&rtype) {
         stats.skipped = Some(format!(

@@ -205,7 +205,7 @@ pub(super) fn shard_text(
             Ok((bytes, lines))
         }
         Place::Runs { header, runs } => {
-            use std::os::unix::fs::FileExt;
+            use std::io::{Read, Seek, SeekFrom};
             let runs = &runs[s];
             let size: u64 = runs.iter().map(|r| r.end - r.start + 1).sum();
             let mut bytes = Vec::with_capacity(header.len() + 1 + size as usize);
@@ -215,12 +215,20 @@ pub(super) fn shard_text(
             if runs.is_empty() {
                 return Ok((bytes, lines));
             }
-            let file = fs::File::open(&f.path).map_err(io_err(&f.path))?;
+            let mut file = fs::File::open(&f.path).map_err(io_err(&f.path))?;
             for r in runs {
-                let at = bytes.len();
-                bytes.resize(at + (r.end - r.start) as usize, 0);
-                file.read_exact_at(&mut bytes[at..], r.start)
+                // Read into the vector's spare capacity (`read_to_end`): zeroing it
+                // first, to overwrite it at once, was ~1% of a 10M ingest's CPU.
+                let want = (r.end - r.start) as usize;
+                file.seek(SeekFrom::Start(r.start))
                     .map_err(io_err(&f.path))?;
+                let got = (&mut file)
+                    .take(want as u64)
+                    .read_to_end(&mut bytes)
+                    .map_err(io_err(&f.path))?;
+                if got != want {
+                    return Err(io_err(&f.path)(std::io::ErrorKind::UnexpectedEof.into()));
+                }
                 if bytes.last() != Some(&b'\n') {
                     bytes.push(b'\n');
                 }
