@@ -154,9 +154,16 @@ pub(super) fn distribute(
     }
     parsed.push_by_year(partidas, idents, descargos);
     for y in parsed.years.values_mut() {
-        y.pedimentos
-            .par_sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
-        // Usually already in order (a request lists partidas by pedimento): check first.
+        // Usually already in order (a request lists pedimentos and their partidas by
+        // pedimento): check first (the stable sort of headers in order cost ~0.5 s of
+        // CPU at 10M partidas).
+        if !y
+            .pedimentos
+            .is_sorted_by(|a, b| a.pedimento_id <= b.pedimento_id)
+        {
+            y.pedimentos
+                .par_sort_by(|a, b| a.pedimento_id.cmp(&b.pedimento_id));
+        }
         let key = |a: &PartidaRow, b: &PartidaRow| {
             (&a.pedimento_id, a.partida).cmp(&(&b.pedimento_id, b.partida))
         };

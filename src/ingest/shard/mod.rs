@@ -470,6 +470,24 @@ mod tests {
             let b = line.as_bytes();
             proptest::prop_assert_eq!(line_key(b, c), key(&fields(b), c));
         }
+
+        /// Where `line_key_end` says the key's fields end, a `|` follows them, and any
+        /// line with the same bytes up to it has the same key (the split's fast path).
+        #[test]
+        fn lines_alike_up_to_the_key_end_have_its_key(
+            line in "[0-9 |x]{0,30}",
+            tail in "[0-9 |x]{0,10}",
+            c in proptest::array::uniform3(0usize..8),
+        ) {
+            let b = line.as_bytes();
+            let (k, end) = line_key_end(b, c);
+            proptest::prop_assert_eq!(k, line_key(b, c));
+            if let Some(e) = end {
+                proptest::prop_assert_eq!(b[e], b'|');
+                let other = [&b[..=e], tail.as_bytes()].concat();
+                proptest::prop_assert_eq!(line_key(&other, c), k);
+            }
+        }
     }
 
     /// Lines cut by the block's end, longer than a block, CRLF, blank, and a last line

@@ -64,12 +64,20 @@ pub(super) fn fields(line: &[u8]) -> smallvec::SmallVec<[&[u8]; 48]> {
 /// The key of a line from its columns `c`, splitting only the fields up to the last of
 /// them (the split reads every line of the input).
 pub(super) fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
+    line_key_end(line, c).0
+}
+
+/// [`line_key`] and where the last of the key's fields ends (the offset of the `|` after
+/// it; `None` when it is the line's last field): a line whose bytes up to that `|` equal
+/// another's has the same key.
+pub(super) fn line_key_end(line: &[u8], c: [usize; 3]) -> (Option<u64>, Option<usize>) {
     let last = c.iter().copied().max().unwrap_or(0);
     // Only the three fields, kept as they pass (a vector of every field was copied on
     // each call: 1% of a 10M ingest in memmove).
     let mut f: [&[u8]; 3] = [&[], &[], &[]];
     let mut seen = 0;
     let mut start = 0;
+    let mut end_of_last = None;
     for (i, end) in super::super::text::Ends::new(line, b'|')
         .enumerate()
         .take(last + 1)
@@ -80,12 +88,16 @@ pub(super) fn line_key(line: &[u8], c: [usize; 3]) -> Option<u64> {
                 seen += 1;
             }
         }
+        if i == last && end < line.len() {
+            end_of_last = Some(end);
+        }
         start = end + 1;
     }
     if seen < 3 {
-        return None; // a column past the line's end: `key` of the fields gives None too
+        // A column past the line's end: `key` of the fields gives None too.
+        return (None, None);
     }
-    key(&f, [0, 1, 2])
+    (key(&f, [0, 1, 2]), end_of_last)
 }
 
 /// Blank as `text::lines` + `str::trim` see it, decided on ASCII lines only: a line with
