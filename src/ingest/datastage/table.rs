@@ -507,7 +507,7 @@ pub(super) fn load<'a>(
             });
             continue;
         }
-        let mut nf = l.bytes().filter(|b| *b == b'|').count() + 1;
+        let mut nf = bytecount::count(l.as_bytes(), b'|') + 1;
         // (The last field, found by memrchr: `rsplit` searched char by char.)
         if nf == ncols + 1
             && l.rfind('|')
