@@ -570,6 +570,8 @@ pub(super) fn identificadores_554(
 /// it: the caller discards such a row.
 fn partida_551(r: &Row, ln: usize, p: &mut PartidaRow) -> Result<(), Fail> {
     let money = |n: Fd| r.req(n, |s| dec(s, MONEY_SCALE), RejectReason::NotANumber);
+    let qty = |n: Fd| r.req(n, |s| dec(s, QTY_SCALE), RejectReason::NotANumber);
+    let qty_opt = |n: Fd| r.opt(n, |s| dec(s, QTY_SCALE), RejectReason::NotANumber);
     p.partida = r.req(
         f::SecuenciaFraccion,
         model::partida_number,
@@ -581,11 +583,7 @@ fn partida_551(r: &Row, ln: usize, p: &mut PartidaRow) -> Result<(), Fail> {
     p.codigo_producto = r.ctext(f::CodigoMercanciaProducto);
     p.pais_origen = r.ctext(f::PaisOrigenDestino);
     p.umc = r.ctext(f::UnidadMedidaComercial);
-    p.cantidad_umc = r.opt(
-        f::CantidadUMComercial,
-        |s| dec(s, QTY_SCALE),
-        RejectReason::NotANumber,
-    )?;
+    p.cantidad_umc = qty_opt(f::CantidadUMComercial)?;
     p.umt = r.req(
         f::UnidadMedidaTarifa,
         |s| {
@@ -599,16 +597,8 @@ fn partida_551(r: &Row, ln: usize, p: &mut PartidaRow) -> Result<(), Fail> {
         },
         RejectReason::BadField,
     )?;
-    p.cantidad_umt = r.req(
-        f::CantidadUMTarifa,
-        |s| dec(s, QTY_SCALE),
-        RejectReason::NotANumber,
-    )?;
-    p.precio_unitario = r.opt(
-        f::PrecioUnitario,
-        |s| dec(s, QTY_SCALE),
-        RejectReason::NotANumber,
-    )?;
+    p.cantidad_umt = qty(f::CantidadUMTarifa)?;
+    p.precio_unitario = qty_opt(f::PrecioUnitario)?;
     p.valor_aduana = money(f::ValorAduana)?;
     p.valor_comercial = money(f::ValorComercial)?;
     p.valor_dolares = money(f::ValorDolares)?;

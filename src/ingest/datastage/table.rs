@@ -385,6 +385,29 @@ pub(super) struct Loaded<'a> {
     pub(super) table: Option<Table<'a>>,
 }
 
+/// The header line of a file's text, its data lines that are not blank as (line number
+/// `line_no` gives, byte range in `txt`), and the count of blank ones: one pass over the
+/// lines, none of them listed.
+fn data_lines(
+    txt: &str,
+    line_no: impl Fn(usize) -> usize,
+) -> (Option<String>, Vec<(usize, usize, usize)>, usize) {
+    let base = txt.as_ptr() as usize;
+    let mut it = text::line_iter(txt);
+    let header = it.next().map(|(_, h)| h.to_string());
+    let mut data: Vec<(usize, usize, usize)> = Vec::with_capacity(txt.len() / 128);
+    let mut blank = 0;
+    for (ln, l) in it {
+        if model::trim(l).is_empty() {
+            blank += 1;
+            continue;
+        }
+        let s = l.as_ptr() as usize - base;
+        data.push((line_no(ln), s, s + l.len()));
+    }
+    (header, data, blank)
+}
+
 /// Decodes one file and checks each row's shape. Pure (no shared state), so the files
 /// of a run are loaded in parallel; rows are byte ranges into the decoded text, not
 /// copies.
@@ -414,24 +437,8 @@ pub(super) fn load<'a>(
         ..Default::default()
     };
     let mut rejects = vec![];
-    let base = txt.as_ptr() as usize;
-    let (header, data) = {
-        // One pass over the lines, none of them listed: the header, then the data rows.
-        let mut it = text::line_iter(&txt);
-        let header = it.next().map(|(_, h)| h.to_string());
-        let mut data: Vec<(usize, usize, usize)> = Vec::with_capacity(txt.len() / 128);
-        let mut blank = 0;
-        for (ln, l) in it {
-            if model::trim(l).is_empty() {
-                blank += 1;
-                continue;
-            }
-            let s = l.as_ptr() as usize - base;
-            data.push((line_no(ln), s, s + l.len()));
-        }
-        stats.blank_lines = blank;
-        (header, data)
-    };
+    let (header, data, blank) = data_lines(&txt, line_no);
+    stats.blank_lines = blank;
     if !USED.contains(&rtype) {
         stats.skipped = Some(format!(
             "record type {rtype} is not used by the dataset ({} rows)",
