@@ -115,26 +115,34 @@ impl ParWriter {
         Ok(())
     }
 
-    /// Encodes the pending rows as row groups of at most [`ROW_GROUP_ROWS`].
+    /// Encodes the pending rows as row groups of at most [`ROW_GROUP_ROWS`], each given
+    /// as slices of the pending batches (concatenating them first copied every column:
+    /// ~1% of a 10M ingest's CPU).
     fn flush(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         self.rows = 0;
-        let rows = match pending.len() {
-            0 => return Ok(()),
-            1 => pending.into_iter().next().expect("one batch"),
-            _ => arrow::compute::concat_batches(&self.schema, &pending)
-                .map_err(|e| pq(&self.path)(e.into()))?,
-        };
-        let mut at = 0;
-        while at < rows.num_rows() {
-            let n = ROW_GROUP_ROWS.min(rows.num_rows() - at);
-            self.row_group(&rows.slice(at, n))?;
-            at += n;
+        let mut group: Vec<RecordBatch> = vec![];
+        let mut n = 0;
+        for b in pending {
+            let mut at = 0;
+            while at < b.num_rows() {
+                let take = (ROW_GROUP_ROWS - n).min(b.num_rows() - at);
+                group.push(b.slice(at, take));
+                (n, at) = (n + take, at + take);
+                if n == ROW_GROUP_ROWS {
+                    self.row_group(&std::mem::take(&mut group))?;
+                    n = 0;
+                }
+            }
+        }
+        if n > 0 {
+            self.row_group(&group)?;
         }
         Ok(())
     }
 
-    fn row_group(&mut self, rows: &RecordBatch) -> Result<()> {
+    /// One row group of the rows of `batches`, in order.
+    fn row_group(&mut self, batches: &[RecordBatch]) -> Result<()> {
         use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
         let path = &self.path;
         let writers = self
@@ -145,10 +153,12 @@ impl ParWriter {
         let chunks: Vec<ArrowColumnChunk> = writers
             .into_par_iter()
             .zip(self.schema.fields().par_iter())
-            .zip(rows.columns().par_iter())
-            .map(|((mut w, field), col)| {
-                for leaf in compute_leaves(field, col)? {
-                    w.write(&leaf)?;
+            .enumerate()
+            .map(|(i, (mut w, field))| {
+                for b in batches {
+                    for leaf in compute_leaves(field, b.column(i))? {
+                        w.write(&leaf)?;
+                    }
                 }
                 w.close()
             })

@@ -4,6 +4,7 @@
 
 use super::super::Parsed;
 use super::partidas::{Partidas, Sums, header_sums};
+use super::parts::Parts;
 use super::resolve::Ctx;
 use crate::dataset::{DescargoRow, FxMap, IdentificadorRow, PartidaRow};
 use crate::model::{PedimentoKey, PedimentoNumber};
@@ -13,7 +14,7 @@ use rust_decimal::Decimal;
 /// The kept rows of a parse: partidas with the keys of every partida (kept or not),
 /// identificadores, descargos.
 pub(super) type Kept = (
-    Vec<PartidaRow>,
+    Parts<PartidaRow>,
     Vec<PedimentoKey>,
     Vec<IdentificadorRow>,
     Vec<DescargoRow>,
@@ -78,7 +79,7 @@ pub(super) fn keep_latest(
         c.source_line = old.source_line;
         parsed.years.entry(c.year).or_default().conflicts.push(c);
     }
-    let partidas = filter_mask(partidas, &keep);
+    let partidas = partidas.retain_mask(&keep);
     let keep = {
         let keys: Vec<(&str, bool)> = idents
             .iter()
@@ -119,18 +120,19 @@ pub(super) fn distribute(
     (partidas, pkeys, idents, descargos): Kept,
     parsed: &mut Parsed,
 ) -> std::collections::HashSet<PedimentoNumber> {
-    let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
-    for k in &pkeys {
-        *per_year.entry(k.year()).or_default() += 1;
-    }
-    for (y, n) in per_year {
-        parsed.years.entry(y).or_default().partidas.reserve(n);
-    }
+    drop(pkeys);
     drop(ctx.headers);
     let dead = std::mem::take(&mut ctx.dead);
     let missing = std::mem::take(&mut ctx.missing)
         .into_inner()
         .unwrap_or_default();
+    let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
+    for h in &ctx.rows {
+        *per_year.entry(h.year).or_default() += 1;
+    }
+    for (y, n) in per_year {
+        parsed.years.entry(y).or_default().pedimentos.reserve(n);
+    }
     for (at, (mut row, (vd, va, vc))) in ctx.rows.into_iter().zip(sums).enumerate() {
         if dead.get(at) == Some(&true) {
             continue; // rejected (total overflow)
@@ -152,7 +154,8 @@ pub(super) fn distribute(
             .pedimentos
             .push(row);
     }
-    parsed.push_by_year(partidas, idents, descargos);
+    file_partidas(partidas, parsed);
+    parsed.push_by_year([], idents, descargos);
     for y in parsed.years.values_mut() {
         // Usually already in order (a request lists pedimentos and their partidas by
         // pedimento): check first (the stable sort of headers in order cost ~0.5 s of
@@ -172,6 +175,44 @@ pub(super) fn distribute(
         }
     }
     missing
+}
+
+/// Files the partidas under their year: a part of one year (a shard's 551 table of one
+/// year's file, the usual case) moves whole, the rows of a part of several years one by
+/// one (see [`Parts`]).
+fn file_partidas(partidas: Parts<PartidaRow>, parsed: &mut Parsed) {
+    let year = |p: &PartidaRow| PedimentoKey::year_of_id(&p.pedimento_id).unwrap_or(0);
+    let (mut whole, mut mixed) = (vec![], vec![]);
+    for part in partidas.into_parts() {
+        let first = part.first().map(|p| p.pedimento_id.as_bytes().get(..4));
+        if part
+            .iter()
+            .all(|p| Some(p.pedimento_id.as_bytes().get(..4)) == first)
+        {
+            whole.push(part);
+        } else {
+            mixed.push(part);
+        }
+    }
+    let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
+    for p in mixed.iter().flatten() {
+        *per_year.entry(year(p)).or_default() += 1;
+    }
+    for (y, n) in per_year {
+        parsed.years.entry(y).or_default().partidas.reserve(n);
+    }
+    for mut part in whole {
+        let Some(y) = part.first().map(year) else {
+            continue;
+        };
+        let rows = &mut parsed.years.entry(y).or_default().partidas;
+        if rows.is_empty() && rows.capacity() < part.len() {
+            *rows = part;
+        } else {
+            rows.append(&mut part);
+        }
+    }
+    parsed.push_by_year(mixed.into_iter().flatten(), [], []);
 }
 
 /// The latest request per key.

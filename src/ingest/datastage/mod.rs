@@ -17,6 +17,7 @@
 
 mod finish;
 mod partidas;
+mod parts;
 mod records;
 mod resolve;
 mod table;

@@ -4,6 +4,7 @@
 
 use super::super::Parsed;
 use super::latest;
+use super::parts::Parts;
 use super::resolve::{Ctx, Memo, each_line, reject_row};
 use super::table::{Fail, Fd, Row, Table, dec, f, fields_buf, fraccion_text};
 use crate::dataset::{FxMap, IdentificadorRow, PartidaRow, RejectRow, Text};
@@ -22,11 +23,15 @@ pub(super) type ContribRow = (usize, bool, Option<Contrib>, Decimal, usize, usiz
 
 /// The accepted partidas and their bookkeeping.
 pub(super) struct Partidas {
-    pub(super) rows: Vec<PartidaRow>,
+    /// The partidas, one part per table in order (see [`Parts`]), else one per table
+    /// parsed row by row.
+    pub(super) rows: Parts<PartidaRow>,
     /// Per partida: (request, file index).
     pub(super) preq: Vec<(usize, usize)>,
     /// Per partida: its pedimento's key.
     pub(super) pkeys: Vec<PedimentoKey>,
+    /// Per partida: its number (the lookups read these, not the rows).
+    pub(super) pnums: Vec<i32>,
     /// (triple, year, partida number) → index in `rows`; `None` while `rows` are in
     /// strictly increasing (key, partida) order, found then by binary search
     /// ([`Partidas::find`]).
@@ -41,43 +46,44 @@ pub(super) struct Partidas {
 impl Partidas {
     /// The index in `rows` of partida `k` (its pedimento's key, its number).
     pub(super) fn find(&self, k: &(PedimentoKey, i32)) -> Option<usize> {
-        find(&self.pindex, &self.pkeys, &self.rows, k)
+        find(&self.pindex, &self.pkeys, &self.pnums, k)
     }
 }
 
-/// The map of [`Partidas::pindex`] for `rows` (`pkeys`: per row, its pedimento's key),
-/// with room for `capacity` partidas.
+/// The map of [`Partidas::pindex`] for the partidas whose pedimento keys are `pkeys` and
+/// numbers `pnums`, with room for `capacity` partidas.
 fn index_of(
     pkeys: &[PedimentoKey],
-    rows: &[PartidaRow],
+    pnums: &[i32],
     capacity: usize,
 ) -> FxMap<(PedimentoKey, i32), usize> {
     let mut m = FxMap::default();
-    m.reserve(capacity.max(rows.len()));
+    m.reserve(capacity.max(pnums.len()));
     m.extend(
         pkeys
             .iter()
-            .zip(rows)
+            .zip(pnums)
             .enumerate()
-            .map(|(j, (k, p))| ((*k, p.partida), j)),
+            .map(|(j, (k, n))| ((*k, *n), j)),
     );
     m
 }
 
-/// [`Partidas::find`] over its parts (`pkeys`: per row, its pedimento's key).
+/// [`Partidas::find`] over its fields (per partida: `pkeys` its pedimento's key, `pnums`
+/// its number).
 fn find(
     pindex: &Option<FxMap<(PedimentoKey, i32), usize>>,
     pkeys: &[PedimentoKey],
-    rows: &[PartidaRow],
+    pnums: &[i32],
     k: &(PedimentoKey, i32),
 ) -> Option<usize> {
     match pindex {
         Some(m) => m.get(k).copied(),
         None => {
             let i = pkeys.partition_point(|pk| pk < &k.0);
-            let j = i + rows[i..pkeys.partition_point(|pk| pk <= &k.0)]
-                .partition_point(|p| p.partida < k.1);
-            (pkeys.get(j) == Some(&k.0) && rows[j].partida == k.1).then_some(j)
+            let j =
+                i + pnums[i..pkeys.partition_point(|pk| pk <= &k.0)].partition_point(|n| *n < k.1);
+            (pkeys.get(j) == Some(&k.0) && pnums[j] == k.1).then_some(j)
         }
     }
 }
@@ -125,9 +131,10 @@ pub(super) fn partidas_551(
     parsed: &mut Parsed,
     dups: &mut [usize],
 ) -> Partidas {
-    let mut partidas: Vec<PartidaRow> = vec![];
+    let mut partidas: Parts<PartidaRow> = Parts::default();
     let mut preq: Vec<(usize, usize)> = Vec::with_capacity(n551);
     let mut pkeys: Vec<PedimentoKey> = Vec::with_capacity(n551);
+    let mut pnums: Vec<i32> = Vec::with_capacity(n551);
     // No map while the partidas are in strictly increasing (key, partida) order (the
     // usual case: a request lists its partidas in order, a shard's tables come year by
     // year): they are distinct, and found by binary search. Inserting every partida in
@@ -141,10 +148,9 @@ pub(super) fn partidas_551(
     let mut confl: Vec<usize> = vec![0; nfiles];
     for t in tables {
         // Keys (or the failure) and rows in two vectors, each written in place by the
-        // parallel parse: a clean table in order becomes (the first) or extends (the
-        // next) `partidas` as a block, without moving every 400-byte row one by one (that
-        // copy was ~4% of a 10M ingest's CPU). A row that failed is a placeholder, never
-        // stored.
+        // parallel parse: a clean table in order becomes a part of `partidas` as it is,
+        // without moving its 400-byte rows (see [`Parts`]). A row that failed is a
+        // placeholder, never stored.
         let n = t.rows.len();
         let mut results: Vec<Result<PedimentoKey, Fail>> = Vec::with_capacity(n);
         let mut rows: Vec<PartidaRow> = Vec::with_capacity(n);
@@ -189,25 +195,22 @@ pub(super) fn partidas_551(
             let key_of = |j: usize| -> (PedimentoKey, i32) {
                 (*results[j].as_ref().expect("checked ok"), rows[j].partida)
             };
-            let after_last = match (pkeys.last(), partidas.last(), rows.is_empty()) {
-                (Some(k), Some(p), false) => (*k, p.partida) < key_of(0),
+            let after_last = match (pkeys.last(), pnums.last(), rows.is_empty()) {
+                (Some(k), Some(n), false) => (*k, *n) < key_of(0),
                 _ => true,
             };
             if after_last && (1..rows.len()).all(|j| key_of(j - 1) < key_of(j)) {
                 pkeys.extend(results.iter().map(|r| *r.as_ref().expect("checked ok")));
+                pnums.extend(rows.iter().map(|p| p.partida));
                 preq.extend(std::iter::repeat_n((t.req, t.fi), rows.len()));
                 parsed.accept(&t.file, rows.len());
-                if partidas.is_empty() {
-                    partidas = rows;
-                } else {
-                    partidas.append(&mut rows);
-                }
+                partidas.push_part(rows);
                 continue;
             }
         }
         // Row by row, through the map (built from the partidas so far on first use).
-        let pindex = pindex.get_or_insert_with(|| index_of(&pkeys, &partidas, n551));
-        partidas.reserve(n551.saturating_sub(partidas.len()));
+        let pindex = pindex.get_or_insert_with(|| index_of(&pkeys, &pnums, n551));
+        partidas.new_part(n);
         let mut acc = 0;
         for ((ln, f), (res, p)) in t.lines().zip(results.into_iter().zip(rows)) {
             match res {
@@ -233,6 +236,7 @@ pub(super) fn partidas_551(
                         }
                         std::collections::hash_map::Entry::Vacant(e) => {
                             e.insert(partidas.len());
+                            pnums.push(p.partida);
                             partidas.push(p);
                             preq.push((t.req, t.fi));
                             pkeys.push(key);
@@ -249,6 +253,7 @@ pub(super) fn partidas_551(
         rows: partidas,
         preq,
         pkeys,
+        pnums,
         pindex,
         replaced,
         confl,
@@ -261,7 +266,7 @@ pub(super) fn partidas_551(
 /// same order).
 pub(super) fn header_sums(
     ctx: &Ctx,
-    partidas: &[PartidaRow],
+    partidas: &Parts<PartidaRow>,
     pkeys: &[PedimentoKey],
     keep: Option<&[bool]>,
 ) -> Vec<Sums> {
@@ -381,12 +386,14 @@ pub(super) fn contribuciones(
     parsed: &mut Parsed,
 ) -> Vec<ContribRow> {
     let Partidas {
-        rows: partidas,
         pkeys,
+        pnums,
         pindex,
         ..
     } = p;
-    let mut contribs: Vec<(usize, bool, Option<Contrib>, Decimal, usize, usize)> = vec![];
+    let n: usize = by_type.iter().flatten().map(|t| t.rows.len()).sum();
+    let mut contribs: Vec<(usize, bool, Option<Contrib>, Decimal, usize, usize)> =
+        Vec::with_capacity(n);
     for (tasa, tables) in [true, false].into_iter().zip(by_type) {
         for t in tables {
             let mut acc = 0;
@@ -429,13 +436,13 @@ pub(super) fn contribuciones(
                             // map holds for it, without a probe.
                             Some((_, i))
                                 if pkeys.get(i + 1) == Some(&key)
-                                    && partidas[i + 1].partida == sec =>
+                                    && pnums.get(i + 1) == Some(&sec) =>
                             {
                                 *last = Some((pk, i + 1));
                                 i + 1
                             }
                             _ => {
-                                let i = find(pindex, pkeys, partidas, &pk).ok_or_else(|| {
+                                let i = find(pindex, pkeys, pnums, &pk).ok_or_else(|| {
                                     (
                                         "SecuenciaFraccion".to_string(),
                                         RejectReason::MissingPartida {
@@ -661,14 +668,11 @@ mod tests {
         ) {
             let items: Vec<_> = std::mem::take(&mut items).into_iter().collect();
             let pkeys: Vec<PedimentoKey> = items.iter().map(|(y, n, _)| key(*y, *n)).collect();
-            let rows: Vec<PartidaRow> = items
-                .iter()
-                .map(|(_, _, p)| PartidaRow { partida: *p, ..Default::default() })
-                .collect();
-            let map = Some(index_of(&pkeys, &rows, 0));
+            let pnums: Vec<i32> = items.iter().map(|(_, _, p)| *p).collect();
+            let map = Some(index_of(&pkeys, &pnums, 0));
             for (y, n, p) in probes.iter().chain(&items) {
                 let k = (key(*y, *n), *p);
-                proptest::prop_assert_eq!(find(&None, &pkeys, &rows, &k), find(&map, &pkeys, &rows, &k));
+                proptest::prop_assert_eq!(find(&None, &pkeys, &pnums, &k), find(&map, &pkeys, &pnums, &k));
             }
         }
     }
