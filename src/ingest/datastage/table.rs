@@ -1,6 +1,6 @@
 //! One Data Stage file as a table: header lookup by name (aliases, [`FIELDS`] resolved
 //! once per file), rows as byte ranges into the decoded text, and [`Row`], the field
-//! accessor whose errors name the field. The SWAR field split lives in `text::split_byte`.
+//! accessor whose errors name the field. The field split is `text::split_into`.
 
 use super::super::{FileStats, text};
 use super::{Input, USED};
@@ -187,7 +187,7 @@ pub(super) fn fields_buf<'a>() -> Vec<&'a str> {
 impl<'a, 'b> Row<'a, 'b> {
     pub(super) fn new(t: &'a Table<'a>, line: &'a str, buf: &'b mut Vec<&'a str>) -> Row<'a, 'b> {
         buf.clear();
-        buf.extend(text::split_byte(line, b'|'));
+        text::split_into(line, b'|', buf);
         if buf.len() == t.ncols + 1 {
             buf.pop();
         }
