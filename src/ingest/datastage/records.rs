@@ -39,7 +39,10 @@ pub(super) fn headers_501(
                 Ok((tr, mut row)) => {
                     row.source_line = ln as i64;
                     let key = PedimentoKey::of(tr, row.year);
-                    if let Some(&i) = ctx.headers.get(&key) {
+                    // One probe: the entry is looked up once, filled when new.
+                    let next = ctx.rows.len();
+                    let i = *ctx.headers.entry(key).or_insert(next);
+                    if i != next {
                         if crate::dataset::same_content(&ctx.rows[i], &row) {
                             accepted += 1; // identical duplicate: kept once
                             dups[t.fi] += 1;
@@ -56,7 +59,6 @@ pub(super) fn headers_501(
                         ctx.replaced.insert(i);
                     } else {
                         ctx.years_of.entry(tr).or_default().push(row.year);
-                        ctx.headers.insert(key, ctx.rows.len());
                         ctx.keys.push(key);
                         ctx.rows.push(row);
                         ctx.reqs.push(t.req);
