@@ -58,7 +58,6 @@ pub(super) fn headers_501(
                         parsed.years.entry(year).or_default().conflicts.push(old);
                         ctx.replaced.insert(i);
                     } else {
-                        ctx.years_of.entry(tr).or_default().push(row.year);
                         ctx.keys.push(key);
                         ctx.rows.push(row);
                         ctx.reqs.push(t.req);
@@ -86,7 +85,6 @@ pub(super) fn seed_headers(ctx: &mut Ctx, seeds: &[PedimentoRow]) {
         if ctx.headers.contains_key(&key) || ctx.rejected_headers.contains_key(&tr) {
             continue;
         }
-        ctx.years_of.entry(tr).or_default().push(h.year);
         ctx.headers.insert(key, ctx.rows.len());
         ctx.keys.push(key);
         ctx.rows.push(h.clone());
