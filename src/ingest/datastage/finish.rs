@@ -11,14 +11,8 @@ use crate::model::{PedimentoKey, PedimentoNumber};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-/// The kept rows of a parse: partidas with the keys of every partida (kept or not),
-/// identificadores, descargos.
-pub(super) type Kept = (
-    Parts<PartidaRow>,
-    Vec<PedimentoKey>,
-    Vec<IdentificadorRow>,
-    Vec<DescargoRow>,
-);
+/// The kept rows of a parse: partidas, identificadores, descargos.
+pub(super) type Kept = (Parts<PartidaRow>, Vec<IdentificadorRow>, Vec<DescargoRow>);
 
 /// Keeps, per pedimento and record type, the rows of the latest request (`single`: one
 /// request, all kept), recomputes the header totals `sums` when some partida is not kept
@@ -107,7 +101,7 @@ pub(super) fn keep_latest(
             st.conflicts += n;
         }
     }
-    (partidas, pkeys, idents, descargos)
+    (partidas, idents, descargos)
 }
 
 /// Moves the rows to their year (headers with their totals `sums`; those of index
@@ -117,10 +111,9 @@ pub(super) fn distribute(
     mut ctx: Ctx,
     sums: Vec<Sums>,
     seeded_from: usize,
-    (partidas, pkeys, idents, descargos): Kept,
+    (partidas, idents, descargos): Kept,
     parsed: &mut Parsed,
 ) -> std::collections::HashSet<PedimentoNumber> {
-    drop(pkeys);
     drop(ctx.headers);
     let dead = std::mem::take(&mut ctx.dead);
     let missing = std::mem::take(&mut ctx.missing)
