@@ -385,12 +385,6 @@ pub(super) fn contribuciones(
     p: &Partidas,
     parsed: &mut Parsed,
 ) -> Vec<ContribRow> {
-    let Partidas {
-        pkeys,
-        pnums,
-        pindex,
-        ..
-    } = p;
     let n: usize = by_type.iter().flatten().map(|t| t.rows.len()).sum();
     let mut contribs: Vec<(usize, bool, Option<Contrib>, Decimal, usize, usize)> =
         Vec::with_capacity(n);
@@ -435,14 +429,14 @@ pub(super) fn contribuciones(
                             // The next partida (as stored: its key, once): the index the
                             // map holds for it, without a probe.
                             Some((_, i))
-                                if pkeys.get(i + 1) == Some(&key)
-                                    && pnums.get(i + 1) == Some(&sec) =>
+                                if p.pkeys.get(i + 1) == Some(&key)
+                                    && p.pnums.get(i + 1) == Some(&sec) =>
                             {
                                 *last = Some((pk, i + 1));
                                 i + 1
                             }
                             _ => {
-                                let i = find(pindex, pkeys, pnums, &pk).ok_or_else(|| {
+                                let i = p.find(&pk).ok_or_else(|| {
                                     (
                                         "SecuenciaFraccion".to_string(),
                                         RejectReason::MissingPartida {
