@@ -446,7 +446,7 @@ pub fn load_table(dir: Option<&Path>, spec: &TableSpec) -> Result<DataFrame, Pro
                     continue;
                 }
                 let norm = match kind {
-                    Kind::Rfc => model::rfc(v).map_err(|e| fail(e.to_string()))?,
+                    Kind::Rfc => model::rfc(v).map_err(|e| fail(e.to_string()))?.into(),
                     Kind::Text => v.to_string(),
                     Kind::Date => model::date(v).map_err(|e| fail(e.to_string()))?.to_string(),
                     Kind::Int => v

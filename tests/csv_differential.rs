@@ -140,7 +140,8 @@ fn check(text: &str, multiline: bool) -> Result<(), TestCaseError> {
     prop_assert_eq!(year.partidas.len(), f.accepted, "partidas are distinct");
     for h in &year.pedimentos {
         let rec = strict[&(h.source_line as usize)].as_ref().unwrap();
-        prop_assert_eq!(h.nombre.clone(), trimmed(&rec[NOMBRE]));
+        let nombre = trimmed(&rec[NOMBRE]);
+        prop_assert_eq!(h.nombre.as_deref(), nombre.as_deref());
     }
 
     // Physical lines: accepted, rejected or blank, each once.

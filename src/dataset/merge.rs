@@ -151,7 +151,7 @@ pub fn merge_year(root: &Path, year: i32, new: &YearData) -> Result<MergeStats> 
                 })?;
             }
             for p in pedimentos.iter_mut() {
-                if let Some((d, a, c)) = add.get(&p.pedimento_id) {
+                if let Some((d, a, c)) = add.get(p.pedimento_id.as_str()) {
                     add_checked(&mut p.valor_dolares, *d);
                     add_checked(&mut p.valor_aduana, *a);
                     add_checked(&mut p.valor_comercial, *c);
@@ -188,13 +188,16 @@ pub fn merge_year_rows(
 ) -> Result<MergeStats> {
     let dir = year_dir(root, year);
     let mut stats = MergeStats::default();
-    let new_ids: HashSet<String> = pedimentos.iter().map(|p| p.pedimento_id.clone()).collect();
+    let new_ids: HashSet<String> = pedimentos
+        .iter()
+        .map(|p| p.pedimento_id.to_string())
+        .collect();
     let mut existing_headers: BTreeMap<String, PedimentoRow> = BTreeMap::new();
     for f in table_files(&dir, "pedimentos") {
         for_each_batch(&f, |b| {
             for row in pedimento_rows(&b)? {
-                if new_ids.contains(&row.pedimento_id) {
-                    existing_headers.insert(row.pedimento_id.clone(), row);
+                if new_ids.contains(row.pedimento_id.as_str()) {
+                    existing_headers.insert(row.pedimento_id.to_string(), row);
                 }
             }
             Ok(())
@@ -209,8 +212,8 @@ pub fn merge_year_rows(
         .cloned()
         .collect();
     for p in pedimentos.iter_mut() {
-        if keep_partidas.contains(&p.pedimento_id) {
-            let old = &existing_headers[&p.pedimento_id];
+        if keep_partidas.contains(p.pedimento_id.as_str()) {
+            let old = &existing_headers[p.pedimento_id.as_str()];
             p.valor_dolares = old.valor_dolares;
             p.valor_aduana = old.valor_aduana;
             p.valor_comercial = old.valor_comercial;
@@ -239,14 +242,16 @@ pub fn merge_year_rows(
         )
     };
     for p in &pedimentos {
-        match existing_headers.get(&p.pedimento_id) {
+        match existing_headers.get(p.pedimento_id.as_str()) {
             None => stats.new += 1,
             Some(old) if same_content(old, p) => stats.identical += 1,
             Some(old) => {
                 stats.replaced += 1;
                 // A partial pedimento (rows of a later run added to it) is updated, not
                 // a different version of it.
-                if !keep.ids.contains(&p.pedimento_id) || keep.changed.contains(&p.pedimento_id) {
+                if !keep.ids.contains(p.pedimento_id.as_str())
+                    || keep.changed.contains(p.pedimento_id.as_str())
+                {
                     conflicts.push(old.clone());
                 }
             }

@@ -6,20 +6,20 @@ use super::*;
 /// Pedimento header (Data Stage 501 + 506/507/701/Sel, or the CSV header columns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PedimentoRow {
-    pub pedimento_id: String,
+    pub pedimento_id: Text,
     pub year: i32,
-    pub aduana_seccion: String,
-    pub patente: String,
-    pub numero: String,
+    pub aduana_seccion: Text,
+    pub patente: Text,
+    pub numero: Text,
     pub tipo_operacion: i32,
     /// Effective clave: for an R1 this is the clave of the pedimento it rectifies.
-    pub clave: String,
+    pub clave: Text,
     /// Clave as declared (R1 for a rectificación).
-    pub clave_declarada: String,
+    pub clave_declarada: Text,
     pub tipo_pedimento: i32,
-    pub rfc: String,
-    pub nombre: Option<String>,
-    pub immex_programa: Option<String>,
+    pub rfc: Text,
+    pub nombre: Option<Text>,
+    pub immex_programa: Option<Text>,
     pub fecha_pago: NaiveDate,
     pub fecha_entrada: Option<NaiveDate>,
     pub fecha_seleccion: Option<NaiveDate>,
@@ -30,14 +30,14 @@ pub struct PedimentoRow {
     pub valor_dolares: Decimal,
     pub valor_aduana: Decimal,
     pub valor_comercial: Decimal,
-    pub rectifica_id: Option<String>,
-    pub contraparte_id: Option<String>,
-    pub contraparte_rfc: Option<String>,
+    pub rectifica_id: Option<Text>,
+    pub contraparte_id: Option<Text>,
+    pub contraparte_rfc: Option<Text>,
     pub source_file: String,
     pub source_line: i64,
     /// Time of payment (`hh:mm:ss`) when the source gives it (Data Stage FechaPagoReal,
     /// or a CSV fecha_pago with a time): orders same-day operations in the ledger (PEPS).
-    pub hora_pago: Option<String>,
+    pub hora_pago: Option<Text>,
     /// A consolidated pedimento (Ley Aduanera art. 37): `Some(true)` when the source marks
     /// it (Data Stage: a Sel remesa with ConsecutivoRemesa 2 or more; CSV: the `consolidado`
     /// column), `Some(false)` when the source says it is not (CSV), `None` when it says
@@ -93,7 +93,7 @@ pub fn total_overflow(t: &(Decimal, Decimal, Decimal)) -> Option<&'static str> {
 impl PedimentoRow {
     /// Sets the header's value totals from [`header_totals`] (unchanged when it has none).
     pub fn set_totals(&mut self, totals: &Totals) {
-        if let Some((vd, va, vc)) = totals.get(&self.pedimento_id) {
+        if let Some((vd, va, vc)) = totals.get(self.pedimento_id.as_str()) {
             self.valor_dolares = *vd;
             self.valor_aduana = *va;
             self.valor_comercial = *vc;

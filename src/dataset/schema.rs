@@ -389,13 +389,13 @@ pub fn pedimento_rows(b: &RecordBatch) -> Result<Vec<PedimentoRow>> {
         dc("valor_aduana")?,
         dc("valor_comercial")?,
     );
-    let opt_s = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+    let opt_s = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| Text::from(a.value(i)));
     let opt_d = |a: &Date32Array, i: usize| (!a.is_null(i)).then(|| model::from_date32(a.value(i)));
     let dv =
         |a: &Decimal128Array, i: usize| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32);
     let mut out = Vec::with_capacity(b.num_rows());
     for i in 0..b.num_rows() {
-        let pid = id.value(i).to_string();
+        let pid = Text::from(id.value(i));
         let year: i32 = crate::model::PedimentoKey::year_of_id(&pid).unwrap_or(0);
         out.push(PedimentoRow {
             pedimento_id: pid,

@@ -163,7 +163,7 @@ pub(super) fn import(
             .unwrap();
         p.clave = "IN".into();
         p.tipo_pedimento = 2;
-        p.rectifica_id = Some(orig);
+        p.rectifica_id = Some(orig.into());
         p.fecha_operacion = fecha;
         r1
     } else {

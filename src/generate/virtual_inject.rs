@@ -114,18 +114,18 @@ pub fn virtual_pedimento(
         });
     }
     yd.pedimentos.push(PedimentoRow {
-        pedimento_id: id.clone(),
+        pedimento_id: id.clone().into(),
         year: fecha.year(),
-        aduana_seccion: c.aduana.clone(),
-        patente: c.patente.clone(),
-        numero,
+        aduana_seccion: c.aduana.as_str().into(),
+        patente: c.patente.as_str().into(),
+        numero: numero.into(),
         tipo_operacion,
         clave: clave.into(),
         clave_declarada: clave.into(),
         tipo_pedimento: 1,
-        rfc: c.rfc.clone(),
-        nombre: Some(c.nombre.clone()),
-        immex_programa: immex.then(|| c.programa.clone()),
+        rfc: c.rfc.as_str().into(),
+        nombre: Some(c.nombre.as_str().into()),
+        immex_programa: immex.then(|| c.programa.as_str().into()),
         fecha_pago: fecha,
         fecha_entrada: Some(fecha),
         fecha_seleccion: Some(fecha),
@@ -135,10 +135,8 @@ pub fn virtual_pedimento(
         valor_aduana: va,
         valor_comercial: vc,
         rectifica_id: None,
-        contraparte_id: counterpart
-            .filter(|x| !x.0.is_empty())
-            .map(|x| x.0.to_string()),
-        contraparte_rfc: counterpart.map(|x| x.1.to_string()),
+        contraparte_id: counterpart.filter(|x| !x.0.is_empty()).map(|x| x.0.into()),
+        contraparte_rfc: counterpart.map(|x| x.1.into()),
         source_file: "generated".into(),
         source_line: 0,
         hora_pago: Some(super::HORA_PAGO.into()),
@@ -160,7 +158,7 @@ pub fn name_counterpart(h: &mut History, rid: &str, sid: &str) {
         .rev()
         .find(|p| p.pedimento_id == rid)
     {
-        p.contraparte_id = Some(sid.to_string());
+        p.contraparte_id = Some(sid.into());
     }
     if let Some(i) = yd
         .identificadores

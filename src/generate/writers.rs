@@ -228,7 +228,7 @@ impl DataStageStream {
             for p in y.pedimentos.iter().filter(|p| p.immex_programa.is_some()) {
                 let f = self
                     .first_immex
-                    .entry(p.rfc.clone())
+                    .entry(p.rfc.to_string())
                     .or_insert(p.fecha_operacion);
                 *f = (*f).min(p.fecha_operacion);
             }
@@ -379,7 +379,7 @@ pub fn write_csv(h: &History, path: &Path) -> std::io::Result<usize> {
             let orig = if p.clave_declarada == "R1" {
                 p.clave.clone()
             } else {
-                String::new()
+                Default::default()
             };
             writeln!(
                 out,

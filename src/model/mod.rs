@@ -77,12 +77,24 @@ pub fn tipo_operacion(s: &str) -> FieldResult<i32> {
 }
 
 /// Clave de pedimento, uppercased, validated against Apéndice 2 (plus legacy claves).
-pub fn clave(s: &str) -> FieldResult<String> {
-    let c = s.trim().to_uppercase();
-    if catalog::claves().contains(&c) {
+pub fn clave(s: &str) -> FieldResult<compact_str::CompactString> {
+    let c = upper(s.trim());
+    if catalog::claves().contains(c.as_str()) {
         Ok(c)
     } else {
-        Err(FieldError::UnknownClave { clave: c })
+        Err(FieldError::UnknownClave { clave: c.into() })
+    }
+}
+
+/// `s` uppercased as inline text: in place for ASCII (the usual code or RFC: no
+/// allocation), through `str::to_uppercase` otherwise.
+fn upper(s: &str) -> compact_str::CompactString {
+    if s.is_ascii() {
+        let mut t = compact_str::CompactString::from(s);
+        t.as_mut_str().make_ascii_uppercase();
+        t
+    } else {
+        s.to_uppercase().into()
     }
 }
 
@@ -107,28 +119,42 @@ pub fn fraccion(s: &str) -> FieldResult<String> {
 
 /// RFC: 12 characters (persona moral) or 13 (persona física): 3 or 4 letters
 /// (A-Z, Ñ, &), a YYMMDD date, a 3-character homoclave.
-pub fn rfc(s: &str) -> FieldResult<String> {
-    let t = s.trim().to_uppercase();
-    let chars: Vec<char> = t.chars().collect();
-    let n = chars.len();
-    if n != 12 && n != 13 {
-        return Err(FieldError::RfcLength { rfc: t, len: n });
+pub fn rfc(s: &str) -> FieldResult<compact_str::CompactString> {
+    let t = upper(s.trim());
+    // At most 13 characters are looked at: a longer RFC is a length error.
+    let mut chars = ['\0'; 13];
+    let mut n = 0;
+    for c in t.chars() {
+        if n < chars.len() {
+            chars[n] = c;
+        }
+        n += 1;
     }
+    if n != 12 && n != 13 {
+        return Err(FieldError::RfcLength {
+            rfc: t.into(),
+            len: n,
+        });
+    }
+    let chars = &chars[..n];
     let letters = n - 9;
     let ok_letters = chars[..letters]
         .iter()
         .all(|c| c.is_ascii_uppercase() || *c == 'Ñ' || *c == '&');
-    let date: String = chars[letters..letters + 6].iter().collect();
-    let ok_date = date.bytes().all(|b| b.is_ascii_digit()) && {
-        let mm: u32 = date[2..4].parse().unwrap_or(0);
-        let dd: u32 = date[4..6].parse().unwrap_or(0);
+    let date = &chars[letters..letters + 6];
+    let two = |d: &[char]| {
+        d.iter()
+            .fold(0, |a, c| a * 10 + c.to_digit(10).unwrap_or(0))
+    };
+    let ok_date = date.iter().all(|c| c.is_ascii_digit()) && {
+        let (mm, dd) = (two(&date[2..4]), two(&date[4..6]));
         (1..=12).contains(&mm) && (1..=31).contains(&dd)
     };
     let ok_homo = chars[letters + 6..]
         .iter()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !(ok_letters && ok_date && ok_homo) {
-        return Err(FieldError::RfcShape { rfc: t });
+        return Err(FieldError::RfcShape { rfc: t.into() });
     }
     Ok(t)
 }
@@ -182,11 +208,26 @@ pub fn date(s: &str) -> FieldResult<NaiveDate> {
 /// `YYYYMMDDhhmmss`), as `hh:mm:ss`; None when the field has no time or the time is not
 /// valid (the date itself is parsed by [`date`]). Data Stage's FechaPagoReal carries the
 /// moment of payment, which orders same-day operations (PEPS).
-pub fn time_of(s: &str) -> Option<String> {
+pub fn time_of(s: &str) -> Option<compact_str::CompactString> {
     let t = trim(s);
-    let hms: (u32, u32, u32) = if t.len() == 14 && t.bytes().all(|b| b.is_ascii_digit()) {
-        let n = |r: std::ops::Range<usize>| t[r].parse::<u32>().ok();
-        (n(8..10)?, n(10..12)?, n(12..14)?)
+    let b = t.as_bytes();
+    // Two digits at `i` (None when either is not a digit).
+    let two = |i: usize| {
+        let (d1, d2) = (
+            b.get(i)?.wrapping_sub(b'0'),
+            b.get(i + 1)?.wrapping_sub(b'0'),
+        );
+        (d1 < 10 && d2 < 10).then_some(u32::from(d1) * 10 + u32::from(d2))
+    };
+    // `YYYY-MM-DD hh:mm:ss`, the Data Stage export's shape, read in place; any other
+    // shape (or a non-digit there) is split as below.
+    let fixed = (t.len() == 19 && matches!(b[10], b' ' | b'T') && b[13] == b':' && b[16] == b':')
+        .then(|| Some((two(11)?, two(14)?, two(17)?)))
+        .flatten();
+    let hms: (u32, u32, u32) = if let Some(hms) = fixed {
+        hms
+    } else if t.len() == 14 && b.iter().all(u8::is_ascii_digit) {
+        (two(8)?, two(10)?, two(12)?)
     } else {
         let rest = trim(t.split_once([' ', 'T'])?.1);
         let rest = rest.split(['.', 'Z', '+']).next().unwrap_or(rest);
@@ -200,7 +241,20 @@ pub fn time_of(s: &str) -> Option<String> {
         (h, m, sec)
     };
     let (h, m, sec) = hms;
-    (h < 24 && m < 60 && sec < 60).then(|| format!("{h:02}:{m:02}:{sec:02}"))
+    if !(h < 24 && m < 60 && sec < 60) {
+        return None;
+    }
+    // `hh:mm:ss` written digit by digit (`format!` was most of this function's time).
+    let d = |v: u32, i: usize| b"0123456789"[(v / 10u32.pow(i as u32) % 10) as usize] as char;
+    let mut out = compact_str::CompactString::default();
+    for (k, v) in [h, m, sec].into_iter().enumerate() {
+        if k > 0 {
+            out.push(':');
+        }
+        out.push(d(v, 1));
+        out.push(d(v, 0));
+    }
+    Some(out)
 }
 
 /// Parses an exact decimal. Accepts thousands commas (`1,234.50`) and a leading sign;
@@ -226,43 +280,56 @@ fn plain_decimal(t: &str, scale: u32) -> Option<Decimal> {
         [b'-', rest @ ..] => (true, rest),
         b => (false, b),
     };
-    let (int, frac) = match memchr::memchr(b'.', body) {
-        Some(i) => (&body[..i], &body[i + 1..]),
-        None => (body, &body[body.len()..]),
+    // One pass over the bytes, the digits kept in a u64 (a DECIMAL(18, s) fits; an i128
+    // multiply per digit and a `memchr` per field were most of this function's time).
+    // At most 18 significant digits here: more go to the general parser.
+    let mut m: u64 = 0;
+    let mut digits = 0u32;
+    let mut push = |c: u8| {
+        digits += 1;
+        m = m * 10 + u64::from(c - b'0');
+        digits <= 18
     };
-    let dot = int.len() < body.len();
-    if int.is_empty() || (dot && frac.is_empty()) {
-        return None;
-    }
-    // Padding zeros beyond the scale are dropped here (checked in the same pass as the
-    // digits below would be); a nonzero extra digit is the general parser's error.
-    let frac = match frac.get(scale as usize..) {
-        Some(extra) if !extra.is_empty() => {
-            if !extra.iter().all(|b| *b == b'0') {
-                return None;
+    let mut it = body.iter();
+    let mut int_len = 0;
+    let mut dot = false;
+    for &c in it.by_ref() {
+        match c {
+            b'0'..=b'9' if push(c) => int_len += 1,
+            b'.' => {
+                dot = true;
+                break;
             }
-            &frac[..scale as usize]
+            _ => return None,
         }
-        _ => frac,
-    };
-    if int.len() + frac.len() > 30 {
+    }
+    if int_len == 0 {
         return None;
     }
-    let mut m: i128 = 0;
-    for &b in int.iter().chain(frac) {
-        if !b.is_ascii_digit() {
-            return None;
+    let mut frac_len = 0u32;
+    let mut frac_seen = false;
+    for &c in it {
+        frac_seen = true;
+        match c {
+            // Padding zeros beyond the scale are dropped (the value is the same); a
+            // nonzero extra digit is the general parser's error.
+            b'0' if frac_len == scale => {}
+            b'0'..=b'9' if frac_len < scale && push(c) => frac_len += 1,
+            _ => return None,
         }
-        m = m * 10 + (b - b'0') as i128;
     }
-    // In range of DECIMAL(18, scale): |m| * 10^(scale - decimals) < 10^18.
-    if m * 10i128.pow(scale - frac.len() as u32) >= 10i128.pow(18) || (neg && m == 0) {
+    if dot && !frac_seen {
         return None;
     }
-    Some(Decimal::from_i128_with_scale(
-        if neg { -m } else { m },
-        frac.len() as u32,
-    ))
+    // In range of DECIMAL(18, scale): m * 10^(scale - decimals) < 10^18.
+    let scaled = 10u64
+        .checked_pow(scale - frac_len)
+        .and_then(|p| m.checked_mul(p))?;
+    if scaled >= 1_000_000_000_000_000_000 || (neg && m == 0) {
+        return None;
+    }
+    let m = m as i64;
+    Some(Decimal::new(if neg { -m } else { m }, frac_len))
 }
 
 fn decimal_slow(t: &str, scale: u32) -> FieldResult<Decimal> {
@@ -367,6 +434,9 @@ mod tests {
         assert_eq!(time_of("2022-01-10"), None);
         assert_eq!(time_of("2022-01-10 25:00:00"), None);
         assert_eq!(time_of("10012022"), None);
+        assert_eq!(time_of("2022-01-10  1:48:05").as_deref(), Some("01:48:05"));
+        assert_eq!(time_of("2022-01-10T23:59:59").as_deref(), Some("23:59:59"));
+        assert_eq!(time_of("2022-01-10 23:60:00"), None);
     }
 
     proptest! {
@@ -389,6 +459,44 @@ mod tests {
                 prop_assert_eq!(d.to_string(), slow.to_string());
             }
         }
+
+        /// `rfc` (inline text, no per-call allocation) accepts and rejects what the
+        /// char-vector version it replaced did, ASCII or not.
+        #[test]
+        fn rfc_is_the_char_vector_rfc(t in prop_oneof![
+            "[ aA&Ññ0-9Zé]{0,15}",
+            " ?[a-zA-Z&Ñé1]{3,4}[0-1][0-9][0-3][0-9][0-9]{2}[A-Z0-9ñ_]{3} ?",
+        ]) {
+            prop_assert_eq!(rfc(&t).ok().map(String::from), rfc_reference(&t).ok());
+            prop_assert_eq!(rfc(&t).err(), rfc_reference(&t).err());
+        }
+    }
+
+    /// The RFC check before inline text (a `Vec<char>` and a date `String` per call).
+    fn rfc_reference(s: &str) -> FieldResult<String> {
+        let t = s.trim().to_uppercase();
+        let chars: Vec<char> = t.chars().collect();
+        let n = chars.len();
+        if n != 12 && n != 13 {
+            return Err(FieldError::RfcLength { rfc: t, len: n });
+        }
+        let letters = n - 9;
+        let ok_letters = chars[..letters]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || *c == 'Ñ' || *c == '&');
+        let date: String = chars[letters..letters + 6].iter().collect();
+        let ok_date = date.bytes().all(|b| b.is_ascii_digit()) && {
+            let mm: u32 = date[2..4].parse().unwrap_or(0);
+            let dd: u32 = date[4..6].parse().unwrap_or(0);
+            (1..=12).contains(&mm) && (1..=31).contains(&dd)
+        };
+        let ok_homo = chars[letters + 6..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !(ok_letters && ok_date && ok_homo) {
+            return Err(FieldError::RfcShape { rfc: t });
+        }
+        Ok(t)
     }
 
     #[test]

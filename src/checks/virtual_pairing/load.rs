@@ -147,7 +147,9 @@ pub fn load(ctx: &AuditContext) -> Result<(Vec<Side>, HashSet<String>), CheckErr
             sides[k].declared_ids.push(key.id());
         }
         if sides[k].declared_rfc.is_none() {
-            sides[k].declared_rfc = rc2[i].as_deref().and_then(|s| model::rfc(s).ok());
+            sides[k].declared_rfc = rc2[i]
+                .as_deref()
+                .and_then(|s| model::rfc(s).ok().map(Into::into));
         }
     }
     let lid = str_col(&lines, "pedimento_id")?;

@@ -472,9 +472,9 @@ impl<'t> FileRead<'t> {
                 return self.reject_record(parsed, ln, lines, "pedimento", reason, raw_of(r));
             }
         } else {
-            self.order.push(out.header.pedimento_id.clone());
+            self.order.push(out.header.pedimento_id.to_string());
             self.headers
-                .insert(out.header.pedimento_id.clone(), (out.header, ln));
+                .insert(out.header.pedimento_id.to_string(), (out.header, ln));
         }
         self.accepted += 1;
         self.joined += lines.len() - 1;
@@ -656,13 +656,13 @@ impl<'t> FileRead<'t> {
         // version wins. Its earlier partidas, identificadores and descargos are dropped
         // (counted as duplicates of the earlier file); the earlier header stays for
         // `YearData::dedupe`, which keeps it as a conflict when it differs.
-        let here: HashSet<&String> = self.order.iter().collect();
+        let here: HashSet<&str> = self.order.iter().map(String::as_str).collect();
         let mut dropped: HashMap<String, usize> = HashMap::new();
         for y in parsed.years.values_mut() {
             let src: HashMap<&str, &String> = y
                 .pedimentos
                 .iter()
-                .filter(|p| here.contains(&p.pedimento_id))
+                .filter(|p| here.contains(p.pedimento_id.as_str()))
                 .map(|p| (p.pedimento_id.as_str(), &p.source_file))
                 .collect();
             if src.is_empty() {
@@ -698,7 +698,7 @@ impl<'t> FileRead<'t> {
             h.set_totals(&totals);
             if let Some(ant) = &h.rectifica_id {
                 parsed.supersede(&file);
-                if let Some(d) = op_dates.get(ant) {
+                if let Some(d) = op_dates.get(ant.as_str()) {
                     h.fecha_operacion = *d;
                 }
             }

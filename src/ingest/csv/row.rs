@@ -211,7 +211,9 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
             RejectReason::BadField,
         )?
         .map(|k| k.id());
-    let clave_original = rec.text(col!("clave_original")).map(|s| s.to_uppercase());
+    let clave_original = rec
+        .text(col!("clave_original"))
+        .map(|s| Text::from(s.to_uppercase()));
     let effective = if clave == "R1" {
         clave_original.clone().unwrap_or(clave.clone())
     } else {
@@ -219,18 +221,18 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
     };
     let id = key.id();
     let header = PedimentoRow {
-        pedimento_id: id.clone(),
+        pedimento_id: id.clone().into(),
         year: key.year(),
-        aduana_seccion: key.aduana_seccion().to_string(),
-        patente: key.patente().to_string(),
-        numero: key.numero().to_string(),
+        aduana_seccion: key.aduana_seccion().into(),
+        patente: key.patente().into(),
+        numero: key.numero().into(),
         tipo_operacion,
         clave: effective,
         clave_declarada: clave.clone(),
         tipo_pedimento: if rectifica.is_some() { 2 } else { 1 },
         rfc,
-        nombre: rec.text(col!("nombre")),
-        immex_programa: rec.text(col!("immex_programa")),
+        nombre: rec.text(col!("nombre")).map(Into::into),
+        immex_programa: rec.text(col!("immex_programa")).map(Into::into),
         fecha_pago,
         fecha_entrada: rec.opt(col!("fecha_entrada"), model::date, RejectReason::BadDate)?,
         fecha_seleccion,
@@ -243,14 +245,14 @@ pub(super) fn parse_row(rec: &Rec, file: &str, ln: usize) -> Result<RowOut, Fail
         valor_dolares: Decimal::ZERO,
         valor_aduana: Decimal::ZERO,
         valor_comercial: Decimal::ZERO,
-        rectifica_id: rectifica,
+        rectifica_id: rectifica.map(Into::into),
         contraparte_id: rec
             .opt(
                 col!("contraparte_pedimento"),
                 model::PedimentoKey::parse,
                 RejectReason::BadField,
             )?
-            .map(|k| k.id()),
+            .map(|k| k.id_text()),
         contraparte_rfc: rec.opt(col!("contraparte_rfc"), model::rfc, RejectReason::BadRfc)?,
         source_file: file.to_string(),
         source_line: ln as i64,

@@ -137,7 +137,7 @@ pub(super) fn distribute(
                 .entry(row.year)
                 .or_default()
                 .partial
-                .insert(row.pedimento_id.clone());
+                .insert(row.pedimento_id.to_string());
         }
         (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
         parsed

@@ -278,11 +278,11 @@ fn parse_seeded(
 pub fn apply_identifier(h: &mut PedimentoRow, clave: &str, c1: Option<&str>, c2: Option<&str>) {
     if clave == "IM" {
         if let Some(p) = c1 {
-            h.immex_programa = Some(p.trim().to_string());
+            h.immex_programa = Some(p.trim().into());
         }
     } else if clave.len() == 2 && clave.starts_with('V') && clave.as_bytes()[1].is_ascii_digit() {
         if let Some(k) = c1.and_then(|s| model::PedimentoKey::parse(s).ok()) {
-            h.contraparte_id = Some(k.id());
+            h.contraparte_id = Some(k.id_text());
         }
         if let Some(r) = c2.and_then(|s| model::rfc(s).ok()) {
             h.contraparte_rfc = Some(r);

@@ -322,7 +322,7 @@ pub(super) fn value_totals(
             let h = &ctx.rows[*at];
             let reason = RejectReason::TotalOverflow {
                 column: col.to_string(),
-                pedimento: h.pedimento_id.clone(),
+                pedimento: h.pedimento_id.to_string(),
             };
             parsed.unaccept(&h.source_file);
             parsed.reject(RejectRow {

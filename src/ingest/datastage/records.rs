@@ -6,7 +6,7 @@ use super::super::Parsed;
 use super::apply_identifier;
 use super::resolve::{Ctx, each_line, reject_row};
 use super::table::{Fail, Row, Table, dec, f, fields_buf};
-use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow};
+use crate::dataset::{DescargoRow, IdentificadorRow, PedimentoRow, Text};
 use crate::model::{
     self, FieldError, FieldResult, PedimentoKey, PedimentoNumber, QTY_SCALE, RejectReason,
 };
@@ -167,7 +167,7 @@ pub(super) fn identificadores_507(
         apply_identifier(h, &clave, c1.as_deref(), c2.as_deref());
         ireq.push((t.req, t.fi));
         idents.push(IdentificadorRow {
-            pedimento_id: h.pedimento_id.clone(),
+            pedimento_id: h.pedimento_id.to_string(),
             partida: None,
             clave,
             complemento1: c1,
@@ -188,7 +188,7 @@ pub(super) fn rectificaciones_701(
     names: &[String],
 ) {
     #[allow(clippy::type_complexity)]
-    let mut rect: HashMap<PedimentoKey, (String, Option<String>, Option<NaiveDate>, usize)> =
+    let mut rect: HashMap<PedimentoKey, (Text, Option<Text>, Option<NaiveDate>, usize)> =
         HashMap::new();
     each_line(tables, parsed, |t, _, r, _| {
         let tr = r.triple()?;
@@ -211,15 +211,20 @@ pub(super) fn rectificaciones_701(
                 .map(|k| k.year())
                 .unwrap_or(key.year()),
         };
-        let doc = r.text(f::DocumentoAnterior).map(|s| s.to_uppercase());
-        rect.insert(key, (PedimentoKey::of(ant, ant_year).id(), doc, fa, t.fi));
+        let doc = r
+            .text(f::DocumentoAnterior)
+            .map(|s| Text::from(s.to_uppercase()));
+        rect.insert(
+            key,
+            (PedimentoKey::of(ant, ant_year).id_text(), doc, fa, t.fi),
+        );
         Ok(())
     });
     // The rectified pedimentos' date and clave, as they were before any rectificación
     // is applied (only those named by a 701 row are looked up).
     let anteriores: std::collections::HashSet<&str> = rect.values().map(|r| r.0.as_str()).collect();
-    let mut op_dates: HashMap<String, NaiveDate> = HashMap::new();
-    let mut claves_of: HashMap<String, String> = HashMap::new();
+    let mut op_dates: HashMap<Text, NaiveDate> = HashMap::new();
+    let mut claves_of: HashMap<Text, Text> = HashMap::new();
     if !anteriores.is_empty() {
         for h in &ctx.rows {
             if anteriores.contains(h.pedimento_id.as_str()) {
@@ -320,17 +325,17 @@ fn header_501(r: &Row) -> Result<(PedimentoNumber, PedimentoRow), Fail> {
         _ => 1,
     };
     let row = PedimentoRow {
-        pedimento_id: PedimentoKey::of(tr, year).id(),
+        pedimento_id: PedimentoKey::of(tr, year).id_text(),
         year,
-        aduana_seccion: tr.aduana_seccion().to_string(),
-        patente: tr.patente().to_string(),
-        numero: tr.numero().to_string(),
+        aduana_seccion: tr.aduana_seccion().into(),
+        patente: tr.patente().into(),
+        numero: tr.numero().into(),
         tipo_operacion,
         clave: clave.clone(),
         clave_declarada: clave,
         tipo_pedimento,
         rfc,
-        nombre: r.text(f::NombreContribuyente),
+        nombre: r.ctext(f::NombreContribuyente),
         immex_programa: None,
         fecha_pago,
         fecha_entrada: None,

@@ -152,7 +152,7 @@ impl Ctx {
         Err((
             "Pedimento".into(),
             RejectReason::HeaderOverflow {
-                pedimento: self.rows[at].pedimento_id.clone(),
+                pedimento: self.rows[at].pedimento_id.to_string(),
                 file: self.rows[at].source_file.clone(),
                 line: self.rows[at].source_line,
             },

@@ -424,7 +424,7 @@ fn stage_year(
         .pedimentos
         .iter()
         .filter(|h| !with.contains(h.pedimento_id.as_str()))
-        .map(|h| h.pedimento_id.clone())
+        .map(|h| h.pedimento_id.to_string())
         .collect();
     let paths = [
         p("pedimentos"),
