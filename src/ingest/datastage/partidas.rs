@@ -270,23 +270,66 @@ pub(super) fn header_sums(
     pkeys: &[PedimentoKey],
     keep: Option<&[bool]>,
 ) -> Vec<Sums> {
-    let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); ctx.rows.len()];
     let mut last: Option<(&PedimentoKey, usize)> = None;
-    for (j, (p, k)) in partidas.iter().zip(pkeys).enumerate() {
-        if keep.is_some_and(|kp| !kp[j]) {
-            continue;
+    let values = partidas
+        .iter()
+        .zip(pkeys)
+        .enumerate()
+        .filter(|(j, _)| keep.is_none_or(|kp| kp[*j]))
+        .map(|(_, (p, k))| {
+            let at = match last {
+                Some((lk, at)) if lk == k => at,
+                _ => ctx.headers[k],
+            };
+            last = Some((k, at));
+            (at, [p.valor_dolares, p.valor_aduana, p.valor_comercial])
+        });
+    sums_by_index(ctx.rows.len(), values)
+}
+
+/// The three sums of the values given for each index below `n`: the values of
+/// [`crate::dataset::add_checked`] sums. Summed as whole hundredths (i128: no overflow
+/// at any count of DECIMAL(18,2) values; a `Decimal` add per value was most of
+/// [`header_sums`]' time); a value with more than 2 decimals (none from the Data Stage
+/// parser) is added as a `Decimal`.
+fn sums_by_index(n: usize, values: impl Iterator<Item = (usize, [Decimal; 3])>) -> Vec<Sums> {
+    let mut cents = vec![[0i128; 3]; n];
+    let mut exact: Vec<(usize, [Decimal; 3])> = vec![];
+    for (at, v) in values {
+        match v.map(cents_of) {
+            [Some(a), Some(b), Some(c)] => {
+                let e = &mut cents[at];
+                e[0] += a;
+                e[1] += b;
+                e[2] += c;
+            }
+            _ => exact.push((at, v)),
         }
-        let at = match last {
-            Some((lk, at)) if lk == k => at,
-            _ => ctx.headers[k],
-        };
-        last = Some((k, at));
+    }
+    let dec = |c: i128| {
+        Decimal::try_from_i128_with_scale(c, MONEY_SCALE).unwrap_or(if c < 0 {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        })
+    };
+    let mut sums: Vec<Sums> = cents
+        .into_iter()
+        .map(|[a, b, c]| (dec(a), dec(b), dec(c)))
+        .collect();
+    for (at, [a, b, c]) in exact {
         let e = &mut sums[at];
-        crate::dataset::add_checked(&mut e.0, p.valor_dolares);
-        crate::dataset::add_checked(&mut e.1, p.valor_aduana);
-        crate::dataset::add_checked(&mut e.2, p.valor_comercial);
+        crate::dataset::add_checked(&mut e.0, a);
+        crate::dataset::add_checked(&mut e.1, b);
+        crate::dataset::add_checked(&mut e.2, c);
     }
     sums
+}
+
+/// A value with at most [`MONEY_SCALE`] decimals as a whole number of hundredths.
+fn cents_of(v: Decimal) -> Option<i128> {
+    let up = MONEY_SCALE.checked_sub(v.scale())?;
+    Some(v.mantissa() * 10i128.pow(up))
 }
 
 /// Value totals per header (501 carries none), checked: a total that does not fit
@@ -653,6 +696,29 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The sums in hundredths are the sums `add_checked` makes one `Decimal` at a
+        /// time, values with 0-4 decimals mixed (the ones over 2 take the `Decimal` path).
+        #[test]
+        fn sums_by_index_are_decimal_sums(
+            values in proptest::collection::vec(
+                (0usize..4, proptest::array::uniform3((-10i64.pow(17)..10i64.pow(17), 0u32..5))),
+                0..60,
+            ),
+        ) {
+            let values: Vec<(usize, [Decimal; 3])> = values
+                .into_iter()
+                .map(|(at, v)| (at, v.map(|(m, sc)| Decimal::new(m, sc))))
+                .collect();
+            let got = sums_by_index(4, values.iter().copied());
+            let mut want = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); 4];
+            for (at, [a, b, c]) in &values {
+                crate::dataset::add_checked(&mut want[*at].0, *a);
+                crate::dataset::add_checked(&mut want[*at].1, *b);
+                crate::dataset::add_checked(&mut want[*at].2, *c);
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
+
         /// The binary search over partidas in (key, partida) order finds what the map
         /// finds: each partida, and nothing for one that is not there.
         #[test]
