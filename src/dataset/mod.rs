@@ -95,6 +95,102 @@ mod tests {
     use super::*;
     use std::hash::{BuildHasher, BuildHasherDefault};
 
+    fn header(id: &str, clave: &str) -> PedimentoRow {
+        let d = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        PedimentoRow {
+            pedimento_id: id.into(),
+            year: 2024,
+            aduana_seccion: "240".into(),
+            patente: "3953".into(),
+            numero: id[id.len() - 7..].into(),
+            tipo_operacion: 1,
+            clave: clave.into(),
+            clave_declarada: clave.into(),
+            tipo_pedimento: 1,
+            rfc: "AAA010101AAA".into(),
+            nombre: None,
+            immex_programa: None,
+            fecha_pago: d,
+            fecha_entrada: None,
+            fecha_seleccion: None,
+            fecha_operacion: d,
+            tipo_cambio: None,
+            valor_dolares: Decimal::ZERO,
+            valor_aduana: Decimal::ZERO,
+            valor_comercial: Decimal::ZERO,
+            rectifica_id: None,
+            contraparte_id: None,
+            contraparte_rfc: None,
+            source_file: "a.csv".into(),
+            source_line: 2,
+            hora_pago: None,
+            consolidado: None,
+        }
+    }
+
+    /// Headers in strictly increasing id order are kept as they are (the fast path); a
+    /// repeated id, in order or not, keeps its last version and the earlier one, when it
+    /// differs, as a conflict.
+    #[test]
+    fn dedupe_keeps_the_last_version_of_a_pedimento() {
+        let ids = ["2024-240-3953-4000001", "2024-240-3953-4000002"];
+        let mut y = YearData {
+            pedimentos: vec![header(ids[0], "A1"), header(ids[1], "A1")],
+            ..Default::default()
+        };
+        y.dedupe();
+        assert_eq!(y.pedimentos.len(), 2);
+        assert!(y.conflicts.is_empty());
+        for order in [[0, 0, 1], [0, 1, 0]] {
+            let mut y = YearData::default();
+            for (k, i) in order.into_iter().enumerate() {
+                y.pedimentos
+                    .push(header(ids[i], if k == 0 { "A1" } else { "IN" }));
+            }
+            y.dedupe();
+            let kept: Vec<(&str, &str)> = y
+                .pedimentos
+                .iter()
+                .map(|p| (p.pedimento_id.as_str(), p.clave.as_str()))
+                .collect();
+            assert!(kept.contains(&(ids[0], "IN")), "{order:?}: {kept:?}");
+            assert_eq!(kept.len(), 2, "{order:?}");
+            assert_eq!(y.conflicts.len(), 1, "{order:?}");
+            assert_eq!(y.conflicts[0].clave, "A1");
+        }
+    }
+
+    /// Descriptive text columns are written without statistics, keys with them.
+    #[test]
+    fn statistics_only_where_a_reader_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        let rows = vec![header("2024-240-3953-4000001", "A1")];
+        write_parquet(
+            &path,
+            pedimentos_schema(),
+            &[pedimentos_batch(&rows).unwrap()],
+        )
+        .unwrap();
+        let f = fs::File::open(&path).unwrap();
+        let r = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let g = &r.metadata().row_groups()[0];
+        let stats = |name: &str| {
+            g.columns()
+                .iter()
+                .find(|c| c.column_path().string() == name)
+                .unwrap()
+                .statistics()
+                .is_some()
+        };
+        for c in ["pedimento_id", "rfc", "clave", "fecha_pago"] {
+            assert!(stats(c), "{c}");
+        }
+        for c in ["source_file", "clave_declarada", "nombre"] {
+            assert!(!stats(c), "{c}");
+        }
+    }
+
     /// Rows written in small batches come back in order, in row groups of 64K-256K rows
     /// (the last one smaller).
     #[test]

@@ -230,6 +230,15 @@ impl YearData {
     /// a pedimento wins (the earlier goes to `conflicts` when it differs) and the later
     /// row of a partida wins.
     pub fn dedupe(&mut self) {
+        // Headers in strictly increasing id order (as the Data Stage parse leaves them)
+        // have no duplicate: one pass of comparisons instead of a map of every id.
+        if self
+            .pedimentos
+            .windows(2)
+            .all(|w| w[0].pedimento_id < w[1].pedimento_id)
+        {
+            return;
+        }
         let winner: Vec<usize> = {
             let mut last: FxMap<&str, usize> = FxMap::default();
             last.reserve(self.pedimentos.len());

@@ -515,9 +515,10 @@ pub(super) fn load<'a>(
             continue;
         }
         let mut nf = bytecount::count(l.as_bytes(), b'|') + 1;
-        // (The last field, found by memrchr: `rsplit` searched char by char.)
+        // (The last field, found by memrchr: `rsplit` searched char by char, and
+        // `rfind` compares each hit's bytes with `memcmp`.)
         if nf == ncols + 1
-            && l.rfind('|')
+            && memchr::memrchr(b'|', l.as_bytes())
                 .is_some_and(|i| model::trim(&l[i + 1..]).is_empty())
         {
             nf -= 1;
