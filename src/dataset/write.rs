@@ -57,6 +57,27 @@ pub(super) const NO_STATISTICS: &[&str] = &[
     "raw",
 ];
 
+/// Whole-number columns without a dictionary (line numbers; amounts and quantities,
+/// stored as INT64 decimals) written DELTA_BINARY_PACKED instead of PLAIN: 8 bytes per
+/// value became the bits of the differences, so zstd has far less to compress (a 10M
+/// ingest's CPU -6%, its dataset -3.5%). A standard Parquet encoding: DuckDB, Spark,
+/// DataFusion, pyarrow and polars read it.
+pub(super) const DELTA: &[&str] = &[
+    "source_line",
+    "line",
+    "valor_dolares",
+    "valor_aduana",
+    "valor_comercial",
+    "cantidad_umc",
+    "cantidad_umt",
+    "precio_unitario",
+    "igi_importe",
+    "iva_importe",
+    "ieps_importe",
+    "dta_importe",
+    "cantidad",
+];
+
 pub(super) fn props() -> WriterProperties {
     props_with(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
 }
@@ -68,6 +89,12 @@ fn props_with(compression: Compression) -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     for c in NO_DICTIONARY {
         b = b.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
+    }
+    for c in DELTA {
+        b = b.set_column_encoding(
+            parquet::schema::types::ColumnPath::from(*c),
+            parquet::basic::Encoding::DELTA_BINARY_PACKED,
+        );
     }
     for c in NO_STATISTICS {
         b = b.set_column_statistics_enabled(

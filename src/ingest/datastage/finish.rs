@@ -119,33 +119,56 @@ pub(super) fn distribute(
     let missing = std::mem::take(&mut ctx.missing)
         .into_inner()
         .unwrap_or_default();
-    let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
-    for h in &ctx.rows {
-        *per_year.entry(h.year).or_default() += 1;
-    }
-    for (y, n) in per_year {
-        parsed.years.entry(y).or_default().pedimentos.reserve(n);
-    }
-    for (at, (mut row, (vd, va, vc))) in ctx.rows.into_iter().zip(sums).enumerate() {
-        if dead.get(at) == Some(&true) {
-            continue; // rejected (total overflow)
+    let one_year = ctx
+        .rows
+        .first()
+        .map(|h| h.year)
+        .filter(|y| ctx.rows.iter().all(|h| h.year == *y) && !dead.contains(&true));
+    if let Some(y) = one_year {
+        // Headers all of one year, none rejected (a shard of one year's request, the
+        // usual case): the vector moves to its year whole instead of row by row (~2% of
+        // a 10M ingest's CPU in copies of ~450-byte rows).
+        let yd = parsed.years.entry(y).or_default();
+        for (at, (row, (vd, va, vc))) in ctx.rows.iter_mut().zip(sums).enumerate() {
+            if at >= seeded_from {
+                yd.partial.insert(row.pedimento_id.to_string());
+            }
+            (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
         }
-        if at >= seeded_from {
-            // A stored pedimento this input adds rows to.
+        if yd.pedimentos.is_empty() {
+            yd.pedimentos = ctx.rows;
+        } else {
+            yd.pedimentos.append(&mut ctx.rows);
+        }
+    } else {
+        let mut per_year: std::collections::BTreeMap<i32, usize> = Default::default();
+        for h in &ctx.rows {
+            *per_year.entry(h.year).or_default() += 1;
+        }
+        for (y, n) in per_year {
+            parsed.years.entry(y).or_default().pedimentos.reserve(n);
+        }
+        for (at, (mut row, (vd, va, vc))) in ctx.rows.into_iter().zip(sums).enumerate() {
+            if dead.get(at) == Some(&true) {
+                continue; // rejected (total overflow)
+            }
+            if at >= seeded_from {
+                // A stored pedimento this input adds rows to.
+                parsed
+                    .years
+                    .entry(row.year)
+                    .or_default()
+                    .partial
+                    .insert(row.pedimento_id.to_string());
+            }
+            (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
             parsed
                 .years
                 .entry(row.year)
                 .or_default()
-                .partial
-                .insert(row.pedimento_id.to_string());
+                .pedimentos
+                .push(row);
         }
-        (row.valor_dolares, row.valor_aduana, row.valor_comercial) = (vd, va, vc);
-        parsed
-            .years
-            .entry(row.year)
-            .or_default()
-            .pedimentos
-            .push(row);
     }
     file_partidas(partidas, parsed);
     parsed.push_by_year([], idents, descargos);
