@@ -2,8 +2,9 @@
 //! atomic writes) and reading.
 
 use super::*;
+use parquet::file::properties::EnabledStatistics;
 
-/// Columns whose values are (nearly) all different: written PLAIN, without the
+/// Text columns whose values are (nearly) all different: written PLAIN, without the
 /// dictionary parquet-rs tries first. Its interner hashed every value of a row group
 /// before falling back (about 6% of a 10M ingest's CPU, for a dictionary as large as
 /// the column); zstd still compresses these columns. Names of any table; a name a
@@ -14,20 +15,7 @@ pub(super) const NO_DICTIONARY: &[&str] = &[
     "rectifica_id",
     "contraparte_id",
     "original_id",
-    "source_line",
-    "line",
     "raw",
-    "valor_dolares",
-    "valor_aduana",
-    "valor_comercial",
-    "cantidad_umc",
-    "cantidad_umt",
-    "precio_unitario",
-    "igi_importe",
-    "iva_importe",
-    "ieps_importe",
-    "dta_importe",
-    "cantidad",
 ];
 
 /// Text columns written without min/max statistics: descriptive values nobody filters a
@@ -57,8 +45,9 @@ pub(super) const NO_STATISTICS: &[&str] = &[
     "raw",
 ];
 
-/// Whole-number columns without a dictionary (line numbers; amounts and quantities,
-/// stored as INT64 decimals) written DELTA_BINARY_PACKED instead of PLAIN: 8 bytes per
+/// Whole-number columns (line numbers; amounts and quantities, stored as INT64
+/// decimals) whose values are nearly all different: no dictionary either (see
+/// [`NO_DICTIONARY`]), and written DELTA_BINARY_PACKED instead of PLAIN: 8 bytes per
 /// value became the bits of the differences, so zstd has far less to compress (a 10M
 /// ingest's CPU -6%, its dataset -3.5%). A standard Parquet encoding: DuckDB, Spark,
 /// DataFusion, pyarrow and polars read it.
@@ -79,15 +68,20 @@ pub(super) const DELTA: &[&str] = &[
 ];
 
 pub(super) fn props() -> WriterProperties {
-    props_with(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+    props_with(
+        Compression::ZSTD(ZstdLevel::try_new(1).unwrap()),
+        EnabledStatistics::Page,
+    )
 }
 
-/// [`props`] with another compression (scratch files: Snappy, faster to write and read).
-fn props_with(compression: Compression) -> WriterProperties {
+/// [`props`] with another compression and statistics (scratch files: Snappy, faster to
+/// write and read, and no statistics: each is read whole, once).
+fn props_with(compression: Compression, statistics: EnabledStatistics) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(compression)
+        .set_statistics_enabled(statistics)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-    for c in NO_DICTIONARY {
+    for c in NO_DICTIONARY.iter().chain(DELTA) {
         b = b.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
     }
     for c in DELTA {
@@ -99,7 +93,7 @@ fn props_with(compression: Compression) -> WriterProperties {
     for c in NO_STATISTICS {
         b = b.set_column_statistics_enabled(
             parquet::schema::types::ColumnPath::from(*c),
-            parquet::file::properties::EnabledStatistics::None,
+            EnabledStatistics::None,
         );
     }
     b.build()
@@ -146,7 +140,7 @@ impl ParWriter {
         let props = if sync {
             props()
         } else {
-            props_with(Compression::SNAPPY)
+            props_with(Compression::SNAPPY, EnabledStatistics::None)
         };
         let w = ArrowWriter::try_new(f, schema.clone(), Some(props)).map_err(pq(path))?;
         let (writer, factory) = w.into_serialized_writer().map_err(pq(path))?;
