@@ -163,6 +163,7 @@ pub fn run(cfg: &AuditConfig) -> Result<AuditOutput, AuditError> {
 pub fn write_df(df: &mut DataFrame, path: &Path) -> Result<(), AuditError> {
     let f = std::fs::File::create(path).map_err(AuditError::io(path))?;
     ParquetWriter::new(f)
+        .with_compression(crate::checks::fast_zstd())
         .finish(df)
         .map_err(|source| AuditError::Write {
             path: path.to_path_buf(),
@@ -202,7 +203,10 @@ impl TableOut {
             Some(w) => w,
             None => {
                 let f = std::fs::File::create(&self.path).map_err(AuditError::io(&self.path))?;
-                let w = ParquetWriter::new(f).batched(df.schema()).map_err(err)?;
+                let w = ParquetWriter::new(f)
+                    .with_compression(crate::checks::fast_zstd())
+                    .batched(df.schema())
+                    .map_err(err)?;
                 self.w.insert(w)
             }
         };

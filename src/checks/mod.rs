@@ -578,12 +578,29 @@ fn detach(df: DataFrame) -> PolarsResult<DataFrame> {
     DataFrame::new(df.height(), cols)
 }
 
-/// Writes one batch's share of a table to the scratch folder.
+/// Writes one batch's share of a table to the scratch folder: zstd level 1 and no
+/// statistics (read back whole, once; polars' default zstd level 3 and min/max of every
+/// column were ~5% of a 10M audit's CPU across its 20 batches' spills).
 fn write_frame(df: &mut DataFrame, path: &std::path::Path) -> Result<(), CheckError> {
     let f = std::fs::File::create(path)
         .map_err(|e| CheckError::Other(format!("{}: {e}", path.display())))?;
-    ParquetWriter::new(f).finish(df)?;
+    ParquetWriter::new(f)
+        .with_compression(fast_zstd())
+        .with_statistics(polars::prelude::StatisticsOptions {
+            min_value: false,
+            max_value: false,
+            distinct_count: false,
+            null_count: false,
+            ..Default::default()
+        })
+        .finish(df)?;
     Ok(())
+}
+
+/// zstd level 1, the dataset's own compression (`dataset::write`): polars' default
+/// level 3 compresses the audit's frames ~2x slower for a few percent of size.
+pub fn fast_zstd() -> ParquetCompression {
+    ParquetCompression::Zstd(polars_parquet::write::ZstdLevel::try_new(1).ok())
 }
 
 /// One table's rows gathered batch by batch (the files [`write_frame`] wrote), in one
