@@ -245,14 +245,13 @@ pub fn time_of(s: &str) -> Option<compact_str::CompactString> {
         return None;
     }
     // `hh:mm:ss` written digit by digit (`format!` was most of this function's time).
-    let d = |v: u32, i: usize| b"0123456789"[(v / 10u32.pow(i as u32) % 10) as usize] as char;
     let mut out = compact_str::CompactString::default();
     for (k, v) in [h, m, sec].into_iter().enumerate() {
         if k > 0 {
             out.push(':');
         }
-        out.push(d(v, 1));
-        out.push(d(v, 0));
+        out.push(char::from(b'0' + (v / 10) as u8));
+        out.push(char::from(b'0' + (v % 10) as u8));
     }
     Some(out)
 }
