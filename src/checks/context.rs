@@ -491,6 +491,15 @@ impl AuditContext {
         // The ledger views are computed natively (ledger_native.rs) when the context is
         // materialized; lazy contexts (few rows read, or none) keep every view as a plan.
         let mut native_balances: Option<DataFrame> = None;
+        // A batch keeps `ledger_movements` in its scratch folder once the native ledger
+        // has read it: after the ledger only DESCARGO-EXCESS, -UNIT and -NO-BOM read it
+        // (their few discharge rows and the imports' units), and holding it (~290 MB at
+        // 626 k movements, 33 columns) beside the ledger tables made the batch's checks
+        // peak 2.05 GB on a one-company history with a bill of materials on every product.
+        let spill_dir = match (&scope.rows, scope.lazy_views || scope.virtual_only) {
+            (Rows::Batch(dir), false) => Some(dir),
+            _ => None,
+        };
         for (name, file, text) in super::VIEWS {
             // The pairing reads only current_pedimentos; planning the ledger views, even
             // lazily, runs parts of them (polars SQL): 24 s and the run's peak memory in
@@ -502,7 +511,15 @@ impl AuditContext {
             let lf = if scope.lazy_views {
                 ctx.sql_lazy(text, file)?
             } else if *name == "ledger_allocations" {
-                match ctx.native_ledger()? {
+                let native = match spill_dir {
+                    // Written while the ledger runs: most of the ledger's loops run on one
+                    // core (the spill alone took 0.18 s of each 10 M-partida batch).
+                    Some(dir) => {
+                        ctx.spill_during("ledger_movements", dir, AuditContext::native_ledger)?
+                    }
+                    None => ctx.native_ledger()?,
+                };
+                match native {
                     Some(v) => {
                         native_balances = Some(v.balances);
                         v.allocations.lazy()
@@ -525,34 +542,43 @@ impl AuditContext {
             };
             ctx.tables.insert(name.to_string(), lf);
         }
-        // A batch keeps `ledger_movements` in its scratch folder once the native ledger
-        // has read it: after the ledger only DESCARGO-EXCESS, -UNIT and -NO-BOM read it
-        // (their few discharge rows and the imports' units), and holding it (~290 MB at
-        // 626 k movements, 33 columns) beside the ledger tables made the batch's checks
-        // peak 2.05 GB on a one-company history with a bill of materials on every product.
-        if let (Rows::Batch(dir), false) = (&scope.rows, scope.lazy_views || scope.virtual_only) {
-            let _t = crate::timing::Timer::new("ledger_movements spill");
-            ctx.spill("ledger_movements", dir)?;
-        }
         Ok(ctx)
     }
 
     /// Moves the materialized view `name` to a Parquet file in `dir` (a batch's scratch
     /// folder) and registers a scan of it instead: the checks then decode only the
     /// columns and rows they read, when they read them, instead of the batch holding the
-    /// whole table from the ledger to the end of its checks.
-    fn spill(&mut self, name: &str, dir: &Path) -> Result<(), CheckError> {
+    /// whole table from the ledger to the end of its checks. The file is written on a
+    /// thread of its own while `work` runs (on the context as it was, the view in memory).
+    fn spill_during<T>(
+        &mut self,
+        name: &str,
+        dir: &Path,
+        work: impl FnOnce(&Self) -> Result<T, CheckError>,
+    ) -> Result<T, CheckError> {
         let path = dir.join(format!("view-{name}.parquet"));
         let mut df = self.table(name).collect()?;
         self.spilled.push(path.clone());
-        super::write_frame(&mut df, &path)?;
+        let this = &*self;
+        let (written, out) = std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                let _t = crate::timing::Timer::new("view spill");
+                super::write_frame(&mut df, &path)
+            });
+            let out = work(this);
+            (writer.join(), out)
+        });
+        written.map_err(|_| {
+            CheckError::Other(format!("writing {}: thread panicked", path.display()))
+        })??;
         drop(df);
+        let out = out?;
         let scan = LazyFrame::scan_parquet(
             PlRefPath::new(path.to_string_lossy().to_string()),
             ScanArgsParquet::default(),
         )?;
         self.tables.insert(name.to_string(), scan);
-        Ok(())
+        Ok(out)
     }
 
     /// This context's virtual-operation pedimentos (claves V1..V9) and their rows, by table

@@ -40,6 +40,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
+mod columns;
+use columns::{BalanceRows, FnvMap, conform, dense_ranks, shared_strs};
+
 /// The two views, as the SQL would give them.
 pub struct Views {
     pub allocations: DataFrame,
@@ -444,6 +447,12 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     let take = |c: &str, idx: &IdxCa, name: &str| -> PolarsResult<Column> {
         Ok(mov.column(c)?.take(idx)?.with_name(name.into()))
     };
+    // Many columns gathered by one index: in parallel (one core took ~0.1 s a 10 M batch).
+    let take_all = |idx: &IdxCa, cols: &[(&str, &str)]| -> PolarsResult<Vec<Column>> {
+        cols.par_iter()
+            .map(|(c, name)| take(c, idx, name))
+            .collect()
+    };
     let dec = |name: &str, v: Vec<i128>, dtype: &DataType| -> PolarsResult<Column> {
         let DataType::Decimal(p, sc) = dtype else {
             unreachable!("cantidad is a decimal")
@@ -453,25 +462,32 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
             .into_series()
             .into())
     };
-    let alloc = DataFrame::new_infer_height(vec![
-        Column::new("method".into(), method),
-        take("rfc", &dis_idx, "rfc")?,
-        take("fraccion", &dis_idx, "fraccion")?,
-        take("umt", &dis_idx, "umt")?,
-        take("pedimento_id", &imp_idx, "import_id")?,
-        take("partida", &imp_idx, "import_partida")?,
-        take("pedimento_id", &dis_idx, "discharge_id")?,
-        take("partida", &dis_idx, "discharge_partida")?,
-        take("clave", &dis_idx, "discharge_clave")?,
-        take("fecha_operacion", &dis_idx, "discharge_fecha")?,
-        dec("cantidad", qty, &q_dtype)?,
-        take("producto_fraccion", &dis_idx, "producto_fraccion")?,
-        take("producto_cantidad", &dis_idx, "producto_cantidad")?,
-        take("bom_consumo", &dis_idx, "bom_consumo")?,
-        take("bom_merma_pct", &dis_idx, "bom_merma_pct")?,
-        take("bom_desperdicio_pct", &dis_idx, "bom_desperdicio_pct")?,
-        take("bom_valid_from", &dis_idx, "bom_valid_from")?,
-    ])?;
+    // (Built in any order: `conform` puts the columns in the schema's.)
+    let mut cols = take_all(
+        &imp_idx,
+        &[("pedimento_id", "import_id"), ("partida", "import_partida")],
+    )?;
+    cols.extend(take_all(
+        &dis_idx,
+        &[
+            ("rfc", "rfc"),
+            ("fraccion", "fraccion"),
+            ("umt", "umt"),
+            ("pedimento_id", "discharge_id"),
+            ("partida", "discharge_partida"),
+            ("clave", "discharge_clave"),
+            ("fecha_operacion", "discharge_fecha"),
+            ("producto_fraccion", "producto_fraccion"),
+            ("producto_cantidad", "producto_cantidad"),
+            ("bom_consumo", "bom_consumo"),
+            ("bom_merma_pct", "bom_merma_pct"),
+            ("bom_desperdicio_pct", "bom_desperdicio_pct"),
+            ("bom_valid_from", "bom_valid_from"),
+        ],
+    )?);
+    cols.push(Column::new("method".into(), method));
+    cols.push(dec("cantidad", qty, &q_dtype)?);
+    let alloc = DataFrame::new_infer_height(cols)?;
     let alloc = conform(alloc, &alloc_schema())?;
     stages.mark("allocations");
 
@@ -544,129 +560,134 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         .collect();
     keyed.par_sort_unstable();
     let rows: Vec<usize> = keyed.into_iter().map(|k| k.3 as usize).collect();
-    let b = rows.len();
-    let (mut disc_v, mut open_v) = (Vec::with_capacity(b), Vec::with_capacity(b));
-    let mut cita_pool: Vec<String> = vec![];
-    let mut cita_ix: FnvMap<(usize, &str), usize> = HashMap::default();
-    let (mut meses_v, mut prog_v, mut cita_v): (Vec<Option<i64>>, Vec<Option<i64>>, Vec<usize>) = (
-        Vec::with_capacity(b),
-        Vec::with_capacity(b),
-        Vec::with_capacity(b),
-    );
-    let (mut vp, mut vc, mut ve) = (
-        Vec::with_capacity(b),
-        Vec::with_capacity(b),
-        Vec::with_capacity(b),
-    );
-    let mut estado: Vec<&str> = Vec::with_capacity(b);
-    for &i in &rows {
-        let Some(pc) = plazo_clave.get(i) else {
-            return Ok(None);
-        };
-        let Ok(kv) = version_of(pc, fecha[i]) else {
-            return Ok(None);
-        };
-        let (m, pp) = match kv {
-            Some(k) => (pl_meses[k], pl_prog[k]),
-            None => (None, None),
-        };
-        meses_v.push(m);
-        prog_v.push(pp);
-        // Few distinct citations: each is formatted once (one String per row cost a
-        // second and a few hundred MB per million imports).
-        cita_v.push(match kv {
-            Some(k) => {
-                let ic = inicio_cita.get(i).unwrap_or_default();
-                *cita_ix.entry((k, ic)).or_insert_with(|| {
-                    cita_pool.push(format!(
-                        "[{}] {}{ic}",
-                        pl_version.get(k).unwrap_or_default(),
-                        pl_cita.get(k).unwrap_or_default(),
+    // The rows are independent: chunks run in parallel, each with its own citation
+    // pool (merged below), in `rows`' order (one core took ~0.25 s a batch at 10 M).
+    let one_chunk = |chunk: &[usize]| -> Option<BalanceRows> {
+        let mut p = BalanceRows::with_capacity(chunk.len());
+        let mut cita_ix: FnvMap<(usize, &str), usize> = HashMap::default();
+        for &i in chunk {
+            let pc = plazo_clave.get(i)?;
+            let kv = version_of(pc, fecha[i]).ok()?;
+            let (m, pp) = match kv {
+                Some(k) => (pl_meses[k], pl_prog[k]),
+                None => (None, None),
+            };
+            p.meses.push(m);
+            p.prog.push(pp);
+            // Few distinct citations: each is formatted once (one String per row cost a
+            // second and a few hundred MB per million imports).
+            p.cita.push(match kv {
+                Some(k) => {
+                    let ic = inicio_cita.get(i).unwrap_or_default();
+                    *cita_ix.entry((k, ic)).or_insert_with(|| {
+                        p.pool.push(format!(
+                            "[{}] {}{ic}",
+                            pl_version.get(k).unwrap_or_default(),
+                            pl_cita.get(k).unwrap_or_default(),
+                        ));
+                        p.pool.len() - 1
+                    })
+                }
+                None => {
+                    p.pool.push(format!(
+                        "No version of the plazo of clave {pc} in force on {} \
+                         (src/catalogs/plazos.csv, docs/rules.md): plazo unknown",
+                        date_of(fecha[i])
                     ));
-                    cita_pool.len() - 1
-                })
-            }
-            None => {
-                cita_pool.push(format!(
-                    "No version of the plazo of clave {pc} in force on {} \
-                     (src/catalogs/plazos.csv, docs/rules.md): plazo unknown",
-                    date_of(fecha[i])
-                ));
-                cita_pool.len() - 1
-            }
-        });
-        let d = discharged[i].unwrap_or(0);
-        let open = q[i] - d;
-        disc_v.push(d);
-        open_v.push(open);
-        // Any length in months (the SQL has one branch per length the catalog uses).
-        let linked = pr_link.get(i) == Some(1);
-        let fin = pr_fin.get(i);
-        let Some(inicio) = inicio_ca.get(i) else {
-            return Ok(None); // an import row always has its start in the SQL
-        };
-        let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (m, pp) {
-            (Some(m), _) => (
-                u32::try_from(m)
-                    .ok()
-                    .and_then(|m| date_of(inicio).checked_add_months(Months::new(m))),
-                false,
-            ),
-            (None, Some(1)) => (fin.map(date_of), linked && fin.is_none()),
-            _ => (None, false),
-        };
-        let vence_cancel: Option<NaiveDate> = pr_can.get(i).map(|c| {
-            let days = if pr_pro.get(i) == Some(1) { 180 } else { 60 };
-            date_of(c) + Duration::days(days)
-        });
-        let vence = match (vence_cancel, vence_plazo) {
-            (Some(c), None) => Some(c),
-            (Some(c), Some(v)) if c < v => Some(c),
-            _ => vence_plazo,
-        };
-        estado.push(if open <= 0 {
-            "saldado"
-        } else {
-            match vence {
-                None if abierto => "vigente",
-                None => "plazo desconocido",
-                Some(v) if v < inp.as_of => "vencido",
-                Some(v) if v <= horizon => "por vencer",
-                Some(_) => "vigente",
-            }
-        });
-        vp.push(vence_plazo.map(days_of));
-        vc.push(vence_cancel.map(days_of));
-        ve.push(vence.map(days_of));
-    }
+                    p.pool.len() - 1
+                }
+            });
+            let d = discharged[i].unwrap_or(0);
+            let open = q[i] - d;
+            p.disc.push(d);
+            p.open.push(open);
+            // Any length in months (the SQL has one branch per length the catalog uses).
+            let linked = pr_link.get(i) == Some(1);
+            let fin = pr_fin.get(i);
+            // An import row always has its start in the SQL.
+            let inicio = inicio_ca.get(i)?;
+            let (vence_plazo, abierto): (Option<NaiveDate>, bool) = match (m, pp) {
+                (Some(m), _) => (
+                    u32::try_from(m)
+                        .ok()
+                        .and_then(|m| date_of(inicio).checked_add_months(Months::new(m))),
+                    false,
+                ),
+                (None, Some(1)) => (fin.map(date_of), linked && fin.is_none()),
+                _ => (None, false),
+            };
+            let vence_cancel: Option<NaiveDate> = pr_can.get(i).map(|c| {
+                let days = if pr_pro.get(i) == Some(1) { 180 } else { 60 };
+                date_of(c) + Duration::days(days)
+            });
+            let vence = match (vence_cancel, vence_plazo) {
+                (Some(c), None) => Some(c),
+                (Some(c), Some(v)) if c < v => Some(c),
+                _ => vence_plazo,
+            };
+            p.estado.push(if open <= 0 {
+                "saldado"
+            } else {
+                match vence {
+                    None if abierto => "vigente",
+                    None => "plazo desconocido",
+                    Some(v) if v < inp.as_of => "vencido",
+                    Some(v) if v <= horizon => "por vencer",
+                    Some(_) => "vigente",
+                }
+            });
+            p.vp.push(vence_plazo.map(days_of));
+            p.vc.push(vence_cancel.map(days_of));
+            p.ve.push(vence.map(days_of));
+        }
+        Some(p)
+    };
+    let parts: Option<Vec<BalanceRows>> = rows.par_chunks(1 << 14).map(one_chunk).collect();
+    // A row the SQL would not give (no plazo clave, overlapping plazo versions, no start).
+    let Some(parts) = parts else {
+        return Ok(None);
+    };
+    let BalanceRows {
+        disc: disc_v,
+        open: open_v,
+        meses: meses_v,
+        prog: prog_v,
+        cita: cita_v,
+        pool: cita_pool,
+        vp,
+        vc,
+        ve,
+        estado,
+    } = BalanceRows::concat(parts);
     stages.mark("balances rows");
     let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&i| i as IdxSize).collect());
-    let mut cols: Vec<Column> = vec![];
-    for c in [
-        "rfc",
-        "fraccion",
-        "umt",
-        "pedimento_id",
-        "partida",
-        "clave",
-        "fecha_operacion",
-    ] {
-        cols.push(take(c, &idx, c)?);
-    }
-    cols.push(take("cantidad", &idx, "imported")?);
+    let mut cols = take_all(
+        &idx,
+        &[
+            ("rfc", "rfc"),
+            ("fraccion", "fraccion"),
+            ("umt", "umt"),
+            ("pedimento_id", "pedimento_id"),
+            ("partida", "partida"),
+            ("clave", "clave"),
+            ("fecha_operacion", "fecha_operacion"),
+            ("cantidad", "imported"),
+            ("valor_aduana", "valor_aduana"),
+            ("igi_tasa", "igi_tasa"),
+            ("iva_tasa", "iva_tasa"),
+            ("ieps_tasa", "ieps_tasa"),
+            ("tipo_bien", "tipo_bien"),
+            ("programa", "programa"),
+        ],
+    )?;
     cols.push(dec("discharged", disc_v, &q_dtype)?);
     cols.push(dec("open_qty", open_v, &q_dtype)?);
-    for c in ["valor_aduana", "igi_tasa", "iva_tasa", "ieps_tasa"] {
-        cols.push(take(c, &idx, c)?);
-    }
-    cols.push(take("tipo_bien", &idx, "tipo_bien")?);
     cols.push(Column::new("meses".into(), meses_v));
     cols.push(Column::new("por_programa".into(), prog_v));
     // Each row's view points into one copy of its citation (a take from the distinct
     // citations shares their buffer): ~170 bytes of text a row copied per row held 106 MB
     // at 625 k imports.
     cols.push(shared_strs("cita", &cita_pool, &cita_v)?);
-    cols.push(take("programa", &idx, "programa")?);
     let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
         Ok(Int32Chunked::from_iter_options(name.into(), v.into_iter())
             .into_date()
@@ -683,103 +704,4 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
         allocations: alloc,
         balances: bal,
     }))
-}
-
-/// A string column whose row `r` is `pool[ix[r]]`: taken from a column of the distinct
-/// values, so that the rows' views share one buffer instead of each copying its text.
-fn shared_strs(name: &str, pool: &[String], ix: &[usize]) -> PolarsResult<Column> {
-    let pool = StringChunked::from_iter_values(name.into(), pool.iter().map(String::as_str));
-    let idx = IdxCa::from_vec("ix".into(), ix.iter().map(|&k| k as IdxSize).collect());
-    Ok(pool.take(&idx)?.into_series().into())
-}
-
-/// Selects and casts the columns to `schema` (the SQL's), in its order.
-fn conform(df: DataFrame, schema: &Schema) -> PolarsResult<DataFrame> {
-    let cols: Vec<Column> = schema
-        .iter()
-        .map(|(name, dt)| {
-            let c = df.column(name)?;
-            if c.dtype() == dt {
-                Ok(c.clone())
-            } else {
-                c.strict_cast(dt)
-            }
-        })
-        .collect::<PolarsResult<_>>()?;
-    DataFrame::new_infer_height(cols)
-}
-
-/// Dense ranks of a string column's values in byte order (the SQL's string order), per
-/// row, and the number of distinct values. The column has no nulls.
-fn dense_ranks(c: &Strs, n: usize) -> (Vec<u32>, usize) {
-    let mut ids: Vec<u32> = Vec::with_capacity(n);
-    let mut map: FnvMap<&str, u32> = HashMap::default();
-    let mut vals: Vec<&str> = vec![];
-    let mut prev: Option<(&str, u32)> = None;
-    for i in 0..n {
-        let v = c.at(i);
-        let id = match prev {
-            // Rows of one pedimento are adjacent: most lookups are skipped.
-            Some((p, id)) if p == v => id,
-            _ => *map.entry(v).or_insert_with(|| {
-                vals.push(v);
-                (vals.len() - 1) as u32
-            }),
-        };
-        prev = Some((v, id));
-        ids.push(id);
-    }
-    let mut order: Vec<u32> = (0..vals.len() as u32).collect();
-    order.par_sort_unstable_by(|a, b| vals[*a as usize].cmp(vals[*b as usize]));
-    let mut rank = vec![0u32; vals.len()];
-    for (r, &v) in order.iter().enumerate() {
-        rank[v as usize] = r as u32;
-    }
-    ids.par_iter_mut().for_each(|x| *x = rank[*x as usize]);
-    (ids, vals.len())
-}
-
-type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-
-/// FNV-1a: a fast hash for short keys (RFCs, fracciones, pedimento numbers).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `shared_strs` gives each row its pool value, and the rows' views share the pool's
-    /// text instead of copying it per row.
-    #[test]
-    fn ledger_shared_strs_share_the_pool_text() {
-        let pool: Vec<String> = (0..3)
-            .map(|k| format!("[v{k}] {}", "x".repeat(100)))
-            .collect();
-        let ix: Vec<usize> = (0..3000).map(|r| r % 3).collect();
-        let c = shared_strs("cita", &pool, &ix).unwrap();
-        let s = c.str().unwrap();
-        assert_eq!(s.len(), 3000);
-        for (r, v) in s.iter().enumerate() {
-            assert_eq!(v, Some(pool[ix[r]].as_str()));
-        }
-        let text: usize = s.downcast_iter().map(|a| a.total_buffer_len()).sum();
-        assert!(text < 1000, "{text} bytes of text for 3 distinct values");
-    }
 }
