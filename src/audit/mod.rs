@@ -11,6 +11,7 @@
 
 pub mod manifest;
 
+use crate::checks::shared::Persisted;
 use crate::checks::{self, AuditContext, AuditOptions, Batching, CheckDef, CheckError, Pass};
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -75,13 +76,14 @@ pub fn run(cfg: &AuditConfig) -> Result<AuditOutput, AuditError> {
     let mut write_err: Option<AuditError> = None;
     let selected = &cfg.checks;
     let mut each = |ctx: &AuditContext, pass: Pass| -> Result<(), CheckError> {
-        let passes: &[bool] = match pass {
-            Pass::Whole => &[false, true],
-            Pass::Companies => &[false],
-            Pass::CrossCompany => &[true],
+        let (passes, which): (&[bool], _) = match pass {
+            Pass::Whole => (&[false, true], Persisted::All),
+            Pass::CompaniesOpen => (&[false], Persisted::Views),
+            Pass::Companies => (&[false], Persisted::Computed),
+            Pass::CrossCompany => (&[true], Persisted::All),
         };
         for &cross in passes {
-            for (name, df) in checks::shared::persisted(ctx, selected, cross)? {
+            for (name, df) in checks::shared::persisted(ctx, selected, cross, which)? {
                 let i = match tables.iter().position(|(n, _)| *n == name) {
                     Some(i) => i,
                     None => {

@@ -208,11 +208,16 @@ pub fn compute(mov: &DataFrame, inp: &Inputs) -> PolarsResult<Option<Views>> {
     // Integer ranks of the string keys (byte order, as the SQL's ORDER BY): every sort
     // below is on integers.
     stages.mark("read");
-    let ((rfc_r, fra_r), (umt_r, pid_r)) = rayon::join(
-        || rayon::join(|| dense_ranks(&rfc, n), || dense_ranks(&fra, n)),
-        || rayon::join(|| dense_ranks(&umt, n), || dense_ranks(&pid, n)),
+    let pago = Strs(pago_ca.downcast_as_array());
+    let (((rfc_r, fra_r), (umt_r, pid_r)), pago_r) = rayon::join(
+        || {
+            rayon::join(
+                || rayon::join(|| dense_ranks(&rfc, n), || dense_ranks(&fra, n)),
+                || rayon::join(|| dense_ranks(&umt, n), || dense_ranks(&pid, n)),
+            )
+        },
+        || dense_ranks(&pago, n).0,
     );
-    let pago_r = dense_ranks(&Strs(pago_ca.downcast_as_array()), n).0;
     // Row sort keys are packed in u64s: ranks must fit in 30 bits (umt shares its 32 with
     // the pool bit).
     if [&rfc_r, &fra_r, &umt_r, &pid_r]

@@ -129,6 +129,16 @@ pub fn is_cross_company(c: &CheckDef) -> bool {
         .any(|n| find(n).is_some_and(|t| t.cross_company))
 }
 
+/// Which of a context's persisted tables [`persisted`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persisted {
+    /// The views (final once the context is open: no check computes them).
+    Views,
+    /// The Rust tables (computed by the checks that need them).
+    Computed,
+    All,
+}
+
 /// The files the audit writes from the shared tables of a context of this kind
 /// (`cross_company` = the cross-company pass) for the `checks` selected, as
 /// `(file name, frame)`.
@@ -136,14 +146,17 @@ pub fn persisted(
     ctx: &AuditContext,
     checks: &[&CheckDef],
     cross_company: bool,
+    which: Persisted,
 ) -> Result<Vec<(String, DataFrame)>, CheckError> {
     let mut out = vec![];
     for t in TABLES.iter().filter(|t| t.cross_company == cross_company) {
         match &t.persist {
             Persist::Never => {}
-            Persist::Always => {
+            Persist::Always if which != Persisted::Computed => {
                 out.push((format!("{}.parquet", t.name), ctx.table(t.name).collect()?))
             }
+            Persist::Always => {}
+            Persist::WhenNeeded { .. } if which == Persisted::Views => {}
             Persist::WhenNeeded { table, files } => {
                 if checks.iter().any(|c| c.needs.contains(table)) {
                     for (name, df) in files(ctx)? {
