@@ -166,4 +166,45 @@ mod tests {
         let text: usize = s.downcast_iter().map(|a| a.total_buffer_len()).sum();
         assert!(text < 1000, "{text} bytes of text for 3 distinct values");
     }
+
+    /// Parts computed apart give the rows one after another, each row keeping its own
+    /// citation text, each distinct text once in the merged pool.
+    #[test]
+    fn balance_parts_concat_in_order_with_one_pool() {
+        let part = |rows: &[(i128, &str)], pool: &[&str]| {
+            let mut p = BalanceRows::with_capacity(rows.len());
+            p.pool = pool.iter().map(|s| s.to_string()).collect();
+            for &(d, cita) in rows {
+                p.disc.push(d);
+                p.open.push(-d);
+                p.meses.push(Some(d as i64));
+                p.prog.push(None);
+                p.cita.push(pool.iter().position(|s| *s == cita).unwrap());
+                p.vp.push(Some(d as i32));
+                p.vc.push(None);
+                p.ve.push(Some(-(d as i32)));
+                p.estado
+                    .push(if d % 2 == 0 { "saldado" } else { "vencido" });
+            }
+            p
+        };
+        let parts = vec![
+            part(&[(1, "a"), (2, "b"), (3, "a")], &["a", "b"]),
+            part(&[], &[]),
+            part(&[(4, "c"), (5, "a")], &["c", "a"]),
+            part(&[(6, "b")], &["b"]),
+        ];
+        let all = BalanceRows::concat(parts);
+        assert_eq!(all.disc, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(all.open, vec![-1, -2, -3, -4, -5, -6]);
+        assert_eq!(all.meses, (1..=6).map(Some).collect::<Vec<_>>());
+        assert_eq!(all.vp, (1..=6).map(Some).collect::<Vec<_>>());
+        assert_eq!(all.ve, (1..=6).map(|d| Some(-d)).collect::<Vec<_>>());
+        assert_eq!(all.estado[..2], ["vencido", "saldado"]);
+        let text: Vec<&str> = all.cita.iter().map(|&k| all.pool[k].as_str()).collect();
+        assert_eq!(text, ["a", "b", "a", "c", "a", "b"]);
+        let mut pool = all.pool.clone();
+        pool.sort();
+        assert_eq!(pool, ["a", "b", "c"]);
+    }
 }
