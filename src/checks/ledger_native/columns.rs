@@ -34,7 +34,7 @@ pub(super) fn conform(df: DataFrame, schema: &Schema) -> PolarsResult<DataFrame>
 /// row, and the number of distinct values. The column has no nulls.
 pub(super) fn dense_ranks(c: &Strs, n: usize) -> (Vec<u32>, usize) {
     let mut ids: Vec<u32> = Vec::with_capacity(n);
-    let mut map: FnvMap<&str, u32> = HashMap::default();
+    let mut map: FastMap<&str, u32> = HashMap::default();
     let mut vals: Vec<&str> = vec![];
     let mut prev: Option<(&str, u32)> = None;
     for i in 0..n {
@@ -123,27 +123,9 @@ impl BalanceRows {
     }
 }
 
-pub(super) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-
-/// FNV-1a: a fast hash for short keys (RFCs, fracciones, pedimento numbers).
-pub(super) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-}
+/// A map with foldhash's fast, fixed-seed hashing: the keys are short strings (RFCs,
+/// fracciones, pedimento numbers, payment moments), hashed per row.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 #[cfg(test)]
 mod tests {
