@@ -150,14 +150,14 @@ pub fn persisted(
 ) -> Result<Vec<(String, DataFrame)>, CheckError> {
     let mut out = vec![];
     for t in TABLES.iter().filter(|t| t.cross_company == cross_company) {
-        match &t.persist {
-            Persist::Never => {}
-            Persist::Always if which != Persisted::Computed => {
+        match (&t.persist, which) {
+            (Persist::Never, _)
+            | (Persist::Always, Persisted::Computed)
+            | (Persist::WhenNeeded { .. }, Persisted::Views) => {}
+            (Persist::Always, _) => {
                 out.push((format!("{}.parquet", t.name), ctx.table(t.name).collect()?))
             }
-            Persist::Always => {}
-            Persist::WhenNeeded { .. } if which == Persisted::Views => {}
-            Persist::WhenNeeded { table, files } => {
+            (Persist::WhenNeeded { table, files }, _) => {
                 if checks.iter().any(|c| c.needs.contains(table)) {
                     for (name, df) in files(ctx)? {
                         out.push((name.to_string(), df));
